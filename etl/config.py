@@ -1,0 +1,43 @@
+"""Where things live, from the environment, so the same DAG runs on a laptop and in production.
+
+SHARED_DIR     the shared folder clerks drop files into (default: <repo>/data/shared)
+WAREHOUSE_URL  SQLAlchemy URL of the warehouse (default: SQLite at <repo>/data/warehouse.sqlite;
+               production: postgresql+psycopg://user@host/db)
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    shared_dir: Path
+    warehouse_url: str
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        shared = Path(os.environ.get("SHARED_DIR") or REPO_ROOT / "data" / "shared").resolve()
+        url = os.environ.get("WAREHOUSE_URL") or f"sqlite:///{REPO_ROOT / 'data' / 'warehouse.sqlite'}"
+        return cls(shared, url)
+
+    @property
+    def inbox(self) -> Path:
+        """Clerks' drop folder: inbox/<区县>/<file>."""
+        return self.shared_dir / "inbox"
+
+    @property
+    def archive(self) -> Path:
+        """Every raw file ever received, by sha256; never overwritten or deleted."""
+        return self.shared_dir / "archive"
+
+    @property
+    def processed(self) -> Path:
+        return self.shared_dir / "processed"
+
+    @property
+    def rejected(self) -> Path:
+        return self.shared_dir / "rejected"

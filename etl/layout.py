@@ -1,0 +1,171 @@
+"""Find the table inside a sheet: which rows are the header, which report type it is, where data ends.
+
+Clerks put a merged title and a 填报单位 line above the header, use one- or two-row headers (清运垃圾 over
+吨 | 车次), merge 区县 down the rows, and finish with 合计 and 填报人/审核人 lines. The report type is
+recognised from the header signature, never from the file name.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from etl.contracts import ReportContract, header_base, header_key
+from etl.readers import Sheet
+from etl.text import fold
+
+HEADER_SCAN_ROWS = 20
+TOTAL_MARKERS = ("合计", "总计", "小计", "累计")
+FOOTER_MARKERS = ("填报人", "审核人", "联系电话", "制表人", "填表人", "负责人", "填报日期", "制表日期")
+
+
+@dataclass
+class TableLayout:
+    contract: ReportContract
+    sheet: Sheet
+    header_rows: tuple[int, ...]  # 0-based row indices of the header
+    columns: dict[str, int]  # contract column → 0-based column index
+    headers: dict[int, str]  # column index → header as written (two-row headers joined with " / ")
+    unknown_columns: dict[int, str] = field(default_factory=dict)
+    duplicate_columns: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def missing_required(self) -> list[str]:
+        return [c.name for c in self.contract.required_columns if c.name not in self.columns]
+
+    @property
+    def first_data_row(self) -> int:
+        return self.header_rows[-1] + 1
+
+    @property
+    def score(self) -> tuple[int, int]:
+        required_found = len(self.contract.required_columns) - len(self.missing_required)
+        return required_found, len(self.columns)
+
+
+@dataclass
+class DataRows:
+    rows: list[tuple[int, list[object]]]  # (0-based row index, cells)
+    total_rows: list[tuple[int, list[object]]]
+    footer_row: int | None
+
+
+def cell_text(value: object) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def fill_merged(sheet: Sheet) -> list[list[object]]:
+    """A copy of the grid where every cell of a merged range carries the range's top-left value."""
+    grid = [list(r) for r in sheet.rows]
+    for (r1, c1), (r2, c2) in sheet.merged:
+        if r1 >= len(grid) or c1 >= len(grid[r1]):
+            continue
+        value = grid[r1][c1]
+        for r in range(r1, min(r2, len(grid) - 1) + 1):
+            row = grid[r]
+            for c in range(c1, min(c2, len(row) - 1) + 1):
+                row[c] = value
+    return grid
+
+
+def _header_candidates(sheet: Sheet, grid: list[list[object]], r: int) -> list[tuple[tuple[int, ...], dict[int, str]]]:
+    """Header texts per column for a one-row header at r and a two-row header at r, r+1."""
+    raw = sheet.rows
+    single = {c: cell_text(v) for c, v in enumerate(raw[r]) if cell_text(v)}
+    candidates = [((r,), single)]
+    if r + 1 < len(raw):
+        merged_parent = grid[r]  # merged parents are filled across their children
+        double: dict[int, str] = {}
+        width = max(len(raw[r]), len(raw[r + 1]))
+        for c in range(width):
+            parent = cell_text(merged_parent[c]) if c < len(merged_parent) else ""
+            own_parent = cell_text(raw[r][c]) if c < len(raw[r]) else ""
+            child = cell_text(raw[r + 1][c]) if c < len(raw[r + 1]) else ""
+            if not parent and child and not sheet.merged:
+                parent = _left_group_parent(raw, r, c)
+            if parent and child and parent != child:
+                double[c] = f"{parent} / {child}"
+            elif parent or child:
+                double[c] = parent or child
+            elif own_parent:
+                double[c] = own_parent
+        candidates.append(((r, r + 1), double))
+    return candidates
+
+
+def _left_group_parent(raw: list[list[object]], r: int, c: int) -> str:
+    """Without merge information: an empty parent cell belongs to the nearest group header on its left."""
+    for left in range(c - 1, -1, -1):
+        text = cell_text(raw[r][left])
+        if text:
+            has_child = left < len(raw[r + 1]) and cell_text(raw[r + 1][left])
+            return text if has_child else ""
+    return ""
+
+
+def match_header(contract: ReportContract, sheet: Sheet, header_rows: tuple[int, ...],
+                 headers: dict[int, str]) -> TableLayout:
+    index = contract.header_index()
+    layout = TableLayout(contract, sheet, header_rows, {}, headers)
+    for c, text in headers.items():
+        joined = text.replace(" / ", "")
+        name = index.get(header_key(joined)) or index.get(header_base(joined))  # 最多跑动次数（次） → 最多跑动次数
+        if name is None:
+            layout.unknown_columns[c] = text
+        elif name in layout.columns:
+            layout.duplicate_columns[c] = text
+        else:
+            layout.columns[name] = c
+    return layout
+
+
+def find_table(sheets: list[Sheet], contracts: list[ReportContract]) -> TableLayout | None:
+    """The best (sheet, header rows, report type) across visible sheets; None when nothing matches."""
+    best: TableLayout | None = None
+    for sheet in sorted(sheets, key=lambda s: not s.visible):
+        grid = fill_merged(sheet) if sheet.merged else sheet.rows
+        for r in range(min(HEADER_SCAN_ROWS, len(sheet.rows))):
+            for header_rows, headers in _header_candidates(sheet, grid, r):
+                if len(headers) < 2:
+                    continue
+                for contract in contracts:
+                    layout = match_header(contract, sheet, header_rows, headers)
+                    if not _plausible(layout):
+                        continue
+                    if best is None or _rank(layout) > _rank(best):
+                        best = layout
+        if best is not None and sheet.visible and not best.missing_required:
+            break  # a complete table on a visible sheet: hidden sheets are not read
+    return best
+
+
+def _plausible(layout: TableLayout) -> bool:
+    required = len(layout.contract.required_columns)
+    return len(layout.columns) >= 3 and layout.score[0] * 2 >= required
+
+
+def _rank(layout: TableLayout) -> tuple:
+    # complete over incomplete, then visible, then more matched columns, then fewer header rows
+    return (not layout.missing_required, layout.sheet.visible, layout.score, -len(layout.header_rows))
+
+
+def data_rows(layout: TableLayout) -> DataRows:
+    """Rows below the header up to the footer, without blank and 合计 rows (kept apart for cross-checks)."""
+    grid = fill_merged(layout.sheet) if layout.sheet.merged else layout.sheet.rows
+    rows, totals, footer = [], [], None
+    for r in range(layout.first_data_row, len(grid)):
+        cells = grid[r]
+        texts = [fold(v) for v in cells if cell_text(v)]
+        if not texts:
+            continue
+        if any(t.startswith(FOOTER_MARKERS) for t in texts):
+            footer = r
+            break
+        if texts[0].startswith(TOTAL_MARKERS) or texts[0] in ("合", "总"):
+            totals.append((r, cells))
+            continue
+        rows.append((r, cells))
+    return DataRows(rows, totals, footer)
+
+
+def title_text(layout: TableLayout) -> str:
+    """Everything written above the header (title, 填报单位 and date line), for period detection."""
+    return " ".join(cell_text(v) for row in layout.sheet.rows[: layout.header_rows[0]] for v in row if cell_text(v))

@@ -1,0 +1,156 @@
+"""Record a processed file in the warehouse: audit row, findings and facts in one transaction.
+
+All or nothing per file; a byte-identical file is a duplicate; a later accepted file for the same
+district × report type × period becomes current and the earlier one stays as history.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from etl import findings as F
+from etl.parse import APPROXIMATE, SOURCE_ROW, ParsedReport
+from etl.warehouse import fact_column_names, insert_facts, utcnow
+
+ACCEPTED, FLAGGED, REJECTED, DUPLICATE = "accepted", "flagged", "rejected", "duplicate"
+LOADED_STATUSES = (ACCEPTED, FLAGGED)
+
+
+@dataclass
+class FileMeta:
+    file_name: str
+    folder: str | None
+    source_path: str
+    archive_path: str
+    sha256: str
+    size_bytes: int
+    received_at: object
+    started_at: object
+    run_id: str | None = None
+
+
+def find_previous(conn: Connection, sha256: str) -> dict | None:
+    """The first non-duplicate record of this exact content, if any."""
+    row = conn.execute(sa.text(
+        "SELECT load_id, status, file_name FROM stg_file_load "
+        "WHERE sha256 = :sha AND status <> 'duplicate' ORDER BY load_id LIMIT 1"), {"sha": sha256}).mappings().first()
+    return dict(row) if row else None
+
+
+def status_of(report: ParsedReport) -> str:
+    if report.rejected:
+        return REJECTED
+    return FLAGGED if report.findings else ACCEPTED
+
+
+def _insert_audit(conn: Connection, meta: FileMeta, values: dict) -> int:
+    params = {**meta.__dict__, **values}
+    columns = ", ".join(params)
+    placeholders = ", ".join(f":{k}" for k in params)
+    statement = sa.text(f"INSERT INTO stg_file_load ({columns}) VALUES ({placeholders}) RETURNING load_id")
+    return int(conn.execute(statement, params).scalar_one())
+
+
+def record_duplicate(engine: Engine, meta: FileMeta, previous: dict) -> int:
+    with engine.begin() as conn:
+        return _insert_audit(conn, meta, {
+            "status": DUPLICATE, "finished_at": utcnow(),
+            "reason_zh": f"与已提交的文件「{previous['file_name']}」内容完全相同，未重复处理",
+            "reason_en": f"byte-identical to load {previous['load_id']} ({previous['file_name']})",
+        })
+
+
+def record_report(engine: Engine, meta: FileMeta, report: ParsedReport, reason_zh: str, reason_en: str) -> tuple[int, str]:
+    """Write audit, findings and (unless rejected) facts in a single transaction. Returns (load_id, status)."""
+    status = status_of(report)
+    counts = {s: sum(1 for f in report.findings if f.severity == s) for s in F.SEVERITIES}
+    try:
+        return _record(engine, meta, report, status, counts, reason_zh, reason_en), status
+    except sa.exc.IntegrityError:
+        with engine.connect() as conn:
+            previous = find_previous(conn, meta.sha256)
+        if previous is None:
+            raise
+        # An overlapping run loaded the same content first: the unique index stopped a second load.
+        return record_duplicate(engine, meta, previous), DUPLICATE
+
+
+def _record(engine: Engine, meta: FileMeta, report: ParsedReport, status: str, counts: dict,
+            reason_zh: str, reason_en: str) -> int:
+    frame = report.frame
+    with engine.begin() as conn:
+        load_id = _insert_audit(conn, meta, {
+            "report_type": report.report_type,
+            "district_code": report.district.code if report.district else None,
+            "period": report.period,
+            "sheet_name": report.sheet,
+            "rows_read": 0 if frame is None else len(frame),
+            "status": status,
+            "reason_zh": reason_zh,
+            "reason_en": reason_en,
+            "findings_critical": counts[F.CRITICAL],
+            "findings_error": counts[F.ERROR],
+            "findings_warning": counts[F.WARNING],
+        })
+        _insert_findings(conn, load_id, report)
+        rows_loaded = 0
+        if status in LOADED_STATUSES:
+            rows_loaded = _insert_report_facts(conn, load_id, report)
+            _make_current(conn, load_id, report, meta)
+        conn.execute(sa.text("UPDATE stg_file_load SET rows_loaded = :n, finished_at = :t WHERE load_id = :id"),
+                     {"n": rows_loaded, "t": utcnow(), "id": load_id})
+    return load_id
+
+
+def _insert_findings(conn: Connection, load_id: int, report: ParsedReport) -> None:
+    if not report.findings:
+        return
+    conn.execute(sa.text(
+        "INSERT INTO stg_finding (load_id, rule, severity, sheet_name, row_number, column_header, cell_ref, "
+        "value_text, message_zh, message_en) VALUES (:load_id, :rule, :severity, :sheet, :row, :column, :cell, "
+        ":value, :message_zh, :message_en)"),
+        [{"load_id": load_id, **f.as_dict()} for f in report.findings])
+
+
+def _insert_report_facts(conn: Connection, load_id: int, report: ParsedReport) -> int:
+    contract, frame = report.contract, report.frame
+    columns = fact_column_names(contract)
+    data = {"load_id": [load_id] * len(frame), "source_row": frame[SOURCE_ROW].tolist(),
+            "approximate_cols": frame[APPROXIMATE].tolist()}
+    for name in contract.column_names:
+        data[name] = frame[name].tolist() if name in frame else [None] * len(frame)
+    rows = list(zip(*(map(_plain, data[c]) for c in columns), strict=True))
+    insert_facts(conn, contract, columns, rows)
+    return len(rows)
+
+
+def _plain(value: object) -> object:
+    """pandas/numpy scalars → plain Python values the DB drivers accept (NA → None)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def _make_current(conn: Connection, load_id: int, report: ParsedReport, meta: FileMeta) -> None:
+    """The newest received accepted file for the key is current; older ones stay as history."""
+    key = {"rt": report.report_type, "d": report.district.code if report.district else None, "p": report.period}
+    current = conn.execute(sa.text(
+        "SELECT load_id, received_at FROM stg_file_load WHERE report_type = :rt AND district_code = :d "
+        "AND period = :p AND is_current = 1"), key).mappings().first()
+    if current is not None and current["received_at"] is not None and _as_datetime(current["received_at"]) > meta.received_at:
+        conn.execute(sa.text("UPDATE stg_file_load SET superseded_by = :cur WHERE load_id = :id"),
+                     {"cur": current["load_id"], "id": load_id})
+        return
+    if current is not None:
+        conn.execute(sa.text("UPDATE stg_file_load SET is_current = 0, superseded_by = :id WHERE load_id = :cur"),
+                     {"id": load_id, "cur": current["load_id"]})
+    conn.execute(sa.text("UPDATE stg_file_load SET is_current = 1 WHERE load_id = :id"), {"id": load_id})
+
+
+def _as_datetime(value: object):
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value

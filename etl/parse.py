@@ -1,0 +1,164 @@
+"""Turn one district file into a typed DataFrame plus findings, driven by the report contracts."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from etl import findings as F
+from etl.contracts import CONTRACTS, ReportContract
+from etl.findings import Finding, column_letter
+from etl.layout import TableLayout, data_rows, find_table, title_text
+from etl.period import period_from_dates, period_from_text, year_hint
+from etl.places import Place, Places, default_places
+from etl.readers import UnreadableFile, read_sheets
+from etl.values import ColumnConverter
+
+SOURCE_ROW = "_source_row"  # Excel row number (1-based) of each record, for findings and lineage
+APPROXIMATE = "_approximate"  # comma-separated columns whose value was written as approximate (30余)
+
+
+@dataclass
+class ParsedReport:
+    path: Path
+    contract: ReportContract | None = None
+    sheet: str | None = None
+    frame: pd.DataFrame | None = None
+    findings: list[Finding] = field(default_factory=list)
+    district: Place | None = None
+    period: str | None = None
+    header_cells: dict[str, tuple[str, str]] = field(default_factory=dict)  # column → (header as written, letter)
+    total_rows: list[dict] = field(default_factory=list)
+
+    @property
+    def report_type(self) -> str | None:
+        return self.contract.report_type if self.contract else None
+
+    @property
+    def rejected(self) -> bool:
+        return any(f.severity in (F.CRITICAL, F.ERROR) for f in self.findings)
+
+    def add(self, rule: str, severity: str, zh: str, en: str, **where) -> None:
+        self.findings.append(Finding(rule, severity, zh, en, sheet=where.pop("sheet", self.sheet), **where))
+
+    def add_cell(self, rule: str, severity: str, zh: str, en: str, column: str, row: int, value: object) -> None:
+        header, letter = self.header_cells.get(column, (column, None))
+        self.add(rule, severity, zh, en, row=row, column=header,
+                 cell=f"{letter}{row}" if letter else None, value=None if value is None else str(value))
+
+
+def folder_district(path: Path, inbox: Path | None, places: Places) -> tuple[str | None, Place | None]:
+    """The clerk's folder (inbox/<区县>/file) and the place it names."""
+    if inbox is None:
+        return None, None
+    try:
+        relative = path.relative_to(inbox)
+    except ValueError:
+        return None, None
+    if len(relative.parts) < 2:
+        return None, None
+    folder = relative.parts[0]
+    return folder, places.resolve_district(folder)
+
+
+def parse_file(path: Path, inbox: Path | None = None, places: Places | None = None,
+               contracts: dict[str, ReportContract] = CONTRACTS) -> ParsedReport:
+    places = places or default_places()
+    report = ParsedReport(path)
+    folder, report.district = folder_district(path, inbox, places)
+    if folder is not None and report.district is None:
+        report.add("unknown_folder", F.CRITICAL,
+                   f"提交文件夹「{folder}」不是本市区县，请放入本区县的文件夹",
+                   f"folder {folder!r} is not a known district")
+    try:
+        sheets = read_sheets(path)
+    except UnreadableFile as exc:
+        report.add("unreadable_file", F.CRITICAL, exc.zh, exc.en)
+        return report
+    layout = find_table(sheets, list(contracts.values()))
+    if layout is None:
+        expected = "；".join(f"{c.title_zh}：{'、'.join(col.header for col in c.required_columns)}"
+                            for c in contracts.values())
+        report.add("unknown_report_type", F.CRITICAL,
+                   f"未识别出报表类型：前{20}行中没有找到任何报表的表头。各报表应有的表头为 —— {expected}",
+                   "no known report header found in the first 20 rows")
+        return report
+    _read_table(report, layout, places)
+    return report
+
+
+def _read_table(report: ParsedReport, layout: TableLayout, places: Places) -> None:
+    contract = report.contract = layout.contract
+    report.sheet = layout.sheet.name
+    header_row = layout.header_rows[0] + 1
+    report.header_cells = {name: (layout.headers[c], column_letter(c)) for name, c in layout.columns.items()}
+    for name in layout.missing_required:
+        col = contract.column(name)
+        report.add("missing_column", F.CRITICAL,
+                   f"缺少必填列「{col.header}」（第{header_row}行表头）",
+                   f"required column {col.header} ({name}) is missing", row=header_row)
+    for c, text in layout.unknown_columns.items():
+        report.add("unknown_column", F.WARNING, f"未知列「{text}」不属于{contract.title_zh}，该列未入库（原文件已存档）",
+                   f"unknown column {text!r} was not loaded", row=header_row, column=text,
+                   cell=f"{column_letter(c)}{header_row}")
+    for c, text in layout.duplicate_columns.items():
+        report.add("duplicate_column", F.CRITICAL, f"列「{text}」重复出现，请删除多余的列",
+                   f"column {text!r} appears twice", row=header_row, column=text,
+                   cell=f"{column_letter(c)}{header_row}")
+    rows = data_rows(layout)
+    report.total_rows = [{"row": r + 1, "cells": cells} for r, cells in rows.total_rows]
+    if not rows.rows:
+        report.add("no_data", F.CRITICAL, "表头下方没有数据行", "the table has no data rows")
+    title = title_text(layout)
+    converter = ColumnConverter(places, default_year=year_hint(title, report.path.name),
+                                district_code=report.district.code if report.district else None)
+    frame = pd.DataFrame({SOURCE_ROW: pd.array([r + 1 for r, _ in rows.rows], dtype="int64")})
+    approximate = pd.Series([""] * len(frame), dtype=object)
+    for name, c in layout.columns.items():
+        column = contract.column(name)
+        raw = pd.Series([cells[c] if c < len(cells) else None for _, cells in rows.rows], dtype=object)
+        converted = converter.convert(column, raw)
+        frame[name] = converted.values.set_axis(frame.index)
+        for i, problem in converted.problems.items():
+            report.add_cell("value_format", F.ERROR, problem.zh, problem.en, name, int(frame[SOURCE_ROW].iat[i]), raw.iat[i])
+        for i, problem in converted.notes.items():
+            report.add_cell("unknown_street", F.WARNING, problem.zh, problem.en, name, int(frame[SOURCE_ROW].iat[i]), raw.iat[i])
+        for i in converted.approximate[converted.approximate].index:
+            value = f"{converted.values.iat[i]:g}"
+            report.add_cell("approximate_value", F.WARNING, f"「{raw.iat[i]}」是约数，按 {value} 入库并标记为约数",
+                            f"approximate value {raw.iat[i]!r} loaded as {value}", name,
+                            int(frame[SOURCE_ROW].iat[i]), raw.iat[i])
+        approximate = approximate.where(~converted.approximate.to_numpy(),
+                                        approximate.map(lambda s, n=name: f"{s},{n}" if s else n))
+    frame[APPROXIMATE] = approximate.replace("", None).to_numpy()
+    report.frame = frame
+    _check_district(report)
+    report.period = _detect_period(report, title)
+
+
+def _check_district(report: ParsedReport) -> None:
+    """Rows must belong to the clerk's folder district; a mismatch is never loaded under either."""
+    frame, column = report.frame, report.contract.district_column
+    if column not in frame or report.district is None:
+        return
+    wrong = frame[column].notna() & (frame[column] != report.district.code)
+    for i in wrong[wrong].index:
+        report.add_cell("district_mismatch", F.ERROR,
+                        f"本行区县与提交文件夹「{report.district.name}」不一致，请核对是否放错文件夹或填错区县",
+                        f"row district differs from the folder district {report.district.name}",
+                        column, int(frame[SOURCE_ROW].iat[i]), frame[column].iat[i])
+
+
+def _detect_period(report: ParsedReport, title: str) -> str | None:
+    contract, frame = report.contract, report.frame
+    period = None
+    if contract.date_column and contract.date_column in frame:
+        period = period_from_dates(list(frame[contract.date_column].dropna()), contract.period_grain)
+    period = period or period_from_text(title, contract.period_grain) or period_from_text(report.path.name, contract.period_grain)
+    if period is None:
+        example = {"quarter": "2021Q4", "month": "2022-03", "day": "2021-07-29"}[contract.period_grain]
+        report.add("unknown_period", F.CRITICAL,
+                   f"无法确定报表所属期间，请在标题或文件名中注明（例如 {example}）",
+                   "cannot tell the reporting period from data, title or file name")
+    return period

@@ -1,0 +1,60 @@
+"""Work out the reporting period of a file: from its data, its title, or its file name (in that order
+of trust for dated reports; title then name for snapshots such as the quarterly register)."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from etl.text import fold
+
+_CN_QUARTER = {"一": 1, "二": 2, "三": 3, "四": 4}
+_QUARTER = (
+    re.compile(r"(?P<y>(?:19|20)\d{2})[-_年]?[Qq](?P<q>[1-4])"),
+    re.compile(r"(?P<y>(?:19|20)\d{2})年?第?(?P<q>[一二三四1-4])季度"),
+)
+_DAY = re.compile(r"(?P<y>(?:19|20)\d{2})[-_.年/](?P<m>\d{1,2})[-_.月/](?P<d>\d{1,2})")
+_MONTH = re.compile(r"(?P<y>(?:19|20)\d{2})[-_.年/](?P<m>\d{1,2})(?!\d)")
+_YEAR = re.compile(r"(19|20)\d{2}")
+
+
+def quarter_of(day: dt.date) -> str:
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def period_from_text(text: str, grain: str) -> str | None:
+    text = fold(text)
+    if grain == "quarter":
+        for pattern in _QUARTER:
+            match = pattern.search(text)
+            if match:
+                q = match["q"]
+                return f"{match['y']}Q{_CN_QUARTER.get(q, q)}"
+        return None
+    day = _DAY.search(text)
+    if grain == "day" and day:
+        try:
+            return dt.date(int(day["y"]), int(day["m"]), int(day["d"])).isoformat()
+        except ValueError:
+            return None
+    month = day or _MONTH.search(text)
+    if grain == "month" and month and 1 <= int(month["m"]) <= 12:
+        return f"{month['y']}-{int(month['m']):02d}"
+    return None
+
+
+def period_from_dates(dates: list[dt.date], grain: str) -> str | None:
+    """The period most rows fall in (a daily report dated 7-29 may carry a late 7-28 row)."""
+    if not dates:
+        return None
+    keys = [d.isoformat() if grain == "day" else f"{d.year}-{d.month:02d}" if grain == "month" else quarter_of(d)
+            for d in dates]
+    return max(set(keys), key=lambda k: (keys.count(k), k))
+
+
+def year_hint(*texts: str) -> int | None:
+    """A year written in the title or file name, used for dates written as 7月28日."""
+    for text in texts:
+        match = _YEAR.search(fold(text))
+        if match:
+            return int(match.group(0))
+    return None

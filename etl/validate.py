@@ -1,0 +1,112 @@
+"""Run the report type's Great Expectations suite (stored JSON under ``expectations/``) on a parsed file
+and turn every failed row into a finding the clerk can act on.
+
+GX is imported here, inside functions, never at DAG parse time: its import alone costs seconds.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from etl import findings as F
+from etl.parse import SOURCE_ROW, ParsedReport
+from etl.places import Places, default_places
+
+EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
+RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": [SOURCE_ROW],
+                 "return_unexpected_index_query": False}
+
+# Fallback wording when a suite's expectation carries no meta.message_zh.
+_MESSAGES_ZH = {
+    "expect_column_values_to_not_be_null": "必填项为空",
+    "expect_column_values_to_be_unique": "值重复",
+    "expect_compound_columns_to_be_unique": "记录重复",
+    "expect_column_values_to_be_in_set": "值不在规定范围内",
+    "expect_column_values_to_be_between": "数值超出允许范围",
+    "expect_column_values_to_match_regex": "格式不正确",
+    "expect_column_pair_values_a_to_be_greater_than_b": "两列数值关系不正确",
+}
+
+
+@dataclass
+class ValidationOutcome:
+    suite: str
+    success: bool
+    evaluated: int
+    failed: list[str] = field(default_factory=list)  # expectation types that failed
+    result: dict = field(default_factory=dict)  # GX ExpectationSuiteValidationResult as JSON
+
+
+def suite_path(name: str) -> Path:
+    return EXPECTATIONS_DIR / f"{name}.json"
+
+
+def load_suite_json(name: str) -> dict:
+    return json.loads(suite_path(name).read_text(encoding="utf-8"))
+
+
+def suite_parameters(places: Places) -> dict:
+    return {"district_codes": [p.code for p in places.reporting_units]}
+
+
+@lru_cache(maxsize=1)
+def _batch_definition():
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    asset = context.data_sources.add_pandas("district_files").add_dataframe_asset("parsed_report")
+    return asset.add_batch_definition_whole_dataframe("whole_file")
+
+
+def validate_report(report: ParsedReport, places: Places | None = None) -> ValidationOutcome:
+    """Validate ``report.frame`` with its suite; append one finding per failing cell to ``report``."""
+    import great_expectations as gx
+
+    places = places or default_places()
+    suite = gx.ExpectationSuite(**load_suite_json(report.contract.suite_name))
+    frame = report.frame.astype({c: "object" for c in report.frame.columns if str(report.frame[c].dtype) == "boolean"})
+    batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
+    result = batch.validate(suite, expectation_parameters=suite_parameters(places), result_format=RESULT_FORMAT)
+    outcome = ValidationOutcome(suite.name, bool(result.success), len(result.results), result=result.to_json_dict())
+    already = {(f.row, f.column) for f in report.findings}
+    for item in result.results:
+        if item.success:
+            continue
+        config = item.expectation_config
+        if any(c not in frame.columns for c in _columns_of(config.kwargs)):
+            continue  # a missing column: the parser reports it (critical when the column is required)
+        outcome.failed.append(config.type)
+        _add_findings(report, config, item.result or {}, already)
+    return outcome
+
+
+def _columns_of(kwargs: dict) -> list[str]:
+    return [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs] + list(kwargs.get("column_list", []))
+
+
+def _add_findings(report: ParsedReport, config, result: dict, already: set) -> None:
+    kwargs, meta = config.kwargs, config.meta or {}
+    severity = meta.get("severity", F.ERROR)
+    message_zh = meta.get("message_zh") or _MESSAGES_ZH.get(config.type, "不符合校验规则")
+    column = kwargs.get("column") or kwargs.get("column_B") or (kwargs.get("column_list") or [None])[-1]
+    rule = f"gx:{config.type}"
+    rows = result.get("unexpected_index_list")
+    if not rows:
+        if config.type == "expect_column_to_exist":
+            return  # reported by the parser as missing_column with the header row
+        report.add(rule, severity, message_zh, f"{config.type} failed for {column}")
+        return
+    for entry in rows:
+        row = int(entry[SOURCE_ROW])
+        header = report.header_cells.get(column, (column, None))[0]
+        if (row, header) in already:
+            continue  # one message per cell: the parser's is the more specific one
+        value = entry.get(column)
+        report.add_cell(rule, severity, message_zh, f"{config.type} failed for {column}", column, row,
+                        None if value is None or value != value else value)

@@ -1,0 +1,234 @@
+"""Normalise cell values the way clerks really write them.
+
+Each column is converted as a whole: numbers take pandas' vectorised path, and only the cells that are
+left (text like 30余, 1.2万, ３０, —) go through the Python parsers below, once per distinct value.
+Every converter returns the typed Series, a mask of approximate values (30余 → 30, flagged) and the
+rows it could not read, so the caller can tell the clerk which cell is wrong.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from etl.contracts import Column
+from etl.places import Places
+from etl.text import fold
+
+BLANK_TOKENS = {"", "—", "——", "-", "--", "－", "/", "／", "无", "空", "nan", "None", "null", "NULL", "N/A"}
+TRUE_TOKENS = {"是", "√", "✓", "✔", "Y", "y", "YES", "Yes", "yes", "1", "TRUE", "True", "true", "对", "有"}
+FALSE_TOKENS = {"否", "×", "✗", "✘", "X", "x", "N", "n", "NO", "No", "no", "0", "FALSE", "False", "false", "不是"}
+UNITS = ("立方米", "工作日", "人次", "台次", "车次", "小时", "吨", "人", "名", "台", "辆", "方", "条", "座", "个",
+         "户", "次", "天", "处", "支", "家", "件", "元")
+_NUMBER = re.compile(
+    r"^(?P<approx_pre>约|近|大约)?(?P<num>[+-]?\d+(?:\.\d+)?)(?P<mult>万|千|亿)?"
+    r"(?P<approx_post>余|多|多个|左右|\+)?(?P<unit>" + "|".join(UNITS) + r")?(?P<approx_tail>余|多|左右)?(?P<pct>%)?$"
+)
+_MULTIPLIERS = {"万": 10_000, "千": 1_000, "亿": 100_000_000}
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+
+
+class ValueProblem(ValueError):
+    """A cell that cannot be read as its column's kind; the message is for the clerk (zh) and logs (en)."""
+
+    def __init__(self, zh: str, en: str):
+        super().__init__(en)
+        self.zh, self.en = zh, en
+
+
+@dataclass
+class Converted:
+    values: pd.Series
+    approximate: pd.Series
+    problems: dict[int, ValueProblem] = field(default_factory=dict)  # positional row → problem
+    notes: dict[int, ValueProblem] = field(default_factory=dict)  # readable but worth a warning
+
+
+def is_blank(raw: object) -> bool:
+    if raw is None:
+        return True
+    if isinstance(raw, float) and raw != raw:
+        return True
+    return isinstance(raw, str) and fold(raw) in BLANK_TOKENS
+
+
+def parse_number(raw: object) -> tuple[float | None, bool]:
+    """(value, approximate) for one cell: 30余 → (30, True), 1.2万 → (12000, False), ３０ → 30, 97.8% → 0.978."""
+    if isinstance(raw, bool):
+        raise ValueProblem(f"「{raw}」不是数字", f"{raw!r} is not a number")
+    if isinstance(raw, (int, float)):
+        return float(raw), False
+    text = fold(raw).replace(",", "").replace("，", "")
+    if text in BLANK_TOKENS:
+        return None, False
+    if text.startswith("#"):
+        raise ValueProblem(f"单元格是错误值「{text}」", f"cell holds the error value {text}")
+    match = _NUMBER.match(text)
+    if not match:
+        raise ValueProblem(f"「{raw}」不是有效的数字", f"{raw!r} is not a valid number")
+    value = float(match["num"]) * _MULTIPLIERS.get(match["mult"] or "", 1)
+    if match["pct"]:
+        value /= 100
+    approximate = bool(match["approx_pre"] or match["approx_post"] or match["approx_tail"])
+    return value, approximate
+
+
+def parse_bool(raw: object) -> bool | None:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, (int, float)) and raw in (0, 1):
+        return bool(raw)
+    text = fold(raw)
+    if text in TRUE_TOKENS:
+        return True
+    if text in FALSE_TOKENS:
+        return False
+    if text in BLANK_TOKENS:
+        return None
+    raise ValueProblem(f"「{raw}」应填“是”或“否”", f"{raw!r} is not a yes/no value")
+
+
+_DATE_PATTERNS = (
+    re.compile(r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$"),
+    re.compile(r"^(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})[日号]?$"),
+    re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$"),
+    re.compile(r"^(?P<m>\d{1,2})月(?P<d>\d{1,2})[日号]?$"),
+    re.compile(r"^(?P<m>\d{1,2})[-/.](?P<d>\d{1,2})$"),
+)
+
+
+def parse_date(raw: object, default_year: int | None = None) -> dt.date | None:
+    """Excel serials, date/datetime cells, 2021-07-28, 2021/7/28, 2021.7.28, 2021年7月28日, and 7月28日
+    (year from the report period)."""
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        if 20_000 <= raw <= 80_000:  # Excel serial day numbers 1954–2119
+            return (EXCEL_EPOCH + dt.timedelta(days=int(raw))).date()
+        raise ValueProblem(f"「{raw}」不是有效的日期", f"{raw!r} is not a valid date")
+    text = fold(raw)
+    if text in BLANK_TOKENS:
+        return None
+    for pattern in _DATE_PATTERNS:
+        match = pattern.match(text)
+        if not match:
+            continue
+        year = int(match["y"]) if "y" in pattern.groupindex else default_year
+        if year is None:
+            raise ValueProblem(f"日期「{raw}」缺少年份，且无法从报表期间推断", f"date {raw!r} has no year")
+        try:
+            return dt.date(year, int(match["m"]), int(match["d"]))
+        except ValueError:
+            break
+    raise ValueProblem(f"「{raw}」不是有效的日期", f"{raw!r} is not a valid date")
+
+
+def _text(raw: object) -> str | None:
+    if is_blank(raw):
+        return None
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    return str(raw).strip()
+
+
+class ColumnConverter:
+    """Converts one raw column to its contract kind."""
+
+    def __init__(self, places: Places, default_year: int | None = None, district_code: str | None = None):
+        self.places = places
+        self.default_year = default_year
+        self.district_code = district_code  # for street lookup
+
+    def convert(self, column: Column, raw: pd.Series) -> Converted:
+        method = getattr(self, f"_convert_{column.kind}")
+        return method(column, raw.reset_index(drop=True))
+
+    def _by_unique(self, raw: pd.Series, parse) -> tuple[pd.Series, dict[int, ValueProblem], pd.Series]:
+        """Apply ``parse`` once per distinct value; returns values, problems by row label, approximate mask."""
+        keys = raw.map(_hashable)
+        first = ~keys.duplicated()
+        results: dict[object, tuple[object, bool, ValueProblem | None]] = {}
+        for key, value in zip(keys[first], raw[first], strict=True):
+            try:
+                parsed = parse(value)
+                parsed, approx = parsed if isinstance(parsed, tuple) else (parsed, False)
+                results[key] = (parsed, approx, None)
+            except ValueProblem as problem:
+                results[key] = (None, False, problem)
+        values = keys.map(lambda k: results[k][0])
+        approx = keys.map(lambda k: results[k][1]).astype(bool)
+        problems = {int(i): results[k][2] for i, k in keys.items() if results[k][2] is not None} \
+            if any(r[2] for r in results.values()) else {}
+        return values, problems, approx
+
+    def _convert_text(self, column: Column, raw: pd.Series) -> Converted:
+        values = raw.map(_text).astype(object)
+        return Converted(values, pd.Series(False, index=raw.index))
+
+    _convert_code = _convert_text
+
+    def _convert_number(self, column: Column, raw: pd.Series, integer: bool) -> Converted:
+        fast = pd.to_numeric(raw, errors="coerce")
+        slow_rows = fast.isna() & raw.notna()
+        values = fast.astype("float64")
+        approx = pd.Series(False, index=raw.index)
+        problems: dict[int, ValueProblem] = {}
+        if slow_rows.any():
+            parsed, problems, slow_approx = self._by_unique(raw[slow_rows], parse_number)
+            values.loc[slow_rows] = parsed.astype("float64")
+            approx.loc[slow_rows] = slow_approx
+        if column.blank_is_zero:
+            values = values.where(values.notna() | raw.index.isin(list(problems)), 0.0)
+        if integer:
+            fractional = values.notna() & (values != values.round())
+            for i in fractional[fractional].index:
+                problems[int(i)] = ValueProblem(f"「{raw.iat[i]}」应为整数", f"{raw.iat[i]!r} should be a whole number")
+            values = values.where(~fractional).round().astype("Int64")
+        return Converted(values, approx, problems)
+
+    def _convert_int(self, column: Column, raw: pd.Series) -> Converted:
+        return self._convert_number(column, raw, integer=True)
+
+    def _convert_decimal(self, column: Column, raw: pd.Series) -> Converted:
+        return self._convert_number(column, raw, integer=False)
+
+    def _convert_bool(self, column: Column, raw: pd.Series) -> Converted:
+        values, problems, approx = self._by_unique(raw, parse_bool)
+        return Converted(values.astype("boolean"), approx, problems)
+
+    def _convert_date(self, column: Column, raw: pd.Series) -> Converted:
+        values, problems, approx = self._by_unique(raw, lambda v: parse_date(v, self.default_year))
+        return Converted(values.astype(object), approx, problems)
+
+    def _convert_district(self, column: Column, raw: pd.Series) -> Converted:
+        def resolve(value: object) -> str | None:
+            if is_blank(value):
+                return None
+            place = self.places.resolve_district(value)
+            if place is None:
+                raise ValueProblem(f"区县「{value}」不在本市区县名录中", f"district {value!r} is not in the places reference")
+            return place.code
+
+        values, problems, approx = self._by_unique(raw, resolve)
+        return Converted(values.astype(object), approx, problems)
+
+    def _convert_street(self, column: Column, raw: pd.Series) -> Converted:
+        """Streets are kept as written (cleaned); one not in the reference is a warning, not an error."""
+        values = raw.map(lambda v: None if is_blank(v) else fold(v)).astype(object)
+        notes: dict[int, ValueProblem] = {}
+        if self.district_code:
+            unknown = {name for name in values.dropna().unique()
+                       if self.places.resolve_street(self.district_code, name) is None}
+            for i in values[values.isin(unknown)].index:
+                name = values.at[i]
+                notes[int(i)] = ValueProblem(f"街道「{name}」不在本区县街道名录中",
+                                             f"street {name!r} is not in the places reference")
+        return Converted(values, pd.Series(False, index=raw.index), notes=notes)
+
+
+def _hashable(value: object) -> object:
+    return (type(value).__name__, value) if not isinstance(value, float) or value == value else ("nan",)
