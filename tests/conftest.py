@@ -1,0 +1,108 @@
+"""Shared fixtures: an isolated Airflow home, a per-test shared folder and warehouse (SQLite or a
+throw-away PostgreSQL database on 127.0.0.1:5432)."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO.parent / "shared" / "samples"
+SAMPLE_FOLDERS = {
+    "溪湖区_防汛日报_2021-07-29.xlsx": "溪湖区",
+    "本溪县_政务服务事项清单_2021Q4.xlsx": "本溪县",
+    "南芬区_志愿服务_2022-03.csv": "南芬区",
+}
+PG_ADMIN_DSN = os.environ.get("TEST_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+# Airflow reads its configuration at import time: isolate it before any test imports airflow.
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="district-reports-airflow-"))
+os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
+os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(REPO / "plugins")
+os.environ["GX_ANALYTICS_ENABLED"] = "false"
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Path:
+    """Airflow metadata in SQLite under a temporary AIRFLOW_HOME, migrated once per session."""
+    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True,
+                   env=os.environ.copy())
+    return _AIRFLOW_HOME
+
+
+@pytest.fixture(scope="session")
+def pg_admin():
+    """The machine's PostgreSQL server. Under CI=true a missing server fails instead of skipping."""
+    import psycopg
+
+    try:
+        with psycopg.connect(PG_ADMIN_DSN, connect_timeout=5) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.OperationalError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required in CI but not reachable at {PG_ADMIN_DSN}: {exc}")
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+    return PG_ADMIN_DSN
+
+
+@pytest.fixture
+def pg_url(pg_admin):
+    """A fresh database for one test, dropped afterwards."""
+    import psycopg
+
+    from etl.warehouse import get_engine
+
+    name = f"district_reports_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    yield url
+    get_engine(url).dispose()
+    get_engine.cache_clear()
+    with psycopg.connect(pg_admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def warehouse_url(request, tmp_path) -> str:
+    """Each test using this runs on the embedded default and on the real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch, warehouse_url):
+    from etl.config import Settings
+
+    monkeypatch.setenv("SHARED_DIR", str(tmp_path / "shared"))
+    monkeypatch.setenv("WAREHOUSE_URL", warehouse_url)
+    return Settings.from_env()
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path, monkeypatch):
+    from etl.config import Settings
+
+    monkeypatch.setenv("SHARED_DIR", str(tmp_path / "shared"))
+    monkeypatch.setenv("WAREHOUSE_URL", f"sqlite:///{tmp_path / 'warehouse.sqlite'}")
+    return Settings.from_env()
+
+
+def drop_samples(inbox: Path) -> list[Path]:
+    """Copy the shared samples into the inbox as their clerks would (inbox/<区县>/file)."""
+    paths = []
+    for name, folder in SAMPLE_FOLDERS.items():
+        target = inbox / folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(SAMPLES / name, target)
+        paths.append(target)
+    return paths

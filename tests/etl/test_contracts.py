@@ -1,0 +1,208 @@
+"""etl/contracts.py and the artefacts generated from it: GX suites (expectations/) and fact tables (warehouse_sql/)."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from etl.contracts import CONTRACTS, FLOOD_CLEANUP, KINDS, SERVICE_ITEMS, VOLUNTEER_ACTIVITY, Column, header_base, header_key
+
+ROOT = Path(__file__).resolve().parents[2]
+EXPECTATIONS = ROOT / "expectations"
+WAREHOUSE_SQL = ROOT / "warehouse_sql"
+SEVERITIES = {"critical", "error", "warning"}
+CONTRACT_LIST = list(CONTRACTS.values())
+IDS = list(CONTRACTS)
+
+
+# ---------------------------------------------------------------- header folding
+
+@pytest.mark.parametrize("text", ["清运垃圾（吨）", "清运垃圾(吨)", "清运 垃圾\n（吨）", "清运垃圾吨", "清运垃圾 吨",
+                                  " 清运垃圾【吨】 ", "清运垃圾[吨]", "清运垃圾\u3000（吨）"])
+def test_header_key_folds_variants(text):
+    assert header_key(text) == "清运垃圾吨"
+
+
+def test_header_key_misc():
+    assert header_key(None) == ""
+    assert header_key("承诺时限(工作日)") == header_key("承诺时限（工作日）") == "承诺时限工作日"
+    assert header_key("备注：") == "备注"
+
+
+@pytest.mark.parametrize(("text", "base"), [
+    ("出动人员（人次）", "出动人员"),
+    ("出动人员(人次)", "出动人员"),
+    ("清运 垃圾\n（吨）", "清运垃圾"),
+    ("最多跑动次数", "最多跑动次数"),
+    ("街道（乡镇）", "街道"),
+])
+def test_header_base_drops_trailing_unit(text, base):
+    assert header_base(text) == base
+
+
+def test_header_base_keeps_unit_written_without_brackets():
+    assert header_base("清运垃圾吨") == "清运垃圾吨"
+
+
+# ---------------------------------------------------------------- header_index
+
+def test_header_index_service_items_aliases():
+    index = SERVICE_ITEMS.header_index()
+    assert index[header_key("实施主体")] == "department"
+    assert index[header_key("实施部门")] == "department"
+    assert index[header_key("县区")] == "district"
+    assert index[header_key("区县")] == "district"
+    assert index[header_key("所属区县")] == "district"
+    assert index[header_key("是否进厅")] == "in_service_hall"
+    assert index[header_key("是否进驻政务服务中心")] == "in_service_hall"
+    assert index[header_key("是否一网通办")] == "online"
+    assert index[header_key("承诺时限(工作日)")] == "promised_days"
+    assert index[header_base("法定时限")] == "legal_days"  # without its unit
+
+
+def test_header_index_flood_units():
+    index = FLOOD_CLEANUP.header_index()
+    assert index[header_key("清运垃圾(吨)")] == "garbage_tons"
+    assert index[header_key("清运垃圾 车次")] == "garbage_trips"
+    assert index[header_key("出动人员")] == "personnel"  # the base is unambiguous
+    assert index[header_key("街道")] == "street"
+    assert index[header_key("消杀公厕（座）")] == "disinfected_toilets"
+    # 清运垃圾 alone could be tons or trips: not guessed
+    assert header_key("清运垃圾") not in index
+
+
+def test_header_index_volunteer_aliases():
+    index = VOLUNTEER_ACTIVITY.header_index()
+    assert index[header_key("日期")] == "date"
+    assert index[header_key("参与人数")] == "volunteers"
+    assert index[header_key("服务队")] == "team"
+
+
+@pytest.mark.parametrize("contract", CONTRACT_LIST, ids=IDS)
+def test_header_index_covers_every_header_and_alias(contract):
+    index = contract.header_index()
+    for col in contract.columns:
+        for text in (col.header, *col.aliases):
+            assert index[header_key(text)] == col.name
+
+
+# ---------------------------------------------------------------- contract shape
+
+def test_registry():
+    assert set(CONTRACTS) == {"service_items", "flood_cleanup", "volunteer_activity"}
+    assert all(name == c.report_type for name, c in CONTRACTS.items())
+
+
+@pytest.mark.parametrize("contract", CONTRACT_LIST, ids=IDS)
+def test_contract_is_consistent(contract):
+    names = contract.column_names
+    assert len(names) == len(set(names))
+    assert all(col.kind in KINDS for col in contract.columns)
+    assert set(contract.key) <= set(names)
+    assert contract.period_grain in {"quarter", "month", "day"}
+    assert contract.district_column in names
+    assert contract.column(contract.district_column).kind == "district"
+    if contract.date_column:
+        assert contract.column(contract.date_column).kind == "date"
+    owners: dict[str, set[str]] = {}
+    for col in contract.columns:
+        for text in (col.header, *col.aliases):
+            owners.setdefault(header_key(text), set()).add(col.name)
+    assert {k: v for k, v in owners.items() if len(v) > 1} == {}, "a header or alias is claimed by two columns"
+    for col in contract.columns:
+        if col.blank_is_zero:
+            assert col.kind in {"int", "decimal"}
+
+
+def test_unknown_kind_is_refused():
+    with pytest.raises(ValueError, match="unknown kind"):
+        Column("x", "某列", "money")
+
+
+def test_contract_details():
+    assert SERVICE_ITEMS.key == ("item_code",) and SERVICE_ITEMS.period_grain == "quarter"
+    assert SERVICE_ITEMS.date_column is None
+    assert [c.name for c in SERVICE_ITEMS.required_columns] == [
+        "item_code", "item_name", "district", "item_type", "is_application", "in_service_hall"]
+    assert FLOOD_CLEANUP.key == ("date", "street") and FLOOD_CLEANUP.period_grain == "day"
+    assert [c.name for c in FLOOD_CLEANUP.required_columns] == ["date", "district", "street", "personnel"]
+    assert VOLUNTEER_ACTIVITY.key == ("date", "team", "place") and VOLUNTEER_ACTIVITY.period_grain == "month"
+    assert FLOOD_CLEANUP.suite_name == "flood_cleanup"
+
+
+# ---------------------------------------------------------------- Great Expectations suites
+
+def load_suite(contract) -> dict:
+    path = EXPECTATIONS / f"{contract.suite_name}.json"
+    assert path.exists(), f"missing GX suite {path}"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def expectation_type(e: dict) -> str:
+    return e.get("type") or e["expectation_type"]
+
+
+def referenced_columns(e: dict) -> list[str]:
+    kwargs = e["kwargs"]
+    cols = [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs]
+    return cols + list(kwargs.get("column_list", []))
+
+
+@pytest.mark.parametrize("contract", CONTRACT_LIST, ids=IDS)
+def test_suite_references_only_contract_columns(contract):
+    suite = load_suite(contract)
+    assert suite["name"] == contract.suite_name
+    assert suite["expectations"]
+    for e in suite["expectations"]:
+        for col in referenced_columns(e):
+            assert col in contract.column_names, f"{expectation_type(e)} references unknown column {col}"
+
+
+@pytest.mark.parametrize("contract", CONTRACT_LIST, ids=IDS)
+def test_suite_checks_the_contract_key_is_unique(contract):
+    suite = load_suite(contract)
+    unique_over = []
+    for e in suite["expectations"]:
+        if expectation_type(e) == "expect_column_values_to_be_unique":
+            unique_over.append((e["kwargs"]["column"],))
+        elif expectation_type(e) == "expect_compound_columns_to_be_unique":
+            unique_over.append(tuple(e["kwargs"]["column_list"]))
+    assert tuple(contract.key) in unique_over
+
+
+@pytest.mark.parametrize("contract", CONTRACT_LIST, ids=IDS)
+def test_suite_requires_every_required_column(contract):
+    suite = load_suite(contract)
+    exist = {e["kwargs"]["column"] for e in suite["expectations"] if expectation_type(e) == "expect_column_to_exist"}
+    assert {c.name for c in contract.required_columns} <= exist
+
+
+@pytest.mark.parametrize("contract", CONTRACT_LIST, ids=IDS)
+def test_suite_severities(contract):
+    for e in load_suite(contract)["expectations"]:
+        assert e.get("meta", {}).get("severity") in SEVERITIES, e
+
+
+# ---------------------------------------------------------------- fact tables
+
+_CREATE = re.compile(r"CREATE TABLE(?: IF NOT EXISTS)?\s+(\w+)\s*\((.*)\);", re.S | re.I)
+_COLUMN = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s+[A-Z]", re.M)
+_NOT_COLUMNS = {"primary", "foreign", "unique", "constraint", "check"}
+
+
+def fact_columns(contract) -> tuple[str, list[str]]:
+    sql = (WAREHOUSE_SQL / f"{contract.fact_table}.sql").read_text(encoding="utf-8")
+    sql = re.sub(r"--[^\n]*", "", sql)
+    match = _CREATE.search(sql)
+    assert match, f"no CREATE TABLE in {contract.fact_table}.sql"
+    return match[1], [c for c in _COLUMN.findall(match[2]) if c.lower() not in _NOT_COLUMNS]
+
+
+@pytest.mark.parametrize("contract", CONTRACT_LIST, ids=IDS)
+def test_fact_table_has_every_contract_column(contract):
+    table, columns = fact_columns(contract)
+    assert table == contract.fact_table
+    assert set(contract.column_names) <= set(columns), set(contract.column_names) - set(columns)
+    assert {"load_id", "source_row", "approximate_cols"} <= set(columns)

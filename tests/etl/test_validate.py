@@ -1,0 +1,73 @@
+"""Great Expectations suites executed on parsed files: every failing cell becomes a finding with the
+Excel row and column the clerk sees."""
+from __future__ import annotations
+
+import pytest
+
+from etl.parse import parse_file
+from etl.validate import load_suite_json, validate_report
+from workbooks import SERVICE_HEADER, service_item, write_xlsx
+
+
+def parse_service_rows(tmp_path, rows):
+    inbox = tmp_path / "inbox"
+    path = write_xlsx(inbox / "明山区" / "明山区_政务服务事项清单_2021Q4.xlsx", [SERVICE_HEADER, *rows],
+                      title="明山区政务服务事项清单")
+    return parse_file(path, inbox=inbox)
+
+
+def findings_by_rule(report):
+    return {(f.rule, f.cell): f for f in report.findings}
+
+
+def test_clean_register_passes_every_expectation(tmp_path):
+    report = parse_service_rows(tmp_path, [service_item(f"11210504{i:08d}") for i in range(5)])
+    outcome = validate_report(report)
+    assert outcome.success and outcome.failed == []
+    assert report.findings == []
+    assert outcome.evaluated == len(load_suite_json("service_items")["expectations"])
+
+
+def test_each_broken_rule_points_at_its_cell(tmp_path):
+    rows = [
+        service_item("112105040001"),                                   # row 3 ok
+        service_item("112105040002", promised=30, legal=20),            # row 4 promised > legal → K4
+        service_item("112105040003", visits=7),                         # row 5 max_visits 7 → L5
+        service_item("112105040004", item_type="行政审查"),             # row 6 unknown type → E6
+        service_item("112105040005", in_hall="否", reason=None),        # row 7 no reason → H7
+        service_item("112105040005"),                                   # row 8 duplicate code → A7, A8
+        service_item("112105040007", is_application="否", in_hall="否"),  # row 9 ok: reason only for 依申请
+    ]
+    report = parse_service_rows(tmp_path, rows)
+    outcome = validate_report(report)
+    assert not outcome.success
+    found = findings_by_rule(report)
+    pair = found[("gx:expect_column_pair_values_a_to_be_greater_than_b", "K4")]
+    assert (pair.row, pair.column, pair.value, pair.severity) == (4, "承诺时限（工作日）", "30", "error")
+    assert pair.message_zh == "承诺时限不能超过法定时限"
+    assert found[("gx:expect_column_values_to_be_between", "L5")].value == "7"
+    assert found[("gx:expect_column_values_to_be_in_set", "E6")].value == "行政审查"
+    assert found[("gx:expect_column_values_to_not_be_null", "H7")].message_zh.startswith("依申请事项未进驻")
+    dup_cells = {f.cell for f in report.findings if f.rule == "gx:expect_column_values_to_be_unique"}
+    assert dup_cells == {"A7", "A8"}
+    assert all(f.severity == "critical" for f in report.findings if f.rule == "gx:expect_column_values_to_be_unique")
+    assert len(report.findings) == 6
+    assert report.rejected
+
+
+def test_every_failing_row_gets_a_finding_even_thousands(tmp_path):
+    rows = [service_item(f"11210504{i:08d}", visits=9) for i in range(2500)]
+    report = parse_service_rows(tmp_path, rows)
+    validate_report(report)
+    cells = [f.cell for f in report.findings if f.rule == "gx:expect_column_values_to_be_between"]
+    assert len(cells) == 2500
+    assert cells[0] == "L3" and cells[-1] == "L2502"
+
+
+@pytest.mark.parametrize("district", ["沈阳市", "明山区 北地"])
+def test_unknown_district_is_reported_once_per_cell(tmp_path, district):
+    report = parse_service_rows(tmp_path, [service_item("112105040001", district=district)])
+    validate_report(report)
+    on_cell = [f for f in report.findings if f.cell == "D3"]
+    assert len(on_cell) == 1
+    assert on_cell[0].rule == "value_format" and district in on_cell[0].message_zh
