@@ -3,6 +3,8 @@
 SHARED_DIR     the shared folder clerks drop files into (default: <repo>/data/shared)
 WAREHOUSE_URL  SQLAlchemy URL of the warehouse (default: SQLite at <repo>/data/warehouse.sqlite;
                production: postgresql+psycopg://user@host/db)
+FILE_SETTLE_SECONDS  a file changed more recently than this is checked again after this long and
+               left for the next run if it is still growing (default 3)
 """
 from __future__ import annotations
 
@@ -17,12 +19,13 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 class Settings:
     shared_dir: Path
     warehouse_url: str
+    settle_seconds: float = 3.0
 
     @classmethod
     def from_env(cls) -> Settings:
         shared = Path(os.environ.get("SHARED_DIR") or REPO_ROOT / "data" / "shared").resolve()
         url = os.environ.get("WAREHOUSE_URL") or f"sqlite:///{REPO_ROOT / 'data' / 'warehouse.sqlite'}"
-        return cls(shared, url)
+        return cls(shared, url, float(os.environ.get("FILE_SETTLE_SECONDS", "3")))
 
     @property
     def inbox(self) -> Path:

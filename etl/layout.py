@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from etl.contracts import ReportContract, header_base, header_key
 from etl.readers import Sheet
 from etl.text import fold
+from etl.values import UNITS
 
 HEADER_SCAN_ROWS = 20
 TOTAL_MARKERS = ("合计", "总计", "小计", "累计")
@@ -79,7 +80,7 @@ def _header_candidates(sheet: Sheet, grid: list[list[object]], r: int) -> list[t
             parent = cell_text(merged_parent[c]) if c < len(merged_parent) else ""
             own_parent = cell_text(raw[r][c]) if c < len(raw[r]) else ""
             child = cell_text(raw[r + 1][c]) if c < len(raw[r + 1]) else ""
-            if not parent and child and not sheet.merged:
+            if not parent and child:  # a group header typed once, not merged over its children
                 parent = _left_group_parent(raw, r, c)
             if parent and child and parent != child:
                 double[c] = f"{parent} / {child}"
@@ -93,7 +94,7 @@ def _header_candidates(sheet: Sheet, grid: list[list[object]], r: int) -> list[t
 
 def _left_group_parent(raw: list[list[object]], r: int, c: int) -> str:
     """Without merge information: an empty parent cell belongs to the nearest group header on its left."""
-    for left in range(c - 1, -1, -1):
+    for left in range(min(c, len(raw[r])) - 1, -1, -1):
         text = cell_text(raw[r][left])
         if text:
             has_child = left < len(raw[r + 1]) and cell_text(raw[r + 1][left])
@@ -143,8 +144,17 @@ def _plausible(layout: TableLayout) -> bool:
 
 
 def _rank(layout: TableLayout) -> tuple:
-    # complete over incomplete, then visible, then more matched columns, then fewer header rows
-    return (not layout.missing_required, layout.sheet.visible, layout.score, -len(layout.header_rows))
+    # complete over incomplete, then visible, then more matched columns, then a units row under the
+    # header (出动人员 over 人次) read as part of it, then fewer header rows
+    return (not layout.missing_required, layout.sheet.visible, layout.score, _is_unit_row(layout),
+            -len(layout.header_rows))
+
+
+def _is_unit_row(layout: TableLayout) -> bool:
+    if len(layout.header_rows) < 2:
+        return False
+    cells = [cell_text(v) for v in layout.sheet.rows[layout.header_rows[1]] if cell_text(v)]
+    return bool(cells) and all(fold(c).strip("()（）") in UNITS for c in cells)
 
 
 def data_rows(layout: TableLayout) -> DataRows:

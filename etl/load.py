@@ -120,7 +120,7 @@ def _insert_report_facts(conn: Connection, load_id: int, report: ParsedReport) -
     columns = fact_column_names(contract)
     data = {"load_id": [load_id] * len(frame), "source_row": frame[SOURCE_ROW].tolist(),
             "approximate_cols": frame[APPROXIMATE].tolist()}
-    for name in contract.column_names:
+    for name in (c.name for c in contract.fact_columns):
         data[name] = frame[name].tolist() if name in frame else [None] * len(frame)
     rows = list(zip(*(map(_plain, data[c]) for c in columns), strict=True))
     insert_facts(conn, contract, columns, rows)

@@ -13,7 +13,8 @@ from etl.layout import TableLayout, data_rows, find_table, title_text
 from etl.period import period_from_dates, period_from_text, year_hint
 from etl.places import Place, Places, default_places
 from etl.readers import UnreadableFile, read_sheets
-from etl.values import ColumnConverter
+from etl.text import fold
+from etl.values import ColumnConverter, ValueProblem, is_blank, parse_number
 
 SOURCE_ROW = "_source_row"  # Excel row number (1-based) of each record, for findings and lineage
 APPROXIMATE = "_approximate"  # comma-separated columns whose value was written as approximate (30余)
@@ -84,11 +85,11 @@ def parse_file(path: Path, inbox: Path | None = None, places: Places | None = No
                    f"未识别出报表类型：前{20}行中没有找到任何报表的表头。各报表应有的表头为 —— {expected}",
                    "no known report header found in the first 20 rows")
         return report
-    _read_table(report, layout, places)
+    _read_table(report, layout, places, inbox)
     return report
 
 
-def _read_table(report: ParsedReport, layout: TableLayout, places: Places) -> None:
+def _read_table(report: ParsedReport, layout: TableLayout, places: Places, inbox: Path | None) -> None:
     contract = report.contract = layout.contract
     report.sheet = layout.sheet.name
     header_row = layout.header_rows[0] + 1
@@ -131,13 +132,51 @@ def _read_table(report: ParsedReport, layout: TableLayout, places: Places) -> No
                             int(frame[SOURCE_ROW].iat[i]), raw.iat[i])
         approximate = approximate.where(~converted.approximate.to_numpy(),
                                         approximate.map(lambda s, n=name: f"{s},{n}" if s else n))
-    frame[APPROXIMATE] = approximate.replace("", None).to_numpy()
+    frame[APPROXIMATE] = approximate.where(approximate != "", None).to_numpy()
     report.frame = frame
-    _check_district(report)
+    if report.district is None and folder_district(report.path, inbox, places)[0] is None:
+        _district_from_content(report, places)
+    _check_district(report, places)
+    _check_totals(report, layout, rows.total_rows)
     report.period = _detect_period(report, title)
+    if contract.derive is not None and len(frame):
+        report.frame = contract.derive(frame, report.period)
 
 
-def _check_district(report: ParsedReport) -> None:
+def _district_from_content(report: ParsedReport, places: Places) -> None:
+    """A file dropped outside any district folder belongs to the one district its rows name."""
+    column = report.contract.district_column
+    codes = set(report.frame[column].dropna()) if column in report.frame else set()
+    if len(codes) == 1:
+        report.district = places.by_code(codes.pop())
+        return
+    report.add("unknown_district", F.CRITICAL,
+               "无法确定报表所属区县：请把文件放入本区县的文件夹" + ("（文件中出现了多个区县）" if codes else ""),
+               "cannot tell which district the file belongs to")
+
+
+def _check_totals(report: ParsedReport, layout: TableLayout, total_rows: list) -> None:
+    """The clerk's own 合计/总计 row must equal the sum of the detail rows (blank formula caches are skipped)."""
+    grand = [(r, cells) for r, cells in total_rows if fold(cells[0] if cells else "").startswith(("合计", "总计"))]
+    if not grand or report.frame is None or not len(report.frame):
+        return
+    r, cells = grand[-1]
+    for name, c in layout.columns.items():
+        column = report.contract.column(name)
+        if column.kind not in ("int", "decimal") or c >= len(cells) or is_blank(cells[c]):
+            continue
+        try:
+            stated, _ = parse_number(cells[c])
+        except ValueProblem:
+            continue
+        total = float(report.frame[name].fillna(0).sum())
+        if stated is not None and abs(stated - total) > 0.005 + 1e-9 * abs(total):
+            report.add_cell("total_mismatch", F.WARNING,
+                            f"合计行为 {stated:g}，但明细各行相加为 {total:g}，请核对",
+                            f"the total row says {stated:g} but the rows add up to {total:g}", name, r + 1, cells[c])
+
+
+def _check_district(report: ParsedReport, places: Places) -> None:
     """Rows must belong to the clerk's folder district; a mismatch is never loaded under either."""
     frame, column = report.frame, report.contract.district_column
     if column not in frame or report.district is None:
@@ -147,7 +186,7 @@ def _check_district(report: ParsedReport) -> None:
         report.add_cell("district_mismatch", F.ERROR,
                         f"本行区县与提交文件夹「{report.district.name}」不一致，请核对是否放错文件夹或填错区县",
                         f"row district differs from the folder district {report.district.name}",
-                        column, int(frame[SOURCE_ROW].iat[i]), frame[column].iat[i])
+                        column, int(frame[SOURCE_ROW].iat[i]), places.by_code(frame[column].iat[i]).name)
 
 
 def _detect_period(report: ParsedReport, title: str) -> str | None:

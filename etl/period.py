@@ -14,7 +14,7 @@ _QUARTER = (
 )
 _DAY = re.compile(r"(?P<y>(?:19|20)\d{2})[-_.年/](?P<m>\d{1,2})[-_.月/](?P<d>\d{1,2})")
 _MONTH = re.compile(r"(?P<y>(?:19|20)\d{2})[-_.年/](?P<m>\d{1,2})(?!\d)")
-_YEAR = re.compile(r"(19|20)\d{2}")
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 
 
 def quarter_of(day: dt.date) -> str:

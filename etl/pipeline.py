@@ -9,11 +9,11 @@ import datetime as dt
 import hashlib
 import logging
 import shutil
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from etl.config import Settings
-from etl.readers import SUPPORTED_SUFFIXES
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +45,25 @@ def is_candidate(path: Path) -> bool:
 
 
 def discover(settings: Settings) -> list[str]:
-    """Files waiting in the inbox, relative to it, oldest first. Lock and temp files are not ours."""
+    """Files waiting in the inbox, relative to it, oldest first. Lock and temp files are not ours, and a
+    file still being copied in (its size or mtime changes while we watch) is left for the next run."""
     if not settings.inbox.exists():
         return []
-    files = [p for p in settings.inbox.rglob("*") if is_candidate(p)]
-    files.sort(key=lambda p: (p.stat().st_mtime, str(p)))
+    seen = {p: _signature(p) for p in settings.inbox.rglob("*") if is_candidate(p)}
+    recent = [p for p, (_, mtime) in seen.items() if time.time() - mtime < settings.settle_seconds]
+    if recent:
+        time.sleep(settings.settle_seconds)
+        for path in recent:
+            if not path.exists() or _signature(path) != seen[path]:
+                log.info("%s is still changing; left for the next run", path.name)
+                del seen[path]
+    files = sorted(seen, key=lambda p: (seen[p][1], str(p)))
     return [str(p.relative_to(settings.inbox)) for p in files]
+
+
+def _signature(path: Path) -> tuple[int, float]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime
 
 
 def sha256_of(path: Path) -> str:

@@ -1,27 +1,40 @@
-"""Read a district file into plain rows of cell values, whatever the container.
+"""Read a district file into plain rows of cell values, whatever the container really is.
 
-python-calamine reads xlsx/xlsm/xls/ods about ten times faster than openpyxl; CSVs are decoded by trying
-the encodings Chinese Windows and web systems actually produce.
+The content decides, not the file name: web systems export HTML as ".xls", clerks rename CSVs, and a
+".xlsx" may be encrypted or cut short in transfer. python-calamine reads xlsx/xlsm/xls/ods (about ten
+times faster than openpyxl); openpyxl is only opened when a workbook holds formula error cells, which
+calamine reads as blanks.
 """
 from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
-CSV_SUFFIXES = {".csv", ".txt"}
-SUPPORTED_SUFFIXES = SPREADSHEET_SUFFIXES | CSV_SUFFIXES
+from etl.html_tables import html_tables
+
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+# Text content is read as CSV only under these names (a CSV renamed to .xls is still a CSV).
+TEXT_TABLE_SUFFIXES = {".csv", ".txt", ".xls", ".xlsx", ".xlsm", ".et", ".htm", ".html"}
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+ENCRYPTED_MARKERS = ("EncryptedPackage".encode("utf-16-le"), "EncryptionInfo".encode("utf-16-le"))
+_ERROR_CELL = re.compile(rb'<c [^>]*t="e"')
 
 
 class UnreadableFile(Exception):
-    """The file cannot be read as a table; ``zh`` tells the clerk why."""
+    """The file cannot be read as a table; ``zh`` tells the clerk why and what to do."""
 
     def __init__(self, zh: str, en: str):
         super().__init__(en)
         self.zh, self.en = zh, en
+
+
+class CellError(str):
+    """A formula error value (#REF!, #DIV/0!, #VALUE!, #N/A …) read from a cell's cached result."""
 
 
 @dataclass
@@ -31,47 +44,122 @@ class Sheet:
     visible: bool = True
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)  # 0-based, inclusive
 
+    def __post_init__(self) -> None:
+        """A rectangle: CSV lines and HTML rows come ragged (a title line has one field)."""
+        width = max((len(r) for r in self.rows), default=0)
+        for row in self.rows:
+            if len(row) < width:
+                row.extend([""] * (width - len(row)))
+
 
 def read_sheets(path: Path) -> list[Sheet]:
+    data = path.read_bytes()
+    if not data.strip():
+        raise UnreadableFile("文件是空的，请重新导出后提交", "the file is empty")
+    if data.startswith(ZIP_MAGIC):
+        return _read_zip_container(path, data)
+    if data.startswith(OLE_MAGIC):
+        if any(marker in data for marker in ENCRYPTED_MARKERS):
+            raise UnreadableFile("文件设置了打开密码（已加密），请取消密码后重新提交",
+                                 "the workbook is encrypted (password-protected)")
+        return _read_with_calamine(data)
+    if data.startswith(b"%PDF"):
+        raise UnreadableFile("这是 PDF 文件，无法读取其中的数据，请提交 Excel 表格（xlsx/xls）或 CSV",
+                             "a PDF file, not a table")
     suffix = path.suffix.lower()
-    if suffix in CSV_SUFFIXES:
-        return [Sheet(path.stem, _read_csv(path.read_bytes()))]
-    if suffix in SPREADSHEET_SUFFIXES:
-        return _read_spreadsheet(path)
-    raise UnreadableFile(f"不支持的文件类型「{path.suffix}」，请提交 xlsx、xls 或 csv 文件",
-                         f"unsupported file type {path.suffix!r}")
+    text = _decode_text(data) if suffix in TEXT_TABLE_SUFFIXES else None
+    if text is None and suffix in (".csv", ".txt"):
+        raise UnreadableFile("无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV", "unknown text encoding")
+    if text is None:
+        raise UnreadableFile(f"无法识别的文件格式（{path.suffix or '无扩展名'}），请提交 Excel 表格（xlsx/xls）或 CSV",
+                             "not a spreadsheet, HTML table or text file")
+    head = text.lstrip()[:2048].lower()
+    if head.startswith("<") and ("<table" in text.lower() or "<html" in head):
+        tables = html_tables(text)
+        if not tables:
+            raise UnreadableFile("网页导出的文件中没有表格", "an HTML file without a table")
+        return [Sheet(f"表{i}", rows, True, merged) for i, (rows, merged) in enumerate(tables, start=1)]
+    return [Sheet(path.stem, [list(row) for row in csv.reader(io.StringIO(text))])]
 
 
-def _read_spreadsheet(path: Path) -> list[Sheet]:
+def _read_zip_container(path: Path, data: bytes) -> list[Sheet]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            broken = archive.testzip()
+    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+        raise UnreadableFile("文件不完整（可能在复制或上传时中断），请重新保存后提交",
+                             f"truncated or damaged zip container: {exc}") from exc
+    if broken is not None:
+        raise UnreadableFile("文件已损坏（部分内容无法解压），请重新保存后提交", f"corrupt member {broken}")
+    if "word/document.xml" in names:
+        raise UnreadableFile("这是 Word 文档，不是表格，请提交 Excel 表格（xlsx/xls）或 CSV", "a Word document")
+    if "ppt/presentation.xml" in names:
+        raise UnreadableFile("这是 PowerPoint 文件，不是表格，请提交 Excel 表格", "a PowerPoint file")
+    if "xl/workbook.xml" not in names and "content.xml" not in names:
+        raise UnreadableFile("压缩包里没有表格，请直接提交 Excel 表格（xlsx/xls）或 CSV", "a zip archive, not a workbook")
+    sheets = _read_with_calamine(data)
+    if "xl/workbook.xml" in names:
+        _mark_error_cells(data, names, sheets)
+    return sheets
+
+
+def _read_with_calamine(data: bytes) -> list[Sheet]:
     import python_calamine as calamine
 
     try:
-        workbook = calamine.CalamineWorkbook.from_path(str(path))
+        workbook = calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets = []
         for meta in workbook.sheets_metadata:
             sheet = workbook.get_sheet_by_name(meta.name)
-            rows = sheet.to_python(skip_empty_area=False)
+            rows = [list(r) for r in sheet.to_python(skip_empty_area=False)]
             merged = list(getattr(sheet, "merged_cell_ranges", None) or [])
             visible = meta.visible == calamine.SheetVisibleEnum.Visible
-            sheets.append(Sheet(meta.name, [list(r) for r in rows], visible, merged))
+            sheets.append(Sheet(meta.name, rows, visible, merged))
         return sheets
     except calamine.PasswordError as exc:
-        raise UnreadableFile("文件已加密，请取消密码后重新提交", "the workbook is password-protected") from exc
+        raise UnreadableFile("文件设置了密码，请取消密码后重新提交", "the workbook is password-protected") from exc
     except Exception as exc:  # calamine raises several error types for broken containers
         raise UnreadableFile("文件已损坏或不是有效的表格文件，请用 Excel/WPS 打开确认后另存为 xlsx 重新提交",
                              f"cannot read the workbook: {exc}") from exc
 
 
-def _read_csv(data: bytes) -> list[list[object]]:
+def _mark_error_cells(data: bytes, names: set[str], sheets: list[Sheet]) -> None:
+    """Put the cached error value (#REF!, #DIV/0! …) where calamine left a blank; only workbooks that hold
+    error cells pay for opening openpyxl."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        has_errors = any(_ERROR_CELL.search(archive.read(n)) for n in names
+                         if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+    if not has_errors:
+        return
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    by_name = {s.name: s for s in sheets}
+    for worksheet in workbook.worksheets:
+        sheet = by_name.get(worksheet.title)
+        if sheet is None:
+            continue
+        for row in worksheet.iter_rows():
+            for cell in row:
+                if getattr(cell, "data_type", None) == "e" and cell.value is not None:
+                    r, c = cell.row - 1, cell.column - 1
+                    while len(sheet.rows) <= r:
+                        sheet.rows.append([])
+                    line = sheet.rows[r]
+                    line.extend([""] * (c + 1 - len(line)))
+                    line[c] = CellError(cell.value)
+    workbook.close()
+
+
+def _decode_text(data: bytes) -> str | None:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = data.decode("utf-16")
-    else:
-        for encoding in CSV_ENCODINGS:
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise UnreadableFile("无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV", "unknown text encoding")
-    return [list(row) for row in csv.reader(io.StringIO(text))]
+        return data.decode("utf-16")
+    if b"\x00" in data[:4096]:
+        return None  # binary
+    for encoding in CSV_ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None

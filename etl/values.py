@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
+from decimal import Decimal
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from etl.contracts import Column
 from etl.places import Places
+from etl.readers import CellError
 from etl.text import fold
 
 BLANK_TOKENS = {"", "—", "——", "-", "--", "－", "/", "／", "无", "空", "nan", "None", "null", "NULL", "N/A"}
@@ -28,6 +31,7 @@ _NUMBER = re.compile(
 )
 _MULTIPLIERS = {"万": 10_000, "千": 1_000, "亿": 100_000_000}
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_TIME = re.compile(r"(?P<h>\d{1,2})[:时](?P<mi>\d{2})分?(?::?(?P<s>\d{2})(?:\.\d+)?秒?)?$")
 
 
 class ValueProblem(ValueError):
@@ -68,9 +72,8 @@ def parse_number(raw: object) -> tuple[float | None, bool]:
     match = _NUMBER.match(text)
     if not match:
         raise ValueProblem(f"「{raw}」不是有效的数字", f"{raw!r} is not a valid number")
-    value = float(match["num"]) * _MULTIPLIERS.get(match["mult"] or "", 1)
-    if match["pct"]:
-        value /= 100
+    exact = Decimal(match["num"]) * _MULTIPLIERS.get(match["mult"] or "", 1)  # 0.57万 is 5700, not 5699.99…
+    value = float(exact / 100 if match["pct"] else exact)
     approximate = bool(match["approx_pre"] or match["approx_post"] or match["approx_tail"])
     return value, approximate
 
@@ -91,7 +94,7 @@ def parse_bool(raw: object) -> bool | None:
 
 
 _DATE_PATTERNS = (
-    re.compile(r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$"),
+    re.compile(r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})$"),
     re.compile(r"^(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})[日号]?$"),
     re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$"),
     re.compile(r"^(?P<m>\d{1,2})月(?P<d>\d{1,2})[日号]?$"),
@@ -110,7 +113,11 @@ def parse_date(raw: object, default_year: int | None = None) -> dt.date | None:
         if 20_000 <= raw <= 80_000:  # Excel serial day numbers 1954–2119
             return (EXCEL_EPOCH + dt.timedelta(days=int(raw))).date()
         raise ValueProblem(f"「{raw}」不是有效的日期", f"{raw!r} is not a valid date")
-    text = fold(raw)
+    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    time_of_day = _TIME.search(text)
+    if time_of_day:  # a date written with its time: 2021-07-28 10:30
+        text = text[: time_of_day.start()].rstrip("T ")
+    text = fold(text)
     if text in BLANK_TOKENS:
         return None
     for pattern in _DATE_PATTERNS:
@@ -125,6 +132,32 @@ def parse_date(raw: object, default_year: int | None = None) -> dt.date | None:
         except ValueError:
             break
     raise ValueProblem(f"「{raw}」不是有效的日期", f"{raw!r} is not a valid date")
+
+
+
+
+def parse_datetime(raw: object, default_year: int | None = None) -> dt.datetime | None:
+    """Datetime cells, Excel serials with a fraction, and text like 2021-09-24 10:05, 2021/9/24 10:05:00,
+    2021年9月24日 10时05分. A bare date means midnight."""
+    if isinstance(raw, dt.datetime):
+        return raw.replace(tzinfo=None)
+    if isinstance(raw, dt.date):
+        return dt.datetime.combine(raw, dt.time())
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        if 20_000 <= raw <= 80_000:
+            return (EXCEL_EPOCH + dt.timedelta(days=float(raw))).replace(microsecond=0)
+        raise ValueProblem(f"「{raw}」不是有效的日期时间", f"{raw!r} is not a valid datetime")
+    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    if fold(text) in BLANK_TOKENS:
+        return None
+    match = _TIME.search(text)
+    try:
+        day = parse_date(text, default_year)  # drops the time of day
+        if match:
+            return dt.datetime.combine(day, dt.time(int(match["h"]), int(match["mi"]), int(match["s"] or 0)))
+        return dt.datetime.combine(day, dt.time())
+    except (ValueProblem, ValueError, TypeError):
+        raise ValueProblem(f"「{raw}」不是有效的日期时间", f"{raw!r} is not a valid datetime") from None
 
 
 def _text(raw: object) -> str | None:
@@ -144,8 +177,15 @@ class ColumnConverter:
         self.district_code = district_code  # for street lookup
 
     def convert(self, column: Column, raw: pd.Series) -> Converted:
-        method = getattr(self, f"_convert_{column.kind}")
-        return method(column, raw.reset_index(drop=True))
+        """Formula errors (#REF!, #DIV/0! …) are reported as such and read as empty; the rest by kind."""
+        raw = raw.reset_index(drop=True)
+        errors = raw.map(lambda v: isinstance(v, CellError))
+        converted = getattr(self, f"_convert_{column.kind}")(column, raw.mask(errors, None) if errors.any() else raw)
+        for i in errors[errors].index:
+            converted.problems[int(i)] = ValueProblem(
+                f"单元格是公式错误值「{raw.iat[i]}」，请检查公式或直接填写数值",
+                f"the cell holds the formula error {raw.iat[i]}")
+        return converted
 
     def _by_unique(self, raw: pd.Series, parse) -> tuple[pd.Series, dict[int, ValueProblem], pd.Series]:
         """Apply ``parse`` once per distinct value; returns values, problems by row label, approximate mask."""
@@ -202,6 +242,10 @@ class ColumnConverter:
 
     def _convert_date(self, column: Column, raw: pd.Series) -> Converted:
         values, problems, approx = self._by_unique(raw, lambda v: parse_date(v, self.default_year))
+        return Converted(values.astype(object), approx, problems)
+
+    def _convert_datetime(self, column: Column, raw: pd.Series) -> Converted:
+        values, problems, approx = self._by_unique(raw, lambda v: parse_datetime(v, self.default_year))
         return Converted(values.astype(object), approx, problems)
 
     def _convert_district(self, column: Column, raw: pd.Series) -> Converted:

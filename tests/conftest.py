@@ -28,6 +28,7 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
 os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(REPO / "plugins")
 os.environ["GX_ANALYTICS_ENABLED"] = "false"
+os.environ["FILE_SETTLE_SECONDS"] = "0"  # files written by a test are complete; tests/etl/test_discover.py covers settling
 
 
 @pytest.fixture(scope="session")

@@ -129,9 +129,6 @@ def test_two_row_header_in_csv_without_merge_info(tmp_path):
     assert layout.unknown_columns == {}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the empty-parent fallback (_left_group_parent) only runs when the sheet "
-                                      "has no merges at all; a merged title row disables it, so 车次/公厕/垃圾箱 "
-                                      "become unknown columns and garbage_trips etc. are not loaded")
 def test_two_row_header_xlsx_unmerged_parent_with_merged_title(tmp_path):
     sheet = {"name": "S", "rows": [[TITLE], FLOOD_H1, FLOOD_H2, flood_row("河西街道", "溪湖区")], "merges": ["A1:M1"]}
     layout = layout_of(write_xlsx(tmp_path / "f.xlsx", sheet))
@@ -139,18 +136,12 @@ def test_two_row_header_xlsx_unmerged_parent_with_merged_title(tmp_path):
     assert layout.unknown_columns == {}
 
 
-@pytest.mark.xfail(strict=True, raises=IndexError,
-                   reason="BUG: etl/layout.py _left_group_parent raises IndexError when a CSV line is shorter than "
-                          "the line below it (e.g. an unpadded title line above the header); parse_file crashes")
 def test_ragged_csv_title_line_does_not_crash(tmp_path):
     rows = [["南芬区志愿服务活动统计"], VOLUNTEER_HEADER, volunteer_row(1)]
     layout = layout_of(write_csv(tmp_path / "v.csv", rows, ragged=True))
     assert layout.header_rows == (1,)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG?: a unit row under a one-row header (出动人员 over 人次) ties with the "
-                                      "one-row candidate, the tie goes to fewer header rows, and the unit row "
-                                      "becomes the first data row")
 def test_unit_on_its_own_row_under_a_single_header(tmp_path):
     h1 = ["日期", "区县", "街道（乡镇）", "出动人员", "出动车辆"]
     h2 = ["", "", "", "人次", "台次"]

@@ -91,9 +91,6 @@ def test_year_hint():
     assert year_hint() is None
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: year_hint searches (19|20)\\d{2} without digit boundaries, so a phone "
-                                      "number above the header (13941419200) yields 1920 before the real year "
-                                      "in the file name")
 def test_year_hint_ignores_digits_inside_longer_numbers():
     assert year_hint("填报单位：溪湖区城市管理局 联系人：张三 13941419200",
                      "溪湖区_防汛日报_2021-07-29.xlsx") == 2021

@@ -42,7 +42,7 @@ def test_samples_and_broken_files_each_get_a_status(settings):
         "明山区/说明.docx": "rejected",
         "平山区/空文件.csv": "rejected",
     }
-    assert "不支持的文件类型" in outcomes["明山区/说明.docx"].reason_zh
+    assert "无法识别的文件格式" in outcomes["明山区/说明.docx"].reason_zh
     assert outcomes["平山区/空文件.csv"].reason_zh.startswith("已退回：")
     assert (settings.inbox / "明山区" / "~$明山区报表.xlsx").exists()  # lock files are left alone
     assert sorted(p.name for p in (settings.rejected / "明山区").iterdir())[0].endswith("说明.docx")

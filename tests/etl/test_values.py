@@ -6,9 +6,13 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from etl.contracts import FLOOD_CLEANUP, SERVICE_ITEMS, VOLUNTEER_ACTIVITY, Column
+from etl.contracts import CONTRACTS, Column
 from etl.places import default_places
 from etl.values import ColumnConverter, ValueProblem, is_blank, parse_bool, parse_date, parse_number
+
+SERVICE_ITEMS = CONTRACTS["service_items"]
+FLOOD_CLEANUP = CONTRACTS["flood_cleanup"]
+VOLUNTEER_ACTIVITY = CONTRACTS["volunteer_activity"]
 
 D = dt.date
 
@@ -69,8 +73,6 @@ def test_parse_number_rejects_booleans():
         parse_number(True)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: 0.57万 is computed as float(0.57)*10000 = 5699.999999999999, "
-                                      "not 5700 (no decimal rounding after applying the 万 multiplier)")
 def test_parse_number_wan_with_two_decimals_is_exact():
     assert parse_number("0.57万") == (5700.0, False)
     assert parse_number("1.12万") == (11200.0, False)
@@ -147,8 +149,6 @@ def test_parse_date_blank_is_none(raw):
     assert parse_date(raw) is None
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: fold() strips all whitespace before matching, so the optional "
-                                      "' HH:MM' time part of the date regex never matches a space-separated time")
 def test_parse_date_text_with_time_of_day():
     assert parse_date("2021-07-28 10:30") == D(2021, 7, 28)
     assert parse_date("2022-03-04 00:00:00") == D(2022, 3, 4)
@@ -206,8 +206,6 @@ def test_int_whole_number_written_with_wan(converter):
     assert out.problems == {}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: 1.12万 parses to 11200.000000000002 (float multiplication), so an int "
-                                      "column rejects a whole number with 「1.12万」应为整数")
 def test_int_wan_with_two_decimals_is_a_whole_number(converter):
     out = converter.convert(FLOOD_CLEANUP.column("personnel"), series("1.12万", "0.57万"))
     assert out.problems == {}

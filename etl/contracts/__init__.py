@@ -1,0 +1,29 @@
+"""One declarative contract per report type, one module each: the single source of truth for columns,
+Chinese headers and aliases, value kinds, units and keys. The parser, the loader and the warehouse are
+driven by them; business rules (enums, ranges, cross-column rules) live in the Great Expectations suite
+``expectations/<report_type>.json``.
+
+Adding a report type: a module here defining ``CONTRACT``, its suite, its ``warehouse_sql/fct_*.sql``
+and views, and their tests. Modules are discovered, so nothing else needs to change.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from etl.contracts.base import KINDS, Column, ReportContract, header_base, header_key
+
+__all__ = ["CONTRACTS", "KINDS", "Column", "ReportContract", "header_base", "header_key"]
+
+
+def _discover() -> dict[str, ReportContract]:
+    contracts: dict[str, ReportContract] = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name == "base":
+            continue
+        contract = importlib.import_module(f"{__name__}.{info.name}").CONTRACT
+        contracts[contract.report_type] = contract
+    return contracts
+
+
+CONTRACTS: dict[str, ReportContract] = _discover()
