@@ -44,3 +44,8 @@ class Settings:
     @property
     def rejected(self) -> Path:
         return self.shared_dir / "rejected"
+
+    @property
+    def receipts(self) -> Path:
+        """回执 for clerks: receipts/<区县>/<file>.回执.xlsx."""
+        return self.shared_dir / "receipts"

@@ -5,6 +5,7 @@ district × report type × period becomes current and the earlier one stays as h
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pandas as pd
@@ -35,12 +36,14 @@ class FileMeta:
 def find_previous(conn: Connection, sha256: str) -> dict | None:
     """The first non-duplicate record of this exact content, if any."""
     row = conn.execute(sa.text(
-        "SELECT load_id, status, file_name FROM stg_file_load "
+        "SELECT load_id, status, file_name, source_path, moved_to, run_id FROM stg_file_load "
         "WHERE sha256 = :sha AND status <> 'duplicate' ORDER BY load_id LIMIT 1"), {"sha": sha256}).mappings().first()
     return dict(row) if row else None
 
 
 def status_of(report: ParsedReport) -> str:
+    """rejected: critical, or row errors under a reject-the-file policy; flagged: loaded with warnings or
+    with rows quarantined; accepted: clean."""
     if report.rejected:
         return REJECTED
     return FLAGGED if report.findings else ACCEPTED
@@ -97,6 +100,8 @@ def _record(engine: Engine, meta: FileMeta, report: ParsedReport, status: str, c
         })
         _insert_findings(conn, load_id, report)
         rows_loaded = 0
+        if status in LOADED_STATUSES and report.quarantined_rows:
+            _insert_quarantined(conn, load_id, report)
         if status in LOADED_STATUSES:
             rows_loaded = _insert_report_facts(conn, load_id, report)
             _make_current(conn, load_id, report, meta)
@@ -115,8 +120,25 @@ def _insert_findings(conn: Connection, load_id: int, report: ParsedReport) -> No
         [{"load_id": load_id, **f.as_dict()} for f in report.findings])
 
 
+def _insert_quarantined(conn: Connection, load_id: int, report: ParsedReport) -> None:
+    """Rows held back under the quarantine policy, with their values, for the steward to follow up."""
+    frame = report.frame[report.frame[SOURCE_ROW].isin(report.quarantined_rows)]
+    reasons = {}
+    for f in report.findings:
+        if f.severity == F.ERROR and f.row in report.quarantined_rows:
+            reasons.setdefault(f.row, []).append(f"{f.cell or f.column}：{f.message_zh}")
+    records = frame.drop(columns=[SOURCE_ROW, APPROXIMATE]).astype(object).where(frame.notna(), None)
+    conn.execute(sa.text("INSERT INTO stg_quarantined_row (load_id, source_row, reason_zh, row_json) "
+                         "VALUES (:load_id, :row, :reason, :data)"),
+                 [{"load_id": load_id, "row": int(row), "reason": "；".join(reasons.get(int(row), [])),
+                   "data": json.dumps(record, ensure_ascii=False, default=str)}
+                  for row, record in zip(frame[SOURCE_ROW], records.to_dict("records"), strict=True)])
+
+
 def _insert_report_facts(conn: Connection, load_id: int, report: ParsedReport) -> int:
     contract, frame = report.contract, report.frame
+    if report.quarantined_rows:
+        frame = frame[~frame[SOURCE_ROW].isin(report.quarantined_rows)]
     columns = fact_column_names(contract)
     data = {"load_id": [load_id] * len(frame), "source_row": frame[SOURCE_ROW].tolist(),
             "approximate_cols": frame[APPROXIMATE].tolist()}

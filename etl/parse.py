@@ -12,7 +12,7 @@ from etl.findings import Finding, column_letter
 from etl.layout import TableLayout, data_rows, find_table, title_text
 from etl.period import period_from_dates, period_from_text, year_hint
 from etl.places import Place, Places, default_places
-from etl.readers import UnreadableFile, read_sheets
+from etl.readers import Sheet, UnreadableFile, read_sheets
 from etl.text import fold
 from etl.values import ColumnConverter, ValueProblem, is_blank, parse_number
 
@@ -31,6 +31,7 @@ class ParsedReport:
     period: str | None = None
     header_cells: dict[str, tuple[str, str]] = field(default_factory=dict)  # column → (header as written, letter)
     total_rows: list[dict] = field(default_factory=list)
+    source_sheet: Sheet | None = None  # the sheet the table was read from, for receipts of non-xlsx files
 
     @property
     def report_type(self) -> str | None:
@@ -38,7 +39,18 @@ class ParsedReport:
 
     @property
     def rejected(self) -> bool:
-        return any(f.severity in (F.CRITICAL, F.ERROR) for f in self.findings)
+        """Critical findings always reject; row errors reject unless the report type quarantines rows."""
+        if any(f.severity == F.CRITICAL for f in self.findings):
+            return True
+        quarantines = self.contract is not None and self.contract.row_errors == "quarantine_rows"
+        return not quarantines and any(f.severity == F.ERROR for f in self.findings)
+
+    @property
+    def quarantined_rows(self) -> set[int]:
+        """Excel rows held back from the facts (only under the quarantine policy)."""
+        if self.rejected or self.contract is None or self.contract.row_errors != "quarantine_rows":
+            return set()
+        return {f.row for f in self.findings if f.severity == F.ERROR and f.row is not None}
 
     def add(self, rule: str, severity: str, zh: str, en: str, **where) -> None:
         self.findings.append(Finding(rule, severity, zh, en, sheet=where.pop("sheet", self.sheet), **where))
@@ -92,6 +104,7 @@ def parse_file(path: Path, inbox: Path | None = None, places: Places | None = No
 def _read_table(report: ParsedReport, layout: TableLayout, places: Places, inbox: Path | None) -> None:
     contract = report.contract = layout.contract
     report.sheet = layout.sheet.name
+    report.source_sheet = layout.sheet
     header_row = layout.header_rows[0] + 1
     report.header_cells = {name: (layout.headers[c], column_letter(c)) for name, c in layout.columns.items()}
     for name in layout.missing_required:

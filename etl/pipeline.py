@@ -1,7 +1,9 @@
-"""The per-file job the ingest DAG maps over: archive → parse → validate → load → file the original.
+"""The per-file job the ingest DAG maps over:
+archive → parse → validate → load (one transaction) → receipt → file the original away.
 
 A rejected file is an outcome, not a failure: it is recorded with its findings and the task succeeds.
-Only system faults (database down, disk full) raise, so that Airflow retries them.
+Only system faults (database down, disk full) raise, so that Airflow retries them; a retry finishes a
+file whose load was already committed instead of calling it a duplicate of itself.
 """
 from __future__ import annotations
 
@@ -13,7 +15,14 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import sqlalchemy as sa
+
+from etl import findings as F
 from etl.config import Settings
+from etl.load import FileMeta, find_previous, record_duplicate, record_report
+from etl.parse import ParsedReport, parse_file
+from etl.receipts import receipt_path, write_receipt
+from etl.warehouse import ensure_schema, get_engine, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +43,7 @@ class FileOutcome:
     warnings: int = 0
     reason_zh: str = ""
     load_id: int | None = None
+    receipt: str | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -85,37 +95,46 @@ def archive_raw(path: Path, sha256: str, settings: Settings) -> Path:
     return target
 
 
-def file_away(path: Path, relative: Path, status: str, settings: Settings, stamp: str) -> Path:
-    """Move the original out of the inbox: rejected/<区县>/… or processed/<区县>/…, never overwriting."""
-    root = settings.rejected if status == "rejected" else settings.processed
-    target = root / relative.parent / f"{stamp}_{relative.name}"
-    target.parent.mkdir(parents=True, exist_ok=True)
+def unused_path(folder: Path, name: str) -> Path:
+    """folder/name, or folder/name with (2), (3)… before the suffix: nothing is ever overwritten."""
+    candidate, n = folder / name, 2
+    while candidate.exists():
+        stem, dot, suffix = name.rpartition(".")
+        candidate = folder / (f"{stem}({n}).{suffix}" if dot else f"{name}({n})")
+        n += 1
+    return candidate
+
+
+def file_away(path: Path, relative: Path, outcome: FileOutcome, settings: Settings, stamp: str,
+              findings: list[F.Finding]) -> Path:
+    """Move the original out of the inbox: rejected/<区县>/… (with a 退回原因 note) or processed/<区县>/…"""
+    root = settings.rejected if outcome.status == "rejected" else settings.processed
+    folder = root / relative.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    target = unused_path(folder, f"{stamp}_{relative.name}")
     shutil.move(str(path), target)
+    if outcome.status == "rejected":
+        note = "\r\n".join([f"文件：{relative.name}", f"结果：{outcome.reason_zh}", "",
+                            *(f"{f.where_zh}：{f.message_zh}" for f in findings)])
+        unused_path(folder, f"{target.name}.退回原因.txt").write_text(note + "\r\n", encoding="utf-8-sig")
     return target
 
 
 def prepare(settings: Settings | None = None) -> None:
-    from etl.warehouse import ensure_schema, get_engine
-
     settings = settings or Settings.from_env()
-    for folder in (settings.inbox, settings.archive, settings.processed, settings.rejected):
+    for folder in (settings.inbox, settings.archive, settings.processed, settings.rejected, settings.receipts):
         folder.mkdir(parents=True, exist_ok=True)
     ensure_schema(get_engine(settings.warehouse_url))
 
 
 def process_file(relative_path: str, settings: Settings | None = None, run_id: str | None = None) -> FileOutcome:
-    from etl.load import FileMeta, find_previous, record_duplicate, record_report
-    from etl.parse import ParsedReport, parse_file
-    from etl.validate import validate_report
-    from etl.warehouse import get_engine, utcnow
-
     settings = settings or Settings.from_env()
     engine = get_engine(settings.warehouse_url)
     relative = Path(relative_path)
     path = settings.inbox / relative
-    started = utcnow()
     if not path.exists():
-        return _already_filed(engine, relative_path, run_id)
+        return _recorded_outcome(engine, relative_path, run_id)
+    started = utcnow()
     stat = path.stat()
     sha256 = sha256_of(path)
     archived = archive_raw(path, sha256, settings)
@@ -126,87 +145,102 @@ def process_file(relative_path: str, settings: Settings | None = None, run_id: s
                     started_at=started, run_id=run_id)
     with engine.connect() as conn:
         previous = find_previous(conn, sha256)
-    if previous is not None:
+    report = ParsedReport(path)
+    if previous is not None and previous["source_path"] == meta.source_path and previous["moved_to"] is None:
+        outcome = _recorded_outcome(engine, relative_path, previous["run_id"])  # committed, not filed: finish it
+    elif previous is not None:
         load_id = record_duplicate(engine, meta, previous)
         outcome = FileOutcome(relative_path, "duplicate", load_id=load_id,
-                              reason_zh=f"与已提交的文件「{previous['file_name']}」内容完全相同")
+                              reason_zh=f"与已提交的文件「{previous['file_name']}」内容完全相同，未重复处理")
     else:
-        report = parse_file(path, inbox=settings.inbox)
-        if report.frame is not None and not _has_critical(report):
-            validate_report(report)
+        report = check_file(path, settings, engine)
         reason_zh, reason_en = summarise_reason(report)
         load_id, status = record_report(engine, meta, report, reason_zh, reason_en)
         outcome = _outcome(relative_path, status, load_id, report, reason_zh)
-    moved = file_away(path, relative, outcome.status, settings, started.strftime("%Y%m%dT%H%M%S"))
+    receipt = _write_receipt(path, meta, report, outcome, settings)
+    moved = file_away(path, relative, outcome, settings, started.strftime("%Y%m%dT%H%M%S"), report.findings)
+    outcome.receipt = str(receipt.relative_to(settings.shared_dir))
     with engine.begin() as conn:
-        from sqlalchemy import text
-
-        conn.execute(text("UPDATE stg_file_load SET moved_to = :m WHERE load_id = :id"),
-                     {"m": str(moved.relative_to(settings.shared_dir)), "id": outcome.load_id})
+        conn.execute(sa.text("UPDATE stg_file_load SET moved_to = :m, receipt_path = :r WHERE load_id = :id"),
+                     {"m": str(moved.relative_to(settings.shared_dir)), "r": outcome.receipt, "id": outcome.load_id})
     log.info("%s → %s (%s)", relative_path, outcome.status, outcome.reason_zh)
     return outcome
 
 
-def _already_filed(engine, relative_path: str, run_id: str | None) -> FileOutcome:
-    """A retry after the file was filed away, or a file a clerk took back: report what is recorded."""
-    from sqlalchemy import text
+def check_file(path: Path, settings: Settings, engine) -> ParsedReport:
+    """Parse, then the suite and the rules that need history; a file that cannot be read stops at parsing."""
+    from etl.outliers import flag_outliers
+    from etl.validate import validate_report
 
+    report = parse_file(path, inbox=settings.inbox)
+    if report.frame is not None and not any(f.severity == F.CRITICAL for f in report.findings):
+        validate_report(report)
+        flag_outliers(report, engine)
+    return report
+
+
+def _write_receipt(path: Path, meta: FileMeta, report: ParsedReport, outcome: FileOutcome, settings: Settings) -> Path:
+    target = receipt_path(settings.receipts, meta.folder, meta.file_name)
+    summary = {"file_name": meta.file_name, "report_title": report.contract.title_zh if report.contract else None,
+               "district": outcome.district, "period": outcome.period, "status": outcome.status,
+               "reason_zh": outcome.reason_zh, "rows_read": 0 if report.frame is None else len(report.frame),
+               "rows_loaded": outcome.rows}
+    return write_receipt(target, path, summary, report.findings, report.source_sheet)
+
+
+def _recorded_outcome(engine, relative_path: str, run_id: str | None) -> FileOutcome:
+    """What the warehouse already holds for this file: a retry after the load was committed."""
     with engine.connect() as conn:
-        row = conn.execute(text(
-            "SELECT load_id, status, report_type, period, rows_loaded, findings_critical, findings_error, "
-            "findings_warning, reason_zh FROM stg_file_load WHERE source_path = :p AND run_id IS NOT DISTINCT FROM :r "
-            "ORDER BY load_id DESC LIMIT 1"), {"p": relative_path, "r": run_id}).mappings().first()
+        row = conn.execute(sa.text(
+            "SELECT l.load_id, l.status, l.report_type, l.period, l.rows_loaded, l.findings_critical, "
+            "l.findings_error, l.findings_warning, l.reason_zh, l.receipt_path, p.place_name "
+            "FROM stg_file_load l LEFT JOIN dim_place p ON p.place_code = l.district_code "
+            "WHERE l.source_path = :p AND (l.run_id = :r OR (:r IS NULL AND l.run_id IS NULL)) "
+            "ORDER BY l.load_id DESC LIMIT 1"), {"p": relative_path, "r": run_id}).mappings().first()
     if row is None:
         log.warning("%s left the inbox before it was processed", relative_path)
         return FileOutcome(relative_path, "vanished", reason_zh="文件在处理前已从收件箱移走")
-    return FileOutcome(relative_path, row["status"], row["report_type"], None, row["period"], row["rows_loaded"],
-                       row["findings_critical"], row["findings_error"], row["findings_warning"], row["reason_zh"],
-                       row["load_id"])
+    return FileOutcome(relative_path, row["status"], row["report_type"], row["place_name"], row["period"],
+                       row["rows_loaded"], row["findings_critical"], row["findings_error"], row["findings_warning"],
+                       row["reason_zh"], row["load_id"], row["receipt_path"])
 
 
-def _has_critical(report) -> bool:
-    from etl.findings import CRITICAL
-
-    return any(f.severity == CRITICAL for f in report.findings)
-
-
-def summarise_reason(report) -> tuple[str, str]:
+def summarise_reason(report: ParsedReport) -> tuple[str, str]:
     """One line for the clerk and the steward: why the file was rejected, or what to look at."""
-    from etl.findings import CRITICAL, ERROR, WARNING
-
-    by = {s: [f for f in report.findings if f.severity == s] for s in (CRITICAL, ERROR, WARNING)}
-    if by[CRITICAL]:
-        first = by[CRITICAL][0]
-        return f"已退回：{first.message_zh}", f"rejected: {first.message_en}"
-    if by[ERROR]:
-        first = by[ERROR][0]
-        return (f"已退回：共{len(by[ERROR])}处错误，例如{first.where_zh}：{first.message_zh}",
-                f"rejected: {len(by[ERROR])} row errors, first: {first.message_en}")
-    if by[WARNING]:
-        return f"已入库，{len(by[WARNING])}处提示请核对", f"loaded with {len(by[WARNING])} warnings"
+    by = {s: [f for f in report.findings if f.severity == s] for s in F.SEVERITIES}
     rows = 0 if report.frame is None else len(report.frame)
+    if by[F.CRITICAL]:
+        first = by[F.CRITICAL][0]
+        return f"已退回：{first.message_zh}", f"rejected: {first.message_en}"
+    if by[F.ERROR] and report.rejected:
+        first = by[F.ERROR][0]
+        return (f"已退回：共{len(by[F.ERROR])}处错误，例如{first.where_zh}：{first.message_zh}",
+                f"rejected: {len(by[F.ERROR])} row errors, first: {first.message_en}")
+    if by[F.ERROR]:
+        bad = len(report.quarantined_rows)
+        return (f"已入库{rows - bad}行；{bad}行有错误未入库（已隔离），请核对回执后补报",
+                f"loaded {rows - bad} rows; {bad} rows with errors quarantined")
+    if by[F.WARNING]:
+        return f"已入库{rows}行，{len(by[F.WARNING])}处提示请核对", f"loaded {rows} rows with {len(by[F.WARNING])} warnings"
     return f"已入库，共{rows}行", f"loaded {rows} rows"
 
 
-def _outcome(relative_path: str, status: str, load_id: int, report, reason_zh: str) -> FileOutcome:
-    from etl.findings import CRITICAL, ERROR, WARNING
-
-    count = lambda s: sum(1 for f in report.findings if f.severity == s)  # noqa: E731
+def _outcome(relative_path: str, status: str, load_id: int, report: ParsedReport, reason_zh: str) -> FileOutcome:
+    count = {s: sum(1 for f in report.findings if f.severity == s) for s in F.SEVERITIES}
+    rows = 0 if report.frame is None or status == "rejected" else len(report.frame) - len(report.quarantined_rows)
     return FileOutcome(relative_path, status, report.report_type,
-                       report.district.name if report.district else None, report.period,
-                       0 if report.frame is None else len(report.frame),
-                       count(CRITICAL), count(ERROR), count(WARNING), reason_zh, load_id)
+                       report.district.name if report.district else None, report.period, rows,
+                       count[F.CRITICAL], count[F.ERROR], count[F.WARNING], reason_zh, load_id)
 
 
 def summarise_run(outcomes: list[dict]) -> dict:
     """Counts per status and totals, for the run's last task log."""
-    summary = {"files": len(outcomes), "rows": 0, "findings": 0}
+    outcomes = [o for o in outcomes if o]
+    summary = {"files": len(outcomes)}
     for status in ("accepted", "flagged", "rejected", "duplicate"):
-        summary[status] = sum(1 for o in outcomes if o and o.get("status") == status)
-    for o in outcomes:
-        if o:
-            summary["rows"] += o.get("rows", 0) if o.get("status") in ("accepted", "flagged") else 0
-            summary["findings"] += o.get("critical", 0) + o.get("errors", 0) + o.get("warnings", 0)
+        summary[status] = sum(1 for o in outcomes if o["status"] == status)
+    summary["rows_loaded"] = sum(o["rows"] for o in outcomes if o["status"] in ("accepted", "flagged"))
+    summary["findings"] = sum(o["critical"] + o["errors"] + o["warnings"] for o in outcomes)
     return summary
 
 

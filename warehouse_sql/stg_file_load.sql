@@ -11,6 +11,7 @@ CREATE TABLE IF NOT EXISTS stg_file_load (
     source_path        VARCHAR(1000),
     archive_path       VARCHAR(1000),
     moved_to           VARCHAR(1000),
+    receipt_path       VARCHAR(1000),
     sha256             CHAR(64) NOT NULL,
     size_bytes         BIGINT,
     report_type        VARCHAR(32),

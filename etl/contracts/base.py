@@ -39,6 +39,10 @@ class ReportContract:
     date_column: str | None = None  # the column the period is read from, when the data carries one
     district_column: str = "district"
     suite: str = field(default="")
+    # What a row error does: "reject_file" (the clerk fixes and resubmits; partial figures would mislead)
+    # or "quarantine_rows" (load the good rows, hold the bad ones back in stg_quarantined_row).
+    row_errors: str = "reject_file"
+    history_columns: tuple[str, ...] = ()  # numeric columns checked against the same street's history
     derived: tuple[Column, ...] = ()  # computed by ``derive``, loaded like the others, never read from files
     derive: Callable | None = None  # (frame, period: str | None) -> frame with the derived columns added
 

@@ -9,6 +9,8 @@ CONTRACT = ReportContract(
     fact_table="fct_flood_cleanup",
     key=("date", "street"),
     date_column="date",
+    history_columns=("personnel", "vehicles", "garbage_tons", "garbage_trips", "silt_m3", "water_pumped_m3",
+                     "disinfected_streets", "disinfected_toilets", "disinfected_bins", "power_restored_households"),
     columns=(
         C("date", "日期", "date", required=True),
         C("district", "区县", "district", aliases=("县区", "所属区县"), required=True),

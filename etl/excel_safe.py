@@ -1,0 +1,26 @@
+"""Values that look like formulas are written as text in every workbook and CSV we produce.
+
+A clerk's cell "=HYPERLINK(…)" or "+86 138…" must never become a live formula in a receipt, a review
+pack or an export a leader opens (CSV/formula injection, OWASP).
+"""
+from __future__ import annotations
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def looks_like_formula(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
+
+
+def set_cell(cell, value: object):
+    """Assign a value to an openpyxl cell; text stays text even when it starts with = + - @. Returns the cell."""
+    cell.value = value
+    if looks_like_formula(value):
+        cell.data_type = "s"  # openpyxl marks "=…" as a formula on assignment; force a string
+        cell.quotePrefix = True  # and Excel shows it with a leading apostrophe, as typed text
+    return cell
+
+
+def csv_safe(value: object) -> object:
+    """A CSV field that spreadsheet programs will not evaluate: a leading apostrophe neutralises it."""
+    return f"'{value}" if looks_like_formula(value) else value

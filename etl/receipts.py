@@ -1,0 +1,142 @@
+"""回执: the receipt a clerk gets back for every file, in their own area of the shared folder.
+
+A copy of their workbook with each problem cell filled (red for errors, yellow for warnings) and an Excel
+comment saying what is wrong, behind a first sheet 处理结果 with the status, the counts and every
+finding linked to its cell. Files that are not xlsx (CSV, xls, ods, HTML exports) are copied as the table
+we read. Everything we write goes through ``set_cell`` so formula-looking text stays text.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.hyperlink import Hyperlink
+
+from etl import findings as F
+from etl.excel_safe import set_cell
+from etl.findings import Finding
+
+RESULT_SHEET = "处理结果"
+FILLS = {
+    F.CRITICAL: PatternFill("solid", fgColor="FFC7CE"),
+    F.ERROR: PatternFill("solid", fgColor="FFC7CE"),
+    F.WARNING: PatternFill("solid", fgColor="FFEB9C"),
+}
+SEVERITY_ZH = {F.CRITICAL: "严重（整个文件退回）", F.ERROR: "错误", F.WARNING: "提示"}
+STATUS_ZH = {"accepted": "已入库", "flagged": "已入库（有提示）", "rejected": "已退回，请修改后重新提交",
+             "duplicate": "重复提交，未处理"}
+COPYABLE = {".xlsx", ".xlsm"}
+HEADER_FONT = Font(bold=True)
+
+
+def receipt_path(receipts_dir: Path, folder: str | None, file_name: str) -> Path:
+    """receipts/<区县>/<file>.回执.xlsx; a second receipt for the same name gets (2), (3)… — never overwritten."""
+    base = receipts_dir / (folder or "_未分区")
+    stem = f"{file_name}.回执"
+    candidate, n = base / f"{stem}.xlsx", 2
+    while candidate.exists():
+        candidate, n = base / f"{stem}({n}).xlsx", n + 1
+    return candidate
+
+
+def write_receipt(target: Path, source: Path, summary: dict, findings: list[Finding], source_sheet=None) -> Path:
+    """``summary`` holds file_name, report_title, district, period, status, reason_zh, rows_read, rows_loaded."""
+    workbook = _copy_of_submission(source, findings, source_sheet)
+    marked = _mark_cells(workbook, findings)
+    _result_sheet(workbook, summary, findings, marked)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".writing")
+    workbook.save(tmp)
+    tmp.replace(target)
+    return target
+
+
+def _copy_of_submission(source: Path, findings: list[Finding], source_sheet) -> Workbook:
+    if not any(f.cell for f in findings):
+        return Workbook()  # nothing to point at: the receipt is the result sheet alone
+    if source.suffix.lower() in COPYABLE:
+        try:
+            return load_workbook(source)
+        except Exception:  # noqa: BLE001 - an unusual workbook still gets a receipt, as a table copy
+            pass
+    workbook = Workbook()
+    if source_sheet is not None:
+        sheet = workbook.active
+        sheet.title = _sheet_title(source_sheet.name)
+        for r, row in enumerate(source_sheet.rows, start=1):
+            for c, value in enumerate(row, start=1):
+                if value not in (None, ""):
+                    set_cell(sheet.cell(row=r, column=c), value if isinstance(value, (int, float)) else str(value))
+    return workbook
+
+
+def _sheet_title(name: str) -> str:
+    return "".join(ch for ch in name if ch not in "[]:*?/\\")[:31] or "数据"
+
+
+def _mark_cells(workbook: Workbook, findings: list[Finding]) -> dict[tuple[str, str], str]:
+    """Fill and comment each problem cell; returns (sheet, cell) → the sheet title used in the workbook."""
+    by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    for finding in findings:
+        if finding.cell and finding.sheet:
+            by_cell[(finding.sheet, finding.cell)].append(finding)
+    marked = {}
+    for (sheet_name, ref), items in by_cell.items():
+        title = sheet_name if sheet_name in workbook.sheetnames else _sheet_title(sheet_name)
+        if title not in workbook.sheetnames:
+            continue
+        cell = workbook[title][ref]
+        worst = min(items, key=lambda f: F.SEVERITIES.index(f.severity))
+        cell.fill = FILLS[worst.severity]
+        text = "\n".join(f"【{SEVERITY_ZH[f.severity]}】{f.message_zh}" for f in items)
+        cell.comment = Comment(text, "数据管理员", width=320, height=40 + 30 * len(items))
+        marked[(sheet_name, ref)] = title
+    return marked
+
+
+def _result_sheet(workbook: Workbook, summary: dict, findings: list[Finding], marked: dict) -> None:
+    if len(workbook.sheetnames) == 1 and workbook.active.max_row == 1 and workbook.active["A1"].value is None:
+        sheet = workbook.active
+        sheet.title = RESULT_SHEET
+    else:
+        sheet = workbook.create_sheet(RESULT_SHEET, 0)
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in F.SEVERITIES}
+    lines = [
+        ("文件", summary.get("file_name")),
+        ("报表类型", summary.get("report_title") or "未识别"),
+        ("区县", summary.get("district") or "未识别"),
+        ("报表期间", summary.get("period") or "未识别"),
+        ("处理结果", STATUS_ZH.get(summary.get("status"), summary.get("status"))),
+        ("说明", summary.get("reason_zh")),
+        ("读取行数", summary.get("rows_read")),
+        ("入库行数", summary.get("rows_loaded")),
+        ("严重问题 / 错误 / 提示", f"{counts[F.CRITICAL]} / {counts[F.ERROR]} / {counts[F.WARNING]}"),
+    ]
+    for r, (label, value) in enumerate(lines, start=1):
+        set_cell(sheet.cell(row=r, column=1), label).font = HEADER_FONT
+        set_cell(sheet.cell(row=r, column=2), value)
+    status_cell = sheet.cell(row=5, column=2)
+    status_cell.fill = FILLS[F.ERROR] if summary.get("status") == "rejected" else PatternFill()
+    start = len(lines) + 2
+    columns = ["序号", "严重程度", "工作表", "行", "列", "单元格", "填写的值", "问题说明", "Message"]
+    for c, title in enumerate(columns, start=1):
+        set_cell(sheet.cell(row=start, column=c), title).font = HEADER_FONT
+    for i, f in enumerate(findings, start=1):
+        row = start + i
+        values = [i, SEVERITY_ZH[f.severity], f.sheet, f.row, f.column, f.cell, f.value, f.message_zh, f.message_en]
+        for c, value in enumerate(values, start=1):
+            set_cell(sheet.cell(row=row, column=c), value)
+        sheet.cell(row=row, column=2).fill = FILLS[f.severity]
+        title = marked.get((f.sheet, f.cell))
+        if title:
+            link = sheet.cell(row=row, column=6)
+            link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{title}'!{f.cell}", display=f.cell)
+            link.font = Font(color="0563C1", underline="single")
+    for column, width in zip("ABCDEFGHI", (8, 18, 14, 6, 22, 8, 18, 60, 50), strict=True):
+        sheet.column_dimensions[column].width = width
+    sheet.cell(row=6, column=2).alignment = Alignment(wrap_text=True)
+    sheet.freeze_panes = sheet.cell(row=start + 1, column=1)
+    workbook.active = 0
