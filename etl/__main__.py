@@ -1,6 +1,7 @@
 """Command line: ``python -m etl demo`` writes the demo district files into the shared folder;
 ``python -m etl indicators`` prints the indicator views; ``python -m etl ingest`` processes the inbox
-without a scheduler (the same code the DAG runs)."""
+without a scheduler (the same code the DAG runs); ``migrate`` upgrades the warehouse schema and
+``create-leader-role`` creates the read-only role for leaders (PostgreSQL)."""
 from __future__ import annotations
 
 import argparse
@@ -15,6 +16,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("demo", help="write demo district files into SHARED_DIR/inbox")
     sub.add_parser("indicators", help="print the indicator views from WAREHOUSE_URL")
     sub.add_parser("ingest", help="process every file waiting in the inbox, without Airflow")
+    sub.add_parser("migrate", help="create or upgrade the warehouse schema (also done by every ingest run)")
+    role = sub.add_parser("create-leader-role", help="PostgreSQL: a login role that can only read the mart views")
+    role.add_argument("--name", default="leader")
+    role.add_argument("--password", default=None, help="optional; or set it later with ALTER ROLE")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
 
@@ -37,6 +42,18 @@ def main(argv: list[str] | None = None) -> int:
         for o in outcomes:
             print(f"{o['status']:<10} {o['file']}  {o['reason_zh']}")
         print(log_summary(outcomes))
+    elif args.command == "migrate":
+        from etl.schema import ensure_schema
+        from etl.warehouse import get_engine
+
+        applied = ensure_schema(get_engine(settings.warehouse_url))
+        print(f"warehouse up to date; migrations applied now: {applied or 'none'}")
+    elif args.command == "create-leader-role":
+        from etl.roles import create_leader_role
+        from etl.warehouse import get_engine
+
+        create_leader_role(get_engine(settings.warehouse_url), args.name, args.password)
+        print(f"role {args.name}: SELECT on schema mart only")
     return 0
 
 

@@ -103,7 +103,7 @@ def _record(engine: Engine, meta: FileMeta, report: ParsedReport, status: str, c
         if status in LOADED_STATUSES and report.quarantined_rows:
             _insert_quarantined(conn, load_id, report)
         if status in LOADED_STATUSES:
-            rows_loaded = _insert_report_facts(conn, load_id, report)
+            rows_loaded = _insert_report_facts(conn, load_id, report, meta)
             _make_current(conn, load_id, report, meta)
         conn.execute(sa.text("UPDATE stg_file_load SET rows_loaded = :n, finished_at = :t WHERE load_id = :id"),
                      {"n": rows_loaded, "t": utcnow(), "id": load_id})
@@ -135,12 +135,13 @@ def _insert_quarantined(conn: Connection, load_id: int, report: ParsedReport) ->
                   for row, record in zip(frame[SOURCE_ROW], records.to_dict("records"), strict=True)])
 
 
-def _insert_report_facts(conn: Connection, load_id: int, report: ParsedReport) -> int:
+def _insert_report_facts(conn: Connection, load_id: int, report: ParsedReport, meta: FileMeta) -> int:
     contract, frame = report.contract, report.frame
     if report.quarantined_rows:
         frame = frame[~frame[SOURCE_ROW].isin(report.quarantined_rows)]
     columns = fact_column_names(contract)
-    data = {"load_id": [load_id] * len(frame), "source_row": frame[SOURCE_ROW].tolist(),
+    data = {"load_id": [load_id] * len(frame), "source_sha256": [meta.sha256] * len(frame),
+            "source_sheet": [report.sheet] * len(frame), "source_row": frame[SOURCE_ROW].tolist(),
             "approximate_cols": frame[APPROXIMATE].tolist()}
     for name in (c.name for c in contract.fact_columns):
         data[name] = frame[name].tolist() if name in frame else [None] * len(frame)

@@ -22,7 +22,8 @@ from etl.config import Settings
 from etl.load import FileMeta, find_previous, record_duplicate, record_report
 from etl.parse import ParsedReport, parse_file
 from etl.receipts import receipt_path, write_receipt
-from etl.warehouse import ensure_schema, get_engine, utcnow
+from etl.schema import ensure_schema
+from etl.warehouse import get_engine, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -158,11 +159,15 @@ def process_file(relative_path: str, settings: Settings | None = None, run_id: s
         load_id, status = record_report(engine, meta, report, reason_zh, reason_en)
         outcome = _outcome(relative_path, status, load_id, report, reason_zh)
     receipt = _write_receipt(path, meta, report, outcome, settings)
-    moved = file_away(path, relative, outcome, settings, started.strftime("%Y%m%dT%H%M%S"), report.findings)
     outcome.receipt = str(receipt.relative_to(settings.shared_dir))
+    try:
+        moved = file_away(path, relative, outcome, settings, started.strftime("%Y%m%dT%H%M%S"), report.findings)
+        moved_to = str(moved.relative_to(settings.shared_dir))
+    except FileNotFoundError:  # an overlapping run filed the same file away first
+        moved_to = None
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE stg_file_load SET moved_to = :m, receipt_path = :r WHERE load_id = :id"),
-                     {"m": str(moved.relative_to(settings.shared_dir)), "r": outcome.receipt, "id": outcome.load_id})
+                     {"m": moved_to, "r": outcome.receipt, "id": outcome.load_id})
     log.info("%s → %s (%s)", relative_path, outcome.status, outcome.reason_zh)
     return outcome
 

@@ -1,6 +1,8 @@
 -- 防汛救灾清理情况日报: one row per street per day.
 CREATE TABLE IF NOT EXISTS fct_flood_cleanup (
     load_id                    BIGINT NOT NULL REFERENCES stg_file_load (load_id),
+    source_sha256              CHAR(64) NOT NULL,
+    source_sheet               VARCHAR(200),
     source_row                 INTEGER NOT NULL,
     date                       DATE NOT NULL,
     district                   VARCHAR(12),

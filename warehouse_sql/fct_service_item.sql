@@ -1,6 +1,8 @@
 -- 政务服务事项清单: one row per service item per register snapshot (load).
 CREATE TABLE IF NOT EXISTS fct_service_item (
     load_id             BIGINT NOT NULL REFERENCES stg_file_load (load_id),
+    source_sha256       CHAR(64) NOT NULL,
+    source_sheet        VARCHAR(200),
     source_row          INTEGER NOT NULL,
     item_code           VARCHAR(64) NOT NULL,
     item_name           VARCHAR(500),

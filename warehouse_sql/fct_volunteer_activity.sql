@@ -1,6 +1,8 @@
 -- 志愿服务活动统计: one row per volunteer activity.
 CREATE TABLE IF NOT EXISTS fct_volunteer_activity (
     load_id           BIGINT NOT NULL REFERENCES stg_file_load (load_id),
+    source_sha256     CHAR(64) NOT NULL,
+    source_sheet      VARCHAR(200),
     source_row        INTEGER NOT NULL,
     date              DATE NOT NULL,
     district          VARCHAR(12),

@@ -11,7 +11,8 @@ from etl.excel_safe import csv_safe, set_cell
 from etl.load import FileMeta, record_report
 from etl.parse import parse_file
 from etl.pipeline import discover, prepare, process_file
-from etl.warehouse import ensure_schema, get_engine, utcnow
+from etl.schema import ensure_schema
+from etl.warehouse import get_engine, utcnow
 from workbooks import SERVICE_HEADER, service_item, write_xlsx
 
 RED = "00FFC7CE"

@@ -1,0 +1,32 @@
+-- Stewards' view: every file received and what happened to it, newest first.
+CREATE VIEW mart_file_status AS
+SELECT l.load_id,
+       l.received_at,
+       l.finished_at,
+       l.folder,
+       p.place_name          AS district_name,
+       l.district_code,
+       l.report_type,
+       r.title_zh            AS report_title,
+       l.period,
+       l.file_name,
+       l.status,
+       CASE l.status WHEN 'accepted' THEN '已入库'
+                     WHEN 'flagged' THEN '已入库（有提示）'
+                     WHEN 'rejected' THEN '已退回'
+                     WHEN 'duplicate' THEN '重复提交（未处理）' END AS status_zh,
+       l.is_current,
+       l.superseded_by,
+       l.rows_read,
+       l.rows_loaded,
+       l.findings_critical,
+       l.findings_error,
+       l.findings_warning,
+       l.reason_zh,
+       l.sha256,
+       l.archive_path,
+       l.moved_to,
+       l.run_id
+FROM stg_file_load l
+LEFT JOIN dim_place p ON p.place_code = l.district_code
+LEFT JOIN dim_report_type r ON r.report_type = l.report_type;

@@ -1,0 +1,22 @@
+-- Flood clean-up per district and day (current versions only). approximate_values counts cells written
+-- as 30余 / 60多, loaded as their number and flagged.
+CREATE VIEW mart_flood_cleanup_daily AS
+SELECT f.date,
+       f.district                         AS district_code,
+       p.place_name                       AS district_name,
+       COUNT(*)                           AS streets_reported,
+       SUM(f.personnel)                   AS personnel,
+       SUM(f.vehicles)                    AS vehicles,
+       ROUND(CAST(SUM(f.garbage_tons) AS NUMERIC), 2) AS garbage_tons,
+       SUM(f.garbage_trips)               AS garbage_trips,
+       ROUND(CAST(SUM(f.silt_m3) AS NUMERIC), 2) AS silt_m3,
+       ROUND(CAST(SUM(f.water_pumped_m3) AS NUMERIC), 2) AS water_pumped_m3,
+       SUM(f.disinfected_streets)         AS disinfected_streets,
+       SUM(f.disinfected_toilets)         AS disinfected_toilets,
+       SUM(f.disinfected_bins)            AS disinfected_bins,
+       SUM(f.power_restored_households)   AS power_restored_households,
+       SUM(CASE WHEN f.approximate_cols IS NULL THEN 0 ELSE 1 END) AS rows_with_approximate_values
+FROM fct_flood_cleanup f
+JOIN stg_file_load l ON l.load_id = f.load_id AND l.is_current = 1
+LEFT JOIN dim_place p ON p.place_code = f.district
+GROUP BY f.date, f.district, p.place_name;

@@ -1,0 +1,40 @@
+-- Load audit: one row per file seen, whatever its fate. status:
+--   accepted  loaded, no findings      flagged    loaded, with warnings
+--   rejected  not loaded (see stg_finding)   duplicate  byte-identical to a file already received
+-- is_current marks the version of (report_type, district_code, period) that the mart shows; earlier
+-- accepted versions stay as history with superseded_by pointing at their replacement.
+CREATE TABLE IF NOT EXISTS stg_file_load (
+    load_id            ${AUTO_ID},
+    run_id             VARCHAR(250),
+    file_name          VARCHAR(500) NOT NULL,
+    folder             VARCHAR(100),
+    source_path        VARCHAR(1000),
+    archive_path       VARCHAR(1000),
+    moved_to           VARCHAR(1000),
+    sha256             CHAR(64) NOT NULL,
+    size_bytes         BIGINT,
+    report_type        VARCHAR(32),
+    district_code      VARCHAR(12),
+    period             VARCHAR(16),
+    sheet_name         VARCHAR(200),
+    rows_read          INTEGER,
+    rows_loaded        INTEGER NOT NULL DEFAULT 0,
+    findings_critical  INTEGER NOT NULL DEFAULT 0,
+    findings_error     INTEGER NOT NULL DEFAULT 0,
+    findings_warning   INTEGER NOT NULL DEFAULT 0,
+    status             VARCHAR(16) NOT NULL,
+    reason_zh          TEXT,
+    reason_en          TEXT,
+    is_current         SMALLINT NOT NULL DEFAULT 0,
+    superseded_by      BIGINT,
+    received_at        TIMESTAMP,
+    started_at         TIMESTAMP,
+    finished_at        TIMESTAMP
+);
+-- A file's content is loaded at most once, even by two overlapping runs.
+CREATE UNIQUE INDEX IF NOT EXISTS ux_stg_file_load_loaded_sha
+    ON stg_file_load (sha256) WHERE status IN ('accepted', 'flagged');
+-- At most one current version per district × report type × period.
+CREATE UNIQUE INDEX IF NOT EXISTS ux_stg_file_load_current
+    ON stg_file_load (report_type, district_code, period) WHERE is_current = 1;
+CREATE INDEX IF NOT EXISTS ix_stg_file_load_sha ON stg_file_load (sha256);
