@@ -1,21 +1,29 @@
 """district_ingest — 区县报表入库: pick up district files from the shared inbox and load the warehouse.
 
 Table of contents:
-  prepare_warehouse  create/upgrade tables and views, refresh the places reference
-  discover_files     list files waiting in SHARED_DIR/inbox/<区县>/
-  process_file       one mapped task per file: archive → parse → validate (GX) → load → file away
+  prepare_warehouse  create/upgrade tables and views, refresh places and the reporting calendar
+  discover_files     list files waiting in SHARED_DIR/inbox/<区县>/ (lock, temp and growing files wait)
+  process_file       one mapped task per file: archive → parse → validate (GX) → load → receipt → file away
   summarise_run      counts of accepted / flagged / rejected / duplicate files, rows and findings
+  announce_update    updates the warehouse asset when anything was loaded (publishing is scheduled on it)
 
 A rejected file is a recorded outcome (the task succeeds); a task fails only on system faults and is
-then retried. All logic lives in ``etl``; heavy imports happen inside the tasks.
+then retried, and an alert goes out once the retries are used up. Logic lives in ``etl``; heavy imports
+happen inside the tasks.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import Asset, dag, get_current_context, task
 
-DOC = __doc__
+from etl.config import WAREHOUSE_ASSET
+
+
+def alert_on_failure(context) -> None:
+    from etl.alerts import task_failed
+
+    task_failed(context)
 
 
 @dag(
@@ -24,9 +32,9 @@ DOC = __doc__
     start_date=datetime(2024, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": 3, "retry_delay": timedelta(minutes=1)},
+    default_args={"retries": 3, "retry_delay": timedelta(minutes=1), "on_failure_callback": alert_on_failure},
     tags=["district-reports", "ingest"],
-    doc_md=DOC,
+    doc_md=__doc__,
 )
 def district_ingest():
     @task
@@ -50,15 +58,22 @@ def district_ingest():
         context["file_label"] = relative_path  # the UI lists mapped tasks by file name
         return run(relative_path, run_id=context["run_id"]).as_dict()
 
-    @task(trigger_rule="all_done", retries=0)
+    @task(trigger_rule="all_done")
     def summarise_run(outcomes: list[dict] | None = None) -> dict:
         from etl.pipeline import log_summary
 
-        return log_summary(list(outcomes or []))
+        return log_summary(list(outcomes or []), run_id=get_current_context()["run_id"])
+
+    @task(outlets=[Asset(WAREHOUSE_ASSET)])
+    def announce_update(summary: dict) -> None:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        if not summary["accepted"] and not summary["flagged"]:
+            raise AirflowSkipException("nothing new was loaded: the warehouse asset is not updated")
 
     files = discover_files()
     prepare_warehouse() >> files
-    summarise_run(process_file.expand(relative_path=files))
+    announce_update(summarise_run(process_file.expand(relative_path=files)))
 
 
 district_ingest()

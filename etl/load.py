@@ -33,11 +33,14 @@ class FileMeta:
     run_id: str | None = None
 
 
-def find_previous(conn: Connection, sha256: str) -> dict | None:
-    """The first non-duplicate record of this exact content, if any."""
+def find_previous(conn: Connection, sha256: str, loaded_only: bool = False) -> dict | None:
+    """The first record of this exact content that makes a new copy a duplicate: any earlier outcome, or
+    with ``loaded_only`` (reprocessing on purpose, after rules or reference data changed) a load only."""
+    statuses = LOADED_STATUSES if loaded_only else (ACCEPTED, FLAGGED, REJECTED)
     row = conn.execute(sa.text(
         "SELECT load_id, status, file_name, source_path, moved_to, run_id FROM stg_file_load "
-        "WHERE sha256 = :sha AND status <> 'duplicate' ORDER BY load_id LIMIT 1"), {"sha": sha256}).mappings().first()
+        "WHERE sha256 = :sha AND status IN (:s0, :s1, :s2) ORDER BY load_id LIMIT 1"),
+        {"sha": sha256, "s0": statuses[0], "s1": statuses[1], "s2": statuses[-1]}).mappings().first()
     return dict(row) if row else None
 
 

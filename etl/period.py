@@ -58,3 +58,26 @@ def year_hint(*texts: str) -> int | None:
         if match:
             return int(match.group(0))
     return None
+
+
+def period_bounds(period: str | None) -> tuple[dt.date, dt.date] | None:
+    """First and last day of 2021Q4, 2022-03 or 2021-07-29; None for anything else."""
+    try:
+        if period and re.fullmatch(r"\d{4}Q[1-4]", period):
+            start, months = dt.date(int(period[:4]), 3 * int(period[-1]) - 2, 1), 3
+        elif period and re.fullmatch(r"\d{4}-\d{2}", period):
+            start, months = dt.date(int(period[:4]), int(period[5:7]), 1), 1
+        elif period and re.fullmatch(r"\d{4}-\d{2}-\d{2}", period):
+            day = dt.date.fromisoformat(period)
+            return day, day
+        else:
+            return None
+    except ValueError:
+        return None
+    index = start.month - 1 + months
+    return start, dt.date(start.year + index // 12, index % 12 + 1, 1) - dt.timedelta(days=1)
+
+
+def period_end(period: str | None) -> dt.date | None:
+    bounds = period_bounds(period)
+    return bounds[1] if bounds else None

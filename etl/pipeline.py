@@ -128,7 +128,10 @@ def prepare(settings: Settings | None = None) -> None:
     ensure_schema(get_engine(settings.warehouse_url))
 
 
-def process_file(relative_path: str, settings: Settings | None = None, run_id: str | None = None) -> FileOutcome:
+def process_file(relative_path: str, settings: Settings | None = None, run_id: str | None = None,
+                 force: bool = False) -> FileOutcome:
+    """``force``: process again even if the same bytes were rejected before (rules or references changed);
+    content already loaded is still a duplicate."""
     settings = settings or Settings.from_env()
     engine = get_engine(settings.warehouse_url)
     relative = Path(relative_path)
@@ -145,7 +148,7 @@ def process_file(relative_path: str, settings: Settings | None = None, run_id: s
                     received_at=dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).replace(tzinfo=None),
                     started_at=started, run_id=run_id)
     with engine.connect() as conn:
-        previous = find_previous(conn, sha256)
+        previous = find_previous(conn, sha256, loaded_only=force)
     report = ParsedReport(path)
     if previous is not None and previous["source_path"] == meta.source_path and previous["moved_to"] is None:
         outcome = _recorded_outcome(engine, relative_path, previous["run_id"])  # committed, not filed: finish it
@@ -249,11 +252,23 @@ def summarise_run(outcomes: list[dict]) -> dict:
     return summary
 
 
-def log_summary(outcomes: list[dict]) -> dict:
-    """The run summary as the steward reads it in the last task's log."""
+def log_summary(outcomes: list[dict], run_id: str | None = None, settings: Settings | None = None) -> dict:
+    """The run summary as the steward reads it in the last task's log, and (with a run id) kept in the
+    warehouse table stg_ingest_run."""
     summary = summarise_run(outcomes)
     log.info("run summary: %s", summary)
     for o in outcomes:
         if o:
             log.info("  %-10s %s  %s", o["status"], o["file"], o["reason_zh"])
+    if run_id is not None:
+        settings = settings or Settings.from_env()
+        row = {"run_id": run_id, "finished_at": utcnow(), **{k: summary[k] for k in (
+            "files", "accepted", "flagged", "rejected", "duplicate", "rows_loaded", "findings")}}
+        with get_engine(settings.warehouse_url).begin() as conn:
+            conn.execute(sa.text("DELETE FROM stg_ingest_run WHERE run_id = :run_id"), row)
+            conn.execute(sa.text(
+                "INSERT INTO stg_ingest_run (run_id, finished_at, files, accepted, flagged, rejected, duplicate, "
+                "rows_loaded, findings) VALUES (:run_id, :finished_at, :files, :accepted, :flagged, :rejected, "
+                ":duplicate, :rows_loaded, :findings)"), row)
+    log.info("shared folder: %s (receipts/, rejected/, published/, data_docs/)", (settings or Settings.from_env()).shared_dir)
     return summary

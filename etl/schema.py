@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from etl.contracts import CONTRACTS
 from etl.places import Places, default_places
+from etl.reporting_calendar import default_expected_reports
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "warehouse_sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
@@ -46,10 +47,22 @@ def layer_schema(path: Path) -> str:
 
 
 def definition_files() -> list[Path]:
-    """Table and view definitions in dependency order: dimensions, staging, facts, then mart views."""
+    """Table and view definitions in dependency order: dimensions, staging, facts, then mart views, a view
+    that reads another view after it."""
     files = sorted(SQL_DIR.glob("*.sql"))
     order = [prefix for prefix, _ in LAYERS]
-    return sorted(files, key=lambda p: next(i for i, prefix in enumerate(order) if p.name.startswith(prefix)))
+    files = sorted(files, key=lambda p: next(i for i, prefix in enumerate(order) if p.name.startswith(prefix)))
+    tables = [p for p in files if not p.name.startswith("mart_")]
+    views = {p.stem: p for p in files if p.name.startswith("mart_")}
+    reads = {name: {other for other in views if other != name and re.search(rf"\b{other}\b", p.read_text(encoding="utf-8"))}
+             for name, p in views.items()}
+    ordered: list[str] = []
+    while len(ordered) < len(views):
+        ready = [n for n in views if n not in ordered and reads[n] <= set(ordered)]
+        if not ready:
+            raise ValueError(f"mart views read each other in a cycle: {sorted(set(views) - set(ordered))}")
+        ordered.extend(sorted(ready))
+    return tables + [views[n] for n in ordered]
 
 
 def migrations(dialect: str) -> list[Migration]:
@@ -68,7 +81,7 @@ def statements(path: Path, dialect: str) -> list[str]:
     return [s.strip() for s in text.split(";") if s.strip()]
 
 
-def ensure_schema(engine: Engine, places: Places | None = None) -> list[int]:
+def ensure_schema(engine: Engine, places: Places | None = None, expected: list | None = None) -> list[int]:
     """Bring the warehouse to the current schema and refresh reference data; returns the migrations applied.
     Safe to run every time and from concurrent runs (PostgreSQL: advisory lock)."""
     places = places or default_places()
@@ -102,7 +115,7 @@ def ensure_schema(engine: Engine, places: Places | None = None) -> list[int]:
                 conn.execute(sa.text(statement))
         if dialect == "postgresql":
             conn.execute(sa.text(f"SET LOCAL search_path TO {SEARCH_PATH}"))
-        _refresh_reference(conn, places)
+        _refresh_reference(conn, places, default_expected_reports() if expected is None else expected)
     return applied
 
 
@@ -119,7 +132,7 @@ def _table_exists(conn: Connection, name: str) -> bool:
                         {"n": name}).scalar() > 0
 
 
-def _refresh_reference(conn: Connection, places: Places) -> None:
+def _refresh_reference(conn: Connection, places: Places, expected) -> None:
     conn.execute(sa.text("DELETE FROM dim_place_alias"))
     conn.execute(sa.text("DELETE FROM dim_place"))
     conn.execute(sa.text("INSERT INTO dim_place (place_code, place_name, level, parent_code) "
@@ -128,6 +141,10 @@ def _refresh_reference(conn: Connection, places: Places) -> None:
                   for p in places.places])
     conn.execute(sa.text("INSERT INTO dim_place_alias (alias, place_code) VALUES (:alias, :place_code)"),
                  places.alias_rows())
+    conn.execute(sa.text("DELETE FROM dim_expected_report"))
+    conn.execute(sa.text("INSERT INTO dim_expected_report (report_type, district_code, period, deadline) "
+                         "VALUES (:report_type, :district_code, :period, :deadline)"),
+                 [e.as_dict() for e in expected])
     conn.execute(sa.text("DELETE FROM dim_report_type"))
     conn.execute(sa.text("INSERT INTO dim_report_type (report_type, title_zh, period_grain, fact_table) "
                          "VALUES (:report_type, :title_zh, :period_grain, :fact_table)"),
