@@ -19,14 +19,14 @@ from email.message import EmailMessage
 
 import sqlalchemy as sa
 
-from etl.config import Settings
+from etl.config import Settings, local_time
 
 log = logging.getLogger(__name__)
 
 
 def send_alert(kind: str, subject: str, body: str, settings: Settings | None = None, details: dict | None = None) -> dict:
     settings = settings or Settings.from_env()
-    alert = {"at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "kind": kind, "subject": subject,
+    alert = {"at": local_time().isoformat(timespec="seconds"), "kind": kind, "subject": subject,
              "body": body, "details": details or {}}
     log.warning("ALERT %s: %s — %s", kind, subject, body)
     folder = settings.shared_dir / "alerts"
@@ -81,7 +81,7 @@ def task_failed(context) -> None:
 
 def alert_missing_reports(engine, settings: Settings | None = None, now: dt.datetime | None = None) -> list[dict]:
     """One alert per report that is past its deadline and still missing — each only once (stg_alert_sent)."""
-    now = now or dt.datetime.now()
+    now = now or local_time()
     with engine.begin() as conn:
         missing = conn.execute(sa.text(
             "SELECT m.report_type, m.report_title, m.district_code, m.district_name, m.period, m.deadline, m.state_zh "

@@ -5,15 +5,32 @@ WAREHOUSE_URL  SQLAlchemy URL of the warehouse (default: SQLite at <repo>/data/w
                production: postgresql+psycopg://user@host/db)
 FILE_SETTLE_SECONDS  a file changed more recently than this is checked again after this long and
                left for the next run if it is still growing (default 3)
+CITY_TIMEZONE  the city's time zone; every time in the warehouse is local time there, like the reporting
+               deadlines (default Asia/Shanghai)
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WAREHOUSE_ASSET = "district_reports_warehouse"  # the Airflow asset ingest updates and publish is scheduled on
+
+
+def city_timezone() -> ZoneInfo:
+    return ZoneInfo(os.environ.get("CITY_TIMEZONE", "Asia/Shanghai"))
+
+
+def local_time(moment: dt.datetime | float | None = None) -> dt.datetime:
+    """A moment (aware datetime or POSIX timestamp; default now) as naive local time in the city."""
+    if moment is None:
+        moment = dt.datetime.now(dt.UTC)
+    elif not isinstance(moment, dt.datetime):
+        moment = dt.datetime.fromtimestamp(moment, dt.UTC)
+    return moment.astimezone(city_timezone()).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)

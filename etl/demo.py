@@ -11,12 +11,18 @@
   ``<folder>_志愿服务_2022-03.xlsx``; 南芬区 sends a GBK CSV (``.csv``, CRLF, no title) like the sample.
   On 2022-03-04: 314 distinct 组织单位, 365 distinct 志愿服务队, 11,302 volunteers city-wide. Unit and team
   names carry the district name so they are unique city-wide.
+* **task_ledger** and **rectification_ledger**, period 2021-12 (etl/demo_ledgers.py): 1,735 tasks of which
+  1,697 已完成; 357 inspection problems, 293 with a deadline, 203 已整改.
+* **hotline_tickets**, period 2021-09 (etl/demo_hotline.py): 186 tickets from four districts; 本溪县 and
+  桓仁县 send none, so the completeness views have someone missing.
 * **flood_cleanup** (防汛救灾清理情况日报), 2021-07-26 … 2021-08-01 — one xlsx per day for 平山区, 溪湖区 and
   明山区 (21 files), ``<folder>_防汛日报_<date>.xlsx``, laid out like the 溪湖区 sample (two-row header with
   merged parents 清运垃圾 and 消杀, 区县 merged down the data rows, 合计 row of =SUM formulas, footer).
   Zero counts are written ``—`` in some districts (see ``FLOOD_DASH_COLUMNS``) and exactly three cells are
   written as text with a magnitude/approximation marker (see ``FLOOD_TEXT_CELLS``).
 
+Each file's modification time is set to when its clerk would have dropped it (``submitted_at``): on time,
+except 桓仁县's register, 南芬区's volunteer report and 明山区's flood report of 2021-07-29, which are late.
 Everything comes from ``random.Random`` seeded per file from ``SEED``; xlsx files are written with fixed
 document-property dates and fixed zip entry timestamps, so two runs give byte-identical files.
 """
@@ -24,11 +30,13 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import random
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.writer.excel import ExcelWriter
@@ -41,6 +49,9 @@ DEMO_PERIODS = {
     "service_items": "2021Q4",
     "volunteer_activity": "2022-03",
     "flood_cleanup": ("2021-07-26", "2021-08-01"),
+    "task_ledger": "2021-12",
+    "rectification_ledger": "2021-12",
+    "hotline_tickets": "2021-09",
 }
 
 CITY_FOLDER = "市本级"
@@ -737,4 +748,30 @@ def write_demo_files(shared_dir: Path) -> list[Path]:
         _apply_text_cells(district, values)
         for day in FLOOD_DAYS:
             paths.append(_write_flood(inbox, district, day, values))
+    from etl.demo_hotline import write_hotline_files  # local imports: both modules import this one
+    from etl.demo_ledgers import write_ledger_files
+
+    paths += write_ledger_files(shared_dir) + write_hotline_files(shared_dir)
+    for path in paths:
+        stamp = submitted_at(path).replace(tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
+        os.utime(path, (stamp, stamp))
     return paths
+
+
+LATE = {("桓仁满族自治县", "政务服务事项清单"), ("南芬区", "志愿服务"), ("明山区", "防汛日报_2021-07-29")}
+
+
+def submitted_at(path: Path) -> datetime:
+    """When the clerk dropped the file, Beijing time (its mtime; the pipeline's received time)."""
+    folder, name = path.parent.name, path.name
+    late = any(folder == f and marker in name for f, marker in LATE)
+    if "政务服务事项清单" in name:  # due 2022-01-05 24:00
+        return datetime(2022, 1, 7, 9, 30) if late else datetime(2022, 1, 4, 16, 0)
+    if "志愿服务" in name:  # due 2022-04-05 24:00
+        return datetime(2022, 4, 8, 11, 0) if late else datetime(2022, 4, 2, 10, 0)
+    if "防汛日报" in name:  # due 10:00 the next day
+        day = date.fromisoformat(name.rsplit("_", 1)[1][:10]) + timedelta(days=1)
+        return datetime.combine(day, datetime.min.time()) + (timedelta(hours=14) if late else timedelta(hours=8, minutes=30))
+    if "12345" in name:  # due 2021-10-03 24:00
+        return datetime(2021, 10, 2, 9, 0)
+    return datetime(2022, 1, 5, 15, 0)  # ledgers, due 2022-01-05 24:00

@@ -6,6 +6,7 @@ recognised from the header signature, never from the file name.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from etl.contracts import ReportContract, header_base, header_key
@@ -157,19 +158,30 @@ def _is_unit_row(layout: TableLayout) -> bool:
     return bool(cells) and all(fold(c).strip("()（）") in UNITS for c in cells)
 
 
+def _spaced(words: tuple[str, ...]) -> str:
+    """合计 → 合\s*计: clerks write 合 计 and 合　计 too."""
+    return "|".join(r"\s*".join(word) for word in words)
+
+
+_TOTAL_CELL = re.compile(rf"^\s*(?:{_spaced(TOTAL_MARKERS)})|^\s*[合总]\s*$")
+_FOOTER_CELL = re.compile(rf"^\s*(?:{_spaced(FOOTER_MARKERS)})")
+_FOOTER_FIRST = {m[0] for m in FOOTER_MARKERS} | {" ", "\u3000", "\t", "\n"}  # cheap test before the regex
+
+
 def data_rows(layout: TableLayout) -> DataRows:
-    """Rows below the header up to the footer, without blank and 合计 rows (kept apart for cross-checks)."""
+    """Rows below the header up to the footer, without blank and 合计 rows (kept apart for cross-checks).
+    Runs once per row of large registers, so it only looks at text cells, with precompiled patterns."""
     grid = fill_merged(layout.sheet) if layout.sheet.merged else layout.sheet.rows
     rows, totals, footer = [], [], None
     for r in range(layout.first_data_row, len(grid)):
         cells = grid[r]
-        texts = [fold(v) for v in cells if cell_text(v)]
-        if not texts:
+        first = next((v for v in cells if v is not None and v != "" and not (isinstance(v, str) and not v.strip())), None)
+        if first is None:
             continue
-        if any(t.startswith(FOOTER_MARKERS) for t in texts):
+        if any(v.__class__ is str and v[:1] in _FOOTER_FIRST and _FOOTER_CELL.match(v) for v in cells):
             footer = r
             break
-        if texts[0].startswith(TOTAL_MARKERS) or texts[0] in ("合", "总"):
+        if isinstance(first, str) and _TOTAL_CELL.match(first):
             totals.append((r, cells))
             continue
         rows.append((r, cells))

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from etl import findings as F
 from etl.parse import APPROXIMATE, SOURCE_ROW, ParsedReport
-from etl.warehouse import fact_column_names, insert_facts, utcnow
+from etl.warehouse import fact_column_names, insert_facts, now
 
 ACCEPTED, FLAGGED, REJECTED, DUPLICATE = "accepted", "flagged", "rejected", "duplicate"
 LOADED_STATUSES = (ACCEPTED, FLAGGED)
@@ -63,7 +63,7 @@ def _insert_audit(conn: Connection, meta: FileMeta, values: dict) -> int:
 def record_duplicate(engine: Engine, meta: FileMeta, previous: dict) -> int:
     with engine.begin() as conn:
         return _insert_audit(conn, meta, {
-            "status": DUPLICATE, "finished_at": utcnow(),
+            "status": DUPLICATE, "finished_at": now(),
             "reason_zh": f"与已提交的文件「{previous['file_name']}」内容完全相同，未重复处理",
             "reason_en": f"byte-identical to load {previous['load_id']} ({previous['file_name']})",
         })
@@ -109,7 +109,7 @@ def _record(engine: Engine, meta: FileMeta, report: ParsedReport, status: str, c
             rows_loaded = _insert_report_facts(conn, load_id, report, meta)
             _make_current(conn, load_id, report, meta)
         conn.execute(sa.text("UPDATE stg_file_load SET rows_loaded = :n, finished_at = :t WHERE load_id = :id"),
-                     {"n": rows_loaded, "t": utcnow(), "id": load_id})
+                     {"n": rows_loaded, "t": now(), "id": load_id})
     return load_id
 
 
@@ -155,7 +155,7 @@ def _insert_report_facts(conn: Connection, load_id: int, report: ParsedReport, m
 
 def _plain(value: object) -> object:
     """pandas/numpy scalars → plain Python values the DB drivers accept (NA → None)."""
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
         return None
     return value.item() if hasattr(value, "item") else value
 

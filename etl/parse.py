@@ -126,12 +126,14 @@ def _read_table(report: ParsedReport, layout: TableLayout, places: Places, inbox
         report.add("no_data", F.CRITICAL, "表头下方没有数据行", "the table has no data rows")
     title = title_text(layout)
     converter = ColumnConverter(places, default_year=year_hint(title, report.path.name),
-                                district_code=report.district.code if report.district else None)
+                                district_code=report.district.code if report.district else None,
+                                cell_errors=layout.sheet.has_cell_errors)
     frame = pd.DataFrame({SOURCE_ROW: pd.array([r + 1 for r, _ in rows.rows], dtype="int64")})
+    grid = pd.DataFrame([cells for _, cells in rows.rows], dtype=object)  # one frame, columns by position
     approximate = pd.Series([""] * len(frame), dtype=object)
     for name, c in layout.columns.items():
         column = contract.column(name)
-        raw = pd.Series([cells[c] if c < len(cells) else None for _, cells in rows.rows], dtype=object)
+        raw = grid[c] if c in grid else pd.Series([None] * len(frame), dtype=object)
         converted = converter.convert(column, raw)
         frame[name] = converted.values.set_axis(frame.index)
         for i, problem in converted.problems.items():

@@ -7,7 +7,6 @@ file whose load was already committed instead of calling it a duplicate of itsel
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 import shutil
@@ -18,12 +17,12 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from etl import findings as F
-from etl.config import Settings
+from etl.config import Settings, local_time
 from etl.load import FileMeta, find_previous, record_duplicate, record_report
 from etl.parse import ParsedReport, parse_file
 from etl.receipts import receipt_path, write_receipt
 from etl.schema import ensure_schema
-from etl.warehouse import get_engine, utcnow
+from etl.warehouse import get_engine, now
 
 log = logging.getLogger(__name__)
 
@@ -138,14 +137,14 @@ def process_file(relative_path: str, settings: Settings | None = None, run_id: s
     path = settings.inbox / relative
     if not path.exists():
         return _recorded_outcome(engine, relative_path, run_id)
-    started = utcnow()
+    started = now()
     stat = path.stat()
     sha256 = sha256_of(path)
     archived = archive_raw(path, sha256, settings)
     meta = FileMeta(file_name=path.name, folder=relative.parts[0] if len(relative.parts) > 1 else None,
                     source_path=str(relative), archive_path=str(archived.relative_to(settings.shared_dir)),
                     sha256=sha256, size_bytes=stat.st_size,
-                    received_at=dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).replace(tzinfo=None),
+                    received_at=local_time(stat.st_mtime),
                     started_at=started, run_id=run_id)
     with engine.connect() as conn:
         previous = find_previous(conn, sha256, loaded_only=force)
@@ -262,7 +261,7 @@ def log_summary(outcomes: list[dict], run_id: str | None = None, settings: Setti
             log.info("  %-10s %s  %s", o["status"], o["file"], o["reason_zh"])
     if run_id is not None:
         settings = settings or Settings.from_env()
-        row = {"run_id": run_id, "finished_at": utcnow(), **{k: summary[k] for k in (
+        row = {"run_id": run_id, "finished_at": now(), **{k: summary[k] for k in (
             "files", "accepted", "flagged", "rejected", "duplicate", "rows_loaded", "findings")}}
         with get_engine(settings.warehouse_url).begin() as conn:
             conn.execute(sa.text("DELETE FROM stg_ingest_run WHERE run_id = :run_id"), row)

@@ -43,6 +43,7 @@ class Sheet:
     rows: list[list[object]]
     visible: bool = True
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)  # 0-based, inclusive
+    has_cell_errors: bool = False  # holds CellError values (only xlsx formula errors)
 
     def __post_init__(self) -> None:
         """A rectangle: CSV lines and HTML rows come ragged (a title line has one field)."""
@@ -149,6 +150,7 @@ def _mark_error_cells(data: bytes, names: set[str], sheets: list[Sheet]) -> None
                     line = sheet.rows[r]
                     line.extend([""] * (c + 1 - len(line)))
                     line[c] = CellError(cell.value)
+                    sheet.has_cell_errors = True
     workbook.close()
 
 

@@ -13,6 +13,7 @@ import unicodedata
 from decimal import Decimal
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from etl.contracts import Column
@@ -171,15 +172,17 @@ def _text(raw: object) -> str | None:
 class ColumnConverter:
     """Converts one raw column to its contract kind."""
 
-    def __init__(self, places: Places, default_year: int | None = None, district_code: str | None = None):
+    def __init__(self, places: Places, default_year: int | None = None, district_code: str | None = None,
+                 cell_errors: bool = True):
         self.places = places
+        self.cell_errors = cell_errors  # False when the sheet is known to hold no formula errors: skip the scan
         self.default_year = default_year
         self.district_code = district_code  # for street lookup
 
     def convert(self, column: Column, raw: pd.Series) -> Converted:
         """Formula errors (#REF!, #DIV/0! …) are reported as such and read as empty; the rest by kind."""
         raw = raw.reset_index(drop=True)
-        errors = raw.map(lambda v: isinstance(v, CellError))
+        errors = raw.map(lambda v: isinstance(v, CellError)) if self.cell_errors else pd.Series(False, index=raw.index)
         converted = getattr(self, f"_convert_{column.kind}")(column, raw.mask(errors, None) if errors.any() else raw)
         for i in errors[errors].index:
             converted.problems[int(i)] = ValueProblem(
@@ -188,26 +191,37 @@ class ColumnConverter:
         return converted
 
     def _by_unique(self, raw: pd.Series, parse) -> tuple[pd.Series, dict[int, ValueProblem], pd.Series]:
-        """Apply ``parse`` once per distinct value; returns values, problems by row label, approximate mask."""
-        keys = raw.map(_hashable)
-        first = ~keys.duplicated()
-        results: dict[object, tuple[object, bool, ValueProblem | None]] = {}
-        for key, value in zip(keys[first], raw[first], strict=True):
+        """Apply ``parse`` once per distinct value (a register has 24,671 rows but two values of 是/否);
+        returns values, problems by row label, approximate mask."""
+        codes, uniques = pd.factorize(raw.to_numpy(dtype=object), use_na_sentinel=False)
+        parsed, approx, problems_by_code = [], [], {}
+        for code, value in enumerate(uniques):
+            value = None if value is None or (isinstance(value, float) and value != value) else value
             try:
-                parsed = parse(value)
-                parsed, approx = parsed if isinstance(parsed, tuple) else (parsed, False)
-                results[key] = (parsed, approx, None)
+                result = parse(value)
+                result, is_approx = result if isinstance(result, tuple) else (result, False)
             except ValueProblem as problem:
-                results[key] = (None, False, problem)
-        values = keys.map(lambda k: results[k][0])
-        approx = keys.map(lambda k: results[k][1]).astype(bool)
-        problems = {int(i): results[k][2] for i, k in keys.items() if results[k][2] is not None} \
-            if any(r[2] for r in results.values()) else {}
-        return values, problems, approx
+                result, is_approx, problems_by_code[code] = None, False, problem
+            parsed.append(result)
+            approx.append(is_approx)
+        lookup = np.empty(len(parsed), dtype=object)
+        lookup[:] = parsed
+        values = pd.Series(lookup[codes], index=raw.index, dtype=object)
+        approx_mask = pd.Series(np.array(approx, dtype=bool)[codes] if approx else False, index=raw.index)
+        problems = {}
+        if problems_by_code:
+            for position in np.flatnonzero(np.isin(codes, list(problems_by_code))):
+                problems[int(raw.index[position])] = problems_by_code[int(codes[position])]
+        return values, problems, approx_mask
 
     def _convert_text(self, column: Column, raw: pd.Series) -> Converted:
-        values = raw.map(_text).astype(object)
-        return Converted(values, pd.Series(False, index=raw.index))
+        """Vectorised: strip text, blank tokens to None, whole floats (codes read as numbers) without ".0"."""
+        kinds = raw.map(type)
+        numeric = kinds.isin((float, int))
+        text = raw.where(~numeric, raw[numeric].map(_text)) if numeric.any() else raw
+        values = text.astype("string").str.strip()
+        values = values.mask(values.isna() | values.isin(BLANK_TOKENS) | values.str.strip(" \u3000").eq(""))
+        return Converted(values.astype(object).where(values.notna(), None), pd.Series(False, index=raw.index))
 
     _convert_code = _convert_text
 
@@ -272,7 +286,3 @@ class ColumnConverter:
                 notes[int(i)] = ValueProblem(f"街道「{name}」不在本区县街道名录中",
                                              f"street {name!r} is not in the places reference")
         return Converted(values, pd.Series(False, index=raw.index), notes=notes)
-
-
-def _hashable(value: object) -> object:
-    return (type(value).__name__, value) if not isinstance(value, float) or value == value else ("nan",)

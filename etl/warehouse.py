@@ -12,6 +12,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from etl.config import local_time
 from etl.contracts import ReportContract
 from etl.schema import SEARCH_PATH
 
@@ -67,5 +68,6 @@ def insert_facts(conn: Connection, contract: ReportContract, columns: list[str],
     conn.execute(sa.insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+def now() -> dt.datetime:
+    """Warehouse timestamps are the city's local time, like the reporting deadlines they are compared with."""
+    return local_time()

@@ -13,6 +13,7 @@ import unicodedata
 from collections import defaultdict
 from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -78,7 +79,7 @@ def by_kind(paths: list[Path], marker: str) -> list[Path]:
 
 def test_files_written_where_expected(demo):
     root, paths = demo
-    assert len(paths) == len(set(paths)) == 7 + 6 + 21
+    assert len(paths) == len(set(paths)) == 7 + 6 + 21 + 14 + 4
     assert all(p.is_file() for p in paths)
     assert sorted(paths) == sorted(p for p in (root / "inbox").rglob("*") if p.is_file())
     for p in paths:
@@ -93,8 +94,21 @@ def test_files_written_where_expected(demo):
     assert {(p.parent.name, p.stem.rsplit("_", 1)[1]) for p in flood} == {
         (d, day) for d in FLOOD_DISTRICTS for day in FLOOD_DAYS
     }
+    assert {p.parent.name for p in by_kind(paths, "_12345热线工单_2021-09.")} == {"明山区", "平山区", "溪湖区", "南芬区"}
+    assert len(by_kind(paths, "_2021-12.xlsx")) == 14
     assert DEMO_PERIODS == {"service_items": "2021Q4", "volunteer_activity": "2022-03",
-                            "flood_cleanup": ("2021-07-26", "2021-08-01")}
+                            "flood_cleanup": ("2021-07-26", "2021-08-01"), "task_ledger": "2021-12",
+                            "rectification_ledger": "2021-12", "hotline_tickets": "2021-09"}
+
+
+def test_files_carry_the_time_their_clerk_dropped_them(demo):
+    _, paths = demo
+    beijing = ZoneInfo("Asia/Shanghai")
+    when = {p.name: datetime.fromtimestamp(p.stat().st_mtime, beijing).replace(tzinfo=None) for p in paths}
+    assert when["市本级_政务服务事项清单_2021Q4.xlsx"] == datetime(2022, 1, 4, 16, 0)
+    assert when["桓仁满族自治县_政务服务事项清单_2021Q4.xlsx"] == datetime(2022, 1, 7, 9, 30)  # late
+    assert when["明山区_防汛日报_2021-07-29.xlsx"] == datetime(2021, 7, 30, 14, 0)  # late: due 10:00
+    assert when["明山区_防汛日报_2021-07-28.xlsx"] == datetime(2021, 7, 29, 8, 30)
 
 
 SERVICE_HEADERS = {
@@ -215,7 +229,7 @@ def test_volunteer_drive_totals(demo, values):
 
 def test_nanfen_csv_is_gbk_like_the_sample(demo):
     _root, paths = demo
-    (path,) = [p for p in paths if p.suffix == ".csv"]
+    (path,) = [p for p in paths if p.suffix == ".csv" and "志愿服务" in p.name]
     raw = path.read_bytes()
     assert raw.startswith("活动日期,区县,组织单位,志愿服务队,活动类型,参与志愿者（人）,服务时长（小时）,服务地点\r\n"
                           .encode("gbk"))

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from etl.demo import write_demo_files
 from etl.warehouse import get_engine
 
-DEMO_FILES = 7 + 6 + 21  # service registers, volunteer months, flood days
+DEMO_FILES = 7 + 6 + 21 + 14 + 4  # registers, volunteer months, flood days, ledgers, 12345 exports
 
 
 def run_ingest_dag():
@@ -50,6 +50,18 @@ def test_demo_files_through_the_dag_reproduce_the_seed_figures(airflow_db, setti
         flood = one(conn, "SELECT COUNT(*) AS n, MIN(streets_reported) AS lo, MAX(streets_reported) AS hi "
                           "FROM mart_flood_cleanup_daily")
         assert (flood["n"], flood["lo"], flood["hi"]) == (21, 7, 7)
+        tasks = one(conn, "SELECT * FROM mart_task_completion_by_district WHERE district_code IS NULL")
+        assert (tasks["tasks"], tasks["completed"], float(tasks["completion_rate_pct"])) == (1735, 1697, 97.81)
+        rect = one(conn, "SELECT * FROM mart_rectification_by_district WHERE district_code IS NULL")
+        assert (rect["problems"], rect["with_deadline"], rect["rectified"]) == (357, 293, 203)
+        assert float(rect["rectification_rate_pct"]) == 69.28
+        hotline = one(conn, "SELECT * FROM mart_hotline_by_district WHERE district_code IS NULL")
+        assert hotline["tickets"] == 186
+        missing = conn.execute(sa.text("SELECT report_type, district_name FROM mart_missing_reports "
+                                       "ORDER BY district_code")).all()
+        assert [tuple(r) for r in missing] == [("hotline_tickets", "本溪满族自治县"), ("hotline_tickets", "桓仁满族自治县")]
+        runs = conn.execute(sa.text("SELECT files, accepted, flagged, rejected FROM stg_ingest_run")).all()
+        assert [tuple(r) for r in runs] == [(DEMO_FILES + 1, DEMO_FILES - 2, 2, 1)]
         statuses = dict(conn.execute(sa.text("SELECT status, COUNT(*) FROM mart_file_status GROUP BY status")).all())
         assert statuses == {"accepted": DEMO_FILES - 2, "flagged": 2, "rejected": 1}
         rejected = one(conn, "SELECT * FROM mart_file_status WHERE status = 'rejected'")
@@ -71,4 +83,5 @@ def test_demo_files_through_the_dag_reproduce_the_seed_figures(airflow_db, setti
 def _fact_counts(engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {t: conn.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar()
-                for t in ("fct_service_item", "fct_flood_cleanup", "fct_volunteer_activity")}
+                for t in ("fct_service_item", "fct_flood_cleanup", "fct_volunteer_activity", "fct_task_ledger",
+                          "fct_rectification_issue", "fct_hotline_ticket")}

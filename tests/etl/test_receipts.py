@@ -12,7 +12,7 @@ from etl.load import FileMeta, record_report
 from etl.parse import parse_file
 from etl.pipeline import discover, prepare, process_file
 from etl.schema import ensure_schema
-from etl.warehouse import get_engine, utcnow
+from etl.warehouse import get_engine, now
 from workbooks import SERVICE_HEADER, service_item, write_xlsx
 
 RED = "00FFC7CE"
@@ -113,7 +113,7 @@ def test_quarantine_policy_loads_good_rows_and_holds_back_bad_ones(tmp_path):
     assert not report.rejected and report.quarantined_rows == {3}
     engine = get_engine(f"sqlite:///{tmp_path / 'w.sqlite'}")
     ensure_schema(engine)
-    meta = FileMeta(path.name, "南芬区", "南芬区/" + path.name, "archive/x", "0" * 64, 1, utcnow(), utcnow())
+    meta = FileMeta(path.name, "南芬区", "南芬区/" + path.name, "archive/x", "0" * 64, 1, now(), now())
     load_id, status = record_report(engine, meta, report, "x", "x")
     assert status == "flagged"
     with engine.connect() as conn:

@@ -1,0 +1,94 @@
+"""12345 便民服务热线工单 — one row per ticket of the month, as exported by the 12345 platform.
+
+The seeds' handling rule (DOMAIN.md, "Exact rules"): a first reply within 2 hours, closure within 3
+working days. Both are computed here, once, when the file is parsed, and loaded with the facts:
+
+* ``reply_minutes``      (first_reply_at − received_at) in minutes, clock time; NULL without a reply.
+* ``replied_within_2h``  first_reply_at − received_at ≤ 2 h (clock time, exactly 2 h counts);
+                         NULL while there is no reply (the mart counts it as not replied in time).
+* ``closure_deadline``   24:00 of the third working day strictly after the calendar day of receipt
+                         (see ``etl.workdays``), stored as the following midnight; NULL when the receipt
+                         is missing or outside the years the holiday calendar covers (the GX suite
+                         rejects such rows, so a loaded row always has a deadline).
+* ``closed_within_3wd``  True iff closed_at is not NULL and closed_at ≤ closure_deadline; False otherwise
+                         (not closed yet, or closed late). Whether an open ticket will still make its
+                         deadline is unknowable at load time, so the honest count is "closed in time as of
+                         the export". NULL only when the deadline itself is unknown.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from etl.contracts.base import Column as C
+from etl.contracts.base import ReportContract
+from etl.workdays import closure_deadlines
+
+REPLY_LIMIT = pd.Timedelta(hours=2)
+SATISFACTION_VALUES = ("满意", "基本满意", "不满意", "未评价")
+
+
+def _datetimes(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in frame:
+        return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us]")
+    return pd.to_datetime(frame[column], errors="coerce").astype("datetime64[us]")
+
+
+def _python_datetimes(values: pd.Series) -> pd.Series:
+    """datetime64 → object column of datetime.datetime / None, like the parser's datetime columns (and
+    what the loader and the database drivers expect)."""
+    out = pd.Series(values.dt.to_pydatetime(), index=values.index, dtype=object)
+    return out.where(values.notna(), None)
+
+
+def derive(frame: pd.DataFrame, period: str | None = None) -> pd.DataFrame:
+    """Add reply_minutes, replied_within_2h, closure_deadline and closed_within_3wd, column-wise."""
+    received = _datetimes(frame, "received_at")
+    replied = _datetimes(frame, "first_reply_at")
+    closed = _datetimes(frame, "closed_at")
+    deadline = closure_deadlines(received)
+
+    reply_delay = replied - received  # NaT when either is missing
+    out = frame.copy()
+    # The parser's datetime columns can carry NaT for blank cells (pandas infers datetime64 when mapping);
+    # NaT is not NULL to the loader and the database drivers, so hand them on as datetime / None.
+    for name, values in (("received_at", received), ("first_reply_at", replied), ("closed_at", closed)):
+        if name in out:
+            out[name] = _python_datetimes(values)
+    out["reply_minutes"] = (reply_delay.dt.total_seconds() / 60).astype("float64")
+    out["replied_within_2h"] = (reply_delay <= REPLY_LIMIT).astype("boolean").where(reply_delay.notna(), pd.NA)
+    out["closure_deadline"] = _python_datetimes(deadline)
+    in_time = (closed.notna() & (closed <= deadline)).astype("boolean")
+    out["closed_within_3wd"] = in_time.where(deadline.notna(), pd.NA)
+    return out
+
+
+CONTRACT = ReportContract(
+    report_type="hotline_tickets",
+    title_zh="12345便民服务热线工单",
+    period_grain="month",
+    fact_table="fct_hotline_ticket",
+    key=("ticket_id",),
+    date_column="received_at",
+    # A month's export runs to hundreds of thousands of machine-written tickets: one malformed ticket must
+    # not hold back the month's rates, so bad rows are quarantined and the rest is loaded.
+    row_errors="quarantine_rows",
+    columns=(
+        C("ticket_id", "工单编号", "code", aliases=("工单号", "工单编码", "工单流水号"), required=True),
+        C("received_at", "受理时间", "datetime", aliases=("受理日期", "来电时间", "来电日期", "登记时间"),
+          required=True),
+        C("district", "区县", "district", aliases=("县区", "所属区县", "承办区县"), required=True),
+        C("street", "街道", "street", aliases=("街道（乡镇）", "乡镇", "街道乡镇", "所属街道", "承办街道")),
+        C("category", "诉求类别", "text", aliases=("诉求分类", "诉求类型", "工单类别", "工单类型"), required=True),
+        C("first_reply_at", "首次答复时间", "datetime",
+          aliases=("答复时间", "首次回复时间", "回复时间", "首次答复日期")),
+        C("closed_at", "办结时间", "datetime", aliases=("办结日期", "结案时间", "办理完结时间")),
+        C("satisfaction", "满意度", "text", aliases=("满意度评价", "回访满意度", "回访评价")),
+    ),
+    derived=(
+        C("reply_minutes", "首次答复用时（分钟）", "decimal", unit="分钟"),
+        C("replied_within_2h", "2小时内首次答复", "bool"),
+        C("closure_deadline", "办结期限（3个工作日）", "datetime"),
+        C("closed_within_3wd", "3个工作日内办结", "bool"),
+    ),
+    derive=derive,
+)

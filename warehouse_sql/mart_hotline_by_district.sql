@@ -1,0 +1,48 @@
+-- 12345 hotline tickets per month (period) and district, plus the city total (district_code NULL, 全市合计).
+-- Current versions of each district's monthly export only. Definitions (DOMAIN.md "Exact rules"):
+--   tickets                tickets received in the period
+--   replied_within_2h      tickets whose first reply came within 2 hours of receipt (clock time, <= 2 h)
+--   reply_rate_pct         replied_within_2h / tickets * 100 (a ticket without a reply counts as not in time)
+--   closed                 tickets with a 办结时间 (closed_at IS NOT NULL)
+--   closed_within_3wd      tickets closed by 24:00 of the 3rd working day strictly after the day of receipt
+--   closure_rate_pct       closed_within_3wd / tickets * 100 (an open ticket counts as not in time)
+--   rated                  tickets with a satisfaction answer: satisfaction IS NOT NULL AND <> '未评价'
+--   satisfied              tickets rated 满意 or 基本满意
+--   satisfaction_rate_pct  satisfied / rated * 100 (NULL when nothing was rated)
+-- Percentages are ROUND(..., 2); NULL when the denominator is 0.
+CREATE VIEW mart_hotline_by_district AS
+WITH per_district AS (
+    SELECT l.period,
+           f.district                                                             AS district_code,
+           COUNT(*)                                                               AS tickets,
+           SUM(CASE WHEN f.replied_within_2h THEN 1 ELSE 0 END)                   AS replied_within_2h,
+           SUM(CASE WHEN f.closed_at IS NOT NULL THEN 1 ELSE 0 END)               AS closed,
+           SUM(CASE WHEN f.closed_within_3wd THEN 1 ELSE 0 END)                   AS closed_within_3wd,
+           SUM(CASE WHEN f.satisfaction IS NOT NULL AND f.satisfaction <> '未评价' THEN 1 ELSE 0 END) AS rated,
+           SUM(CASE WHEN f.satisfaction IN ('满意', '基本满意') THEN 1 ELSE 0 END)   AS satisfied
+    FROM fct_hotline_ticket f
+    JOIN stg_file_load l ON l.load_id = f.load_id AND l.is_current = 1
+    GROUP BY l.period, f.district
+), with_city AS (
+    SELECT period, district_code, tickets, replied_within_2h, closed, closed_within_3wd, rated, satisfied
+    FROM per_district
+    UNION ALL
+    SELECT period, NULL, SUM(tickets), SUM(replied_within_2h), SUM(closed), SUM(closed_within_3wd),
+           SUM(rated), SUM(satisfied)
+    FROM per_district
+    GROUP BY period
+)
+SELECT w.period,
+       w.district_code,
+       CASE WHEN p.level = 'city' THEN '市本级' ELSE COALESCE(p.place_name, '全市合计') END AS district_name,
+       w.tickets,
+       w.replied_within_2h,
+       ROUND(100.0 * w.replied_within_2h / NULLIF(w.tickets, 0), 2)          AS reply_rate_pct,
+       w.closed,
+       w.closed_within_3wd,
+       ROUND(100.0 * w.closed_within_3wd / NULLIF(w.tickets, 0), 2)          AS closure_rate_pct,
+       w.rated,
+       w.satisfied,
+       ROUND(100.0 * w.satisfied / NULLIF(w.rated, 0), 2)                    AS satisfaction_rate_pct
+FROM with_city w
+LEFT JOIN dim_place p ON p.place_code = w.district_code;
