@@ -113,3 +113,18 @@ def test_file_with_row_errors_is_rejected_and_loads_nothing(settings):
 def _archived(settings, name: str) -> str:
     row = query(settings, "SELECT archive_path FROM stg_file_load WHERE file_name = :n", n=name)[0]
     return row["archive_path"].removeprefix("archive/")
+
+
+def test_lineage_traces_a_figure_to_its_files_and_rows(settings):
+    drop_samples(settings.inbox)
+    ingest(settings)
+    lineage = query(settings, "SELECT * FROM mart_lineage WHERE report_type = 'service_items' "
+                              "AND district_code = '210521' AND period = '2021Q4'")
+    assert len(lineage) == 1
+    trace = lineage[0]
+    assert (trace["file_name"], trace["sheet_name"], trace["fact_rows"], trace["first_row"], trace["last_row"]) == (
+        "本溪县_政务服务事项清单_2021Q4.xlsx", "事项清单", 40, 3, 42)
+    rows = query(settings, "SELECT source_sha256, source_sheet, source_row, item_code FROM fct_service_item "
+                           "WHERE load_id = :id ORDER BY source_row", id=trace["load_id"])
+    assert {r["source_sha256"] for r in rows} == {trace["sha256"]} and rows[0]["source_sheet"] == "事项清单"
+    assert (rows[0]["source_row"], rows[0]["item_code"]) == (3, "1121052100000000")
