@@ -20,6 +20,17 @@ def main(argv: list[str] | None = None) -> int:
     role = sub.add_parser("create-leader-role", help="PostgreSQL: a login role that can only read the mart views")
     role.add_argument("--name", default="leader")
     role.add_argument("--password", default=None, help="optional; or set it later with ALTER ROLE")
+    template = sub.add_parser("template", help="write the official blank templates (填报模板) from the contracts")
+    template.add_argument("--report-type", default=None, help="one report type (default: all)")
+    template.add_argument("--district", default=None, help="narrow the drop-downs to one unit, e.g. 明山区 or 市本级")
+    template.add_argument("--out", default=None, help="output folder (default: SHARED_DIR/templates)")
+    again = sub.add_parser("reprocess", help="put the archived raw file of a load back into the inbox")
+    again.add_argument("load_id", type=int)
+    again.add_argument("--now", action="store_true",
+                       help="process it right away, even if the same bytes were rejected before (force)")
+    backfill = sub.add_parser("backfill", help="re-drop the current and rejected files of a period into the inbox")
+    backfill.add_argument("period", help="2021Q4, 2022-03 or 2021-07-29, as stored in stg_file_load.period")
+    backfill.add_argument("--report-type", default=None)
     args = parser.parse_args(argv)
     settings = Settings.from_env()
 
@@ -54,6 +65,48 @@ def main(argv: list[str] | None = None) -> int:
 
         create_leader_role(get_engine(settings.warehouse_url), args.name, args.password)
         print(f"role {args.name}: SELECT on schema mart only")
+    elif args.command == "template":
+        from pathlib import Path
+
+        from etl.templates import write_all_templates, write_template
+
+        out = Path(args.out) if args.out else settings.shared_dir / "templates"
+        out.mkdir(parents=True, exist_ok=True)
+        try:
+            paths = ([write_template(args.report_type, out, args.district)] if args.report_type
+                     else write_all_templates(out, args.district))
+        except ValueError as exc:  # unknown report type or district
+            print(exc, file=sys.stderr)
+            return 1
+        for path in paths:
+            print(path)
+    elif args.command == "reprocess":
+        from etl.pipeline import prepare, process_file
+        from etl.reprocess import UnknownLoadError, reprocess
+
+        prepare(settings)
+        try:
+            path = reprocess(args.load_id, settings)
+        except (UnknownLoadError, FileExistsError, FileNotFoundError, ValueError) as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        print(f"back in the inbox: {path}")
+        if args.now:
+            o = process_file(str(path.relative_to(settings.inbox)), settings, force=True)
+            print(f"{o.status:<10} {o.file}  {o.reason_zh}")
+    elif args.command == "backfill":
+        from etl.pipeline import prepare
+        from etl.reprocess import backfill
+
+        prepare(settings)
+        try:
+            paths = backfill(args.period, args.report_type, settings)
+        except (FileExistsError, FileNotFoundError, ValueError) as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        for path in paths:
+            print(path)
+        print(f"{len(paths)} files back in the inbox; the next run (or `python -m etl ingest`) processes them")
     return 0
 
 

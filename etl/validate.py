@@ -5,15 +5,23 @@ GX is imported here, inside functions, never at DAG parse time: its import alone
 """
 from __future__ import annotations
 
+import copy
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from etl import findings as F
 from etl.parse import SOURCE_ROW, ParsedReport
 from etl.places import Places, default_places
+
+if TYPE_CHECKING:
+    from etl.data_docs import DataDocs
+
+log = logging.getLogger(__name__)
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
 RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": [SOURCE_ROW],
@@ -38,6 +46,7 @@ class ValidationOutcome:
     evaluated: int
     failed: list[str] = field(default_factory=list)  # expectation types that failed
     result: dict = field(default_factory=dict)  # GX ExpectationSuiteValidationResult as JSON
+    docs_page: str | None = None  # its Data Docs page, relative to the shared folder (only with docs)
 
 
 def suite_path(name: str) -> Path:
@@ -64,16 +73,24 @@ def _batch_definition():
     return asset.add_batch_definition_whole_dataframe("whole_file")
 
 
-def validate_report(report: ParsedReport, places: Places | None = None) -> ValidationOutcome:
-    """Validate ``report.frame`` with its suite; append one finding per failing cell to ``report``."""
+def validate_report(report: ParsedReport, places: Places | None = None,
+                    docs: DataDocs | None = None) -> ValidationOutcome:
+    """Validate ``report.frame`` with its suite; append one finding per failing cell to ``report``.
+
+    With ``docs`` the result is also kept in the shared folder's GX store and its Data Docs page built
+    (``outcome.docs_page``); without, nothing is written anywhere. A Data Docs failure is logged and leaves
+    ``docs_page`` empty: it never changes the file's outcome."""
     import great_expectations as gx
 
     places = places or default_places()
-    suite = gx.ExpectationSuite(**load_suite_json(report.contract.suite_name))
+    suite_json = load_suite_json(report.contract.suite_name)
+    suite = gx.ExpectationSuite(**copy.deepcopy(suite_json))
     frame = report.frame.astype({c: "object" for c in report.frame.columns if str(report.frame[c].dtype) == "boolean"})
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(suite, expectation_parameters=suite_parameters(places), result_format=RESULT_FORMAT)
     outcome = ValidationOutcome(suite.name, bool(result.success), len(result.results), result=result.to_json_dict())
+    if docs is not None:
+        outcome.docs_page = _record_docs(docs, report, suite_json, result)
     already = {(f.row, f.column) for f in report.findings}
     for item in result.results:
         if item.success:
@@ -84,6 +101,24 @@ def validate_report(report: ParsedReport, places: Places | None = None) -> Valid
         outcome.failed.append(config.type)
         _add_findings(report, config, item.result or {}, already)
     return outcome
+
+
+def docs_run_name(report: ParsedReport) -> str:
+    """The run name of a file's validation in Data Docs: its district (when the file name lacks it) and name."""
+    name = report.path.name
+    district = report.district.name if report.district else None
+    return name if not district or district in name else f"{district}_{name}"
+
+
+def _record_docs(docs: DataDocs, report: ParsedReport, suite_json: dict, result) -> str | None:
+    details = {"file": report.path.name, "folder": report.path.parent.name, "report_type": report.report_type,
+               "district": report.district.name if report.district else None, "period": report.period,
+               "sheet": report.sheet, "rows": len(report.frame)}
+    try:
+        return docs.record(result, suite_json, docs_run_name(report), details=details)
+    except Exception:  # noqa: BLE001 - the docs are for browsing; the findings are already in the report
+        log.exception("Data Docs not updated for %s", report.path.name)
+        return None
 
 
 def _columns_of(kwargs: dict) -> list[str]:
