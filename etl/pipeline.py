@@ -44,6 +44,7 @@ class FileOutcome:
     reason_zh: str = ""
     load_id: int | None = None
     receipt: str | None = None
+    docs_page: str | None = None  # Data Docs page of the validation, relative to SHARED_DIR
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -156,10 +157,11 @@ def process_file(relative_path: str, settings: Settings | None = None, run_id: s
         outcome = FileOutcome(relative_path, "duplicate", load_id=load_id,
                               reason_zh=f"与已提交的文件「{previous['file_name']}」内容完全相同，未重复处理")
     else:
-        report = check_file(path, settings, engine)
+        report, docs_page = check_file(path, settings, engine, run_id)
         reason_zh, reason_en = summarise_reason(report)
         load_id, status = record_report(engine, meta, report, reason_zh, reason_en)
         outcome = _outcome(relative_path, status, load_id, report, reason_zh)
+        outcome.docs_page = docs_page
     receipt = _write_receipt(path, meta, report, outcome, settings)
     outcome.receipt = str(receipt.relative_to(settings.shared_dir))
     try:
@@ -168,22 +170,26 @@ def process_file(relative_path: str, settings: Settings | None = None, run_id: s
     except FileNotFoundError:  # an overlapping run filed the same file away first
         moved_to = None
     with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE stg_file_load SET moved_to = :m, receipt_path = :r WHERE load_id = :id"),
-                     {"m": moved_to, "r": outcome.receipt, "id": outcome.load_id})
+        conn.execute(sa.text("UPDATE stg_file_load SET moved_to = :m, receipt_path = :r, "
+                             "docs_page = COALESCE(:d, docs_page) WHERE load_id = :id"),
+                     {"m": moved_to, "r": outcome.receipt, "d": outcome.docs_page, "id": outcome.load_id})
     log.info("%s → %s (%s)", relative_path, outcome.status, outcome.reason_zh)
     return outcome
 
 
-def check_file(path: Path, settings: Settings, engine) -> ParsedReport:
-    """Parse, then the suite and the rules that need history; a file that cannot be read stops at parsing."""
+def check_file(path: Path, settings: Settings, engine, run_id: str | None = None) -> tuple[ParsedReport, str | None]:
+    """Parse, then the suite (its result kept in Data Docs) and the rules that need history; a file that
+    cannot be read stops at parsing. Returns the report and its Data Docs page."""
+    from etl.data_docs import DataDocs
     from etl.outliers import flag_outliers
     from etl.validate import validate_report
 
     report = parse_file(path, inbox=settings.inbox)
+    docs_page = None
     if report.frame is not None and not any(f.severity == F.CRITICAL for f in report.findings):
-        validate_report(report)
+        docs_page = validate_report(report, docs=DataDocs.from_settings(settings, run_id)).docs_page
         flag_outliers(report, engine)
-    return report
+    return report, docs_page
 
 
 def _write_receipt(path: Path, meta: FileMeta, report: ParsedReport, outcome: FileOutcome, settings: Settings) -> Path:
@@ -269,5 +275,7 @@ def log_summary(outcomes: list[dict], run_id: str | None = None, settings: Setti
                 "INSERT INTO stg_ingest_run (run_id, finished_at, files, accepted, flagged, rejected, duplicate, "
                 "rows_loaded, findings) VALUES (:run_id, :finished_at, :files, :accepted, :flagged, :rejected, "
                 ":duplicate, :rows_loaded, :findings)"), row)
-    log.info("shared folder: %s (receipts/, rejected/, published/, data_docs/)", (settings or Settings.from_env()).shared_dir)
+    shared = (settings or Settings.from_env()).shared_dir
+    log.info("receipts: %s · rejected: %s", shared / "receipts", shared / "rejected")
+    log.info("Data Docs (every validation): %s", shared / "data_docs" / "local_site" / "index.html")
     return summary

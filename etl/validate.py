@@ -129,7 +129,10 @@ def _add_findings(report: ParsedReport, config, result: dict, already: set) -> N
     kwargs, meta = config.kwargs, config.meta or {}
     severity = meta.get("severity", F.ERROR)
     message_zh = meta.get("message_zh") or _MESSAGES_ZH.get(config.type, "不符合校验规则")
-    column = kwargs.get("column") or kwargs.get("column_B") or (kwargs.get("column_list") or [None])[-1]
+    # meta.finding_column: the cell to point at when a rule spans columns (a reply time before receipt is
+    # usually a wrong reply time, so the finding goes on the reply's cell)
+    column = (meta.get("finding_column") or kwargs.get("column") or kwargs.get("column_B")
+              or (kwargs.get("column_list") or [None])[-1])
     rule = f"gx:{config.type}"
     rows = result.get("unexpected_index_list")
     if not rows:

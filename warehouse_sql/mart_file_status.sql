@@ -27,6 +27,7 @@ SELECT l.load_id,
        l.archive_path,
        l.moved_to,
        l.receipt_path,
+       l.docs_page,
        l.run_id
 FROM stg_file_load l
 LEFT JOIN dim_place p ON p.place_code = l.district_code

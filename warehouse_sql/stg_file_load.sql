@@ -12,6 +12,7 @@ CREATE TABLE IF NOT EXISTS stg_file_load (
     archive_path       VARCHAR(1000),
     moved_to           VARCHAR(1000),
     receipt_path       VARCHAR(1000),
+    docs_page          VARCHAR(1000),          -- the file's Great Expectations Data Docs page
     sha256             CHAR(64) NOT NULL,
     size_bytes         BIGINT,
     report_type        VARCHAR(32),

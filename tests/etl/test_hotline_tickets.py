@@ -129,20 +129,21 @@ def test_suite_failures_point_at_the_cells(tmp_path):
     assert got == [
         ("A5", "expect_column_values_to_be_unique", "critical", "MS3"),
         ("A6", "expect_column_values_to_be_unique", "critical", "MS3"),
-        # reply before receipt: GX places pair findings on column_B, the 受理时间 cell
-        ("B4", "expect_column_pair_values_a_to_be_greater_than_b", "error", "2021-09-24 10:00:00"),
-        # closed before receipt
-        ("B6", "expect_column_pair_values_a_to_be_greater_than_b", "error", "2021-09-15 09:00:00"),
         # a receipt the holiday calendar does not cover: no deadline can be computed
         ("B7", "expect_column_pair_values_a_to_be_greater_than_b", "error", "2031-09-15 09:00:00"),
+        # reply before receipt: meta.finding_column puts the finding on the reply's cell
+        ("F4", "expect_column_pair_values_a_to_be_greater_than_b", "error", "2021-09-24 09:00:00"),
+        # closed before receipt: on the 办结时间 cell
+        ("G6", "expect_column_pair_values_a_to_be_greater_than_b", "error", "2021-09-14 09:00:00"),
         ("H5", "expect_column_values_to_be_in_set", "error", "很好"),
     ]
     messages = {f.cell: f.message_zh for f in report.findings}
-    assert messages["B4"] == "首次答复时间早于受理时间，请核对受理时间和首次答复时间"
-    assert messages["B6"] == "办结时间早于受理时间，请核对受理时间和办结时间"
+    assert messages["F4"] == "首次答复时间早于受理时间，请核对受理时间和首次答复时间"
+    assert messages["G6"] == "办结时间早于受理时间，请核对受理时间和办结时间"
     assert messages["B7"].startswith("受理时间超出节假日（工作日）日历覆盖的年份")
     assert messages["H5"] == "满意度只能填写“满意”“基本满意”“不满意”或“未评价”（尚未回访可留空）"
-    assert all(f.column == {"A": "工单编号", "B": "受理时间", "H": "满意度"}[f.cell[0]] for f in report.findings)
+    assert all(f.column == {"A": "工单编号", "B": "受理时间", "F": "首次答复时间", "G": "办结时间", "H": "满意度"}[f.cell[0]]
+               for f in report.findings)
     assert report.rejected
     assert outcome.evaluated == len(load_suite_json("hotline_tickets")["expectations"])
 

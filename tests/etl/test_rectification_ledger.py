@@ -160,7 +160,7 @@ def test_suite_failures_point_at_their_cells(tmp_path):
     assert set(found) == {
         ("expect_column_values_to_be_unique", "A3"),
         ("expect_column_values_to_be_unique", "A4"),
-        ("expect_column_pair_values_a_to_be_greater_than_b", "B5"),
+        ("expect_column_pair_values_a_to_be_greater_than_b", "I5"),
         ("expect_column_values_to_be_in_set", "E6"),
         ("expect_column_values_to_be_in_set", "H7"),
         ("expect_column_values_to_not_be_null", "I8"),
@@ -169,9 +169,9 @@ def test_suite_failures_point_at_their_cells(tmp_path):
     assert (duplicate.row, duplicate.column, duplicate.value, duplicate.severity) == (4, "问题编号", "CC-PS-001",
                                                                                         "critical")
     assert duplicate.message_zh.startswith("问题编号重复")
-    # GX reports a pair rule on column_B: the 发现日期 cell, with a message naming both dates
-    pair = found[("expect_column_pair_values_a_to_be_greater_than_b", "B5")]
-    assert (pair.column, pair.value, pair.severity) == ("发现日期", "2021-11-20", "error")
+    # the suite's meta.finding_column puts the pair rule on the 整改完成日期 cell, the one usually wrong
+    pair = found[("expect_column_pair_values_a_to_be_greater_than_b", "I5")]
+    assert (pair.column, pair.severity) == ("整改完成日期", "error")
     assert pair.message_zh == "整改完成日期早于发现日期，请核对发现日期和整改完成日期"
     category = found[("expect_column_values_to_be_in_set", "E6")]
     assert (category.value, category.severity) == ("市容环境类", "error")
