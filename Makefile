@@ -20,8 +20,9 @@ install: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	@echo "installing pinned dependencies into .venv (log: $(VENV)/install.log) ..."
+	@$(BIN)/pip install --upgrade pip > $(VENV)/install.log 2>&1 || (tail -30 $(VENV)/install.log; exit 1)
+	@$(BIN)/pip install -c constraints.txt -e ".[dev]" >> $(VENV)/install.log 2>&1 || (tail -30 $(VENV)/install.log; exit 1)
 	@touch $@
 
 airflow-db: install
@@ -40,3 +41,17 @@ test: install
 
 clean:
 	rm -rf $(AIRFLOW_HOME) data
+
+# `make airflow`: the whole Airflow 3 UI on this machine (`airflow standalone`: scheduler, dag-processor,
+# triggerer and api-server, LocalExecutor, metadata in $(AIRFLOW_HOME)) with this project's DAGs, plugins,
+# shared folder and warehouse. The steward page is Browse → District submissions. Ctrl-C stops everything.
+# Standalone starts its components as `airflow …` from the PATH, hence the venv's bin first.
+AIRFLOW_PORT ?= 8080
+.PHONY: airflow
+airflow: install airflow-db
+	@echo "Airflow UI:            http://localhost:$(AIRFLOW_PORT)/  (Browse → District submissions)"
+	@echo "District submissions:  http://localhost:$(AIRFLOW_PORT)/district-submissions/"
+	@echo "Login: admin; password generated on the first start into"
+	@echo "       $${AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE:-$(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated}"
+	@echo "The DAGs start paused: unpause district_ingest in the UI to process $(SHARED_DIR)/inbox."
+	PATH="$(BIN):$$PATH" AIRFLOW__API__PORT=$(AIRFLOW_PORT) $(BIN)/airflow standalone

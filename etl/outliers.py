@@ -3,8 +3,10 @@
 A robust z-score against the street's earlier current figures, as DHIS2 does: with the median m and the
 median absolute deviation MAD of at least MIN_HISTORY earlier values, z = 0.6745·(x − m) / MAD and
 z > THRESHOLD is an outlier. Where MAD is 0 (a street that always reports the same number) the history's
-maximum, widened by half its median, is the bound instead. Only upward jumps are flagged: the typical
-slip is an extra digit, while falling figures are normal as a flood recedes.
+maximum, widened by half its median, is the bound instead. Only upward jumps are flagged — the typical
+slip is an extra digit, while falling figures are normal as a flood recedes — and only when the value is
+above everything the street reported before and at least MIN_JUMP above its median: on small counts
+(5 toilets against a usual 2) the z-score is noise.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from etl.parse import SOURCE_ROW, ParsedReport
 
 MIN_HISTORY = 5
 THRESHOLD = 3.5
+MIN_JUMP = 10
 
 
 def flag_outliers(report: ParsedReport, engine) -> None:
@@ -46,6 +49,8 @@ def flag_outliers(report: ParsedReport, engine) -> None:
 
 def _judge(value: float, history: pd.Series) -> str | None:
     median = float(history.median())
+    if value <= history.max() or value - median < MIN_JUMP:
+        return None
     mad = float((history - median).abs().median())
     if mad > 0:
         return "偏高" if 0.6745 * (value - median) / mad > THRESHOLD else None

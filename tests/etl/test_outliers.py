@@ -47,8 +47,10 @@ def test_a_falling_figure_is_not_flagged(sqlite_settings):
 @pytest.mark.parametrize(("value", "history", "verdict"), [
     (100, [10, 11, 12, 13, 14], "偏高"),
     (15, [10, 11, 12, 13, 14], None),
-    (9, [5, 5, 5, 5, 5], "偏高"),     # MAD 0: above max + half the median
+    (20, [5, 5, 5, 5, 5], "偏高"),    # MAD 0: above max + half the median
     (7, [5, 5, 5, 5, 5], None),
+    (5, [2, 2, 1, 3, 2, 2], None),    # small counts: a jump of 3 is noise, not an extra digit
+    (24, [12, 30, 11, 13, 12], None),  # not above what the street reported before
 ])
 def test_judge(value, history, verdict):
     assert _judge(value, pd.Series(history, dtype=float)) == verdict
