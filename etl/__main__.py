@@ -1,7 +1,8 @@
 """Command line: ``python -m etl demo`` writes the demo district files into the shared folder;
 ``python -m etl indicators`` prints the indicator views; ``python -m etl ingest`` processes the inbox
-without a scheduler (the same code the DAG runs); ``migrate`` upgrades the warehouse schema and
-``create-leader-role`` creates the read-only role for leaders (PostgreSQL)."""
+without a scheduler (the same code the DAG runs); ``migrate`` upgrades the warehouse schema;
+``create-leader-role`` creates the read-only role for leaders (PostgreSQL); ``template`` writes blank
+official templates; ``reprocess`` and ``backfill`` put archived files back (``--now``: and process them)."""
 from __future__ import annotations
 
 import argparse
@@ -31,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     backfill = sub.add_parser("backfill", help="re-drop the current and rejected files of a period into the inbox")
     backfill.add_argument("period", help="2021Q4, 2022-03 or 2021-07-29, as stored in stg_file_load.period")
     backfill.add_argument("--report-type", default=None)
+    backfill.add_argument("--now", action="store_true",
+                          help="process them at once, again even if the same bytes were rejected before")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
 
@@ -95,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             o = process_file(str(path.relative_to(settings.inbox)), settings, force=True)
             print(f"{o.status:<10} {o.file}  {o.reason_zh}")
     elif args.command == "backfill":
-        from etl.pipeline import prepare
+        from etl.pipeline import prepare, process_file
         from etl.reprocess import backfill
 
         prepare(settings)
@@ -105,8 +108,14 @@ def main(argv: list[str] | None = None) -> int:
             print(exc, file=sys.stderr)
             return 1
         for path in paths:
-            print(path)
-        print(f"{len(paths)} files back in the inbox; the next run (or `python -m etl ingest`) processes them")
+            if args.now:
+                o = process_file(str(path.relative_to(settings.inbox)), settings, force=True)
+                print(f"{o.status:<10} {o.file}  {o.reason_zh}")
+            else:
+                print(path)
+        if not args.now:
+            print(f"{len(paths)} files back in the inbox; the next run (or `python -m etl ingest`) processes them "
+                  "(byte-identical files are duplicates there: use --now after a rule or reference change)")
     return 0
 
 
