@@ -34,7 +34,16 @@ run: airflow-db
 	@echo "running the ingest DAG (log: $(AIRFLOW_HOME)/dags-test.log) ..."
 	@$(BIN)/airflow dags test district_ingest > $(AIRFLOW_HOME)/dags-test.log 2>&1 || (tail -50 $(AIRFLOW_HOME)/dags-test.log; exit 1)
 	@grep -E "run summary|DagRun Finished" $(AIRFLOW_HOME)/dags-test.log | sed -E "s/^.*\[(info|warning) *\] //; s/ \[[a-z._]+\] loc=.*$$//" | cut -c1-220
+	@echo "running the publish DAG (log: $(AIRFLOW_HOME)/publish-test.log) ..."
+	@$(BIN)/airflow dags test city_review_publish > $(AIRFLOW_HOME)/publish-test.log 2>&1 || (tail -50 $(AIRFLOW_HOME)/publish-test.log; exit 1)
 	$(BIN)/python -m etl indicators
+	@echo
+	@echo "review pack:   $$(ls -t $(SHARED_DIR)/published/*.xlsx | head -1)"
+	@echo "               $$(ls -t $(SHARED_DIR)/published/*.html | head -1)"
+	@echo "receipts:      $(SHARED_DIR)/receipts/<区县>/"
+	@echo "Data Docs:     $(SHARED_DIR)/data_docs/local_site/index.html"
+	@echo "alerts:        $(SHARED_DIR)/alerts/alerts.jsonl"
+	@echo "warehouse:     $(WAREHOUSE_URL)  (views: mart_*)"
 
 test: install
 	$(BIN)/python -m pytest

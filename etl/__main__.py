@@ -1,7 +1,8 @@
 """Command line: ``python -m etl demo`` writes the demo district files into the shared folder;
 ``python -m etl indicators`` prints the indicator views; ``python -m etl ingest`` processes the inbox
 without a scheduler (the same code the DAG runs); ``migrate`` upgrades the warehouse schema;
-``create-leader-role`` creates the read-only role for leaders (PostgreSQL); ``template`` writes blank
+``create-leader-role`` creates the read-only role for leaders (PostgreSQL); ``publish`` writes the review
+pack; ``template`` writes blank
 official templates; ``reprocess`` and ``backfill`` put archived files back (``--now``: and process them)."""
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("indicators", help="print the indicator views from WAREHOUSE_URL")
     sub.add_parser("ingest", help="process every file waiting in the inbox, without Airflow")
     sub.add_parser("migrate", help="create or upgrade the warehouse schema (also done by every ingest run)")
+    sub.add_parser("publish", help="write the city review pack (xlsx + HTML) into SHARED_DIR/published")
     role = sub.add_parser("create-leader-role", help="PostgreSQL: a login role that can only read the mart views")
     role.add_argument("--name", default="leader")
     role.add_argument("--password", default=None, help="optional; or set it later with ALTER ROLE")
@@ -56,6 +58,11 @@ def main(argv: list[str] | None = None) -> int:
         for o in outcomes:
             print(f"{o['status']:<10} {o['file']}  {o['reason_zh']}")
         print(log_summary(outcomes))
+    elif args.command == "publish":
+        from etl.review_pack import publish
+
+        for kind, path in publish(settings).items():
+            print(f"review pack ({kind}): {path}")
     elif args.command == "migrate":
         from etl.schema import ensure_schema
         from etl.warehouse import get_engine

@@ -1,4 +1,4 @@
-"""Values far above a street's own history, flagged as warnings (loaded, but worth a look).
+"""Values far above a street's own history (its earlier days), flagged as warnings (loaded, but worth a look).
 
 A robust z-score against the street's earlier current figures, as DHIS2 does: with the median m and the
 median absolute deviation MAD of at least MIN_HISTORY earlier values, z = 0.6745·(x − m) / MAD and
@@ -30,7 +30,8 @@ def flag_outliers(report: ParsedReport, engine) -> None:
     if history.empty:
         return
     for i, row in frame.iterrows():  # one file holds one district-day: a handful of streets
-        past = history[(history["street"] == row["street"]) & (history["day"] != str(row[contract.date_column]))]
+        # earlier days only: a late report of the peak day must not be judged against the recession after it
+        past = history[(history["street"] == row["street"]) & (history["day"] < str(row[contract.date_column]))]
         if len(past) < MIN_HISTORY:
             continue
         for name in columns:

@@ -65,7 +65,7 @@ def test_demo_files_through_the_dag_reproduce_the_seed_figures(airflow_db, setti
         statuses = dict(conn.execute(sa.text("SELECT status, COUNT(*) FROM mart_file_status GROUP BY status")).all())
         assert statuses == {"accepted": DEMO_FILES - 2, "flagged": 2, "rejected": 1}
         rejected = one(conn, "SELECT * FROM mart_file_status WHERE status = 'rejected'")
-        assert rejected["file_name"] == broken.name and "损坏" in rejected["reason_zh"]
+        assert rejected["file_name"] == broken.name and "文件不完整" in rejected["reason_zh"]
     assert (settings.rejected / "明山区").exists() and not broken.exists()
     assert len(list(settings.archive.rglob("*.*"))) == DEMO_FILES + 1
 

@@ -54,3 +54,12 @@ def test_a_falling_figure_is_not_flagged(sqlite_settings):
 ])
 def test_judge(value, history, verdict):
     assert _judge(value, pd.Series(history, dtype=float)) == verdict
+
+
+def test_a_late_report_is_judged_against_earlier_days_only(sqlite_settings):
+    for day, people in zip(["2021-07-27", "2021-07-28", "2021-07-29", "2021-07-30", "2021-07-31", "2021-08-01"],
+                           [30, 31, 29, 32, 30, 28]):
+        flood_day(sqlite_settings, day, people)
+    ingest(sqlite_settings)
+    flood_day(sqlite_settings, "2021-07-26", 300)  # the first day arrives last: no earlier history to judge by
+    assert ingest(sqlite_settings)[0].status == "accepted"
