@@ -6,16 +6,14 @@ import datetime as dt
 from decimal import Decimal
 
 import pandas as pd
-import sqlalchemy as sa
 
 from etl.contracts import CONTRACTS
 from etl.demo_hotline import EXPORT_AT, HOTLINE_DISTRICTS, hotline_tickets, write_hotline_files
 from etl.parse import parse_file
-from etl.pipeline import discover, prepare, process_file
 from etl.validate import load_suite_json, validate_report
-from etl.warehouse import get_engine
 from etl.workdays import closure_deadline
 from workbooks import write_xlsx
+from warehouse_helpers import ingest, query
 
 D = dt.datetime
 HEADER = ["工单编号", "受理时间", "区县", "街道", "诉求类别", "首次答复时间", "办结时间", "满意度"]
@@ -58,16 +56,6 @@ NANFEN_CSV = (
 
 def write_mingshan(inbox, rows=MINGSHAN_ROWS):
     return write_xlsx(inbox / "明山区" / "明山区_12345热线工单_2021-09.xlsx", [HEADER, *rows], title=TITLE)
-
-
-def query(settings, sql: str, **params) -> list[dict]:
-    with get_engine(settings.warehouse_url).connect() as conn:
-        return [dict(r) for r in conn.execute(sa.text(sql), params).mappings()]
-
-
-def ingest(settings) -> dict:
-    prepare(settings)
-    return {o.file: o for o in (process_file(f, settings) for f in discover(settings))}
 
 
 def as_float(value):

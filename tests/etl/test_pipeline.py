@@ -6,22 +6,10 @@ from __future__ import annotations
 import os
 import time
 
-import sqlalchemy as sa
 from conftest import drop_samples
 from openpyxl import load_workbook
 
-from etl.pipeline import discover, prepare, process_file
-from etl.warehouse import get_engine
-
-
-def ingest(settings) -> dict[str, dict]:
-    prepare(settings)
-    return {o.file: o for o in (process_file(f, settings) for f in discover(settings))}
-
-
-def query(settings, sql: str, **params) -> list[dict]:
-    with get_engine(settings.warehouse_url).connect() as conn:
-        return [dict(r) for r in conn.execute(sa.text(sql), params).mappings()]
+from warehouse_helpers import ingest, query
 
 
 def test_samples_and_broken_files_each_get_a_status(settings):

@@ -10,17 +10,12 @@ from etl.contracts import CONTRACTS
 from etl.excel_safe import csv_safe, set_cell
 from etl.load import FileMeta, record_report
 from etl.parse import parse_file
-from etl.pipeline import discover, prepare, process_file
 from etl.schema import ensure_schema
 from etl.warehouse import get_engine, now
 from workbooks import SERVICE_HEADER, service_item, write_xlsx
+from warehouse_helpers import ingest
 
 RED = "00FFC7CE"
-
-
-def ingest(settings):
-    prepare(settings)
-    return {o.file: o for o in (process_file(f, settings) for f in discover(settings))}
 
 
 def test_receipt_marks_each_wrong_cell_and_lists_every_finding(sqlite_settings):

@@ -6,16 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-import sqlalchemy as sa
 
 from etl.contracts import CONTRACTS
 from etl.contracts.rectification_ledger import derive
 from etl.demo_ledgers import RECTIFICATION_COUNTS, RECTIFICATION_OVERDUE, RECTIFICATION_TOTALS, write_ledger_files
 from etl.parse import parse_file
-from etl.pipeline import discover, prepare, process_file
 from etl.validate import load_suite_json, validate_report
-from etl.warehouse import get_engine
 from workbooks import write_xlsx
+from warehouse_helpers import ingest, query
 
 D = dt.date
 HEADER = ["问题编号", "发现日期", "区县", "责任单位", "问题类别", "问题描述", "整改期限", "整改状态", "整改完成日期"]
@@ -53,16 +51,6 @@ NANFEN_ROWS = [
 def write_ledger(inbox, folder, rows, header=HEADER, title=None, name=None):
     title = title or f"{folder}创城督查整改问题台账（2021年12月）"
     return write_xlsx(inbox / folder / (name or f"{folder}_创城整改台账.xlsx"), [header, *rows], title=title)
-
-
-def query(settings, sql: str, **params) -> list[dict]:
-    with get_engine(settings.warehouse_url).connect() as conn:
-        return [dict(r) for r in conn.execute(sa.text(sql), params).mappings()]
-
-
-def ingest(settings) -> dict:
-    prepare(settings)
-    return {o.file: o for o in (process_file(f, settings) for f in discover(settings))}
 
 
 def as_float(value):

@@ -8,7 +8,6 @@ import shutil
 import time
 
 import pytest
-import sqlalchemy as sa
 from workbooks import SERVICE_HEADER, service_item, write_xlsx
 
 import etl.pipeline
@@ -16,19 +15,9 @@ import etl.validate
 from etl.__main__ import main
 from etl.pipeline import discover, prepare, process_file
 from etl.reprocess import UnknownLoadError, backfill, reprocess
-from etl.warehouse import get_engine
+from warehouse_helpers import ingest, query
 
 REGISTER = "政务服务事项清单"
-
-
-def ingest(settings) -> dict:
-    prepare(settings)
-    return {o.file: o for o in (process_file(f, settings) for f in discover(settings))}
-
-
-def query(settings, sql: str, **params) -> list[dict]:
-    with get_engine(settings.warehouse_url).connect() as conn:
-        return [dict(r) for r in conn.execute(sa.text(sql), params).mappings()]
 
 
 def register(settings, district: str, name: str, item_type: str = "行政许可", codes=("001", "002"),

@@ -6,16 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-import sqlalchemy as sa
 
 from etl.contracts import CONTRACTS
 from etl.contracts.task_ledger import derive
 from etl.demo_ledgers import TASK_COUNTS, TASK_OVERDUE, TASK_TOTALS, write_ledger_files
 from etl.parse import parse_file
-from etl.pipeline import discover, prepare, process_file
 from etl.validate import load_suite_json, validate_report
-from etl.warehouse import get_engine
 from workbooks import write_xlsx
+from warehouse_helpers import ingest, query
 
 D = dt.date
 CANONICAL = ["序号", "实事名称", "区县", "牵头单位", "类别", "计划完成时间", "完成状态", "实际完成时间"]
@@ -52,16 +50,6 @@ PINGSHAN_ROWS = [
 def write_ledger(inbox, folder, rows, header=ALIASES, title=None, name=None):
     title = title or f"{folder}“我为群众办实事”项目台账（2021年12月）"
     return write_xlsx(inbox / folder / (name or f"{folder}_办实事台账.xlsx"), [header, *rows], title=title)
-
-
-def query(settings, sql: str, **params) -> list[dict]:
-    with get_engine(settings.warehouse_url).connect() as conn:
-        return [dict(r) for r in conn.execute(sa.text(sql), params).mappings()]
-
-
-def ingest(settings) -> dict:
-    prepare(settings)
-    return {o.file: o for o in (process_file(f, settings) for f in discover(settings))}
 
 
 def as_float(value):

@@ -1,0 +1,18 @@
+"""Run the per-file pipeline over an inbox and read the warehouse back, as several test modules do."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from etl.pipeline import discover, prepare, process_file
+from etl.warehouse import get_engine
+
+
+def ingest(settings) -> dict:
+    """Process every file waiting in the inbox; outcomes by inbox-relative path."""
+    prepare(settings)
+    return {o.file: o for o in (process_file(f, settings) for f in discover(settings))}
+
+
+def query(settings, sql: str, **params) -> list[dict]:
+    with get_engine(settings.warehouse_url).connect() as conn:
+        return [dict(r) for r in conn.execute(sa.text(sql), params).mappings()]
