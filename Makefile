@@ -51,6 +51,13 @@ test: install
 clean:
 	rm -rf $(AIRFLOW_HOME) data
 
+# `make bench`: the per-file job against the naive pipeline and the physical floor, on PostgreSQL at
+# 127.0.0.1:5432 (BENCH_PG_ADMIN_DSN to change; it creates and drops the database district_reports_bench).
+# Prints the table and writes bench/results.md. Takes about five minutes.
+.PHONY: bench
+bench: install
+	$(BIN)/python -m bench.run_bench
+
 # `make airflow`: the whole Airflow 3 UI on this machine (`airflow standalone`: scheduler, dag-processor,
 # triggerer and api-server, LocalExecutor, metadata in $(AIRFLOW_HOME)) with this project's DAGs, plugins,
 # shared folder and warehouse. The steward page is Browse → District submissions. Ctrl-C stops everything.

@@ -55,13 +55,18 @@ def cell_text(value: object) -> str:
 
 
 def fill_merged(sheet: Sheet) -> list[list[object]]:
-    """A copy of the grid where every cell of a merged range carries the range's top-left value."""
-    grid = [list(r) for r in sheet.rows]
+    """A copy of the grid where every cell of a merged range carries the range's top-left value. Rows no
+    merged range touches are the sheet's own row lists (read-only to callers); the others are copies."""
+    grid = list(sheet.rows)
+    copied: set[int] = set()
     for (r1, c1), (r2, c2) in sheet.merged:
         if r1 >= len(grid) or c1 >= len(grid[r1]):
             continue
         value = grid[r1][c1]
         for r in range(r1, min(r2, len(grid) - 1) + 1):
+            if r not in copied:
+                grid[r] = list(grid[r])
+                copied.add(r)
             row = grid[r]
             for c in range(c1, min(c2, len(row) - 1) + 1):
                 row[c] = value
@@ -103,9 +108,21 @@ def _left_group_parent(raw: list[list[object]], r: int, c: int) -> str:
     return ""
 
 
+_HEADER_INDEX: dict[int, tuple[ReportContract, dict[str, str]]] = {}
+
+
+def header_index(contract: ReportContract) -> dict[str, str]:
+    """``contract.header_index()``, built once per contract: find_table matches every candidate header row
+    of every sheet against every contract."""
+    cached = _HEADER_INDEX.get(id(contract))
+    if cached is None or cached[0] is not contract:
+        cached = _HEADER_INDEX[id(contract)] = (contract, contract.header_index())
+    return cached[1]
+
+
 def match_header(contract: ReportContract, sheet: Sheet, header_rows: tuple[int, ...],
                  headers: dict[int, str]) -> TableLayout:
-    index = contract.header_index()
+    index = header_index(contract)
     layout = TableLayout(contract, sheet, header_rows, {}, headers)
     for c, text in headers.items():
         joined = text.replace(" / ", "")
@@ -172,20 +189,44 @@ def data_rows(layout: TableLayout) -> DataRows:
     """Rows below the header up to the footer, without blank and 合计 rows (kept apart for cross-checks).
     Runs once per row of large registers, so it only looks at text cells, with precompiled patterns."""
     grid = fill_merged(layout.sheet) if layout.sheet.merged else layout.sheet.rows
+    return classify_rows(grid, layout.first_data_row)
+
+
+def classify_rows(grid: list[list[object]], start: int, end: int | None = None) -> DataRows:
+    """``data_rows`` on ``grid[start:end]`` (row indices stay those of ``grid``): blank rows skipped, 合计
+    rows apart, the first footer row ends the table."""
     rows, totals, footer = [], [], None
-    for r in range(layout.first_data_row, len(grid)):
+    for r in range(start, len(grid) if end is None else end):
         cells = grid[r]
-        first = next((v for v in cells if v is not None and v != "" and not (isinstance(v, str) and not v.strip())), None)
-        if first is None:
-            continue
-        if any(v.__class__ is str and v[:1] in _FOOTER_FIRST and _FOOTER_CELL.match(v) for v in cells):
+        kind = classify_row(cells)
+        if kind == "data":
+            rows.append((r, cells))
+        elif kind == "total":
+            totals.append((r, cells))
+        elif kind == "footer":
             footer = r
             break
-        if isinstance(first, str) and _TOTAL_CELL.match(first):
-            totals.append((r, cells))
-            continue
-        rows.append((r, cells))
     return DataRows(rows, totals, footer)
+
+
+def classify_row(cells: list[object], _footer_first=_FOOTER_FIRST, _footer=_FOOTER_CELL.match,
+                 _total=_TOTAL_CELL.match) -> str:
+    """"blank" (every cell None, "" or whitespace), "footer" (a cell starts like 填报人/审核人…), "total"
+    (the first filled cell is 合计/总计…) or "data"."""
+    first = None
+    for v in cells:  # the first cell that is not blank
+        if v is None or v == "" or (isinstance(v, str) and not v.strip()):
+            continue
+        first = v
+        break
+    if first is None:
+        return "blank"
+    for v in cells:
+        if v.__class__ is str and v[:1] in _footer_first and _footer(v):
+            return "footer"
+    if isinstance(first, str) and _total(first):
+        return "total"
+    return "data"
 
 
 def title_text(layout: TableLayout) -> str:

@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from etl import findings as F
 from etl.parse import APPROXIMATE, SOURCE_ROW, ParsedReport
-from etl.warehouse import fact_column_names, insert_facts, now
+from etl.warehouse import COPY_NULL, copy_text_lines, copy_texts, fact_column_names, insert_facts, now
 
 ACCEPTED, FLAGGED, REJECTED, DUPLICATE = "accepted", "flagged", "rejected", "duplicate"
 LOADED_STATUSES = (ACCEPTED, FLAGGED)
@@ -74,6 +75,8 @@ def record_report(engine: Engine, meta: FileMeta, report: ParsedReport, reason_z
     status = status_of(report)
     counts = {s: sum(1 for f in report.findings if f.severity == s) for s in F.SEVERITIES}
     try:
+        if report.live is not None:
+            return _record_live(report.live, meta, report, status, counts, reason_zh, reason_en), status
         return _record(engine, meta, report, status, counts, reason_zh, reason_en), status
     except sa.exc.IntegrityError:
         with engine.connect() as conn:
@@ -86,14 +89,13 @@ def record_report(engine: Engine, meta: FileMeta, report: ParsedReport, reason_z
 
 def _record(engine: Engine, meta: FileMeta, report: ParsedReport, status: str, counts: dict,
             reason_zh: str, reason_en: str) -> int:
-    frame = report.frame
     with engine.begin() as conn:
         load_id = _insert_audit(conn, meta, {
             "report_type": report.report_type,
             "district_code": report.district.code if report.district else None,
             "period": report.period,
             "sheet_name": report.sheet,
-            "rows_read": 0 if frame is None else len(frame),
+            "rows_read": report.rows_read,
             "status": status,
             "reason_zh": reason_zh,
             "reason_en": reason_en,
@@ -113,6 +115,42 @@ def _record(engine: Engine, meta: FileMeta, report: ParsedReport, status: str, c
     return load_id
 
 
+def _record_live(live, meta: FileMeta, report: ParsedReport, status: str, counts: dict, reason_zh: str,
+                 reason_en: str) -> int:
+    """Finish the transaction a file's facts were already COPYed in (etl.stream.LiveCopy for a streamed
+    file, etl.stream.Precopy while the suite ran): its audit row was inserted first with a provisional
+    status and the facts went in under a savepoint. What is committed is what ``_record`` commits."""
+    conn, load_id = live.conn, live.load_id
+    try:
+        live.close_copy()
+        if status in LOADED_STATUSES:
+            live.savepoint.commit()
+        else:
+            live.savepoint.rollback()  # a rejected file loads no facts
+        conn.execute(sa.text(
+            "UPDATE stg_file_load SET report_type = :report_type, district_code = :district_code, period = :period, "
+            "sheet_name = :sheet_name, rows_read = :rows_read, status = :status, reason_zh = :reason_zh, "
+            "reason_en = :reason_en, findings_critical = :c, findings_error = :e, findings_warning = :w "
+            "WHERE load_id = :id"),
+            {"report_type": report.report_type, "district_code": report.district.code if report.district else None,
+             "period": report.period, "sheet_name": report.sheet, "rows_read": report.rows_read, "status": status,
+             "reason_zh": reason_zh, "reason_en": reason_en, "c": counts[F.CRITICAL], "e": counts[F.ERROR],
+             "w": counts[F.WARNING], "id": load_id})
+        _insert_findings(conn, load_id, report)
+        rows_loaded = 0
+        if status in LOADED_STATUSES and report.quarantined_rows:
+            _insert_quarantined(conn, load_id, report)
+        if status in LOADED_STATUSES:
+            rows_loaded = live.count
+            _make_current(conn, load_id, report, meta)
+        conn.execute(sa.text("UPDATE stg_file_load SET rows_loaded = :n, finished_at = :t WHERE load_id = :id"),
+                     {"n": rows_loaded, "t": now(), "id": load_id})
+        live.transaction.commit()
+    finally:
+        live.close()
+    return load_id
+
+
 def _insert_findings(conn: Connection, load_id: int, report: ParsedReport) -> None:
     if not report.findings:
         return
@@ -123,9 +161,25 @@ def _insert_findings(conn: Connection, load_id: int, report: ParsedReport) -> No
         [{"load_id": load_id, **f.as_dict()} for f in report.findings])
 
 
+def fact_copy_lines(frame: pd.DataFrame, contract) -> list[str]:
+    """COPY text lines of the facts in ``frame`` without the lineage constants (load, file, sheet): source
+    row, the contract's fact columns (NULL where the file had no such column), approximate_cols."""
+    null = np.full(len(frame), COPY_NULL, dtype=object)
+    columns = [copy_texts(frame[SOURCE_ROW])]
+    columns += [copy_texts(frame[c.name]) if c.name in frame else null for c in contract.fact_columns]
+    columns.append(copy_texts(frame[APPROXIMATE]))
+    return copy_text_lines(columns)
+
+
+def lineage_prefix(load_id: int, sha256: str, sheet: str | None) -> str:
+    """The first three COPY fields of every fact line: load_id, source_sha256, source_sheet."""
+    return f"{load_id}\t{sha256}\t{copy_texts(pd.Series([sheet], dtype=object))[0]}\t"
+
+
 def _insert_quarantined(conn: Connection, load_id: int, report: ParsedReport) -> None:
     """Rows held back under the quarantine policy, with their values, for the steward to follow up."""
-    frame = report.frame[report.frame[SOURCE_ROW].isin(report.quarantined_rows)]
+    frame = report.quarantine_frame() if report.streamed else \
+        report.frame[report.frame[SOURCE_ROW].isin(report.quarantined_rows)]
     reasons = {}
     for f in report.findings:
         if f.severity == F.ERROR and f.row in report.quarantined_rows:
@@ -139,10 +193,16 @@ def _insert_quarantined(conn: Connection, load_id: int, report: ParsedReport) ->
 
 
 def _insert_report_facts(conn: Connection, load_id: int, report: ParsedReport, meta: FileMeta) -> int:
+    if report.streamed:
+        return report.copy_facts(conn, load_id, meta.sha256)
     contract, frame = report.contract, report.frame
     if report.quarantined_rows:
         frame = frame[~frame[SOURCE_ROW].isin(report.quarantined_rows)]
     columns = fact_column_names(contract)
+    if conn.dialect.name == "postgresql":  # COPY text lines built column-wise (no Python call per value)
+        prefix = lineage_prefix(load_id, meta.sha256, report.sheet)
+        insert_facts(conn, contract, columns, [prefix + line for line in fact_copy_lines(frame, contract)])
+        return len(frame)
     data = {"load_id": [load_id] * len(frame), "source_sha256": [meta.sha256] * len(frame),
             "source_sheet": [report.sheet] * len(frame), "source_row": frame[SOURCE_ROW].tolist(),
             "approximate_cols": frame[APPROXIMATE].tolist()}

@@ -32,6 +32,7 @@ class ParsedReport:
     header_cells: dict[str, tuple[str, str]] = field(default_factory=dict)  # column → (header as written, letter)
     total_rows: list[dict] = field(default_factory=list)
     source_sheet: Sheet | None = None  # the sheet the table was read from, for receipts of non-xlsx files
+    live: object = None  # the load transaction already holding this file's facts (etl.stream.LiveCopy/Precopy)
 
     @property
     def report_type(self) -> str | None:
@@ -56,9 +57,21 @@ class ParsedReport:
         self.findings.append(Finding(rule, severity, zh, en, sheet=where.pop("sheet", self.sheet), **where))
 
     def add_cell(self, rule: str, severity: str, zh: str, en: str, column: str, row: int, value: object) -> None:
+        self.findings.append(self.cell_finding(rule, severity, zh, en, column, row, value))
+
+    def cell_finding(self, rule: str, severity: str, zh: str, en: str, column: str, row: int,
+                     value: object) -> Finding:
+        """The finding ``add_cell`` would add, without adding it."""
         header, letter = self.header_cells.get(column, (column, None))
-        self.add(rule, severity, zh, en, row=row, column=header,
-                 cell=f"{letter}{row}" if letter else None, value=None if value is None else str(value))
+        return Finding(rule, severity, zh, en, sheet=self.sheet, row=row, column=header,
+                       cell=f"{letter}{row}" if letter else None, value=None if value is None else str(value))
+
+    streamed = False  # etl.stream.StreamedReport: read in chunks, facts spooled, no frame kept
+
+    @property
+    def rows_read(self) -> int:
+        """Data rows read from the file (0 when it could not be read)."""
+        return 0 if self.frame is None else len(self.frame)
 
 
 def folder_district(path: Path, inbox: Path | None, places: Places) -> tuple[str | None, Place | None]:
@@ -102,6 +115,29 @@ def parse_file(path: Path, inbox: Path | None = None, places: Places | None = No
 
 
 def _read_table(report: ParsedReport, layout: TableLayout, places: Places, inbox: Path | None) -> None:
+    contract = start_table(report, layout)
+    rows = data_rows(layout)
+    report.total_rows = [{"row": r + 1, "cells": cells} for r, cells in rows.total_rows]
+    if not rows.rows:
+        report.add("no_data", F.CRITICAL, "表头下方没有数据行", "the table has no data rows")
+    title = title_text(layout)
+    converter = table_converter(report, layout, places, title)
+    grid = pd.DataFrame([cells for _, cells in rows.rows], dtype=object)  # one frame, columns by position
+    frame, groups = convert_rows(report, layout, converter, [r + 1 for r, _ in rows.rows], grid)
+    for _key, items in groups:
+        report.findings.extend(items)
+    report.frame = frame
+    if report.district is None and folder_district(report.path, inbox, places)[0] is None:
+        _district_from_content(report, places)
+    _check_district(report, places)
+    _check_totals(report, layout, rows.total_rows)
+    report.period = _detect_period(report, title)
+    if contract.derive is not None and len(frame):
+        report.frame = contract.derive(frame, report.period)
+
+
+def start_table(report: ParsedReport, layout: TableLayout) -> ReportContract:
+    """The report type, sheet and header cells from the layout, and the header's own findings."""
     contract = report.contract = layout.contract
     report.sheet = layout.sheet.name
     report.source_sheet = layout.sheet
@@ -120,42 +156,49 @@ def _read_table(report: ParsedReport, layout: TableLayout, places: Places, inbox
         report.add("duplicate_column", F.CRITICAL, f"列「{text}」重复出现，请删除多余的列",
                    f"column {text!r} appears twice", row=header_row, column=text,
                    cell=f"{column_letter(c)}{header_row}")
-    rows = data_rows(layout)
-    report.total_rows = [{"row": r + 1, "cells": cells} for r, cells in rows.total_rows]
-    if not rows.rows:
-        report.add("no_data", F.CRITICAL, "表头下方没有数据行", "the table has no data rows")
-    title = title_text(layout)
-    converter = ColumnConverter(places, default_year=year_hint(title, report.path.name),
-                                district_code=report.district.code if report.district else None,
-                                cell_errors=layout.sheet.has_cell_errors)
-    frame = pd.DataFrame({SOURCE_ROW: pd.array([r + 1 for r, _ in rows.rows], dtype="int64")})
-    grid = pd.DataFrame([cells for _, cells in rows.rows], dtype=object)  # one frame, columns by position
+    return contract
+
+
+def table_converter(report: ParsedReport, layout: TableLayout, places: Places, title: str) -> ColumnConverter:
+    return ColumnConverter(places, default_year=year_hint(title, report.path.name),
+                           district_code=report.district.code if report.district else None,
+                           cell_errors=layout.sheet.has_cell_errors)
+
+
+def convert_rows(report: ParsedReport, layout: TableLayout, converter: ColumnConverter, source_rows: list[int],
+                 grid: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[tuple[int, int, int], list[Finding]]]]:
+    """Typed columns for the data rows in ``grid`` (raw cells, columns by position; ``source_rows`` their
+    Excel row numbers), and the cell findings grouped by (column, kind, stage) in the order they are
+    reported: per column its unreadable values (by stage: unparseable, not whole, formula errors), then
+    unknown streets, then approximate values, each group by row. The groups of consecutive chunks of one
+    table concatenate into the groups of the whole table."""
+    contract = layout.contract
+    frame = pd.DataFrame({SOURCE_ROW: pd.array(source_rows, dtype="int64")})
+    rows = frame[SOURCE_ROW].to_numpy()
+    groups: dict[tuple[int, int, int], list[Finding]] = {}
     approximate = pd.Series([""] * len(frame), dtype=object)
-    for name, c in layout.columns.items():
+    for order, (name, c) in enumerate(layout.columns.items()):
         column = contract.column(name)
         raw = grid[c] if c in grid else pd.Series([None] * len(frame), dtype=object)
         converted = converter.convert(column, raw)
         frame[name] = converted.values.set_axis(frame.index)
         for i, problem in converted.problems.items():
-            report.add_cell("value_format", F.ERROR, problem.zh, problem.en, name, int(frame[SOURCE_ROW].iat[i]), raw.iat[i])
+            groups.setdefault((order, 0, problem.stage), []).append(report.cell_finding(
+                "value_format", F.ERROR, problem.zh, problem.en, name, int(rows[i]), raw.iat[i]))
         for i, problem in converted.notes.items():
-            report.add_cell("unknown_street", F.WARNING, problem.zh, problem.en, name, int(frame[SOURCE_ROW].iat[i]), raw.iat[i])
-        for i in converted.approximate[converted.approximate].index:
+            groups.setdefault((order, 1, 0), []).append(report.cell_finding(
+                "unknown_street", F.WARNING, problem.zh, problem.en, name, int(rows[i]), raw.iat[i]))
+        approximate_rows = converted.approximate[converted.approximate].index
+        for i in approximate_rows:
             value = f"{converted.values.iat[i]:g}"
-            report.add_cell("approximate_value", F.WARNING, f"「{raw.iat[i]}」是约数，按 {value} 入库并标记为约数",
-                            f"approximate value {raw.iat[i]!r} loaded as {value}", name,
-                            int(frame[SOURCE_ROW].iat[i]), raw.iat[i])
-        approximate = approximate.where(~converted.approximate.to_numpy(),
-                                        approximate.map(lambda s, n=name: f"{s},{n}" if s else n))
+            groups.setdefault((order, 2, 0), []).append(report.cell_finding(
+                "approximate_value", F.WARNING, f"「{raw.iat[i]}」是约数，按 {value} 入库并标记为约数",
+                f"approximate value {raw.iat[i]!r} loaded as {value}", name, int(rows[i]), raw.iat[i]))
+        if len(approximate_rows):
+            approximate = approximate.where(~converted.approximate.to_numpy(),
+                                            approximate.map(lambda s, n=name: f"{s},{n}" if s else n))
     frame[APPROXIMATE] = approximate.where(approximate != "", None).to_numpy()
-    report.frame = frame
-    if report.district is None and folder_district(report.path, inbox, places)[0] is None:
-        _district_from_content(report, places)
-    _check_district(report, places)
-    _check_totals(report, layout, rows.total_rows)
-    report.period = _detect_period(report, title)
-    if contract.derive is not None and len(frame):
-        report.frame = contract.derive(frame, report.period)
+    return frame, sorted(groups.items(), key=lambda item: item[0])
 
 
 def _district_from_content(report: ParsedReport, places: Places) -> None:

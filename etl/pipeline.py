@@ -17,6 +17,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from etl import findings as F
+from etl import stream
 from etl.config import Settings, local_time
 from etl.load import FileMeta, find_previous, record_duplicate, record_report
 from etl.parse import ParsedReport, parse_file
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 
 IGNORED_PREFIXES = ("~$", ".", "~")  # Office lock files, hidden files, editor temp files
 IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial", ".swp")
+# A receipt copies the clerk's table (problem cells marked) only up to this many rows; above, it lists every
+# finding with its row and cell but carries no copy (see _write_findings_receipt).
+RECEIPT_COPY_MAX_ROWS = 50_000
 
 
 @dataclass
@@ -157,11 +161,19 @@ def process_file(relative_path: str, settings: Settings | None = None, run_id: s
         outcome = FileOutcome(relative_path, "duplicate", load_id=load_id,
                               reason_zh=f"与已提交的文件「{previous['file_name']}」内容完全相同，未重复处理")
     else:
-        report, docs_page = check_file(path, settings, engine, run_id)
-        reason_zh, reason_en = summarise_reason(report)
-        load_id, status = record_report(engine, meta, report, reason_zh, reason_en)
+        report, docs_page = check_file(path, settings, engine, run_id, meta, background_docs=True)
+        try:
+            reason_zh, reason_en = summarise_reason(report)
+            load_id, status = record_report(engine, meta, report, reason_zh, reason_en)
+        finally:
+            if callable(docs_page):
+                docs_page()  # the Data Docs thread has written its page (it ran during the load)
+            if report.live is not None:
+                report.live.close()  # committed by record_report, else rolled back (the task is retried)
+            if report.streamed:
+                report.discard()  # the spooled facts are in the warehouse (or the load failed and is retried)
         outcome = _outcome(relative_path, status, load_id, report, reason_zh)
-        outcome.docs_page = docs_page
+        outcome.docs_page = docs_page() if callable(docs_page) else docs_page
     receipt = _write_receipt(path, meta, report, outcome, settings)
     outcome.receipt = str(receipt.relative_to(settings.shared_dir))
     try:
@@ -177,18 +189,45 @@ def process_file(relative_path: str, settings: Settings | None = None, run_id: s
     return outcome
 
 
-def check_file(path: Path, settings: Settings, engine, run_id: str | None = None) -> tuple[ParsedReport, str | None]:
+def check_file(path: Path, settings: Settings, engine, run_id: str | None = None,
+               meta: FileMeta | None = None, background_docs: bool = False) -> tuple[ParsedReport, str | None]:
     """Parse, then the suite (its result kept in Data Docs) and the rules that need history; a file that
-    cannot be read stops at parsing. Returns the report and its Data Docs page."""
+    cannot be read stops at parsing. Returns the report and its Data Docs page.
+
+    A large CSV export (etl.stream) is read, validated and loaded chunk by chunk instead: on PostgreSQL,
+    given ``meta``, its load transaction is opened here and ``record_report`` finishes it.
+
+    With ``background_docs`` the Data Docs page is written by a thread while the file is loaded and the
+    second value is a function that waits for it and returns the page."""
     from etl.data_docs import DataDocs
     from etl.outliers import flag_outliers
     from etl.validate import validate_report
 
+    encoding = stream.text_encoding(path)
+    if encoding is not None:
+        live = meta is not None and engine.dialect.name == "postgresql"
+        try:
+            report = stream.check_streamed(path, settings.inbox, encoding,
+                                           docs=DataDocs.from_settings(settings, run_id),
+                                           facts=stream.LiveCopy(engine, meta) if live else None)
+            return report, report.docs_page
+        except stream.NotStreamable as exc:
+            log.info("%s is read whole: %s", path.name, exc)
     report = parse_file(path, inbox=settings.inbox)
     docs_page = None
     if report.frame is not None and not any(f.severity == F.CRITICAL for f in report.findings):
-        docs_page = validate_report(report, docs=DataDocs.from_settings(settings, run_id)).docs_page
-        flag_outliers(report, engine)
+        if (meta is not None and engine.dialect.name == "postgresql" and len(report.frame)
+                and report.contract.row_errors == "reject_file" and not report.rejected):
+            report.live = stream.Precopy(engine, meta, report)  # facts COPYed while the suite runs
+        try:
+            validation = validate_report(report, docs=DataDocs.from_settings(settings, run_id),
+                                         background=background_docs)
+            docs_page = validation.wait_docs if background_docs else validation.docs_page
+            flag_outliers(report, engine)
+        except BaseException:
+            if report.live is not None:
+                report.live.close()
+            raise
     return report, docs_page
 
 
@@ -196,9 +235,31 @@ def _write_receipt(path: Path, meta: FileMeta, report: ParsedReport, outcome: Fi
     target = receipt_path(settings.receipts, meta.folder, meta.file_name)
     summary = {"file_name": meta.file_name, "report_title": report.contract.title_zh if report.contract else None,
                "district": outcome.district, "period": outcome.period, "status": outcome.status,
-               "reason_zh": outcome.reason_zh, "rows_read": 0 if report.frame is None else len(report.frame),
-               "rows_loaded": outcome.rows}
+               "reason_zh": outcome.reason_zh, "rows_read": report.rows_read, "rows_loaded": outcome.rows}
+    if report.rows_read > RECEIPT_COPY_MAX_ROWS and any(f.cell for f in report.findings):
+        return _write_findings_receipt(target, summary, report.findings)
     return write_receipt(target, path, summary, report.findings, report.source_sheet)
+
+
+def _write_findings_receipt(target: Path, summary: dict, findings: list[F.Finding]) -> Path:
+    """The receipt of a file above RECEIPT_COPY_MAX_ROWS rows: the 处理结果 sheet with every finding (sheet,
+    row, column, cell, value, message) and a note, but no copy of the clerk's table: copying a
+    million-row export cell by cell into a workbook would take minutes and gigabytes."""
+    from openpyxl import Workbook
+
+    from etl.excel_safe import set_cell
+    from etl.receipts import RESULT_SHEET, _result_sheet
+
+    workbook = Workbook()
+    _result_sheet(workbook, summary, findings, {})
+    set_cell(workbook[RESULT_SHEET].cell(row=10, column=1),
+             f"本文件共{summary['rows_read']}行，超过{RECEIPT_COPY_MAX_ROWS}行，回执不附原表副本；"
+             "下表列出每处问题在原文件中的行号和单元格。")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".writing")
+    workbook.save(tmp)
+    tmp.replace(target)
+    return target
 
 
 def _recorded_outcome(engine, relative_path: str, run_id: str | None) -> FileOutcome:
@@ -221,7 +282,7 @@ def _recorded_outcome(engine, relative_path: str, run_id: str | None) -> FileOut
 def summarise_reason(report: ParsedReport) -> tuple[str, str]:
     """One line for the clerk and the steward: why the file was rejected, or what to look at."""
     by = {s: [f for f in report.findings if f.severity == s] for s in F.SEVERITIES}
-    rows = 0 if report.frame is None else len(report.frame)
+    rows = report.rows_read
     if by[F.CRITICAL]:
         first = by[F.CRITICAL][0]
         return f"已退回：{first.message_zh}", f"rejected: {first.message_en}"
@@ -240,7 +301,7 @@ def summarise_reason(report: ParsedReport) -> tuple[str, str]:
 
 def _outcome(relative_path: str, status: str, load_id: int, report: ParsedReport, reason_zh: str) -> FileOutcome:
     count = {s: sum(1 for f in report.findings if f.severity == s) for s in F.SEVERITIES}
-    rows = 0 if report.frame is None or status == "rejected" else len(report.frame) - len(report.quarantined_rows)
+    rows = 0 if report.rows_read == 0 or status == "rejected" else report.rows_read - len(report.quarantined_rows)
     return FileOutcome(relative_path, status, report.report_type,
                        report.district.name if report.district else None, report.period, rows,
                        count[F.CRITICAL], count[F.ERROR], count[F.WARNING], reason_zh, load_id)

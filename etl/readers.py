@@ -87,7 +87,7 @@ def _read_zip_container(path: Path, data: bytes) -> list[Sheet]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
-            broken = archive.testzip()
+            broken, has_errors = _test_members(archive)
     except (zipfile.BadZipFile, EOFError, ValueError) as exc:
         raise UnreadableFile("文件不完整（可能在复制或上传时中断），请重新保存后提交",
                              f"truncated or damaged zip container: {exc}") from exc
@@ -100,9 +100,28 @@ def _read_zip_container(path: Path, data: bytes) -> list[Sheet]:
     if "xl/workbook.xml" not in names and "content.xml" not in names:
         raise UnreadableFile("压缩包里没有表格，请直接提交 Excel 表格（xlsx/xls）或 CSV", "a zip archive, not a workbook")
     sheets = _read_with_calamine(data)
-    if "xl/workbook.xml" in names:
-        _mark_error_cells(data, names, sheets)
+    if "xl/workbook.xml" in names and has_errors:
+        _mark_error_cells(data, sheets)
     return sheets
+
+
+def _test_members(archive: zipfile.ZipFile) -> tuple[str | None, bool]:
+    """``ZipFile.testzip()`` (the first member whose CRC or data is broken, else None) and, in the same
+    single pass over the decompressed members, whether any worksheet holds a formula error cell
+    (``t="e"``): each member is inflated once instead of twice."""
+    has_errors = False
+    for info in archive.infolist():
+        worksheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
+        try:
+            with archive.open(info.filename, "r") as member:
+                if worksheet and not has_errors:
+                    has_errors = _ERROR_CELL.search(member.read()) is not None
+                else:
+                    while member.read(1 << 20):
+                        pass
+        except zipfile.BadZipFile:
+            return info.filename, has_errors
+    return None, has_errors
 
 
 def _read_with_calamine(data: bytes) -> list[Sheet]:
@@ -113,7 +132,7 @@ def _read_with_calamine(data: bytes) -> list[Sheet]:
         sheets = []
         for meta in workbook.sheets_metadata:
             sheet = workbook.get_sheet_by_name(meta.name)
-            rows = [list(r) for r in sheet.to_python(skip_empty_area=False)]
+            rows = sheet.to_python(skip_empty_area=False)  # fresh lists of lists: ours to pad and mark
             merged = list(getattr(sheet, "merged_cell_ranges", None) or [])
             visible = meta.visible == calamine.SheetVisibleEnum.Visible
             sheets.append(Sheet(meta.name, rows, visible, merged))
@@ -125,14 +144,9 @@ def _read_with_calamine(data: bytes) -> list[Sheet]:
                              f"cannot read the workbook: {exc}") from exc
 
 
-def _mark_error_cells(data: bytes, names: set[str], sheets: list[Sheet]) -> None:
+def _mark_error_cells(data: bytes, sheets: list[Sheet]) -> None:
     """Put the cached error value (#REF!, #DIV/0! …) where calamine left a blank; only workbooks that hold
-    error cells pay for opening openpyxl."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        has_errors = any(_ERROR_CELL.search(archive.read(n)) for n in names
-                         if n.startswith("xl/worksheets/") and n.endswith(".xml"))
-    if not has_errors:
-        return
+    error cells (see ``_test_members``) pay for opening openpyxl."""
     from openpyxl import load_workbook
 
     workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)

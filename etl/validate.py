@@ -6,9 +6,12 @@ GX is imported here, inside functions, never at DAG parse time: its import alone
 from __future__ import annotations
 
 import copy
+import gc
 import json
 import logging
 import os
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_GX_PATCH_LOCK = threading.RLock()  # one validation at a time patches GX's fingerprint function
 EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
 RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": [SOURCE_ROW],
                  "return_unexpected_index_query": False}
@@ -45,8 +49,29 @@ class ValidationOutcome:
     success: bool
     evaluated: int
     failed: list[str] = field(default_factory=list)  # expectation types that failed
-    result: dict = field(default_factory=dict)  # GX ExpectationSuiteValidationResult as JSON
+    gx_result: object = field(default=None, repr=False)  # GX ExpectationSuiteValidationResult
     docs_page: str | None = None  # its Data Docs page, relative to the shared folder (only with docs)
+
+    def start_docs(self, record) -> None:
+        """Run ``record`` (which returns the docs page) in a thread; ``wait_docs`` collects it."""
+        def run() -> None:
+            self.docs_page = record()
+
+        self._docs_thread = threading.Thread(target=run, name="data-docs", daemon=True)
+        self._docs_thread.start()
+
+    def wait_docs(self) -> str | None:
+        thread = getattr(self, "_docs_thread", None)
+        if thread is not None:
+            thread.join()
+            self._docs_thread = None
+        return self.docs_page
+
+    @property
+    def result(self) -> dict:
+        """The GX result as JSON (serialised on demand: ~60 ms for a register, and the pipeline never
+        reads it; with Data Docs its meta carries the run identifiers the docs added)."""
+        return {} if self.gx_result is None else self.gx_result.to_json_dict()
 
 
 def suite_path(name: str) -> Path:
@@ -70,37 +95,94 @@ def _batch_definition():
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     asset = context.data_sources.add_pandas("district_files").add_dataframe_asset("parsed_report")
-    return asset.add_batch_definition_whole_dataframe("whole_file")
+    batch_definition = asset.add_batch_definition_whole_dataframe("whole_file")
+    # GX's import leaves ~350,000 long-lived objects that every full garbage collection would walk again
+    # while a file is parsed and validated (a fifth of a register's time): move them out of its reach.
+    gc.collect()
+    gc.freeze()
+    return batch_definition
 
 
 def validate_report(report: ParsedReport, places: Places | None = None,
-                    docs: DataDocs | None = None) -> ValidationOutcome:
+                    docs: DataDocs | None = None, background: bool = False) -> ValidationOutcome:
     """Validate ``report.frame`` with its suite; append one finding per failing cell to ``report``.
 
     With ``docs`` the result is also kept in the shared folder's GX store and its Data Docs page built
     (``outcome.docs_page``); without, nothing is written anywhere. A Data Docs failure is logged and leaves
-    ``docs_page`` empty: it never changes the file's outcome."""
-    import great_expectations as gx
-
+    ``docs_page`` empty: it never changes the file's outcome. With ``background`` the docs are written by a
+    thread while the caller loads the file (mostly waiting for the database): ``outcome.wait_docs()``
+    returns the page."""
     places = places or default_places()
     suite_json = load_suite_json(report.contract.suite_name)
-    suite = gx.ExpectationSuite(**copy.deepcopy(suite_json))
-    frame = report.frame.astype({c: "object" for c in report.frame.columns if str(report.frame[c].dtype) == "boolean"})
-    batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
-    result = batch.validate(suite, expectation_parameters=suite_parameters(places), result_format=RESULT_FORMAT)
-    outcome = ValidationOutcome(suite.name, bool(result.success), len(result.results), result=result.to_json_dict())
-    if docs is not None:
-        outcome.docs_page = _record_docs(docs, report, suite_json, result)
+    result = run_suite(report.frame, suite_json, places)
+    outcome = ValidationOutcome(suite_json["name"], bool(result.success), len(result.results), gx_result=result)
     already = {(f.row, f.column) for f in report.findings}
     for item in result.results:
-        if item.success:
-            continue
-        config = item.expectation_config
-        if any(c not in frame.columns for c in _columns_of(config.kwargs)):
-            continue  # a missing column: the parser reports it (critical when the column is required)
-        outcome.failed.append(config.type)
-        _add_findings(report, config, item.result or {}, already)
+        if failed_in(item, report.frame.columns):
+            outcome.failed.append(item.expectation_config.type)
+            _add_findings(report, item.expectation_config, item.result or {}, already)
+    if docs is not None and background:
+        outcome.start_docs(lambda: _record_docs(docs, report, suite_json, result))
+    elif docs is not None:
+        outcome.docs_page = _record_docs(docs, report, suite_json, result)
     return outcome
+
+
+def run_suite(frame, suite_json: dict, places: Places, fingerprint: bool = True):
+    """The GX validation result of ``frame`` (its boolean columns as objects) under the suite JSON.
+
+    GX fingerprints the DataFrame (an md5 of pandas' hash of every cell, kept in the result's
+    batch_markers) each time it builds the batch, and ``Batch.validate`` builds it twice: the fingerprint
+    is computed once here. ``fingerprint=False`` (the chunks of a streamed file, whose merged result keeps
+    the first chunk's markers) leaves it out."""
+    import great_expectations as gx
+
+    suite = gx.ExpectationSuite(**copy.deepcopy(suite_json))
+    # nullable booleans as objects (GX compares them with True/False); nullable integers without a gap as
+    # int64, which GX's range checks compare vectorised (an Int64 column goes through a Python call per
+    # value). The values GX reports are the same numbers either way.
+    frame = frame.astype({c: "object" if str(frame[c].dtype) == "boolean" else "int64" for c in frame.columns
+                          if str(frame[c].dtype) == "boolean"
+                          or (str(frame[c].dtype) == "Int64" and not frame[c].hasnans)})
+    from great_expectations.validator.v1_validator import Validator
+
+    with _fingerprint_once(frame, fingerprint):
+        # what Batch.validate does, without building the batch a first time for the Batch object
+        validator = Validator(batch_definition=_batch_definition(), batch_parameters={"dataframe": frame},
+                              result_format=RESULT_FORMAT)
+        return validator.validate_expectation_suite(suite, expectation_parameters=suite_parameters(places))
+
+
+@contextmanager
+def _fingerprint_once(frame, fingerprint: bool):
+    from great_expectations.execution_engine import pandas_execution_engine as engine
+
+    original = engine.hash_pandas_dataframe
+    memo: dict[int, str] = {}
+
+    def once(df):
+        if df is not frame:
+            return original(df)
+        if id(df) not in memo:
+            memo[id(df)] = original(df)
+        return memo[id(df)]
+
+    threshold = engine.HASH_THRESHOLD
+    with _GX_PATCH_LOCK:
+        engine.hash_pandas_dataframe = once
+        if not fingerprint:
+            engine.HASH_THRESHOLD = -1  # "df.memory_usage().sum() < HASH_THRESHOLD" never holds
+        try:
+            yield
+        finally:
+            engine.hash_pandas_dataframe = original
+            engine.HASH_THRESHOLD = threshold
+
+
+def failed_in(item, columns) -> bool:
+    """A failed expectation whose columns the frame has (a missing column is the parser's finding:
+    critical when the column is required)."""
+    return not item.success and all(c in columns for c in _columns_of(item.expectation_config.kwargs))
 
 
 def docs_run_name(report: ParsedReport) -> str:
@@ -113,7 +195,7 @@ def docs_run_name(report: ParsedReport) -> str:
 def _record_docs(docs: DataDocs, report: ParsedReport, suite_json: dict, result) -> str | None:
     details = {"file": report.path.name, "folder": report.path.parent.name, "report_type": report.report_type,
                "district": report.district.name if report.district else None, "period": report.period,
-               "sheet": report.sheet, "rows": len(report.frame)}
+               "sheet": report.sheet, "rows": report.rows_read}
     try:
         return docs.record(result, suite_json, docs_run_name(report), details=details)
     except Exception:  # noqa: BLE001 - the docs are for browsing; the findings are already in the report

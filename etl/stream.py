@@ -1,0 +1,787 @@
+"""Large CSV exports read in chunks: a month of 12345 tickets runs to hundreds of thousands of rows, a
+province's to millions, and one frame of Python objects for all of them would take gigabytes.
+
+``check_streamed`` does for such a file what ``etl.parse.parse_file`` and ``etl.validate.validate_report``
+do for any file, with the same findings in the same order, the same statuses and the same facts:
+
+1. The encoding is decided as ``etl.readers`` decides it (UTF-16 BOM, UTF-8 with or without BOM, else
+   GB18030), checking the whole file block by block. The header is found with ``etl.layout.find_table`` in
+   the first ``HEAD_RECORDS`` records (it is looked for in the first 20 rows anyway).
+2. The body is read with ``pandas.read_csv(chunksize=CHUNK_ROWS)`` as text cells, records numbered as the
+   csv module numbers them (the first records of both are compared; any difference, a record wider than
+   the head or an HTML file sends the file back to the whole-file path). Each chunk's rows are classified
+   (blank, 合计, footer) like ``etl.layout.data_rows``, converted with the same ``ColumnConverter``, checked
+   against the folder's district, derived (``contract.derive``) and validated with the report type's GX
+   suite; the chunk's facts, less the rows its row errors quarantine, go to ``facts``: on PostgreSQL a
+   ``LiveCopy`` — the file's load transaction is opened before the first chunk and the facts are COPYed
+   while the next chunk is parsed, so the server's work (constraints, indexes) runs on the other core —
+   elsewhere a ``Spool`` (a temporary file the load copies from).
+3. Rules that need the whole file are applied across chunks: the period is the one most rows fall in (if
+   it differs from the first chunk's, which ``derive`` was given, the file is read again with the right
+   one); the district of a file outside a district folder; 合计 rows against the sum of all rows; the
+   suite's uniqueness expectations run once, in GX, on the key columns of every row, so a ticket number in
+   chunk 1 and chunk 9 is the same critical finding as two in one chunk (and no more facts are written
+   once a key repeats: the file is rejected).
+4. The chunks' GX results are merged into one validation result (counts summed, unexpected rows
+   concatenated, percentages as GX computes them) for Data Docs; its batch markers are the first chunk's,
+   without the DataFrame fingerprint (GX hashes every cell for it; the chunks are not hashed).
+
+``etl.load.record_report`` then finishes the load in the same single transaction as for every file: audit
+row completed, findings, quarantined rows, facts (already there, or copied from the spool; rolled back if
+the file is rejected). Memory stays bounded by the chunk size plus the key columns; findings, quarantined
+rows and the merged GX result grow with the number of problems only.
+
+Not streamed (the whole-file path reads these): files below ``STREAM_MIN_BYTES``; workbooks and HTML
+exports; a header that is not found in the head, or an unknown report type; report types whose rules need
+history (street outliers) or whose suite has an expectation that is not row by row; a uniqueness
+expectation of severity "error" under the quarantine policy (it would quarantine rows after their facts
+were written).
+
+``Precopy`` is the same overlap for whole-file reads on PostgreSQL: the facts of a report type that
+rejects a file with row errors are COPYed by a worker thread while GX validates.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import itertools
+import logging
+import pickle
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from etl import findings as F
+from etl.contracts import CONTRACTS, ReportContract
+from etl.findings import Finding
+from etl.layout import FOOTER_MARKERS, classify_row, find_table, title_text
+from etl.parse import (APPROXIMATE, SOURCE_ROW, ParsedReport, _check_district, _check_totals, _district_from_content,
+                       convert_rows, folder_district, start_table, table_converter)
+from etl.period import period_from_text, quarter_of
+from etl.places import Places, default_places
+from etl.readers import CSV_ENCODINGS, OLE_MAGIC, TEXT_TABLE_SUFFIXES, ZIP_MAGIC, Sheet
+
+log = logging.getLogger(__name__)
+
+STREAM_MIN_BYTES = 16 << 20  # smaller files take the whole-file path (a 16 MiB CSV is ~130,000 tickets)
+CHUNK_ROWS = 100_000
+FIRST_CHUNK_ROWS = 20_000
+HEAD_RECORDS = 64
+# Row-by-row expectations: validating chunk by chunk and adding up is the same as validating the file.
+ROW_EXPECTATIONS = {
+    "expect_column_to_exist", "expect_column_values_to_not_be_null", "expect_column_values_to_be_null",
+    "expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set",
+    "expect_column_values_to_be_between", "expect_column_values_to_match_regex",
+    "expect_column_values_to_not_match_regex", "expect_column_pair_values_a_to_be_greater_than_b",
+    "expect_column_pair_values_to_be_equal", "expect_column_values_to_be_of_type",
+}
+UNIQUE_EXPECTATIONS = {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
+# Report types whose derive reads a datetime column given as datetime64 exactly as one of datetime objects
+# (pd.to_datetime first) and writes those columns back as objects: their chunks skip making a Python
+# datetime per cell before derive. tests/etl/test_stream.py checks the equivalence.
+DATETIME64_DERIVES = {"hotline_tickets"}
+
+
+class NotStreamable(Exception):
+    """The file takes the whole-file path (the reason is logged)."""
+
+
+@dataclass
+class StreamedReport(ParsedReport):
+    """A ParsedReport whose rows were not kept: ``frame`` is None and the facts went to ``facts`` (a
+    ``LiveCopy`` into the open load transaction, or a ``Spool`` the load copies)."""
+
+    rows_total: int = 0
+    facts: object = None
+    quarantine: pd.DataFrame | None = None  # the rows held back, with their parsed values
+    docs_page: str | None = None
+    streamed = True
+
+    @property
+    def rows_read(self) -> int:
+        return self.rows_total
+
+    def quarantine_frame(self) -> pd.DataFrame:
+        quarantined = self.quarantined_rows
+        frame = self.quarantine
+        return frame[frame[SOURCE_ROW].isin(quarantined)] if frame is not None else frame
+
+    def copy_facts(self, conn, load_id: int, sha256: str) -> int:
+        """Write the spooled facts into the fact table (inside the caller's transaction); returns the count."""
+        return self.facts.copy_into(conn, self, load_id, sha256)
+
+    def discard(self) -> None:
+        if self.facts is not None:
+            self.facts.close()
+
+
+class Spool:
+    """Facts of a streamed file in a temporary file (pickled frames), copied by the load's transaction."""
+
+    def __init__(self):
+        self.path: Path | None = None
+        self.count = 0
+
+    def start(self, contract: ReportContract, sheet: str | None) -> None:
+        self.close()
+        self.path = Path(tempfile.mkdtemp(prefix="district-stream-")) / "facts.pickle"
+        self.path.touch()
+        self.count = 0
+
+    def write(self, frame: pd.DataFrame) -> None:
+        with self.path.open("ab") as handle:
+            pickle.dump(frame, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        self.count += len(frame)
+
+    def copy_into(self, conn, report: StreamedReport, load_id: int, sha256: str) -> int:
+        from etl.load import _plain
+        from etl.warehouse import fact_column_names, insert_facts
+
+        columns = fact_column_names(report.contract)
+        count = 0
+        with self.path.open("rb") as handle:
+            while True:
+                try:
+                    frame = pickle.load(handle)
+                except EOFError:
+                    break
+                data = {"load_id": [load_id] * len(frame), "source_sha256": [sha256] * len(frame),
+                        "source_sheet": [report.sheet] * len(frame), "source_row": frame[SOURCE_ROW].tolist(),
+                        "approximate_cols": frame[APPROXIMATE].tolist()}
+                for name in (c.name for c in report.contract.fact_columns):
+                    data[name] = frame[name].tolist() if name in frame else [None] * len(frame)
+                rows = list(zip(*(map(_plain, data[c]) for c in columns), strict=True))
+                insert_facts(conn, report.contract, columns, rows)
+                count += len(rows)
+        return count
+
+    def close(self) -> None:
+        if self.path is not None:
+            shutil.rmtree(self.path.parent, ignore_errors=True)
+            self.path = None
+
+
+class LiveCopy:
+    """PostgreSQL: the file's load transaction opened before the first chunk (audit row first, with a
+    provisional status, for its load_id), facts COPYed chunk by chunk under a savepoint while the next
+    chunk is parsed (the server ingests on the other core), and finished by ``etl.load.record_report``:
+    the savepoint released (or rolled back when the file is not loaded), audit row completed, findings
+    and quarantined rows written, one commit. A process that dies midway leaves nothing, as before."""
+
+    def __init__(self, engine, meta):
+        self.engine, self.meta = engine, meta
+        self.conn = self.transaction = self.savepoint = None
+        self.load_id: int | None = None
+        self.count = 0
+        self._copy = self._copy_cm = self._cursor = None
+        self._contract = self._prefix = None
+
+    def start(self, contract: ReportContract, sheet: str | None) -> None:
+        from etl.load import REJECTED, _insert_audit, lineage_prefix
+
+        if self.conn is None:
+            self.conn = self.engine.connect()
+            self.transaction = self.conn.begin()
+            self.load_id = _insert_audit(self.conn, self.meta, {"status": REJECTED, "report_type": contract.report_type,
+                                                                "sheet_name": sheet})
+        else:  # a second pass: forget the first pass's facts
+            self.close_copy()
+            self.savepoint.rollback()
+        self.savepoint = self.conn.begin_nested()
+        self._contract, self._prefix, self.count = contract, lineage_prefix(self.load_id, self.meta.sha256, sheet), 0
+
+    def write(self, frame: pd.DataFrame) -> None:
+        from etl.load import fact_copy_lines
+
+        if self._copy is None:
+            from psycopg.copy import QueuedLibpqWriter
+
+            from etl.warehouse import copy_statement, fact_column_names
+
+            self._cursor = self.conn.connection.driver_connection.cursor()
+            self._copy_cm = self._cursor.copy(copy_statement(self._contract, fact_column_names(self._contract)),
+                                              writer=QueuedLibpqWriter(self._cursor))
+            self._copy = self._copy_cm.__enter__()
+        prefix = self._prefix
+        self._copy.write("".join([f"{prefix}{line}\n" for line in fact_copy_lines(frame, self._contract)]))
+        self.count += len(frame)
+
+    def close_copy(self) -> None:
+        """Finish the COPY (waits for the server to have every row)."""
+        if self._copy_cm is not None:
+            copy_cm, self._copy_cm, self._copy = self._copy_cm, None, None
+            copy_cm.__exit__(None, None, None)
+            self._cursor.close()
+
+    def close(self) -> None:
+        """Roll back whatever was not committed and give the connection back."""
+        if self.conn is None:
+            return
+        conn, self.conn = self.conn, None
+        try:
+            if self._copy_cm is not None:
+                copy_cm, self._copy_cm, self._copy = self._copy_cm, None, None
+                try:
+                    copy_cm.__exit__(RuntimeError, RuntimeError("abandoned"), None)
+                except Exception:  # noqa: BLE001 - the COPY is being abandoned anyway
+                    pass
+            if self.transaction is not None and self.transaction.is_active:
+                self.transaction.rollback()
+        finally:
+            conn.close()
+
+
+class Precopy:
+    """PostgreSQL, a report type that rejects a file with row errors (the whole frame is loaded or
+    nothing): the file's load transaction is opened (audit row first, provisional status) and its facts
+    are COPYed by a worker thread under a savepoint while Great Expectations validates the frame, so the
+    server's work (constraints, indexes) overlaps the validation instead of following it. ``record_report``
+    joins the thread and finishes the transaction like ``LiveCopy``'s (rolling the facts back if the file
+    is rejected). The COPY goes through ``etl.load.insert_facts``, as the whole-file path's does."""
+
+    def __init__(self, engine, meta, report: ParsedReport):
+        import threading
+
+        from etl.load import REJECTED, _insert_audit, fact_copy_lines, lineage_prefix
+        from etl.warehouse import fact_column_names
+
+        self.conn = engine.connect()
+        self.error: BaseException | None = None
+        self._thread = None
+        try:
+            self.transaction = self.conn.begin()
+            contract = report.contract
+            self.load_id = _insert_audit(self.conn, meta, {"status": REJECTED, "report_type": contract.report_type,
+                                                           "sheet_name": report.sheet})
+            self.savepoint = self.conn.begin_nested()
+            prefix = lineage_prefix(self.load_id, meta.sha256, report.sheet)
+            lines = [prefix + line for line in fact_copy_lines(report.frame, contract)]
+            self.count = len(lines)
+            self._thread = threading.Thread(target=self._copy, args=(contract, fact_column_names(contract), lines),
+                                            name="precopy", daemon=True)
+            self._thread.start()
+        except BaseException:
+            self.close()
+            raise
+
+    def _copy(self, contract, columns, lines) -> None:
+        from etl import load
+
+        try:
+            load.insert_facts(self.conn, contract, columns, lines)
+        except BaseException as exc:  # noqa: BLE001 - raised again by close_copy in the caller's thread
+            self.error = exc
+
+    def close_copy(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self.error is not None:
+            error, self.error = self.error, None
+            import psycopg
+            import sqlalchemy as sa
+
+            if isinstance(error, psycopg.Error):  # as SQLAlchemy reports a driver error on its own calls
+                raise sa.exc.DBAPIError.instance("COPY (facts)", None, error, psycopg.Error) from error
+            raise error
+
+    def close(self) -> None:
+        if self.conn is None:
+            return
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        conn, self.conn = self.conn, None
+        try:
+            if self.transaction is not None and self.transaction.is_active:
+                self.transaction.rollback()
+        except Exception:  # noqa: BLE001 - a dead connection: PostgreSQL rolled it back already
+            log.warning("rollback of an abandoned load failed", exc_info=True)
+        finally:
+            conn.close()
+
+
+def text_encoding(path: Path, min_bytes: int | None = None) -> str | None:
+    """The encoding to stream ``path`` with, or None when it takes the whole-file path: smaller than
+    ``min_bytes``, not named like a text table, a workbook/PDF, binary, undecodable, or HTML."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None
+    if size < (STREAM_MIN_BYTES if min_bytes is None else min_bytes) or size == 0 or path.suffix.lower() not in TEXT_TABLE_SUFFIXES:
+        return None
+    with path.open("rb") as handle:
+        head = handle.read(65536)
+    if head.startswith((ZIP_MAGIC, OLE_MAGIC, b"%PDF")):
+        return None
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    elif b"\x00" in head[:4096]:
+        return None
+    else:
+        encoding = next((e for e in CSV_ENCODINGS if _decodes(path, e)), None)
+        if encoding is None:
+            return None
+    text = head.decode(encoding, errors="ignore").lstrip()
+    if not text or text.startswith("<"):
+        return None  # whitespace, or an HTML export: the whole-file path decides
+    return encoding
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    """Whether the whole file decodes (what ``bytes.decode`` would say), one block at a time."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(8 << 20), b""):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@dataclass
+class _State:
+    """What the chunks leave for the end of the file."""
+
+    groups: dict[tuple[int, int, int], list[Finding]] = field(default_factory=dict)
+    mismatches: list[Finding] = field(default_factory=list)
+    gx: dict[int, list[Finding]] = field(default_factory=dict)  # suite index → findings, chunk by chunk
+    gx_plain: dict[int, Finding] = field(default_factory=dict)  # failures without rows: once per file
+    results: list = field(default_factory=list)  # each chunk's GX result
+    keys: list[pd.DataFrame] = field(default_factory=list)  # uniqueness columns of every row
+    numbers: dict[str, list[pd.Series]] = field(default_factory=dict)  # for 合计 cross-checks
+    period_keys: Counter = field(default_factory=Counter)
+    district_codes: set = field(default_factory=set)
+    totals: list[tuple[int, list[object]]] = field(default_factory=list)
+    quarantine: list[pd.DataFrame] = field(default_factory=list)
+    rows: int = 0
+    spooled: int = 0
+    seen_keys: set = field(default_factory=set)  # the fact table's key of every row written
+    duplicate_key: bool = False  # then no more facts are written (COPY would fail on the primary key)
+
+
+def check_streamed(path: Path, inbox: Path | None, encoding: str, places: Places | None = None,
+                   contracts: dict[str, ReportContract] = CONTRACTS, docs=None, chunk_rows: int | None = None,
+                   facts=None) -> StreamedReport:
+    """Parse and validate ``path`` chunk by chunk (see the module doc); raises NotStreamable when the file
+    takes the whole-file path (after closing ``facts``). The facts go to ``facts`` (a ``LiveCopy``, or by
+    default a ``Spool``). With ``docs`` the merged GX result is kept in Data Docs (``docs_page``)."""
+    places = places or default_places()
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    facts = facts if facts is not None else Spool()
+    period = None
+    try:
+        for _attempt in range(2):
+            report, final_period, hint = _stream(path, inbox, encoding, places, contracts, docs, chunk_rows,
+                                                 facts, period)
+            if final_period == hint or report.contract.derive is None or period is not None:
+                return report
+            period = final_period  # derive was given the first chunk's period, the file's is another: again
+    except BaseException:
+        facts.close()
+        raise
+    return report  # pragma: no cover - the second pass always returns
+
+
+def _stream(path, inbox, encoding, places, contracts, docs, chunk_rows, facts, period_override):
+    report = StreamedReport(path, facts=facts, live=facts if isinstance(facts, LiveCopy) else None)
+    folder, report.district = folder_district(path, inbox, places)
+    if folder is not None and report.district is None:
+        report.add("unknown_folder", F.CRITICAL,
+                   f"提交文件夹「{folder}」不是本市区县，请放入本区县的文件夹",
+                   f"folder {folder!r} is not a known district")
+    head = _head_records(path, encoding)
+    layout = find_table([Sheet(path.stem, [list(r) for r in head])], list(contracts.values()))
+    if layout is None:
+        raise NotStreamable("no known header in the first records")
+    contract = layout.contract
+    suite_json = _suite(contract)
+    start_table(report, layout)
+    report.source_sheet = None  # the head only: receipts of streamed files carry no copy of the table
+    title = title_text(layout)
+    converter = table_converter(report, layout, places, title)
+    converter.datetime64 = contract.report_type in DATETIME64_DERIVES and contract.derive is not None
+    header_critical = any(f.severity == F.CRITICAL for f in report.findings)
+    unique = [(i, e) for i, e in enumerate(suite_json["expectations"]) if e["type"] in UNIQUE_EXPECTATIONS]
+    chunk_suite = {**suite_json, "expectations": [e for e in suite_json["expectations"]
+                                                  if e["type"] not in UNIQUE_EXPECTATIONS]}
+    chunk_index = [i for i, e in enumerate(suite_json["expectations"]) if e["type"] not in UNIQUE_EXPECTATIONS]
+    key_columns = list(dict.fromkeys(c for _, e in unique for c in _expectation_columns(e["kwargs"])))
+    state = _State()
+    facts.start(contract, report.sheet)
+    hint = period_override
+    for chunk in _chunks(path, encoding, head, chunk_rows):
+        data_index, totals, footer = _classify(chunk, layout.first_data_row)
+        state.totals += totals
+        if len(data_index):
+            grid = chunk.loc[data_index].reset_index(drop=True)
+            frame, groups = convert_rows(report, layout, converter, [int(r) + 1 for r in data_index], grid)
+            hint = _chunk(report, layout, contract, frame, groups, state, facts, places, chunk_suite,
+                          chunk_index, key_columns, header_critical, hint, title)
+        if footer:
+            break
+    final_period = _finish(report, layout, contract, state, places, suite_json, unique, title, docs, inbox)
+    return report, final_period, hint
+
+
+def _chunk(report, layout, contract, frame, groups, state, facts, places, chunk_suite, chunk_index, key_columns,
+           header_critical, hint, title):
+    from etl.validate import _add_findings, failed_in, run_suite
+
+    chunk_findings: list[Finding] = []
+    for key, items in groups:
+        state.groups.setdefault(key, []).extend(items)
+        chunk_findings += items
+    column = contract.district_column
+    if column in frame:
+        state.district_codes |= set(frame[column].dropna())
+    if report.district is not None:
+        sink = _sink(report)
+        sink.frame = frame
+        _check_district(sink, places)
+        state.mismatches += sink.findings
+        chunk_findings += sink.findings
+    for name, c in layout.columns.items():
+        if contract.column(name).kind in ("int", "decimal"):
+            state.numbers.setdefault(name, []).append(frame[name])
+    if contract.date_column and contract.date_column in frame:
+        state.period_keys.update(_period_keys(frame[contract.date_column].dropna(), contract.period_grain))
+    if hint is None:  # the period derive is given: the first chunk's (or the title's, the name's)
+        hint = _period_of(state.period_keys) or period_from_text(title, contract.period_grain) \
+            or period_from_text(report.path.name, contract.period_grain)
+    if contract.derive is not None and len(frame):
+        frame = contract.derive(frame, hint)
+    for name in [n for n in frame.columns if isinstance(frame[n].dtype, np.dtype) and frame[n].dtype.kind == "M"]:
+        values = frame[name]  # still datetime64 (not rewritten by derive): datetime objects, as parse_file has
+        frame[name] = pd.Series(values.dt.to_pydatetime(), index=frame.index, dtype=object).where(values.notna(), None)
+    state.keys.append(frame[[SOURCE_ROW, *(c for c in key_columns if c in frame.columns)]])
+    state.rows += len(frame)
+    error_rows = {f.row for f in chunk_findings if f.severity == F.ERROR and f.row is not None}
+    if not header_critical:
+        # the suite's columns only: GX filters (takes) the whole frame for every expectation
+        columns = [SOURCE_ROW, *(c for c in suite_columns(chunk_suite) if c in frame.columns)]
+        result = run_suite(frame[columns], chunk_suite, places, fingerprint=False)
+        state.results.append(result)
+        already = {(f.row, f.column) for f in report.findings} | {(f.row, f.column) for f in chunk_findings}
+        by_type = _suite_positions(chunk_suite, result, chunk_index)
+        for position, item in zip(by_type, result.results, strict=True):
+            if not failed_in(item, frame.columns):
+                continue
+            sink = _sink(report)
+            _add_findings(sink, item.expectation_config, item.result or {}, already)
+            for finding in sink.findings:
+                if finding.row is None:
+                    state.gx_plain.setdefault(position, finding)
+                else:
+                    state.gx.setdefault(position, []).append(finding)
+                    if finding.severity == F.ERROR:
+                        error_rows.add(finding.row)
+    quarantines = contract.row_errors == "quarantine_rows"
+    if quarantines and error_rows:
+        held = frame[SOURCE_ROW].isin(error_rows)
+        state.quarantine.append(frame[held])
+        frame = frame[~held]
+    rejected_already = header_critical or any(
+        f.severity == F.CRITICAL or (f.severity == F.ERROR and not quarantines) for f in chunk_findings) \
+        or any(f.severity == F.CRITICAL or (f.severity == F.ERROR and not quarantines)
+               for items in state.gx.values() for f in items)
+    key = [c for c in contract.key if c in frame]
+    if key and not rejected_already and len(frame):  # a key seen before: the uniqueness rule rejects the file
+        values = frame[key[0]].tolist() if len(key) == 1 else list(zip(*(frame[c] for c in key)))
+        if len(set(values)) < len(values) or any(v in state.seen_keys for v in values):
+            state.duplicate_key = True
+        else:
+            state.seen_keys.update(values)
+    if not rejected_already and not state.duplicate_key and len(frame):  # a rejected file loads nothing
+        facts.write(frame)
+        state.spooled += len(frame)
+    return hint
+
+
+def _finish(report, layout, contract, state, places, suite_json, unique, title, docs, inbox) -> str | None:
+    from etl.validate import _add_findings, _record_docs, failed_in, run_suite
+
+    report.total_rows = [{"row": r + 1, "cells": cells} for r, cells in state.totals]
+    report.rows_total = state.rows
+    if not state.rows:
+        report.add("no_data", F.CRITICAL, "表头下方没有数据行", "the table has no data rows")
+    for _key, items in sorted(state.groups.items(), key=lambda item: item[0]):
+        report.findings.extend(items)
+    if report.district is None and folder_district(report.path, inbox, places)[0] is None:
+        sink = _sink(report)
+        sink.frame = pd.DataFrame({contract.district_column: list(state.district_codes)}) \
+            if state.district_codes else pd.DataFrame({contract.district_column: pd.Series([], dtype=object)})
+        _district_from_content(sink, places)
+        report.district = sink.district
+        report.findings += sink.findings
+    report.findings += state.mismatches
+    if state.totals:
+        sink = _sink(report)
+        sink.frame = pd.DataFrame({name: pd.concat(parts, ignore_index=True) for name, parts in state.numbers.items()})
+        sink.frame = sink.frame if len(sink.frame.columns) else pd.DataFrame(index=range(state.rows))
+        _check_totals(sink, layout, state.totals)
+        report.findings += sink.findings
+    period = _period_of(state.period_keys) or period_from_text(title, contract.period_grain) \
+        or period_from_text(report.path.name, contract.period_grain)
+    report.period = period
+    if period is None:
+        example = {"quarter": "2021Q4", "month": "2022-03", "day": "2021-07-29"}[contract.period_grain]
+        report.add("unknown_period", F.CRITICAL,
+                   f"无法确定报表所属期间，请在标题或文件名中注明（例如 {example}）",
+                   "cannot tell the reporting period from data, title or file name")
+    report.quarantine = pd.concat(state.quarantine, ignore_index=True) if state.quarantine else None
+    if any(f.severity == F.CRITICAL for f in report.findings) or not state.results:
+        return period  # the whole-file path validates only files it could read without critical findings
+    keys = pd.concat(state.keys, ignore_index=True)
+    unique_results = {}
+    if unique:
+        unique_suite = {**suite_json, "expectations": [e for _, e in unique]}
+        result = run_suite(keys, unique_suite, places, fingerprint=False)
+        unique_results = dict(zip(_suite_positions(unique_suite, result, [i for i, _ in unique]), result.results,
+                                  strict=True))
+    already = {(f.row, f.column) for f in report.findings}
+    merged = merge_results(suite_json, state.results, unique_results)
+    for item, position in zip(merged.results, _order(suite_json), strict=True):
+        if position in unique_results:
+            if failed_in(item, list(keys.columns)):
+                _add_findings(report, item.expectation_config, item.result or {}, already)
+            continue
+        if position in state.gx_plain:
+            report.findings.append(state.gx_plain[position])
+        report.findings += state.gx.get(position, [])
+    if docs is not None:
+        report.docs_page = _record_docs(docs, report, suite_json, merged)
+    return period
+
+
+def _sink(report: ParsedReport) -> ParsedReport:
+    """A ParsedReport that collects findings worded and located exactly as ``report``'s would be."""
+    return ParsedReport(report.path, contract=report.contract, sheet=report.sheet, district=report.district,
+                        header_cells=report.header_cells)
+
+
+def _suite(contract: ReportContract) -> dict:
+    from etl.validate import load_suite_json
+
+    suite_json = load_suite_json(contract.suite_name)
+    if contract.history_columns:
+        raise NotStreamable("its rules compare rows with the street's history")
+    for expectation in suite_json["expectations"]:
+        kind, kwargs = expectation["type"], expectation["kwargs"]
+        if kind in UNIQUE_EXPECTATIONS:
+            if contract.row_errors == "quarantine_rows" and expectation.get("meta", {}).get("severity",
+                                                                                             F.ERROR) == F.ERROR:
+                raise NotStreamable("a uniqueness rule of severity error would quarantine rows")
+        elif kind not in ROW_EXPECTATIONS or "mostly" in kwargs:
+            raise NotStreamable(f"{kind} is not a row-by-row rule")
+    return suite_json
+
+
+def suite_columns(suite_json: dict) -> list[str]:
+    """Every column the suite's expectations name (row conditions included), in order of appearance."""
+    import re
+
+    names = []
+    for expectation in suite_json["expectations"]:
+        kwargs = expectation["kwargs"]
+        names += _expectation_columns(kwargs)
+        if kwargs.get("row_condition"):
+            names += re.findall(r"[A-Za-z_][A-Za-z0-9_]*", kwargs["row_condition"])
+    return list(dict.fromkeys(names))
+
+
+def _expectation_columns(kwargs: dict) -> list[str]:
+    return [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs] + list(kwargs.get("column_list", []))
+
+
+def _order(suite_json: dict) -> list[int]:
+    """The suite's expectations in the order GX reports them (grouped by column, first appearance first,
+    as its validator's process_expectations_for_validation does)."""
+    groups: dict[str, list[int]] = {}
+    for i, expectation in enumerate(suite_json["expectations"]):
+        column = expectation["kwargs"].get("column")
+        groups.setdefault(column if isinstance(column, str) else "\x00nocolumn", []).append(i)
+    return [i for group in groups.values() for i in group]
+
+
+def _suite_positions(suite_json: dict, result, positions: list[int]) -> list[int]:
+    """For each item of ``result`` (validated with ``suite_json``, a part of the file's suite whose
+    expectations are ``positions`` there), its position in the file's suite."""
+    order = [positions[i] for i in _order(suite_json)]
+    types = [item.expectation_config.type for item in result.results]
+    expected = [suite_json["expectations"][i]["type"] for i in _order(suite_json)]
+    if types != expected:  # GX changed how it orders results: match by type and kwargs instead
+        raise RuntimeError(f"unexpected GX result order: {types} != {expected}")
+    return order
+
+
+def merge_results(suite_json: dict, results: list, unique_results: dict):
+    """One ExpectationSuiteValidationResult for the file from the chunks' results (and the uniqueness
+    results over all rows), in the order GX reports the whole suite."""
+    from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
+    from great_expectations.expectations.expectation import _format_map_output
+
+    from etl.validate import RESULT_FORMAT
+
+    chunk_suite = {**suite_json, "expectations": [e for e in suite_json["expectations"]
+                                                  if e["type"] not in UNIQUE_EXPECTATIONS]}
+    chunk_positions = [i for i, e in enumerate(suite_json["expectations"]) if e["type"] not in UNIQUE_EXPECTATIONS]
+    per_position: dict[int, list] = {}
+    for result in results:
+        for position, item in zip(_suite_positions(chunk_suite, result, chunk_positions), result.results, strict=True):
+            per_position.setdefault(position, []).append(item)
+    format_ = {"result_format": "COMPLETE", "partial_unexpected_count": 20, "include_unexpected_rows": False,
+               **{k: v for k, v in RESULT_FORMAT.items() if k != "result_format"}}
+    items = []
+    for position in _order(suite_json):
+        if position in unique_results:
+            items.append(unique_results[position])
+            continue
+        parts = per_position[position]
+        item = parts[0]
+        if len(parts) > 1:
+            item = _merge_item(parts, format_, _format_map_output)
+        items.append(item)
+    first = results[0]
+    successful = sum(1 for item in items if item.success)
+    statistics = {"evaluated_expectations": len(items), "successful_expectations": successful,
+                  "unsuccessful_expectations": len(items) - successful,
+                  "success_percent": successful / len(items) * 100 if items else None}
+    return ExpectationSuiteValidationResult(success=all(item.success for item in items), results=items,
+                                            suite_name=first.suite_name, suite_parameters=first.suite_parameters,
+                                            statistics=statistics, meta=first.meta)
+
+
+def _merge_item(parts: list, format_: dict, format_map_output):
+    import copy as copy_module
+
+    item = copy_module.copy(parts[0])
+    failed = [p for p in parts if p.exception_info and p.exception_info.get("raised_exception")]
+    if failed:
+        item.success, item.exception_info, item.result = False, failed[0].exception_info, failed[0].result
+        return item
+    results = [p.result or {} for p in parts]
+    if not all("element_count" in r for r in results):  # not a map result (expect_column_to_exist)
+        item.success = all(p.success for p in parts)
+        return item
+    element = sum(r["element_count"] for r in results)
+    has_missing = all("missing_count" in r for r in results)
+    nonnull = element - sum(r["missing_count"] for r in results) if has_missing else None
+    unexpected = sum(r["unexpected_count"] or 0 for r in results)
+    unexpected_list = list(itertools.chain.from_iterable(r.get("unexpected_list") or [] for r in results))
+    index_list = list(itertools.chain.from_iterable(r.get("unexpected_index_list") or [] for r in results))
+    success = all(p.success for p in parts)
+    merged = format_map_output(format_, success, element, nonnull, unexpected, unexpected_list, index_list,
+                               None, results[0].get("unexpected_index_column_names"))
+    merged["result"]["unexpected_list"] = unexpected_list
+    merged["result"]["unexpected_index_list"] = index_list
+    item.success, item.result = success, merged["result"]
+    return item
+
+
+def _head_records(path: Path, encoding: str) -> list[list[str]]:
+    with path.open("r", encoding=encoding, newline="") as handle:
+        return [list(r) for r in itertools.islice(csv.reader(handle), HEAD_RECORDS)]
+
+
+def _chunks(path: Path, encoding: str, head: list[list[str]], chunk_rows: int):
+    """The file's records as DataFrames of text cells ("" where a record is short), positional columns,
+    index = record number from 0. The first records must be the csv module's (``head``)."""
+    width = max((len(r) for r in head), default=1)
+    reader = pd.read_csv(path, sep=",", header=None, names=list(range(width)), index_col=False, dtype=object,
+                         na_filter=False, keep_default_na=False, skip_blank_lines=False, encoding=encoding,
+                         encoding_errors="strict", quotechar='"', doublequote=True, escapechar=None,
+                         skipinitialspace=False, quoting=csv.QUOTE_MINIMAL, engine="c", chunksize=chunk_rows)
+    checked = False
+    first = max(1, min(chunk_rows, FIRST_CHUNK_ROWS))  # a small first chunk: the database starts sooner
+    try:
+        while True:
+            try:
+                chunk = reader.get_chunk(first if not checked else chunk_rows)
+            except StopIteration:
+                break
+            if chunk.isna().to_numpy().any():
+                chunk = chunk.fillna("")
+            if not checked:
+                compare = chunk.iloc[: len(head)].to_numpy(dtype=object).tolist()
+                padded = [r + [""] * (width - len(r)) for r in head]
+                if compare != padded[: len(compare)]:
+                    raise NotStreamable("pandas and the csv module read the first records differently")
+                checked = True
+            yield chunk
+    except pd.errors.ParserError as exc:
+        raise NotStreamable(f"a record wider than the head: {exc}") from exc
+    finally:
+        reader.close()
+
+
+_WHITESPACE = np.array([c for c in range(0x3001) if chr(c).isspace()], dtype=np.uint32)
+_SPECIAL_FIRST = np.unique(np.concatenate([
+    _WHITESPACE, np.array([ord(m[0]) for m in FOOTER_MARKERS] + [ord(c) for c in "合总小累"], dtype=np.uint32)]))
+_FOOTER_FIRST = np.unique(np.concatenate([
+    np.array([ord(m[0]) for m in FOOTER_MARKERS], dtype=np.uint32), np.array([ord(c) for c in " \u3000\t\n"], dtype=np.uint32)]))
+
+
+def _classify(chunk: pd.DataFrame, first_data_row: int) -> tuple[np.ndarray, list, bool]:
+    """``etl.layout.data_rows`` for one chunk: (record numbers of the data rows, 合计 rows, whether a
+    footer row ended the table here). A row whose first cell starts with a character no blank, 合计 or
+    footer cell can start with, and with no cell starting like a footer, is a data row without a look at
+    each cell; the others are classified one by one with ``etl.layout.classify_row``."""
+    chunk = chunk[chunk.index >= first_data_row]
+    if not len(chunk):
+        return np.empty(0, dtype=np.int64), [], False
+    values = chunk.to_numpy(dtype=object)
+    first = values.astype("U1").view(np.uint32).reshape(values.shape)
+    plain = (first[:, 0] != 0) & ~np.isin(first[:, 0], _SPECIAL_FIRST) & ~np.isin(first, _FOOTER_FIRST).any(axis=1)
+    index = chunk.index.to_numpy()
+    data = plain.copy()
+    totals, footer = [], False
+    for position in np.flatnonzero(~plain):
+        kind = classify_row(values[position].tolist())
+        if kind == "footer":
+            data[position:] = False
+            footer = True
+            break
+        if kind == "total":
+            totals.append((int(index[position]), values[position].tolist()))
+        elif kind == "data":
+            data[position] = True
+    return index[data], totals, footer
+
+
+def _period_keys(dates: pd.Series, grain: str) -> Counter:
+    """``etl.period.period_from_dates``'s keys, counted (vectorised for months and quarters)."""
+    if not len(dates):
+        return Counter()
+    if isinstance(dates.dtype, np.dtype) and dates.dtype.kind == "M":
+        if grain == "day":  # the keys of datetime objects: their isoformat
+            return Counter(d.isoformat() for d in dates.dt.to_pydatetime())
+        stamps = dates
+    elif grain == "day":
+        return Counter(d.isoformat() for d in dates)
+    else:
+        try:
+            stamps = pd.to_datetime(pd.Series(dates.to_numpy(dtype=object), dtype=object))
+        except (ValueError, TypeError, OverflowError):
+            stamps = None
+    if stamps is None or not (isinstance(stamps.dtype, np.dtype) and stamps.dtype.kind == "M"):
+        return Counter(f"{d.year}-{d.month:02d}" if grain == "month" else quarter_of(d) for d in dates)
+    years, months = stamps.dt.year.to_numpy(), stamps.dt.month.to_numpy()
+    if grain == "month":
+        codes = pd.Series(years * 100 + months).value_counts()
+        return Counter({f"{code // 100}-{code % 100:02d}": int(n) for code, n in codes.items()})
+    codes = pd.Series(years * 10 + (months - 1) // 3 + 1).value_counts()
+    return Counter({f"{code // 10}Q{code % 10}": int(n) for code, n in codes.items()})
+
+
+def _period_of(keys: Counter) -> str | None:
+    if not keys:
+        return None
+    return max(keys, key=lambda k: (keys[k], k))
