@@ -400,8 +400,8 @@ def render(r: dict) -> tuple[str, list[tuple[str, bool, str]]]:
         ("(c) ≥ 5× faster than (b) on the register", b["total"] / c["total"] >= TARGETS["c_vs_b"],
          f"{b['total'] / c['total']:.1f}×"),
         ("(c) ≤ 3× (a) on the register", c["total"] / a <= TARGETS["c_vs_a"], f"{c['total'] / a:.2f}×"),
-        ("1,000,000-row CSV in ≤ 30 s", csv_["seconds"] <= TARGETS["csv_seconds"], f"{csv_['seconds']:.1f} s"),
-        ("1,000,000-row CSV peak RSS ≤ 1.5 GB", csv_["vmhwm_kb"] / 1024 / 1024 <= TARGETS["csv_rss_gb"],
+        (f"{r['rows']:,}-row CSV in ≤ 30 s", csv_["seconds"] <= TARGETS["csv_seconds"], f"{csv_['seconds']:.1f} s"),
+        (f"{r['rows']:,}-row CSV peak RSS ≤ 1.5 GB", csv_["vmhwm_kb"] / 1024 / 1024 <= TARGETS["csv_rss_gb"],
          f"{csv_['vmhwm_kb'] / 1024 / 1024:.2f} GiB"),
         ("every DAG file parses in ≤ 0.5 s", all(d["warm_max"] <= TARGETS["dag_parse"] for d in r["dags"].values()),
          ", ".join(f"{n} {d['warm_max']:.2f} s" for n, d in r["dags"].items())),
@@ -420,16 +420,17 @@ def render(r: dict) -> tuple[str, list[tuple[str, bool, str]]]:
                  f"median of {r['repeats']['c']}: " + ", ".join(f"{k} {v:.2f}" for k, v in c["stages"].items()) + " |")
     every = lambda xs: ", ".join(f"{x:.2f}" for x in xs)  # noqa: E731
     lines.append(f"| (c) vs (b) | {b['total'] / c['total']:.1f}× faster | target ≥ 5× (medians; every round: "
-                 f"(b) {every(r['naive_all'])} |")
+                 f"(b) {every(r['naive_all'])}) |")
     lines.append(f"| (c) vs (a) | {c['total'] / a:.2f}× the floor | target ≤ 3× (medians; every round: (a) "
                  f"{every(r['floor_all'])}; (c) {every(r['project_all'])}) |")
     o = csv_["outcome"]
-    lines.append(f"| 12345 CSV, 1,000,000 rows: process_file | **{csv_['seconds']:.1f} s** | child process, GX warm; "
+    lines.append(f"| 12345 CSV, {r['rows']:,} rows: process_file | **{csv_['seconds']:.1f} s** | median of "
+                 f"{len(csv_['all'])} runs ({', '.join(f'{x:.1f}' for x in csv_['all'])}); child process, GX warm; "
                  f"CPU {csv_['cpu']:.1f} s; {o['status']}, {o['rows']:,} rows loaded, {o['errors']} errors "
                  f"(rows quarantined), {o['warnings']} warnings; whole child incl. interpreter + imports "
                  f"{csv_['process_seconds']:.1f} s; input {r['hotline_mb']:.0f} MB |")
-    lines.append(f"| 12345 CSV, 1,000,000 rows: peak RSS | **{csv_['vmhwm_kb'] / 1024 / 1024:.2f} GiB** | "
-                 "VmHWM of the child (includes Python, pandas, GX) |")
+    lines.append(f"| 12345 CSV, {r['rows']:,} rows: peak RSS | **{csv_['vmhwm_kb'] / 1024 / 1024:.2f} GiB** | "
+                 "VmHWM of the child (includes Python, pandas, GX), the highest of the runs |")
     for name, d in r["dags"].items():
         lines.append(f"| DAG file parse: {name} | **{fmt(d['warm'])}** (max {fmt(d['warm_max'])}) | warm interpreter, "
                      f"airflow imported; DagBag's own stat {fmt(d['dagbag'])}; cold interpreter incl. airflow import "
@@ -470,11 +471,15 @@ def write_results(r: dict, table: str, checks: list, out: Path, command: str) ->
         "already holds the schema (the register's earlier loads are deleted between repetitions); stages: "
         "archive (sha256 + copy), parse (read + layout + normalise), validate (GX), data docs (the result "
         "stored and its page rendered), load (audit row, findings, facts by COPY with lineage, one "
-        "transaction), receipt, file away.",
-        "- **12345 CSV**: 1,000,000 tickets of one district (UTF-8 with BOM, 117 MB), 76 planted bad rows "
-        "(an impossible time, a satisfaction outside the list, a blank category, a reply before receipt); "
-        "`process_file` in a child process whose GX is warm; read in chunks of 200,000 rows "
-        "(etl/stream.py), facts COPYed into the open load transaction while the next chunk is parsed.",
+        "transaction), receipt, file away. On PostgreSQL the register's facts are COPYed by a worker thread "
+        "while GX validates (etl/stream.py `Precopy`), so \"load\" is only what is left after validation, and "
+        "the Data Docs page is written by a thread during the load.",
+        f"- **12345 CSV**: {r['rows']:,} tickets of one district (UTF-8 with BOM, {r['hotline_mb']:.0f} MB), 76 "
+        "planted bad rows (an impossible time, a satisfaction outside the list, a blank category, a reply "
+        "before receipt: quarantined, the rest loaded); `process_file` in a child process whose GX is warm; "
+        "read in chunks (etl/stream.py: 20,000 rows, then 100,000), each validated with the suite, its facts "
+        "COPYed into the open load transaction while the next chunk is parsed; the receipt lists every "
+        "finding without a copy of the table (above 50,000 rows).",
         "- **DAG parse**: each file executed in a fresh interpreter that has `airflow` and `airflow.sdk` "
         "imported (what the DAG processor pays per file); also the DagBag's own duration stat and a cold "
         "interpreter (airflow import included) for information.",
@@ -494,6 +499,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="DSN of a PostgreSQL server where the benchmark may create its database")
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the hotline CSV")
     parser.add_argument("--repeats", type=int, default=7, help="rounds of (a), (b), (c) on the register")
+    parser.add_argument("--csv-repeats", type=int, default=3, help="runs of the large CSV (the median is kept)")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results.md")
     parser.add_argument("--work", type=Path, default=None, help="keep inputs and shared folder here")
     parser.add_argument("--register-only", action="store_true",
@@ -506,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
 
     command = "make bench" if os.environ.get("MAKELEVEL") else "python -m bench.run_bench " + " ".join(argv or sys.argv[1:])
     results = {"date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"), "machine": machine(),
-               "load_before": load_average(), "repeats": {"a": args.repeats, "b": args.repeats, "c": args.repeats, "gx": 3}}
+               "load_before": load_average(), "rows": args.rows, "repeats": {"a": args.repeats, "b": args.repeats, "c": args.repeats, "gx": 3}}
     work = args.work or Path(tempfile.mkdtemp(prefix="district-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
@@ -559,13 +565,18 @@ def main(argv: list[str] | None = None) -> int:
                   f"c/a {c['total'] / a:.2f}  b/c {b / c['total']:.2f}")
             return 0
         log(f"12345 CSV, {args.rows:,} rows, in a child process …")
-        clear_loads(url)
-        target = hotline_path(settings.inbox, args.rows)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(hotline_file, target)
-        results["hotline"] = run_hotline(settings, target)
-        outcome = results["hotline"]["outcome"]
-        assert outcome["status"] == "flagged" and outcome["critical"] == 0, outcome
+        csv_runs = []
+        for _ in range(args.csv_repeats):
+            clear_loads(url)
+            target = hotline_path(settings.inbox, args.rows)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(hotline_file, target)
+            csv_runs.append(run_hotline(settings, target))
+            outcome = csv_runs[-1]["outcome"]
+            assert outcome["status"] == "flagged" and outcome["critical"] == 0, outcome
+        results["hotline"] = dict(sorted(csv_runs, key=lambda r: r["seconds"])[len(csv_runs) // 2])  # the median
+        results["hotline"]["all"] = [r["seconds"] for r in csv_runs]
+        results["hotline"]["vmhwm_kb"] = max(r["vmhwm_kb"] for r in csv_runs)
 
         log("DAG file parse times …")
         results["dags"] = dag_parse(5, work / "airflow_home")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
 import time
 from dataclasses import asdict, dataclass
@@ -94,9 +95,18 @@ def archive_raw(path: Path, sha256: str, settings: Settings) -> Path:
     target = settings.archive / sha256[:2] / f"{sha256}{path.suffix.lower()}"
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(target.suffix + ".incoming")
+        # a temporary name of this process's own: two runs archiving the same content at once must not
+        # move each other's copy away (the second rename then failed)
+        tmp = target.with_name(f"{target.name}.{os.getpid()}.incoming")
         shutil.copy2(path, tmp)
-        tmp.replace(target)
+        try:
+            os.link(tmp, target)  # atomic, and never replaces a file another run archived first
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            tmp.replace(target)
+        finally:
+            tmp.unlink(missing_ok=True)
     return target
 
 

@@ -365,6 +365,7 @@ class _State:
     spooled: int = 0
     seen_keys: set = field(default_factory=set)  # the fact table's key of every row written
     duplicate_key: bool = False  # then no more facts are written (COPY would fail on the primary key)
+    rejected: bool = False  # a critical finding, or a row error where row errors reject the file
 
 
 def check_streamed(path: Path, inbox: Path | None, encoding: str, places: Places | None = None,
@@ -488,10 +489,11 @@ def _chunk(report, layout, contract, frame, groups, state, facts, places, chunk_
         held = frame[SOURCE_ROW].isin(error_rows)
         state.quarantine.append(frame[held])
         frame = frame[~held]
-    rejected_already = header_critical or any(
+    state.rejected = state.rejected or header_critical or any(
         f.severity == F.CRITICAL or (f.severity == F.ERROR and not quarantines) for f in chunk_findings) \
         or any(f.severity == F.CRITICAL or (f.severity == F.ERROR and not quarantines)
                for items in state.gx.values() for f in items)
+    rejected_already = state.rejected  # the file will be rejected: no more facts (they would be rolled back)
     key = [c for c in contract.key if c in frame]
     if key and not rejected_already and len(frame):  # a key seen before: the uniqueness rule rejects the file
         values = frame[key[0]].tolist() if len(key) == 1 else list(zip(*(frame[c] for c in key)))
