@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         from etl.schema import ensure_schema
         from etl.warehouse import get_engine
 
-        applied = ensure_schema(get_engine(settings.warehouse_url))
+        applied = ensure_schema(get_engine(settings.warehouse_url), force=True)
         print(f"warehouse up to date; migrations applied now: {applied or 'none'}")
     elif args.command == "create-leader-role":
         from etl.roles import create_leader_role

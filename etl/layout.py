@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from etl.contracts import ReportContract, header_base, header_key
 from etl.readers import Sheet
 from etl.text import fold
@@ -195,18 +197,52 @@ def data_rows(layout: TableLayout) -> DataRows:
 def classify_rows(grid: list[list[object]], start: int, end: int | None = None) -> DataRows:
     """``data_rows`` on ``grid[start:end]`` (row indices stay those of ``grid``): blank rows skipped, 合计
     rows apart, the first footer row ends the table."""
-    rows, totals, footer = [], [], None
-    for r in range(start, len(grid) if end is None else end):
-        cells = grid[r]
-        kind = classify_row(cells)
-        if kind == "data":
-            rows.append((r, cells))
-        elif kind == "total":
-            totals.append((r, cells))
-        elif kind == "footer":
-            footer = r
-            break
-    return DataRows(rows, totals, footer)
+    body = grid[start:len(grid) if end is None else end]
+    data, totals, footer = classify_array(_object_array(body))
+    return DataRows([(start + int(i), grid[start + i]) for i in np.flatnonzero(data)],
+                    [(start + p, grid[start + p]) for p in totals], None if footer is None else start + footer)
+
+
+def _object_array(rows: list[list[object]]) -> np.ndarray:
+    """The rows as one 2-D array of their cells (short rows padded with None)."""
+    width = max(map(len, rows), default=0)
+    if all(len(row) == width for row in rows):
+        return np.array(rows, dtype=object).reshape(len(rows), width)
+    values = np.full((len(rows), width), None, dtype=object)
+    for i, row in enumerate(rows):
+        values[i, :len(row)] = row
+    return values
+
+
+_WHITESPACE_CODES = {c for c in range(0x3001) if chr(c).isspace()}
+# a first character no blank, 合计 or footer cell can start with marks a data row at a glance
+_SPECIAL_FIRST_CODES = np.array(sorted(_WHITESPACE_CODES | {ord(m[0]) for m in FOOTER_MARKERS + TOTAL_MARKERS}
+                                       | {ord("合"), ord("总")}), dtype=np.uint32)
+_FOOTER_FIRST_CODES = np.array(sorted(_WHITESPACE_CODES | {ord(m[0]) for m in FOOTER_MARKERS}), dtype=np.uint32)
+
+
+def classify_array(values: np.ndarray) -> tuple[np.ndarray, list[int], int | None]:
+    """``classify_row`` for every row of a 2-D object array, without a Python step per row for the rows
+    that are plainly data: (data mask, positions of 合计 rows, position of the footer row or None). A row
+    whose first cell starts with a character no blank, 合计 or footer cell can start with, and with no cell
+    starting like a footer, is data; the few others are classified one by one."""
+    if values.size == 0:
+        return np.zeros(len(values), dtype=bool), [], None
+    first = values.astype("U1").view(np.uint32).reshape(values.shape)  # str(cell)[:1]; "" → 0
+    first[np.equal(values, None)] = 0
+    plain = (first[:, 0] != 0) & ~np.isin(first[:, 0], _SPECIAL_FIRST_CODES) \
+        & ~np.isin(first, _FOOTER_FIRST_CODES).any(axis=1)
+    data, totals = plain.copy(), []
+    for position in np.flatnonzero(~plain):
+        kind = classify_row(values[position].tolist())
+        if kind == "footer":
+            data[position:] = False
+            return data, totals, int(position)
+        if kind == "total":
+            totals.append(int(position))
+        elif kind == "data":
+            data[position] = True
+    return data, totals, None
 
 
 def classify_row(cells: list[object], _footer_first=_FOOTER_FIRST, _footer=_FOOTER_CELL.match,

@@ -219,7 +219,8 @@ def check_file(path: Path, settings: Settings, engine, run_id: str | None = None
         try:
             report = stream.check_streamed(path, settings.inbox, encoding,
                                            docs=DataDocs.from_settings(settings, run_id),
-                                           facts=stream.LiveCopy(engine, meta) if live else None)
+                                           facts=stream.LiveCopy(engine, meta) if live else None,
+                                           background_docs=background_docs)
             return report, report.docs_page
         except stream.NotStreamable as exc:
             log.info("%s is read whole: %s", path.name, exc)
@@ -329,14 +330,14 @@ def summarise_run(outcomes: list[dict]) -> dict:
 
 
 def log_summary(outcomes: list[dict], run_id: str | None = None, settings: Settings | None = None) -> dict:
-    """The run summary as the steward reads it in the last task's log, and (with a run id) kept in the
-    warehouse table stg_ingest_run."""
+    """The run summary as the steward reads it in the last task's log, and (with a run id, when the run had
+    files) kept in the warehouse table stg_ingest_run: a run every five minutes must not add a row each time."""
     summary = summarise_run(outcomes)
     log.info("run summary: %s", summary)
     for o in outcomes:
         if o:
             log.info("  %-10s %s  %s", o["status"], o["file"], o["reason_zh"])
-    if run_id is not None:
+    if run_id is not None and summary["files"]:  # a run that found nothing is in Airflow's run list, not here
         settings = settings or Settings.from_env()
         row = {"run_id": run_id, "finished_at": now(), **{k: summary[k] for k in (
             "files", "accepted", "flagged", "rejected", "duplicate", "rows_loaded", "findings")}}

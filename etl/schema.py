@@ -3,11 +3,15 @@ view; ``warehouse_sql/migrations/NNN_name[.dialect].sql`` bring older warehouses
 
 A new warehouse is created from the current files and stamped with every migration. An existing one
 gets the migrations it has not had (recorded in meta_schema_migration), then any new tables; mart views
-are always dropped and recreated. Layers: on PostgreSQL the schemas staging (stg_), core (dim_, fct_)
-and mart (mart_); on SQLite, which has no schemas, the same prefixes in one file.
+are dropped and recreated. All of this happens only when something changed: a fingerprint of the SQL
+files and the reference data is kept in meta_schema_state, so the run every five minutes that finds
+the warehouse current reads one row and writes nothing. Layers: on PostgreSQL the schemas staging
+(stg_), core (dim_, fct_) and mart (mart_); on SQLite, which has no schemas, the same prefixes in one file.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +36,10 @@ _MIGRATION_TABLE = """CREATE TABLE IF NOT EXISTS meta_schema_migration (
     version     INTEGER PRIMARY KEY,
     name        VARCHAR(200) NOT NULL,
     applied_at  TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+)"""
+_STATE_TABLE = """CREATE TABLE IF NOT EXISTS meta_schema_state (
+    name         VARCHAR(50) PRIMARY KEY,
+    fingerprint  VARCHAR(64) NOT NULL
 )"""
 
 
@@ -81,13 +89,19 @@ def statements(path: Path, dialect: str) -> list[str]:
     return [s.strip() for s in text.split(";") if s.strip()]
 
 
-def ensure_schema(engine: Engine, places: Places | None = None, expected: list | None = None) -> list[int]:
+def ensure_schema(engine: Engine, places: Places | None = None, expected: list | None = None,
+                  force: bool = False) -> list[int]:
     """Bring the warehouse to the current schema and refresh reference data; returns the migrations applied.
-    Safe to run every time and from concurrent runs (PostgreSQL: advisory lock)."""
+    Safe to run every time and from concurrent runs (PostgreSQL: advisory lock). Does nothing when the
+    warehouse already has this exact schema and reference data, unless ``force``."""
     places = places or default_places()
     dialect = engine.dialect.name
     files = definition_files()
     views = [p for p in files if p.name.startswith("mart_")]
+    reference = _reference_rows(places, default_expected_reports() if expected is None else expected)
+    fingerprint = _fingerprint(dialect, files, reference)
+    if not force and _stored_fingerprint(engine) == fingerprint:
+        return []
     with engine.begin() as conn:
         if dialect == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('district_reports_schema'))"))
@@ -96,6 +110,7 @@ def ensure_schema(engine: Engine, places: Places | None = None, expected: list |
         _use_schema(conn, "staging")
         fresh = not _table_exists(conn, "stg_file_load")
         conn.execute(sa.text(_MIGRATION_TABLE))
+        conn.execute(sa.text(_STATE_TABLE))
         done = set(conn.execute(sa.text("SELECT version FROM meta_schema_migration")).scalars())
         pending = [m for m in migrations(dialect) if m.version not in done]
         for view in reversed(views):
@@ -115,8 +130,28 @@ def ensure_schema(engine: Engine, places: Places | None = None, expected: list |
                 conn.execute(sa.text(statement))
         if dialect == "postgresql":
             conn.execute(sa.text(f"SET LOCAL search_path TO {SEARCH_PATH}"))
-        _refresh_reference(conn, places, default_expected_reports() if expected is None else expected)
+        _refresh_reference(conn, reference)
+        conn.execute(sa.text("DELETE FROM meta_schema_state WHERE name = 'warehouse'"))
+        conn.execute(sa.text("INSERT INTO meta_schema_state (name, fingerprint) VALUES ('warehouse', :f)"),
+                     {"f": fingerprint})
     return applied
+
+
+def _fingerprint(dialect: str, files: list[Path], reference: dict[str, list[dict]]) -> str:
+    """What the warehouse is built from: every definition and migration file, and the reference rows."""
+    digest = hashlib.sha256(dialect.encode())
+    for path in [*files, *(m.path for m in migrations(dialect))]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(json.dumps(reference, sort_keys=True, default=str, ensure_ascii=False).encode())
+    return digest.hexdigest()
+
+
+def _stored_fingerprint(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        name = "staging.meta_schema_state" if conn.dialect.name == "postgresql" else "meta_schema_state"
+        if not _table_exists(conn, name):
+            return None
+        return conn.execute(sa.text(f"SELECT fingerprint FROM {name} WHERE name = 'warehouse'")).scalar()
 
 
 def _use_schema(conn: Connection, schema: str) -> None:
@@ -132,21 +167,25 @@ def _table_exists(conn: Connection, name: str) -> bool:
                         {"n": name}).scalar() > 0
 
 
-def _refresh_reference(conn: Connection, places: Places, expected) -> None:
-    conn.execute(sa.text("DELETE FROM dim_place_alias"))
-    conn.execute(sa.text("DELETE FROM dim_place"))
-    conn.execute(sa.text("INSERT INTO dim_place (place_code, place_name, level, parent_code) "
-                         "VALUES (:code, :name, :level, :parent_code)"),
-                 [{"code": p.code, "name": p.name, "level": p.level, "parent_code": p.parent_code}
-                  for p in places.places])
-    conn.execute(sa.text("INSERT INTO dim_place_alias (alias, place_code) VALUES (:alias, :place_code)"),
-                 places.alias_rows())
-    conn.execute(sa.text("DELETE FROM dim_expected_report"))
-    conn.execute(sa.text("INSERT INTO dim_expected_report (report_type, district_code, period, deadline) "
-                         "VALUES (:report_type, :district_code, :period, :deadline)"),
-                 [e.as_dict() for e in expected])
-    conn.execute(sa.text("DELETE FROM dim_report_type"))
-    conn.execute(sa.text("INSERT INTO dim_report_type (report_type, title_zh, period_grain, fact_table) "
-                         "VALUES (:report_type, :title_zh, :period_grain, :fact_table)"),
-                 [{"report_type": c.report_type, "title_zh": c.title_zh, "period_grain": c.period_grain,
-                   "fact_table": c.fact_table} for c in CONTRACTS.values()])
+def _reference_rows(places: Places, expected) -> dict[str, list[dict]]:
+    """The reference tables' rows, from places.yaml, the reporting calendar and the contracts."""
+    return {
+        "dim_place": [{"place_code": p.code, "place_name": p.name, "level": p.level, "parent_code": p.parent_code}
+                      for p in places.places],
+        "dim_place_alias": places.alias_rows(),
+        "dim_expected_report": [e.as_dict() for e in expected],
+        "dim_report_type": [{"report_type": c.report_type, "title_zh": c.title_zh, "period_grain": c.period_grain,
+                             "fact_table": c.fact_table} for c in CONTRACTS.values()],
+    }
+
+
+def _refresh_reference(conn: Connection, reference: dict[str, list[dict]]) -> None:
+    """Replace each reference table's rows (aliases before the places they point at)."""
+    for table in ("dim_place_alias", "dim_place", "dim_expected_report", "dim_report_type"):
+        conn.execute(sa.text(f"DELETE FROM {table}"))
+    for table in ("dim_place", "dim_place_alias", "dim_expected_report", "dim_report_type"):
+        rows = reference[table]
+        if rows:
+            columns = list(rows[0])
+            conn.execute(sa.text(f"INSERT INTO {table} ({', '.join(columns)}) "
+                                 f"VALUES ({', '.join(':' + c for c in columns)})"), rows)

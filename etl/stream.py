@@ -43,6 +43,7 @@ rejects a file with row errors are COPYed by a worker thread while GX validates.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import itertools
 import logging
@@ -59,7 +60,7 @@ import pandas as pd
 from etl import findings as F
 from etl.contracts import CONTRACTS, ReportContract
 from etl.findings import Finding
-from etl.layout import FOOTER_MARKERS, classify_row, find_table, title_text
+from etl.layout import classify_array, find_table, title_text
 from etl.parse import (APPROXIMATE, SOURCE_ROW, ParsedReport, _check_district, _check_totals, _district_from_content,
                        convert_rows, folder_district, start_table, table_converter)
 from etl.period import period_from_text, quarter_of
@@ -82,8 +83,9 @@ ROW_EXPECTATIONS = {
 }
 UNIQUE_EXPECTATIONS = {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
 # Report types whose derive reads a datetime column given as datetime64 exactly as one of datetime objects
-# (pd.to_datetime first) and writes those columns back as objects: their chunks skip making a Python
-# datetime per cell before derive. tests/etl/test_stream.py checks the equivalence.
+# (pd.to_datetime first) and, asked with keep_datetime64=True, leaves the datetime columns datetime64: their
+# chunks never make a Python datetime per cell; GX, the COPY, the spool and the quarantine take datetime64
+# columns as they are. tests/etl/test_stream.py checks the equivalence with the whole-file path.
 DATETIME64_DERIVES = {"hotline_tickets"}
 
 
@@ -100,6 +102,7 @@ class StreamedReport(ParsedReport):
     facts: object = None
     quarantine: pd.DataFrame | None = None  # the rows held back, with their parsed values
     docs_page: str | None = None
+    gx_merged: tuple | None = None  # (suite JSON, the chunks' GX results merged into one), for Data Docs
     streamed = True
 
     @property
@@ -154,7 +157,7 @@ class Spool:
                         "source_sheet": [report.sheet] * len(frame), "source_row": frame[SOURCE_ROW].tolist(),
                         "approximate_cols": frame[APPROXIMATE].tolist()}
                 for name in (c.name for c in report.contract.fact_columns):
-                    data[name] = frame[name].tolist() if name in frame else [None] * len(frame)
+                    data[name] = _cells(frame[name]) if name in frame else [None] * len(frame)
                 rows = list(zip(*(map(_plain, data[c]) for c in columns), strict=True))
                 insert_facts(conn, report.contract, columns, rows)
                 count += len(rows)
@@ -166,19 +169,35 @@ class Spool:
             self.path = None
 
 
+def _cells(values: pd.Series) -> list:
+    """A column's values for the database driver (datetime64 as datetime objects, NaT as None)."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":
+        return [None if v is pd.NaT else v for v in values.dt.to_pydatetime()]
+    return values.tolist()
+
+
 class LiveCopy:
     """PostgreSQL: the file's load transaction opened before the first chunk (audit row first, with a
-    provisional status, for its load_id), facts COPYed chunk by chunk under a savepoint while the next
-    chunk is parsed (the server ingests on the other core), and finished by ``etl.load.record_report``:
-    the savepoint released (or rolled back when the file is not loaded), audit row completed, findings
-    and quarantined rows written, one commit. A process that dies midway leaves nothing, as before."""
+    provisional status, for its load_id), facts COPYed under a savepoint while the next chunk is parsed,
+    and finished by ``etl.load.record_report``: the savepoint released (or rolled back when the file is
+    not loaded), audit row completed, findings and quarantined rows written, one commit. A process that
+    dies midway leaves nothing, as before.
+
+    Each chunk is its own COPY statement, run by a worker thread: the server checks a statement's foreign
+    keys (every fact row's load_id) when the statement ends, which costs about as much again as the COPY,
+    so a single COPY of a million rows left all of that to wait for at the end. Chunk by chunk it runs on
+    the other core while this thread parses the next chunk; at most ``QUEUED_CHUNKS`` wait in memory."""
+
+    QUEUED_CHUNKS = 2
 
     def __init__(self, engine, meta):
         self.engine, self.meta = engine, meta
         self.conn = self.transaction = self.savepoint = None
         self.load_id: int | None = None
         self.count = 0
-        self._copy = self._copy_cm = self._cursor = None
+        self.error: BaseException | None = None
+        self._thread = self._queue = None
+        self._abandoned = False
         self._contract = self._prefix = None
 
     def start(self, contract: ReportContract, sheet: str | None) -> None:
@@ -198,42 +217,80 @@ class LiveCopy:
     def write(self, frame: pd.DataFrame) -> None:
         from etl.load import fact_copy_lines
 
-        if self._copy is None:
-            from psycopg.copy import QueuedLibpqWriter
+        raise_copy_error(self)
+        if self._thread is None:
+            import queue
+            import threading
 
             from etl.warehouse import copy_statement, fact_column_names
 
-            self._cursor = self.conn.connection.driver_connection.cursor()
-            self._copy_cm = self._cursor.copy(copy_statement(self._contract, fact_column_names(self._contract)),
-                                              writer=QueuedLibpqWriter(self._cursor))
-            self._copy = self._copy_cm.__enter__()
+            statement = copy_statement(self._contract, fact_column_names(self._contract))
+            self._queue = queue.Queue(maxsize=self.QUEUED_CHUNKS)
+            self._thread = threading.Thread(target=self._copy_chunks, args=(statement,), name="live-copy", daemon=True)
+            self._thread.start()
         prefix = self._prefix
-        self._copy.write("".join([f"{prefix}{line}\n" for line in fact_copy_lines(frame, self._contract)]))
+        self._queue.put("".join([f"{prefix}{line}\n" for line in fact_copy_lines(frame, self._contract)]))
         self.count += len(frame)
 
+    def _copy_chunks(self, statement) -> None:
+        """The worker: one COPY per queued chunk until None. After an error the rest are dropped (the
+        transaction is aborted anyway) and the error is raised again in the caller's thread."""
+        cursor = None
+        try:
+            cursor = self.conn.connection.driver_connection.cursor()
+        except BaseException as exc:  # noqa: BLE001 - raised again by raise_copy_error
+            self.error = exc
+        while (text := self._queue.get()) is not None:  # drained to the end, so a writer never blocks
+            if cursor is not None and self.error is None and not self._abandoned:
+                try:
+                    with cursor.copy(statement) as copy:
+                        copy.write(text)
+                except BaseException as exc:  # noqa: BLE001 - raised again by raise_copy_error
+                    self.error = exc
+        if cursor is not None:
+            with contextlib.suppress(Exception):
+                cursor.close()
+
+    def _stop_worker(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = self._queue = None
+
     def close_copy(self) -> None:
-        """Finish the COPY (waits for the server to have every row)."""
-        if self._copy_cm is not None:
-            copy_cm, self._copy_cm, self._copy = self._copy_cm, None, None
-            copy_cm.__exit__(None, None, None)
-            self._cursor.close()
+        """Wait until the server has every chunk written so far."""
+        self._stop_worker()
+        raise_copy_error(self)
 
     def close(self) -> None:
         """Roll back whatever was not committed and give the connection back."""
         if self.conn is None:
             return
+        self._abandoned = True  # chunks still queued are not sent
+        self._stop_worker()
+        self.error = None
         conn, self.conn = self.conn, None
         try:
-            if self._copy_cm is not None:
-                copy_cm, self._copy_cm, self._copy = self._copy_cm, None, None
-                try:
-                    copy_cm.__exit__(RuntimeError, RuntimeError("abandoned"), None)
-                except Exception:  # noqa: BLE001 - the COPY is being abandoned anyway
-                    pass
             if self.transaction is not None and self.transaction.is_active:
                 self.transaction.rollback()
+        except Exception:  # noqa: BLE001 - a dead connection: PostgreSQL rolled it back already
+            log.warning("rollback of an abandoned load failed", exc_info=True)
         finally:
             conn.close()
+
+
+def raise_copy_error(copier) -> None:
+    """Raise, in the caller's thread, the error a COPY worker thread met (wrapped as SQLAlchemy wraps a
+    driver error on its own calls)."""
+    if copier.error is None:
+        return
+    error, copier.error = copier.error, None
+    import psycopg
+    import sqlalchemy as sa
+
+    if isinstance(error, psycopg.Error):
+        raise sa.exc.DBAPIError.instance("COPY (facts)", None, error, psycopg.Error) from error
+    raise error
 
 
 class Precopy:
@@ -281,14 +338,7 @@ class Precopy:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
-        if self.error is not None:
-            error, self.error = self.error, None
-            import psycopg
-            import sqlalchemy as sa
-
-            if isinstance(error, psycopg.Error):  # as SQLAlchemy reports a driver error on its own calls
-                raise sa.exc.DBAPIError.instance("COPY (facts)", None, error, psycopg.Error) from error
-            raise error
+        raise_copy_error(self)
 
     def close(self) -> None:
         if self.conn is None:
@@ -370,19 +420,23 @@ class _State:
 
 def check_streamed(path: Path, inbox: Path | None, encoding: str, places: Places | None = None,
                    contracts: dict[str, ReportContract] = CONTRACTS, docs=None, chunk_rows: int | None = None,
-                   facts=None) -> StreamedReport:
+                   facts=None, background_docs: bool = False) -> StreamedReport:
     """Parse and validate ``path`` chunk by chunk (see the module doc); raises NotStreamable when the file
     takes the whole-file path (after closing ``facts``). The facts go to ``facts`` (a ``LiveCopy``, or by
-    default a ``Spool``). With ``docs`` the merged GX result is kept in Data Docs (``docs_page``)."""
+    default a ``Spool``). With ``docs`` the merged GX result is kept in Data Docs (``docs_page``); with
+    ``background_docs`` too, by a thread (rendering a first page takes a second or two, the server is
+    still checking the last chunk's facts meanwhile) and ``docs_page`` is a function that waits for it and
+    returns the page, as ``etl.validate.ValidationOutcome.wait_docs``."""
     places = places or default_places()
     chunk_rows = chunk_rows or CHUNK_ROWS
     facts = facts if facts is not None else Spool()
     period = None
     try:
         for _attempt in range(2):
-            report, final_period, hint = _stream(path, inbox, encoding, places, contracts, docs, chunk_rows,
+            report, final_period, hint = _stream(path, inbox, encoding, places, contracts, chunk_rows,
                                                  facts, period)
             if final_period == hint or report.contract.derive is None or period is not None:
+                _record_docs_of(report, docs, background_docs)
                 return report
             period = final_period  # derive was given the first chunk's period, the file's is another: again
     except BaseException:
@@ -391,7 +445,7 @@ def check_streamed(path: Path, inbox: Path | None, encoding: str, places: Places
     return report  # pragma: no cover - the second pass always returns
 
 
-def _stream(path, inbox, encoding, places, contracts, docs, chunk_rows, facts, period_override):
+def _stream(path, inbox, encoding, places, contracts, chunk_rows, facts, period_override):
     report = StreamedReport(path, facts=facts, live=facts if isinstance(facts, LiveCopy) else None)
     folder, report.district = folder_district(path, inbox, places)
     if folder is not None and report.district is None:
@@ -428,7 +482,7 @@ def _stream(path, inbox, encoding, places, contracts, docs, chunk_rows, facts, p
                           chunk_index, key_columns, header_critical, hint, title)
         if footer:
             break
-    final_period = _finish(report, layout, contract, state, places, suite_json, unique, title, docs, inbox)
+    final_period = _finish(report, layout, contract, state, places, suite_json, unique, title, inbox)
     return report, final_period, hint
 
 
@@ -457,11 +511,13 @@ def _chunk(report, layout, contract, frame, groups, state, facts, places, chunk_
     if hint is None:  # the period derive is given: the first chunk's (or the title's, the name's)
         hint = _period_of(state.period_keys) or period_from_text(title, contract.period_grain) \
             or period_from_text(report.path.name, contract.period_grain)
+    datetime64 = contract.report_type in DATETIME64_DERIVES  # the converter gave datetime64 columns
     if contract.derive is not None and len(frame):
-        frame = contract.derive(frame, hint)
-    for name in [n for n in frame.columns if isinstance(frame[n].dtype, np.dtype) and frame[n].dtype.kind == "M"]:
-        values = frame[name]  # still datetime64 (not rewritten by derive): datetime objects, as parse_file has
-        frame[name] = pd.Series(values.dt.to_pydatetime(), index=frame.index, dtype=object).where(values.notna(), None)
+        frame = contract.derive(frame, hint, keep_datetime64=True) if datetime64 else contract.derive(frame, hint)
+    if not datetime64:
+        for name in [n for n in frame.columns if isinstance(frame[n].dtype, np.dtype) and frame[n].dtype.kind == "M"]:
+            values = frame[name]  # still datetime64 (not rewritten by derive): datetime objects, as parse_file has
+            frame[name] = pd.Series(values.dt.to_pydatetime(), index=frame.index, dtype=object).where(values.notna(), None)
     state.keys.append(frame[[SOURCE_ROW, *(c for c in key_columns if c in frame.columns)]])
     state.rows += len(frame)
     error_rows = {f.row for f in chunk_findings if f.severity == F.ERROR and f.row is not None}
@@ -507,8 +563,8 @@ def _chunk(report, layout, contract, frame, groups, state, facts, places, chunk_
     return hint
 
 
-def _finish(report, layout, contract, state, places, suite_json, unique, title, docs, inbox) -> str | None:
-    from etl.validate import _add_findings, _record_docs, failed_in, run_suite
+def _finish(report, layout, contract, state, places, suite_json, unique, title, inbox) -> str | None:
+    from etl.validate import _add_findings, failed_in, run_suite
 
     report.total_rows = [{"row": r + 1, "cells": cells} for r, cells in state.totals]
     report.rows_total = state.rows
@@ -558,9 +614,24 @@ def _finish(report, layout, contract, state, places, suite_json, unique, title, 
         if position in state.gx_plain:
             report.findings.append(state.gx_plain[position])
         report.findings += state.gx.get(position, [])
-    if docs is not None:
-        report.docs_page = _record_docs(docs, report, suite_json, merged)
+    report.gx_merged = (suite_json, merged)
     return period
+
+
+def _record_docs_of(report: StreamedReport, docs, background: bool) -> None:
+    """The merged GX result into Data Docs (only for a file it was computed for: none with critical
+    findings), now or by a thread."""
+    from etl.validate import ValidationOutcome, _record_docs
+
+    if docs is None or report.gx_merged is None:
+        return
+    suite_json, merged = report.gx_merged
+    if not background:
+        report.docs_page = _record_docs(docs, report, suite_json, merged)
+        return
+    outcome = ValidationOutcome(suite_json["name"], bool(merged.success), len(merged.results), gx_result=merged)
+    outcome.start_docs(lambda: _record_docs(docs, report, suite_json, merged))
+    report.docs_page = outcome.wait_docs
 
 
 def _sink(report: ParsedReport) -> ParsedReport:
@@ -724,38 +795,16 @@ def _chunks(path: Path, encoding: str, head: list[list[str]], chunk_rows: int):
         reader.close()
 
 
-_WHITESPACE = np.array([c for c in range(0x3001) if chr(c).isspace()], dtype=np.uint32)
-_SPECIAL_FIRST = np.unique(np.concatenate([
-    _WHITESPACE, np.array([ord(m[0]) for m in FOOTER_MARKERS] + [ord(c) for c in "合总小累"], dtype=np.uint32)]))
-_FOOTER_FIRST = np.unique(np.concatenate([
-    np.array([ord(m[0]) for m in FOOTER_MARKERS], dtype=np.uint32), np.array([ord(c) for c in " \u3000\t\n"], dtype=np.uint32)]))
-
-
 def _classify(chunk: pd.DataFrame, first_data_row: int) -> tuple[np.ndarray, list, bool]:
     """``etl.layout.data_rows`` for one chunk: (record numbers of the data rows, 合计 rows, whether a
-    footer row ended the table here). A row whose first cell starts with a character no blank, 合计 or
-    footer cell can start with, and with no cell starting like a footer, is a data row without a look at
-    each cell; the others are classified one by one with ``etl.layout.classify_row``."""
+    footer row ended the table here)."""
     chunk = chunk[chunk.index >= first_data_row]
     if not len(chunk):
         return np.empty(0, dtype=np.int64), [], False
     values = chunk.to_numpy(dtype=object)
-    first = values.astype("U1").view(np.uint32).reshape(values.shape)
-    plain = (first[:, 0] != 0) & ~np.isin(first[:, 0], _SPECIAL_FIRST) & ~np.isin(first, _FOOTER_FIRST).any(axis=1)
+    data, totals, footer = classify_array(values)
     index = chunk.index.to_numpy()
-    data = plain.copy()
-    totals, footer = [], False
-    for position in np.flatnonzero(~plain):
-        kind = classify_row(values[position].tolist())
-        if kind == "footer":
-            data[position:] = False
-            footer = True
-            break
-        if kind == "total":
-            totals.append((int(index[position]), values[position].tolist()))
-        elif kind == "data":
-            data[position] = True
-    return index[data], totals, footer
+    return index[data], [(int(index[p]), values[p].tolist()) for p in totals], footer is not None
 
 
 def _period_keys(dates: pd.Series, grain: str) -> Counter:

@@ -88,6 +88,15 @@ def copy_texts(values: pd.Series) -> np.ndarray:
         out = values.to_numpy(dtype="int64", na_value=0).astype(str).astype(object)
         out[values.isna().to_numpy()] = COPY_NULL
         return out
+    if numpy_dtype and dtype.kind == "M":  # datetime64 (NaT for NULL)
+        array = values.to_numpy().astype("datetime64[us]")
+        missing = np.isnat(array)
+        text = _datetime_texts(array[~missing])
+        if text is not None:
+            out = np.full(n, COPY_NULL, dtype=object)
+            out[~missing] = text
+            return out
+        return _copy_texts_slow(values.to_numpy(dtype=object))
     if numpy_dtype and dtype.kind == "f":
         array = values.to_numpy()
         if np.isinf(array).any():

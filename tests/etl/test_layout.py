@@ -275,3 +275,32 @@ def test_blank_rows_are_skipped(tmp_path):
     rows = [VOLUNTEER_HEADER, volunteer_row(1), [], ["", "", ""], volunteer_row(2)]
     result = data_rows(layout_of(write_csv(tmp_path / "v.csv", rows)))
     assert [r for r, _ in result.rows] == [1, 4]
+
+
+def test_rows_are_classified_at_once_as_one_by_one():
+    """classify_rows decides most rows from their first characters; every row must get the kind
+    classify_row would give it, whatever its cells hold (numbers, dates, None, whitespace, short rows)."""
+    import datetime as dt
+
+    from etl.layout import classify_row, classify_rows
+
+    grid = [
+        ["header"], [1, "明山区", 3.5], [None, "", "  "], ["\u3000", None], [None, "合计", 5], ["合 计", "", 9],
+        ["总", 1], [dt.date(2021, 7, 29), "溪湖区", 2], [0, False, None], ["小计", 3], ["", None, "张三"],
+        [None, 7], ["合作社", 4], [True], [], ["  12", "x"], [2, "审核人：李四"], [3, "after the footer"],
+    ]
+    rows = classify_rows(grid, 1)
+    expected = {"data": [], "total": []}
+    footer = None
+    for r in range(1, len(grid)):
+        kind = classify_row(grid[r])
+        if kind == "footer":
+            footer = r
+            break
+        if kind in expected:
+            expected[kind].append(r)
+    assert footer == 16
+    assert [r for r, _ in rows.rows] == expected["data"] == [1, 7, 8, 10, 11, 12, 13, 15]
+    assert [r for r, _ in rows.total_rows] == expected["total"] == [4, 5, 6, 9]
+    assert rows.footer_row == footer
+    assert all(cells is grid[r] for r, cells in rows.rows)  # the grid's own rows, not copies

@@ -27,7 +27,7 @@ def test_leader_reads_views_and_nothing_else(pg_url, leader):
     engine = get_engine(pg_url)
     ensure_schema(engine)
     create_leader_role(engine, leader)
-    ensure_schema(engine)  # views are recreated by every deployment: the grant must survive
+    ensure_schema(engine, force=True)  # views are recreated by every deployment: the grant must survive
     database = pg_url.rsplit("/", 1)[1]
     with psycopg.connect(f"postgresql://{leader}@127.0.0.1:5432/{database}", autocommit=True) as conn:
         assert conn.execute("SELECT COUNT(*) FROM mart_service_items_by_district").fetchone() == (0,)

@@ -71,3 +71,29 @@ def test_a_new_warehouse_is_created_current_and_stamped(engine):
         columns = {c["name"] for c in sa.inspect(conn).get_columns(
             "fct_service_item", schema="core" if engine.dialect.name == "postgresql" else None)}
     assert {"source_sha256", "source_sheet", "source_row", "load_id"} <= columns
+
+
+def test_a_current_warehouse_is_left_alone_until_something_changes(engine):
+    """The ingest run every five minutes calls ensure_schema: on a current warehouse it must write nothing
+    (a marker row survives), while a change to the reference data or an explicit migrate rebuilds it."""
+    from etl.reporting_calendar import default_expected_reports
+
+    ensure_schema(engine)
+    marker = "INSERT INTO dim_report_type (report_type, title_zh, period_grain, fact_table) VALUES ('marker', '标记', 'day', 'x')"
+    count = "SELECT COUNT(*) FROM dim_report_type WHERE report_type = 'marker'"
+    with engine.begin() as conn:
+        conn.execute(sa.text(marker))
+    assert ensure_schema(engine) == []
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(count)).scalar() == 1  # nothing was rewritten
+
+    fewer = default_expected_reports()[1:]  # the calendar changed: reference data is refreshed
+    ensure_schema(engine, expected=fewer)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(count)).scalar() == 0
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM dim_expected_report")).scalar() == len(fewer)
+        conn.execute(sa.text(marker))
+        conn.commit()
+    ensure_schema(engine, expected=fewer, force=True)  # `python -m etl migrate` always rebuilds
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(count)).scalar() == 0
