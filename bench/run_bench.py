@@ -127,6 +127,21 @@ def clear_loads(url: str) -> None:
             conn.execute(sa.text(f"DELETE FROM {table}"))
 
 
+def settle(conninfo: str) -> None:
+    """Before each measurement: the dead rows of the last one vacuumed, its WAL checkpointed and Python's
+    garbage collected, so that no autovacuum, checkpoint or collection left over from the previous run
+    falls inside the next (they are the benchmark's own churn: a district does not reload the same
+    register every second)."""
+    import gc
+
+    import psycopg
+
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE)")
+        conn.execute("CHECKPOINT")
+    gc.collect()
+
+
 # ------------------------------------------------------------------------------------------- helpers
 
 def median(values: list[float]) -> float:
@@ -573,9 +588,12 @@ def main(argv: list[str] | None = None) -> int:
         project_register(register, settings)  # Data Docs site, caches
         floors, naive, runs = [], [], []
         for _ in range(args.repeats):  # interleaved: whatever else the machine does weighs on all three
+            settle(conninfo)
             floors.append(floor_register(register, conninfo))
             clear_loads(url)
+            settle(conninfo)
             runs.append(project_register(register, settings))
+            settle(conninfo)
             naive.append(naive_register(register, url))
         results["floor"] = median(floors)
         results["floor_all"] = floors
@@ -594,6 +612,7 @@ def main(argv: list[str] | None = None) -> int:
         csv_runs = []
         for _ in range(args.csv_repeats):
             clear_loads(url)
+            settle(conninfo)
             target = hotline_path(settings.inbox, args.rows)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(hotline_file, target)

@@ -50,6 +50,7 @@ class DataRows:
     rows: list[tuple[int, list[object]]]  # (0-based row index, cells)
     total_rows: list[tuple[int, list[object]]]
     footer_row: int | None
+    values: np.ndarray | None = None  # the data rows' cells as one 2-D object array (short rows padded with None)
 
 
 def cell_text(value: object) -> str:
@@ -198,9 +199,11 @@ def classify_rows(grid: list[list[object]], start: int, end: int | None = None) 
     """``data_rows`` on ``grid[start:end]`` (row indices stay those of ``grid``): blank rows skipped, 合计
     rows apart, the first footer row ends the table."""
     body = grid[start:len(grid) if end is None else end]
-    data, totals, footer = classify_array(_object_array(body))
+    values = _object_array(body)
+    data, totals, footer = classify_array(values)
     return DataRows([(start + int(i), grid[start + i]) for i in np.flatnonzero(data)],
-                    [(start + p, grid[start + p]) for p in totals], None if footer is None else start + footer)
+                    [(start + p, grid[start + p]) for p in totals], None if footer is None else start + footer,
+                    values[data])
 
 
 def _object_array(rows: list[list[object]]) -> np.ndarray:

@@ -362,3 +362,29 @@ def test_csv_with_unpadded_title_line_does_not_crash(tmp_path):
     report = parse_file(path, inbox=inbox)
     assert report.report_type == "volunteer_activity"
     assert len(report.frame) == 1
+
+
+def test_the_garbage_collector_is_paused_while_a_file_is_read_and_restored(tmp_path, monkeypatch):
+    import gc
+
+    import etl.parse
+
+    seen = []
+
+    def read(path):
+        seen.append(gc.isenabled())
+        raise etl.parse.UnreadableFile("坏", "broken")
+
+    monkeypatch.setattr(etl.parse, "read_sheets", read)
+    path = tmp_path / "a.xlsx"
+    path.write_bytes(b"x")
+    assert gc.isenabled()
+    report = etl.parse.parse_file(path)
+    assert seen == [False] and gc.isenabled()
+    assert [f.rule for f in report.findings] == ["unreadable_file"]
+    gc.disable()  # a caller that runs without the collector keeps it off
+    try:
+        etl.parse.parse_file(path)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
