@@ -60,6 +60,7 @@ import pandas as pd
 from etl import findings as F
 from etl.contracts import CONTRACTS, ReportContract
 from etl.findings import Finding
+from etl.frames import datetime_objects
 from etl.layout import classify_array, find_table, title_text
 from etl.parse import (APPROXIMATE, SOURCE_ROW, ParsedReport, _check_district, _check_totals, _district_from_content,
                        convert_rows, folder_district, start_table, table_converter)
@@ -172,7 +173,7 @@ class Spool:
 def _cells(values: pd.Series) -> list:
     """A column's values for the database driver (datetime64 as datetime objects, NaT as None)."""
     if isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":
-        return [None if v is pd.NaT else v for v in values.dt.to_pydatetime()]
+        return datetime_objects(values).tolist()
     return values.tolist()
 
 
@@ -270,13 +271,19 @@ class LiveCopy:
         self._stop_worker()
         self.error = None
         conn, self.conn = self.conn, None
-        try:
-            if self.transaction is not None and self.transaction.is_active:
-                self.transaction.rollback()
-        except Exception:  # noqa: BLE001 - a dead connection: PostgreSQL rolled it back already
-            log.warning("rollback of an abandoned load failed", exc_info=True)
-        finally:
-            conn.close()
+        release(conn, self.transaction)
+
+
+def release(conn, transaction) -> None:
+    """Roll back the load transaction if it is still open (not committed by record_report) and give the
+    connection back."""
+    try:
+        if transaction is not None and transaction.is_active:
+            transaction.rollback()
+    except Exception:  # noqa: BLE001 - a dead connection: PostgreSQL rolled it back already
+        log.warning("rollback of an abandoned load failed", exc_info=True)
+    finally:
+        conn.close()
 
 
 def raise_copy_error(copier) -> None:
@@ -308,6 +315,7 @@ class Precopy:
         from etl.warehouse import fact_column_names
 
         self.conn = engine.connect()
+        self.transaction = None
         self.error: BaseException | None = None
         self._thread = None
         try:
@@ -347,13 +355,7 @@ class Precopy:
             self._thread.join()
             self._thread = None
         conn, self.conn = self.conn, None
-        try:
-            if self.transaction is not None and self.transaction.is_active:
-                self.transaction.rollback()
-        except Exception:  # noqa: BLE001 - a dead connection: PostgreSQL rolled it back already
-            log.warning("rollback of an abandoned load failed", exc_info=True)
-        finally:
-            conn.close()
+        release(conn, self.transaction)
 
 
 def text_encoding(path: Path, min_bytes: int | None = None) -> str | None:
@@ -516,8 +518,7 @@ def _chunk(report, layout, contract, frame, groups, state, facts, places, chunk_
         frame = contract.derive(frame, hint, keep_datetime64=True) if datetime64 else contract.derive(frame, hint)
     if not datetime64:
         for name in [n for n in frame.columns if isinstance(frame[n].dtype, np.dtype) and frame[n].dtype.kind == "M"]:
-            values = frame[name]  # still datetime64 (not rewritten by derive): datetime objects, as parse_file has
-            frame[name] = pd.Series(values.dt.to_pydatetime(), index=frame.index, dtype=object).where(values.notna(), None)
+            frame[name] = datetime_objects(frame[name])  # not rewritten by derive: as parse_file has them
     state.keys.append(frame[[SOURCE_ROW, *(c for c in key_columns if c in frame.columns)]])
     state.rows += len(frame)
     error_rows = {f.row for f in chunk_findings if f.severity == F.ERROR and f.row is not None}

@@ -21,32 +21,20 @@ import pandas as pd
 
 from etl.contracts.base import Column as C
 from etl.contracts.base import ReportContract
+from etl.frames import datetime_objects, dates
 from etl.workdays import closure_deadlines
 
 REPLY_LIMIT = pd.Timedelta(hours=2)
 SATISFACTION_VALUES = ("满意", "基本满意", "不满意", "未评价")
 
 
-def _datetimes(frame: pd.DataFrame, column: str) -> pd.Series:
-    if column not in frame:
-        return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us]")
-    return pd.to_datetime(frame[column], errors="coerce").astype("datetime64[us]")
-
-
-def _python_datetimes(values: pd.Series) -> pd.Series:
-    """datetime64 → object column of datetime.datetime / None, like the parser's datetime columns (and
-    what the loader and the database drivers expect)."""
-    out = pd.Series(values.dt.to_pydatetime(), index=values.index, dtype=object)
-    return out.where(values.notna(), None)
-
-
 def derive(frame: pd.DataFrame, period: str | None = None, keep_datetime64: bool = False) -> pd.DataFrame:
     """Add reply_minutes, replied_within_2h, closure_deadline and closed_within_3wd, column-wise. With
     ``keep_datetime64`` (etl.stream, whose chunks' consumers take them as they are) the datetime columns
     stay datetime64 with NaT for blanks: making a Python datetime per cell costs seconds per million rows."""
-    received = _datetimes(frame, "received_at")
-    replied = _datetimes(frame, "first_reply_at")
-    closed = _datetimes(frame, "closed_at")
+    received = dates(frame, "received_at")
+    replied = dates(frame, "first_reply_at")
+    closed = dates(frame, "closed_at")
     deadline = closure_deadlines(received)
 
     reply_delay = replied - received  # NaT when either is missing
@@ -55,10 +43,10 @@ def derive(frame: pd.DataFrame, period: str | None = None, keep_datetime64: bool
     # NaT is not NULL to the loader and the database drivers, so hand them on as datetime / None.
     for name, values in (("received_at", received), ("first_reply_at", replied), ("closed_at", closed)):
         if name in out:
-            out[name] = values if keep_datetime64 else _python_datetimes(values)
+            out[name] = values if keep_datetime64 else datetime_objects(values)
     out["reply_minutes"] = (reply_delay.dt.total_seconds() / 60).astype("float64")
     out["replied_within_2h"] = (reply_delay <= REPLY_LIMIT).astype("boolean").where(reply_delay.notna(), pd.NA)
-    out["closure_deadline"] = deadline if keep_datetime64 else _python_datetimes(deadline)
+    out["closure_deadline"] = deadline if keep_datetime64 else datetime_objects(deadline)
     in_time = (closed.notna() & (closed <= deadline)).astype("boolean")
     out["closed_within_3wd"] = in_time.where(deadline.notna(), pd.NA)
     return out

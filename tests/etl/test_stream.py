@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 import etl.pipeline
 import etl.stream
 from etl.contracts.base import Column
+from etl.frames import datetime_objects
 from etl.places import default_places
 from etl.values import ColumnConverter, ValueProblem, parse_date, parse_datetime
 from etl.warehouse import _copy_text, copy_texts
@@ -140,7 +141,7 @@ def as_datetime_objects(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for name in out.columns:
         if out[name].dtype.kind == "M":
-            out[name] = pd.Series(out[name].dt.to_pydatetime(), index=out.index, dtype=object).where(out[name].notna(), None)
+            out[name] = datetime_objects(out[name])
     return out
 
 
