@@ -23,8 +23,8 @@ do for any file, with the same findings in the same order, the same statuses and
    chunk 1 and chunk 9 is the same critical finding as two in one chunk (and no more facts are written
    once a key repeats: the file is rejected).
 4. The chunks' GX results are merged into one validation result (counts summed, unexpected rows
-   concatenated, percentages as GX computes them) for Data Docs; its batch markers are the first chunk's,
-   without the DataFrame fingerprint (GX hashes every cell for it; the chunks are not hashed).
+   concatenated, percentages as GX computes them) for Data Docs; its batch markers are the first chunk's
+   (without a DataFrame fingerprint, as for every file: etl.validate._gx_shortcuts).
 
 ``etl.load.record_report`` then finishes the load in the same single transaction as for every file: audit
 row completed, findings, quarantined rows, facts (already there, or copied from the spool; rolled back if
@@ -525,7 +525,7 @@ def _chunk(report, layout, contract, frame, groups, state, facts, places, chunk_
     if not header_critical:
         # the suite's columns only: GX filters (takes) the whole frame for every expectation
         columns = [SOURCE_ROW, *(c for c in suite_columns(chunk_suite) if c in frame.columns)]
-        result = run_suite(frame[columns], chunk_suite, places, fingerprint=False)
+        result = run_suite(frame[columns], chunk_suite, places)
         state.results.append(result)
         already = {(f.row, f.column) for f in report.findings} | {(f.row, f.column) for f in chunk_findings}
         by_type = _suite_positions(chunk_suite, result, chunk_index)
@@ -602,7 +602,7 @@ def _finish(report, layout, contract, state, places, suite_json, unique, title, 
     unique_results = {}
     if unique:
         unique_suite = {**suite_json, "expectations": [e for _, e in unique]}
-        result = run_suite(keys, unique_suite, places, fingerprint=False)
+        result = run_suite(keys, unique_suite, places)
         unique_results = dict(zip(_suite_positions(unique_suite, result, [i for i, _ in unique]), result.results,
                                   strict=True))
     already = {(f.row, f.column) for f in report.findings}

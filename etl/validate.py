@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_GX_PATCH_LOCK = threading.RLock()  # one validation at a time patches GX's fingerprint function
+_GX_PATCH_LOCK = threading.RLock()  # one validation at a time cuts GX short (_gx_shortcuts)
 EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
 RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": [SOURCE_ROW],
                  "return_unexpected_index_query": False}
@@ -128,13 +128,9 @@ def validate_report(report: ParsedReport, places: Places | None = None,
     return outcome
 
 
-def run_suite(frame, suite_json: dict, places: Places, fingerprint: bool = True):
+def run_suite(frame, suite_json: dict, places: Places, shortcuts: bool = True):
     """The GX validation result of ``frame`` (its boolean columns as objects) under the suite JSON.
-
-    GX fingerprints the DataFrame (an md5 of pandas' hash of every cell, kept in the result's
-    batch_markers) each time it builds the batch, and ``Batch.validate`` builds it twice: the fingerprint
-    is computed once here. ``fingerprint=False`` (the chunks of a streamed file, whose merged result keeps
-    the first chunk's markers) leaves it out."""
+    ``shortcuts=False`` runs GX exactly as it ships (see ``_gx_shortcuts``; the tests compare the two)."""
     import great_expectations as gx
 
     suite = gx.ExpectationSuite(**copy.deepcopy(suite_json))
@@ -146,7 +142,7 @@ def run_suite(frame, suite_json: dict, places: Places, fingerprint: bool = True)
                           or (str(frame[c].dtype) == "Int64" and not frame[c].hasnans)})
     from great_expectations.validator.v1_validator import Validator
 
-    with _fingerprint_once(frame, fingerprint):
+    with _gx_shortcuts() if shortcuts else nullcontext():
         # what Batch.validate does, without building the batch a first time for the Batch object
         validator = Validator(batch_definition=_batch_definition(), batch_parameters={"dataframe": frame},
                               result_format=RESULT_FORMAT)
@@ -154,29 +150,76 @@ def run_suite(frame, suite_json: dict, places: Places, fingerprint: bool = True)
 
 
 @contextmanager
-def _fingerprint_once(frame, fingerprint: bool):
+def _gx_shortcuts():
+    """Three pieces of GX's own bookkeeping, cut short while one suite is validated; the checks themselves
+    and their results are unchanged (tests/etl/test_validate.py compares every suite with and without).
+
+    * No DataFrame fingerprint: GX hashes every cell of the frame (md5 of pandas' hash) into the result's
+      batch_markers, twice per validation. The raw file's sha256 already identifies what was validated
+      (stg_file_load and every fact row's lineage).
+    * ``Expectation.configuration`` computed once per expectation object: GX rebuilds it from the pydantic
+      model about a hundred times per expectation while it plans the metrics (pydantic ``dict()``, a regex
+      on the class name), half of a register's validation time. It depends only on the expectation's
+      fields, which do not change while it is validated; callers that modify a configuration deep-copy it
+      first (``Expectation.validate_``, ``Validator.graph_validate``).
+    * ``IDDict.to_id`` (the md5 of a metric's JSON-serialised kwargs) computed once per distinct kwargs: GX
+      asks for it about 1,600 times per register validation, for 28 distinct kwargs. Only kwargs made of
+      plain values are memoised, by their exact values and types; anything else is computed as GX does."""
+    from great_expectations.core.id_dict import IDDict
     from great_expectations.execution_engine import pandas_execution_engine as engine
+    from great_expectations.expectations.expectation import Expectation
 
-    original = engine.hash_pandas_dataframe
-    memo: dict[int, str] = {}
+    computed = Expectation.__dict__["configuration"]
+    memo: dict[int, tuple[object, object]] = {}  # id → (the expectation, kept alive so ids stay unique; its configuration)
 
-    def once(df):
-        if df is not frame:
-            return original(df)
-        if id(df) not in memo:
-            memo[id(df)] = original(df)
-        return memo[id(df)]
+    def configuration(self):
+        hit = memo.get(id(self))
+        if hit is None or hit[0] is not self:
+            hit = memo[id(self)] = (self, computed.fget(self))
+        return hit[1]
 
-    threshold = engine.HASH_THRESHOLD
+    hashed = IDDict.to_id
+    ids: dict[tuple, object] = {}
+
+    def to_id(self, id_keys=None, id_ignore_keys=None):
+        try:
+            key = (type(self), _plain_key(self), None if id_keys is None else tuple(sorted(id_keys)),
+                   None if id_ignore_keys is None else tuple(sorted(id_ignore_keys)))
+        except TypeError:  # a value that is not plain (or keys that do not sort): as GX does
+            return hashed(self, id_keys, id_ignore_keys)
+        if key not in ids:
+            ids[key] = hashed(self, id_keys, id_ignore_keys)
+        return ids[key]
+
     with _GX_PATCH_LOCK:
-        engine.hash_pandas_dataframe = once
-        if not fingerprint:
-            engine.HASH_THRESHOLD = -1  # "df.memory_usage().sum() < HASH_THRESHOLD" never holds
+        threshold = engine.HASH_THRESHOLD
+        engine.HASH_THRESHOLD = -1  # "df.memory_usage().sum() < HASH_THRESHOLD" never holds: no fingerprint
+        Expectation.configuration = property(configuration, doc=computed.__doc__)
+        IDDict.to_id = to_id
         try:
             yield
         finally:
-            engine.hash_pandas_dataframe = original
+            IDDict.to_id = hashed
+            Expectation.configuration = computed
             engine.HASH_THRESHOLD = threshold
+            memo.clear()
+            ids.clear()
+
+
+_PLAIN_TYPES = (str, int, float, bool, type(None))
+
+
+def _plain_key(value) -> tuple:
+    """A hashable key equal for two values exactly when they are the same plain values of the same types
+    (str, int, float, bool, None, and lists, tuples and dicts of them); TypeError for anything else."""
+    kind = type(value)
+    if kind in _PLAIN_TYPES:
+        return kind, value
+    if kind is list or kind is tuple:
+        return kind, tuple(_plain_key(v) for v in value)
+    if isinstance(value, dict):
+        return dict, tuple(sorted(((type(k), k), _plain_key(v)) for k, v in value.items()))
+    raise TypeError(f"not a plain value: {kind.__name__}")
 
 
 def failed_in(item, columns) -> bool:

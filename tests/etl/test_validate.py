@@ -2,10 +2,16 @@
 Excel row and column the clerk sees."""
 from __future__ import annotations
 
+import datetime as dt
+import random
+
+import pandas as pd
 import pytest
 
-from etl.parse import parse_file
-from etl.validate import load_suite_json, validate_report
+from etl.contracts import CONTRACTS
+from etl.parse import APPROXIMATE, SOURCE_ROW, parse_file
+from etl.places import default_places
+from etl.validate import load_suite_json, run_suite, validate_report
 from workbooks import SERVICE_HEADER, service_item, write_xlsx
 
 
@@ -71,3 +77,57 @@ def test_unknown_district_is_reported_once_per_cell(tmp_path, district):
     on_cell = [f for f in report.findings if f.cell == "D3"]
     assert len(on_cell) == 1
     assert on_cell[0].rule == "value_format" and district in on_cell[0].message_zh
+
+
+def broken_frame(report_type: str, rows: int = 60) -> pd.DataFrame:
+    """A frame of the parser's dtypes in which every kind of rule breaks somewhere: blanks, values outside
+    the lists and ranges, repeated keys, dates in the wrong order. Deterministic (seeded by report type)."""
+    contract = CONTRACTS[report_type]
+    suite = load_suite_json(contract.suite_name)
+    value_sets = {e["kwargs"]["column"]: e["kwargs"]["value_set"] for e in suite["expectations"]
+                  if e["type"] == "expect_column_values_to_be_in_set" and isinstance(e["kwargs"]["value_set"], list)}
+    rng = random.Random(report_type)
+    day = dt.date(2021, 9, 24)
+    pools = {
+        "district": ["210504", "210504", "210504", "999999", None],
+        "int": [0, 3, 5, 7, 20, 30, -2, 400, 200000, None],
+        "decimal": [0.0, 2.5, 30.5, -1.0, 1e12, None],
+        "date": [day + dt.timedelta(days=d) for d in (-3, 0, 0, 2, 5)] + [None],
+        "datetime": [dt.datetime(2021, 9, 24, 10) + dt.timedelta(hours=h) for h in (-30, -1, 0, 1, 3, 50)] + [None],
+        "bool": [True, True, False, None],
+    }
+    frame = pd.DataFrame({SOURCE_ROW: range(3, 3 + rows)})
+    for column in contract.fact_columns:
+        pool = pools.get(column.kind) or [*value_sets.get(column.name, ["甲", "乙", "丙", "甲1"]), "不在列表", "ab", None]
+        values = [rng.choice(pool) for _ in range(rows)]
+        dtype = {"int": "Int64", "decimal": "float64", "bool": "boolean"}.get(column.kind, object)
+        frame[column.name] = pd.array(values, dtype=dtype) if dtype != object else pd.Series(values, dtype=object)
+    frame[APPROXIMATE] = None
+    return frame
+
+
+def plain_json(result) -> dict:
+    """The result as JSON without what differs between two runs of the same validation (run times, the
+    fingerprint the shortcuts leave out)."""
+    data = result.to_json_dict()
+    data.pop("meta", None)
+    return data
+
+
+@pytest.mark.parametrize("report_type", sorted(CONTRACTS))
+def test_gx_shortcuts_give_the_result_gx_gives(report_type):
+    """etl.validate._gx_shortcuts memoises GX's Expectation.configuration and skips the frame fingerprint:
+    every suite's result on a frame full of failures must be exactly what plain GX returns."""
+    frame, places = broken_frame(report_type), default_places()
+    suite = load_suite_json(CONTRACTS[report_type].suite_name)
+    fast = run_suite(frame, suite, places)
+    plain = run_suite(frame, suite, places, shortcuts=False)
+    failed = [r.expectation_config.type for r in plain.results if not r.success]
+    assert len(failed) >= 3, failed  # the frame really breaks the suite
+    assert any(r.result.get("unexpected_index_list") for r in plain.results)
+    assert plain_json(fast) == plain_json(plain)
+    assert "pandas_data_fingerprint" in plain.meta["batch_markers"]
+    assert "pandas_data_fingerprint" not in fast.meta["batch_markers"]
+    from great_expectations.expectations.expectation import Expectation
+
+    assert Expectation.__dict__["configuration"].fget.__module__.startswith("great_expectations")  # restored
