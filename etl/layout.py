@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -47,10 +48,16 @@ class TableLayout:
 
 @dataclass
 class DataRows:
-    rows: list[tuple[int, list[object]]]  # (0-based row index, cells)
+    indices: np.ndarray  # 0-based row indices of the data rows in the grid
     total_rows: list[tuple[int, list[object]]]
     footer_row: int | None
     values: np.ndarray | None = None  # the data rows' cells as one 2-D object array (short rows padded with None)
+    grid: list[list[object]] = field(default_factory=list, repr=False)
+
+    @property
+    def rows(self) -> list[tuple[int, list[object]]]:
+        """(0-based row index, cells) of each data row; built on demand (a register has 24,671)."""
+        return [(int(i), self.grid[i]) for i in self.indices]
 
 
 def cell_text(value: object) -> str:
@@ -123,13 +130,21 @@ def header_index(contract: ReportContract) -> dict[str, str]:
     return cached[1]
 
 
+@lru_cache(maxsize=4096)
+def _header_keys(text: str) -> tuple[str, str]:
+    """``header_key`` and ``header_base`` of a header text (two-row headers joined): every candidate row is
+    matched against every contract, so the same texts come back six times per row."""
+    joined = text.replace(" / ", "")
+    return header_key(joined), header_base(joined)
+
+
 def match_header(contract: ReportContract, sheet: Sheet, header_rows: tuple[int, ...],
                  headers: dict[int, str]) -> TableLayout:
     index = header_index(contract)
     layout = TableLayout(contract, sheet, header_rows, {}, headers)
     for c, text in headers.items():
-        joined = text.replace(" / ", "")
-        name = index.get(header_key(joined)) or index.get(header_base(joined))  # 最多跑动次数（次） → 最多跑动次数
+        key, base = _header_keys(text)
+        name = index.get(key) or index.get(base)  # 最多跑动次数（次） → 最多跑动次数
         if name is None:
             layout.unknown_columns[c] = text
         elif name in layout.columns:
@@ -201,9 +216,8 @@ def classify_rows(grid: list[list[object]], start: int, end: int | None = None) 
     body = grid[start:len(grid) if end is None else end]
     values = _object_array(body)
     data, totals, footer = classify_array(values)
-    return DataRows([(start + int(i), grid[start + i]) for i in np.flatnonzero(data)],
-                    [(start + p, grid[start + p]) for p in totals], None if footer is None else start + footer,
-                    values[data])
+    return DataRows(start + np.flatnonzero(data), [(start + p, grid[start + p]) for p in totals],
+                    None if footer is None else start + footer, values[data], grid)
 
 
 def _object_array(rows: list[list[object]]) -> np.ndarray:

@@ -161,19 +161,19 @@ def _insert_findings(conn: Connection, load_id: int, report: ParsedReport) -> No
         [{"load_id": load_id, **f.as_dict()} for f in report.findings])
 
 
-def fact_copy_lines(frame: pd.DataFrame, contract) -> list[str]:
-    """COPY text lines of the facts in ``frame`` without the lineage constants (load, file, sheet): source
-    row, the contract's fact columns (NULL where the file had no such column), approximate_cols."""
+def fact_copy_lines(frame: pd.DataFrame, contract, lineage: str) -> list[str]:
+    """COPY text lines of the facts in ``frame``: the lineage constants (``lineage_fields``), source row, the
+    contract's fact columns (NULL where the file had no such column), approximate_cols."""
     null = np.full(len(frame), COPY_NULL, dtype=object)
     columns = [copy_texts(frame[SOURCE_ROW])]
     columns += [copy_texts(frame[c.name]) if c.name in frame else null for c in contract.fact_columns]
     columns.append(copy_texts(frame[APPROXIMATE]))
-    return copy_text_lines(columns)
+    return copy_text_lines(columns, lead=lineage)
 
 
-def lineage_prefix(load_id: int, sha256: str, sheet: str | None) -> str:
+def lineage_fields(load_id: int, sha256: str, sheet: str | None) -> str:
     """The first three COPY fields of every fact line: load_id, source_sha256, source_sheet."""
-    return f"{load_id}\t{sha256}\t{copy_texts(pd.Series([sheet], dtype=object))[0]}\t"
+    return f"{load_id}\t{sha256}\t{copy_texts(pd.Series([sheet], dtype=object))[0]}"
 
 
 def _insert_quarantined(conn: Connection, load_id: int, report: ParsedReport) -> None:
@@ -200,8 +200,8 @@ def _insert_report_facts(conn: Connection, load_id: int, report: ParsedReport, m
         frame = frame[~frame[SOURCE_ROW].isin(report.quarantined_rows)]
     columns = fact_column_names(contract)
     if conn.dialect.name == "postgresql":  # COPY text lines built column-wise (no Python call per value)
-        prefix = lineage_prefix(load_id, meta.sha256, report.sheet)
-        insert_facts(conn, contract, columns, [prefix + line for line in fact_copy_lines(frame, contract)])
+        insert_facts(conn, contract, columns,
+                     fact_copy_lines(frame, contract, lineage_fields(load_id, meta.sha256, report.sheet)))
         return len(frame)
     data = {"load_id": [load_id] * len(frame), "source_sha256": [meta.sha256] * len(frame),
             "source_sheet": [report.sheet] * len(frame), "source_row": frame[SOURCE_ROW].tolist(),

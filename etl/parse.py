@@ -141,12 +141,12 @@ def _read_table(report: ParsedReport, layout: TableLayout, places: Places, inbox
     contract = start_table(report, layout)
     rows = data_rows(layout)
     report.total_rows = [{"row": r + 1, "cells": cells} for r, cells in rows.total_rows]
-    if not rows.rows:
+    if not len(rows.indices):
         report.add("no_data", F.CRITICAL, "表头下方没有数据行", "the table has no data rows")
     title = title_text(layout)
     converter = table_converter(report, layout, places, title)
     grid = pd.DataFrame(rows.values, dtype=object)  # one frame, columns by position
-    frame, groups = convert_rows(report, layout, converter, [r + 1 for r, _ in rows.rows], grid)
+    frame, groups = convert_rows(report, layout, converter, rows.indices + 1, grid)
     for _key, items in groups:
         report.findings.extend(items)
     report.frame = frame
@@ -188,7 +188,7 @@ def table_converter(report: ParsedReport, layout: TableLayout, places: Places, t
                            cell_errors=layout.sheet.has_cell_errors)
 
 
-def convert_rows(report: ParsedReport, layout: TableLayout, converter: ColumnConverter, source_rows: list[int],
+def convert_rows(report: ParsedReport, layout: TableLayout, converter: ColumnConverter, source_rows,
                  grid: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[tuple[int, int, int], list[Finding]]]]:
     """Typed columns for the data rows in ``grid`` (raw cells, columns by position; ``source_rows`` their
     Excel row numbers), and the cell findings grouped by (column, kind, stage) in the order they are

@@ -199,10 +199,10 @@ class LiveCopy:
         self.error: BaseException | None = None
         self._thread = self._queue = None
         self._abandoned = False
-        self._contract = self._prefix = None
+        self._contract = self._lineage = None
 
     def start(self, contract: ReportContract, sheet: str | None) -> None:
-        from etl.load import REJECTED, _insert_audit, lineage_prefix
+        from etl.load import REJECTED, _insert_audit, lineage_fields
 
         if self.conn is None:
             self.conn = self.engine.connect()
@@ -213,7 +213,7 @@ class LiveCopy:
             self.close_copy()
             self.savepoint.rollback()
         self.savepoint = self.conn.begin_nested()
-        self._contract, self._prefix, self.count = contract, lineage_prefix(self.load_id, self.meta.sha256, sheet), 0
+        self._contract, self._lineage, self.count = contract, lineage_fields(self.load_id, self.meta.sha256, sheet), 0
 
     def write(self, frame: pd.DataFrame) -> None:
         from etl.load import fact_copy_lines
@@ -229,8 +229,7 @@ class LiveCopy:
             self._queue = queue.Queue(maxsize=self.QUEUED_CHUNKS)
             self._thread = threading.Thread(target=self._copy_chunks, args=(statement,), name="live-copy", daemon=True)
             self._thread.start()
-        prefix = self._prefix
-        self._queue.put("".join([f"{prefix}{line}\n" for line in fact_copy_lines(frame, self._contract)]))
+        self._queue.put("\n".join(fact_copy_lines(frame, self._contract, self._lineage)) + "\n")
         self.count += len(frame)
 
     def _copy_chunks(self, statement) -> None:
@@ -300,62 +299,32 @@ def raise_copy_error(copier) -> None:
     raise error
 
 
-class Precopy:
+class Precopy(LiveCopy):
     """PostgreSQL, a report type that rejects a file with row errors (the whole frame is loaded or
     nothing): the file's load transaction is opened (audit row first, provisional status) and its facts
-    are COPYed by a worker thread under a savepoint while Great Expectations validates the frame, so the
-    server's work (constraints, indexes) overlaps the validation instead of following it. ``record_report``
-    joins the thread and finishes the transaction like ``LiveCopy``'s (rolling the facts back if the file
-    is rejected). The COPY goes through ``etl.load.insert_facts``, as the whole-file path's does."""
+    are COPYed by ``LiveCopy``'s worker thread under a savepoint while Great Expectations validates the
+    frame, so the server's work (constraints, indexes) overlaps the validation instead of following it.
+    ``record_report`` finishes the transaction as for a streamed file (rolling the facts back if the file
+    is rejected).
+
+    The frame goes in chunks of ``CHUNK_ROWS``, each its own COPY statement: the server starts on the
+    first while the rest are formatted, and checks each statement's foreign keys as it ends instead of
+    all 24,671 of a register at the end. Every chunk is queued at once (``QUEUED_CHUNKS`` 0: no bound;
+    the frame is in memory anyway), so this thread goes on to the validation without waiting."""
+
+    CHUNK_ROWS = 5_000
+    QUEUED_CHUNKS = 0
 
     def __init__(self, engine, meta, report: ParsedReport):
-        import threading
-
-        from etl.load import REJECTED, _insert_audit, fact_copy_lines, lineage_prefix
-        from etl.warehouse import fact_column_names
-
-        self.conn = engine.connect()
-        self.transaction = None
-        self.error: BaseException | None = None
-        self._thread = None
+        super().__init__(engine, meta)
         try:
-            self.transaction = self.conn.begin()
-            contract = report.contract
-            self.load_id = _insert_audit(self.conn, meta, {"status": REJECTED, "report_type": contract.report_type,
-                                                           "sheet_name": report.sheet})
-            self.savepoint = self.conn.begin_nested()
-            prefix = lineage_prefix(self.load_id, meta.sha256, report.sheet)
-            lines = [prefix + line for line in fact_copy_lines(report.frame, contract)]
-            self.count = len(lines)
-            self._thread = threading.Thread(target=self._copy, args=(contract, fact_column_names(contract), lines),
-                                            name="precopy", daemon=True)
-            self._thread.start()
+            self.start(report.contract, report.sheet)
+            frame = report.frame
+            for first in range(0, len(frame), self.CHUNK_ROWS):
+                self.write(frame.iloc[first:first + self.CHUNK_ROWS])
         except BaseException:
             self.close()
             raise
-
-    def _copy(self, contract, columns, lines) -> None:
-        from etl import load
-
-        try:
-            load.insert_facts(self.conn, contract, columns, lines)
-        except BaseException as exc:  # noqa: BLE001 - raised again by close_copy in the caller's thread
-            self.error = exc
-
-    def close_copy(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        raise_copy_error(self)
-
-    def close(self) -> None:
-        if self.conn is None:
-            return
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        conn, self.conn = self.conn, None
-        release(conn, self.transaction)
 
 
 def text_encoding(path: Path, min_bytes: int | None = None) -> str | None:

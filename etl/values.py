@@ -230,7 +230,7 @@ def _factorize_strings(raw: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
     if len(values) == 0 or infer_dtype(values, skipna=True) != "string":
         return None
     codes, uniques = pd.factorize(values)
-    if any(type(v) is not str for v in uniques):
+    if set(map(type, uniques)) != {str}:
         return None  # a str subclass (formula error values are masked before conversion anyway)
     return codes, uniques
 

@@ -6,6 +6,7 @@ contracts, never from file content. On PostgreSQL facts are bulk-loaded with COP
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from functools import lru_cache
 from pathlib import Path
 
@@ -64,9 +65,12 @@ def copy_statement(contract: ReportContract, columns: list[str]):
         sql.Identifier(contract.fact_table), sql.SQL(", ").join(map(sql.Identifier, columns)))
 
 
-def copy_text_lines(columns: list[np.ndarray]) -> list[str]:
-    """PostgreSQL COPY text lines (without the newline) for columns already formatted by ``copy_texts``."""
-    return ["\t".join(values) for values in zip(*columns, strict=True)]
+def copy_text_lines(columns: list[np.ndarray], lead: str | None = None) -> list[str]:
+    """PostgreSQL COPY text lines (without the newline) for columns already formatted by ``copy_texts``,
+    each starting with the fields ``lead`` (formatted and tab-separated already) when it is given."""
+    if lead is not None and columns:
+        columns = [itertools.repeat(lead, len(columns[0])), *columns]
+    return list(map("\t".join, zip(*columns, strict=True)))
 
 
 def copy_texts(values: pd.Series) -> np.ndarray:

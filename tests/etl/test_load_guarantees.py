@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import psycopg
 import pytest
@@ -13,6 +14,8 @@ import sqlalchemy as sa
 from conftest import SAMPLES
 
 import etl.load
+import etl.stream
+from etl.load import fact_copy_lines
 from etl.pipeline import discover, prepare, process_file
 from etl.warehouse import get_engine, insert_facts
 
@@ -35,27 +38,50 @@ def drop_sample(settings, name: str = SAMPLE):
 def test_a_load_cut_off_half_way_leaves_nothing_and_the_next_run_loads_it(settings, monkeypatch, request):
     prepare(settings)
     path = drop_sample(settings)
+    if settings.warehouse_url.startswith("postgresql"):
+        # the facts go in by COPY, 20 rows a statement (etl.stream.Precopy): once the first statement is
+        # done the server kills the backend (an admin, the OOM killer) while the rest is on its way
+        monkeypatch.setattr(etl.stream.Precopy, "CHUNK_ROWS", 20)
+        admin = request.getfixturevalue("pg_admin")
+        chunks = []
 
-    def dying_insert(conn, contract, columns, rows):
-        insert_facts(conn, contract, columns, rows[: len(rows) // 2])  # half the rows are in ...
-        if conn.dialect.name == "postgresql":  # ... when the server kills the backend (admin, OOM killer)
-            pid = conn.connection.driver_connection.info.backend_pid
-            with psycopg.connect(request.getfixturevalue("pg_admin"), autocommit=True) as admin:
-                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
-            insert_facts(conn, contract, columns, rows[len(rows) // 2:])
-        raise OSError("disk full")  # SQLite: the process dies mid-load
+        def dying_lines(frame, contract, lineage):
+            chunks.append(len(frame))
+            if len(chunks) == 2:
+                kill_after_first_copy(admin, settings.warehouse_url.rsplit("/", 1)[1])
+            return fact_copy_lines(frame, contract, lineage)
 
-    monkeypatch.setattr(etl.load, "insert_facts", dying_insert)
+        monkeypatch.setattr(etl.load, "fact_copy_lines", dying_lines)
+    else:
+        def dying_insert(conn, contract, columns, rows):
+            insert_facts(conn, contract, columns, rows[: len(rows) // 2])  # half the rows are in ...
+            raise OSError("disk full")  # ... when the process dies mid-load
+
+        monkeypatch.setattr(etl.load, "insert_facts", dying_insert)
     with pytest.raises((OSError, sa.exc.OperationalError, sa.exc.DBAPIError)):
         process_file(discover(settings)[0], settings)
     get_engine(settings.warehouse_url).dispose()
     assert counts(settings) == (0, 0)  # no audit row, no facts: the transaction rolled back
     assert path.exists()  # the original waits in the inbox for the retry
 
-    monkeypatch.setattr(etl.load, "insert_facts", insert_facts)
+    monkeypatch.undo()
     outcome = process_file(discover(settings)[0], settings)
     assert outcome.status == "accepted" and outcome.rows == 40
     assert counts(settings) == (1, 40)
+
+
+def kill_after_first_copy(admin_dsn: str, database: str) -> None:
+    """Terminate the backend loading facts into ``database`` once its first COPY statement has finished
+    (the session is idle in its transaction, rows of the file in it)."""
+    with psycopg.connect(admin_dsn, autocommit=True) as admin:
+        for _ in range(500):
+            row = admin.execute("SELECT pid, state FROM pg_stat_activity WHERE datname = %s AND query LIKE 'COPY %%'",
+                                (database,)).fetchone()
+            if row is not None and row[1] == "idle in transaction":
+                admin.execute("SELECT pg_terminate_backend(%s)", (row[0],))
+                return
+            time.sleep(0.01)
+    raise AssertionError(f"no COPY into {database} finished")
 
 
 def test_overlapping_runs_load_the_same_content_once(settings):
