@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         for path in paths:
             print(path)
     elif args.command == "reprocess":
-        from etl.pipeline import prepare, process_file
+        from etl.pipeline import prepare, process_file, refresh_docs_index
         from etl.reprocess import UnknownLoadError, reprocess
 
         prepare(settings)
@@ -103,9 +103,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"back in the inbox: {path}")
         if args.now:
             o = process_file(str(path.relative_to(settings.inbox)), settings, force=True)
+            refresh_docs_index([o.as_dict()], settings)
             print(f"{o.status:<10} {o.file}  {o.reason_zh}")
     elif args.command == "backfill":
-        from etl.pipeline import prepare, process_file
+        from etl.pipeline import prepare, process_file, refresh_docs_index
         from etl.reprocess import backfill
 
         prepare(settings)
@@ -114,12 +115,14 @@ def main(argv: list[str] | None = None) -> int:
         except (FileExistsError, FileNotFoundError, ValueError) as exc:
             print(exc, file=sys.stderr)
             return 1
+        outcomes = []
         for path in paths:
             if args.now:
-                o = process_file(str(path.relative_to(settings.inbox)), settings, force=True)
-                print(f"{o.status:<10} {o.file}  {o.reason_zh}")
+                outcomes.append(process_file(str(path.relative_to(settings.inbox)), settings, force=True).as_dict())
+                print(f"{outcomes[-1]['status']:<10} {outcomes[-1]['file']}  {outcomes[-1]['reason_zh']}")
             else:
                 print(path)
+        refresh_docs_index(outcomes, settings)
         if not args.now:
             print(f"{len(paths)} files back in the inbox; the next run (or `python -m etl ingest`) processes them "
                   "(byte-identical files are duplicates there: use --now after a rule or reference change)")

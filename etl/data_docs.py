@@ -12,11 +12,13 @@ Where things land under the shared folder (``Settings.shared_dir``):
     one page per validated file.
 
 Each validation stores its result and re-renders only its own page (plus its suite's page when the suite
-JSON changed) and the index; ``DataDocs.rebuild()`` re-renders everything on demand (~50 ms a page). The
-index lists the newest ``index_limit`` validations (older pages stay where they are and are still linked
-from the warehouse) and takes each row from a small cache (``gx/uncommitted/data_docs_index_cache.json``)
-instead of deserialising every stored result as GX would (~10 ms each for a 2,000-row failure). What still
-grows with the history is GX listing the stored keys (~0.6 ms per stored result per validation).
+JSON changed) and, unless ``index=False``, the index; ``DataDocs.rebuild()`` re-renders everything on
+demand (~50 ms a page). The ingest renders the index once per run (``refresh_index`` from the run summary)
+instead of once per file. The index lists the newest ``index_limit`` validations (older pages stay where
+they are and are still linked from the warehouse) and takes each row from a small cache
+(``gx/uncommitted/data_docs_index_cache.json``) instead of deserialising every stored result as GX would
+(~10 ms each for a 2,000-row failure). What still grows with the history is GX listing the stored keys
+(~0.6 ms per stored result per index).
 
 Several Airflow tasks may validate at the same time in separate processes (or hosts sharing the folder).
 Scaffolding gx/, storing the suite and building pages and index happen under an exclusive ``flock`` on
@@ -88,10 +90,14 @@ class DataDocs:
     run_id: str | None = None  # the Airflow run, shown on each page with the file's details
     index_limit: int | None = 300  # validations listed in index.html, newest first (None: all)
     lock_timeout: float = 300.0  # seconds to wait for another process's build before giving up
+    # whether ``record`` rebuilds index.html too; the ingest leaves it to the end of the run
+    # (``refresh_index``): listing the stored results grows with the history, and every file's task would
+    # wait for the others' under the lock to list them again
+    index: bool = True
 
     @classmethod
-    def from_settings(cls, settings, run_id: str | None = None) -> DataDocs:
-        return cls(Path(settings.shared_dir), run_id)
+    def from_settings(cls, settings, run_id: str | None = None, index: bool = True) -> DataDocs:
+        return cls(Path(settings.shared_dir), run_id, index=index)
 
     @property
     def gx_dir(self) -> Path:
@@ -143,7 +149,7 @@ class DataDocs:
         context.validation_results_store.set(key, result)
         with self._lock():
             resources = [key] if self._suite_current(context, suite) else [key, suite_key]
-            builder.build(resource_identifiers=resources)
+            builder.build(resource_identifiers=resources, build_index=self.index)
             url = builder.get_resource_url(resource_identifier=key, only_if_exists=True)
         return self.relative(_url_path(url)) if url else self.relative(self.index_page)
 
@@ -164,6 +170,13 @@ class DataDocs:
         digests[suite["name"]] = digest
         _write_json(marker, digests)
         return False
+
+    def refresh_index(self) -> str:
+        """Render index.html again (the newest ``index_limit`` validations). Returns its path."""
+        with self._lock():
+            _, builder = _site(str(self.gx_dir), self.index_limit)
+            builder.site_index_builder.build()
+        return self.relative(self.index_page)
 
     def rebuild(self) -> str:
         """Render every stored result and suite again (slow: ~50 ms a page). Returns the index's path."""

@@ -218,7 +218,7 @@ def check_file(path: Path, settings: Settings, engine, run_id: str | None = None
         live = meta is not None and engine.dialect.name == "postgresql"
         try:
             report = stream.check_streamed(path, settings.inbox, encoding,
-                                           docs=DataDocs.from_settings(settings, run_id),
+                                           docs=DataDocs.from_settings(settings, run_id, index=False),
                                            facts=stream.LiveCopy(engine, meta) if live else None,
                                            background_docs=background_docs)
             return report, report.docs_page
@@ -231,7 +231,7 @@ def check_file(path: Path, settings: Settings, engine, run_id: str | None = None
                 and report.contract.row_errors == "reject_file" and not report.rejected):
             report.live = stream.Precopy(engine, meta, report)  # facts COPYed while the suite runs
         try:
-            validation = validate_report(report, docs=DataDocs.from_settings(settings, run_id),
+            validation = validate_report(report, docs=DataDocs.from_settings(settings, run_id, index=False),
                                          background=background_docs)
             docs_page = validation.wait_docs if background_docs else validation.docs_page
             flag_outliers(report, engine)
@@ -347,7 +347,24 @@ def log_summary(outcomes: list[dict], run_id: str | None = None, settings: Setti
                 "INSERT INTO stg_ingest_run (run_id, finished_at, files, accepted, flagged, rejected, duplicate, "
                 "rows_loaded, findings) VALUES (:run_id, :finished_at, :files, :accepted, :flagged, :rejected, "
                 ":duplicate, :rows_loaded, :findings)"), row)
-    shared = (settings or Settings.from_env()).shared_dir
+    settings = settings or Settings.from_env()
+    shared = settings.shared_dir
     log.info("receipts: %s · rejected: %s", shared / "receipts", shared / "rejected")
-    log.info("Data Docs (every validation): %s", shared / "data_docs" / "local_site" / "index.html")
+    index = refresh_docs_index(outcomes, settings)
+    log.info("Data Docs (every validation): %s", shared / (index or "data_docs/local_site/index.html"))
     return summary
+
+
+def refresh_docs_index(outcomes: list[dict], settings: Settings) -> str | None:
+    """index.html of Data Docs, rendered once when the run's files have been validated: each file's task
+    writes its own page only (listing every stored result for the index grows with the history, and the
+    tasks would queue for the lock to do it once each). A failure is logged: the pages are all there."""
+    if not any(o and o.get("docs_page") for o in outcomes):
+        return None
+    from etl.data_docs import DataDocs
+
+    try:
+        return DataDocs.from_settings(settings).refresh_index()
+    except Exception:  # noqa: BLE001 - the index is for browsing; the run's outcomes stand
+        log.exception("Data Docs index not refreshed")
+        return None

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from starlette.testclient import TestClient
 
 from etl import submissions
-from etl.pipeline import discover, prepare, process_file
+from etl.pipeline import discover, log_summary, prepare, process_file
 
 PLUGIN_FILE = REPO / "plugins" / "district_submissions.py"
 EVIL_NAME = "<img src=x onerror=alert(1)>.csv"  # a file name cannot hold "/", so not "</script>"
@@ -49,6 +49,7 @@ def ingested(sqlite_settings):
                title="平山区政务服务事项清单")
     prepare(settings)
     outcomes = {o.file: o for o in (process_file(f, settings) for f in discover(settings))}
+    log_summary([o.as_dict() for o in outcomes.values()], settings=settings)  # the run's end: the Data Docs index
     return settings, outcomes
 
 

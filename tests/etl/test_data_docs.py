@@ -110,3 +110,27 @@ def test_processes_validating_at_once_all_get_their_page_in_one_index(tmp_path):
 def test_run_names_are_safe_folder_names():
     assert safe_run_name('明山区/报表:"v2"?.xlsx') == "明山区_报表_v2_.xlsx"
     assert safe_run_name(" ..") == "unnamed"
+
+
+def test_the_ingest_writes_each_file_its_page_and_the_index_once_per_run(sqlite_settings):
+    """Each file's task renders its own page; the run's summary renders index.html once, listing them all."""
+    from conftest import drop_samples
+    from warehouse_helpers import ingest
+
+    from etl.pipeline import log_summary
+
+    drop_samples(sqlite_settings.inbox)
+    outcomes = ingest(sqlite_settings)
+    pages = [o.docs_page for o in outcomes.values()]
+    assert len(pages) == 3 and all(p and (sqlite_settings.shared_dir / p).is_file() for p in pages)
+    docs = DataDocs.from_settings(sqlite_settings)
+    assert not docs.index_page.exists()  # not rendered once per file
+
+    log_summary([o.as_dict() for o in outcomes.values()], settings=sqlite_settings)
+    index = docs.index_page.read_text(encoding="utf-8")
+    assert all(index_link(p) in index for p in pages)
+
+    docs.index_page.unlink()
+    log_summary([{**o.as_dict(), "status": "duplicate", "docs_page": None} for o in outcomes.values()],
+                settings=sqlite_settings)
+    assert not docs.index_page.exists()  # a run of duplicates validated nothing: nothing to list
