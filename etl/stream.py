@@ -184,12 +184,15 @@ class LiveCopy:
     not loaded), audit row completed, findings and quarantined rows written, one commit. A process that
     dies midway leaves nothing, as before.
 
-    Each chunk is its own COPY statement, run by a worker thread: the server checks a statement's foreign
-    keys (every fact row's load_id) when the statement ends, which costs about as much again as the COPY,
-    so a single COPY of a million rows left all of that to wait for at the end. Chunk by chunk it runs on
-    the other core while this thread parses the next chunk; at most ``QUEUED_CHUNKS`` wait in memory."""
+    Every ``STATEMENT_ROWS`` rows of a chunk are a COPY statement of their own, run by a worker thread: the
+    server checks a statement's foreign keys (every fact row's load_id) when the statement ends, which
+    costs about as much again as the COPY, so a single COPY of a million rows left all of that to wait for
+    at the end. Statement by statement it runs on the other core while this thread parses the next chunk,
+    and what is left to wait for after the last chunk is one statement, not a whole chunk of 100,000
+    rows. At most ``QUEUED_STATEMENTS`` wait in memory (two chunks' worth)."""
 
-    QUEUED_CHUNKS = 2
+    STATEMENT_ROWS = 20_000
+    QUEUED_STATEMENTS = 10
 
     def __init__(self, engine, meta):
         self.engine, self.meta = engine, meta
@@ -226,10 +229,12 @@ class LiveCopy:
             from etl.warehouse import copy_statement, fact_column_names
 
             statement = copy_statement(self._contract, fact_column_names(self._contract))
-            self._queue = queue.Queue(maxsize=self.QUEUED_CHUNKS)
+            self._queue = queue.Queue(maxsize=self.QUEUED_STATEMENTS)
             self._thread = threading.Thread(target=self._copy_chunks, args=(statement,), name="live-copy", daemon=True)
             self._thread.start()
-        self._queue.put("\n".join(fact_copy_lines(frame, self._contract, self._lineage)) + "\n")
+        for first in range(0, len(frame), self.STATEMENT_ROWS):
+            rows = frame.iloc[first:first + self.STATEMENT_ROWS]
+            self._queue.put("\n".join(fact_copy_lines(rows, self._contract, self._lineage)) + "\n")
         self.count += len(frame)
 
     def _copy_chunks(self, statement) -> None:
@@ -307,21 +312,19 @@ class Precopy(LiveCopy):
     ``record_report`` finishes the transaction as for a streamed file (rolling the facts back if the file
     is rejected).
 
-    The frame goes in chunks of ``CHUNK_ROWS``, each its own COPY statement: the server starts on the
-    first while the rest are formatted, and checks each statement's foreign keys as it ends instead of
-    all 24,671 of a register at the end. Every chunk is queued at once (``QUEUED_CHUNKS`` 0: no bound;
-    the frame is in memory anyway), so this thread goes on to the validation without waiting."""
+    The frame is written as one chunk of 5,000-row statements: the server starts on the first while the
+    rest are formatted, and checks each statement's foreign keys as it ends instead of all 24,671 of a
+    register at the end. Every statement is queued at once (``QUEUED_STATEMENTS`` 0: no bound; the frame
+    is in memory anyway), so this thread goes on to the validation without waiting."""
 
-    CHUNK_ROWS = 5_000
-    QUEUED_CHUNKS = 0
+    STATEMENT_ROWS = 5_000
+    QUEUED_STATEMENTS = 0
 
     def __init__(self, engine, meta, report: ParsedReport):
         super().__init__(engine, meta)
         try:
             self.start(report.contract, report.sheet)
-            frame = report.frame
-            for first in range(0, len(frame), self.CHUNK_ROWS):
-                self.write(frame.iloc[first:first + self.CHUNK_ROWS])
+            self.write(report.frame)
         except BaseException:
             self.close()
             raise

@@ -41,7 +41,7 @@ def test_a_load_cut_off_half_way_leaves_nothing_and_the_next_run_loads_it(settin
     if settings.warehouse_url.startswith("postgresql"):
         # the facts go in by COPY, 20 rows a statement (etl.stream.Precopy): once the first statement is
         # done the server kills the backend (an admin, the OOM killer) while the rest is on its way
-        monkeypatch.setattr(etl.stream.Precopy, "CHUNK_ROWS", 20)
+        monkeypatch.setattr(etl.stream.Precopy, "STATEMENT_ROWS", 20)
         admin = request.getfixturevalue("pg_admin")
         chunks = []
 

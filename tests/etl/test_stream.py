@@ -72,6 +72,7 @@ def drop(settings, name: str, text: str):
 def streaming(monkeypatch, on: bool, chunk_rows: int = 7):
     monkeypatch.setattr(etl.stream, "STREAM_MIN_BYTES", 0 if on else 1 << 60)
     monkeypatch.setattr(etl.stream, "CHUNK_ROWS", chunk_rows)
+    monkeypatch.setattr(etl.stream.LiveCopy, "STATEMENT_ROWS", 3)  # PostgreSQL: several COPY statements a chunk
 
 
 def load_snapshot(settings, load_id: int) -> dict:
