@@ -118,8 +118,9 @@ def main(argv: list[str] | None = None) -> int:
         outcomes = []
         for path in paths:
             if args.now:
-                outcomes.append(process_file(str(path.relative_to(settings.inbox)), settings, force=True).as_dict())
-                print(f"{outcomes[-1]['status']:<10} {outcomes[-1]['file']}  {outcomes[-1]['reason_zh']}")
+                o = process_file(str(path.relative_to(settings.inbox)), settings, force=True)
+                outcomes.append(o.as_dict())
+                print(f"{o.status:<10} {o.file}  {o.reason_zh}")
             else:
                 print(path)
         refresh_docs_index(outcomes, settings)
