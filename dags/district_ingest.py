@@ -2,8 +2,8 @@
 
 Table of contents:
   prepare_warehouse  create/upgrade tables and views, refresh places and the reporting calendar
-  discover_files     list files waiting in SHARED_DIR/inbox/<区县>/ (lock, temp and growing files wait)
-  process_file       one mapped task per file: archive → parse → validate (GX) → load → receipt → file away
+  discover_files     list the entries of SHARED_DIR/inbox/<区县>/ (lock, temp and growing files wait)
+  process_file       one mapped task per entry: claim → archive → parse → validate (GX) → load → receipt → file away
   summarise_run      counts of accepted / flagged / rejected / duplicate files, rows and findings
   announce_update    updates the warehouse asset when anything was loaded (publishing is scheduled on it)
 
@@ -52,10 +52,11 @@ def district_ingest():
 
     @task(map_index_template="{{ file_label }}", max_active_tis_per_dagrun=4)
     def process_file(relative_path: str) -> dict:
+        from etl.names import display_path, key_bytes
         from etl.pipeline import process_file as run
 
         context = get_current_context()
-        context["file_label"] = relative_path  # the UI lists mapped tasks by file name
+        context["file_label"] = display_path(key_bytes(relative_path))  # the UI lists mapped tasks by file name
         return run(relative_path, run_id=context["run_id"]).as_dict()
 
     @task(trigger_rule="all_done")

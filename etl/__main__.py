@@ -51,13 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warehouse: {settings.warehouse_url}")
         print(render(indicator_tables(get_engine(settings.warehouse_url))))
     elif args.command == "ingest":
-        from etl.pipeline import discover, log_summary, prepare, process_file
+        from etl.pipeline import ingest_inbox
 
-        prepare(settings)
-        outcomes = [process_file(f, settings).as_dict() for f in discover(settings)]
-        for o in outcomes:
-            print(f"{o['status']:<10} {o['file']}  {o['reason_zh']}")
-        print(log_summary(outcomes))
+        return ingest_inbox(settings)
     elif args.command == "publish":
         from etl.review_pack import publish
 

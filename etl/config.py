@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from etl.limits import Limits
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WAREHOUSE_ASSET = "district_reports_warehouse"  # the Airflow asset ingest updates and publish is scheduled on
@@ -38,12 +40,13 @@ class Settings:
     shared_dir: Path
     warehouse_url: str
     settle_seconds: float = 3.0
+    limits: Limits = field(default_factory=Limits)
 
     @classmethod
     def from_env(cls) -> Settings:
         shared = Path(os.environ.get("SHARED_DIR") or REPO_ROOT / "data" / "shared").resolve()
         url = os.environ.get("WAREHOUSE_URL") or f"sqlite:///{REPO_ROOT / 'data' / 'warehouse.sqlite'}"
-        return cls(shared, url, float(os.environ.get("FILE_SETTLE_SECONDS", "3")))
+        return cls(shared, url, float(os.environ.get("FILE_SETTLE_SECONDS", "3")), Limits.from_env())
 
     @property
     def inbox(self) -> Path:
@@ -54,6 +57,11 @@ class Settings:
     def archive(self) -> Path:
         """Every raw file ever received, by sha256; never overwritten or deleted."""
         return self.shared_dir / "archive"
+
+    @property
+    def work(self) -> Path:
+        """Files claimed by a run while it processes them: work/<claim>/ (see etl.inbox)."""
+        return self.shared_dir / "work"
 
     @property
     def processed(self) -> Path:

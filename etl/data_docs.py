@@ -33,6 +33,7 @@ import copy
 import datetime as dt
 import fcntl
 import hashlib
+import html
 import json
 import logging
 import os
@@ -45,6 +46,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
+
+from etl.findings import storable
 
 if TYPE_CHECKING:
     from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
@@ -77,9 +80,35 @@ _THREAD_LOCK = threading.Lock()
 
 
 def safe_run_name(text: str, limit: int = 120) -> str:
-    """A run name usable as one folder name on the share (also when browsed from Windows)."""
-    name = _UNSAFE_NAME.sub("_", text).strip(" .")[:limit].strip(" .")
+    """A run name usable as one folder name on the share (also when browsed from Windows): at most
+    ``limit`` UTF-8 bytes, nothing a page could read as markup."""
+    name = _UNSAFE_NAME.sub("_", storable(text)).strip(" .")
+    name = name.encode("utf-8")[:limit].decode("utf-8", errors="ignore").strip(" .")
     return name or "unnamed"
+
+
+def escaped_result(result):
+    """A copy of a validation result whose clerk values (unexpected values and rows, observed values,
+    exception messages) are HTML-escaped: GX's renderer puts them into the page as they are, so a cell
+    holding ``<img src=x onerror=…>`` would run when a steward opens the page. GX escapes the
+    expectations' own parameters itself; those are left alone."""
+    copied = copy.deepcopy(result)
+    for item in copied.results:
+        if item.result:
+            item.result = _escape_tree(item.result)
+        if item.exception_info:
+            item.exception_info = _escape_tree(item.exception_info)
+    return copied
+
+
+def _escape_tree(value):
+    if isinstance(value, str):
+        return html.escape(value, quote=True)
+    if isinstance(value, dict):
+        return {_escape_tree(k) if isinstance(k, str) else k: _escape_tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_escape_tree(v) for v in value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -131,6 +160,7 @@ class DataDocs:
             ValidationResultIdentifier,
         )
 
+        result = escaped_result(result)  # before it is stored: pages rebuilt later are safe too
         run_time = (run_time or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
         run_id = RunIdentifier(run_name=safe_run_name(run_name), run_time=run_time)
         result.meta["run_id"] = run_id

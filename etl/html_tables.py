@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+from etl.limits import Limits
+
 
 class _TableParser(HTMLParser):
     def __init__(self) -> None:
@@ -53,8 +55,13 @@ def _int(value: str | None) -> int:
         return 1
 
 
-def html_tables(text: str) -> list[tuple[list[list[object]], list[tuple[tuple[int, int], tuple[int, int]]]]]:
-    """Each table as (rows, merged ranges) with 0-based inclusive ranges, like python-calamine's."""
+def html_tables(text: str, limits: Limits | None = None
+                ) -> list[tuple[list[list[object]], list[tuple[tuple[int, int], tuple[int, int]]]]]:
+    """Each table as (rows, merged ranges) with 0-based inclusive ranges, like python-calamine's. A table
+    whose rows, columns or cells (rowspan × colspan counted) pass ``limits`` rejects the file."""
+    from etl.readers import UnreadableFile
+
+    limits = limits or Limits()
     parser = _TableParser()
     parser.feed(text)
     result = []
@@ -67,6 +74,12 @@ def html_tables(text: str) -> list[tuple[list[list[object]], list[tuple[tuple[in
             for text_value, rowspan, colspan in row:
                 while (r, c) in occupied:
                     c += 1
+                if (r + rowspan > limits.max_rows or c + colspan > limits.max_columns
+                        or len(occupied) + rowspan * colspan > limits.max_cells):
+                    raise UnreadableFile(
+                        f"网页表格第{r + 1}行的合并单元格或表格大小超过上限（max_rows={limits.max_rows}、"
+                        f"max_columns={limits.max_columns}、max_cells={limits.max_cells}），请检查后重新导出",
+                        "an HTML table over the row, column or cell limits")
                 grid[(r, c)] = text_value
                 for dr in range(rowspan):
                     for dc in range(colspan):

@@ -32,6 +32,7 @@ class FileMeta:
     received_at: object
     started_at: object
     run_id: str | None = None
+    source_path_bytes: str | None = None  # hex of the raw relative path when it is not plain UTF-8 text
 
 
 def find_previous(conn: Connection, sha256: str, loaded_only: bool = False) -> dict | None:
@@ -73,7 +74,7 @@ def record_duplicate(engine: Engine, meta: FileMeta, previous: dict) -> int:
 def record_report(engine: Engine, meta: FileMeta, report: ParsedReport, reason_zh: str, reason_en: str) -> tuple[int, str]:
     """Write audit, findings and (unless rejected) facts in a single transaction. Returns (load_id, status)."""
     status = status_of(report)
-    counts = {s: sum(1 for f in report.findings if f.severity == s) for s in F.SEVERITIES}
+    counts = report.findings.counts()
     try:
         if report.live is not None:
             return _record_live(report.live, meta, report, status, counts, reason_zh, reason_en), status
@@ -152,13 +153,14 @@ def _record_live(live, meta: FileMeta, report: ParsedReport, status: str, counts
 
 
 def _insert_findings(conn: Connection, load_id: int, report: ParsedReport) -> None:
-    if not report.findings:
+    listed = report.findings.listed()
+    if not listed:
         return
     conn.execute(sa.text(
         "INSERT INTO stg_finding (load_id, rule, severity, sheet_name, row_number, column_header, cell_ref, "
         "value_text, message_zh, message_en) VALUES (:load_id, :rule, :severity, :sheet, :row, :column, :cell, "
         ":value, :message_zh, :message_en)"),
-        [{"load_id": load_id, **f.as_dict()} for f in report.findings])
+        [{"load_id": load_id, **f.as_dict()} for f in listed])
 
 
 def fact_copy_lines(frame: pd.DataFrame, contract, lineage: str) -> list[str]:
@@ -187,7 +189,8 @@ def _insert_quarantined(conn: Connection, load_id: int, report: ParsedReport) ->
     records = frame.drop(columns=[SOURCE_ROW, APPROXIMATE]).astype(object).where(frame.notna(), None)
     conn.execute(sa.text("INSERT INTO stg_quarantined_row (load_id, source_row, reason_zh, row_json) "
                          "VALUES (:load_id, :row, :reason, :data)"),
-                 [{"load_id": load_id, "row": int(row), "reason": "；".join(reasons.get(int(row), [])),
+                 [{"load_id": load_id, "row": int(row),
+                   "reason": "；".join(reasons.get(int(row), [])) or "该行有错误（同类问题较多，未逐条列出，详见回执）",
                    "data": json.dumps(record, ensure_ascii=False, default=str)}
                   for row, record in zip(frame[SOURCE_ROW], records.to_dict("records"), strict=True)])
 

@@ -10,11 +10,13 @@ import pandas as pd
 
 from etl import findings as F
 from etl.contracts import CONTRACTS, ReportContract
-from etl.findings import Finding, column_letter
+from etl.findings import Finding, FindingList, column_letter
 from etl.layout import TableLayout, data_rows, find_table, title_text
 from etl.period import period_from_dates, period_from_text, year_hint
 from etl.places import Place, Places, default_places
-from etl.readers import Sheet, UnreadableFile, read_sheets
+from etl.isolated_read import read_isolated
+from etl.limits import Limits
+from etl.readers import Sheet, UnreadableFile
 from etl.text import fold
 from etl.values import ColumnConverter, ValueProblem, is_blank, parse_number
 
@@ -28,7 +30,7 @@ class ParsedReport:
     contract: ReportContract | None = None
     sheet: str | None = None
     frame: pd.DataFrame | None = None
-    findings: list[Finding] = field(default_factory=list)
+    findings: FindingList = field(default_factory=FindingList)  # capped per rule, the rest counted
     district: Place | None = None
     period: str | None = None
     header_cells: dict[str, tuple[str, str]] = field(default_factory=dict)  # column → (header as written, letter)
@@ -53,7 +55,7 @@ class ParsedReport:
         """Excel rows held back from the facts (only under the quarantine policy)."""
         if self.rejected or self.contract is None or self.contract.row_errors != "quarantine_rows":
             return set()
-        return {f.row for f in self.findings if f.severity == F.ERROR and f.row is not None}
+        return self.findings.error_rows()
 
     def add(self, rule: str, severity: str, zh: str, en: str, **where) -> None:
         self.findings.append(Finding(rule, severity, zh, en, sheet=where.pop("sheet", self.sheet), **where))
@@ -91,9 +93,10 @@ def folder_district(path: Path, inbox: Path | None, places: Places) -> tuple[str
 
 
 def parse_file(path: Path, inbox: Path | None = None, places: Places | None = None,
-               contracts: dict[str, ReportContract] = CONTRACTS) -> ParsedReport:
+               contracts: dict[str, ReportContract] = CONTRACTS, limits: Limits | None = None) -> ParsedReport:
+    """``limits``: what the file may hold (default ``Limits()``); it is read in a child process under them."""
     with collector_paused():
-        return _parse_file(path, inbox, places, contracts)
+        return _parse_file(path, inbox, places, contracts, limits or Limits())
 
 
 @contextmanager
@@ -112,16 +115,16 @@ def collector_paused():
 
 
 def _parse_file(path: Path, inbox: Path | None, places: Places | None,
-                contracts: dict[str, ReportContract]) -> ParsedReport:
+                contracts: dict[str, ReportContract], limits: Limits) -> ParsedReport:
     places = places or default_places()
-    report = ParsedReport(path)
+    report = ParsedReport(path, findings=FindingList(cap=limits.max_findings_per_rule))
     folder, report.district = folder_district(path, inbox, places)
     if folder is not None and report.district is None:
         report.add("unknown_folder", F.CRITICAL,
                    f"提交文件夹「{folder}」不是本市区县，请放入本区县的文件夹",
                    f"folder {folder!r} is not a known district")
     try:
-        sheets = read_sheets(path)
+        sheets = read_isolated(path, limits)
     except UnreadableFile as exc:
         report.add("unreadable_file", F.CRITICAL, exc.zh, exc.en)
         return report
@@ -189,7 +192,7 @@ def table_converter(report: ParsedReport, layout: TableLayout, places: Places, t
 
 
 def convert_rows(report: ParsedReport, layout: TableLayout, converter: ColumnConverter, source_rows,
-                 grid: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[tuple[int, int, int], list[Finding]]]]:
+                 grid: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[tuple[int, int, int], FindingList]]]:
     """Typed columns for the data rows in ``grid`` (raw cells, columns by position; ``source_rows`` their
     Excel row numbers), and the cell findings grouped by (column, kind, stage) in the order they are
     reported: per column its unreadable values (by stage: unparseable, not whole, formula errors), then
@@ -198,7 +201,17 @@ def convert_rows(report: ParsedReport, layout: TableLayout, converter: ColumnCon
     contract = layout.contract
     frame = pd.DataFrame({SOURCE_ROW: pd.array(source_rows, dtype="int64")})
     rows = frame[SOURCE_ROW].to_numpy()
-    groups: dict[tuple[int, int, int], list[Finding]] = {}
+    groups: dict[tuple[int, int, int], FindingList] = {}
+    cap = report.findings.cap
+
+    def add(key, rule, severity, row, make) -> None:
+        """A finding for the group, made only while the group has room (the rest counted)."""
+        group = groups.setdefault(key, FindingList(cap=cap))
+        if group.has_room(rule, severity):
+            group.append(make())
+        else:
+            group.count_omitted(rule, severity, row)
+
     approximate = pd.Series([""] * len(frame), dtype=object)
     for order, (name, c) in enumerate(layout.columns.items()):
         column = contract.column(name)
@@ -206,17 +219,23 @@ def convert_rows(report: ParsedReport, layout: TableLayout, converter: ColumnCon
         converted = converter.convert(column, raw)
         frame[name] = converted.values.set_axis(frame.index)
         for i, problem in converted.problems.items():
-            groups.setdefault((order, 0, problem.stage), []).append(report.cell_finding(
-                "value_format", F.ERROR, problem.zh, problem.en, name, int(rows[i]), raw.iat[i]))
+            row = int(rows[i])
+            add((order, 0, problem.stage), "value_format", F.ERROR, row, lambda p=problem, r=row, i=i: report.cell_finding(
+                "value_format", F.ERROR, p.zh, p.en, name, r, raw.iat[i]))
         for i, problem in converted.notes.items():
-            groups.setdefault((order, 1, 0), []).append(report.cell_finding(
-                "unknown_street", F.WARNING, problem.zh, problem.en, name, int(rows[i]), raw.iat[i]))
+            row = int(rows[i])
+            add((order, 1, 0), "unknown_street", F.WARNING, row, lambda p=problem, r=row, i=i: report.cell_finding(
+                "unknown_street", F.WARNING, p.zh, p.en, name, r, raw.iat[i]))
         approximate_rows = converted.approximate[converted.approximate].index
         for i in approximate_rows:
-            value = f"{converted.values.iat[i]:g}"
-            groups.setdefault((order, 2, 0), []).append(report.cell_finding(
-                "approximate_value", F.WARNING, f"「{raw.iat[i]}」是约数，按 {value} 入库并标记为约数",
-                f"approximate value {raw.iat[i]!r} loaded as {value}", name, int(rows[i]), raw.iat[i]))
+            row = int(rows[i])
+
+            def approximate_finding(i=i, row=row):
+                value = f"{converted.values.iat[i]:g}"
+                return report.cell_finding("approximate_value", F.WARNING,
+                                           f"「{raw.iat[i]}」是约数，按 {value} 入库并标记为约数",
+                                           f"approximate value {raw.iat[i]!r} loaded as {value}", name, row, raw.iat[i])
+            add((order, 2, 0), "approximate_value", F.WARNING, row, approximate_finding)
         if len(approximate_rows):
             approximate = approximate.where(~converted.approximate.to_numpy(),
                                             approximate.map(lambda s, n=name: f"{s},{n}" if s else n))

@@ -10,34 +10,34 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import shutil
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from etl import findings as F
-from etl import stream
+from etl import inbox, stream
 from etl.config import Settings, local_time
+from etl.faults import is_system_fault
 from etl.load import FileMeta, find_previous, record_duplicate, record_report
 from etl.parse import ParsedReport, parse_file
+from etl.names import bounded_name, display_name, display_path, is_plain, key_bytes
 from etl.receipts import receipt_path, write_receipt
 from etl.schema import ensure_schema
 from etl.warehouse import get_engine, now
 
 log = logging.getLogger(__name__)
 
-IGNORED_PREFIXES = ("~$", ".", "~")  # Office lock files, hidden files, editor temp files
-IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial", ".swp")
 # A receipt copies the clerk's table (problem cells marked) only up to this many rows; above, it lists every
 # finding with its row and cell but carries no copy (see _write_findings_receipt).
 RECEIPT_COPY_MAX_ROWS = 50_000
+CLAIMED_ELSEWHERE = "claimed_elsewhere"  # another run has the file: this run leaves no trace of it
+STATUSES = ("accepted", "flagged", "rejected", "duplicate")
 
 
 @dataclass
 class FileOutcome:
-    file: str  # path relative to the inbox
+    file: str  # path relative to the inbox, as displayed (etl.names.display_path)
     status: str
     report_type: str | None = None
     district: str | None = None
@@ -55,82 +55,46 @@ class FileOutcome:
         return asdict(self)
 
 
-def is_candidate(path: Path) -> bool:
-    name = path.name
-    return path.is_file() and not name.startswith(IGNORED_PREFIXES) and not name.lower().endswith(IGNORED_SUFFIXES)
-
-
 def discover(settings: Settings) -> list[str]:
-    """Files waiting in the inbox, relative to it, oldest first. Lock and temp files are not ours, and a
-    file still being copied in (its size or mtime changes while we watch) is left for the next run."""
-    if not settings.inbox.exists():
-        return []
-    seen = {p: _signature(p) for p in settings.inbox.rglob("*") if is_candidate(p)}
-    recent = [p for p, (_, mtime) in seen.items() if time.time() - mtime < settings.settle_seconds]
-    if recent:
-        time.sleep(settings.settle_seconds)
-        for path in recent:
-            if not path.exists() or _signature(path) != seen[path]:
-                log.info("%s is still changing; left for the next run", path.name)
-                del seen[path]
-    files = sorted(seen, key=lambda p: (seen[p][1], str(p)))
-    return [str(p.relative_to(settings.inbox)) for p in files]
+    """Keys of the inbox entries ready for processing (etl.names.entry_key: the relative path, or its raw
+    bytes in base64 when it is not UTF-8 text), oldest first, then stranded claims. Lock files, temp files
+    and files still growing wait; each is logged with its reason (``waiting``)."""
+    found = inbox.scan(settings)
+    for entry, reason in found.waiting:
+        log.info("waiting: %s — %s", entry.display, reason)
+    return [e.key for e in found.ready] + [k for k in found.stranded if k not in {e.key for e in found.ready}]
 
 
-def _signature(path: Path) -> tuple[int, float]:
-    stat = path.stat()
-    return stat.st_size, stat.st_mtime
+def waiting(settings: Settings) -> list[dict]:
+    """The entries that wait, with their reasons, for the run summary and the stewards' page."""
+    return [{"file": e.display, "reason_zh": reason} for e, reason in inbox.scan(settings, settle=False).waiting]
 
 
 def sha256_of(path: Path) -> str:
+    """The sha256 of a file of ours (the archive), never through a link."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
 
 
-def archive_raw(path: Path, sha256: str, settings: Settings) -> Path:
-    """Keep the raw bytes by content hash before anything else happens; never overwrite."""
-    target = settings.archive / sha256[:2] / f"{sha256}{path.suffix.lower()}"
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # a temporary name of this process's own: two runs archiving the same content at once must not
-        # move each other's copy away (the second rename then failed)
-        tmp = target.with_name(f"{target.name}.{os.getpid()}.incoming")
-        shutil.copy2(path, tmp)
-        try:
-            os.link(tmp, target)  # atomic, and never replaces a file another run archived first
-        except FileExistsError:
-            pass
-        except OSError:  # a file system without hard links
-            tmp.replace(target)
-        finally:
-            tmp.unlink(missing_ok=True)
-    return target
-
-
 def unused_path(folder: Path, name: str) -> Path:
     """folder/name, or folder/name with (2), (3)… before the suffix: nothing is ever overwritten."""
-    candidate, n = folder / name, 2
-    while candidate.exists():
-        stem, dot, suffix = name.rpartition(".")
-        candidate = folder / (f"{stem}({n}).{suffix}" if dot else f"{name}({n})")
-        n += 1
-    return candidate
+    return inbox.unused_path(folder, name)
 
 
-def file_away(path: Path, relative: Path, outcome: FileOutcome, settings: Settings, stamp: str,
+def file_away(held: inbox.Claim, outcome: FileOutcome, settings: Settings, stamp: str,
               findings: list[F.Finding]) -> Path:
     """Move the original out of the inbox: rejected/<区县>/… (with a 退回原因 note) or processed/<区县>/…"""
     root = settings.rejected if outcome.status == "rejected" else settings.processed
-    folder = root / relative.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    target = unused_path(folder, f"{stamp}_{relative.name}")
-    shutil.move(str(path), target)
+    folder = root.joinpath(*(bounded_name(display_name(p)) for p in held.raw.split(b"/")[:-1]))
+    name = display_name(held.raw.rsplit(b"/", 1)[-1])
+    target = inbox.file_away(held, folder, f"{stamp}_{bounded_name(name)}")
     if outcome.status == "rejected":
-        note = "\r\n".join([f"文件：{relative.name}", f"结果：{outcome.reason_zh}", "",
-                            *(f"{f.where_zh}：{f.message_zh}" for f in findings)])
+        note = "\r\n".join([f"文件：{name}", f"结果：{outcome.reason_zh}", "",
+                            *(f"{f.where_zh}：{f.message_zh}" for f in findings.listed())])
         unused_path(folder, f"{target.name}.退回原因.txt").write_text(note + "\r\n", encoding="utf-8-sig")
     return target
 
@@ -142,65 +106,137 @@ def prepare(settings: Settings | None = None) -> None:
     ensure_schema(get_engine(settings.warehouse_url))
 
 
-def process_file(relative_path: str, settings: Settings | None = None, run_id: str | None = None,
+def process_file(key: str, settings: Settings | None = None, run_id: str | None = None,
                  force: bool = False) -> FileOutcome:
-    """``force``: process again even if the same bytes were rejected before (rules or references changed);
-    content already loaded is still a duplicate."""
+    """Claim the inbox entry ``key`` (etl.inbox), then archive → parse → validate → load → receipt → file
+    away. ``force``: process again even if the same bytes were rejected before (rules or references
+    changed); content already loaded is still a duplicate. A system fault puts the entry back into the
+    inbox (or leaves it for the next run to adopt) and raises."""
     settings = settings or Settings.from_env()
     engine = get_engine(settings.warehouse_url)
-    relative = Path(relative_path)
-    path = settings.inbox / relative
-    if not path.exists():
-        return _recorded_outcome(engine, relative_path, run_id)
+    display = display_path(key_bytes(key))
+    held = inbox.claim(settings, key)
+    if held is None:  # another run has it, or a retry of this run filed it already
+        outcome = _recorded_outcome(engine, display, run_id)
+        return outcome or FileOutcome(display, CLAIMED_ELSEWHERE, reason_zh="另一次运行正在处理该文件")
+    try:
+        outcome = _process_claimed(held, settings, engine, run_id, force)
+    except BaseException:
+        inbox.give_back(held, settings)
+        raise
+    held.release()
+    log.info("%s → %s (%s)", display, outcome.status, outcome.reason_zh)
+    return outcome
+
+
+def _process_claimed(held: inbox.Claim, settings: Settings, engine, run_id: str | None, force: bool) -> FileOutcome:
     started = now()
-    stat = path.stat()
-    sha256 = sha256_of(path)
-    archived = archive_raw(path, sha256, settings)
-    meta = FileMeta(file_name=path.name, folder=relative.parts[0] if len(relative.parts) > 1 else None,
-                    source_path=str(relative), archive_path=str(archived.relative_to(settings.shared_dir)),
-                    sha256=sha256, size_bytes=stat.st_size,
-                    received_at=local_time(stat.st_mtime),
-                    started_at=started, run_id=run_id)
+    display = held.display
+    name = display_name(held.raw.rsplit(b"/", 1)[-1])
+    meta = FileMeta(file_name=name, folder=inbox.district_folder(held.raw), source_path=display,
+                    archive_path=None, sha256="", size_bytes=0, received_at=None, started_at=started,
+                    run_id=run_id, source_path_bytes=None if is_plain(held.raw) else held.raw.hex())
+    try:
+        snap = inbox.snapshot(held, settings)
+    except (inbox.NotRegularFile, inbox.FileTooLarge, PermissionError) as exc:
+        return _finish_unread(held, settings, engine, meta, exc)
+    meta.archive_path = str(snap.archive.relative_to(settings.shared_dir))
+    meta.sha256, meta.size_bytes, meta.received_at = snap.sha256, snap.size, local_time(snap.mtime)
     with engine.connect() as conn:
-        previous = find_previous(conn, sha256, loaded_only=force)
-    report = ParsedReport(path)
+        previous = find_previous(conn, meta.sha256, loaded_only=force)
+    report = ParsedReport(snap.read_path)
     if previous is not None and previous["source_path"] == meta.source_path and previous["moved_to"] is None:
-        outcome = _recorded_outcome(engine, relative_path, previous["run_id"])  # committed, not filed: finish it
+        outcome = _recorded_outcome(engine, display, previous["run_id"])  # committed, not filed: finish it
     elif previous is not None:
         load_id = record_duplicate(engine, meta, previous)
-        outcome = FileOutcome(relative_path, "duplicate", load_id=load_id,
+        outcome = FileOutcome(display, "duplicate", load_id=load_id,
                               reason_zh=f"与已提交的文件「{previous['file_name']}」内容完全相同，未重复处理")
     else:
-        report, docs_page = check_file(path, settings, engine, run_id, meta, background_docs=True)
+        report, outcome = _check_and_record(snap, settings, engine, run_id, meta)
+    return _hand_back(held, settings, engine, meta, report, outcome, started)
+
+
+def _check_and_record(snap: inbox.Snapshot, settings: Settings, engine, run_id: str | None,
+                      meta: FileMeta) -> tuple[ParsedReport, FileOutcome]:
+    """Parse, validate and record the snapshot; a failure that is not a system fault is the file's
+    rejection (etl.faults), recorded with the reason and logged with the exception."""
+    docs_page = None
+    try:
+        report, docs_page = check_file(snap.read_path, settings, engine, run_id, meta, background_docs=True,
+                                       inbox_root=snap.read_root)
         try:
             reason_zh, reason_en = summarise_reason(report)
             load_id, status = record_report(engine, meta, report, reason_zh, reason_en)
         finally:
             if callable(docs_page):
-                docs_page()  # the Data Docs thread has written its page (it ran during the load)
+                docs_page = docs_page()  # the Data Docs thread has written its page (it ran during the load)
             if report.live is not None:
                 report.live.close()  # committed by record_report, else rolled back (the task is retried)
             if report.streamed:
                 report.discard()  # the spooled facts are in the warehouse (or the load failed and is retried)
-        outcome = _outcome(relative_path, status, load_id, report, reason_zh)
-        outcome.docs_page = docs_page() if callable(docs_page) else docs_page
-    receipt = _write_receipt(path, meta, report, outcome, settings)
+    except Exception as exc:  # noqa: BLE001 - sorted by etl.faults: a system fault is raised again
+        if is_system_fault(exc):
+            raise
+        log.exception("%s: processing failed; the file is rejected", meta.source_path)
+        report = failed_report(snap.read_path, "processing_failed", F.CRITICAL,
+                               "文件处理时出错，已退回；请用 Excel/WPS 打开确认后另存为 xlsx 重新提交。"
+                               "如仍出错，请联系数据管理员（错误已记录）",
+                               f"processing failed: {type(exc).__name__}: {str(exc)[:300]}")
+        reason_zh, reason_en = summarise_reason(report)
+        load_id, status = record_report(engine, meta, report, reason_zh, reason_en)
+        docs_page = None
+    outcome = _outcome(meta.source_path, status, load_id, report, reason_zh)
+    outcome.docs_page = docs_page
+    return report, outcome
+
+
+def failed_report(path: Path, rule: str, severity: str, zh: str, en: str) -> ParsedReport:
+    """A report of a file that could not be parsed: one finding, no table."""
+    report = ParsedReport(path)
+    report.add(rule, severity, zh, en)
+    return report
+
+
+def _finish_unread(held: inbox.Claim, settings: Settings, engine, meta: FileMeta, exc: Exception) -> FileOutcome:
+    """An entry that is never read (a link, FIFO, device or socket; a file over max_file_bytes; a file we
+    may not read) is rejected with its reason; nothing of it is archived."""
+    if isinstance(exc, inbox.NotRegularFile):
+        what = inbox.KIND_ZH.get(exc.kind, exc.kind)
+        rule, zh = "not_a_regular_file", (f"这是{what}，不是表格文件本身；为安全起见未打开。"
+                                          "请把表格文件（xlsx/xls/CSV）本身放入本区县的文件夹")
+        en = f"a {exc.kind}, not a regular file: never opened"
+    elif isinstance(exc, inbox.FileTooLarge):
+        rule, zh, en = "file_too_large", exc.zh, str(exc)
+    else:
+        rule, zh, en = "unreadable_file", "文件无法读取（没有读取权限），请检查文件权限后重新提交", f"cannot open: {exc}"
+    info = os.lstat(held.entry)
+    meta.sha256 = hashlib.sha256(b"unread\0" + rule.encode() + b"\0" + held.raw).hexdigest()
+    meta.size_bytes, meta.received_at = info.st_size, local_time(info.st_mtime)
+    report = failed_report(held.entry, rule, F.CRITICAL, zh, en)
+    reason_zh, reason_en = summarise_reason(report)
+    load_id, status = record_report(engine, meta, report, reason_zh, reason_en)
+    outcome = _outcome(meta.source_path, status, load_id, report, reason_zh)
+    return _hand_back(held, settings, engine, meta, report, outcome, meta.started_at, copy_of=None)
+
+
+def _hand_back(held: inbox.Claim, settings: Settings, engine, meta: FileMeta, report: ParsedReport,
+               outcome: FileOutcome, started, copy_of: Path | None | bool = True) -> FileOutcome:
+    """Receipt, the original filed away, and both recorded on the file's audit row."""
+    source = report.path if copy_of is True else copy_of
+    receipt = _write_receipt(source, meta, report, outcome, settings)
     outcome.receipt = str(receipt.relative_to(settings.shared_dir))
-    try:
-        moved = file_away(path, relative, outcome, settings, started.strftime("%Y%m%dT%H%M%S"), report.findings)
-        moved_to = str(moved.relative_to(settings.shared_dir))
-    except FileNotFoundError:  # an overlapping run filed the same file away first
-        moved_to = None
+    moved = file_away(held, outcome, settings, started.strftime("%Y%m%dT%H%M%S"), report.findings)
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE stg_file_load SET moved_to = :m, receipt_path = :r, "
                              "docs_page = COALESCE(:d, docs_page) WHERE load_id = :id"),
-                     {"m": moved_to, "r": outcome.receipt, "d": outcome.docs_page, "id": outcome.load_id})
-    log.info("%s → %s (%s)", relative_path, outcome.status, outcome.reason_zh)
+                     {"m": str(moved.relative_to(settings.shared_dir)), "r": outcome.receipt,
+                      "d": outcome.docs_page, "id": outcome.load_id})
     return outcome
 
 
 def check_file(path: Path, settings: Settings, engine, run_id: str | None = None,
-               meta: FileMeta | None = None, background_docs: bool = False) -> tuple[ParsedReport, str | None]:
+               meta: FileMeta | None = None, background_docs: bool = False,
+               inbox_root: Path | None = None) -> tuple[ParsedReport, str | None]:
     """Parse, then the suite (its result kept in Data Docs) and the rules that need history; a file that
     cannot be read stops at parsing. Returns the report and its Data Docs page.
 
@@ -208,23 +244,25 @@ def check_file(path: Path, settings: Settings, engine, run_id: str | None = None
     given ``meta``, its load transaction is opened here and ``record_report`` finishes it.
 
     With ``background_docs`` the Data Docs page is written by a thread while the file is loaded and the
-    second value is a function that waits for it and returns the page."""
+    second value is a function that waits for it and returns the page. ``inbox_root``: the folder whose
+    subfolders name districts (the claim's snapshot folder; default the inbox)."""
     from etl.data_docs import DataDocs
     from etl.outliers import flag_outliers
     from etl.validate import validate_report
 
+    inbox_root = inbox_root or settings.inbox
     encoding = stream.text_encoding(path)
     if encoding is not None:
         live = meta is not None and engine.dialect.name == "postgresql"
         try:
-            report = stream.check_streamed(path, settings.inbox, encoding,
+            report = stream.check_streamed(path, inbox_root, encoding,
                                            docs=DataDocs.from_settings(settings, run_id, index=False),
                                            facts=stream.LiveCopy(engine, meta) if live else None,
                                            background_docs=background_docs)
             return report, report.docs_page
         except stream.NotStreamable as exc:
             log.info("%s is read whole: %s", path.name, exc)
-    report = parse_file(path, inbox=settings.inbox)
+    report = parse_file(path, inbox=inbox_root, limits=settings.limits)
     docs_page = None
     if report.frame is not None and not any(f.severity == F.CRITICAL for f in report.findings):
         if (meta is not None and engine.dialect.name == "postgresql" and len(report.frame)
@@ -242,7 +280,9 @@ def check_file(path: Path, settings: Settings, engine, run_id: str | None = None
     return report, docs_page
 
 
-def _write_receipt(path: Path, meta: FileMeta, report: ParsedReport, outcome: FileOutcome, settings: Settings) -> Path:
+def _write_receipt(path: Path | None, meta: FileMeta, report: ParsedReport, outcome: FileOutcome,
+                   settings: Settings) -> Path:
+    """The clerk's receipt; ``path`` is the bytes that were read (None when nothing was read)."""
     target = receipt_path(settings.receipts, meta.folder, meta.file_name)
     summary = {"file_name": meta.file_name, "report_title": report.contract.title_zh if report.contract else None,
                "district": outcome.district, "period": outcome.period, "status": outcome.status,
@@ -273,7 +313,7 @@ def _write_findings_receipt(target: Path, summary: dict, findings: list[F.Findin
     return target
 
 
-def _recorded_outcome(engine, relative_path: str, run_id: str | None) -> FileOutcome:
+def _recorded_outcome(engine, relative_path: str, run_id: str | None) -> FileOutcome | None:
     """What the warehouse already holds for this file: a retry after the load was committed."""
     with engine.connect() as conn:
         row = conn.execute(sa.text(
@@ -283,8 +323,7 @@ def _recorded_outcome(engine, relative_path: str, run_id: str | None) -> FileOut
             "WHERE l.source_path = :p AND (l.run_id = :r OR (:r IS NULL AND l.run_id IS NULL)) "
             "ORDER BY l.load_id DESC LIMIT 1"), {"p": relative_path, "r": run_id}).mappings().first()
     if row is None:
-        log.warning("%s left the inbox before it was processed", relative_path)
-        return FileOutcome(relative_path, "vanished", reason_zh="文件在处理前已从收件箱移走")
+        return None
     return FileOutcome(relative_path, row["status"], row["report_type"], row["place_name"], row["period"],
                        row["rows_loaded"], row["findings_critical"], row["findings_error"], row["findings_warning"],
                        row["reason_zh"], row["load_id"], row["receipt_path"])
@@ -293,25 +332,26 @@ def _recorded_outcome(engine, relative_path: str, run_id: str | None) -> FileOut
 def summarise_reason(report: ParsedReport) -> tuple[str, str]:
     """One line for the clerk and the steward: why the file was rejected, or what to look at."""
     by = {s: [f for f in report.findings if f.severity == s] for s in F.SEVERITIES}
+    counts = report.findings.counts()  # with the findings counted beyond the cap per rule
     rows = report.rows_read
     if by[F.CRITICAL]:
         first = by[F.CRITICAL][0]
         return f"已退回：{first.message_zh}", f"rejected: {first.message_en}"
     if by[F.ERROR] and report.rejected:
         first = by[F.ERROR][0]
-        return (f"已退回：共{len(by[F.ERROR])}处错误，例如{first.where_zh}：{first.message_zh}",
-                f"rejected: {len(by[F.ERROR])} row errors, first: {first.message_en}")
+        return (f"已退回：共{counts[F.ERROR]}处错误，例如{first.where_zh}：{first.message_zh}",
+                f"rejected: {counts[F.ERROR]} row errors, first: {first.message_en}")
     if by[F.ERROR]:
         bad = len(report.quarantined_rows)
         return (f"已入库{rows - bad}行；{bad}行有错误未入库（已隔离），请核对回执后补报",
                 f"loaded {rows - bad} rows; {bad} rows with errors quarantined")
     if by[F.WARNING]:
-        return f"已入库{rows}行，{len(by[F.WARNING])}处提示请核对", f"loaded {rows} rows with {len(by[F.WARNING])} warnings"
+        return f"已入库{rows}行，{counts[F.WARNING]}处提示请核对", f"loaded {rows} rows with {counts[F.WARNING]} warnings"
     return f"已入库，共{rows}行", f"loaded {rows} rows"
 
 
 def _outcome(relative_path: str, status: str, load_id: int, report: ParsedReport, reason_zh: str) -> FileOutcome:
-    count = {s: sum(1 for f in report.findings if f.severity == s) for s in F.SEVERITIES}
+    count = report.findings.counts()
     rows = 0 if report.rows_read == 0 or status == "rejected" else report.rows_read - len(report.quarantined_rows)
     return FileOutcome(relative_path, status, report.report_type,
                        report.district.name if report.district else None, report.period, rows,
@@ -320,9 +360,9 @@ def _outcome(relative_path: str, status: str, load_id: int, report: ParsedReport
 
 def summarise_run(outcomes: list[dict]) -> dict:
     """Counts per status and totals, for the run's last task log."""
-    outcomes = [o for o in outcomes if o]
+    outcomes = [o for o in outcomes if o and o["status"] in STATUSES]  # not files another run processed
     summary = {"files": len(outcomes)}
-    for status in ("accepted", "flagged", "rejected", "duplicate"):
+    for status in STATUSES:
         summary[status] = sum(1 for o in outcomes if o["status"] == status)
     summary["rows_loaded"] = sum(o["rows"] for o in outcomes if o["status"] in ("accepted", "flagged"))
     summary["findings"] = sum(o["critical"] + o["errors"] + o["warnings"] for o in outcomes)
@@ -335,7 +375,7 @@ def log_summary(outcomes: list[dict], run_id: str | None = None, settings: Setti
     summary = summarise_run(outcomes)
     log.info("run summary: %s", summary)
     for o in outcomes:
-        if o:
+        if o and o["status"] in STATUSES:
             log.info("  %-10s %s  %s", o["status"], o["file"], o["reason_zh"])
     if run_id is not None and summary["files"]:  # a run that found nothing is in Airflow's run list, not here
         settings = settings or Settings.from_env()
@@ -348,6 +388,9 @@ def log_summary(outcomes: list[dict], run_id: str | None = None, settings: Setti
                 "rows_loaded, findings) VALUES (:run_id, :finished_at, :files, :accepted, :flagged, :rejected, "
                 ":duplicate, :rows_loaded, :findings)"), row)
     settings = settings or Settings.from_env()
+    summary["waiting"] = waiting(settings)
+    for w in summary["waiting"]:
+        log.info("  %-10s %s  %s", "waiting", w["file"], w["reason_zh"])
     shared = settings.shared_dir
     log.info("receipts: %s · rejected: %s", shared / "receipts", shared / "rejected")
     index = refresh_docs_index(outcomes, settings)
@@ -368,3 +411,27 @@ def refresh_docs_index(outcomes: list[dict], settings: Settings) -> str | None:
     except Exception:  # noqa: BLE001 - the index is for browsing; the run's outcomes stand
         log.exception("Data Docs index not refreshed")
         return None
+
+
+def ingest_inbox(settings: Settings) -> int:
+    """``python -m etl ingest``: every ready entry, one after the other, as the DAG maps them. A file that
+    fails with a system fault is reported and left for the next run; the others go on. Exit code 1 then."""
+    prepare(settings)
+    outcomes, failed = [], []
+    for key in discover(settings):
+        try:
+            outcome = process_file(key, settings)
+        except Exception as exc:  # noqa: BLE001 - a system fault: this file waits for the next run
+            log.exception("%s: system fault, the file stays in the inbox", display_path(key_bytes(key)))
+            failed.append(display_path(key_bytes(key)))
+            print(f"{'failed':<10} {display_path(key_bytes(key))}  {type(exc).__name__}: {exc}")
+            continue
+        if outcome.status in STATUSES:
+            outcomes.append(outcome.as_dict())
+            print(f"{outcome.status:<10} {outcome.file}  {outcome.reason_zh}")
+    summary = log_summary(outcomes, settings=settings)
+    for w in summary["waiting"]:
+        print(f"{'waiting':<10} {w['file']}  {w['reason_zh']}")
+    print({k: v for k, v in summary.items() if k != "waiting"} | {"waiting": len(summary["waiting"]),
+                                                                   "failed": len(failed)})
+    return 1 if failed else 0

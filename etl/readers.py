@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl.html_tables import html_tables
+from etl.limits import Limits, mib
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 # Text content is read as CSV only under these names (a CSV renamed to .xls is still a CSV).
@@ -54,17 +55,25 @@ class Sheet:
                 row.extend([""] * (width - len(row)))
 
 
-def read_sheets(path: Path) -> list[Sheet]:
+def read_sheets(path: Path, limits: Limits | None = None) -> list[Sheet]:
+    """The file's sheets as rows of cell values, within ``limits`` (files read whole, CSV fields, cells);
+    ``etl.isolated_read.read_isolated`` runs this in a child process with a memory limit."""
+    limits = limits or Limits()
+    size = path.stat().st_size
+    if size > limits.max_whole_file_bytes:
+        raise UnreadableFile(f"文件大小超过 {mib(limits.max_whole_file_bytes)} 的上限（max_whole_file_bytes），"
+                             "未读取；较大的 12345 导出请另存为 CSV，其他报表请拆分后提交",
+                             f"{size} bytes, over max_whole_file_bytes={limits.max_whole_file_bytes}")
     data = path.read_bytes()
     if not data.strip():
         raise UnreadableFile("文件是空的，请重新导出后提交", "the file is empty")
     if data.startswith(ZIP_MAGIC):
-        return _read_zip_container(path, data)
+        return _read_zip_container(path, data, limits)
     if data.startswith(OLE_MAGIC):
         if any(marker in data for marker in ENCRYPTED_MARKERS):
             raise UnreadableFile("文件设置了打开密码（已加密），请取消密码后重新提交",
                                  "the workbook is encrypted (password-protected)")
-        return _read_with_calamine(data)
+        return _read_with_calamine(data, limits)
     if data.startswith(b"%PDF"):
         raise UnreadableFile("这是 PDF 文件，无法读取其中的数据，请提交 Excel 表格（xlsx/xls）或 CSV",
                              "a PDF file, not a table")
@@ -77,19 +86,41 @@ def read_sheets(path: Path) -> list[Sheet]:
                              "not a spreadsheet, HTML table or text file")
     head = text.lstrip()[:2048].lower()
     if head.startswith("<") and ("<table" in text.lower() or "<html" in head):
-        tables = html_tables(text)
+        tables = html_tables(text, limits)
         if not tables:
             raise UnreadableFile("网页导出的文件中没有表格", "an HTML file without a table")
         return [Sheet(f"表{i}", rows, True, merged) for i, (rows, merged) in enumerate(tables, start=1)]
-    return [Sheet(path.stem, [list(row) for row in csv.reader(io.StringIO(text))])]
+    return [Sheet(path.stem, csv_rows(io.StringIO(text), limits))]
 
 
-def _read_zip_container(path: Path, data: bytes) -> list[Sheet]:
+def csv_rows(handle, limits: Limits) -> list[list[str]]:
+    """CSV records as lists of fields, within ``limits``: a field over ``max_field_bytes``, a record over
+    ``max_columns`` fields or more than ``max_cells`` fields in all reject the file (UnreadableFile)."""
+    csv.field_size_limit(limits.max_field_bytes)
+    rows, cells = [], 0
+    try:
+        for row in csv.reader(handle):
+            if len(row) > limits.max_columns:
+                raise UnreadableFile(f"第{len(rows) + 1}行有 {len(row)} 列，超过 {limits.max_columns} 列的上限（max_columns）",
+                                     f"record {len(rows) + 1} has {len(row)} fields, over max_columns")
+            cells += len(row)
+            if cells > limits.max_cells:
+                raise UnreadableFile(f"文件超过 {limits.max_cells} 个单元格的上限（max_cells），请拆分后提交",
+                                     f"more than max_cells={limits.max_cells} fields")
+            rows.append(row)
+    except csv.Error as exc:
+        raise UnreadableFile(f"第{len(rows) + 1}行有单元格内容超过 {limits.max_field_bytes // 1024} KB 的上限"
+                             "（max_field_bytes）或引号不成对，请检查后重新导出",
+                             f"record {len(rows) + 1}: {exc}") from exc
+    return rows
+
+
+def _read_zip_container(path: Path, data: bytes, limits: Limits) -> list[Sheet]:
     """A zip container: tested whole (truncated, corrupt, not a workbook) while python-calamine reads it in
     a thread. Calamine releases the GIL, so the two take the same time as the read alone; a container the
     test finds broken gets the test's reason, whatever the read made of it."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="calamine") as pool:
-        reading = pool.submit(_read_with_calamine, data)
+        reading = pool.submit(_read_with_calamine, data, limits)
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 names = set(archive.namelist())
@@ -131,19 +162,26 @@ def _test_members(archive: zipfile.ZipFile) -> tuple[str | None, bool]:
     return None, has_errors
 
 
-def _read_with_calamine(data: bytes) -> list[Sheet]:
+def _read_with_calamine(data: bytes, limits: Limits) -> list[Sheet]:
     import python_calamine as calamine
 
     try:
         workbook = calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheets = []
+        sheets, cells = [], 0
         for meta in workbook.sheets_metadata:
             sheet = workbook.get_sheet_by_name(meta.name)
+            cells += sheet.height * sheet.width  # before a Python object is made for each cell
+            if cells > limits.max_cells:
+                raise UnreadableFile(f"工作表「{meta.name}」等的范围超过 {limits.max_cells} 个单元格的上限（max_cells），"
+                                     "请删除多余内容，或导出为 CSV 后重新提交",
+                                     f"sheets span more than max_cells={limits.max_cells} cells")
             rows = sheet.to_python(skip_empty_area=False)  # fresh lists of lists: ours to pad and mark
             merged = list(getattr(sheet, "merged_cell_ranges", None) or [])
             visible = meta.visible == calamine.SheetVisibleEnum.Visible
             sheets.append(Sheet(meta.name, rows, visible, merged))
         return sheets
+    except UnreadableFile:
+        raise
     except calamine.PasswordError as exc:
         raise UnreadableFile("文件设置了密码，请取消密码后重新提交", "the workbook is password-protected") from exc
     except Exception as exc:  # calamine raises several error types for broken containers

@@ -17,7 +17,9 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from etl import findings as F
 from etl.excel_safe import set_cell
-from etl.findings import Finding
+from etl.findings import Finding, FindingList
+from etl.names import bounded_name
+from etl.safe_workbook import values_only_copy
 
 RESULT_SHEET = "处理结果"
 FILLS = {
@@ -33,17 +35,21 @@ HEADER_FONT = Font(bold=True)
 
 
 def receipt_path(receipts_dir: Path, folder: str | None, file_name: str) -> Path:
-    """receipts/<区县>/<file>.回执.xlsx; a second receipt for the same name gets (2), (3)… — never overwritten."""
-    base = receipts_dir / (folder or "_未分区")
-    stem = f"{file_name}.回执"
+    """receipts/<区县>/<file>.回执.xlsx; a second receipt for the same name gets (2), (3)… — never overwritten.
+    Folder and name are bounded (etl.names.bounded_name): the receipt of any name can be written."""
+    base = receipts_dir / bounded_name(folder or "_未分区")
+    stem = f"{bounded_name(file_name)}.回执"
     candidate, n = base / f"{stem}.xlsx", 2
     while candidate.exists():
         candidate, n = base / f"{stem}({n}).xlsx", n + 1
     return candidate
 
 
-def write_receipt(target: Path, source: Path, summary: dict, findings: list[Finding], source_sheet=None) -> Path:
-    """``summary`` holds file_name, report_title, district, period, status, reason_zh, rows_read, rows_loaded."""
+def write_receipt(target: Path, source: Path | None, summary: dict, findings: list[Finding], source_sheet=None) -> Path:
+    """``summary`` holds file_name, report_title, district, period, status, reason_zh, rows_read, rows_loaded.
+    ``source``: the bytes that were read (None: nothing was read, the receipt is the result sheet)."""
+    if not isinstance(findings, FindingList):
+        findings = FindingList(findings, cap=len(findings) + 1)
     workbook = _copy_of_submission(source, findings, source_sheet)
     marked = _mark_cells(workbook, findings)
     _result_sheet(workbook, summary, findings, marked)
@@ -54,12 +60,14 @@ def write_receipt(target: Path, source: Path, summary: dict, findings: list[Find
     return target
 
 
-def _copy_of_submission(source: Path, findings: list[Finding], source_sheet) -> Workbook:
-    if not any(f.cell for f in findings):
+def _copy_of_submission(source: Path | None, findings: list[Finding], source_sheet) -> Workbook:
+    """The clerk's workbook with values only (etl.safe_workbook: no formula, external link, connection
+    or macro survives), or the table we read as a new workbook."""
+    if source is None or not any(f.cell for f in findings):
         return Workbook()  # nothing to point at: the receipt is the result sheet alone
     if source.suffix.lower() in COPYABLE:
         try:
-            return load_workbook(source)
+            return values_only_copy(source)
         except Exception:  # noqa: BLE001 - an unusual workbook still gets a receipt, as a table copy
             pass
     workbook = Workbook()
@@ -92,18 +100,20 @@ def _mark_cells(workbook: Workbook, findings: list[Finding]) -> dict[tuple[str, 
         worst = min(items, key=lambda f: F.SEVERITIES.index(f.severity))
         cell.fill = FILLS[worst.severity]
         text = "\n".join(f"【{SEVERITY_ZH[f.severity]}】{f.message_zh}" for f in items)
+        if cell.comment is not None:  # e.g. the formula a values-only copy replaced (etl.safe_workbook)
+            text = f"{text}\n{cell.comment.text}"
         cell.comment = Comment(text, "数据管理员", width=320, height=40 + 30 * len(items))
         marked[(sheet_name, ref)] = title
     return marked
 
 
-def _result_sheet(workbook: Workbook, summary: dict, findings: list[Finding], marked: dict) -> None:
+def _result_sheet(workbook: Workbook, summary: dict, findings: FindingList, marked: dict) -> None:
     if len(workbook.sheetnames) == 1 and workbook.active.max_row == 1 and workbook.active["A1"].value is None:
         sheet = workbook.active
         sheet.title = RESULT_SHEET
     else:
         sheet = workbook.create_sheet(RESULT_SHEET, 0)
-    counts = {s: sum(1 for f in findings if f.severity == s) for s in F.SEVERITIES}
+    counts = findings.counts()
     lines = [
         ("文件", summary.get("file_name")),
         ("报表类型", summary.get("report_title") or "未识别"),
@@ -124,7 +134,7 @@ def _result_sheet(workbook: Workbook, summary: dict, findings: list[Finding], ma
     columns = ["序号", "严重程度", "工作表", "行", "列", "单元格", "填写的值", "问题说明", "Message"]
     for c, title in enumerate(columns, start=1):
         set_cell(sheet.cell(row=start, column=c), title).font = HEADER_FONT
-    for i, f in enumerate(findings, start=1):
+    for i, f in enumerate(findings.listed(), start=1):
         row = start + i
         values = [i, SEVERITY_ZH[f.severity], f.sheet, f.row, f.column, f.cell, f.value, f.message_zh, f.message_en]
         for c, value in enumerate(values, start=1):

@@ -59,7 +59,7 @@ import pandas as pd
 
 from etl import findings as F
 from etl.contracts import CONTRACTS, ReportContract
-from etl.findings import Finding
+from etl.findings import Finding, FindingList
 from etl.frames import datetime_objects
 from etl.layout import classify_array, find_table, title_text
 from etl.parse import (APPROXIMATE, SOURCE_ROW, ParsedReport, _check_district, _check_totals, _district_from_content,
@@ -374,9 +374,9 @@ def _decodes(path: Path, encoding: str) -> bool:
 class _State:
     """What the chunks leave for the end of the file."""
 
-    groups: dict[tuple[int, int, int], list[Finding]] = field(default_factory=dict)
+    groups: dict[tuple[int, int, int], FindingList] = field(default_factory=dict)
     mismatches: list[Finding] = field(default_factory=list)
-    gx: dict[int, list[Finding]] = field(default_factory=dict)  # suite index → findings, chunk by chunk
+    gx: dict[int, FindingList] = field(default_factory=dict)  # suite index → findings, chunk by chunk
     gx_plain: dict[int, Finding] = field(default_factory=dict)  # failures without rows: once per file
     results: list = field(default_factory=list)  # each chunk's GX result
     keys: list[pd.DataFrame] = field(default_factory=list)  # uniqueness columns of every row
@@ -465,9 +465,11 @@ def _chunk(report, layout, contract, frame, groups, state, facts, places, chunk_
     from etl.validate import _add_findings, failed_in, run_suite
 
     chunk_findings: list[Finding] = []
+    error_rows: set[int] = set()  # rows of this chunk's row errors, those counted beyond the cap included
     for key, items in groups:
-        state.groups.setdefault(key, []).extend(items)
+        state.groups.setdefault(key, FindingList(cap=report.findings.cap)).extend(items)
         chunk_findings += items
+        error_rows |= items.omitted_error_rows
     column = contract.district_column
     if column in frame:
         state.district_codes |= set(frame[column].dropna())
@@ -493,7 +495,7 @@ def _chunk(report, layout, contract, frame, groups, state, facts, places, chunk_
             frame[name] = datetime_objects(frame[name])  # not rewritten by derive: as parse_file has them
     state.keys.append(frame[[SOURCE_ROW, *(c for c in key_columns if c in frame.columns)]])
     state.rows += len(frame)
-    error_rows = {f.row for f in chunk_findings if f.severity == F.ERROR and f.row is not None}
+    error_rows |= {f.row for f in chunk_findings if f.severity == F.ERROR and f.row is not None}
     if not header_critical:
         # the suite's columns only: GX filters (takes) the whole frame for every expectation
         columns = [SOURCE_ROW, *(c for c in suite_columns(chunk_suite) if c in frame.columns)]
@@ -506,13 +508,19 @@ def _chunk(report, layout, contract, frame, groups, state, facts, places, chunk_
                 continue
             sink = _sink(report)
             _add_findings(sink, item.expectation_config, item.result or {}, already)
+            gx_findings = state.gx.setdefault(position, FindingList(cap=report.findings.cap))
             for finding in sink.findings:
                 if finding.row is None:
                     state.gx_plain.setdefault(position, finding)
                 else:
-                    state.gx.setdefault(position, []).append(finding)
+                    gx_findings.append(finding)
                     if finding.severity == F.ERROR:
                         error_rows.add(finding.row)
+            for (rule, severity), n in sink.findings.omitted.items():
+                gx_findings.count_omitted(rule, severity, None, n)
+            error_rows |= sink.findings.omitted_error_rows
+            gx_findings.omitted_error_rows |= sink.findings.omitted_error_rows
+        trim_unexpected(result, report.findings.cap)  # kept until the end for Data Docs: bounded
     quarantines = contract.row_errors == "quarantine_rows"
     if quarantines and error_rows:
         held = frame[SOURCE_ROW].isin(error_rows)
@@ -705,6 +713,17 @@ def merge_results(suite_json: dict, results: list, unique_results: dict):
                                             statistics=statistics, meta=first.meta)
 
 
+def trim_unexpected(result, cap: int) -> None:
+    """Cut each expectation's lists of unexpected values and rows to ``cap`` entries (the counts stay):
+    a streamed file keeps every chunk's result until its end, for the merged Data Docs page."""
+    for item in result.results:
+        found = item.result or {}
+        for key in ("unexpected_list", "unexpected_index_list", "partial_unexpected_list",
+                    "partial_unexpected_index_list"):
+            if isinstance(found.get(key), list) and len(found[key]) > cap:
+                found[key] = found[key][:cap]
+
+
 def _merge_item(parts: list, format_: dict, format_map_output):
     import copy as copy_module
 
@@ -721,6 +740,7 @@ def _merge_item(parts: list, format_: dict, format_map_output):
     has_missing = all("missing_count" in r for r in results)
     nonnull = element - sum(r["missing_count"] for r in results) if has_missing else None
     unexpected = sum(r["unexpected_count"] or 0 for r in results)
+    # each chunk's lists were trimmed (trim_unexpected): at most cap entries per chunk
     unexpected_list = list(itertools.chain.from_iterable(r.get("unexpected_list") or [] for r in results))
     index_list = list(itertools.chain.from_iterable(r.get("unexpected_index_list") or [] for r in results))
     success = all(p.success for p in parts)
@@ -733,8 +753,13 @@ def _merge_item(parts: list, format_: dict, format_map_output):
 
 
 def _head_records(path: Path, encoding: str) -> list[list[str]]:
-    with path.open("r", encoding=encoding, newline="") as handle:
-        return [list(r) for r in itertools.islice(csv.reader(handle), HEAD_RECORDS)]
+    """The first records, with the csv module's field size limit (``Limits.max_field_bytes``'s default):
+    a longer field sends the file to the whole-file path, whose limits reject it with the reason."""
+    try:
+        with path.open("r", encoding=encoding, newline="") as handle:
+            return [list(r) for r in itertools.islice(csv.reader(handle), HEAD_RECORDS)]
+    except csv.Error as exc:
+        raise NotStreamable(f"the head records are not plain CSV: {exc}") from exc
 
 
 def _chunks(path: Path, encoding: str, head: list[list[str]], chunk_rows: int):

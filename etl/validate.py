@@ -17,6 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from etl import findings as F
 from etl.parse import SOURCE_ROW, ParsedReport
 from etl.places import Places, default_places
@@ -250,6 +252,16 @@ def _columns_of(kwargs: dict) -> list[str]:
     return [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs] + list(kwargs.get("column_list", []))
 
 
+def _missing(value: object) -> bool:
+    """None, NaN, NaT and pd.NA (whose ``!=`` raises instead of answering)."""
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or an array: a value
+        return False
+
+
 def _add_findings(report: ParsedReport, config, result: dict, already: set) -> None:
     kwargs, meta = config.kwargs, config.meta or {}
     severity = meta.get("severity", F.ERROR)
@@ -272,4 +284,4 @@ def _add_findings(report: ParsedReport, config, result: dict, already: set) -> N
             continue  # one message per cell: the parser's is the more specific one
         value = entry.get(column)
         report.add_cell(rule, severity, message_zh, f"{config.type} failed for {column}", column, row,
-                        None if value is None or value != value else value)
+                        None if _missing(value) else value)

@@ -235,6 +235,17 @@ def _factorize_strings(raw: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
     return codes, uniques
 
 
+def _nul_cells(raw: pd.Series) -> pd.Series | None:
+    """Which text cells hold a NUL character (no database text column can store one), or None."""
+    if raw.dtype != object and not pd.api.types.is_string_dtype(raw.dtype):
+        return None
+    try:
+        found = raw.str.contains("\x00", regex=False, na=False)
+    except (AttributeError, TypeError):  # no text in the column
+        return None
+    return found.astype(bool) if found.any() else None
+
+
 class ColumnConverter:
     """Converts one raw column to its contract kind."""
 
@@ -252,11 +263,18 @@ class ColumnConverter:
         """Formula errors (#REF!, #DIV/0! …) are reported as such and read as empty; the rest by kind."""
         raw = raw.reset_index(drop=True)
         errors = raw.map(lambda v: isinstance(v, CellError)) if self.cell_errors else pd.Series(False, index=raw.index)
-        converted = getattr(self, f"_convert_{column.kind}")(column, raw.mask(errors, None) if errors.any() else raw)
+        nul = _nul_cells(raw)
+        unusable = errors | nul if nul is not None else errors
+        converted = getattr(self, f"_convert_{column.kind}")(column, raw.mask(unusable, None) if unusable.any() else raw)
         for i in errors[errors].index:
             converted.problems[int(i)] = ValueProblem(
                 f"单元格是公式错误值「{raw.iat[i]}」，请检查公式或直接填写数值",
                 f"the cell holds the formula error {raw.iat[i]}", stage=2)
+        if nul is not None:
+            for i in nul[nul].index:
+                converted.problems[int(i)] = ValueProblem(
+                    "单元格中含有不可见的控制字符（NUL，常见于系统导出错误），请删除后重新填写该单元格",
+                    "the cell contains a NUL character")
         return converted
 
     def _by_unique(self, raw: pd.Series, parse) -> tuple[pd.Series, dict[int, ValueProblem], pd.Series]:

@@ -3,12 +3,15 @@
 --   rejected  not loaded (see stg_finding)   duplicate  byte-identical to a file already received
 -- is_current marks the version of (report_type, district_code, period) that the mart shows; earlier
 -- accepted versions stay as history with superseded_by pointing at their replacement.
+-- An entry that was never read (a link, FIFO or device; a file over Limits.max_file_bytes) has no archive
+-- copy: archive_path is NULL and sha256 is the hash of a description of the entry, not of content.
 CREATE TABLE IF NOT EXISTS stg_file_load (
     load_id            ${AUTO_ID},
     run_id             VARCHAR(250),
     file_name          VARCHAR(500) NOT NULL,
     folder             VARCHAR(100),
-    source_path        VARCHAR(1000),
+    source_path        VARCHAR(1000),          -- as displayed (etl.names.display_path)
+    source_path_bytes  VARCHAR(2000),          -- hex of the raw name when it is not plain UTF-8 text
     archive_path       VARCHAR(1000),
     moved_to           VARCHAR(1000),
     receipt_path       VARCHAR(1000),
