@@ -330,6 +330,9 @@ class Snapshot:
 
 def snapshot(claim: Claim, settings: Settings) -> Snapshot:
     """Copy the claimed file once into the archive while hashing it; raises NotRegularFile, FileTooLarge."""
+    kind = claim.entry_kind()
+    if kind != "file":  # never opened: opening a FIFO or a device has effects of its own
+        raise NotRegularFile(kind)
     try:
         fd = os.open(claim.entry, _OPEN_FILE)
     except OSError as exc:

@@ -14,6 +14,7 @@ file (fork, pickling the rows, waiting for the child to exit), against a 0.1 s r
 """
 from __future__ import annotations
 
+import faulthandler
 import os
 import pickle
 import resource
@@ -135,7 +136,8 @@ class _Child:
 
 
 def _run_child(path: Path, limits: Limits, out: int) -> None:
-    os.environ["RUST_BACKTRACE"] = "0"
+    faulthandler.disable()  # a crash here is reported by the parent as the file's rejection
+    os.environ.update(RUST_BACKTRACE="0")  # set for the native reader, not configuration: no backtrace on abort
     _limit_address_space(limits.max_read_memory_bytes)
     try:
         payload = ("ok", read_sheets(path, limits))

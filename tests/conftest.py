@@ -11,6 +11,8 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, Phase
+from hypothesis import settings as hypothesis_settings
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO.parent / "shared" / "samples"
@@ -28,6 +30,16 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
 os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(REPO / "plugins")
 os.environ["GX_ANALYTICS_ENABLED"] = "false"
+# Generated cases: a bounded number of examples per property, no per-example deadline (an example is a
+# whole ingest), so `make test` stays within its time; HYPOTHESIS_PROFILE=thorough for a longer hunt.
+
+hypothesis_settings.register_profile("ci", max_examples=12, deadline=None, derandomize=False, print_blob=True,
+                                     phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no minutes of shrinking
+                                     suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                            HealthCheck.too_slow, HealthCheck.data_too_large])
+hypothesis_settings.register_profile("thorough", parent=hypothesis_settings.get_profile("ci"), max_examples=200,
+                                     phases=list(Phase))
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 os.environ["FILE_SETTLE_SECONDS"] = "0"  # files written by a test are complete; tests/etl/test_discover.py covers settling
 
 
@@ -96,6 +108,19 @@ def sqlite_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("SHARED_DIR", str(tmp_path / "shared"))
     monkeypatch.setenv("WAREHOUSE_URL", f"sqlite:///{tmp_path / 'warehouse.sqlite'}")
     return Settings.from_env()
+
+
+@pytest.fixture
+def make_settings(tmp_path_factory, monkeypatch):
+    """A fresh shared folder and SQLite warehouse per call: one per generated example."""
+    from etl.config import Settings
+
+    def make():
+        root = tmp_path_factory.mktemp("case")
+        monkeypatch.setenv("SHARED_DIR", str(root / "shared"))
+        monkeypatch.setenv("WAREHOUSE_URL", f"sqlite:///{root / 'warehouse.sqlite'}")
+        return Settings.from_env()
+    return make
 
 
 def drop_samples(inbox: Path) -> list[Path]:

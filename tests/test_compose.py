@@ -230,6 +230,12 @@ def test_env_example_documents_every_variable():
     missing = {v for v in read_by_etl if v not in documented and v not in common}
     assert not missing, f"read by etl/ but neither set in docker-compose.yml nor documented in .env.example: {missing}"
     assert {"ALERT_WEBHOOK_URL", "ALERT_SMTP_HOST", "AIRFLOW_UID", "SHARED_DIR_HOST", "FILE_SETTLE_SECONDS"} <= documented
+    from dataclasses import fields
+
+    from etl.limits import Limits
+
+    limits = {f"LIMIT_{f.name.upper()}" for f in fields(Limits)}  # read as LIMIT_<NAME> by Limits.from_env
+    assert limits <= documented, limits - documented
 
 
 @pytest.mark.parametrize("name", ["docker-compose.yml", ".env.example"])

@@ -371,11 +371,11 @@ def test_the_garbage_collector_is_paused_while_a_file_is_read_and_restored(tmp_p
 
     seen = []
 
-    def read(path):
+    def read(path, limits):
         seen.append(gc.isenabled())
         raise etl.parse.UnreadableFile("坏", "broken")
 
-    monkeypatch.setattr(etl.parse, "read_sheets", read)
+    monkeypatch.setattr(etl.parse, "read_isolated", read)
     path = tmp_path / "a.xlsx"
     path.write_bytes(b"x")
     assert gc.isenabled()

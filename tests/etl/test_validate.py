@@ -61,13 +61,17 @@ def test_each_broken_rule_points_at_its_cell(tmp_path):
     assert report.rejected
 
 
-def test_every_failing_row_gets_a_finding_even_thousands(tmp_path):
+def test_every_failing_row_is_counted_even_thousands_and_the_first_are_listed(tmp_path):
+    """Findings are listed up to Limits.max_findings_per_rule per rule (1,000), the rest counted: the
+    counts, the status and the quarantine still see every row."""
     rows = [service_item(f"11210504{i:08d}", visits=9) for i in range(2500)]
     report = parse_service_rows(tmp_path, rows)
     validate_report(report)
     cells = [f.cell for f in report.findings if f.rule == "gx:expect_column_values_to_be_between"]
-    assert len(cells) == 2500
-    assert cells[0] == "L3" and cells[-1] == "L2502"
+    assert len(cells) == 1000
+    assert cells[0] == "L3" and cells[-1] == "L1002"
+    assert report.findings.counts()["error"] == 2500 and len(report.findings.error_rows()) == 2500
+    assert "另有 1500 处同类问题" in report.findings.listed()[-1].message_zh
 
 
 @pytest.mark.parametrize("district", ["沈阳市", "明山区 北地"])
