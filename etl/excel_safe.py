@@ -5,7 +5,12 @@ pack or an export a leader opens (CSV/formula injection, OWASP).
 """
 from __future__ import annotations
 
+import re
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# control characters a workbook cannot hold (openpyxl refuses them: ILLEGAL_CHARACTERS_RE), and lone
+# surrogates: shown as U+FFFD
+_NOT_IN_WORKBOOKS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 
 
 def looks_like_formula(value: object) -> bool:
@@ -13,7 +18,10 @@ def looks_like_formula(value: object) -> bool:
 
 
 def set_cell(cell, value: object):
-    """Assign a value to an openpyxl cell; text stays text even when it starts with = + - @. Returns the cell."""
+    """Assign a value to an openpyxl cell; text stays text even when it starts with = + - @, and characters a
+    workbook cannot hold are replaced. Returns the cell."""
+    if isinstance(value, str):
+        value = _NOT_IN_WORKBOOKS.sub("\ufffd", value)
     cell.value = value
     if looks_like_formula(value):
         cell.data_type = "s"  # openpyxl marks "=…" as a formula on assignment; force a string

@@ -116,8 +116,8 @@ def process_file(key: str, settings: Settings | None = None, run_id: str | None 
     engine = get_engine(settings.warehouse_url)
     display = display_path(key_bytes(key))
     held = inbox.claim(settings, key)
-    if held is None:  # another run has it, or a retry of this run filed it already
-        outcome = _recorded_outcome(engine, display, run_id)
+    if held is None:  # another run has it, or a retry of this (Airflow) run filed it already
+        outcome = _recorded_outcome(engine, display, run_id) if run_id is not None else None
         return outcome or FileOutcome(display, CLAIMED_ELSEWHERE, reason_zh="另一次运行正在处理该文件")
     try:
         outcome = _process_claimed(held, settings, engine, run_id, force)
@@ -223,7 +223,13 @@ def _hand_back(held: inbox.Claim, settings: Settings, engine, meta: FileMeta, re
                outcome: FileOutcome, started, copy_of: Path | None | bool = True) -> FileOutcome:
     """Receipt, the original filed away, and both recorded on the file's audit row."""
     source = report.path if copy_of is True else copy_of
-    receipt = _write_receipt(source, meta, report, outcome, settings)
+    try:
+        receipt = _write_receipt(source, meta, report, outcome, settings)
+    except Exception as exc:  # noqa: BLE001 - sorted by etl.faults: the clerk still gets the result sheet
+        if is_system_fault(exc):
+            raise
+        log.exception("%s: the receipt's copy of the table failed; the receipt lists the findings only", meta.source_path)
+        receipt = _write_receipt(None, meta, report, outcome, settings)
     outcome.receipt = str(receipt.relative_to(settings.shared_dir))
     moved = file_away(held, outcome, settings, started.strftime("%Y%m%dT%H%M%S"), report.findings)
     with engine.begin() as conn:

@@ -213,11 +213,17 @@ def _mark_error_cells(data: bytes, sheets: list[Sheet]) -> None:
     workbook.close()
 
 
+def looks_binary(head: bytes) -> bool:
+    """Binary content, not text: more than a few NUL bytes in the first block (a NUL or two in a text
+    export is a bad cell, reported on its row: etl.values)."""
+    return head.count(b"\x00") > max(2, len(head) // 100)
+
+
 def _decode_text(data: bytes) -> str | None:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
-    if b"\x00" in data[:4096]:
-        return None  # binary
+    if looks_binary(data[:4096]):
+        return None
     for encoding in CSV_ENCODINGS:
         try:
             return data.decode(encoding)

@@ -66,7 +66,7 @@ from etl.parse import (APPROXIMATE, SOURCE_ROW, ParsedReport, _check_district, _
                        convert_rows, folder_district, start_table, table_converter)
 from etl.period import period_from_text, quarter_of
 from etl.places import Places, default_places
-from etl.readers import CSV_ENCODINGS, OLE_MAGIC, TEXT_TABLE_SUFFIXES, ZIP_MAGIC, Sheet
+from etl.readers import CSV_ENCODINGS, OLE_MAGIC, TEXT_TABLE_SUFFIXES, ZIP_MAGIC, Sheet, looks_binary
 
 log = logging.getLogger(__name__)
 
@@ -345,7 +345,7 @@ def text_encoding(path: Path, min_bytes: int | None = None) -> str | None:
         return None
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         encoding = "utf-16"
-    elif b"\x00" in head[:4096]:
+    elif looks_binary(head[:4096]):
         return None
     else:
         encoding = next((e for e in CSV_ENCODINGS if _decodes(path, e)), None)
