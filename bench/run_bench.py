@@ -152,10 +152,13 @@ def median(values: list[float]) -> float:
 def stage_timer(stages: dict[str, float]):
     """Time the stages of process_file by wrapping the functions it calls (negligible overhead)."""
     import etl.data_docs
+    import etl.inbox
+    import etl.parse
     import etl.pipeline
     import etl.validate
 
-    patches = [(etl.pipeline, "sha256_of", "archive"), (etl.pipeline, "archive_raw", "archive"),
+    patches = [(etl.inbox, "claim", "claim"), (etl.inbox, "snapshot", "archive"),
+               (etl.parse, "read_isolated", "read (child)"),
                (etl.pipeline, "parse_file", "parse"), (etl.validate, "validate_report", "validate"),
                (etl.data_docs.DataDocs, "record", "data docs"), (etl.pipeline, "record_report", "load"),
                (etl.pipeline, "_write_receipt", "receipt"), (etl.pipeline, "file_away", "file away")]
@@ -509,7 +512,8 @@ def write_results(r: dict, table: str, checks: list, out: Path, command: str) ->
         "format run by GX as it ships (no shortcut of (c)'s), `DataFrame.to_sql(if_exists=\"replace\")`.",
         "- **(c)** `etl.pipeline.process_file` exactly as the DAG's mapped task runs it, on a warehouse that "
         "already holds the schema (the register's earlier loads are deleted between repetitions); stages: "
-        "archive (sha256 + copy), parse (read + layout + normalise; the zip container is tested while "
+        "claim (rename into work/), archive (one read: sha256 + copy), read (child) (the reader child process "
+        "with the zip scan beside it, inside parse), parse (read + layout + normalise; the zip container is tested while "
         "python-calamine, which releases the GIL, reads it in a thread), validate (GX, with three of its "
         "bookkeeping steps cut short: no DataFrame fingerprint, each expectation's configuration and each "
         "metric id computed once — etl/validate.py `_gx_shortcuts`; the results are identical to plain GX's, "

@@ -48,22 +48,30 @@ KIND_ZH = {"symlink": "快捷方式（符号链接）", "fifo": "管道文件", 
            "other": "特殊文件"}
 
 
+class RawNamed:
+    """Something named by ``raw``, a path relative to the inbox as the file system has it (bytes)."""
+
+    raw: bytes
+
+    @property
+    def key(self) -> str:
+        """The name between tasks (etl.names.entry_key)."""
+        return entry_key(self.raw)
+
+    @property
+    def display(self) -> str:
+        """The name as shown and stored (etl.names.display_path)."""
+        return display_path(self.raw)
+
+
 @dataclass(frozen=True)
-class Entry:
-    """One entry of the inbox: its path relative to the inbox as raw bytes, and what it is."""
+class Entry(RawNamed):
+    """One entry of the inbox and what it is."""
 
     raw: bytes
     kind: str  # file | symlink | fifo | device | socket | other
     size: int = 0
     mtime: float = 0.0
-
-    @property
-    def key(self) -> str:
-        return entry_key(self.raw)
-
-    @property
-    def display(self) -> str:
-        return display_path(self.raw)
 
 
 @dataclass
@@ -155,7 +163,7 @@ def _lstat(path: bytes) -> os.stat_result | None:
 # --- claims -------------------------------------------------------------------------------------------
 
 
-class Claim:
+class Claim(RawNamed):
     """An inbox entry this process has taken: ``work/<claim>/`` holds ``lock`` (locked while the process
     lives), ``key`` (the entry's raw relative path) and ``entry`` (the entry itself, renamed there)."""
 
@@ -167,14 +175,6 @@ class Claim:
     @property
     def entry(self) -> Path:
         return self.folder / self.ENTRY
-
-    @property
-    def key(self) -> str:
-        return entry_key(self.raw)
-
-    @property
-    def display(self) -> str:
-        return display_path(self.raw)
 
     def entry_kind(self) -> str:
         return kind_of(os.lstat(self.entry).st_mode)

@@ -213,10 +213,15 @@ def _mark_error_cells(data: bytes, sheets: list[Sheet]) -> None:
     workbook.close()
 
 
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
+
+
 def looks_binary(head: bytes) -> bool:
-    """Binary content, not text: more than a few NUL bytes in the first block (a NUL or two in a text
-    export is a bad cell, reported on its row: etl.values)."""
-    return head.count(b"\x00") > max(2, len(head) // 100)
+    """Binary content, not text: control bytes (NUL and the like, not tab or line ends) make up more than
+    1 % of the first block. A NUL or two in a long text export is a bad cell, reported on its row
+    (etl.values), not a reason to turn the whole export away."""
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    return controls > len(head) // 100
 
 
 def _decode_text(data: bytes) -> str | None:

@@ -108,6 +108,7 @@ class Listing:
     by_status: dict[str, int]  # files matching the district / report filters, by status
     districts: list[tuple[str, str]]  # (folder, label) for the filter
     report_types: list[tuple[str, str]]  # (report_type, label)
+    waiting: list[tuple[str, str]] = ()  # inbox entries not taken yet: (file, reason), etl.inbox.scan
 
 
 def _where(filters: Filters, *, with_status: bool = True) -> tuple[str, dict]:
@@ -347,6 +348,11 @@ def render_list(listing: Listing, filters: Filters, *, base: str, page_size: int
         chips.append(f'<a href="{esc(link)}">{_status_badge(status)} {n}</a>')
     summary = (f'<p class="summary">共 {listing.total} 个文件 <span class="muted">{listing.total} files</span></p>'
                f'<p class="summary">{"".join(chips)}</p>')
+    if listing.waiting:
+        items = "".join(f"<li>{esc(name)}：{esc(reason)}</li>" for name, reason in listing.waiting)
+        summary += (f'<details class="summary"><summary>收件箱中有 {len(listing.waiting)} 个文件在等待 '
+                    f'<span class="muted">{len(listing.waiting)} entries wait in the inbox</span></summary>'
+                    f"<ul>{items}</ul></details>")
     if not listing.rows:
         return form + summary + '<p class="notice">没有符合条件的报送。<br><small>No submissions match.</small></p>'
     head = ("<tr><th>接收时间<small>Received, local time</small></th><th>区县<small>Folder / district</small></th>"
@@ -469,7 +475,10 @@ def create_app(*, dependencies: Sequence[Any] = (), settings_factory: Callable[[
                 districts, reports = filter_options(conn)
         except sa.exc.DBAPIError:
             return warehouse_down(request, settings)
-        listing = Listing(rows, total, by_status, districts, reports)
+        from etl.inbox import scan
+
+        waiting = [(entry.display, reason) for entry, reason in scan(settings, settle=False).waiting]
+        listing = Listing(rows, total, by_status, districts, reports, waiting)
         return html_page(render_list(listing, filters, base=base_of(request)), request, settings)
 
     @app.get("/loads/{load_id}", response_class=HTMLResponse, name="load_detail")

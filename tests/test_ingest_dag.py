@@ -85,3 +85,40 @@ def _fact_counts(engine) -> dict[str, int]:
         return {t: conn.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar()
                 for t in ("fct_service_item", "fct_flood_cleanup", "fct_volunteer_activity", "fct_task_ledger",
                           "fct_rectification_issue", "fct_hotline_ticket")}
+
+
+def test_hostile_entries_through_the_dag_each_get_a_status_and_the_good_file_loads(airflow_db, sqlite_settings):
+    """Through the real DAG: a name in GBK bytes (its XCom must carry it), a 240-byte name, a link to
+    /etc/passwd, a FIFO, a sparse sheet reaching XFD1048576 and a 3 MB zip bomb, beside a good file."""
+    import os
+
+    from hostile import row_bomb_xlsx, sparse_xlsx, volunteer_csv
+
+    settings = sqlite_settings
+    folder = settings.inbox / "南芬区"
+    good = volunteer_csv(folder / "南芬区_志愿服务_2022-03.csv")
+    gbk = os.path.join(os.fsencode(folder), "南芬区_志愿服务_2022-04.csv".encode("gbk"))
+    with open(gbk, "wb") as handle:
+        handle.write(volunteer_csv(settings.shared_dir / "src.csv", rows=2).read_bytes().replace(b"2022-03-04", b"2022-04-04"))
+    volunteer_csv(folder / ("南芬区_志愿服务_2022-03_" + "长" * 70 + ".csv"), rows=4)
+    os.symlink("/etc/passwd", folder / "通讯录.csv")
+    os.mkfifo(folder / "管道.csv")
+    sparse_xlsx(folder / "稀疏.xlsx", "XFD1048576")
+    row_bomb_xlsx(folder / "炸弹.xlsx", 2 << 30)
+
+    dag_run = run_ingest_dag()
+
+    assert str(dag_run.state) == "success"
+    assert task_states(dag_run)["process_file"] == ["success"] * 7
+    engine = get_engine(settings.warehouse_url)
+    with engine.connect() as conn:
+        rows = {r["file_name"]: r for r in conn.execute(sa.text(
+            "SELECT file_name, status, reason_zh, moved_to, receipt_path, source_path_bytes FROM stg_file_load")).mappings()}
+    assert len(rows) == 7 and all(r["moved_to"] and r["receipt_path"] for r in rows.values())
+    assert rows[good.name]["status"] == "accepted"
+    assert rows["南芬区_志愿服务_2022-04.csv"]["status"] == "accepted"
+    assert bytes.fromhex(rows["南芬区_志愿服务_2022-04.csv"]["source_path_bytes"]) == \
+        "南芬区/".encode() + "南芬区_志愿服务_2022-04.csv".encode("gbk")  # the folder in UTF-8, the name in GBK
+    for name in ("通讯录.csv", "管道.csv", "稀疏.xlsx", "炸弹.xlsx"):
+        assert rows[name]["status"] == "rejected" and rows[name]["reason_zh"], name
+    assert [p for p in folder.iterdir()] == []

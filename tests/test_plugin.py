@@ -259,3 +259,13 @@ def test_mounted_in_the_api_server_behind_login(ingested, airflow_api):
     ours = next(p for p in plugins if p["name"] == "district_submissions")
     assert ours["external_views"][0]["href"] == "/district-submissions/"
     assert json.dumps(ours["fastapi_apps"][0]["url_prefix"]) == '"/district-submissions"'
+
+
+def test_entries_waiting_in_the_inbox_are_listed_with_their_reason_and_escaped(ingested, client):
+    settings, _outcomes = ingested
+    (settings.inbox / "明山区" / "~$<b>锁<i>.xlsx").write_bytes(b"lock")
+    (settings.inbox / "明山区" / "上传中.xlsx.part").write_bytes(b"x")
+    page = client.get("/").text
+    assert "收件箱中有 2 个文件在等待" in page
+    assert "明山区/~$&lt;b&gt;锁&lt;i&gt;.xlsx" in page and "<b>锁" not in page
+    assert "表格正在被编辑" in page and "临时文件" in page
