@@ -15,6 +15,7 @@ import re
 import struct
 import zipfile
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from etl.limits import Limits, mib
@@ -25,6 +26,17 @@ _ROW = re.compile(rb"<row[\s>/]")
 _CELL = re.compile(rb"<c[\s>/]")
 _CELL_REF = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,4})(\d{1,9})"')
 _ROW_REF = re.compile(rb'<row\b[^>]*?\br="(\d{1,9})"')
+_ERROR_CELL = re.compile(rb'<c [^>]*t="e"')
+
+
+@dataclass
+class ContainerFacts:
+    """What ``scan_actual`` found besides the limits: the first member whose data or CRC is broken (what
+    ``ZipFile.testzip`` says) and whether a worksheet holds formula error cells (``t="e"``), which
+    python-calamine reads as blanks."""
+
+    broken: str | None = None
+    error_cells: bool = False
 
 
 class LimitExceeded(Exception):
@@ -50,20 +62,27 @@ def check_declared(path: Path, limits: Limits) -> None:
             raise _unpacked_total(limits)
 
 
-def scan_actual(path: Path, limits: Limits) -> None:
-    """Inflate every member from its raw stream, bounded, and measure what it really is."""
+def scan_actual(path: Path, limits: Limits) -> ContainerFacts:
+    """Inflate every member from its raw stream, bounded, and measure what it really is (raises
+    LimitExceeded at the first limit broken). Each member is inflated once, for all of it."""
+    facts = ContainerFacts()
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return
+        return facts
     total = 0
     with path.open("rb") as handle:
         for info in infos:
             sheet = _SheetExtent(limits) if _is_worksheet(info.filename) else None
-            total += _inflate(handle, info, limits, sheet, total)
+            size, intact = _inflate(handle, info, limits, sheet, total)
+            total += size
             if sheet is not None:
                 sheet.feed(b"", info.filename, final=True)
+                facts.error_cells = facts.error_cells or sheet.error_cells
+            if not intact and facts.broken is None:
+                facts.broken = info.filename
+    return facts
 
 
 def _is_worksheet(name: str) -> bool:
@@ -91,12 +110,13 @@ def _short(name: str) -> str:
     return name if len(name) <= 60 else name[:57] + "…"
 
 
-def _inflate(handle, info: zipfile.ZipInfo, limits: Limits, sheet, total_before: int) -> int:
-    """Bytes the member really inflates to (stops with LimitExceeded past a limit)."""
+def _inflate(handle, info: zipfile.ZipInfo, limits: Limits, sheet, total_before: int) -> tuple[int, bool]:
+    """Bytes the member really inflates to (stops with LimitExceeded past a limit), and whether its data
+    is intact (it inflates to its end and matches its CRC)."""
     handle.seek(info.header_offset)
     header = handle.read(_LOCAL_HEADER.size)
     if len(header) < _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
-        return 0  # the reader reports the broken container
+        return 0, False
     name_length, extra_length = _LOCAL_HEADER.unpack(header)[-2:]
     handle.seek(info.header_offset + _LOCAL_HEADER.size + name_length + extra_length)
     if info.compress_type == zipfile.ZIP_STORED:
@@ -107,19 +127,22 @@ def _inflate(handle, info: zipfile.ZipInfo, limits: Limits, sheet, total_before:
         raise LimitExceeded("文件使用了不支持的压缩方式，请用 Excel/WPS 另存为 xlsx 后重新提交",
                             f"member {info.filename} uses compression method {info.compress_type}")
     remaining_stored = info.compress_size
-    read = 0
+    read, crc, intact = 0, 0, True
     while True:
         if stream is None:
             block = handle.read(min(BLOCK, remaining_stored))
             remaining_stored -= len(block)
             output = [block] if block else []
             done = not block or remaining_stored <= 0
+            intact = remaining_stored <= 0
         else:
             block = handle.read(BLOCK)
             read += len(block)
-            output, done = _deflate_block(stream, block)
+            output, done, damaged = _deflate_block(stream, block)
+            intact = intact and not damaged
         for piece in output:
             size += len(piece)
+            crc = zlib.crc32(piece, crc)
             if size > limits.max_member_bytes:
                 _check_member_size(info.filename, size, max(read, info.compress_size), limits)
             if size > BLOCK and size > limits.max_compression_ratio * max(read, info.compress_size, 1):
@@ -129,11 +152,13 @@ def _inflate(handle, info: zipfile.ZipInfo, limits: Limits, sheet, total_before:
             if sheet is not None:
                 sheet.feed(piece, info.filename)
         if done:
-            return size
+            if stream is not None and not stream.eof:
+                intact = False  # cut short
+            return size, intact and crc == info.CRC
 
 
-def _deflate_block(stream, block: bytes) -> tuple[list[bytes], bool]:
-    """Inflate one block of raw input in pieces of at most BLOCK bytes each."""
+def _deflate_block(stream, block: bytes) -> tuple[list[bytes], bool, bool]:
+    """Inflate one block of raw input in pieces of at most BLOCK bytes each: (pieces, done, damaged)."""
     pieces = []
     data = block
     try:
@@ -145,8 +170,8 @@ def _deflate_block(stream, block: bytes) -> tuple[list[bytes], bool]:
             if stream.eof or not data:
                 break
     except zlib.error:
-        return pieces, True  # a damaged stream: the reader says so
-    return pieces, stream.eof or not block
+        return pieces, True, True
+    return pieces, stream.eof or not block, False
 
 
 class _SheetExtent:
@@ -156,6 +181,7 @@ class _SheetExtent:
         self.limits = limits
         self.carry = b""
         self.rows = self.cells = self.max_row = self.max_column = 0
+        self.error_cells = False
 
     def feed(self, piece: bytes, name: str, final: bool = False) -> None:
         """Count the tags in ``piece``; a tag cut at the end waits for the next piece (``final``: no more)."""
@@ -164,6 +190,8 @@ class _SheetExtent:
         if final or cut <= 0 or len(data) - cut > BLOCK:
             cut = len(data)
         data, self.carry = data[:cut], data[cut:]
+        if not self.error_cells and b't="e"' in data:  # a substring test first: the pattern walks every cell
+            self.error_cells = _ERROR_CELL.search(data) is not None
         self.rows += len(_ROW.findall(data))
         self.cells += len(_CELL.findall(data))
         refs = _CELL_REF.findall(data)

@@ -263,7 +263,7 @@ def check_file(path: Path, settings: Settings, engine, run_id: str | None = None
         try:
             report = stream.check_streamed(path, inbox_root, encoding,
                                            docs=DataDocs.from_settings(settings, run_id, index=False),
-                                           facts=stream.LiveCopy(engine, meta) if live else None,
+                                           facts=stream.LiveCopy(engine, meta) if live else stream.Spool(inbox_root.parent),
                                            background_docs=background_docs)
             return report, report.docs_page
         except stream.NotStreamable as exc:

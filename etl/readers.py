@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,7 +23,6 @@ TEXT_TABLE_SUFFIXES = {".csv", ".txt", ".xls", ".xlsx", ".xlsm", ".et", ".htm", 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 ENCRYPTED_MARKERS = ("EncryptedPackage".encode("utf-16-le"), "EncryptionInfo".encode("utf-16-le"))
-_ERROR_CELL = re.compile(rb'<c [^>]*t="e"')
 
 
 class UnreadableFile(Exception):
@@ -55,9 +53,10 @@ class Sheet:
                 row.extend([""] * (width - len(row)))
 
 
-def read_sheets(path: Path, limits: Limits | None = None) -> list[Sheet]:
+def read_sheets(path: Path, limits: Limits | None = None, scan: bool = True) -> list[Sheet]:
     """The file's sheets as rows of cell values, within ``limits`` (files read whole, CSV fields, cells);
-    ``etl.isolated_read.read_isolated`` runs this in a child process with a memory limit."""
+    ``etl.isolated_read.read_isolated`` runs this in a child process with a memory limit (``scan=False``:
+    a zip container's scan is the parent's)."""
     limits = limits or Limits()
     size = path.stat().st_size
     if size > limits.max_whole_file_bytes:
@@ -68,7 +67,7 @@ def read_sheets(path: Path, limits: Limits | None = None) -> list[Sheet]:
     if not data.strip():
         raise UnreadableFile("文件是空的，请重新导出后提交", "the file is empty")
     if data.startswith(ZIP_MAGIC):
-        return _read_zip_container(path, data, limits)
+        return _read_zip_container(path, data, limits, scan)
     if data.startswith(OLE_MAGIC):
         if any(marker in data for marker in ENCRYPTED_MARKERS):
             raise UnreadableFile("文件设置了打开密码（已加密），请取消密码后重新提交",
@@ -115,51 +114,57 @@ def csv_rows(handle, limits: Limits) -> list[list[str]]:
     return rows
 
 
-def _read_zip_container(path: Path, data: bytes, limits: Limits) -> list[Sheet]:
-    """A zip container: tested whole (truncated, corrupt, not a workbook) while python-calamine reads it in
-    a thread. Calamine releases the GIL, so the two take the same time as the read alone; a container the
-    test finds broken gets the test's reason, whatever the read made of it."""
+def _read_zip_container(path: Path, data: bytes, limits: Limits, scan: bool = True) -> list[Sheet]:
+    """A zip container: measured whole (etl.container_guard.scan_actual: limits, truncated or corrupt
+    members, formula error cells) while python-calamine reads it in a thread. Calamine releases the GIL,
+    so the two take the same time as the read alone; a container the scan finds broken gets the scan's
+    reason, whatever the read made of it. ``scan=False``: the read only (etl.isolated_read's child: its
+    parent scans, ``finish_zip_container``)."""
+    check_zip_names(data)
+    if not scan:
+        return _read_with_calamine(data, limits)
+    from etl.container_guard import LimitExceeded, scan_actual
+
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="calamine") as pool:
         reading = pool.submit(_read_with_calamine, data, limits)
         try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                names = set(archive.namelist())
-                broken, has_errors = _test_members(archive)
-        except (zipfile.BadZipFile, EOFError, ValueError) as exc:
-            raise UnreadableFile("文件不完整（可能在复制或上传时中断），请重新保存后提交",
-                                 f"truncated or damaged zip container: {exc}") from exc
-        if broken is not None:
-            raise UnreadableFile("文件已损坏（部分内容无法解压），请重新保存后提交", f"corrupt member {broken}")
-        if "word/document.xml" in names:
-            raise UnreadableFile("这是 Word 文档，不是表格，请提交 Excel 表格（xlsx/xls）或 CSV", "a Word document")
-        if "ppt/presentation.xml" in names:
-            raise UnreadableFile("这是 PowerPoint 文件，不是表格，请提交 Excel 表格", "a PowerPoint file")
-        if "xl/workbook.xml" not in names and "content.xml" not in names:
-            raise UnreadableFile("压缩包里没有表格，请直接提交 Excel 表格（xlsx/xls）或 CSV", "a zip archive, not a workbook")
-        sheets = reading.result()
-    if "xl/workbook.xml" in names and has_errors:
-        _mark_error_cells(data, sheets)
-    return sheets
+            facts = scan_actual(path, limits)
+        except LimitExceeded as exc:
+            raise UnreadableFile(exc.zh, exc.en) from exc
+        check_zip_facts(facts)
+        return finish_zip_container(data, reading.result(), facts)
 
 
-def _test_members(archive: zipfile.ZipFile) -> tuple[str | None, bool]:
-    """``ZipFile.testzip()`` (the first member whose CRC or data is broken, else None) and, in the same
-    single pass over the decompressed members, whether any worksheet holds a formula error cell
-    (``t="e"``): each member is inflated once instead of twice."""
-    has_errors = False
-    for info in archive.infolist():
-        worksheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
+def check_zip_names(data: bytes) -> None:
+    """Open the zip directory (truncated: rejected) and turn away what is not a workbook."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+        raise UnreadableFile("文件不完整（可能在复制或上传时中断），请重新保存后提交",
+                             f"truncated or damaged zip container: {exc}") from exc
+    if "word/document.xml" in names:
+        raise UnreadableFile("这是 Word 文档，不是表格，请提交 Excel 表格（xlsx/xls）或 CSV", "a Word document")
+    if "ppt/presentation.xml" in names:
+        raise UnreadableFile("这是 PowerPoint 文件，不是表格，请提交 Excel 表格", "a PowerPoint file")
+    if "xl/workbook.xml" not in names and "content.xml" not in names:
+        raise UnreadableFile("压缩包里没有表格，请直接提交 Excel 表格（xlsx/xls）或 CSV", "a zip archive, not a workbook")
+
+
+def check_zip_facts(facts) -> None:
+    if facts.broken is not None:
+        raise UnreadableFile("文件已损坏（部分内容无法解压），请重新保存后提交", f"corrupt member {facts.broken}")
+
+
+def finish_zip_container(data: bytes, sheets: list[Sheet], facts) -> list[Sheet]:
+    """The formula error values calamine read as blanks, put back (only when the scan saw any)."""
+    if facts.error_cells:
         try:
-            with archive.open(info.filename, "r") as member:
-                if worksheet and not has_errors:
-                    xml = member.read()  # a plain substring test first: the pattern walks every cell
-                    has_errors = b't="e"' in xml and _ERROR_CELL.search(xml) is not None
-                else:
-                    while member.read(1 << 20):
-                        pass
-        except zipfile.BadZipFile:
-            return info.filename, has_errors
-    return None, has_errors
+            _mark_error_cells(data, sheets)
+        except Exception as exc:  # noqa: BLE001 - e.g. a DTD openpyxl refuses: the cells cannot be checked
+            raise UnreadableFile("文件中含有无法解析的内容（例如 XML 定义），无法核对公式错误值；请用 Excel/WPS 另存为 xlsx 后重新提交",
+                                 f"formula error cells could not be read: {type(exc).__name__}: {exc}") from exc
+    return sheets
 
 
 def _read_with_calamine(data: bytes, limits: Limits) -> list[Sheet]:
@@ -191,7 +196,7 @@ def _read_with_calamine(data: bytes, limits: Limits) -> list[Sheet]:
 
 def _mark_error_cells(data: bytes, sheets: list[Sheet]) -> None:
     """Put the cached error value (#REF!, #DIV/0! …) where calamine left a blank; only workbooks that hold
-    error cells (see ``_test_members``) pay for opening openpyxl."""
+    error cells (``etl.container_guard.scan_actual`` saw one) pay for opening openpyxl."""
     from openpyxl import load_workbook
 
     workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)

@@ -125,15 +125,18 @@ class StreamedReport(ParsedReport):
 
 
 class Spool:
-    """Facts of a streamed file in a temporary file (pickled frames), copied by the load's transaction."""
+    """Facts of a streamed file in a temporary file (pickled frames), copied by the load's transaction.
+    ``directory``: where (the pipeline passes the file's claim folder, inside SHARED_DIR; default the
+    system's temporary folder)."""
 
-    def __init__(self):
+    def __init__(self, directory: Path | None = None):
+        self.directory = directory
         self.path: Path | None = None
         self.count = 0
 
     def start(self, contract: ReportContract, sheet: str | None) -> None:
         self.close()
-        self.path = Path(tempfile.mkdtemp(prefix="district-stream-")) / "facts.pickle"
+        self.path = Path(tempfile.mkdtemp(prefix="district-stream-", dir=self.directory)) / "facts.pickle"
         self.path.touch()
         self.count = 0
 

@@ -93,13 +93,13 @@ def test_a_reader_that_crashes_or_hangs_is_the_files_rejection(tmp_path, monkeyp
     path = tmp_path / "a.csv"
     path.write_text("a,b\n", encoding="utf-8")
 
-    monkeypatch.setattr(etl.isolated_read, "read_sheets", lambda p, limits: os.kill(os.getpid(), signal.SIGSEGV))
+    monkeypatch.setattr(etl.isolated_read, "read_sheets", lambda p, limits, **_: os.kill(os.getpid(), signal.SIGSEGV))
     assert "异常终止" in rejected(path).zh
-    monkeypatch.setattr(etl.isolated_read, "read_sheets", lambda p, limits: time.sleep(30))
+    monkeypatch.setattr(etl.isolated_read, "read_sheets", lambda p, limits, **_: time.sleep(30))
     started = time.monotonic()
     assert "max_read_seconds" in rejected(path, replace(LIMITS, max_read_seconds=1)).zh
     assert time.monotonic() - started < 10
-    monkeypatch.setattr(etl.isolated_read, "read_sheets", lambda p, limits: 1 / 0)
+    monkeypatch.setattr(etl.isolated_read, "read_sheets", lambda p, limits, **_: 1 / 0)
     assert "结构异常" in rejected(path).zh
 
 
