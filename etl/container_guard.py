@@ -37,6 +37,7 @@ class ContainerFacts:
 
     broken: str | None = None
     error_cells: bool = False
+    nul_escapes: bool = False  # a member escapes a NUL character (_x0000_): python-calamine decodes it
 
 
 class LimitExceeded(Exception):
@@ -75,13 +76,14 @@ def scan_actual(path: Path, limits: Limits) -> ContainerFacts:
     with path.open("rb") as handle:
         for info in infos:
             sheet = _SheetExtent(limits) if _is_worksheet(info.filename) else None
-            size, intact = _inflate(handle, info, limits, sheet, total)
+            size, intact, nul = _inflate(handle, info, limits, sheet, total)
             total += size
             if sheet is not None:
                 sheet.feed(b"", info.filename, final=True)
                 facts.error_cells = facts.error_cells or sheet.error_cells
             if not intact and facts.broken is None:
                 facts.broken = info.filename
+            facts.nul_escapes = facts.nul_escapes or nul
     return facts
 
 
@@ -110,13 +112,13 @@ def _short(name: str) -> str:
     return name if len(name) <= 60 else name[:57] + "…"
 
 
-def _inflate(handle, info: zipfile.ZipInfo, limits: Limits, sheet, total_before: int) -> tuple[int, bool]:
-    """Bytes the member really inflates to (stops with LimitExceeded past a limit), and whether its data
-    is intact (it inflates to its end and matches its CRC)."""
+def _inflate(handle, info: zipfile.ZipInfo, limits: Limits, sheet, total_before: int) -> tuple[int, bool, bool]:
+    """Bytes the member really inflates to (stops with LimitExceeded past a limit), whether its data is
+    intact (it inflates to its end and matches its CRC), and whether it escapes a NUL (``_x0000_``)."""
     handle.seek(info.header_offset)
     header = handle.read(_LOCAL_HEADER.size)
     if len(header) < _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
-        return 0, False
+        return 0, False, False
     name_length, extra_length = _LOCAL_HEADER.unpack(header)[-2:]
     handle.seek(info.header_offset + _LOCAL_HEADER.size + name_length + extra_length)
     if info.compress_type == zipfile.ZIP_STORED:
@@ -127,7 +129,7 @@ def _inflate(handle, info: zipfile.ZipInfo, limits: Limits, sheet, total_before:
         raise LimitExceeded("文件使用了不支持的压缩方式，请用 Excel/WPS 另存为 xlsx 后重新提交",
                             f"member {info.filename} uses compression method {info.compress_type}")
     remaining_stored = info.compress_size
-    read, crc, intact = 0, 0, True
+    read, crc, intact, nul, tail = 0, 0, True, False, b""
     while True:
         if stream is None:
             block = handle.read(min(BLOCK, remaining_stored))
@@ -143,6 +145,8 @@ def _inflate(handle, info: zipfile.ZipInfo, limits: Limits, sheet, total_before:
         for piece in output:
             size += len(piece)
             crc = zlib.crc32(piece, crc)
+            nul = nul or b"_x0000_" in tail + piece[:7] or b"_x0000_" in piece
+            tail = piece[-6:]
             if size > limits.max_member_bytes:
                 _check_member_size(info.filename, size, max(read, info.compress_size), limits)
             if size > BLOCK and size > limits.max_compression_ratio * max(read, info.compress_size, 1):
@@ -154,7 +158,7 @@ def _inflate(handle, info: zipfile.ZipInfo, limits: Limits, sheet, total_before:
         if done:
             if stream is not None and not stream.eof:
                 intact = False  # cut short
-            return size, intact and crc == info.CRC
+            return size, intact and crc == info.CRC, nul
 
 
 def _deflate_block(stream, block: bytes) -> tuple[list[bytes], bool, bool]:

@@ -188,7 +188,7 @@ def start_table(report: ParsedReport, layout: TableLayout) -> ReportContract:
 def table_converter(report: ParsedReport, layout: TableLayout, places: Places, title: str) -> ColumnConverter:
     return ColumnConverter(places, default_year=year_hint(title, report.path.name),
                            district_code=report.district.code if report.district else None,
-                           cell_errors=layout.sheet.has_cell_errors)
+                           cell_errors=layout.sheet.has_cell_errors, nul_check=layout.sheet.may_hold_nul)
 
 
 def convert_rows(report: ParsedReport, layout: TableLayout, converter: ColumnConverter, source_rows,

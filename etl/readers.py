@@ -44,6 +44,7 @@ class Sheet:
     visible: bool = True
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)  # 0-based, inclusive
     has_cell_errors: bool = False  # holds CellError values (only xlsx formula errors)
+    may_hold_nul: bool = True  # False when the reader knows no cell holds a NUL character (etl.values checks)
 
     def __post_init__(self) -> None:
         """A rectangle: CSV lines and HTML rows come ragged (a title line has one field)."""
@@ -88,8 +89,9 @@ def read_sheets(path: Path, limits: Limits | None = None, scan: bool = True) -> 
         tables = html_tables(text, limits)
         if not tables:
             raise UnreadableFile("网页导出的文件中没有表格", "an HTML file without a table")
-        return [Sheet(f"表{i}", rows, True, merged) for i, (rows, merged) in enumerate(tables, start=1)]
-    return [Sheet(path.stem, csv_rows(io.StringIO(text), limits))]
+        nul = "\x00" in text
+        return [Sheet(f"表{i}", rows, True, merged, may_hold_nul=nul) for i, (rows, merged) in enumerate(tables, start=1)]
+    return [Sheet(path.stem, csv_rows(io.StringIO(text), limits), may_hold_nul="\x00" in text)]
 
 
 def csv_rows(handle, limits: Limits) -> list[list[str]]:
@@ -157,7 +159,10 @@ def check_zip_facts(facts) -> None:
 
 
 def finish_zip_container(data: bytes, sheets: list[Sheet], facts) -> list[Sheet]:
-    """The formula error values calamine read as blanks, put back (only when the scan saw any)."""
+    """The formula error values calamine read as blanks, put back (only when the scan saw any); a NUL is
+    possible in a cell only where the XML escapes one (``_x0000_``)."""
+    for sheet in sheets:
+        sheet.may_hold_nul = facts.nul_escapes
     if facts.error_cells:
         try:
             _mark_error_cells(data, sheets)

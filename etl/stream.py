@@ -360,6 +360,12 @@ def text_encoding(path: Path, min_bytes: int | None = None) -> str | None:
     return encoding
 
 
+def _holds_nul(path: Path) -> bool:
+    """Whether any byte of the file is NUL (then every text cell is checked for one: etl.values)."""
+    with path.open("rb") as handle:
+        return any(b"\x00" in block for block in iter(lambda: handle.read(8 << 20), b""))
+
+
 def _decodes(path: Path, encoding: str) -> bool:
     """Whether the whole file decodes (what ``bytes.decode`` would say), one block at a time."""
     decoder = codecs.getincrementaldecoder(encoding)()
@@ -439,6 +445,7 @@ def _stream(path, inbox, encoding, places, contracts, chunk_rows, facts, period_
     report.source_sheet = None  # the head only: receipts of streamed files carry no copy of the table
     title = title_text(layout)
     converter = table_converter(report, layout, places, title)
+    converter.nul_check = _holds_nul(path)
     converter.datetime64 = contract.report_type in DATETIME64_DERIVES and contract.derive is not None
     header_critical = any(f.severity == F.CRITICAL for f in report.findings)
     unique = [(i, e) for i, e in enumerate(suite_json["expectations"]) if e["type"] in UNIQUE_EXPECTATIONS]

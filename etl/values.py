@@ -250,9 +250,10 @@ class ColumnConverter:
     """Converts one raw column to its contract kind."""
 
     def __init__(self, places: Places, default_year: int | None = None, district_code: str | None = None,
-                 cell_errors: bool = True):
+                 cell_errors: bool = True, nul_check: bool = True):
         self.places = places
         self.cell_errors = cell_errors  # False when the sheet is known to hold no formula errors: skip the scan
+        self.nul_check = nul_check  # False when the reader knows no cell holds a NUL: skip that scan
         # datetime columns as datetime64[us] (NaT for blanks) instead of datetime.datetime/None objects: for a
         # caller that hands them to a derive function that reads either the same way (etl.stream)
         self.datetime64 = False
@@ -263,7 +264,7 @@ class ColumnConverter:
         """Formula errors (#REF!, #DIV/0! …) are reported as such and read as empty; the rest by kind."""
         raw = raw.reset_index(drop=True)
         errors = raw.map(lambda v: isinstance(v, CellError)) if self.cell_errors else pd.Series(False, index=raw.index)
-        nul = _nul_cells(raw)
+        nul = _nul_cells(raw) if self.nul_check else None
         unusable = errors | nul if nul is not None else errors
         converted = getattr(self, f"_convert_{column.kind}")(column, raw.mask(unusable, None) if unusable.any() else raw)
         for i in errors[errors].index:

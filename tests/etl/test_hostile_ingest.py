@@ -375,3 +375,21 @@ def test_two_overlapping_runs_process_every_file_once(settings):
     receipts = [p for p in settings.receipts.rglob("*.xlsx")]
     assert len(receipts) == len(files)
     assert list(settings.inbox.rglob("*.*")) == [] and list(settings.work.iterdir()) == []
+
+
+def test_a_nul_escaped_in_workbook_xml_is_a_finding_on_its_cell(sqlite_settings):
+    """XML cannot hold a NUL, but a workbook can escape one (_x0000_), which python-calamine decodes."""
+    settings = sqlite_settings
+    prepare(settings)
+    header = "".join(inline(f"{chr(65 + i)}1", h) for i, h in enumerate(VOLUNTEER_HEADER))
+    row = "".join(inline(f"{chr(65 + i)}2", v) for i, v in enumerate(
+        ["2022-03-04", "南芬区", "南芬区文明办", "南芬志愿_x0000_队", "创城", "30", "10", "南芬区"]))
+    xml = (f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+           f'spreadsheetml/2006/main"><sheetData><row r="1">{header}</row><row r="2">{row}</row></sheetData>'
+           '</worksheet>').encode()
+    xlsx_from_sheet_xml(settings.inbox / "南芬区" / "南芬区_志愿服务_2022-03.xlsx", xml)
+    outcome = process_file(discover(settings)[0], settings)
+    assert outcome.status == "rejected"
+    findings = query(settings, "SELECT cell_ref, message_zh, value_text FROM stg_finding")
+    assert [f["cell_ref"] for f in findings] == ["D2"] and "控制字符" in findings[0]["message_zh"]
+    assert "\x00" not in findings[0]["value_text"]
