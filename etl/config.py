@@ -5,6 +5,7 @@ WAREHOUSE_URL  SQLAlchemy URL of the warehouse (default: SQLite at <repo>/data/w
                production: postgresql+psycopg://user@host/db)
 FILE_SETTLE_SECONDS  a file changed more recently than this is checked again after this long and
                left for the next run if it is still growing (default 3)
+MAX_FILES_PER_RUN  files one run takes, oldest first; the rest wait for the next run (default 500)
 CITY_TIMEZONE  the city's time zone; every time in the warehouse is local time there, like the reporting
                deadlines (default Asia/Shanghai)
 """
@@ -41,12 +42,15 @@ class Settings:
     warehouse_url: str
     settle_seconds: float = 3.0
     limits: Limits = field(default_factory=Limits)
+    # files one run takes, oldest first; the rest wait for the next run (under Airflow's max_map_length, 1024)
+    max_files_per_run: int = 500
 
     @classmethod
     def from_env(cls) -> Settings:
         shared = Path(os.environ.get("SHARED_DIR") or REPO_ROOT / "data" / "shared").resolve()
         url = os.environ.get("WAREHOUSE_URL") or f"sqlite:///{REPO_ROOT / 'data' / 'warehouse.sqlite'}"
-        return cls(shared, url, float(os.environ.get("FILE_SETTLE_SECONDS", "3")), Limits.from_env())
+        return cls(shared, url, float(os.environ.get("FILE_SETTLE_SECONDS", "3")), Limits.from_env(),
+                   int(os.environ.get("MAX_FILES_PER_RUN", "500")))
 
     @property
     def inbox(self) -> Path:

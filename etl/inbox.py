@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 LOCK_FILE_REASON = "表格正在被编辑（Office/WPS/LibreOffice 的锁文件），关闭表格后会自动消失；若长期存在，可直接删除"
 TEMP_FILE_REASON = "临时文件（正在下载或复制），完成后会自动处理"
 GROWING_REASON = "文件仍在写入，下次运行再处理"
+QUEUED_REASON = "排队等待下次运行处理（每次运行最多处理 {n} 个文件，先到先处理）"
+NEXT_RUN_REASON = "等待下次运行处理"
 TOO_DEEP_REASON = "文件夹层级过深（超过{depth}层），请把文件直接放入本区县的文件夹"
 TEMP_SUFFIXES = (b".tmp", b".part", b".crdownload", b".partial", b".swp")
 MAX_DEPTH = 6
@@ -121,9 +123,18 @@ def scan(settings: Settings, settle: bool = True) -> Scan:
                 found.remove(entry)
                 if again is not None:
                     result.waiting.append((entry, GROWING_REASON))
-    result.ready = sorted(found, key=lambda e: (e.mtime, e.raw))
+    ready = sorted(found, key=lambda e: (e.mtime, e.raw))
+    result.ready = ready[: settings.max_files_per_run]
+    result.waiting += [(e, QUEUED_REASON.format(n=settings.max_files_per_run)) for e in ready[settings.max_files_per_run:]]
     result.stranded = stranded_claims(settings)
     return result
+
+
+def waiting_entries(settings: Settings) -> list[tuple[str, str]]:
+    """Every entry still in the inbox, as shown, and why it waits: lock, temp and growing files, entries
+    beyond a run's batch, and the rest for the next run (what is left after a run, or arrived since)."""
+    found = scan(settings, settle=False)
+    return [(e.display, reason) for e, reason in found.waiting] + [(e.display, NEXT_RUN_REASON) for e in found.ready]
 
 
 def _walk(root: bytes, relative: bytes, depth: int, found: list[Entry], result: Scan) -> None:

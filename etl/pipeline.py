@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 RECEIPT_COPY_MAX_ROWS = 50_000
 CLAIMED_ELSEWHERE = "claimed_elsewhere"  # another run has the file: this run leaves no trace of it
 STATUSES = ("accepted", "flagged", "rejected", "duplicate")
+LOGGED_WAITING = 100  # waiting entries named in the run's log (all are counted)
 
 
 @dataclass
@@ -57,17 +58,20 @@ class FileOutcome:
 
 def discover(settings: Settings) -> list[str]:
     """Keys of the inbox entries ready for processing (etl.names.entry_key: the relative path, or its raw
-    bytes in base64 when it is not UTF-8 text), oldest first, then stranded claims. Lock files, temp files
-    and files still growing wait; each is logged with its reason (``waiting``)."""
+    bytes in base64 when it is not UTF-8 text), stranded claims first, then the oldest entries up to
+    ``max_files_per_run``. Lock files, temp files, files still growing and the entries beyond the batch
+    wait; each is logged with its reason (``waiting``)."""
     found = inbox.scan(settings)
     for entry, reason in found.waiting:
         log.info("waiting: %s — %s", entry.display, reason)
-    return [e.key for e in found.ready] + [k for k in found.stranded if k not in {e.key for e in found.ready}]
+    keys = list(found.stranded)
+    return keys + [e.key for e in found.ready if e.key not in keys][: max(0, settings.max_files_per_run - len(keys))]
 
 
 def waiting(settings: Settings) -> list[dict]:
-    """The entries that wait, with their reasons, for the run summary and the stewards' page."""
-    return [{"file": e.display, "reason_zh": reason} for e, reason in inbox.scan(settings, settle=False).waiting]
+    """Every entry still in the inbox and why it waits, for the run summary and the stewards' page:
+    lock, temp and growing files, the entries beyond a run's batch, and the rest for the next run."""
+    return [{"file": name, "reason_zh": reason} for name, reason in inbox.waiting_entries(settings)]
 
 
 def sha256_of(path: Path) -> str:
@@ -378,13 +382,15 @@ def summarise_run(outcomes: list[dict]) -> dict:
 def log_summary(outcomes: list[dict], run_id: str | None = None, settings: Settings | None = None) -> dict:
     """The run summary as the steward reads it in the last task's log, and (with a run id, when the run had
     files) kept in the warehouse table stg_ingest_run: a run every five minutes must not add a row each time."""
+    settings = settings or Settings.from_env()
     summary = summarise_run(outcomes)
+    still = waiting(settings)
+    summary["waiting"] = len(still)  # entries left in the inbox: the steward sees a backlog grow or shrink
     log.info("run summary: %s", summary)
     for o in outcomes:
         if o and o["status"] in STATUSES:
             log.info("  %-10s %s  %s", o["status"], o["file"], o["reason_zh"])
     if run_id is not None and summary["files"]:  # a run that found nothing is in Airflow's run list, not here
-        settings = settings or Settings.from_env()
         row = {"run_id": run_id, "finished_at": now(), **{k: summary[k] for k in (
             "files", "accepted", "flagged", "rejected", "duplicate", "rows_loaded", "findings")}}
         with get_engine(settings.warehouse_url).begin() as conn:
@@ -393,10 +399,10 @@ def log_summary(outcomes: list[dict], run_id: str | None = None, settings: Setti
                 "INSERT INTO stg_ingest_run (run_id, finished_at, files, accepted, flagged, rejected, duplicate, "
                 "rows_loaded, findings) VALUES (:run_id, :finished_at, :files, :accepted, :flagged, :rejected, "
                 ":duplicate, :rows_loaded, :findings)"), row)
-    settings = settings or Settings.from_env()
-    summary["waiting"] = waiting(settings)
-    for w in summary["waiting"]:
+    for w in still[:LOGGED_WAITING]:
         log.info("  %-10s %s  %s", "waiting", w["file"], w["reason_zh"])
+    if len(still) > LOGGED_WAITING:
+        log.info("  … and %d more waiting (the stewards' page lists them all)", len(still) - LOGGED_WAITING)
     shared = settings.shared_dir
     log.info("receipts: %s · rejected: %s", shared / "receipts", shared / "rejected")
     index = refresh_docs_index(outcomes, settings)
@@ -436,8 +442,7 @@ def ingest_inbox(settings: Settings) -> int:
             outcomes.append(outcome.as_dict())
             print(f"{outcome.status:<10} {outcome.file}  {outcome.reason_zh}")
     summary = log_summary(outcomes, settings=settings)
-    for w in summary["waiting"]:
+    for w in waiting(settings):
         print(f"{'waiting':<10} {w['file']}  {w['reason_zh']}")
-    print({k: v for k, v in summary.items() if k != "waiting"} | {"waiting": len(summary["waiting"]),
-                                                                   "failed": len(failed)})
+    print(summary | {"failed": len(failed)})
     return 1 if failed else 0

@@ -475,10 +475,9 @@ def create_app(*, dependencies: Sequence[Any] = (), settings_factory: Callable[[
                 districts, reports = filter_options(conn)
         except sa.exc.DBAPIError:
             return warehouse_down(request, settings)
-        from etl.inbox import scan
+        from etl.inbox import waiting_entries
 
-        waiting = [(entry.display, reason) for entry, reason in scan(settings, settle=False).waiting]
-        listing = Listing(rows, total, by_status, districts, reports, waiting)
+        listing = Listing(rows, total, by_status, districts, reports, waiting_entries(settings))
         return html_page(render_list(listing, filters, base=base_of(request)), request, settings)
 
     @app.get("/loads/{load_id}", response_class=HTMLResponse, name="load_detail")

@@ -122,3 +122,43 @@ def test_hostile_entries_through_the_dag_each_get_a_status_and_the_good_file_loa
     for name in ("通讯录.csv", "管道.csv", "稀疏.xlsx", "炸弹.xlsx"):
         assert rows[name]["status"] == "rejected" and rows[name]["reason_zh"], name
     assert [p for p in folder.iterdir()] == []
+
+
+def test_a_backlog_beyond_airflows_map_limit_is_taken_a_batch_a_run_oldest_first(airflow_db, sqlite_settings,
+                                                                                monkeypatch):
+    """1,100 files (more than core.max_map_length, 1,024): a run takes MAX_FILES_PER_RUN of them, oldest
+    first, succeeds, and says how many wait; the next run takes the next ones."""
+    import os
+
+    from airflow.configuration import conf
+
+    from etl.config import Settings
+    from etl.pipeline import waiting
+
+    assert Settings(sqlite_settings.shared_dir, "sqlite://").max_files_per_run < conf.getint("core", "max_map_length")
+    monkeypatch.setenv("MAX_FILES_PER_RUN", "30")
+    folder = sqlite_settings.inbox / "南芬区"
+    folder.mkdir(parents=True)
+    for i in range(1100):
+        path = folder / f"积压_{i:04d}.txt"
+        path.write_bytes(b"not a report")
+        os.utime(path, (1_700_000_000 + i, 1_700_000_000 + i))  # 积压_0000 is the oldest
+
+    first = run_ingest_dag()
+
+    assert str(first.state) == "success"
+    assert task_states(first)["process_file"] == ["success"] * 30
+    engine = get_engine(sqlite_settings.warehouse_url)
+    with engine.connect() as conn:
+        names = sorted(conn.execute(sa.text("SELECT file_name FROM stg_file_load")).scalars())
+    assert names == [f"积压_{i:04d}.txt" for i in range(30)]
+    left = waiting(sqlite_settings)
+    assert len(left) == 1070 and all(w["reason_zh"] for w in left)
+    summary = next(ti for ti in first.get_task_instances() if ti.task_id == "summarise_run")
+    assert str(summary.state) == "success"
+
+    second = run_ingest_dag()
+    assert str(second.state) == "success"
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM stg_file_load")).scalar() == 60
+        assert conn.execute(sa.text("SELECT MAX(file_name) FROM stg_file_load")).scalar() == "积压_0059.txt"
