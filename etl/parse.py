@@ -44,11 +44,14 @@ class ParsedReport:
 
     @property
     def rejected(self) -> bool:
-        """Critical findings always reject; row errors reject unless the report type quarantines rows."""
+        """Critical findings always reject; row errors reject unless the report type quarantines rows, and
+        then when they hold back every row: a file none of whose rows is loaded is never current."""
         if any(f.severity == F.CRITICAL for f in self.findings):
             return True
         quarantines = self.contract is not None and self.contract.row_errors == "quarantine_rows"
-        return not quarantines and any(f.severity == F.ERROR for f in self.findings)
+        if not quarantines:
+            return any(f.severity == F.ERROR for f in self.findings)
+        return self.rows_read > 0 and len(self.findings.error_rows()) >= self.rows_read
 
     @property
     def quarantined_rows(self) -> set[int]:

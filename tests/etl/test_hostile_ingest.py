@@ -18,7 +18,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
@@ -393,3 +393,22 @@ def test_a_nul_escaped_in_workbook_xml_is_a_finding_on_its_cell(sqlite_settings)
     findings = query(settings, "SELECT cell_ref, message_zh, value_text FROM stg_finding")
     assert [f["cell_ref"] for f in findings] == ["D2"] and "控制字符" in findings[0]["message_zh"]
     assert "\x00" not in findings[0]["value_text"]
+
+
+@given(bad=st.integers(min_value=1, max_value=6))
+@example(bad=6)
+def test_a_12345_export_none_of_whose_rows_loads_is_rejected_not_current(make_settings, bad):
+    """Rows with errors are quarantined and the rest loaded; when that leaves no row, the file is rejected
+    (never flagged, never the current version of its month)."""
+    settings = make_settings()
+    prepare(settings)
+    tickets = [hotline_ticket(i) for i in range(1, 7)]
+    for ticket in tickets[:bad]:
+        ticket[1] = "不是时间"
+    hotline_csv(settings.inbox / "明山区" / "明山区_12345热线工单_2021-09.csv", tickets)
+    outcome = process_file(discover(settings)[0], settings)
+    load = query(settings, "SELECT status, is_current, rows_loaded FROM stg_file_load")[0]
+    if bad == len(tickets):
+        assert (outcome.status, load["is_current"], load["rows_loaded"]) == ("rejected", 0, 0)
+    else:
+        assert (outcome.status, load["is_current"], load["rows_loaded"]) == ("flagged", 1, len(tickets) - bad)
