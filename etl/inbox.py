@@ -278,7 +278,7 @@ def stranded_claims(settings: Settings) -> list[str]:
         try:
             if os.path.lexists(folder / Claim.ENTRY) and (folder / Claim.KEY).is_file():
                 keys.append(entry_key((folder / Claim.KEY).read_bytes()))
-            else:
+            elif time.time() - folder.stat().st_mtime > 60:  # not a claim still being made
                 shutil.rmtree(folder, ignore_errors=True)
         finally:
             os.close(fd)
