@@ -47,7 +47,7 @@ MAX_DEPTH = 6
 _OPEN_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _OPEN_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 KIND_ZH = {"symlink": "快捷方式（符号链接）", "fifo": "管道文件", "device": "设备文件", "socket": "套接字文件",
-           "other": "特殊文件"}
+           "hardlink": "硬链接（与其他位置的文件共用同一内容）", "other": "特殊文件"}
 
 
 class RawNamed:
@@ -354,6 +354,8 @@ def snapshot(claim: Claim, settings: Settings) -> Snapshot:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise NotRegularFile(kind_of(info.st_mode))
+        if info.st_nlink > 1:  # another name of a file elsewhere (perhaps outside the shared folder): not read
+            raise NotRegularFile("hardlink")
         limit = settings.limits.max_file_bytes
         if info.st_size > limit:
             raise FileTooLarge(info.st_size, limit)

@@ -212,3 +212,17 @@ def test_a_live_claim_is_not_taken_by_another_run(make_settings):
     finally:
         inbox.give_back(held, settings)
     assert process_file(key, settings).status == "accepted"
+
+
+def test_a_hard_link_to_a_file_elsewhere_is_rejected_unread(make_settings, tmp_path):
+    """Where the shared folder shares a file system with other files, a hard link is another name of one
+    of them: it is not read, hashed or archived."""
+    settings = make_settings()
+    prepare(settings)
+    outside = volunteer_csv(tmp_path / "elsewhere" / "南芬区_志愿服务_2022-03.csv")
+    folder = district(settings)
+    os.link(outside, folder / "链接.csv")
+    outcome = process_file(discover(settings)[0], settings)
+    assert outcome.status == "rejected" and "硬链接" in outcome.reason_zh
+    assert [p for p in settings.archive.rglob("*") if p.is_file()] == []
+    assert outside.read_bytes().startswith("南芬区".encode())  # untouched
