@@ -33,6 +33,7 @@ from pathlib import Path
 from etl.config import Settings
 from etl.limits import mib
 from etl.names import bounded_name, display_name, display_path, entry_key, key_bytes, safe_suffix
+from etl.shared_paths import real_folder
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +220,7 @@ def claim(settings: Settings, key: str) -> Claim | None:
 
 
 def _new_claim(settings: Settings, raw: bytes) -> Claim:
-    settings.work.mkdir(parents=True, exist_ok=True)
+    real_folder(settings.work, settings.shared_dir)
     folder = settings.work / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     folder.mkdir()
     lock_fd = os.open(folder / Claim.LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -360,7 +361,7 @@ def snapshot(claim: Claim, settings: Settings) -> Snapshot:
         if info.st_size > limit:
             raise FileTooLarge(info.st_size, limit)
         name = display_name(claim.raw.rsplit(b"/", 1)[-1])
-        settings.archive.mkdir(parents=True, exist_ok=True)
+        real_folder(settings.archive, settings.shared_dir)
         incoming = settings.archive / f".incoming-{claim.folder.name}"
         digest, size = hashlib.sha256(), 0
         try:
@@ -374,17 +375,17 @@ def snapshot(claim: Claim, settings: Settings) -> Snapshot:
             os.utime(incoming, ns=(info.st_atime_ns, info.st_mtime_ns))  # the archive keeps the original's mtime
             sha256 = digest.hexdigest()
             target = settings.archive / sha256[:2] / f"{sha256}{safe_suffix(name)}"
-            target.parent.mkdir(parents=True, exist_ok=True)
+            real_folder(target.parent, settings.shared_dir)
+            read_root = claim.folder / Claim.READ
+            *folders, _ = claim.raw.split(b"/")
+            read_path = read_root.joinpath(*(bounded_name(display_name(f)) for f in folders), bounded_name(name))
+            real_folder(read_path.parent, settings.shared_dir)
+            _place(incoming, read_path, keep_source=True)  # what is parsed: this copy, whatever archive/ holds
             _place(incoming, target)
         finally:
             incoming.unlink(missing_ok=True)
     finally:
         os.close(fd)
-    read_root = claim.folder / Claim.READ
-    *folders, _ = claim.raw.split(b"/")
-    read_path = read_root.joinpath(*(bounded_name(display_name(f)) for f in folders), bounded_name(name))
-    read_path.parent.mkdir(parents=True, exist_ok=True)
-    _place(target, read_path, keep_source=True)
     return Snapshot(sha256, size, info.st_mtime, target, read_path, read_root)
 
 
@@ -402,9 +403,10 @@ def _place(source: Path, target: Path, keep_source: bool = False) -> None:
         source.unlink(missing_ok=True)
 
 
-def file_away(claim: Claim, folder: Path, name: str) -> Path:
-    """Move the claimed entry itself (a file, or a link as a link) to ``folder/name`` or a free variant."""
-    folder.mkdir(parents=True, exist_ok=True)
+def file_away(claim: Claim, folder: Path, name: str, root: Path) -> Path:
+    """Move the claimed entry itself (a file, or a link as a link) to ``folder/name`` or a free variant;
+    ``folder`` is made real below ``root`` (etl.shared_paths)."""
+    real_folder(folder, root)
     target = unused_path(folder, bounded_name(name))
     os.rename(claim.entry, target)
     return target

@@ -20,10 +20,11 @@ from etl import inbox, stream
 from etl.config import Settings, local_time
 from etl.faults import is_system_fault
 from etl.load import FileMeta, find_previous, record_duplicate, record_report
-from etl.parse import ParsedReport, parse_file
 from etl.names import bounded_name, display_name, display_path, is_plain, key_bytes
+from etl.parse import ParsedReport, parse_file
 from etl.receipts import receipt_path, write_receipt
 from etl.schema import ensure_schema
+from etl.shared_paths import clear_entry
 from etl.warehouse import get_engine, now
 
 log = logging.getLogger(__name__)
@@ -95,11 +96,12 @@ def file_away(held: inbox.Claim, outcome: FileOutcome, settings: Settings, stamp
     root = settings.rejected if outcome.status == "rejected" else settings.processed
     folder = root.joinpath(*(bounded_name(display_name(p)) for p in held.raw.split(b"/")[:-1]))
     name = display_name(held.raw.rsplit(b"/", 1)[-1])
-    target = inbox.file_away(held, folder, f"{stamp}_{bounded_name(name)}")
+    target = inbox.file_away(held, folder, f"{stamp}_{bounded_name(name)}", settings.shared_dir)
     if outcome.status == "rejected":
         note = "\r\n".join([f"文件：{name}", f"结果：{outcome.reason_zh}", "",
                             *(f"{f.where_zh}：{f.message_zh}" for f in findings.listed())])
-        unused_path(folder, f"{target.name}.退回原因.txt").write_text(note + "\r\n", encoding="utf-8-sig")
+        with open(unused_path(folder, f"{target.name}.退回原因.txt"), "x", encoding="utf-8-sig") as handle:
+            handle.write(note + "\r\n")  # "x": a new file, never through a link someone left there
     return target
 
 
@@ -318,6 +320,7 @@ def _write_findings_receipt(target: Path, summary: dict, findings: list[F.Findin
              "下表列出每处问题在原文件中的行号和单元格。")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".writing")
+    clear_entry(tmp)
     workbook.save(tmp)
     tmp.replace(target)
     return target

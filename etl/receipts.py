@@ -7,10 +7,11 @@ we read. Everything we write goes through ``set_cell`` so formula-looking text s
 """
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from pathlib import Path
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.hyperlink import Hyperlink
@@ -19,6 +20,7 @@ from etl import findings as F
 from etl.excel_safe import set_cell
 from etl.findings import Finding, FindingList
 from etl.names import bounded_name
+from etl.shared_paths import clear_entry, real_folder
 from etl.safe_workbook import values_only_copy
 
 RESULT_SHEET = "处理结果"
@@ -37,10 +39,10 @@ HEADER_FONT = Font(bold=True)
 def receipt_path(receipts_dir: Path, folder: str | None, file_name: str) -> Path:
     """receipts/<区县>/<file>.回执.xlsx; a second receipt for the same name gets (2), (3)… — never overwritten.
     Folder and name are bounded (etl.names.bounded_name): the receipt of any name can be written."""
-    base = receipts_dir / bounded_name(folder or "_未分区")
+    base = real_folder(receipts_dir / bounded_name(folder or "_未分区"), receipts_dir.parent)
     stem = f"{bounded_name(file_name)}.回执"
     candidate, n = base / f"{stem}.xlsx", 2
-    while candidate.exists():
+    while os.path.lexists(candidate):
         candidate, n = base / f"{stem}({n}).xlsx", n + 1
     return candidate
 
@@ -55,6 +57,7 @@ def write_receipt(target: Path, source: Path | None, summary: dict, findings: li
     _result_sheet(workbook, summary, findings, marked)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".writing")
+    clear_entry(tmp)
     workbook.save(tmp)
     tmp.replace(target)
     return target

@@ -226,3 +226,25 @@ def test_a_hard_link_to_a_file_elsewhere_is_rejected_unread(make_settings, tmp_p
     assert outcome.status == "rejected" and "硬链接" in outcome.reason_zh
     assert [p for p in settings.archive.rglob("*") if p.is_file()] == []
     assert outside.read_bytes().startswith("南芬区".encode())  # untouched
+
+
+def test_links_planted_where_our_folders_go_are_moved_aside_not_followed(make_settings, tmp_path):
+    """A clerk can write anywhere in the share: links left at receipts/<区县>, archive/<xx> or
+    processed/<区县> must not make us write outside it."""
+    settings = make_settings()
+    prepare(settings)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    csv = volunteer_csv(district(settings) / "南芬区_志愿服务_2022-03.csv")
+    import hashlib
+
+    sha = hashlib.sha256(csv.read_bytes()).hexdigest()
+    for planted in (settings.receipts / "南芬区", settings.processed / "南芬区", settings.archive / sha[:2]):
+        planted.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(outside, planted)
+    (settings.archive / "zz").mkdir()
+    outcome = process_file(discover(settings)[0], settings)
+    assert outcome.status == "accepted"
+    assert list(outside.iterdir()) == []  # nothing written through a link
+    for folder in (settings.receipts / "南芬区", settings.processed / "南芬区", settings.archive / sha[:2]):
+        assert folder.is_dir() and not folder.is_symlink() and any(folder.iterdir())
