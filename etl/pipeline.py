@@ -270,7 +270,8 @@ def check_file(path: Path, settings: Settings, engine, run_id: str | None = None
             report = stream.check_streamed(path, inbox_root, encoding,
                                            docs=DataDocs.from_settings(settings, run_id, index=False),
                                            facts=stream.LiveCopy(engine, meta) if live else stream.Spool(inbox_root.parent),
-                                           background_docs=background_docs)
+                                           background_docs=background_docs,
+                                           findings_cap=settings.limits.max_findings_per_rule)
             return report, report.docs_page
         except stream.NotStreamable as exc:
             log.info("%s is read whole: %s", path.name, exc)

@@ -21,6 +21,7 @@ stays in the history.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from pathlib import Path
 
@@ -32,7 +33,8 @@ from etl.warehouse import get_engine
 
 log = logging.getLogger(__name__)
 
-_COLUMNS = "load_id, status, file_name, folder, archive_path, sha256, report_type, period, is_current"
+_COLUMNS = ("load_id, status, file_name, folder, archive_path, sha256, report_type, period, is_current, "
+            "source_path_bytes")
 
 
 class UnknownLoadError(LookupError):
@@ -94,7 +96,10 @@ def backfill(period: str, report_type: str | None = None, settings: Settings | N
 
 
 def inbox_path(row: dict, settings: Settings) -> Path:
-    """inbox/<folder>/<file_name>, where the clerk dropped the file (inbox/<file_name> without a folder)."""
+    """inbox/<folder>/<file_name>, where the clerk dropped the file (inbox/<file_name> without a folder);
+    a name that was not UTF-8 text goes back under its raw bytes."""
+    if row.get("source_path_bytes"):
+        return settings.inbox / os.fsdecode(bytes.fromhex(row["source_path_bytes"]))
     folder = settings.inbox / row["folder"] if row["folder"] else settings.inbox
     return folder / row["file_name"]
 

@@ -403,7 +403,7 @@ class _State:
 
 def check_streamed(path: Path, inbox: Path | None, encoding: str, places: Places | None = None,
                    contracts: dict[str, ReportContract] = CONTRACTS, docs=None, chunk_rows: int | None = None,
-                   facts=None, background_docs: bool = False) -> StreamedReport:
+                   facts=None, background_docs: bool = False, findings_cap: int = F.MAX_PER_RULE) -> StreamedReport:
     """Parse and validate ``path`` chunk by chunk (see the module doc); raises NotStreamable when the file
     takes the whole-file path (after closing ``facts``). The facts go to ``facts`` (a ``LiveCopy``, or by
     default a ``Spool``). With ``docs`` the merged GX result is kept in Data Docs (``docs_page``); with
@@ -417,7 +417,7 @@ def check_streamed(path: Path, inbox: Path | None, encoding: str, places: Places
     try:
         for _attempt in range(2):
             report, final_period, hint = _stream(path, inbox, encoding, places, contracts, chunk_rows,
-                                                 facts, period)
+                                                 facts, period, findings_cap)
             if final_period == hint or report.contract.derive is None or period is not None:
                 _record_docs_of(report, docs, background_docs)
                 return report
@@ -428,8 +428,9 @@ def check_streamed(path: Path, inbox: Path | None, encoding: str, places: Places
     return report  # pragma: no cover - the second pass always returns
 
 
-def _stream(path, inbox, encoding, places, contracts, chunk_rows, facts, period_override):
-    report = StreamedReport(path, facts=facts, live=facts if isinstance(facts, LiveCopy) else None)
+def _stream(path, inbox, encoding, places, contracts, chunk_rows, facts, period_override, findings_cap):
+    report = StreamedReport(path, facts=facts, live=facts if isinstance(facts, LiveCopy) else None,
+                            findings=FindingList(cap=findings_cap))
     folder, report.district = folder_district(path, inbox, places)
     if folder is not None and report.district is None:
         report.add("unknown_folder", F.CRITICAL,
@@ -628,7 +629,7 @@ def _record_docs_of(report: StreamedReport, docs, background: bool) -> None:
 def _sink(report: ParsedReport) -> ParsedReport:
     """A ParsedReport that collects findings worded and located exactly as ``report``'s would be."""
     return ParsedReport(report.path, contract=report.contract, sheet=report.sheet, district=report.district,
-                        header_cells=report.header_cells)
+                        header_cells=report.header_cells, findings=FindingList(cap=report.findings.cap))
 
 
 def _suite(contract: ReportContract) -> dict:

@@ -202,3 +202,25 @@ def test_a_forced_backfill_reprocesses_rejected_files(sqlite_settings, change_ru
         f"明山区/明山区_{REGISTER}_2021Q4_更正.xlsx": "duplicate",
         f"平山区/平山区_{REGISTER}_2021Q4(2).xlsx": "duplicate",
     }
+
+
+def test_a_name_in_gbk_bytes_goes_back_under_its_raw_bytes(sqlite_settings):
+    import os
+
+    from etl.reprocess import reprocess
+    from hostile import volunteer_csv
+
+    settings = sqlite_settings
+    prepare(settings)
+    raw = "南芬区_志愿服务_2022-03.csv".encode("gbk")
+    folder = settings.inbox / "南芬区"
+    source = volunteer_csv(settings.shared_dir / "src.csv").read_bytes()
+    folder.mkdir(parents=True)
+    with open(os.path.join(os.fsencode(folder), raw), "wb") as handle:
+        handle.write(source)
+    outcome = process_file(discover(settings)[0], settings)
+    assert outcome.status == "accepted"
+    path = reprocess(outcome.load_id, settings)
+    assert os.fsencode(path.name) == raw and path.read_bytes() == source
+    again = process_file(str(path.relative_to(settings.inbox)), settings, force=True)
+    assert again.status == "duplicate"  # the same content is loaded already
