@@ -335,8 +335,8 @@ class Snapshot:
     sha256: str
     size: int
     mtime: float
-    archive: Path  # archive/<xx>/<sha256><suffix>, the bytes that are parsed
-    read_path: Path  # a link to the same bytes under the clerk's folder and name, for the parser
+    archive: Path  # archive/<xx>/<sha256><suffix>, where these bytes are kept
+    read_path: Path  # our own copy of the bytes under the clerk's folder and name: what is parsed
     read_root: Path  # the folder read_path's district folder is in (the parser's "inbox")
 
 
