@@ -66,6 +66,16 @@ class RawNamed:
         """The name as shown and stored (etl.names.display_path)."""
         return display_path(self.raw)
 
+    @property
+    def file_name(self) -> str:
+        """The last component as shown (etl.names.display_name)."""
+        return display_name(self.raw.rsplit(b"/", 1)[-1])
+
+    @property
+    def safe_folders(self) -> list[str]:
+        """The folders above it as bounded components of paths we derive (etl.names.bounded_name)."""
+        return [bounded_name(display_name(folder)) for folder in self.raw.split(b"/")[:-1]]
+
 
 @dataclass(frozen=True)
 class Entry(RawNamed):
@@ -360,7 +370,7 @@ def snapshot(claim: Claim, settings: Settings) -> Snapshot:
         limit = settings.limits.max_file_bytes
         if info.st_size > limit:
             raise FileTooLarge(info.st_size, limit)
-        name = display_name(claim.raw.rsplit(b"/", 1)[-1])
+        name = claim.file_name
         real_folder(settings.archive, settings.shared_dir)
         incoming = settings.archive / f".incoming-{claim.folder.name}"
         digest, size = hashlib.sha256(), 0
@@ -377,8 +387,7 @@ def snapshot(claim: Claim, settings: Settings) -> Snapshot:
             target = settings.archive / sha256[:2] / f"{sha256}{safe_suffix(name)}"
             real_folder(target.parent, settings.shared_dir)
             read_root = claim.folder / Claim.READ
-            *folders, _ = claim.raw.split(b"/")
-            read_path = read_root.joinpath(*(bounded_name(display_name(f)) for f in folders), bounded_name(name))
+            read_path = read_root.joinpath(*claim.safe_folders, bounded_name(name))
             real_folder(read_path.parent, settings.shared_dir)
             _place(incoming, read_path, keep_source=True)  # what is parsed: this copy, whatever archive/ holds
             _place(incoming, target)

@@ -35,16 +35,14 @@ def read_isolated(path: Path, limits: Limits) -> list[Sheet]:
     """``etl.readers.read_sheets`` in a child process under ``limits``; raises UnreadableFile. For a zip
     container the child only reads; this process checks the directory before, and measures the members
     (limits, damage, formula error cells) while the child reads."""
-    data = None
     with path.open("rb") as handle:
         zip_container = handle.read(4) == ZIP_MAGIC
     try:
         if zip_container:
+            if path.stat().st_size > limits.max_whole_file_bytes:
+                return read_sheets(path, limits)  # raises with that limit's reason, reading nothing
             check_declared(path, limits)
-            data = path.read_bytes()  # bounded by max_whole_file_bytes (read_sheets checks it too)
-            if len(data) > limits.max_whole_file_bytes:
-                return read_sheets(path, limits)  # raises with the limit's reason
-            check_zip_names(data)
+            check_zip_names(path)
         child = _Child(path, limits)
         try:
             if zip_container:
@@ -55,7 +53,10 @@ def read_isolated(path: Path, limits: Limits) -> list[Sheet]:
             child.stop()
     except LimitExceeded as exc:
         raise UnreadableFile(exc.zh, exc.en) from exc
-    return finish_zip_container(data, sheets, facts) if zip_container else sheets
+    if not zip_container:
+        return sheets
+    with path.open("rb") as handle:  # a file object: openpyxl judges a path by its suffix, not its content
+        return finish_zip_container(handle, sheets, facts)
 
 
 class _Child:

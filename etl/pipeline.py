@@ -20,7 +20,7 @@ from etl import inbox, stream
 from etl.config import Settings, local_time
 from etl.faults import is_system_fault
 from etl.load import FileMeta, find_previous, record_duplicate, record_report
-from etl.names import bounded_name, display_name, display_path, is_plain, key_bytes
+from etl.names import bounded_name, display_path, is_plain, key_bytes
 from etl.parse import ParsedReport, parse_file
 from etl.receipts import receipt_path, write_receipt
 from etl.schema import ensure_schema
@@ -94,8 +94,8 @@ def file_away(held: inbox.Claim, outcome: FileOutcome, settings: Settings, stamp
               findings: list[F.Finding]) -> Path:
     """Move the original out of the inbox: rejected/<区县>/… (with a 退回原因 note) or processed/<区县>/…"""
     root = settings.rejected if outcome.status == "rejected" else settings.processed
-    folder = root.joinpath(*(bounded_name(display_name(p)) for p in held.raw.split(b"/")[:-1]))
-    name = display_name(held.raw.rsplit(b"/", 1)[-1])
+    folder = root.joinpath(*held.safe_folders)
+    name = held.file_name
     target = inbox.file_away(held, folder, f"{stamp}_{bounded_name(name)}", settings.shared_dir)
     if outcome.status == "rejected":
         note = "\r\n".join([f"文件：{name}", f"结果：{outcome.reason_zh}", "",
@@ -138,8 +138,7 @@ def process_file(key: str, settings: Settings | None = None, run_id: str | None 
 def _process_claimed(held: inbox.Claim, settings: Settings, engine, run_id: str | None, force: bool) -> FileOutcome:
     started = now()
     display = held.display
-    name = display_name(held.raw.rsplit(b"/", 1)[-1])
-    meta = FileMeta(file_name=name, folder=inbox.district_folder(held.raw), source_path=display,
+    meta = FileMeta(file_name=held.file_name, folder=inbox.district_folder(held.raw), source_path=display,
                     archive_path=None, sha256="", size_bytes=0, received_at=None, started_at=started,
                     run_id=run_id, source_path_bytes=None if is_plain(held.raw) else held.raw.hex())
     try:
@@ -159,7 +158,7 @@ def _process_claimed(held: inbox.Claim, settings: Settings, engine, run_id: str 
                               reason_zh=f"与已提交的文件「{previous['file_name']}」内容完全相同，未重复处理")
     else:
         report, outcome = _check_and_record(snap, settings, engine, run_id, meta)
-    return _hand_back(held, settings, engine, meta, report, outcome, started)
+    return _hand_back(held, settings, engine, meta, report, outcome, started, source=snap.read_path)
 
 
 def _check_and_record(snap: inbox.Snapshot, settings: Settings, engine, run_id: str | None,
@@ -222,13 +221,13 @@ def _finish_unread(held: inbox.Claim, settings: Settings, engine, meta: FileMeta
     reason_zh, reason_en = summarise_reason(report)
     load_id, status = record_report(engine, meta, report, reason_zh, reason_en)
     outcome = _outcome(meta.source_path, status, load_id, report, reason_zh)
-    return _hand_back(held, settings, engine, meta, report, outcome, meta.started_at, copy_of=None)
+    return _hand_back(held, settings, engine, meta, report, outcome, meta.started_at, source=None)
 
 
 def _hand_back(held: inbox.Claim, settings: Settings, engine, meta: FileMeta, report: ParsedReport,
-               outcome: FileOutcome, started, copy_of: Path | None | bool = True) -> FileOutcome:
-    """Receipt, the original filed away, and both recorded on the file's audit row."""
-    source = report.path if copy_of is True else copy_of
+               outcome: FileOutcome, started, source: Path | None) -> FileOutcome:
+    """Receipt, the original filed away, and both recorded on the file's audit row. ``source``: the bytes
+    that were read, for the receipt's copy of the table (None: nothing was read)."""
     try:
         receipt = _write_receipt(source, meta, report, outcome, settings)
     except Exception as exc:  # noqa: BLE001 - sorted by etl.faults: the clerk still gets the result sheet

@@ -122,7 +122,7 @@ def _read_zip_container(path: Path, data: bytes, limits: Limits, scan: bool = Tr
     so the two take the same time as the read alone; a container the scan finds broken gets the scan's
     reason, whatever the read made of it. ``scan=False``: the read only (etl.isolated_read's child: its
     parent scans, ``finish_zip_container``)."""
-    check_zip_names(data)
+    check_zip_names(io.BytesIO(data))
     if not scan:
         return _read_with_calamine(data, limits)
     from etl.container_guard import LimitExceeded, scan_actual
@@ -134,13 +134,14 @@ def _read_zip_container(path: Path, data: bytes, limits: Limits, scan: bool = Tr
         except LimitExceeded as exc:
             raise UnreadableFile(exc.zh, exc.en) from exc
         check_zip_facts(facts)
-        return finish_zip_container(data, reading.result(), facts)
+        return finish_zip_container(io.BytesIO(data), reading.result(), facts)
 
 
-def check_zip_names(data: bytes) -> None:
-    """Open the zip directory (truncated: rejected) and turn away what is not a workbook."""
+def check_zip_names(source) -> None:
+    """Open the zip directory of ``source`` (a path or a binary file object; truncated: rejected) and turn
+    away what is not a workbook."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        with zipfile.ZipFile(source) as archive:
             names = set(archive.namelist())
     except (zipfile.BadZipFile, EOFError, ValueError) as exc:
         raise UnreadableFile("文件不完整（可能在复制或上传时中断），请重新保存后提交",
@@ -158,14 +159,14 @@ def check_zip_facts(facts) -> None:
         raise UnreadableFile("文件已损坏（部分内容无法解压），请重新保存后提交", f"corrupt member {facts.broken}")
 
 
-def finish_zip_container(data: bytes, sheets: list[Sheet], facts) -> list[Sheet]:
+def finish_zip_container(source, sheets: list[Sheet], facts) -> list[Sheet]:
     """The formula error values calamine read as blanks, put back (only when the scan saw any); a NUL is
     possible in a cell only where the XML escapes one (``_x0000_``)."""
     for sheet in sheets:
         sheet.may_hold_nul = facts.nul_escapes
     if facts.error_cells:
         try:
-            _mark_error_cells(data, sheets)
+            _mark_error_cells(source, sheets)
         except Exception as exc:  # noqa: BLE001 - e.g. a DTD openpyxl refuses: the cells cannot be checked
             raise UnreadableFile("文件中含有无法解析的内容（例如 XML 定义），无法核对公式错误值；请用 Excel/WPS 另存为 xlsx 后重新提交",
                                  f"formula error cells could not be read: {type(exc).__name__}: {exc}") from exc
@@ -199,12 +200,12 @@ def _read_with_calamine(data: bytes, limits: Limits) -> list[Sheet]:
                              f"cannot read the workbook: {exc}") from exc
 
 
-def _mark_error_cells(data: bytes, sheets: list[Sheet]) -> None:
+def _mark_error_cells(source, sheets: list[Sheet]) -> None:
     """Put the cached error value (#REF!, #DIV/0! …) where calamine left a blank; only workbooks that hold
     error cells (``etl.container_guard.scan_actual`` saw one) pay for opening openpyxl."""
     from openpyxl import load_workbook
 
-    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    workbook = load_workbook(source, read_only=True, data_only=True)
     by_name = {s.name: s for s in sheets}
     for worksheet in workbook.worksheets:
         sheet = by_name.get(worksheet.title)
