@@ -147,7 +147,7 @@ def _inflate(handle, info: zipfile.ZipInfo, limits: Limits, sheet, total_before:
             crc = zlib.crc32(piece, crc)
             nul = nul or b"_x0000_" in tail + piece[:7] or b"_x0000_" in piece
             tail = piece[-6:]
-            if size > BLOCK:  # the member's size and ratio so far (the ratio only counts past 1 MiB)
+            if size > min(BLOCK, limits.max_member_bytes):  # size and ratio so far (the ratio counts past 1 MiB)
                 _check_member_size(info.filename, size, max(read, info.compress_size), limits)
             if total_before + size > limits.max_unpacked_bytes:
                 raise _unpacked_total(limits)
