@@ -2,9 +2,11 @@
 
 Table of contents:
   refresh_mart           bring the warehouse schema and views up to date, refresh the reporting calendar
+                         and the working-day calendar, and fill pending 12345 deadlines it now covers
   build_review_pack      write the xlsx (charts, rankings, change on previous period, data gaps) and HTML
                          review pack into SHARED_DIR/published/
-  alert_missing_reports  alert once for every report past its deadline and still missing
+  alert_missing_reports  alert once for every report past its deadline and still missing, and weekly while
+                         the working-day calendar covers less than the next 60 days
 
 Scheduled on the warehouse asset that district_ingest updates whenever it loads something, and every
 morning at 08:00 (Asia/Shanghai) so missing reports are announced even when nothing arrives.
@@ -39,10 +41,13 @@ def city_review_publish():
     @task
     def refresh_mart() -> None:
         from etl.config import Settings
+        from etl.pending_deadlines import fill_pending_deadlines
         from etl.schema import ensure_schema
         from etl.warehouse import get_engine
 
-        ensure_schema(get_engine(Settings.from_env().warehouse_url))
+        engine = get_engine(Settings.from_env().warehouse_url)
+        ensure_schema(engine)
+        fill_pending_deadlines(engine)
 
     @task
     def build_review_pack() -> dict[str, str]:
@@ -55,9 +60,12 @@ def city_review_publish():
     def alert_missing_reports() -> int:
         from etl.alerts import alert_missing_reports as check
         from etl.config import Settings
+        from etl.pending_deadlines import alert_calendar_coverage
         from etl.warehouse import get_engine
 
-        return len(check(get_engine(Settings.from_env().warehouse_url)))
+        engine = get_engine(Settings.from_env().warehouse_url)
+        calendar_alert = alert_calendar_coverage(engine)
+        return len(check(engine)) + (calendar_alert is not None)
 
     refresh_mart() >> [build_review_pack(), alert_missing_reports()]
 

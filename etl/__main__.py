@@ -3,7 +3,8 @@
 without a scheduler (the same code the DAG runs); ``migrate`` upgrades the warehouse schema;
 ``create-leader-role`` creates the read-only role for leaders (PostgreSQL); ``publish`` writes the review
 pack; ``template`` writes blank
-official templates; ``reprocess`` and ``backfill`` put archived files back (``--now``: and process them)."""
+official templates; ``reprocess`` and ``backfill`` put archived files back (``--now``: and process them);
+``workdays check|fill`` validates the working-day calendar / fills pending 12345 deadlines in place."""
 from __future__ import annotations
 
 import argparse
@@ -36,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     backfill.add_argument("--report-type", default=None)
     backfill.add_argument("--now", action="store_true",
                           help="process them at once, again even if the same bytes were rejected before")
+    workdays = sub.add_parser("workdays", help="the working-day calendar of the 12345 deadlines (etl/reference/workdays.yaml)")
+    workdays.add_argument("action", choices=("check", "fill"),
+                          help="check: validate the calendar and show the years covered; fill: load it into "
+                               "dim_workday and fill the pending (期限待定) deadlines in place")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
 
@@ -123,6 +128,36 @@ def main(argv: list[str] | None = None) -> int:
         if not args.now:
             print(f"{len(paths)} files back in the inbox; the next run (or `python -m etl ingest`) processes them "
                   "(byte-identical files are duplicates there: use --now after a rule or reference change)")
+    elif args.command == "workdays":
+        return _workdays(args.action, settings)
+    return 0
+
+
+def _workdays(action: str, settings: Settings) -> int:
+    from etl.config import local_time
+    from etl.pending_deadlines import COVERAGE_ALERT_DAYS, coverage_gap, fill_pending_deadlines
+    from etl.workdays import CalendarError, active_calendar, calendar_file
+
+    try:
+        calendar = active_calendar()
+    except CalendarError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    years = calendar.years
+    reference = [y for y, c in years.items() if c.source == "reference"]
+    print(f"working-day calendar {calendar_file()}: {min(years)}–{max(years)} configured"
+          f" ({len(reference)} from the file: {reference or 'none'}; the rest from the chinese-calendar package)")
+    today = local_time().date()
+    if (gap := coverage_gap(today, calendar)) is not None:
+        print(f"WARNING: configured only up to {gap}, less than the next {COVERAGE_ALERT_DAYS} days: add {gap.year + 1}")
+    if action == "fill":
+        from etl.schema import ensure_schema
+        from etl.warehouse import get_engine
+
+        engine = get_engine(settings.warehouse_url)
+        ensure_schema(engine)  # dim_workday follows the calendar file
+        result = fill_pending_deadlines(engine, calendar)
+        print(f"filled {result['filled']} pending deadlines; {result['still_pending']} still pending")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Alerts for stewards: a task that failed, reports missing past their deadline.
+"""Alerts for stewards: a task that failed, reports missing past their deadline, a working-day calendar
+that runs out (etl.pending_deadlines).
 
 Every alert is logged and appended to SHARED_DIR/alerts/alerts.jsonl (one JSON object a line), so a
 machine with no mail or chat still keeps them. Where configured, it is also sent:
@@ -66,6 +67,19 @@ def _email(alert: dict) -> None:
         if os.environ.get("ALERT_SMTP_USER"):
             smtp.login(os.environ["ALERT_SMTP_USER"], os.environ.get("ALERT_SMTP_PASSWORD", ""))
         smtp.send_message(message)
+
+
+def send_alert_once(engine, kind: str, key: str, subject: str, body: str, settings: Settings | None = None,
+                    details: dict | None = None) -> dict | None:
+    """``send_alert`` unless an alert of this kind and key was sent before (stg_alert_sent)."""
+    with engine.begin() as conn:
+        sent = conn.execute(sa.text("SELECT 1 FROM stg_alert_sent WHERE kind = :kind AND alert_key = :key"),
+                            {"kind": kind, "key": key}).first()
+        if sent:
+            return None
+        conn.execute(sa.text("INSERT INTO stg_alert_sent (kind, alert_key, sent_at) VALUES (:kind, :key, :t)"),
+                     {"kind": kind, "key": key, "t": local_time()})
+    return send_alert(kind, subject, body, settings, details)
 
 
 def task_failed(context) -> None:

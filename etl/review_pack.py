@@ -140,6 +140,14 @@ class Family:
     chart: Chart
     headline: tuple[tuple[str, str, str, str], ...]  # (column, label, kind, unit) for the overview
     notes: tuple[str, ...] = ()
+    # (column of the view counting rows whose figure is not final yet, note with {n} and {period}): when
+    # the city row of the period has any, the section and the overview say the period is provisional
+    provisional: tuple[str, str] | None = None
+
+    def provisional_note(self, city_row: dict | None, period: str | None) -> str | None:
+        if self.provisional is None or not city_row or not city_row.get(self.provisional[0]):
+            return None
+        return self.provisional[1].format(n=int(city_row[self.provisional[0]]), period=period)
 
 
 FAMILIES: tuple[Family, ...] = (
@@ -219,8 +227,8 @@ FAMILIES: tuple[Family, ...] = (
         "mart_hotline_by_district", "period", "月份",
         (Col("tickets", "工单数"), Col("replied_within_2h", "2小时内首次答复", width=15),
          Col("reply_rate_pct", "2小时首次答复率", _PCT, 15), Col("closed", "已办结"),
-         Col("closed_within_3wd", "3个工作日内办结", width=15), Col("closure_rate_pct", "按时办结率", _PCT),
-         Col("rated", "已评价"), Col("satisfied", "满意（含基本满意）", width=17),
+         Col("closed_within_3wd", "3个工作日内办结", width=15), Col("deadline_pending", "期限待定"),
+         Col("closure_rate_pct", "按时办结率", _PCT), Col("rated", "已评价"), Col("satisfied", "满意（含基本满意）", width=17),
          Col("satisfaction_rate_pct", "满意率", _PCT)),
         "closure_rate_pct", "按时办结率排名",
         (Col("tickets", "工单数较上期", _D_INT), Col("closure_rate_pct", "按时办结率较上期（百分点）", _D_PP, 18)),
@@ -228,7 +236,11 @@ FAMILIES: tuple[Family, ...] = (
               y_title="%"),
         (("tickets", "工单数", _INT, "件"), ("reply_rate_pct", "2小时首次答复率", _PCT, ""),
          ("closure_rate_pct", "按时办结率（3个工作日）", _PCT, ""), ("satisfaction_rate_pct", "满意率", _PCT, "")),
-        ("首次答复不超过2小时；办结期限为受理日之后第3个工作日24:00（法定节假日、调休按国务院通知）。",),
+        ("首次答复不超过2小时；办结期限为受理日之后第3个工作日24:00（法定节假日、调休按国务院通知）。",
+         "期限待定：受理后的3个工作日落入节假日安排尚未配置的年份的工单，不计入按时或超时（按时办结率的分母不含它们）。"),
+        ("deadline_pending",
+         "【暂定】{period} 有 {n} 张工单办结期限待定（节假日日历尚未配置其所需年份），按时办结率为暂定值；"
+         "数据管理员补充节假日日历后自动补算，数字将随之变化。"),
     ),
 )
 FAMILY_BY_KEY = {f.key: f for f in FAMILIES}
@@ -270,12 +282,13 @@ DEFINITIONS: tuple[tuple[str, str, str, str, str], ...] = (
     ("2小时首次答复率", "首次答复时间 − 受理时间 ≤ 2小时（按钟点计）的工单 ÷ 工单数 × 100%；未答复的工单计为未及时。",
      "2-hour reply: first_reply_at − received_at ≤ 2 h, clock time.",
      "mart_hotline_by_district", "replied_within_2h, reply_rate_pct"),
-    ("按时办结率（3个工作日）", "在受理日之后第3个工作日24:00前办结的工单 ÷ 工单数 × 100%；未办结计为未按时。",
+    ("按时办结率（3个工作日）", ("在受理日之后第3个工作日24:00前办结的工单 ÷ 办结期限已确定的工单 × 100%；未办结计为未按时。"
+                             "期限待定（所需年份的节假日安排尚未配置）的工单不计入分子和分母，单列为“期限待定”，该期数字为暂定。"),
      ("3-working-day closure: the deadline is 24:00 of the third working day strictly after the day of receipt "
       "(received Monday 10:00 → Thursday 24:00; received Saturday → Wednesday 24:00; received Friday 2021-09-24 → "
       "Sunday 09-26 is an adjusted working day, so the deadline is 2021-09-28 24:00). Working days follow the "
       "State Council holiday notice of each year, adjusted weekends included."),
-     "mart_hotline_by_district", "closed_within_3wd, closure_rate_pct"),
+     "mart_hotline_by_district", "closed_within_3wd, deadline_pending, closure_rate_pct, provisional"),
     ("满意率", "满意与基本满意的工单 ÷ 已评价工单（不含“未评价”）× 100%（DOMAIN.md 未规定，按视图口径）。", "",
      "mart_hotline_by_district", "satisfaction_rate_pct"),
     ("报送率", "已收到（已入库）的报表 ÷ 应报报表 × 100%；被退回的文件不算已报。",
@@ -545,6 +558,8 @@ def _family_section(res: FamilyResult) -> Section:
     rank_label = next(c.header for c in f.columns if c.key == f.rank_key)
     section.notes.append(f"排名：以{rank_label}为准，从高到低，并列同名次（1、2、2、4）；市本级与各区县一同排名。")
     section.notes.extend(f.notes)
+    if note := f.provisional_note(res.city, res.period):
+        section.notes.append(note)
     columns = [Col("district_name", "区县", _TEXT, 16), *f.columns, Col("rank", f.rank_header, _RANK, 12),
                *(Col(f"delta_{c.key}", c.header, c.kind, max(c.width, 14)) for c in f.deltas)]
     rows = [*res.districts, *([{**res.city, "rank": None, "_total": True}] if res.city else [])]
@@ -574,6 +589,8 @@ def _overview(results: list[FamilyResult], comp: Completeness, as_of: str, city:
     rows = []
     for res in results:
         f = res.family
+        if res.available and (note := f.provisional_note(res.city, res.period)):
+            section.notes.append(f"{f.sheet}：{note}")
         if not res.available or res.city is None:
             rows.append({"family": f.sheet, "period": res.period or DASH, "indicator": DASH,
                          "value_text": NO_DATA if res.available else f"{NO_DATA}（视图尚未建立）",

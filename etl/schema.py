@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from etl.contracts import CONTRACTS
 from etl.places import Places, default_places
 from etl.reporting_calendar import default_expected_reports
+from etl.workdays import active_calendar
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "warehouse_sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
@@ -168,7 +169,8 @@ def _table_exists(conn: Connection, name: str) -> bool:
 
 
 def _reference_rows(places: Places, expected) -> dict[str, list[dict]]:
-    """The reference tables' rows, from places.yaml, the reporting calendar and the contracts."""
+    """The reference tables' rows, from places.yaml, the reporting calendar, the contracts and the
+    working-day calendar."""
     return {
         "dim_place": [{"place_code": p.code, "place_name": p.name, "level": p.level, "parent_code": p.parent_code}
                       for p in places.places],
@@ -176,14 +178,15 @@ def _reference_rows(places: Places, expected) -> dict[str, list[dict]]:
         "dim_expected_report": [e.as_dict() for e in expected],
         "dim_report_type": [{"report_type": c.report_type, "title_zh": c.title_zh, "period_grain": c.period_grain,
                              "fact_table": c.fact_table} for c in CONTRACTS.values()],
+        "dim_workday": active_calendar().rows(),
     }
 
 
 def _refresh_reference(conn: Connection, reference: dict[str, list[dict]]) -> None:
     """Replace each reference table's rows (aliases before the places they point at)."""
-    for table in ("dim_place_alias", "dim_place", "dim_expected_report", "dim_report_type"):
+    for table in ("dim_place_alias", "dim_place", "dim_expected_report", "dim_report_type", "dim_workday"):
         conn.execute(sa.text(f"DELETE FROM {table}"))
-    for table in ("dim_place", "dim_place_alias", "dim_expected_report", "dim_report_type"):
+    for table in ("dim_place", "dim_place_alias", "dim_expected_report", "dim_report_type", "dim_workday"):
         rows = reference[table]
         if rows:
             columns = list(rows[0])

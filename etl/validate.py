@@ -270,7 +270,7 @@ def _add_findings(report: ParsedReport, config, result: dict, already: set) -> N
     # usually a wrong reply time, so the finding goes on the reply's cell)
     column = (meta.get("finding_column") or kwargs.get("column") or kwargs.get("column_B")
               or (kwargs.get("column_list") or [None])[-1])
-    rule = f"gx:{config.type}"
+    rule = meta.get("rule") or f"gx:{config.type}"  # meta.rule: a name the receipts and the mart can count
     rows = result.get("unexpected_index_list")
     if not rows:
         if config.type == "expect_column_to_exist":

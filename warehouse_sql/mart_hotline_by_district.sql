@@ -5,7 +5,12 @@
 --   reply_rate_pct         replied_within_2h / tickets * 100 (a ticket without a reply counts as not in time)
 --   closed                 tickets with a 办结时间 (closed_at IS NOT NULL)
 --   closed_within_3wd      tickets closed by 24:00 of the 3rd working day strictly after the day of receipt
---   closure_rate_pct       closed_within_3wd / tickets * 100 (an open ticket counts as not in time)
+--   deadline_pending       期限待定: tickets whose deadline falls in a year the working-day calendar does not
+--                          cover yet (closure_deadline NULL); counted neither in nor out of time
+--   closure_rate_pct       closed_within_3wd / (tickets - deadline_pending) * 100 (an open ticket counts as
+--                          not in time)
+--   provisional            1 while any ticket of the period is pending: the closure figures will change
+--                          when the calendar is extended (python -m etl workdays fill)
 --   rated                  tickets with a satisfaction answer: satisfaction IS NOT NULL AND <> '未评价'
 --   satisfied              tickets rated 满意 or 基本满意
 --   satisfaction_rate_pct  satisfied / rated * 100 (NULL when nothing was rated)
@@ -18,17 +23,19 @@ WITH per_district AS (
            SUM(CASE WHEN f.replied_within_2h THEN 1 ELSE 0 END)                   AS replied_within_2h,
            SUM(CASE WHEN f.closed_at IS NOT NULL THEN 1 ELSE 0 END)               AS closed,
            SUM(CASE WHEN f.closed_within_3wd THEN 1 ELSE 0 END)                   AS closed_within_3wd,
+           SUM(CASE WHEN f.closure_deadline IS NULL THEN 1 ELSE 0 END)            AS deadline_pending,
            SUM(CASE WHEN f.satisfaction IS NOT NULL AND f.satisfaction <> '未评价' THEN 1 ELSE 0 END) AS rated,
            SUM(CASE WHEN f.satisfaction IN ('满意', '基本满意') THEN 1 ELSE 0 END)   AS satisfied
     FROM fct_hotline_ticket f
     JOIN stg_file_load l ON l.load_id = f.load_id AND l.is_current = 1
     GROUP BY l.period, f.district
 ), with_city AS (
-    SELECT period, district_code, tickets, replied_within_2h, closed, closed_within_3wd, rated, satisfied
+    SELECT period, district_code, tickets, replied_within_2h, closed, closed_within_3wd, deadline_pending,
+           rated, satisfied
     FROM per_district
     UNION ALL
     SELECT period, NULL, SUM(tickets), SUM(replied_within_2h), SUM(closed), SUM(closed_within_3wd),
-           SUM(rated), SUM(satisfied)
+           SUM(deadline_pending), SUM(rated), SUM(satisfied)
     FROM per_district
     GROUP BY period
 )
@@ -40,7 +47,9 @@ SELECT w.period,
        ROUND(100.0 * w.replied_within_2h / NULLIF(w.tickets, 0), 2)          AS reply_rate_pct,
        w.closed,
        w.closed_within_3wd,
-       ROUND(100.0 * w.closed_within_3wd / NULLIF(w.tickets, 0), 2)          AS closure_rate_pct,
+       w.deadline_pending,
+       ROUND(100.0 * w.closed_within_3wd / NULLIF(w.tickets - w.deadline_pending, 0), 2) AS closure_rate_pct,
+       CASE WHEN w.deadline_pending > 0 THEN 1 ELSE 0 END                    AS provisional,
        w.rated,
        w.satisfied,
        ROUND(100.0 * w.satisfied / NULLIF(w.rated, 0), 2)                    AS satisfaction_rate_pct

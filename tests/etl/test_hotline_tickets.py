@@ -117,8 +117,8 @@ def test_suite_failures_point_at_the_cells(tmp_path):
     assert got == [
         ("A5", "expect_column_values_to_be_unique", "critical", "MS3"),
         ("A6", "expect_column_values_to_be_unique", "critical", "MS3"),
-        # a receipt the holiday calendar does not cover: no deadline can be computed
-        ("B7", "expect_column_pair_values_a_to_be_greater_than_b", "error", "2031-09-15 09:00:00"),
+        # a receipt the working-day calendar does not cover: loaded, its deadline pending (期限待定)
+        ("B7", "deadline_pending", "warning", "2031-09-15 09:00:00"),
         # reply before receipt: meta.finding_column puts the finding on the reply's cell
         ("F4", "expect_column_pair_values_a_to_be_greater_than_b", "error", "2021-09-24 09:00:00"),
         # closed before receipt: on the 办结时间 cell
@@ -128,7 +128,7 @@ def test_suite_failures_point_at_the_cells(tmp_path):
     messages = {f.cell: f.message_zh for f in report.findings}
     assert messages["F4"] == "首次答复时间早于受理时间，请核对受理时间和首次答复时间"
     assert messages["G6"] == "办结时间早于受理时间，请核对受理时间和办结时间"
-    assert messages["B7"].startswith("受理时间超出节假日（工作日）日历覆盖的年份")
+    assert messages["B7"].startswith("办结期限待定")
     assert messages["H5"] == "满意度只能填写“满意”“基本满意”“不满意”或“未评价”（尚未回访可留空）"
     assert all(f.column == {"A": "工单编号", "B": "受理时间", "F": "首次答复时间", "G": "办结时间", "H": "满意度"}[f.cell[0]]
                for f in report.findings)
@@ -174,19 +174,22 @@ def test_load_and_mart_rates(settings):
     assert plain["明山区"] == {
         "period": "2021-09", "district_code": "210504", "district_name": "明山区",
         "tickets": 6, "replied_within_2h": 4, "reply_rate_pct": 66.67,
-        "closed": 5, "closed_within_3wd": 3, "closure_rate_pct": 50.0,
+        "closed": 5, "closed_within_3wd": 3, "deadline_pending": 0, "provisional": 0,
+        "closure_rate_pct": 50.0,
         "rated": 4, "satisfied": 3, "satisfaction_rate_pct": 75.0,
     }
     assert plain["南芬区"] == {
         "period": "2021-09", "district_code": "210505", "district_name": "南芬区",
         "tickets": 2, "replied_within_2h": 1, "reply_rate_pct": 50.0,
-        "closed": 1, "closed_within_3wd": 1, "closure_rate_pct": 50.0,
+        "closed": 1, "closed_within_3wd": 1, "deadline_pending": 0, "provisional": 0,
+        "closure_rate_pct": 50.0,
         "rated": 1, "satisfied": 1, "satisfaction_rate_pct": 100.0,
     }
     assert plain["全市合计"] == {
         "period": "2021-09", "district_code": None, "district_name": "全市合计",
         "tickets": 8, "replied_within_2h": 5, "reply_rate_pct": 62.5,
-        "closed": 6, "closed_within_3wd": 4, "closure_rate_pct": 50.0,
+        "closed": 6, "closed_within_3wd": 4, "deadline_pending": 0, "provisional": 0,
+        "closure_rate_pct": 50.0,
         "rated": 5, "satisfied": 4, "satisfaction_rate_pct": 80.0,
     }
 
