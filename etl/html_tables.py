@@ -1,7 +1,8 @@
 """Tables out of HTML, for the ".xls"/".xlsx" files web systems export that are really HTML pages.
 
 Only the standard library: rowspan/colspan become merged ranges, exactly as a workbook's merged cells
-would, so the layout detection treats both the same way.
+would, so the layout detection treats both the same way; a cell whose text is a formula error value
+(#REF!, #DIV/0!, LibreOffice's Err:502) is one, as a workbook's error cell is.
 """
 from __future__ import annotations
 
@@ -59,7 +60,8 @@ def html_tables(text: str, limits: Limits | None = None
                 ) -> list[tuple[list[list[object]], list[tuple[tuple[int, int], tuple[int, int]]]]]:
     """Each table as (rows, merged ranges) with 0-based inclusive ranges, like python-calamine's. A table
     whose rows, columns or cells (rowspan × colspan counted) pass ``limits`` rejects the file."""
-    from etl.readers import UnreadableFile
+    from etl.office_facts import is_error_text
+    from etl.readers import CellError, UnreadableFile
 
     limits = limits or Limits()
     parser = _TableParser()
@@ -80,7 +82,8 @@ def html_tables(text: str, limits: Limits | None = None
                         f"网页表格第{r + 1}行的合并单元格或表格大小超过上限（max_rows={limits.max_rows}、"
                         f"max_columns={limits.max_columns}、max_cells={limits.max_cells}），请检查后重新导出",
                         "an HTML table over the row, column or cell limits")
-                grid[(r, c)] = text_value
+                # a formula error as the spreadsheet showed it (#REF!, #DIV/0!): what a workbook's error cell is
+                grid[(r, c)] = CellError(text_value) if text_value[:1] in "#E" and is_error_text(text_value) else text_value
                 for dr in range(rowspan):
                     for dc in range(colspan):
                         occupied.add((r + dr, c + dc))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -259,7 +260,11 @@ def _district_from_content(report: ParsedReport, places: Places) -> None:
 
 
 def _check_totals(report: ParsedReport, layout: TableLayout, total_rows: list) -> None:
-    """The clerk's own 合计/总计 row must equal the sum of the detail rows (blank formula caches are skipped)."""
+    """The clerk's own 合计/总计 row must equal the sum of the detail rows (blank formula caches are skipped).
+    When it does not and some detail cells of the column were numbers written as text (30余, ３０, 1.2万, a
+    number stored as text), the warning names their rows: a SUM formula in Excel, WPS or LibreOffice skips
+    text, which is why a total computed by the spreadsheet differs; and says so when the total is exactly
+    the sum of the other rows."""
     grand = [(r, cells) for r, cells in total_rows if fold(cells[0] if cells else "").startswith(("合计", "总计"))]
     if not grand or report.frame is None or not len(report.frame):
         return
@@ -272,11 +277,66 @@ def _check_totals(report: ParsedReport, layout: TableLayout, total_rows: list) -
             stated, _ = parse_number(cells[c])
         except ValueProblem:
             continue
-        total = float(report.frame[name].fillna(0).sum())
-        if stated is not None and abs(stated - total) > 0.005 + 1e-9 * abs(total):
-            report.add_cell("total_mismatch", F.WARNING,
-                            f"合计行为 {stated:g}，但明细各行相加为 {total:g}，请核对",
-                            f"the total row says {stated:g} but the rows add up to {total:g}", name, r + 1, cells[c])
+        values = report.frame[name]
+        total = float(values.fillna(0).sum())
+        if stated is None or abs(stated - total) <= 0.005 + 1e-9 * abs(total):
+            continue
+        zh = f"合计行为 {stated:g}，但明细各行相加为 {total:g}"
+        en = f"the total row says {stated:g} but the rows add up to {total:g}"
+        text_rows = _text_number_rows(report, layout, c, values)
+        if text_rows:
+            shown = "、".join(str(row) for row, _ in text_rows[:10]) + (f"等 {len(text_rows)} 行" if len(text_rows) > 10 else "行")
+            examples = "".join(f"「{text}」" for text in dict.fromkeys(text for _, text in text_rows[:3]))
+            zh += f"；其中第{shown}的数值是以文字填写的（{examples}），Excel/WPS 的求和公式不计入以文字填写的单元格"
+            en += f"; row(s) {', '.join(str(row) for row, _ in text_rows[:10])} hold numbers written as text, which a SUM formula skips"
+            numeric = total - sum(float(values.iat[i]) for i in _positions(report, text_rows) if values.iat[i] == values.iat[i])
+            if abs(stated - numeric) <= 0.005 + 1e-9 * abs(numeric):
+                zh += f"，合计 {stated:g} 正是其余以数字填写的各行之和"
+                en += f": {stated:g} is exactly the sum of the rows written as numbers"
+        report.add_cell("total_mismatch", F.WARNING, zh + "，请核对", en, name, r + 1, _cell_value(cells[c]))
+
+
+# how an HTML or CSV export shows a number (its every cell is text): digits, ASCII, perhaps grouped by commas
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?", re.ASCII)
+
+
+def _text_number_rows(report: ParsedReport, layout: TableLayout, c: int, values: pd.Series) -> list[tuple[int, str]]:
+    """(Excel row, text) of the detail cells of column ``c`` that hold a number written as text: an
+    approximation or unit (22余, 1.2万), full-width digits (３０), separators (1,234), or — where the sheet
+    types its numbers (a workbook, not HTML or CSV, whose every cell is text) — a plain number stored as
+    text. Only for a frame that knows its source rows within ``layout.sheet`` (not a streamed file's)."""
+    if SOURCE_ROW not in report.frame:
+        return []
+    grid = layout.sheet.rows
+    raws = []
+    for position, row in enumerate(report.frame[SOURCE_ROW].tolist()):
+        if not 0 < row <= len(grid):
+            return []
+        line = grid[row - 1]
+        raws.append((position, row, line[c] if c < len(line) else None))
+    typed = any(isinstance(raw, (int, float)) and not isinstance(raw, bool) for _, _, raw in raws)
+    found = []
+    for position, row, raw in raws:
+        if raw.__class__ is not str or is_blank(raw):
+            continue
+        value = values.iat[position]
+        if value is None or value != value:
+            continue  # not read as a number (a finding of its own), nothing the total misses
+        if typed or not _PLAIN_NUMBER.fullmatch(raw.strip()):
+            found.append((row, raw.strip()))
+    return found
+
+
+def _positions(report: ParsedReport, text_rows: list[tuple[int, str]]) -> list[int]:
+    wanted = {row for row, _ in text_rows}
+    return [i for i, row in enumerate(report.frame[SOURCE_ROW].tolist()) if row in wanted]
+
+
+def _cell_value(value: object) -> object:
+    """The stated total as the clerk sees it, whatever the format stored: 94, not 94.0."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _check_district(report: ParsedReport, places: Places) -> None:

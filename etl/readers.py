@@ -2,8 +2,9 @@
 
 The content decides, not the file name: web systems export HTML as ".xls", clerks rename CSVs, and a
 ".xlsx" may be encrypted or cut short in transfer. python-calamine reads xlsx/xlsm/xls/ods (about ten
-times faster than openpyxl); openpyxl is only opened when a workbook holds formula error cells, which
-calamine reads as blanks.
+times faster than openpyxl); openpyxl is only opened when an xlsx holds formula error cells, which
+calamine reads as blanks. What calamine leaves out of .ods (merged ranges, error cells) and .xls (error
+cells) is read from the container by etl.office_facts, so every format gives the same facts.
 """
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ class Sheet:
     rows: list[list[object]]
     visible: bool = True
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)  # 0-based, inclusive
-    has_cell_errors: bool = False  # holds CellError values (only xlsx formula errors)
+    has_cell_errors: bool = False  # may hold CellError values (formula errors of any workbook, error texts of HTML)
     may_hold_nul: bool = True  # False when the reader knows no cell holds a NUL character (etl.values checks)
 
     def __post_init__(self) -> None:
@@ -90,7 +91,10 @@ def read_sheets(path: Path, limits: Limits | None = None, scan: bool = True) -> 
         if not tables:
             raise UnreadableFile("网页导出的文件中没有表格", "an HTML file without a table")
         nul = "\x00" in text
-        return [Sheet(f"表{i}", rows, True, merged, may_hold_nul=nul) for i, (rows, merged) in enumerate(tables, start=1)]
+        errors = any(literal in text for literal in ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
+                                                    "Err:"))  # html_tables marked them: CellError
+        return [Sheet(f"表{i}", rows, True, merged, has_cell_errors=errors, may_hold_nul=nul)
+                for i, (rows, merged) in enumerate(tables, start=1)]
     return [Sheet(path.stem, csv_rows(io.StringIO(text), limits), may_hold_nul="\x00" in text)]
 
 
@@ -190,7 +194,6 @@ def _read_with_calamine(data: bytes, limits: Limits) -> list[Sheet]:
             merged = list(getattr(sheet, "merged_cell_ranges", None) or [])
             visible = meta.visible == calamine.SheetVisibleEnum.Visible
             sheets.append(Sheet(meta.name, rows, visible, merged))
-        return sheets
     except UnreadableFile:
         raise
     except calamine.PasswordError as exc:
@@ -198,6 +201,42 @@ def _read_with_calamine(data: bytes, limits: Limits) -> list[Sheet]:
     except Exception as exc:  # calamine raises several error types for broken containers
         raise UnreadableFile("文件已损坏或不是有效的表格文件，请用 Excel/WPS 打开确认后另存为 xlsx 重新提交",
                              f"cannot read the workbook: {exc}") from exc
+    _add_office_facts(data, sheets, limits)
+    return sheets
+
+
+def _add_office_facts(data: bytes, sheets: list[Sheet], limits: Limits) -> None:
+    """What calamine leaves out of .ods (merged ranges, formula error cells) and .xls (formula error
+    cells), from the container itself (etl.office_facts), so that every format gives .xlsx's facts."""
+    from etl.office_facts import ContainerUnreadable, ods_facts, xls_error_cells
+
+    try:
+        if data.startswith(OLE_MAGIC):
+            errors = xls_error_cells(data)
+            merged: dict[str, list] = {}
+        elif _is_ods(data):
+            facts = ods_facts(data, {s.name: (len(s.rows), len(s.rows[0]) if s.rows else 0) for s in sheets}, limits)
+            errors = {name: f.errors for name, f in facts.items() if f.errors}
+            merged = {name: f.merged for name, f in facts.items() if f.merged}
+        else:
+            return
+    except ContainerUnreadable as exc:
+        raise UnreadableFile(exc.zh, exc.en) from exc
+    for sheet in sheets:
+        if not sheet.merged and merged.get(sheet.name):
+            sheet.merged = merged[sheet.name]
+        for r, c, text in errors.get(sheet.name, ()):
+            if r < len(sheet.rows) and c < len(sheet.rows[r]) and sheet.rows[r][c] in ("", None, text):
+                sheet.rows[r][c] = CellError(text)  # calamine's extent holds every error cell: it is not empty
+                sheet.has_cell_errors = True
+
+
+def _is_ods(data: bytes) -> bool:
+    if not data.startswith(ZIP_MAGIC):
+        return False
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = set(archive.namelist())
+    return "content.xml" in names and "xl/workbook.xml" not in names
 
 
 def _mark_error_cells(source, sheets: list[Sheet]) -> None:
