@@ -45,9 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
 
     if args.command == "demo":
-        from etl.demo import write_demo_files
+        from etl.demo import record_demo_submissions, write_demo_files
 
         files = write_demo_files(settings.shared_dir)
+        record_demo_submissions(settings, files)  # demo only: each file's realistic received time
         print(f"wrote {len(files)} demo files into {settings.inbox}")
     elif args.command == "indicators":
         from etl.report import indicator_tables, render

@@ -758,11 +758,29 @@ def write_demo_files(shared_dir: Path) -> list[Path]:
     return paths
 
 
+def record_demo_submissions(settings, paths: list[Path]) -> None:
+    """Demo only — not the production path: the received time of each demo file is its clerk's realistic
+    submission time (``submitted_at``), set in the warehouse as if a scan had seen it then
+    (etl.sightings). Production takes the moment a scan first sees a file; nothing in the shared folder
+    can set it."""
+    from etl import sightings
+    from etl.names import entry_key
+    from etl.schema import ensure_schema
+    from etl.warehouse import get_engine
+
+    engine = get_engine(settings.warehouse_url)
+    ensure_schema(engine)
+    for path in paths:
+        key = entry_key(os.fsencode(path.relative_to(settings.inbox)))
+        sightings.preset(engine, key, submitted_at(path), sightings.DEMO, path.stat().st_mtime)
+
+
 LATE = {("桓仁满族自治县", "政务服务事项清单"), ("南芬区", "志愿服务"), ("明山区", "防汛日报_2021-07-29")}
 
 
 def submitted_at(path: Path) -> datetime:
-    """When the clerk dropped the file, Beijing time (its mtime; the pipeline's received time)."""
+    """When the clerk dropped the file, Beijing time (its mtime, and its received time through
+    ``record_demo_submissions``)."""
     folder, name = path.parent.name, path.name
     late = any(folder == f and marker in name for f, marker in LATE)
     if "政务服务事项清单" in name:  # due 2022-01-05 24:00

@@ -18,6 +18,7 @@ file out of it.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import errno
 import fcntl
 import hashlib
@@ -27,6 +28,7 @@ import shutil
 import stat
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,9 +119,12 @@ def waiting_reason(name: bytes) -> str | None:
     return None
 
 
-def scan(settings: Settings, settle: bool = True) -> Scan:
+def scan(settings: Settings, settle: bool = True,
+         first_seen: Callable[[list[Entry]], dict[str, dt.datetime]] | None = None) -> Scan:
     """Every entry of the inbox, ready or waiting, and the stranded claims (see the module doc).
-    ``settle``: watch recently changed files for ``settle_seconds`` and let those still growing wait."""
+    ``settle``: watch recently changed files for ``settle_seconds`` and let those still growing wait.
+    ``first_seen``: records the entries as seen and answers when each was first seen (etl.sightings);
+    the batch is then the entries seen first (by mtime among those first seen together)."""
     result = Scan()
     if not settings.inbox.is_dir():
         return result
@@ -134,7 +139,8 @@ def scan(settings: Settings, settle: bool = True) -> Scan:
                 found.remove(entry)
                 if again is not None:
                     result.waiting.append((entry, GROWING_REASON))
-    ready = sorted(found, key=lambda e: (e.mtime, e.raw))
+    seen = first_seen([*found, *(entry for entry, _reason in result.waiting)]) if first_seen else {}
+    ready = sorted(found, key=lambda e: (seen.get(e.key, dt.datetime.min), e.mtime, e.raw))
     result.ready = ready[: settings.max_files_per_run]
     result.waiting += [(e, QUEUED_REASON.format(n=settings.max_files_per_run)) for e in ready[settings.max_files_per_run:]]
     result.stranded = stranded_claims(settings)

@@ -33,6 +33,7 @@ class FileMeta:
     started_at: object
     run_id: str | None = None
     source_path_bytes: str | None = None  # hex of the raw relative path when it is not plain UTF-8 text
+    file_modified_at: object = None  # the file's own mtime (information: received_at is our first sight)
 
 
 def find_previous(conn: Connection, sha256: str, loaded_only: bool = False) -> dict | None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from etl import findings as F
-from etl import inbox, stream
+from etl import inbox, sightings, stream
 from etl.config import Settings, local_time
 from etl.faults import is_system_fault
 from etl.load import FileMeta, find_previous, record_duplicate, record_report
@@ -62,7 +62,8 @@ def discover(settings: Settings) -> list[str]:
     bytes in base64 when it is not UTF-8 text), stranded claims first, then the oldest entries up to
     ``max_files_per_run``. Lock files, temp files, files still growing and the entries beyond the batch
     wait; each is logged with its reason (``waiting``)."""
-    found = inbox.scan(settings)
+    engine = get_engine(settings.warehouse_url)
+    found = inbox.scan(settings, first_seen=lambda entries: sightings.record(engine, [(e.key, e.mtime) for e in entries]))
     for entry, reason in found.waiting:
         log.info("waiting: %s — %s", entry.display, reason)
     keys = list(found.stranded)
@@ -146,7 +147,8 @@ def _process_claimed(held: inbox.Claim, settings: Settings, engine, run_id: str 
     except (inbox.NotRegularFile, inbox.FileTooLarge, PermissionError) as exc:
         return _finish_unread(held, settings, engine, meta, exc)
     meta.archive_path = str(snap.archive.relative_to(settings.shared_dir))
-    meta.sha256, meta.size_bytes, meta.received_at = snap.sha256, snap.size, local_time(snap.mtime)
+    meta.sha256, meta.size_bytes = snap.sha256, snap.size
+    meta.received_at, meta.file_modified_at = received_time(engine, held, snap.mtime, started)
     with engine.connect() as conn:
         previous = find_previous(conn, meta.sha256, loaded_only=force)
     report = ParsedReport(snap.read_path)
@@ -159,6 +161,14 @@ def _process_claimed(held: inbox.Claim, settings: Settings, engine, run_id: str 
     else:
         report, outcome = _check_and_record(snap, settings, engine, run_id, meta)
     return _hand_back(held, settings, engine, meta, report, outcome, started, source=snap.read_path)
+
+
+def received_time(engine, held: inbox.Claim, mtime: float, started) -> tuple[object, object]:
+    """(received_at, file_modified_at): when a scan first saw the entry (etl.sightings) — or, for an entry
+    no scan has listed (``process_file`` called directly), the moment this run took it; and its mtime,
+    for information only."""
+    seen = sightings.first_seen(engine, held.key)
+    return (seen[0] if seen else started), local_time(mtime)
 
 
 def _check_and_record(snap: inbox.Snapshot, settings: Settings, engine, run_id: str | None,
@@ -216,7 +226,8 @@ def _finish_unread(held: inbox.Claim, settings: Settings, engine, meta: FileMeta
         rule, zh, en = "unreadable_file", "文件无法读取（没有读取权限），请检查文件权限后重新提交", f"cannot open: {exc}"
     info = os.lstat(held.entry)
     meta.sha256 = hashlib.sha256(b"unread\0" + rule.encode() + b"\0" + held.raw).hexdigest()
-    meta.size_bytes, meta.received_at = info.st_size, local_time(info.st_mtime)
+    meta.size_bytes = info.st_size
+    meta.received_at, meta.file_modified_at = received_time(engine, held, info.st_mtime, meta.started_at)
     report = failed_report(held.entry, rule, F.CRITICAL, zh, en)
     reason_zh, reason_en = summarise_reason(report)
     load_id, status = record_report(engine, meta, report, reason_zh, reason_en)
@@ -242,6 +253,7 @@ def _hand_back(held: inbox.Claim, settings: Settings, engine, meta: FileMeta, re
                              "docs_page = COALESCE(:d, docs_page) WHERE load_id = :id"),
                      {"m": str(moved.relative_to(settings.shared_dir)), "r": outcome.receipt,
                       "d": outcome.docs_page, "id": outcome.load_id})
+    sightings.forget(engine, held.key)  # filed away: a new file of this name is a new submission
     return outcome
 
 

@@ -13,13 +13,15 @@ answer); after a rule or reference change the steward processes it on purpose wi
 ``python -m etl backfill PERIOD --now`` do exactly that.
 
 The file goes back to ``inbox/<folder>/<file_name>`` as recorded in ``stg_file_load``, with the bytes and
-the modification time of the archived copy: the archive keeps the original's mtime, so the reprocessed
-file keeps its original ``received_at`` and does not overtake a later corrected version, nor look late.
+the modification time of the archived copy, and its sighting (etl.sightings) is set to the original
+``received_at`` before it appears there: the reprocessed file keeps its received time, so it does not
+overtake a later corrected version, nor look late.
 Nothing in the inbox is ever overwritten. Statuses of earlier records are never changed: every outcome
 stays in the history.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import shutil
@@ -27,14 +29,16 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from etl import sightings
 from etl.config import Settings
 from etl.load import LOADED_STATUSES, REJECTED
+from etl.names import entry_key
 from etl.warehouse import get_engine
 
 log = logging.getLogger(__name__)
 
 _COLUMNS = ("load_id, status, file_name, folder, archive_path, sha256, report_type, period, is_current, "
-            "source_path_bytes")
+            "source_path_bytes, received_at")
 
 
 class UnknownLoadError(LookupError):
@@ -117,10 +121,15 @@ def _redrop(row: dict, target: Path, settings: Settings) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     # Copy under a name discovery ignores (.part), then rename: a run never sees a half-written file.
     tmp = target.with_name(f"{target.name}.reprocess.part")
-    shutil.copy2(archived, tmp)  # keeps the archived copy's mtime: the original received_at
+    shutil.copy2(archived, tmp)  # keeps the archived copy's mtime (information)
     if target.exists():  # someone dropped a file of that name meanwhile
         tmp.unlink()
         raise FileExistsError(f"收件箱中已有同名文件，未覆盖：{target}")
+    if row["received_at"] is not None:  # the original submission's received time, set before it is visible
+        received = row["received_at"]
+        sightings.preset(get_engine(settings.warehouse_url), entry_key(os.fsencode(target.relative_to(settings.inbox))),
+                         dt.datetime.fromisoformat(received) if isinstance(received, str) else received,
+                         sightings.REPROCESS, os.stat(tmp).st_mtime)
     tmp.rename(target)
     log.info("load %s (%s, %s) back in the inbox: %s", row["load_id"], row["status"], row["file_name"], target)
     return target

@@ -16,3 +16,16 @@ def ingest(settings) -> dict:
 def query(settings, sql: str, **params) -> list[dict]:
     with get_engine(settings.warehouse_url).connect() as conn:
         return [dict(r) for r in conn.execute(sa.text(sql), params).mappings()]
+
+
+def first_seen_at(settings, path, when) -> None:
+    """The pipeline's first sight of ``path`` (an inbox file) at ``when`` (city local time): what a scan at
+    that moment records (etl.sightings), so a test can say when a file arrived."""
+    import os
+
+    from etl import sightings
+    from etl.names import entry_key
+
+    engine = get_engine(settings.warehouse_url)
+    key = entry_key(os.fsencode(path.relative_to(settings.inbox)))
+    sightings.record(engine, [(key, path.stat().st_mtime)], now=when)

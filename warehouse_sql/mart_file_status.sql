@@ -1,7 +1,8 @@
 -- Stewards' view: every file received and what happened to it, newest first.
 CREATE VIEW mart_file_status AS
 SELECT l.load_id,
-       l.received_at,
+       l.received_at,        -- when the pipeline first saw the file (timeliness is judged on it)
+       l.file_modified_at,   -- the file's own mtime, for information (copies preserve it)
        l.finished_at,
        l.folder,
        p.place_name          AS district_name,

@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS stg_file_load (
     reason_en          TEXT,
     is_current         SMALLINT NOT NULL DEFAULT 0,
     superseded_by      BIGINT,
-    received_at        TIMESTAMP,
+    received_at        TIMESTAMP,              -- when the pipeline first saw the file (stg_inbox_sighting)
+    file_modified_at   TIMESTAMP,              -- the file's own mtime: information only, copies preserve it
     started_at         TIMESTAMP,
     finished_at        TIMESTAMP
 );

@@ -16,6 +16,7 @@ from etl.pipeline import discover, process_file
 from etl.reporting_calendar import deadline_for, expected_reports
 from etl.schema import ensure_schema
 from etl.warehouse import get_engine
+from warehouse_helpers import first_seen_at
 from workbooks import write_xlsx
 
 CALENDAR = """
@@ -31,7 +32,7 @@ HEADER = ["活动日期", "区县", "组织单位", "志愿服务队", "活动�
 def submit(settings, district: str, when: dt.datetime) -> None:
     path = write_xlsx(settings.inbox / district / f"{district}_志愿服务_2022-03.xlsx",
                       [HEADER, ["2022-03-04", district, f"{district}文明办", f"{district}1队", "创城", 10]])
-    os.utime(path, (when.timestamp(), when.timestamp()))
+    first_seen_at(settings, path, when)
 
 
 @pytest.fixture

@@ -6,12 +6,19 @@ import threading
 import time
 
 from etl.config import Settings
-from etl.pipeline import discover
+from etl.pipeline import discover, prepare
+
+
+def warehouse_beside(tmp_path, settle_seconds: float) -> Settings:
+    """Settings on tmp_path with its warehouse ready: discovery records when it first saw each entry."""
+    settings = Settings(tmp_path / "shared", f"sqlite:///{tmp_path / 'warehouse.sqlite'}", settle_seconds=settle_seconds)
+    prepare(settings)
+    return settings
 
 def test_lock_and_temp_files_are_not_picked_up_but_hidden_files_are(tmp_path):
     """Lock and temp files belong to the program still writing them (they wait, with a reason the run
     summary shows: tests/etl/test_inbox.py); a hidden file is an entry like any other and gets a status."""
-    settings = Settings(tmp_path, "sqlite://", settle_seconds=0)
+    settings = warehouse_beside(tmp_path, 0)
     folder = settings.inbox / "溪湖区"
     folder.mkdir(parents=True)
     for name in ["~$报表.xlsx", ".~lock.报表.xlsx#", "报表.xlsx.tmp", "下载中.xlsx.crdownload", ".DS_Store", "报表.xlsx"]:
@@ -19,7 +26,7 @@ def test_lock_and_temp_files_are_not_picked_up_but_hidden_files_are(tmp_path):
     assert sorted(discover(settings)) == ["溪湖区/.DS_Store", "溪湖区/报表.xlsx"]
 
 def test_a_file_still_growing_is_left_for_the_next_run(tmp_path):
-    settings = Settings(tmp_path, "sqlite://", settle_seconds=0.6)
+    settings = warehouse_beside(tmp_path, 0.6)
     folder = settings.inbox / "溪湖区"
     folder.mkdir(parents=True)
     settled = folder / "早到的.csv"
@@ -44,4 +51,4 @@ def test_a_file_still_growing_is_left_for_the_next_run(tmp_path):
     finally:
         stop.set()
         writer.join()
-    assert discover(Settings(tmp_path, "sqlite://", settle_seconds=0.2)) == ["溪湖区/早到的.csv", "溪湖区/上传中.csv"]
+    assert discover(warehouse_beside(tmp_path, 0.2)) == ["溪湖区/早到的.csv", "溪湖区/上传中.csv"]
