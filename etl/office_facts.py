@@ -241,7 +241,7 @@ _BIFF_ERRORS = {0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "#REF!",
                 0x2A: "#N/A", 0x2B: "#GETTING_DATA"}
 _RECORD = struct.Struct("<HH")
 _CELL_HEAD = struct.Struct("<HHH")
-_BOF, _EOF, _BOUNDSHEET, _FORMULA, _BOOLERR = 0x0809, 0x000A, 0x0085, 0x0006, 0x0205
+_BOF, _EOF, _BOUNDSHEET, _BIFF_FORMULA, _BOOLERR = 0x0809, 0x000A, 0x0085, 0x0006, 0x0205
 
 
 def xls_error_cells(data: bytes) -> dict[str, list[tuple[int, int, str]]]:
@@ -270,7 +270,7 @@ def _biff_errors(stream: bytes) -> dict[str, list[tuple[int, int, str]]]:
     while pos + 4 <= end:
         op, size = unpack(stream, pos)
         body = pos + 4
-        if op == _FORMULA:
+        if op == _BIFF_FORMULA:
             if current is not None and size >= 14 and stream[body + 12:body + 14] == b"\xff\xff" \
                     and stream[body + 6] == 2:
                 row, column, _ = head(stream, body)

@@ -333,9 +333,11 @@ def _positions(report: ParsedReport, text_rows: list[tuple[int, str]]) -> list[i
 
 
 def _cell_value(value: object) -> object:
-    """The stated total as the clerk sees it, whatever the format stored: 94, not 94.0."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
+    """The stated total as the clerk sees it, whatever the format stored: 94, not 94.0, and 85.6 to the 15
+    significant digits a spreadsheet shows and xlsx stores (an .xls keeps the double: 85.60000000000001)."""
+    if isinstance(value, float) and value == value and abs(value) != float("inf"):
+        value = float(f"{value:.15g}")
+        return int(value) if value.is_integer() else value
     return value
 
 
