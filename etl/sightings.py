@@ -44,8 +44,9 @@ def record(engine: Engine, entries: Iterable[tuple[str, float | None]], now: dt.
         if new:
             conn.execute(sa.text(
                 "INSERT INTO stg_inbox_sighting (key_sha256, entry_key, first_seen_at, last_seen_at, file_modified_at, origin) "
-                "VALUES (:h, :key, :now, :now, :mtime, :origin)"),
+                "VALUES (:h, :key, :now, :now, :mtime, :origin) ON CONFLICT (key_sha256) DO NOTHING"),
                 [{"h": h, "key": hashes[h][0], "now": now, "mtime": _local(hashes[h][1]), "origin": SCAN} for h in new])
+            known.update(_first_seen(conn, new))  # a concurrent scan may have seen some first
         if known:
             conn.execute(sa.text("UPDATE stg_inbox_sighting SET last_seen_at = :now WHERE key_sha256 = :h"),
                          [{"h": h, "now": now} for h in known])
