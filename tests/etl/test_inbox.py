@@ -172,6 +172,7 @@ def test_lock_temp_and_deep_entries_wait_with_a_visible_reason(make_settings):
     (deep / "x.csv").write_bytes(b"x")
     for name in [".DS_Store", "~报表.xlsx", ".隐藏.csv"]:  # not lock files: they get a status
         (folder / name).write_bytes(b"x")
+    prepare(settings)  # the DAG's prepare_warehouse runs before discovery records what it saw
     assert sorted(discover(settings)) == sorted(f"南芬区/{n}" for n in [".DS_Store", "~报表.xlsx", ".隐藏.csv"])
     reasons = {w["file"]: w["reason_zh"] for w in waiting(settings)}
     assert {f for f, r in reasons.items() if r != inbox.NEXT_RUN_REASON} == {
