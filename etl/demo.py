@@ -764,15 +764,14 @@ def record_demo_submissions(settings, paths: list[Path]) -> None:
     (etl.sightings). Production takes the moment a scan first sees a file; nothing in the shared folder
     can set it."""
     from etl import sightings
-    from etl.names import entry_key
+    from etl.names import path_key
     from etl.schema import ensure_schema
     from etl.warehouse import get_engine
 
     engine = get_engine(settings.warehouse_url)
     ensure_schema(engine)
     for path in paths:
-        key = entry_key(os.fsencode(path.relative_to(settings.inbox)))
-        sightings.preset(engine, key, submitted_at(path), sightings.DEMO, path.stat().st_mtime)
+        sightings.preset(engine, path_key(settings.inbox, path), submitted_at(path), sightings.DEMO, path.stat().st_mtime)
 
 
 LATE = {("桓仁满族自治县", "政务服务事项清单"), ("南芬区", "志愿服务"), ("明山区", "防汛日报_2021-07-29")}

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from etl import findings as F
 from etl.parse import APPROXIMATE, SOURCE_ROW, ParsedReport
-from etl.warehouse import COPY_NULL, copy_text_lines, copy_texts, fact_column_names, insert_facts, now
+from etl.warehouse import COPY_NULL, as_datetime, copy_text_lines, copy_texts, fact_column_names, insert_facts, now
 
 ACCEPTED, FLAGGED, REJECTED, DUPLICATE = "accepted", "flagged", "rejected", "duplicate"
 LOADED_STATUSES = (ACCEPTED, FLAGGED)
@@ -230,7 +230,7 @@ def _make_current(conn: Connection, load_id: int, report: ParsedReport, meta: Fi
     current = conn.execute(sa.text(
         "SELECT load_id, received_at FROM stg_file_load WHERE report_type = :rt AND district_code = :d "
         "AND period = :p AND is_current = 1"), key).mappings().first()
-    if current is not None and current["received_at"] is not None and _as_datetime(current["received_at"]) > meta.received_at:
+    if current is not None and current["received_at"] is not None and as_datetime(current["received_at"]) > meta.received_at:
         conn.execute(sa.text("UPDATE stg_file_load SET superseded_by = :cur WHERE load_id = :id"),
                      {"cur": current["load_id"], "id": load_id})
         return
@@ -238,9 +238,3 @@ def _make_current(conn: Connection, load_id: int, report: ParsedReport, meta: Fi
         conn.execute(sa.text("UPDATE stg_file_load SET is_current = 0, superseded_by = :id WHERE load_id = :cur"),
                      {"id": load_id, "cur": current["load_id"]})
     conn.execute(sa.text("UPDATE stg_file_load SET is_current = 1 WHERE load_id = :id"), {"id": load_id})
-
-
-def _as_datetime(value: object):
-    import datetime as dt
-
-    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value

@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import unicodedata
+from pathlib import Path
 
 KEY_PREFIX = "/b64/"  # a relative path never starts with "/": keys of names that are not UTF-8 text
 MAX_DERIVED_NAME_BYTES = 160  # a derived name plus our prefixes and suffixes stays under NAME_MAX (255 bytes)
@@ -27,6 +28,11 @@ def entry_key(raw: bytes) -> str:
     except UnicodeDecodeError:
         return KEY_PREFIX + base64.urlsafe_b64encode(raw).decode("ascii")
     return KEY_PREFIX + base64.urlsafe_b64encode(raw).decode("ascii") if text.startswith("/") else text
+
+
+def path_key(inbox: Path, path: Path) -> str:
+    """The entry key of ``path``, a file under ``inbox`` that we put there ourselves (reprocess, the demo)."""
+    return entry_key(os.fsencode(path.relative_to(inbox)))
 
 
 def key_bytes(key: str) -> bytes:

@@ -36,12 +36,13 @@ from etl.limits import Limits
 # Excel's error values and LibreOffice's own (Err:502 …), as a cell's cached text shows them
 ERROR_LITERALS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
                             "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
+LIBREOFFICE_ERROR_PREFIX = "Err:"  # LibreOffice shows its errors as Err:502 and the like
 _LIBREOFFICE_ERROR = re.compile(r"^Err:\d{3}$")
 
 
 def is_error_text(text: object) -> bool:
     """A cell text that is a formula error value as Excel, WPS or LibreOffice display it."""
-    return isinstance(text, str) and (text in ERROR_LITERALS or (text[:4] == "Err:" and bool(_LIBREOFFICE_ERROR.match(text))))
+    return isinstance(text, str) and (text in ERROR_LITERALS or (text.startswith(LIBREOFFICE_ERROR_PREFIX) and bool(_LIBREOFFICE_ERROR.match(text))))
 
 
 class ContainerUnreadable(Exception):

@@ -285,11 +285,11 @@ def _check_totals(report: ParsedReport, layout: TableLayout, total_rows: list) -
         en = f"the total row says {stated:g} but the rows add up to {total:g}"
         text_rows = _text_number_rows(report, layout, c, values)
         if text_rows:
-            shown = "、".join(str(row) for row, _ in text_rows[:10]) + (f"等 {len(text_rows)} 行" if len(text_rows) > 10 else "行")
-            examples = "".join(f"「{text}」" for text in dict.fromkeys(text for _, text in text_rows[:3]))
+            shown = "、".join(str(row) for _, row, _ in text_rows[:10]) + (f"等 {len(text_rows)} 行" if len(text_rows) > 10 else "行")
+            examples = "".join(f"「{text}」" for text in dict.fromkeys(text for _, _, text in text_rows[:3]))
             zh += f"；其中第{shown}的数值是以文字填写的（{examples}），Excel/WPS 的求和公式不计入以文字填写的单元格"
-            en += f"; row(s) {', '.join(str(row) for row, _ in text_rows[:10])} hold numbers written as text, which a SUM formula skips"
-            numeric = total - sum(float(values.iat[i]) for i in _positions(report, text_rows) if values.iat[i] == values.iat[i])
+            en += f"; row(s) {', '.join(str(row) for _, row, _ in text_rows[:10])} hold numbers written as text, which a SUM formula skips"
+            numeric = total - sum(float(values.iat[i]) for i, _, _ in text_rows)
             if abs(stated - numeric) <= 0.005 + 1e-9 * abs(numeric):
                 zh += f"，合计 {stated:g} 正是其余以数字填写的各行之和"
                 en += f": {stated:g} is exactly the sum of the rows written as numbers"
@@ -300,8 +300,8 @@ def _check_totals(report: ParsedReport, layout: TableLayout, total_rows: list) -
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?", re.ASCII)
 
 
-def _text_number_rows(report: ParsedReport, layout: TableLayout, c: int, values: pd.Series) -> list[tuple[int, str]]:
-    """(Excel row, text) of the detail cells of column ``c`` that hold a number written as text: an
+def _text_number_rows(report: ParsedReport, layout: TableLayout, c: int, values: pd.Series) -> list[tuple[int, int, str]]:
+    """(position in the frame, Excel row, text) of the detail cells of column ``c`` that hold a number written as text: an
     approximation or unit (22余, 1.2万), full-width digits (３０), separators (1,234), or — where the sheet
     types its numbers (a workbook, not HTML or CSV, whose every cell is text) — a plain number stored as
     text. Only for a frame that knows its source rows within ``layout.sheet`` (not a streamed file's)."""
@@ -323,13 +323,8 @@ def _text_number_rows(report: ParsedReport, layout: TableLayout, c: int, values:
         if value is None or value != value:
             continue  # not read as a number (a finding of its own), nothing the total misses
         if typed or not _PLAIN_NUMBER.fullmatch(raw.strip()):
-            found.append((row, raw.strip()))
+            found.append((position, row, raw.strip()))
     return found
-
-
-def _positions(report: ParsedReport, text_rows: list[tuple[int, str]]) -> list[int]:
-    wanted = {row for row, _ in text_rows}
-    return [i for i, row in enumerate(report.frame[SOURCE_ROW].tolist()) if row in wanted]
 
 
 def _cell_value(value: object) -> object:

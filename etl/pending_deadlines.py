@@ -12,21 +12,21 @@ import datetime as dt
 import logging
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
+from etl.warehouse import as_datetime
 from etl.workdays import WorkdayCalendar, active_calendar
 
 log = logging.getLogger(__name__)
 COVERAGE_ALERT_DAYS = 60  # DOMAIN.md: the notice comes in late autumn; two months' warning to add it
 
 
-def pending_days(engine: Engine) -> list[dt.date]:
+def pending_days(conn: Connection) -> list[dt.date]:
     """Distinct calendar days of receipt of the tickets whose deadline is pending."""
-    with engine.connect() as conn:
-        moments = conn.execute(sa.text(
-            "SELECT DISTINCT received_at FROM fct_hotline_ticket WHERE closure_deadline IS NULL "
-            "AND received_at IS NOT NULL")).scalars().all()
-    return sorted({_as_datetime(m).date() for m in moments})
+    moments = conn.execute(sa.text(
+        "SELECT DISTINCT received_at FROM fct_hotline_ticket WHERE closure_deadline IS NULL "
+        "AND received_at IS NOT NULL")).scalars().all()
+    return sorted({as_datetime(m).date() for m in moments})
 
 
 def fill_pending_deadlines(engine: Engine, calendar: WorkdayCalendar | None = None) -> dict:
@@ -35,7 +35,7 @@ def fill_pending_deadlines(engine: Engine, calendar: WorkdayCalendar | None = No
     calendar = calendar or active_calendar()
     filled_days, filled = [], 0
     with engine.begin() as conn:
-        for day in pending_days(engine):
+        for day in pending_days(conn):  # read in the transaction that fills them
             deadline = calendar.closure_deadline(day)
             if deadline is None:
                 continue
@@ -82,7 +82,3 @@ def alert_calendar_coverage(engine: Engine, settings=None, today: dt.date | None
          f"请按国务院办公厅 {next_year} 年部分节假日安排的通知，在 etl/reference/workdays.yaml 中补充 {next_year} 年"
          f"（见 README“Adding a year to the working-day calendar”）。在此之前，期限落入 {next_year} 年的工单计为“期限待定”。"),
         settings, details={"covered_until": until.isoformat(), "year_needed": next_year})
-
-
-def _as_datetime(value: object) -> dt.datetime:
-    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value

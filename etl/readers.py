@@ -91,8 +91,10 @@ def read_sheets(path: Path, limits: Limits | None = None, scan: bool = True) -> 
         if not tables:
             raise UnreadableFile("网页导出的文件中没有表格", "an HTML file without a table")
         nul = "\x00" in text
-        errors = any(literal in text for literal in ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
-                                                    "Err:"))  # html_tables marked them: CellError
+        from etl.office_facts import ERROR_LITERALS, LIBREOFFICE_ERROR_PREFIX
+
+        # html_tables made such cells CellError (etl.office_facts.is_error_text); a substring test says "may"
+        errors = any(literal in text for literal in (*ERROR_LITERALS, LIBREOFFICE_ERROR_PREFIX))
         return [Sheet(f"表{i}", rows, True, merged, has_cell_errors=errors, may_hold_nul=nul)
                 for i, (rows, merged) in enumerate(tables, start=1)]
     return [Sheet(path.stem, csv_rows(io.StringIO(text), limits), may_hold_nul="\x00" in text)]

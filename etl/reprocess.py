@@ -21,7 +21,6 @@ stays in the history.
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import shutil
@@ -32,8 +31,8 @@ import sqlalchemy as sa
 from etl import sightings
 from etl.config import Settings
 from etl.load import LOADED_STATUSES, REJECTED
-from etl.names import entry_key
-from etl.warehouse import get_engine
+from etl.names import path_key
+from etl.warehouse import as_datetime, get_engine
 
 log = logging.getLogger(__name__)
 
@@ -126,10 +125,8 @@ def _redrop(row: dict, target: Path, settings: Settings) -> Path:
         tmp.unlink()
         raise FileExistsError(f"收件箱中已有同名文件，未覆盖：{target}")
     if row["received_at"] is not None:  # the original submission's received time, set before it is visible
-        received = row["received_at"]
-        sightings.preset(get_engine(settings.warehouse_url), entry_key(os.fsencode(target.relative_to(settings.inbox))),
-                         dt.datetime.fromisoformat(received) if isinstance(received, str) else received,
-                         sightings.REPROCESS, os.stat(tmp).st_mtime)
+        sightings.preset(get_engine(settings.warehouse_url), path_key(settings.inbox, target),
+                         as_datetime(row["received_at"]), sightings.REPROCESS, os.stat(tmp).st_mtime)
     tmp.rename(target)
     log.info("load %s (%s, %s) back in the inbox: %s", row["load_id"], row["status"], row["file_name"], target)
     return target

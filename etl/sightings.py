@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from etl.config import local_time
+from etl.warehouse import as_datetime
 
 SCAN, REPROCESS, DEMO = "scan", "reprocess", "demo"
 FORGET_AFTER = dt.timedelta(days=30)  # a sighting of an entry that left the inbox unprocessed (deleted)
@@ -62,7 +63,7 @@ def first_seen(engine: Engine, key: str) -> tuple[dt.datetime, dt.datetime | Non
     with engine.connect() as conn:
         row = conn.execute(sa.text("SELECT first_seen_at, file_modified_at FROM stg_inbox_sighting "
                                    "WHERE key_sha256 = :h"), {"h": key_hash(key)}).first()
-    return None if row is None else (_as_datetime(row[0]), _as_datetime(row[1]))
+    return None if row is None else (as_datetime(row[0]), as_datetime(row[1]))
 
 
 def preset(engine: Engine, key: str, when: dt.datetime, origin: str, mtime: float | None = None) -> None:
@@ -88,13 +89,9 @@ def _first_seen(conn, hashes: list[str]) -> dict[str, dt.datetime]:
         marks = ", ".join(f":h{i}" for i in range(len(chunk)))
         rows = conn.execute(sa.text(f"SELECT key_sha256, first_seen_at FROM stg_inbox_sighting WHERE key_sha256 IN ({marks})"),
                             {f"h{i}": h for i, h in enumerate(chunk)})
-        found.update({h: _as_datetime(t) for h, t in rows})
+        found.update({h: as_datetime(t) for h, t in rows})
     return found
 
 
 def _local(mtime: float | None) -> dt.datetime | None:
     return None if mtime is None else local_time(mtime)
-
-
-def _as_datetime(value: object) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value

@@ -202,6 +202,11 @@ def insert_facts(conn: Connection, contract: ReportContract, columns: list[str],
     conn.execute(sa.insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
 
 
+def as_datetime(value: object) -> dt.datetime | None:
+    """A TIMESTAMP read back: PostgreSQL gives a datetime, SQLite the ISO text it stored."""
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
 def now() -> dt.datetime:
     """Warehouse timestamps are the city's local time, like the reporting deadlines they are compared with."""
     return local_time()

@@ -60,6 +60,7 @@ class WorkdayCalendar:
     def __init__(self, years: dict[int, YearCalendar]):
         self.years = dict(sorted(years.items()))
         self._nth: dict[tuple[dt.date, int], dt.date | None] = {}
+        self._rows: list[dict] | None = None
 
     def covers(self, day: dt.date) -> bool:
         return day.year in self.years
@@ -109,7 +110,10 @@ class WorkdayCalendar:
         return None if last is None else dt.datetime.combine(last + dt.timedelta(days=1), dt.time())
 
     def rows(self) -> list[dict]:
-        """dim_workday: one row per day of every configured year."""
+        """dim_workday: one row per day of every configured year (made once: every run's schema check
+        fingerprints them)."""
+        if self._rows is not None:
+            return self._rows
         out = []
         for year in self.years.values():
             day = dt.date(year.year, 1, 1)
@@ -118,6 +122,7 @@ class WorkdayCalendar:
                 out.append({"day": day, "year": year.year, "is_workday": int(kind in (WORKDAY, ADJUSTED_WORKDAY)),
                             "day_kind": kind, "source": year.source})
                 day += dt.timedelta(days=1)
+        self._rows = out
         return out
 
 

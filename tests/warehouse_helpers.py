@@ -21,11 +21,7 @@ def query(settings, sql: str, **params) -> list[dict]:
 def first_seen_at(settings, path, when) -> None:
     """The pipeline's first sight of ``path`` (an inbox file) at ``when`` (city local time): what a scan at
     that moment records (etl.sightings), so a test can say when a file arrived."""
-    import os
-
     from etl import sightings
-    from etl.names import entry_key
+    from etl.names import path_key
 
-    engine = get_engine(settings.warehouse_url)
-    key = entry_key(os.fsencode(path.relative_to(settings.inbox)))
-    sightings.record(engine, [(key, path.stat().st_mtime)], now=when)
+    sightings.record(get_engine(settings.warehouse_url), [(path_key(settings.inbox, path), path.stat().st_mtime)], now=when)
