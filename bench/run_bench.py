@@ -160,7 +160,7 @@ def stage_timer(stages: dict[str, float]):
     patches = [(etl.inbox, "claim", "claim"), (etl.inbox, "snapshot", "archive"),
                (etl.parse, "read_isolated", "read (child)"),
                (etl.pipeline, "parse_file", "parse"), (etl.validate, "validate_report", "validate"),
-               (etl.data_docs.DataDocs, "record", "data docs"), (etl.pipeline, "record_report", "load"),
+               (etl.data_docs.DataDocs, "record", "data docs"), (etl.pipeline, "record_parts", "load"),
                (etl.pipeline, "_write_receipt", "receipt"), (etl.pipeline, "file_away", "file away")]
     originals = []
     for owner, name, label in patches:

@@ -82,15 +82,17 @@ class FindingList(list):
         self.kept: Counter = Counter()
         self.omitted: Counter = Counter()  # (rule, severity) → findings counted, not kept
         self.omitted_error_rows: set[int] = set()
+        self.omitted_error_places: set[tuple[str | None, int]] = set()  # (sheet, row) of those rows
         self.extend(items)
 
     def has_room(self, rule: str, severity: str) -> bool:
         return self.kept[(rule, severity)] < self.cap
 
-    def count_omitted(self, rule: str, severity: str, row: int | None, n: int = 1) -> None:
+    def count_omitted(self, rule: str, severity: str, row: int | None, n: int = 1, sheet: str | None = None) -> None:
         self.omitted[(rule, severity)] += n
         if severity == ERROR and row is not None:
             self.omitted_error_rows.add(row)
+            self.omitted_error_places.add((sheet, row))
 
     def append(self, finding: Finding) -> None:
         key = (finding.rule, finding.severity)
@@ -98,7 +100,7 @@ class FindingList(list):
             super().append(finding)
             self.kept[key] += 1
         else:
-            self.count_omitted(finding.rule, finding.severity, finding.row)
+            self.count_omitted(finding.rule, finding.severity, finding.row, sheet=finding.sheet)
 
     def extend(self, items) -> None:
         for finding in items:
@@ -106,6 +108,7 @@ class FindingList(list):
         if isinstance(items, FindingList):
             self.omitted.update(items.omitted)
             self.omitted_error_rows |= items.omitted_error_rows
+            self.omitted_error_places |= items.omitted_error_places
 
     def __iadd__(self, items):
         self.extend(items)
@@ -121,7 +124,14 @@ class FindingList(list):
         return totals
 
     def error_rows(self) -> set[int]:
+        """Excel rows of row errors (of a one-sheet table: a streamed CSV's)."""
         return {f.row for f in self if f.severity == ERROR and f.row is not None} | self.omitted_error_rows
+
+    def error_places(self, default_sheet: str | None = None) -> set[tuple[str | None, int]]:
+        """(sheet, Excel row) of row errors: a table read from several sheets has a row 5 on each.
+        ``default_sheet`` stands for a finding that names no sheet."""
+        found = {(f.sheet, f.row) for f in self if f.severity == ERROR and f.row is not None} | self.omitted_error_places
+        return {(sheet or default_sheet, row) for sheet, row in found}
 
     def listed(self) -> list[Finding]:
         """What receipts and the warehouse list: the kept findings, then one line per rule saying how

@@ -159,8 +159,8 @@ def _dumps(payload: tuple) -> bytes:
     pickle both ways), else pickle (dates, formula error values)."""
     if payload[0] == "ok":
         try:
-            return b"M" + marshal.dumps([(s.name, s.rows, s.visible, s.merged, s.has_cell_errors, s.may_hold_nul)
-                                         for s in payload[1]])
+            return b"M" + marshal.dumps([(s.name, s.rows, s.visible, s.merged, s.has_cell_errors, s.may_hold_nul,
+                                          s.unreadable) for s in payload[1]])
         except ValueError:
             pass
     return b"P" + pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
@@ -175,11 +175,11 @@ def _loads(data: bytes):
         return None
 
 
-def _sheet(name, rows, visible, merged, has_cell_errors, may_hold_nul) -> Sheet:
+def _sheet(name, rows, visible, merged, has_cell_errors, may_hold_nul, unreadable) -> Sheet:
     """A Sheet as the child read it (its rows are already rectangular: no __post_init__ again)."""
     sheet = Sheet.__new__(Sheet)
     sheet.name, sheet.rows, sheet.visible, sheet.has_cell_errors = name, rows, visible, has_cell_errors
-    sheet.may_hold_nul = may_hold_nul
+    sheet.may_hold_nul, sheet.unreadable = may_hold_nul, unreadable
     sheet.merged = [tuple(tuple(corner) for corner in m) for m in merged]
     return sheet
 

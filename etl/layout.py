@@ -158,20 +158,79 @@ def find_table(sheets: list[Sheet], contracts: list[ReportContract]) -> TableLay
     """The best (sheet, header rows, report type) across visible sheets; None when nothing matches."""
     best: TableLayout | None = None
     for sheet in sorted(sheets, key=lambda s: not s.visible):
-        grid = fill_merged(sheet) if sheet.merged else sheet.rows
-        for r in range(min(HEADER_SCAN_ROWS, len(sheet.rows))):
-            for header_rows, headers in _header_candidates(sheet, grid, r):
-                if len(headers) < 2:
-                    continue
-                for contract in contracts:
-                    layout = match_header(contract, sheet, header_rows, headers)
-                    if not _plausible(layout):
-                        continue
-                    if best is None or _rank(layout) > _rank(best):
-                        best = layout
+        layout = best_on_sheet(sheet, contracts)
+        if layout is not None and (best is None or _rank(layout) > _rank(best)):
+            best = layout
         if best is not None and sheet.visible and not best.missing_required:
             break  # a complete table on a visible sheet: hidden sheets are not read
     return best
+
+
+def best_on_sheet(sheet: Sheet, contracts: list[ReportContract]) -> TableLayout | None:
+    """The best (header rows, report type) of one sheet; None when nothing on it looks like a report."""
+    best: TableLayout | None = None
+    grid = fill_merged(sheet) if sheet.merged else sheet.rows
+    for r in range(min(HEADER_SCAN_ROWS, len(sheet.rows))):
+        for header_rows, headers in _header_candidates(sheet, grid, r):
+            if len(headers) < 2:
+                continue
+            for contract in contracts:
+                layout = match_header(contract, sheet, header_rows, headers)
+                if _plausible(layout) and (best is None or _rank(layout) > _rank(best)):
+                    best = layout
+    return best
+
+
+# Why a sheet of a workbook with data tables was not read (etl.parse turns each into a finding)
+OTHER_TYPE = "other_report_sheet"  # a complete table of another report type than the workbook's
+INCOMPLETE = "incomplete_sheet"  # looks like a report of the workbook's type, but required columns are missing
+UNREADABLE = "unreadable_sheet"  # the reader could not read the sheet (Sheet.unreadable)
+
+
+@dataclass
+class SkippedSheet:
+    sheet: Sheet
+    why: str  # one of the constants above
+    layout: TableLayout | None = None
+
+
+@dataclass
+class WorkbookTables:
+    tables: list[TableLayout]  # the tables to read, in sheet order: all of one report type
+    skipped: list[SkippedSheet] = field(default_factory=list)
+
+
+def find_tables(sheets: list[Sheet], contracts: list[ReportContract]) -> WorkbookTables:
+    """Every visible sheet's complete table of the workbook's report type (the type most visible sheets
+    hold; the first sheet's on a tie), and the visible sheets that look like data but are not read, with
+    why: clerks keep a sheet per day or per month, and a sheet left out must be said, never dropped.
+    A workbook without a complete visible table is read as before: its best table (hidden or
+    incomplete, which then gives the file's findings)."""
+    found = [(sheet, best_on_sheet(sheet, contracts)) for sheet in sheets]
+    complete = [layout for sheet, layout in found if sheet.visible and layout is not None and not layout.missing_required]
+    if not complete:
+        best = find_table(sheets, contracts)
+        skipped = [SkippedSheet(sheet, UNREADABLE) for sheet in sheets if sheet.visible and sheet.unreadable]
+        return WorkbookTables([best] if best is not None else [], skipped if best is not None else [])
+    kinds = [layout.contract.report_type for layout in complete]
+    main = max(dict.fromkeys(kinds), key=kinds.count)  # dicts keep order: the first on a tie
+    tables, skipped = [], []
+    for sheet, layout in found:
+        if sheet.unreadable:
+            if sheet.visible:
+                skipped.append(SkippedSheet(sheet, UNREADABLE))
+        elif layout is None:
+            continue  # instructions, notes, an empty sheet: no table
+        elif not sheet.visible:
+            continue  # hidden by the clerk (old data, lookup lists): DOMAIN.md's workbooks carry them, never read
+        elif layout.contract.report_type != main:
+            if not layout.missing_required:
+                skipped.append(SkippedSheet(sheet, OTHER_TYPE, layout))
+        elif layout.missing_required:
+            skipped.append(SkippedSheet(sheet, INCOMPLETE, layout))
+        else:
+            tables.append(layout)
+    return WorkbookTables(tables, skipped)
 
 
 def _plausible(layout: TableLayout) -> bool:

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from etl import findings as F
-from etl.parse import APPROXIMATE, SOURCE_ROW, ParsedReport
+from etl.findings import storable
+from etl.parse import APPROXIMATE, SOURCE_ROW, SOURCE_SHEET, ParsedReport
 from etl.warehouse import COPY_NULL, as_datetime, copy_text_lines, copy_texts, fact_column_names, insert_facts, now
 
 ACCEPTED, FLAGGED, REJECTED, DUPLICATE = "accepted", "flagged", "rejected", "duplicate"
@@ -74,46 +75,59 @@ def record_duplicate(engine: Engine, meta: FileMeta, previous: dict) -> int:
 
 def record_report(engine: Engine, meta: FileMeta, report: ParsedReport, reason_zh: str, reason_en: str) -> tuple[int, str]:
     """Write audit, findings and (unless rejected) facts in a single transaction. Returns (load_id, status)."""
-    status = status_of(report)
-    counts = report.findings.counts()
+    return record_parts(engine, meta, [(report, reason_zh, reason_en)])[0]
+
+
+def record_parts(engine: Engine, meta: FileMeta, parts: list[tuple[ParsedReport, str, str]]) -> list[tuple[int, str]]:
+    """Record each load of one file (``ParsedReport.parts``, with its reason) in a single transaction: an
+    audit row each, its findings and (unless that part is rejected) its facts. Returns (load_id, status) per
+    part — or one duplicate record when an overlapping run loaded the same content first."""
     try:
-        if report.live is not None:
-            return _record_live(report.live, meta, report, status, counts, reason_zh, reason_en), status
-        return _record(engine, meta, report, status, counts, reason_zh, reason_en), status
+        if len(parts) == 1 and parts[0][0].live is not None:
+            report, reason_zh, reason_en = parts[0]
+            status = status_of(report)
+            return [(_record_live(report.live, meta, report, status, report.findings.counts(), reason_zh, reason_en), status)]
+        with engine.begin() as conn:
+            return [(_record(conn, meta, report, status_of(report), report.findings.counts(), reason_zh, reason_en),
+                     status_of(report)) for report, reason_zh, reason_en in parts]
     except sa.exc.IntegrityError:
         with engine.connect() as conn:
             previous = find_previous(conn, meta.sha256)
         if previous is None:
             raise
         # An overlapping run loaded the same content first: the unique index stopped a second load.
-        return record_duplicate(engine, meta, previous), DUPLICATE
+        return [(record_duplicate(engine, meta, previous), DUPLICATE)]
 
 
-def _record(engine: Engine, meta: FileMeta, report: ParsedReport, status: str, counts: dict,
+def sheet_name_of(report: ParsedReport) -> str | None:
+    """The audit row's sheet: the sheets a load was read from, in workbook order."""
+    return storable("、".join(report.sheet_names), 200) if report.sheet_names else None
+
+
+def _record(conn: Connection, meta: FileMeta, report: ParsedReport, status: str, counts: dict,
             reason_zh: str, reason_en: str) -> int:
-    with engine.begin() as conn:
-        load_id = _insert_audit(conn, meta, {
-            "report_type": report.report_type,
-            "district_code": report.district.code if report.district else None,
-            "period": report.period,
-            "sheet_name": report.sheet,
-            "rows_read": report.rows_read,
-            "status": status,
-            "reason_zh": reason_zh,
-            "reason_en": reason_en,
-            "findings_critical": counts[F.CRITICAL],
-            "findings_error": counts[F.ERROR],
-            "findings_warning": counts[F.WARNING],
-        })
-        _insert_findings(conn, load_id, report)
-        rows_loaded = 0
-        if status in LOADED_STATUSES and report.quarantined_rows:
-            _insert_quarantined(conn, load_id, report)
-        if status in LOADED_STATUSES:
-            rows_loaded = _insert_report_facts(conn, load_id, report, meta)
-            _make_current(conn, load_id, report, meta)
-        conn.execute(sa.text("UPDATE stg_file_load SET rows_loaded = :n, finished_at = :t WHERE load_id = :id"),
-                     {"n": rows_loaded, "t": now(), "id": load_id})
+    load_id = _insert_audit(conn, meta, {
+        "report_type": report.report_type,
+        "district_code": report.district.code if report.district else None,
+        "period": report.period,
+        "sheet_name": sheet_name_of(report),
+        "rows_read": report.rows_read,
+        "status": status,
+        "reason_zh": reason_zh,
+        "reason_en": reason_en,
+        "findings_critical": counts[F.CRITICAL],
+        "findings_error": counts[F.ERROR],
+        "findings_warning": counts[F.WARNING],
+    })
+    _insert_findings(conn, load_id, report)
+    rows_loaded = 0
+    if status in LOADED_STATUSES and report.quarantined_rows:
+        _insert_quarantined(conn, load_id, report)
+    if status in LOADED_STATUSES:
+        rows_loaded = _insert_report_facts(conn, load_id, report, meta)
+        _make_current(conn, load_id, report, meta)
+    conn.execute(sa.text("UPDATE stg_file_load SET rows_loaded = :n, finished_at = :t WHERE load_id = :id"),
+                 {"n": rows_loaded, "t": now(), "id": load_id})
     return load_id
 
 
@@ -135,7 +149,7 @@ def _record_live(live, meta: FileMeta, report: ParsedReport, status: str, counts
             "reason_en = :reason_en, findings_critical = :c, findings_error = :e, findings_warning = :w "
             "WHERE load_id = :id"),
             {"report_type": report.report_type, "district_code": report.district.code if report.district else None,
-             "period": report.period, "sheet_name": report.sheet, "rows_read": report.rows_read, "status": status,
+             "period": report.period, "sheet_name": sheet_name_of(report), "rows_read": report.rows_read, "status": status,
              "reason_zh": reason_zh, "reason_en": reason_en, "c": counts[F.CRITICAL], "e": counts[F.ERROR],
              "w": counts[F.WARNING], "id": load_id})
         _insert_findings(conn, load_id, report)
@@ -179,21 +193,35 @@ def lineage_fields(load_id: int, sha256: str, sheet: str | None) -> str:
     return f"{load_id}\t{sha256}\t{copy_texts(pd.Series([sheet], dtype=object))[0]}"
 
 
+def held_back(report: ParsedReport, frame: pd.DataFrame) -> np.ndarray:
+    """Which rows of ``frame`` (the report's rows) are quarantined, by (sheet, Excel row)."""
+    places = report.quarantined_rows
+    if not places:
+        return np.zeros(len(frame), dtype=bool)
+    sheets = frame[SOURCE_SHEET] if SOURCE_SHEET in frame else pd.Series([report.sheet] * len(frame), index=frame.index)
+    return pd.MultiIndex.from_arrays([sheets, frame[SOURCE_ROW]]).isin(list(places))
+
+
+def _sheets_of(report: ParsedReport, frame: pd.DataFrame) -> list:
+    return frame[SOURCE_SHEET].tolist() if SOURCE_SHEET in frame else [report.sheet] * len(frame)
+
+
 def _insert_quarantined(conn: Connection, load_id: int, report: ParsedReport) -> None:
     """Rows held back under the quarantine policy, with their values, for the steward to follow up."""
-    frame = report.quarantine_frame() if report.streamed else \
-        report.frame[report.frame[SOURCE_ROW].isin(report.quarantined_rows)]
+    frame = report.quarantine_frame() if report.streamed else report.frame[held_back(report, report.frame)]
     reasons = {}
     for f in report.findings:
-        if f.severity == F.ERROR and f.row in report.quarantined_rows:
-            reasons.setdefault(f.row, []).append(f"{f.cell or f.column}：{f.message_zh}")
-    records = frame.drop(columns=[SOURCE_ROW, APPROXIMATE]).astype(object).where(frame.notna(), None)
-    conn.execute(sa.text("INSERT INTO stg_quarantined_row (load_id, source_row, reason_zh, row_json) "
-                         "VALUES (:load_id, :row, :reason, :data)"),
-                 [{"load_id": load_id, "row": int(row),
-                   "reason": "；".join(reasons.get(int(row), [])) or "该行有错误（同类问题较多，未逐条列出，详见回执）",
+        if f.severity == F.ERROR and (f.sheet or report.sheet, f.row) in report.quarantined_rows:
+            reasons.setdefault((f.sheet or report.sheet, f.row), []).append(f"{f.cell or f.column}：{f.message_zh}")
+    sheets = _sheets_of(report, frame)
+    records = frame.drop(columns=[c for c in (SOURCE_ROW, SOURCE_SHEET, APPROXIMATE) if c in frame])
+    records = records.astype(object).where(records.notna(), None)
+    conn.execute(sa.text("INSERT INTO stg_quarantined_row (load_id, source_sheet, source_row, reason_zh, row_json) "
+                         "VALUES (:load_id, :sheet, :row, :reason, :data)"),
+                 [{"load_id": load_id, "sheet": sheet, "row": int(row),
+                   "reason": "；".join(reasons.get((sheet, int(row)), [])) or "该行有错误（同类问题较多，未逐条列出，详见回执）",
                    "data": json.dumps(record, ensure_ascii=False, default=str)}
-                  for row, record in zip(frame[SOURCE_ROW], records.to_dict("records"), strict=True)])
+                  for sheet, row, record in zip(sheets, frame[SOURCE_ROW], records.to_dict("records"), strict=True)])
 
 
 def _insert_report_facts(conn: Connection, load_id: int, report: ParsedReport, meta: FileMeta) -> int:
@@ -201,14 +229,16 @@ def _insert_report_facts(conn: Connection, load_id: int, report: ParsedReport, m
         return report.copy_facts(conn, load_id, meta.sha256)
     contract, frame = report.contract, report.frame
     if report.quarantined_rows:
-        frame = frame[~frame[SOURCE_ROW].isin(report.quarantined_rows)]
+        frame = frame[~held_back(report, frame)]
     columns = fact_column_names(contract)
     if conn.dialect.name == "postgresql":  # COPY text lines built column-wise (no Python call per value)
-        insert_facts(conn, contract, columns,
-                     fact_copy_lines(frame, contract, lineage_fields(load_id, meta.sha256, report.sheet)))
+        by_sheet = frame.groupby(SOURCE_SHEET, sort=False) if SOURCE_SHEET in frame else [(report.sheet, frame)]
+        lines = [line for sheet, rows in by_sheet
+                 for line in fact_copy_lines(rows, contract, lineage_fields(load_id, meta.sha256, sheet))]
+        insert_facts(conn, contract, columns, lines)
         return len(frame)
     data = {"load_id": [load_id] * len(frame), "source_sha256": [meta.sha256] * len(frame),
-            "source_sheet": [report.sheet] * len(frame), "source_row": frame[SOURCE_ROW].tolist(),
+            "source_sheet": _sheets_of(report, frame), "source_row": frame[SOURCE_ROW].tolist(),
             "approximate_cols": frame[APPROXIMATE].tolist()}
     for name in (c.name for c in contract.fact_columns):
         data[name] = frame[name].tolist() if name in frame else [None] * len(frame)

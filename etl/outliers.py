@@ -45,7 +45,7 @@ def flag_outliers(report: ParsedReport, engine) -> None:
                                 f"数值 {float(value):g} 与该街道此前{len(values)}次填报相比明显{verdict}"
                                 f"（中位数 {values.median():g}），请核实是否填错",
                                 f"{float(value):g} is an outlier against the street's history (median {values.median():g})",
-                                name, int(frame[SOURCE_ROW].iat[i]), value)
+                                name, int(frame[SOURCE_ROW].iat[i]), value, sheet=report.sheet_of(i))
 
 
 def _judge(value: float, history: pd.Series) -> str | None:

@@ -11,9 +11,10 @@ import pandas as pd
 
 from etl import findings as F
 from etl.contracts import CONTRACTS, ReportContract
-from etl.findings import Finding, FindingList, column_letter
-from etl.layout import TableLayout, data_rows, find_table, title_text
-from etl.period import period_from_dates, period_from_text, year_hint
+from etl.findings import Finding, FindingList, column_letter, storable
+from etl import layout as L
+from etl.layout import TableLayout, data_rows, find_tables, title_text
+from etl.period import period_from_dates, period_from_sheet_name, period_from_text, year_hint
 from etl.places import Place, Places, default_places
 from etl.isolated_read import read_isolated
 from etl.limits import Limits
@@ -23,6 +24,7 @@ from etl.values import ColumnConverter, ValueProblem, is_blank, parse_number
 
 SOURCE_ROW = "_source_row"  # Excel row number (1-based) of each record, for findings and lineage
 APPROXIMATE = "_approximate"  # comma-separated columns whose value was written as approximate (30余)
+SOURCE_SHEET = "_source_sheet"  # the sheet of each record, in a table read from several sheets
 
 
 @dataclass
@@ -36,8 +38,21 @@ class ParsedReport:
     period: str | None = None
     header_cells: dict[str, tuple[str, str]] = field(default_factory=dict)  # column → (header as written, letter)
     total_rows: list[dict] = field(default_factory=list)
-    source_sheet: Sheet | None = None  # the sheet the table was read from, for receipts of non-xlsx files
+    source_sheets: list[Sheet] = field(default_factory=list)  # the sheets read, for receipts of non-xlsx files
     live: object = None  # the load transaction already holding this file's facts (etl.stream.LiveCopy/Precopy)
+    # a table read from several sheets: each sheet's header cells (its columns may sit in other letters)
+    sheet_headers: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    later_parts: list["ParsedReport"] = field(default_factory=list)  # the workbook's other periods: a load each
+
+    @property
+    def parts(self) -> list["ParsedReport"]:
+        """The loads this file makes: one per period of its data sheets (etl.parse.parse_file)."""
+        return [self, *self.later_parts]
+
+    @property
+    def sheet_names(self) -> list[str]:
+        """The sheets the table was read from, in workbook order."""
+        return [sheet.name for sheet in self.source_sheets] or ([self.sheet] if self.sheet else [])
 
     @property
     def report_type(self) -> str | None:
@@ -52,27 +67,37 @@ class ParsedReport:
         quarantines = self.contract is not None and self.contract.row_errors == "quarantine_rows"
         if not quarantines:
             return any(f.severity == F.ERROR for f in self.findings)
-        return self.rows_read > 0 and len(self.findings.error_rows()) >= self.rows_read
+        return self.rows_read > 0 and len(self.findings.error_places(self.sheet)) >= self.rows_read
 
     @property
-    def quarantined_rows(self) -> set[int]:
-        """Excel rows held back from the facts (only under the quarantine policy)."""
+    def quarantined_rows(self) -> set[tuple[str | None, int]]:
+        """(sheet, Excel row) of the rows held back from the facts (only under the quarantine policy)."""
         if self.rejected or self.contract is None or self.contract.row_errors != "quarantine_rows":
             return set()
-        return self.findings.error_rows()
+        return self.findings.error_places(self.sheet)
 
     def add(self, rule: str, severity: str, zh: str, en: str, **where) -> None:
         self.findings.append(Finding(rule, severity, zh, en, sheet=where.pop("sheet", self.sheet), **where))
 
-    def add_cell(self, rule: str, severity: str, zh: str, en: str, column: str, row: int, value: object) -> None:
-        self.findings.append(self.cell_finding(rule, severity, zh, en, column, row, value))
+    def add_cell(self, rule: str, severity: str, zh: str, en: str, column: str, row: int, value: object,
+                 sheet: str | None = None) -> None:
+        self.findings.append(self.cell_finding(rule, severity, zh, en, column, row, value, sheet))
 
     def cell_finding(self, rule: str, severity: str, zh: str, en: str, column: str, row: int,
-                     value: object) -> Finding:
-        """The finding ``add_cell`` would add, without adding it."""
-        header, letter = self.header_cells.get(column, (column, None))
-        return Finding(rule, severity, zh, en, sheet=self.sheet, row=row, column=header,
+                     value: object, sheet: str | None = None) -> Finding:
+        """The finding ``add_cell`` would add, without adding it. ``sheet``: the row's sheet (default the
+        report's: a table read from several sheets names it per row, ``sheet_of``)."""
+        sheet = sheet or self.sheet
+        headers = self.sheet_headers.get(sheet, self.header_cells)
+        header, letter = headers.get(column, (column, None))
+        return Finding(rule, severity, zh, en, sheet=sheet, row=row, column=header,
                        cell=f"{letter}{row}" if letter else None, value=None if value is None else str(value))
+
+    def sheet_of(self, position: int) -> str | None:
+        """The sheet of the frame's row at ``position``."""
+        if self.frame is not None and SOURCE_SHEET in self.frame:
+            return self.frame[SOURCE_SHEET].iat[position]
+        return self.sheet
 
     streamed = False  # etl.stream.StreamedReport: read in chunks, facts spooled, no frame kept
 
@@ -132,16 +157,76 @@ def _parse_file(path: Path, inbox: Path | None, places: Places | None,
     except UnreadableFile as exc:
         report.add("unreadable_file", F.CRITICAL, exc.zh, exc.en)
         return report
-    layout = find_table(sheets, list(contracts.values()))
-    if layout is None:
+    found = find_tables(sheets, list(contracts.values()))
+    if not found.tables:
         expected = "；".join(f"{c.title_zh}：{'、'.join(col.header for col in c.required_columns)}"
                             for c in contracts.values())
         report.add("unknown_report_type", F.CRITICAL,
                    f"未识别出报表类型：前{20}行中没有找到任何报表的表头。各报表应有的表头为 —— {expected}",
                    "no known report header found in the first 20 rows")
         return report
-    _read_table(report, layout, places, inbox)
-    return report
+    tables = []
+    for layout in found.tables:
+        table = ParsedReport(path, findings=FindingList(cap=limits.max_findings_per_rule), district=report.district)
+        _read_table(table, layout, places, inbox)
+        tables.append(table)
+    parts = [_merge(group) for group in _by_period(tables)]
+    for part in parts:  # what is wrong with the file as a whole (its folder) is wrong with every load of it
+        findings = FindingList(report.findings, cap=limits.max_findings_per_rule)
+        findings.extend(part.findings)
+        part.findings = findings
+    _skipped_sheet_findings(parts[0], found.skipped)
+    parts[0].later_parts = parts[1:]
+    return parts[0]
+
+
+def _by_period(tables: list[ParsedReport]) -> list[list[ParsedReport]]:
+    """The sheets' tables grouped into loads: one per district × period, in sheet order. Sheets of one
+    period (a sheet per street, or an export split in two) are one load; a sheet per day or per month is a
+    load per period, so a later file of one day replaces that day only (DOMAIN.md, resubmission)."""
+    groups: dict[tuple, list[ParsedReport]] = {}
+    for table in tables:
+        key = (table.district.code if table.district else None, table.period)
+        groups.setdefault(key, []).append(table)
+    return list(groups.values())
+
+
+def _merge(tables: list[ParsedReport]) -> ParsedReport:
+    """One load of several sheets' tables: the rows one after the other, each with its sheet."""
+    if len(tables) == 1:
+        return tables[0]
+    first = tables[0]
+    merged = ParsedReport(first.path, contract=first.contract, sheet=first.sheet,
+                          findings=FindingList(cap=first.findings.cap), district=first.district, period=first.period,
+                          header_cells=first.header_cells)
+    frames = []
+    for table in tables:
+        merged.findings.extend(table.findings)
+        merged.total_rows += table.total_rows
+        merged.source_sheets += table.source_sheets
+        merged.sheet_headers[table.sheet] = table.header_cells
+        frames.append(table.frame.assign(**{SOURCE_SHEET: table.sheet}))
+    merged.frame = pd.concat(frames, ignore_index=True)
+    return merged
+
+
+_SKIPPED_ZH = {
+    L.OTHER_TYPE: "工作表「{sheet}」是{title}，与本文件其余工作表的报表类型不同，未从本文件入库；请另存为单独的文件提交",
+    L.INCOMPLETE: "工作表「{sheet}」像是{title}，但缺少必填列{missing}，未读取。如是要上报的数据，请补齐表头后重新提交",
+    L.UNREADABLE: "工作表「{sheet}」无法读取（可能已损坏），其中的内容未入库。如其中有要上报的数据，请用 Excel/WPS 修复后重新提交",
+}
+
+
+def _skipped_sheet_findings(report: ParsedReport, skipped: list) -> None:
+    """A warning for each sheet of the workbook that holds data but is not read, and why."""
+    for item in skipped:
+        contract = item.layout.contract if item.layout else None
+        missing = "、".join(f"「{contract.column(name).header}」" for name in item.layout.missing_required) \
+            if item.layout else ""
+        zh = _SKIPPED_ZH[item.why].format(sheet=item.sheet.name, title=contract.title_zh if contract else "",
+                                          missing=missing)
+        en = f"sheet {item.sheet.name!r} not read: {item.why}" + (f" ({item.sheet.unreadable})" if item.sheet.unreadable else "")
+        report.add(item.why, F.WARNING, zh, en, sheet=item.sheet.name)
 
 
 def _read_table(report: ParsedReport, layout: TableLayout, places: Places, inbox: Path | None) -> None:
@@ -169,8 +254,8 @@ def _read_table(report: ParsedReport, layout: TableLayout, places: Places, inbox
 def start_table(report: ParsedReport, layout: TableLayout) -> ReportContract:
     """The report type, sheet and header cells from the layout, and the header's own findings."""
     contract = report.contract = layout.contract
-    report.sheet = layout.sheet.name
-    report.source_sheet = layout.sheet
+    report.sheet = storable(layout.sheet.name, 200)  # what the warehouse's sheet columns hold
+    report.source_sheets = [layout.sheet]
     header_row = layout.header_rows[0] + 1
     report.header_cells = {name: (layout.headers[c], column_letter(c)) for name, c in layout.columns.items()}
     for name in layout.missing_required:
@@ -354,10 +439,12 @@ def _detect_period(report: ParsedReport, title: str) -> str | None:
     period = None
     if contract.date_column and contract.date_column in frame:
         period = period_from_dates(list(frame[contract.date_column].dropna()), contract.period_grain)
-    period = period or period_from_text(title, contract.period_grain) or period_from_text(report.path.name, contract.period_grain)
+    period = (period or period_from_text(title, contract.period_grain)
+              or period_from_sheet_name(report.sheet or "", contract.period_grain, year_hint(title, report.path.name))
+              or period_from_text(report.path.name, contract.period_grain))
     if period is None:
         example = {"quarter": "2021Q4", "month": "2022-03", "day": "2021-07-29"}[contract.period_grain]
         report.add("unknown_period", F.CRITICAL,
-                   f"无法确定报表所属期间，请在标题或文件名中注明（例如 {example}）",
+                   f"无法确定报表所属期间，请在标题、工作表名或文件名中注明（例如 {example}）",
                    "cannot tell the reporting period from data, title or file name")
     return period

@@ -42,6 +42,29 @@ def period_from_text(text: str, grain: str) -> str | None:
     return None
 
 
+_SHEET_DAY = re.compile(r"^\s*(?P<m>\d{1,2})(?:月|[-.])(?P<d>\d{1,2})日?\s*$")
+_SHEET_MONTH = re.compile(r"^\s*(?P<m>\d{1,2})月份?\s*$")
+
+
+def period_from_sheet_name(name: str, grain: str, year: int | None) -> str | None:
+    """The period a sheet's name gives: a full date (2021-07-29, 2022年3月), or — with the year the title or
+    file name gives — 7月29日 / 7.29 for a day and 3月 / 3月份 for a month (a sheet per day or per month)."""
+    period = period_from_text(name, grain)
+    if period is not None or year is None or grain == "quarter":
+        return period
+    text = fold(name)
+    day = _SHEET_DAY.match(text)
+    if grain == "day" and day:
+        try:
+            return dt.date(year, int(day["m"]), int(day["d"])).isoformat()
+        except ValueError:
+            return None
+    month = day or _SHEET_MONTH.match(text)
+    if grain == "month" and month and 1 <= int(month["m"]) <= 12:
+        return f"{year}-{int(month['m']):02d}"
+    return None
+
+
 def period_from_dates(dates: list[dt.date], grain: str) -> str | None:
     """The period most rows fall in (a daily report dated 7-29 may carry a late 7-28 row)."""
     if not dates:

@@ -19,7 +19,7 @@ from etl import findings as F
 from etl import inbox, sightings, stream
 from etl.config import Settings, local_time
 from etl.faults import is_system_fault
-from etl.load import FileMeta, find_previous, record_duplicate, record_report
+from etl.load import FileMeta, find_previous, record_duplicate, record_parts
 from etl.names import bounded_name, display_path, is_plain, key_bytes
 from etl.parse import ParsedReport, parse_file
 from etl.receipts import receipt_path, write_receipt
@@ -52,6 +52,9 @@ class FileOutcome:
     load_id: int | None = None
     receipt: str | None = None
     docs_page: str | None = None  # Data Docs page of the validation, relative to SHARED_DIR
+    # a workbook whose data sheets hold several periods is a load per period: each one's load_id, period,
+    # status, rows and reason (the fields above then speak of the file as a whole)
+    loads: list[dict] | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -180,8 +183,7 @@ def _check_and_record(snap: inbox.Snapshot, settings: Settings, engine, run_id: 
         report, docs_page = check_file(snap.read_path, settings, engine, run_id, meta, background_docs=True,
                                        inbox_root=snap.read_root)
         try:
-            reason_zh, reason_en = summarise_reason(report)
-            load_id, status = record_report(engine, meta, report, reason_zh, reason_en)
+            recorded = record_parts(engine, meta, [(part, *summarise_reason(part)) for part in report.parts])
         finally:
             if callable(docs_page):
                 docs_page = docs_page()  # the Data Docs thread has written its page (it ran during the load)
@@ -197,10 +199,9 @@ def _check_and_record(snap: inbox.Snapshot, settings: Settings, engine, run_id: 
                                "文件处理时出错，已退回；请用 Excel/WPS 打开确认后另存为 xlsx 重新提交。"
                                "如仍出错，请联系数据管理员（错误已记录）",
                                f"processing failed: {type(exc).__name__}: {str(exc)[:300]}")
-        reason_zh, reason_en = summarise_reason(report)
-        load_id, status = record_report(engine, meta, report, reason_zh, reason_en)
+        recorded = record_parts(engine, meta, [(report, *summarise_reason(report))])
         docs_page = None
-    outcome = _outcome(meta.source_path, status, load_id, report, reason_zh)
+    outcome = file_outcome(meta.source_path, report, recorded)
     outcome.docs_page = docs_page
     return report, outcome
 
@@ -229,9 +230,7 @@ def _finish_unread(held: inbox.Claim, settings: Settings, engine, meta: FileMeta
     meta.size_bytes = info.st_size
     meta.received_at, meta.file_modified_at = received_time(engine, held, info.st_mtime, meta.started_at)
     report = failed_report(held.entry, rule, F.CRITICAL, zh, en)
-    reason_zh, reason_en = summarise_reason(report)
-    load_id, status = record_report(engine, meta, report, reason_zh, reason_en)
-    outcome = _outcome(meta.source_path, status, load_id, report, reason_zh)
+    outcome = file_outcome(meta.source_path, report, record_parts(engine, meta, [(report, *summarise_reason(report))]))
     return _hand_back(held, settings, engine, meta, report, outcome, meta.started_at, source=None)
 
 
@@ -247,12 +246,13 @@ def _hand_back(held: inbox.Claim, settings: Settings, engine, meta: FileMeta, re
         log.exception("%s: the receipt's copy of the table failed; the receipt lists the findings only", meta.source_path)
         receipt = _write_receipt(None, meta, report, outcome, settings)
     outcome.receipt = str(receipt.relative_to(settings.shared_dir))
-    moved = file_away(held, outcome, settings, started.strftime("%Y%m%dT%H%M%S"), report.findings)
+    moved = file_away(held, outcome, settings, started.strftime("%Y%m%dT%H%M%S"), file_findings(report))
+    load_ids = [load["load_id"] for load in outcome.loads] if outcome.loads else [outcome.load_id]
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE stg_file_load SET moved_to = :m, receipt_path = :r, "
                              "docs_page = COALESCE(:d, docs_page) WHERE load_id = :id"),
-                     {"m": str(moved.relative_to(settings.shared_dir)), "r": outcome.receipt,
-                      "d": outcome.docs_page, "id": outcome.load_id})
+                     [{"m": str(moved.relative_to(settings.shared_dir)), "r": outcome.receipt,
+                       "d": outcome.docs_page if i == 0 else None, "id": load_id} for i, load_id in enumerate(load_ids)])
     sightings.forget(engine, held.key)  # filed away: a new file of this name is a new submission
     return outcome
 
@@ -287,33 +287,52 @@ def check_file(path: Path, settings: Settings, engine, run_id: str | None = None
         except stream.NotStreamable as exc:
             log.info("%s is read whole: %s", path.name, exc)
     report = parse_file(path, inbox=inbox_root, limits=settings.limits)
-    docs_page = None
-    if report.frame is not None and not any(f.severity == F.CRITICAL for f in report.findings):
-        if (meta is not None and engine.dialect.name == "postgresql" and len(report.frame)
-                and report.contract.row_errors == "reject_file" and not report.rejected):
-            report.live = stream.Precopy(engine, meta, report)  # facts COPYed while the suite runs
+    docs_pages = []
+    for part in report.parts:  # a load per period of the workbook's data sheets: each validated on its own
+        if part.frame is None or any(f.severity == F.CRITICAL for f in part.findings):
+            continue
+        if (meta is not None and engine.dialect.name == "postgresql" and len(part.frame) and len(report.parts) == 1
+                and len(part.sheet_names) == 1 and part.contract.row_errors == "reject_file" and not part.rejected):
+            part.live = stream.Precopy(engine, meta, part)  # facts COPYed while the suite runs
         try:
-            validation = validate_report(report, docs=DataDocs.from_settings(settings, run_id, index=False),
+            validation = validate_report(part, docs=DataDocs.from_settings(settings, run_id, index=False),
                                          background=background_docs)
-            docs_page = validation.wait_docs if background_docs else validation.docs_page
-            flag_outliers(report, engine)
+            docs_pages.append(validation.wait_docs if background_docs else validation.docs_page)
+            flag_outliers(part, engine)
         except BaseException:
-            if report.live is not None:
-                report.live.close()
+            if part.live is not None:
+                part.live.close()
             raise
-    return report, docs_page
+    if not docs_pages:
+        return report, None
+    if not background_docs:
+        return report, docs_pages[0]
+    return report, lambda: [wait() for wait in docs_pages][0]  # every part's page written; the first is the file's
 
 
 def _write_receipt(path: Path | None, meta: FileMeta, report: ParsedReport, outcome: FileOutcome,
                    settings: Settings) -> Path:
     """The clerk's receipt; ``path`` is the bytes that were read (None when nothing was read)."""
     target = receipt_path(settings.receipts, meta.folder, meta.file_name)
+    findings = file_findings(report)
+    rows_read = sum(part.rows_read for part in report.parts)
     summary = {"file_name": meta.file_name, "report_title": report.contract.title_zh if report.contract else None,
                "district": outcome.district, "period": outcome.period, "status": outcome.status,
-               "reason_zh": outcome.reason_zh, "rows_read": report.rows_read, "rows_loaded": outcome.rows}
-    if report.rows_read > RECEIPT_COPY_MAX_ROWS and any(f.cell for f in report.findings):
-        return _write_findings_receipt(target, summary, report.findings)
-    return write_receipt(target, path, summary, report.findings, report.source_sheet)
+               "reason_zh": outcome.reason_zh, "rows_read": rows_read, "rows_loaded": outcome.rows,
+               "loads": outcome.loads}
+    if rows_read > RECEIPT_COPY_MAX_ROWS and any(f.cell for f in findings):
+        return _write_findings_receipt(target, summary, findings)
+    return write_receipt(target, path, summary, findings, [s for part in report.parts for s in part.source_sheets])
+
+
+def file_findings(report: ParsedReport) -> F.FindingList:
+    """The findings of every load of the file, for the clerk's receipt and the 退回原因 note."""
+    if not report.later_parts:
+        return report.findings
+    findings = F.FindingList(cap=report.findings.cap)
+    for part in report.parts:
+        findings.extend(part.findings)
+    return findings
 
 
 def _write_findings_receipt(target: Path, summary: dict, findings: list[F.Finding]) -> Path:
@@ -327,7 +346,7 @@ def _write_findings_receipt(target: Path, summary: dict, findings: list[F.Findin
 
     workbook = Workbook()
     _result_sheet(workbook, summary, findings, {})
-    set_cell(workbook[RESULT_SHEET].cell(row=10, column=1),
+    set_cell(workbook[RESULT_SHEET].cell(row=10 + len(summary.get("loads") or []), column=1),  # under the lines
              f"本文件共{summary['rows_read']}行，超过{RECEIPT_COPY_MAX_ROWS}行，回执不附原表副本；"
              "下表列出每处问题在原文件中的行号和单元格。")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -341,17 +360,24 @@ def _write_findings_receipt(target: Path, summary: dict, findings: list[F.Findin
 def _recorded_outcome(engine, relative_path: str, run_id: str | None) -> FileOutcome | None:
     """What the warehouse already holds for this file: a retry after the load was committed."""
     with engine.connect() as conn:
-        row = conn.execute(sa.text(
+        rows = conn.execute(sa.text(
             "SELECT l.load_id, l.status, l.report_type, l.period, l.rows_loaded, l.findings_critical, "
             "l.findings_error, l.findings_warning, l.reason_zh, l.receipt_path, p.place_name "
             "FROM stg_file_load l LEFT JOIN dim_place p ON p.place_code = l.district_code "
             "WHERE l.source_path = :p AND (l.run_id = :r OR (:r IS NULL AND l.run_id IS NULL)) "
-            "ORDER BY l.load_id DESC LIMIT 1"), {"p": relative_path, "r": run_id}).mappings().first()
-    if row is None:
+            "AND l.started_at = (SELECT MAX(started_at) FROM stg_file_load WHERE source_path = :p "
+            "AND (run_id = :r OR (:r IS NULL AND run_id IS NULL))) "
+            "ORDER BY l.load_id"), {"p": relative_path, "r": run_id}).mappings().all()
+    if not rows:
         return None
-    return FileOutcome(relative_path, row["status"], row["report_type"], row["place_name"], row["period"],
-                       row["rows_loaded"], row["findings_critical"], row["findings_error"], row["findings_warning"],
-                       row["reason_zh"], row["load_id"], row["receipt_path"])
+    parts = [FileOutcome(relative_path, row["status"], row["report_type"], row["place_name"], row["period"],
+                         row["rows_loaded"], row["findings_critical"], row["findings_error"], row["findings_warning"],
+                         row["reason_zh"], row["load_id"], row["receipt_path"]) for row in rows]  # a load per period
+    if len(parts) == 1:
+        return parts[0]
+    outcome = combined_outcome(relative_path, parts)
+    outcome.receipt = parts[0].receipt
+    return outcome
 
 
 def summarise_reason(report: ParsedReport) -> tuple[str, str]:
@@ -377,10 +403,43 @@ def summarise_reason(report: ParsedReport) -> tuple[str, str]:
 
 def _outcome(relative_path: str, status: str, load_id: int, report: ParsedReport, reason_zh: str) -> FileOutcome:
     count = report.findings.counts()
-    rows = 0 if report.rows_read == 0 or status == "rejected" else report.rows_read - len(report.quarantined_rows)
+    rows = 0 if report.rows_read == 0 or status in ("rejected", "duplicate") else report.rows_read - len(report.quarantined_rows)
     return FileOutcome(relative_path, status, report.report_type,
                        report.district.name if report.district else None, report.period, rows,
                        count[F.CRITICAL], count[F.ERROR], count[F.WARNING], reason_zh, load_id)
+
+
+def file_outcome(relative_path: str, report: ParsedReport, recorded: list[tuple[int, str]]) -> FileOutcome:
+    """The outcome of a file from its recorded loads (``etl.load.record_parts``): one load as it is; several
+    (a period each) as the file's sum — loaded when any period is, rejected when every one is — with each
+    load listed. A duplicate record (an overlapping run loaded the content first) speaks for the file."""
+    if len(recorded) == 1:
+        load_id, status = recorded[0]
+        reason_zh = summarise_reason(report)[0] if status != "duplicate" else "与已提交的文件内容完全相同，未重复处理"
+        return _outcome(relative_path, status, load_id, report, reason_zh)
+    parts = [_outcome(relative_path, status, load_id, part, summarise_reason(part)[0])
+             for part, (load_id, status) in zip(report.parts, recorded, strict=True)]
+    return combined_outcome(relative_path, parts)
+
+
+def combined_outcome(relative_path: str, parts: list[FileOutcome]) -> FileOutcome:
+    """One file's outcome from the outcomes of its loads (a period each)."""
+    statuses = [p.status for p in parts]
+    loaded = [p for p in parts if p.status in ("accepted", "flagged")]
+    status = "rejected" if not loaded else "accepted" if all(s == "accepted" for s in statuses) else "flagged"
+    rejected = [p for p in parts if p.status == "rejected"]
+    reason = f"本文件含{len(parts)}个期间的数据，已入库{len(loaded)}个期间共{sum(p.rows for p in loaded)}行"
+    if rejected:
+        reason += f"；{len(rejected)}个期间退回（" + "；".join(f"{p.period or '期间未识别'}：{p.reason_zh}" for p in rejected) + "）"
+    flagged = [p for p in loaded if p.status == "flagged"]
+    if flagged:
+        reason += f"；{len(flagged)}个期间有提示，请核对回执"
+    return FileOutcome(relative_path, status, parts[0].report_type, parts[0].district,
+                       "、".join(p.period or "未识别" for p in parts), sum(p.rows for p in parts),
+                       sum(p.critical for p in parts), sum(p.errors for p in parts), sum(p.warnings for p in parts),
+                       reason, parts[0].load_id,
+                       loads=[{"load_id": p.load_id, "period": p.period, "status": p.status, "rows": p.rows,
+                               "reason_zh": p.reason_zh} for p in parts])
 
 
 def summarise_run(outcomes: list[dict]) -> dict:

@@ -46,6 +46,7 @@ class Sheet:
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)  # 0-based, inclusive
     has_cell_errors: bool = False  # may hold CellError values (formula errors of any workbook, error texts of HTML)
     may_hold_nul: bool = True  # False when the reader knows no cell holds a NUL character (etl.values checks)
+    unreadable: str | None = None  # why the reader could not read this sheet (its rows are empty)
 
     def __post_init__(self) -> None:
         """A rectangle: CSV lines and HTML rows come ragged (a title line has one field)."""
@@ -186,7 +187,12 @@ def _read_with_calamine(data: bytes, limits: Limits) -> list[Sheet]:
         workbook = calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets, cells = [], 0
         for meta in workbook.sheets_metadata:
-            sheet = workbook.get_sheet_by_name(meta.name)
+            visible = meta.visible == calamine.SheetVisibleEnum.Visible
+            try:
+                sheet = workbook.get_sheet_by_name(meta.name)
+            except Exception as exc:  # noqa: BLE001 - one damaged sheet: the others are still read
+                sheets.append(Sheet(meta.name, [], visible, unreadable=f"{type(exc).__name__}: {exc}"[:300]))
+                continue
             cells += sheet.height * sheet.width  # before a Python object is made for each cell
             if cells > limits.max_cells:
                 raise UnreadableFile(f"工作表「{meta.name}」等的范围超过 {limits.max_cells} 个单元格的上限（max_cells），"
@@ -194,8 +200,9 @@ def _read_with_calamine(data: bytes, limits: Limits) -> list[Sheet]:
                                      f"sheets span more than max_cells={limits.max_cells} cells")
             rows = sheet.to_python(skip_empty_area=False)  # fresh lists of lists: ours to pad and mark
             merged = list(getattr(sheet, "merged_cell_ranges", None) or [])
-            visible = meta.visible == calamine.SheetVisibleEnum.Visible
             sheets.append(Sheet(meta.name, rows, visible, merged))
+        if sheets and all(sheet.unreadable for sheet in sheets):
+            raise ValueError(sheets[0].unreadable)
     except UnreadableFile:
         raise
     except calamine.PasswordError as exc:

@@ -47,12 +47,15 @@ def receipt_path(receipts_dir: Path, folder: str | None, file_name: str) -> Path
     return candidate
 
 
-def write_receipt(target: Path, source: Path | None, summary: dict, findings: list[Finding], source_sheet=None) -> Path:
-    """``summary`` holds file_name, report_title, district, period, status, reason_zh, rows_read, rows_loaded.
-    ``source``: the bytes that were read (None: nothing was read, the receipt is the result sheet)."""
+def write_receipt(target: Path, source: Path | None, summary: dict, findings: list[Finding],
+                  source_sheets: list | None = None) -> Path:
+    """``summary`` holds file_name, report_title, district, period, status, reason_zh, rows_read, rows_loaded
+    and, for a file loaded as a load per period, ``loads`` (each one's period, status, rows and reason).
+    ``source``: the bytes that were read (None: nothing was read, the receipt is the result sheet);
+    ``source_sheets``: the sheets read, copied when the format cannot be copied as a workbook."""
     if not isinstance(findings, FindingList):
         findings = FindingList(findings, cap=len(findings) + 1)
-    workbook = _copy_of_submission(source, findings, source_sheet)
+    workbook = _copy_of_submission(source, findings, source_sheets or [])
     marked = _mark_cells(workbook, findings)
     _result_sheet(workbook, summary, findings, marked)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -63,9 +66,9 @@ def write_receipt(target: Path, source: Path | None, summary: dict, findings: li
     return target
 
 
-def _copy_of_submission(source: Path | None, findings: list[Finding], source_sheet) -> Workbook:
+def _copy_of_submission(source: Path | None, findings: list[Finding], source_sheets: list) -> Workbook:
     """The clerk's workbook with values only (etl.safe_workbook: no formula, external link, connection
-    or macro survives), or the table we read as a new workbook."""
+    or macro survives), or the sheets we read as a new workbook."""
     if source is None or not any(f.cell for f in findings):
         return Workbook()  # nothing to point at: the receipt is the result sheet alone
     if source.suffix.lower() in COPYABLE:
@@ -74,8 +77,8 @@ def _copy_of_submission(source: Path | None, findings: list[Finding], source_she
         except Exception:  # noqa: BLE001 - an unusual workbook still gets a receipt, as a table copy
             pass
     workbook = Workbook()
-    if source_sheet is not None:
-        sheet = workbook.active
+    for i, source_sheet in enumerate(source_sheets):
+        sheet = workbook.active if i == 0 else workbook.create_sheet()
         sheet.title = _sheet_title(source_sheet.name)
         for r, row in enumerate(source_sheet.rows, start=1):
             for c, value in enumerate(row, start=1):
@@ -127,6 +130,9 @@ def _result_sheet(workbook: Workbook, summary: dict, findings: FindingList, mark
         ("读取行数", summary.get("rows_read")),
         ("入库行数", summary.get("rows_loaded")),
         ("严重问题 / 错误 / 提示", f"{counts[F.CRITICAL]} / {counts[F.ERROR]} / {counts[F.WARNING]}"),
+        # a workbook with a sheet per day or per month: a load per period, each with its own result
+        *((f"期间 {load['period'] or '未识别'}", f"{STATUS_ZH.get(load['status'], load['status'])}：{load['reason_zh']}")
+          for load in summary.get("loads") or []),
     ]
     for r, (label, value) in enumerate(lines, start=1):
         set_cell(sheet.cell(row=r, column=1), label).font = HEADER_FONT

@@ -111,7 +111,7 @@ class StreamedReport(ParsedReport):
         return self.rows_total
 
     def quarantine_frame(self) -> pd.DataFrame:
-        quarantined = self.quarantined_rows
+        quarantined = {row for _sheet, row in self.quarantined_rows}  # one sheet: the rows say it
         frame = self.quarantine
         return frame[frame[SOURCE_ROW].isin(quarantined)] if frame is not None else frame
 
@@ -443,7 +443,7 @@ def _stream(path, inbox, encoding, places, contracts, chunk_rows, facts, period_
     contract = layout.contract
     suite_json = _suite(contract)
     start_table(report, layout)
-    report.source_sheet = None  # the head only: receipts of streamed files carry no copy of the table
+    report.source_sheets = []  # the head only: receipts of streamed files carry no copy of the table
     title = title_text(layout)
     converter = table_converter(report, layout, places, title)
     converter.nul_check = _holds_nul(path)
@@ -473,7 +473,7 @@ def _stream(path, inbox, encoding, places, contracts, chunk_rows, facts, period_
 
 def _chunk(report, layout, contract, frame, groups, state, facts, places, chunk_suite, chunk_index, key_columns,
            header_critical, hint, title):
-    from etl.validate import _add_findings, failed_in, run_suite
+    from etl.validate import _add_findings, cells_with_findings, failed_in, run_suite
 
     chunk_findings: list[Finding] = []
     error_rows: set[int] = set()  # rows of this chunk's row errors, those counted beyond the cap included
@@ -512,7 +512,7 @@ def _chunk(report, layout, contract, frame, groups, state, facts, places, chunk_
         columns = [SOURCE_ROW, *(c for c in suite_columns(chunk_suite) if c in frame.columns)]
         result = run_suite(frame[columns], chunk_suite, places)
         state.results.append(result)
-        already = {(f.row, f.column) for f in report.findings} | {(f.row, f.column) for f in chunk_findings}
+        already = cells_with_findings([*report.findings, *chunk_findings], report.sheet)
         by_type = _suite_positions(chunk_suite, result, chunk_index)
         for position, item in zip(by_type, result.results, strict=True):
             if not failed_in(item, frame.columns):
@@ -531,6 +531,7 @@ def _chunk(report, layout, contract, frame, groups, state, facts, places, chunk_
                 gx_findings.count_omitted(rule, severity, None, n)
             error_rows |= sink.findings.omitted_error_rows
             gx_findings.omitted_error_rows |= sink.findings.omitted_error_rows
+            gx_findings.omitted_error_places |= sink.findings.omitted_error_places
         trim_unexpected(result, report.findings.cap)  # kept until the end for Data Docs: bounded
     quarantines = contract.row_errors == "quarantine_rows"
     if quarantines and error_rows:
@@ -556,7 +557,7 @@ def _chunk(report, layout, contract, frame, groups, state, facts, places, chunk_
 
 
 def _finish(report, layout, contract, state, places, suite_json, unique, title, inbox) -> str | None:
-    from etl.validate import _add_findings, failed_in, run_suite
+    from etl.validate import _add_findings, cells_with_findings, failed_in, run_suite
 
     report.total_rows = [{"row": r + 1, "cells": cells} for r, cells in state.totals]
     report.rows_total = state.rows
@@ -596,7 +597,7 @@ def _finish(report, layout, contract, state, places, suite_json, unique, title, 
         result = run_suite(keys, unique_suite, places)
         unique_results = dict(zip(_suite_positions(unique_suite, result, [i for i, _ in unique]), result.results,
                                   strict=True))
-    already = {(f.row, f.column) for f in report.findings}
+    already = cells_with_findings(report.findings, report.sheet)
     merged = merge_results(suite_json, state.results, unique_results)
     for item, position in zip(merged.results, _order(suite_json), strict=True):
         if position in unique_results:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from etl import findings as F
-from etl.parse import SOURCE_ROW, ParsedReport
+from etl.parse import SOURCE_ROW, SOURCE_SHEET, ParsedReport
 from etl.places import Places, default_places
 
 if TYPE_CHECKING:
@@ -32,6 +32,20 @@ _GX_PATCH_LOCK = threading.RLock()  # one validation at a time cuts GX short (_g
 EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
 RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": [SOURCE_ROW],
                  "return_unexpected_index_query": False}
+
+
+
+def result_format(frame) -> dict:
+    """GX names each failing row by its Excel row, and by its sheet in a table read from several sheets."""
+    if SOURCE_SHEET not in frame.columns:
+        return RESULT_FORMAT
+    return {**RESULT_FORMAT, "unexpected_index_column_names": [SOURCE_ROW, SOURCE_SHEET]}
+
+
+def cells_with_findings(findings, default_sheet: str | None) -> set[tuple[str | None, int | None, str | None]]:
+    """(sheet, row, column) of the cells ``findings`` already speak of: one message per cell."""
+    return {(f.sheet or default_sheet, f.row, f.column) for f in findings}
+
 
 # Fallback wording when a suite's expectation carries no meta.message_zh.
 _MESSAGES_ZH = {
@@ -118,7 +132,7 @@ def validate_report(report: ParsedReport, places: Places | None = None,
     suite_json = load_suite_json(report.contract.suite_name)
     result = run_suite(report.frame, suite_json, places)
     outcome = ValidationOutcome(suite_json["name"], bool(result.success), len(result.results), gx_result=result)
-    already = {(f.row, f.column) for f in report.findings}
+    already = cells_with_findings(report.findings, report.sheet)
     for item in result.results:
         if failed_in(item, report.frame.columns):
             outcome.failed.append(item.expectation_config.type)
@@ -147,7 +161,7 @@ def run_suite(frame, suite_json: dict, places: Places, shortcuts: bool = True):
     with _gx_shortcuts() if shortcuts else nullcontext():
         # what Batch.validate does, without building the batch a first time for the Batch object
         validator = Validator(batch_definition=_batch_definition(), batch_parameters={"dataframe": frame},
-                              result_format=RESULT_FORMAT)
+                              result_format=result_format(frame))
         return validator.validate_expectation_suite(suite, expectation_parameters=suite_parameters(places))
 
 
@@ -279,9 +293,10 @@ def _add_findings(report: ParsedReport, config, result: dict, already: set) -> N
         return
     for entry in rows:
         row = int(entry[SOURCE_ROW])
-        header = report.header_cells.get(column, (column, None))[0]
-        if (row, header) in already:
+        sheet = entry.get(SOURCE_SHEET) or report.sheet
+        header = report.sheet_headers.get(sheet, report.header_cells).get(column, (column, None))[0]
+        if (sheet, row, header) in already:
             continue  # one message per cell: the parser's is the more specific one
         value = entry.get(column)
         report.add_cell(rule, severity, message_zh, f"{config.type} failed for {column}", column, row,
-                        None if _missing(value) else value)
+                        None if _missing(value) else value, sheet=sheet)

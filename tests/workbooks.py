@@ -28,3 +28,18 @@ def service_item(code: str, district: str = "明山区", *, is_application="是"
                  item_type="行政许可", legal=20, promised=10, visits=0) -> list[object]:
     return [code, f"事项{code[-3:]}", f"{district}行政审批局", district, item_type, is_application, in_hall,
             reason, "是", legal, promised, visits]
+
+
+def write_workbook(path: Path, sheets: list[tuple[str, list[list[object]], bool]]) -> Path:
+    """Several sheets, each (name, rows with the header first, visible), in this order."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, rows, visible in sheets:
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+        if not visible:
+            ws.sheet_state = "hidden"
+    wb.save(path)
+    return path

@@ -2,7 +2,7 @@
 CREATE TABLE IF NOT EXISTS fct_volunteer_activity (
     load_id           BIGINT NOT NULL REFERENCES stg_file_load (load_id),
     source_sha256     CHAR(64) NOT NULL,
-    source_sheet      VARCHAR(200),
+    source_sheet      VARCHAR(200) NOT NULL,
     source_row        INTEGER NOT NULL,
     date              DATE NOT NULL,
     district          VARCHAR(12),
@@ -13,5 +13,5 @@ CREATE TABLE IF NOT EXISTS fct_volunteer_activity (
     hours             DOUBLE PRECISION,
     place             VARCHAR(200),
     approximate_cols  VARCHAR(500),
-    PRIMARY KEY (load_id, source_row)
+    PRIMARY KEY (load_id, source_sheet, source_row)  -- a load read from several sheets has a row 5 on each
 );

@@ -1,4 +1,5 @@
--- Load audit: one row per file seen, whatever its fate. status:
+-- Load audit: one row per file seen, whatever its fate — a row per period of a workbook whose data sheets
+-- hold several periods (etl.parse: one load per district × period). status:
 --   accepted  loaded, no findings      flagged    loaded, with warnings
 --   rejected  not loaded (see stg_finding)   duplicate  byte-identical to a file already received
 -- is_current marks the version of (report_type, district_code, period) that the mart shows; earlier
@@ -37,9 +38,10 @@ CREATE TABLE IF NOT EXISTS stg_file_load (
     started_at         TIMESTAMP,
     finished_at        TIMESTAMP
 );
--- A file's content is loaded at most once, even by two overlapping runs.
-CREATE UNIQUE INDEX IF NOT EXISTS ux_stg_file_load_loaded_sha
-    ON stg_file_load (sha256) WHERE status IN ('accepted', 'flagged');
+-- A file's content is loaded at most once, even by two overlapping runs: once per period of its data
+-- sheets (a workbook with a sheet per day is a load per day, each replaced on its own by a later file).
+CREATE UNIQUE INDEX IF NOT EXISTS ux_stg_file_load_loaded_part
+    ON stg_file_load (sha256, report_type, period) WHERE status IN ('accepted', 'flagged');
 -- At most one current version per district × report type × period.
 CREATE UNIQUE INDEX IF NOT EXISTS ux_stg_file_load_current
     ON stg_file_load (report_type, district_code, period) WHERE is_current = 1;

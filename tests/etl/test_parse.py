@@ -331,7 +331,7 @@ def test_unknown_period_is_critical(tmp_path):
     report = parse_file(path, inbox=inbox)
     assert report.period is None
     assert rules(report) == [("unknown_period", F.CRITICAL)]
-    assert report.findings[0].message_zh == "无法确定报表所属期间，请在标题或文件名中注明（例如 2021Q4）"
+    assert report.findings[0].message_zh == "无法确定报表所属期间，请在标题、工作表名或文件名中注明（例如 2021Q4）"
 
 
 def test_period_from_title_when_the_name_has_none(tmp_path):

@@ -105,7 +105,7 @@ def test_quarantine_policy_loads_good_rows_and_holds_back_bad_ones(tmp_path):
         ["2022-03-05", "南芬区", "文明办", "3队", "环境清洁", 12, 1, "南芬街道"],
     ])
     report = parse_file(path, inbox=inbox, contracts={contract.report_type: contract})
-    assert not report.rejected and report.quarantined_rows == {3}
+    assert not report.rejected and report.quarantined_rows == {("Sheet1", 3)}
     engine = get_engine(f"sqlite:///{tmp_path / 'w.sqlite'}")
     ensure_schema(engine)
     meta = FileMeta(path.name, "南芬区", "南芬区/" + path.name, "archive/x", "0" * 64, 1, now(), now())

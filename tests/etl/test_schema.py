@@ -45,7 +45,7 @@ def engine(request, tmp_path):
 def test_migration_upgrades_a_populated_first_version_warehouse(engine):
     create_v1_warehouse(engine)
     applied = ensure_schema(engine)
-    assert applied == [m.version for m in migrations(engine.dialect.name)] == [2, 3, 4, 5]
+    assert applied == [m.version for m in migrations(engine.dialect.name)] == [2, 3, 4, 5, 6]
     with engine.connect() as conn:
         facts = conn.execute(sa.text("SELECT source_row, item_code, source_sha256, source_sheet FROM fct_service_item "
                                      "ORDER BY source_row")).all()
@@ -67,7 +67,7 @@ def test_migration_upgrades_a_populated_first_version_warehouse(engine):
 def test_a_new_warehouse_is_created_current_and_stamped(engine):
     assert ensure_schema(engine) == []
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version FROM meta_schema_migration")).scalars().all() == [2, 3, 4, 5]
+        assert conn.execute(sa.text("SELECT version FROM meta_schema_migration")).scalars().all() == [2, 3, 4, 5, 6]
         columns = {c["name"] for c in sa.inspect(conn).get_columns(
             "fct_service_item", schema="core" if engine.dialect.name == "postgresql" else None)}
     assert {"source_sha256", "source_sheet", "source_row", "load_id"} <= columns

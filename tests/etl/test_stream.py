@@ -164,7 +164,7 @@ def test_check_streamed_matches_parse_and_validate(tmp_path):
         assert (report.period, report.district, report.rows_read) == (whole.period, whole.district, len(whole.frame))
         assert report.quarantined_rows == whole.quarantined_rows
         assert report.facts.count == len(whole.frame) - len(whole.quarantined_rows)
-        held = whole.frame[whole.frame["_source_row"].isin(whole.quarantined_rows)].reset_index(drop=True)
+        held = whole.frame[whole.frame["_source_row"].isin({row for _, row in whole.quarantined_rows})].reset_index(drop=True)
         pd.testing.assert_frame_equal(as_datetime_objects(report.quarantine_frame().reset_index(drop=True)), held)
     finally:
         report.discard()
