@@ -162,3 +162,45 @@ def test_a_backlog_beyond_airflows_map_limit_is_taken_a_batch_a_run_oldest_first
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT COUNT(*) FROM stg_file_load")).scalar() == 60
         assert conn.execute(sa.text("SELECT MAX(file_name) FROM stg_file_load")).scalar() == "积压_0059.txt"
+
+
+def test_a_workbook_with_a_sheet_per_day_through_the_dag_is_a_load_per_day(airflow_db, settings):
+    """Through the real DAG, on both warehouses: a flood workbook with a sheet per day and a volunteer sheet
+    in it, and a volunteer workbook with two sheets of one month."""
+    import datetime as dt
+
+    from workbooks import write_workbook
+
+    flood = ["日期", "区县", "街道（乡镇）", "出动人员（人次）"]
+    volunteer = ["活动日期", "区县", "组织单位", "志愿服务队", "活动类型", "参与志愿者（人）"]
+    days = [dt.date(2021, 7, 29) + dt.timedelta(days=i) for i in range(3)]
+    write_workbook(settings.inbox / "溪湖区" / "溪湖区_防汛日报_七月底.xlsx",
+                   [(f"{d.month}月{d.day}日", [flood, [d.isoformat(), "溪湖区", "河西街道", 10 + i],
+                                             [d.isoformat(), "溪湖区", "彩屯街道", 20 + i]], True)
+                    for i, d in enumerate(days)]
+                   + [("志愿者", [volunteer, ["2021-07-30", "溪湖区", "溪湖区文明办", "溪湖区1队", "防汛", 9]], True)])
+    write_workbook(settings.inbox / "平山区" / "平山区_志愿服务_2022-03.xlsx",
+                   [(name, [volunteer, [f"2022-03-{day:02d}", "平山区", "平山区文明办", "平山区1队", "创城", day]], True)
+                    for name, day in (("上旬", 4), ("下旬", 24))])
+
+    dag_run = run_ingest_dag()
+
+    assert str(dag_run.state) == "success"
+    assert task_states(dag_run)["process_file"] == ["success"] * 2
+    engine = get_engine(settings.warehouse_url)
+    with engine.connect() as conn:
+        loads = [dict(r) for r in conn.execute(sa.text(
+            "SELECT file_name, report_type, period, status, rows_loaded, is_current, receipt_path, moved_to "
+            "FROM stg_file_load ORDER BY report_type, period")).mappings()]
+        lineage = conn.execute(sa.text(
+            "SELECT source_sheet, source_row, personnel FROM fct_flood_cleanup ORDER BY personnel")).all()
+        run = one(conn, "SELECT files, flagged, accepted, rows_loaded FROM stg_ingest_run")
+        warning = one(conn, "SELECT rule, sheet_name FROM stg_finding")
+    assert [(r["report_type"], r["period"], r["status"], r["rows_loaded"], r["is_current"]) for r in loads] == [
+        ("flood_cleanup", "2021-07-29", "flagged", 2, 1), ("flood_cleanup", "2021-07-30", "accepted", 2, 1),
+        ("flood_cleanup", "2021-07-31", "accepted", 2, 1), ("volunteer_activity", "2022-03", "accepted", 2, 1)]
+    assert all(r["receipt_path"] and r["moved_to"] for r in loads)
+    assert [tuple(r) for r in lineage] == [("7月29日", 2, 10), ("7月30日", 2, 11), ("7月31日", 2, 12),
+                                           ("7月29日", 3, 20), ("7月30日", 3, 21), ("7月31日", 3, 22)]
+    assert dict(warning) == {"rule": "other_report_sheet", "sheet_name": "志愿者"}  # on the file's first load
+    assert dict(run) == {"files": 2, "flagged": 1, "accepted": 1, "rows_loaded": 8}

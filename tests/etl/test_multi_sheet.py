@@ -249,3 +249,25 @@ def test_a_sheet_per_month_named_by_month_takes_its_period_from_the_name(tmp_pat
     report = parse_file(path, inbox=tmp_path / "inbox")
     assert [part.period for part in report.parts] == ["2021Q3", "2021Q4"]
     assert [part.rows_read for part in report.parts] == [1, 1]
+
+
+def test_an_html_export_with_a_table_per_day_gets_a_receipt_copying_every_table(sqlite_settings):
+    """A format the receipt cannot copy as a workbook (HTML tables saved as .xls): the receipt is built
+    from the sheets read, one per table, with the problem cells marked on each."""
+    settings = sqlite_settings
+
+    def table(rows):
+        return "<table>" + "".join("<tr>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>" for row in rows) + "</table>"
+
+    day1 = flood_rows(dt.date(2021, 7, 29), STREETS[:2], [10, 20])
+    day2 = flood_rows(dt.date(2021, 7, 30), STREETS[:2], [30, 40])
+    day1[1][3] = "30余"  # approximate: loaded, with a warning on its cell
+    path = settings.inbox / "溪湖区" / "溪湖区_防汛日报.xls"
+    path.parent.mkdir(parents=True)
+    path.write_text(f"<html><body>{table(day1)}<p>次日</p>{table(day2)}</body></html>", encoding="utf-8")
+    outcome = ingest(settings)["溪湖区/溪湖区_防汛日报.xls"]
+    assert outcome.status == "flagged" and [load["period"] for load in outcome.loads] == ["2021-07-29", "2021-07-30"]
+    receipt = load_workbook(settings.shared_dir / outcome.receipt)
+    assert receipt.sheetnames == ["处理结果", "表1", "表2"]
+    assert "约数" in receipt["表1"]["D2"].comment.text
+    assert receipt["表2"]["D3"].value == "40"  # the second table is copied too (as the text HTML holds)
