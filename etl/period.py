@@ -30,20 +30,25 @@ def period_from_text(text: str, grain: str) -> str | None:
                 q = match["q"]
                 return f"{match['y']}Q{_CN_QUARTER.get(q, q)}"
         return None
-    day = _DAY.search(text)
+    return _day_or_month(_DAY.search(text), _MONTH, text, grain, None)
+
+
+def _day_or_month(day, month_pattern: re.Pattern, text: str, grain: str, year: int | None) -> str | None:
+    """The day (grain day) or month (grain month) a match of a day pattern gives, else the month pattern's
+    match; ``year``: when the patterns capture none."""
     if grain == "day" and day:
         try:
-            return dt.date(int(day["y"]), int(day["m"]), int(day["d"])).isoformat()
+            return dt.date(year or int(day["y"]), int(day["m"]), int(day["d"])).isoformat()
         except ValueError:
             return None
-    month = day or _MONTH.search(text)
+    month = day or (month_pattern.search(text) if grain == "month" else None)
     if grain == "month" and month and 1 <= int(month["m"]) <= 12:
-        return f"{month['y']}-{int(month['m']):02d}"
+        return f"{year or month['y']}-{int(month['m']):02d}"
     return None
 
 
 _SHEET_DAY = re.compile(r"^\s*(?P<m>\d{1,2})(?:月|[-.])(?P<d>\d{1,2})日?\s*$")
-_SHEET_MONTH = re.compile(r"^\s*(?P<m>\d{1,2})月份?\s*$")
+_SHEET_MONTH = re.compile(r"^\s*(?P<m>\d{1,2})月份?\s*$")  # matched from the start: search() anchors it too
 
 
 def period_from_sheet_name(name: str, grain: str, year: int | None) -> str | None:
@@ -53,16 +58,7 @@ def period_from_sheet_name(name: str, grain: str, year: int | None) -> str | Non
     if period is not None or year is None or grain == "quarter":
         return period
     text = fold(name)
-    day = _SHEET_DAY.match(text)
-    if grain == "day" and day:
-        try:
-            return dt.date(year, int(day["m"]), int(day["d"])).isoformat()
-        except ValueError:
-            return None
-    month = day or _SHEET_MONTH.match(text)
-    if grain == "month" and month and 1 <= int(month["m"]) <= 12:
-        return f"{year}-{int(month['m']):02d}"
-    return None
+    return _day_or_month(_SHEET_DAY.match(text), _SHEET_MONTH, text, grain, year)
 
 
 def period_from_dates(dates: list[dt.date], grain: str) -> str | None:
