@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 
 from etl import findings as F
+from etl import layout as L
 from etl.contracts import CONTRACTS, ReportContract
 from etl.findings import Finding, FindingList, column_letter, storable
-from etl import layout as L
 from etl.layout import TableLayout, data_rows, find_tables, title_text
 from etl.period import period_from_dates, period_from_sheet_name, period_from_text, year_hint
 from etl.places import Place, Places, default_places
