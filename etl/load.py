@@ -88,8 +88,12 @@ def record_parts(engine: Engine, meta: FileMeta, parts: list[tuple[ParsedReport,
             status = status_of(report)
             return [(_record_live(report.live, meta, report, status, report.findings.counts(), reason_zh, reason_en), status)]
         with engine.begin() as conn:
-            return [(_record(conn, meta, report, status_of(report), report.findings.counts(), reason_zh, reason_en),
-                     status_of(report)) for report, reason_zh, reason_en in parts]
+            recorded = []
+            for report, reason_zh, reason_en in parts:
+                status = status_of(report)
+                recorded.append((_record(conn, meta, report, status, report.findings.counts(), reason_zh, reason_en),
+                                 status))
+            return recorded
     except sa.exc.IntegrityError:
         with engine.connect() as conn:
             previous = find_previous(conn, meta.sha256)
