@@ -41,7 +41,9 @@ def _day_or_month(day, month_pattern: re.Pattern, text: str, grain: str, year: i
             return dt.date(year or int(day["y"]), int(day["m"]), int(day["d"])).isoformat()
         except ValueError:
             return None
-    month = day or (month_pattern.search(text) if grain == "month" else None)
+    # A month report's month is its first mention of one — the title's 2022年12月 — not a full date that
+    # comes later (the 填报日期 line's 2023年1月4日, written after the month ended).
+    month = (month_pattern.search(text) or day) if grain == "month" else None
     if grain == "month" and month and 1 <= int(month["m"]) <= 12:
         return f"{year or month['y']}-{int(month['m']):02d}"
     return None

@@ -5,6 +5,8 @@ return ``None`` for anything unknown so the caller reports it instead of guessin
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -67,7 +69,24 @@ def load_places(path: Path = PLACES_FILE) -> Places:
             code = f"{district_code}{i:03d}"
             places.append(Place(code, name, "street", str(district_code)))
             streets[(str(district_code), fold(name))] = code
+    _add_short_street_names(streets)
     return Places(tuple(places), aliases, streets)
+
+
+_STREET_SUFFIX = re.compile(r"(街道|镇|乡)$")
+
+
+def _add_short_street_names(streets: dict[tuple[str, str], str]) -> None:
+    """Clerks write 北地 for 北地街道 as they write 明山 for 明山区: a street's name without its suffix resolves
+    too, when no other street of the district shares it and it is not a full name itself."""
+    short: dict[tuple[str, str], set[str]] = {}
+    for (district, name), code in streets.items():
+        bare = _STREET_SUFFIX.sub("", name)
+        if bare and bare != name:
+            short.setdefault((district, bare), set()).add(code)
+    for key, codes in short.items():
+        if len(codes) == 1 and key not in streets:
+            streets[key] = next(iter(codes))
 
 
 @lru_cache(maxsize=1)

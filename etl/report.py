@@ -1,32 +1,21 @@
-"""Read the indicator views back for people: the table `make run` ends with."""
+"""Read the indicator views back for people: the table `make run` ends with.
+
+One table per report type, as its contract publishes it (``Publication.printout``): the period the review
+pack shows — the latest, or the busiest day of the latest month for per-day families such as the 2022-03-04
+volunteer drive — per district with the city total, then the city's day-by-day series where the family has
+one. Then what the stewards look at: late or missing reports and the files' status."""
 from __future__ import annotations
+
+import datetime as dt
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-SECTIONS = (
-    ("政务服务事项（按区县）service items by district",
-     "SELECT period, district_name, items, application_items, application_items_in_hall, "
-     "in_hall_rate_pct, online_items, online_rate_pct FROM mart_service_items_by_district "
-     "ORDER BY period, CASE WHEN district_code IS NULL THEN 1 ELSE 0 END, district_code"),
-    ("志愿服务（2022-03-04 全市行动）volunteer drive",
-     "SELECT date, district_name, activities, participations, teams, units FROM mart_volunteer_daily "
-     "WHERE date = :drive_day ORDER BY CASE WHEN district_code IS NULL THEN 1 ELSE 0 END, district_code",
-     ),
-    ("为群众办实事（按区县）practical tasks",
-     "SELECT period, district_name, tasks, completed, completion_rate_pct, overdue FROM "
-     "mart_task_completion_by_district ORDER BY period, CASE WHEN district_code IS NULL THEN 1 ELSE 0 END, district_code"),
-    ("创城督查整改（按区县）inspection problems",
-     "SELECT period, district_name, problems, with_deadline, rectified, rectification_rate_pct FROM "
-     "mart_rectification_by_district ORDER BY period, CASE WHEN district_code IS NULL THEN 1 ELSE 0 END, district_code"),
-    ("12345 热线（按区县）hotline tickets",
-     "SELECT period, district_name, tickets, reply_rate_pct, closure_rate_pct, satisfaction_rate_pct FROM "
-     "mart_hotline_by_district ORDER BY period, CASE WHEN district_code IS NULL THEN 1 ELSE 0 END, district_code"),
-    ("防汛清理（全市按日）flood clean-up by day",
-     "SELECT date, COUNT(*) AS districts, SUM(streets_reported) AS streets, SUM(personnel) AS personnel, "
-     "SUM(vehicles) AS vehicles, ROUND(CAST(SUM(garbage_tons) AS NUMERIC), 1) AS garbage_tons "
-     "FROM mart_flood_cleanup_daily GROUP BY date ORDER BY date"),
+from etl.config import local_time
+from etl.review_pack import CITY_TOTAL, FamilyResult, family_results
+
+STEWARD_SECTIONS = (
     ("报送情况：未按时报送 late or missing reports",
      "SELECT report_title, district_name, period, deadline, received_at, state_zh FROM mart_reporting_completeness "
      "WHERE on_time = 0 ORDER BY report_type, period, district_code"),
@@ -36,10 +25,27 @@ SECTIONS = (
 )
 
 
-def indicator_tables(engine: Engine, drive_day: str = "2022-03-04") -> list[tuple[str, pd.DataFrame]]:
+def _family_tables(res: FamilyResult) -> list[tuple[str, pd.DataFrame]]:
+    f = res.family
+    columns = list(f.printout)
+    title = f"{f.title_zh}（{res.period or '无数据'}，按区县）{f.title_en}"
+    rows = [*res.districts, *([{**res.city, "district_name": CITY_TOTAL}] if res.city else [])]
+    tables = [(title, pd.DataFrame([{"period": r["period"], "district_name": r["district_name"],
+                                     **{c: r.get(c) for c in columns}} for r in rows],
+                                   columns=["period", "district_name", *columns]))]
+    if res.series:
+        tables.append((f"{f.title_zh}（全市按日）{f.title_en}, city by day",
+                       pd.DataFrame([{"date": r["period"], **{c: r.get(c) for c in columns}} for r in res.series],
+                                    columns=["date", *columns])))
+    return tables
+
+
+def indicator_tables(engine: Engine, as_of: str | None = None) -> list[tuple[str, pd.DataFrame]]:
+    as_of_date = dt.date.fromisoformat(as_of) if as_of else local_time().date()
     with engine.connect() as conn:
-        return [(title, pd.read_sql(sa.text(sql), conn, params={"drive_day": drive_day} if ":drive_day" in sql else None))
-                for title, sql in SECTIONS]
+        tables = [t for res in family_results(conn, as_of_date) if res.available for t in _family_tables(res)]
+        tables += [(title, pd.read_sql(sa.text(sql), conn)) for title, sql in STEWARD_SECTIONS]
+    return tables
 
 
 def render(tables: list[tuple[str, pd.DataFrame]]) -> str:

@@ -11,7 +11,9 @@ Rules the pack keeps:
 * Every number comes from a mart view (``SELECT … FROM mart_…``, values only as bound parameters). Python
   adds nothing but the district ranking (by the family's headline rate, ties share a rank: 1, 2, 2, 4) and
   differences between two periods of the same view column (较上期). City totals are the views' own
-  全市合计 rows; only for the flood view, which has none, the daily city totals are SQL sums over the view.
+  全市合计 rows; only for a view that has none (the flood view), the city totals are SQL sums over the view.
+* A family is a report type's ``Publication`` (its contract, ``etl/contracts/<type>.py``): the view, the
+  columns shown, the ranking, the headline figures and the definitions; nothing here names a report type.
 * The period of a family is the latest one the view holds that began on or before ``as_of`` (default
   today); "previous period" is the latest earlier period the view holds. Volunteer activity is reported
   per day: the pack shows the busiest day of the latest month (the city-wide drive day, e.g. 2022-03-04)
@@ -40,6 +42,23 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy.engine import Connection, Engine
 
 from etl.config import local_time
+from etl.contracts import CONTRACTS
+from etl.contracts.publication import (
+    D_DEC1,
+    D_DEC2,
+    D_INT,
+    D_PP,
+    DEC1,
+    DEC2,
+    INT,
+    PCT,
+    RANK,
+    TEXT,
+    Chart,
+    Col,
+    Definition,
+    Publication,
+)
 from etl.excel_safe import set_cell
 from etl.pipeline import unused_path
 
@@ -53,9 +72,9 @@ PUBLISHED_FOLDER = "published"
 # --------------------------------------------------------------------------------------------------
 # What a column is and how it is shown
 
-# kind → (Excel number format, HTML formatter)
-_INT, _DEC1, _DEC2, _PCT, _TEXT, _RANK = "int", "dec1", "dec2", "pct", "text", "rank"
-_D_INT, _D_DEC1, _D_DEC2, _D_PP = "d_int", "d_dec1", "d_dec2", "d_pp"
+# kind → (Excel number format, HTML formatter); the kinds are the contracts' (etl.contracts.publication)
+_INT, _DEC1, _DEC2, _PCT, _TEXT, _RANK = INT, DEC1, DEC2, PCT, TEXT, RANK
+_D_INT, _D_DEC1, _D_DEC2, _D_PP = D_INT, D_DEC1, D_DEC2, D_PP
 NUMBER_FORMATS = {
     _INT: "#,##0", _DEC1: "#,##0.0", _DEC2: "#,##0.00",
     _PCT: '0.00"%"',  # the view's value (99.3 means 99.30 %), shown with two decimals and a % sign
@@ -83,24 +102,6 @@ def format_value(value: object, kind: str) -> str:
     return f"{float(value):,.{digits}f}"
 
 
-@dataclass(frozen=True)
-class Col:
-    key: str
-    header: str
-    kind: str = _INT
-    width: float = 12
-
-
-@dataclass(frozen=True)
-class Chart:
-    kind: str  # bar | line
-    title: str
-    keys: tuple[str, ...]  # value columns, one series each
-    category: str = "district_name"
-    y_title: str = ""
-    stacked: bool = False
-
-
 @dataclass
 class Table:
     title: str
@@ -122,175 +123,26 @@ class Section:
 
 
 # --------------------------------------------------------------------------------------------------
-# The indicator families
+# The indicator families: one per report type, as its contract publishes it (etl/contracts/<type>.py)
+
 
 @dataclass(frozen=True)
 class Family:
-    key: str
-    sheet: str
-    title_zh: str
-    title_en: str
-    view: str
-    period_col: str  # period | date
-    period_label: str
-    columns: tuple[Col, ...]
-    rank_key: str
-    rank_header: str
-    deltas: tuple[Col, ...]  # key = view column; the change on the previous period of that column
-    chart: Chart
-    headline: tuple[tuple[str, str, str, str], ...]  # (column, label, kind, unit) for the overview
-    notes: tuple[str, ...] = ()
-    # (column of the view counting rows whose figure is not final yet, note with {n} and {period}): when
-    # the city row of the period has any, the section and the overview say the period is provisional
-    provisional: tuple[str, str] | None = None
+    key: str  # the report type
+    publication: Publication
 
-    def provisional_note(self, city_row: dict | None, period: str | None) -> str | None:
-        if self.provisional is None or not city_row or not city_row.get(self.provisional[0]):
-            return None
-        return self.provisional[1].format(n=int(city_row[self.provisional[0]]), period=period)
+    def __getattr__(self, name: str):  # the publication's fields read as the family's own
+        return getattr(self.publication, name)
 
 
-FAMILIES: tuple[Family, ...] = (
-    Family(
-        "service_items", "政务服务", "政务服务事项", "Government service items",
-        "mart_service_items_by_district", "period", "季度",
-        (Col("items", "事项总数"), Col("application_items", "依申请事项"),
-         Col("application_items_in_hall", "依申请进厅事项", width=14),
-         Col("application_items_not_in_hall", "依申请未进厅事项", width=14),
-         Col("in_hall_rate_pct", "依申请事项进厅率", _PCT, 14), Col("online_items", "网上可办事项"),
-         Col("online_rate_pct", "网上可办率", _PCT)),
-        "in_hall_rate_pct", "进厅率排名",
-        (Col("items", "事项数较上期", _D_INT), Col("in_hall_rate_pct", "进厅率较上期（百分点）", _D_PP, 16)),
-        Chart("bar", "各区县依申请事项进厅率（%）", ("in_hall_rate_pct",), y_title="%"),
-        (("items", "事项总数", _INT, "项"), ("application_items", "依申请事项", _INT, "项"),
-         ("in_hall_rate_pct", "依申请事项进厅率", _PCT, ""), ("online_rate_pct", "网上可办率", _PCT, "")),
-        ("依申请事项进厅率 = 进驻政务服务中心的依申请事项 ÷ 依申请事项。",),
-    ),
-    Family(
-        "task_ledger", "为民办实事", "我为群众办实事", "Practical tasks for the people",
-        "mart_task_completion_by_district", "period", "月份",
-        (Col("tasks", "实事总数"), Col("completed", "已完成"), Col("completion_rate_pct", "实事完成率", _PCT),
-         Col("in_progress", "推进中"), Col("not_started", "未启动"), Col("cross_year", "跨年推进"),
-         Col("overdue", "逾期未完成"), Col("completed_late", "逾期完成")),
-        "completion_rate_pct", "完成率排名",
-        (Col("completed", "已完成较上期", _D_INT), Col("completion_rate_pct", "完成率较上期（百分点）", _D_PP, 16)),
-        Chart("bar", "各区县实事完成率（%）", ("completion_rate_pct",), y_title="%"),
-        (("tasks", "实事总数", _INT, "项"), ("completed", "已完成", _INT, "项"),
-         ("completion_rate_pct", "实事完成率", _PCT, "")),
-        ("实事完成率 = 已完成的实事 ÷ 清单所列实事；逾期未完成：未完成且计划完成时间不晚于台账月末。",),
-    ),
-    Family(
-        "rectification_ledger", "创城整改", "创城督查问题整改", "Civilised-city inspection rectification",
-        "mart_rectification_by_district", "period", "月份",
-        (Col("problems", "交办问题"), Col("with_deadline", "设定整改期限", width=13), Col("rectified", "已整改"),
-         Col("rectification_rate_pct", "整改率", _PCT), Col("rectified_with_deadline", "有期限且已整改", width=14),
-         Col("in_progress", "整改中"), Col("overdue", "超期未整改", width=12)),
-        "rectification_rate_pct", "整改率排名",
-        (Col("rectified", "已整改较上期", _D_INT), Col("rectification_rate_pct", "整改率较上期（百分点）", _D_PP, 16)),
-        Chart("bar", "各区县整改率（%）", ("rectification_rate_pct",), y_title="%"),
-        (("problems", "交办问题", _INT, "个"), ("with_deadline", "设定整改期限", _INT, "个"),
-         ("rectified", "已整改", _INT, "个"), ("rectification_rate_pct", "整改率", _PCT, "")),
-        ("整改率 = 已整改问题 ÷ 设定了整改期限的问题（台账为累计台账）。",),
-    ),
-    Family(
-        "volunteer_activity", "志愿服务", "志愿服务", "Volunteer service",
-        "mart_volunteer_daily", "date", "日期",
-        (Col("activities", "活动场次"), Col("participations", "参与志愿者（人次）", width=16),
-         Col("teams", "志愿服务队（支）", width=15), Col("units", "组织单位（个）", width=14),
-         Col("service_hours", "服务时长（小时）", _DEC1, 15)),
-        "participations", "参与人次排名",
-        (Col("participations", "人次较上期", _D_INT), Col("teams", "服务队较上期", _D_INT)),
-        Chart("bar", "各区县参与志愿者（人次）", ("participations",), y_title="人次"),
-        (("participations", "参与志愿者", _INT, "人次"), ("teams", "志愿服务队", _INT, "支"),
-         ("units", "组织单位", _INT, "个")),
-        ("参与人次为各项活动参与志愿者人数之和；服务队、组织单位为去重计数，全市合计行中同一单位只计一次。",),
-    ),
-    Family(
-        "flood_cleanup", "防汛清理", "防汛救灾清理", "Flood clean-up",
-        "mart_flood_cleanup_daily", "date", "日期",
-        (Col("streets_reported", "报送街道数"), Col("personnel", "出动人员（人次）", width=15),
-         Col("vehicles", "出动车辆（台次）", width=15), Col("garbage_tons", "清运垃圾（吨）", _DEC2, 14),
-         Col("garbage_trips", "清运垃圾（车次）", width=15), Col("silt_m3", "清理淤泥（立方米）", _DEC2, 17),
-         Col("water_pumped_m3", "排水量（立方米）", _DEC2, 16), Col("disinfected_streets", "消杀街道（条）", width=14),
-         Col("disinfected_toilets", "消杀公厕（座）", width=14), Col("disinfected_bins", "消杀垃圾箱（个）", width=15),
-         Col("power_restored_households", "恢复供电（户）", width=14),
-         Col("rows_with_approximate_values", "含约数的行", width=11)),
-        "personnel", "出动人员排名",
-        (Col("personnel", "出动人员较前日", _D_INT, 14), Col("garbage_tons", "清运垃圾较前日（吨）", _D_DEC2, 18)),
-        Chart("bar", "各区县出动人员（人次）", ("personnel",), y_title="人次"),
-        (("personnel", "出动人员", _INT, "人次"), ("vehicles", "出动车辆", _INT, "台次"),
-         ("garbage_tons", "清运垃圾", _DEC2, "吨")),
-        ("含约数的行：报送中写作“30余”“60多”等的行，按其数字入库并标注。",),
-    ),
-    Family(
-        "hotline_tickets", "12345热线", "12345便民服务热线", "12345 citizen hotline",
-        "mart_hotline_by_district", "period", "月份",
-        (Col("tickets", "工单数"), Col("replied_within_2h", "2小时内首次答复", width=15),
-         Col("reply_rate_pct", "2小时首次答复率", _PCT, 15), Col("closed", "已办结"),
-         Col("closed_within_3wd", "3个工作日内办结", width=15), Col("deadline_pending", "期限待定"),
-         Col("closure_rate_pct", "按时办结率", _PCT), Col("rated", "已评价"), Col("satisfied", "满意（含基本满意）", width=17),
-         Col("satisfaction_rate_pct", "满意率", _PCT)),
-        "closure_rate_pct", "按时办结率排名",
-        (Col("tickets", "工单数较上期", _D_INT), Col("closure_rate_pct", "按时办结率较上期（百分点）", _D_PP, 18)),
-        Chart("bar", "各区县12345热线办理情况（%）", ("reply_rate_pct", "closure_rate_pct", "satisfaction_rate_pct"),
-              y_title="%"),
-        (("tickets", "工单数", _INT, "件"), ("reply_rate_pct", "2小时首次答复率", _PCT, ""),
-         ("closure_rate_pct", "按时办结率（3个工作日）", _PCT, ""), ("satisfaction_rate_pct", "满意率", _PCT, "")),
-        ("首次答复不超过2小时；办结期限为受理日之后第3个工作日24:00（法定节假日、调休按国务院通知）。",
-         "期限待定：受理后的3个工作日落入节假日安排尚未配置的年份的工单，不计入按时或超时（按时办结率的分母不含它们）。"),
-        ("deadline_pending",
-         "【暂定】{period} 有 {n} 张工单办结期限待定（节假日日历尚未配置其所需年份），按时办结率为暂定值；"
-         "数据管理员补充节假日日历后自动补算，数字将随之变化。"),
-    ),
-)
+FAMILIES: tuple[Family, ...] = tuple(sorted((Family(key, c.publication) for key, c in CONTRACTS.items()),
+                                            key=lambda f: (f.publication.order, f.key)))
 FAMILY_BY_KEY = {f.key: f for f in FAMILIES}
-
-FLOOD_SERIES_DAYS = 31  # the flood sheet's daily series: the days up to 30 days before the latest one
 
 # --------------------------------------------------------------------------------------------------
 # Definitions (指标说明): Chinese wording, DOMAIN.md's own words where it defines the indicator, source view
 
-DEFINITIONS: tuple[tuple[str, str, str, str, str], ...] = (
-    # (indicator, 中文口径, DOMAIN.md (verbatim, markdown removed) or "", view, columns)
-    ("事项总数", "政务服务事项清单中的事项数（每个区县当期有效的最新一版清单）。",
-     "service items on the integrated platform | 24,671 | Benxi, Jan 2022",
-     "mart_service_items_by_district", "items"),
-    ("依申请事项", "是否依申请 = 是 的事项数。", "application-based (依申请) items",
-     "mart_service_items_by_district", "application_items"),
-    ("依申请事项进厅率", "依申请且进驻政务服务中心的事项 ÷ 依申请事项 × 100%，保留两位小数。",
-     "In-hall rate: application-based items in the service hall ÷ application-based items.",
-     "mart_service_items_by_district", "in_hall_rate_pct"),
-    ("网上可办率", "网上可办事项 ÷ 事项总数 × 100%（DOMAIN.md 未规定，按视图口径）。", "",
-     "mart_service_items_by_district", "online_rate_pct"),
-    ("实事完成率", "完成状态为已完成的实事 ÷ 清单所列实事 × 100%，保留两位小数（1,697 ÷ 1,735 = 97.81%，公开发布为97.8%）。",
-     "Task completion rate: tasks 已完成 ÷ tasks listed.",
-     "mart_task_completion_by_district", "completion_rate_pct"),
-    ("逾期未完成 / 逾期完成", "未完成且计划完成时间不晚于台账月末 / 已完成但实际完成时间晚于计划完成时间（DOMAIN.md 未规定，按视图口径）。",
-     "", "mart_task_completion_by_district", "overdue, completed_late"),
-    ("整改率", ("整改状态为已整改的问题 ÷ 设定了整改期限的问题 × 100%，保留两位小数（203 ÷ 293 = 69.28%）。"
-               "未设期限但已整改的问题只计入分子，可与“有期限且已整改”对照。"),
-     "Rectification rate: problems 已整改 ÷ problems that have a deadline.",
-     "mart_rectification_by_district", "rectification_rate_pct, rectified_with_deadline"),
-    ("超期未整改", "整改中且整改期限不晚于台账月末的问题（DOMAIN.md 未规定，按视图口径）。", "",
-     "mart_rectification_by_district", "overdue"),
-    ("参与志愿者（人次）/ 志愿服务队 / 组织单位", ("当日各项活动参与志愿者人数之和；服务队、组织单位为去重计数"
-                                              "（全市合计行中同一单位只计一次）。"), "volunteer drive, 4 March | 314 units, 365 teams, 11,302 volunteers",
-     "mart_volunteer_daily", "participations, teams, units"),
-    ("防汛清理各项数量", ("各街道日报之和（出动人员、车辆、清运垃圾、淤泥、排水、消杀、恢复供电）；全市合计为各区县之和。"
-                         "“30余”等约数按数字计入并计数于“含约数的行”。"), "", "mart_flood_cleanup_daily",
-     "personnel, vehicles, garbage_tons, …, rows_with_approximate_values"),
-    ("2小时首次答复率", "首次答复时间 − 受理时间 ≤ 2小时（按钟点计）的工单 ÷ 工单数 × 100%；未答复的工单计为未及时。",
-     "2-hour reply: first_reply_at − received_at ≤ 2 h, clock time.",
-     "mart_hotline_by_district", "replied_within_2h, reply_rate_pct"),
-    ("按时办结率（3个工作日）", ("在受理日之后第3个工作日24:00前办结的工单 ÷ 办结期限已确定的工单 × 100%；未办结计为未按时。"
-                             "期限待定（所需年份的节假日安排尚未配置）的工单不计入分子和分母，单列为“期限待定”，该期数字为暂定。"),
-     ("3-working-day closure: the deadline is 24:00 of the third working day strictly after the day of receipt "
-      "(received Monday 10:00 → Thursday 24:00; received Saturday → Wednesday 24:00; received Friday 2021-09-24 → "
-      "Sunday 09-26 is an adjusted working day, so the deadline is 2021-09-28 24:00). Working days follow the "
-      "State Council holiday notice of each year, adjusted weekends included."),
-     "mart_hotline_by_district", "closed_within_3wd, deadline_pending, closure_rate_pct, provisional"),
-    ("满意率", "满意与基本满意的工单 ÷ 已评价工单（不含“未评价”）× 100%（DOMAIN.md 未规定，按视图口径）。", "",
-     "mart_hotline_by_district", "satisfaction_rate_pct"),
+PACK_DEFINITIONS: tuple[Definition, ...] = tuple(Definition(*d) for d in (
     ("报送率", "已收到（已入库）的报表 ÷ 应报报表 × 100%；被退回的文件不算已报。",
      "Reporting completeness (per district, report type, period): reports received ÷ reports expected;",
      "mart_completeness_by_district", "completeness_pct"),
@@ -302,7 +154,8 @@ DEFINITIONS: tuple[tuple[str, str, str, str, str], ...] = (
      "", "（由本材料按视图数值排序）", ""),
     ("较上期", "本期数值 − 上期数值（同一视图中本期之前最近的一期；比率为百分点）；视图中无上期数据时显示“—”。",
      "", "（由本材料按视图数值相减）", ""),
-)
+))
+DEFINITIONS: tuple[Definition, ...] = (*(d for f in FAMILIES for d in f.definitions), *PACK_DEFINITIONS)
 
 # --------------------------------------------------------------------------------------------------
 # Reading the views
@@ -334,9 +187,9 @@ def _family_sql(family: Family) -> str:
     """Column names come from the family specs in this module only; no value is ever interpolated."""
     columns = ", ".join(c.key for c in family.columns)
     head = f"{family.period_col} AS period, district_code, district_name"
-    if family.key != "flood_cleanup":
+    if family.city_row_in_view:
         return f"SELECT {head}, {columns} FROM {family.view}"
-    # The flood view has no city row: the city's daily totals are sums over the view, in SQL.
+    # A view without a city row: the city's totals are sums over the view, in SQL.
     sums = ", ".join(f"SUM({c.key}) AS {c.key}" for c in family.columns)
     return (f"SELECT {head}, {columns} FROM {family.view} UNION ALL "
             f"SELECT {family.period_col} AS period, NULL AS district_code, :city_total AS district_name, {sums} "
@@ -392,8 +245,8 @@ class FamilyResult:
     previous: str | None = None
     districts: list[dict] = field(default_factory=list)
     city: dict | None = None
-    series: list[dict] = field(default_factory=list)  # volunteer: days of the month; flood: days of the event
-    chosen_day: bool = False  # volunteer: the day was asked for (volunteer_day), not the busiest one
+    series: list[dict] = field(default_factory=list)  # the family's DailySeries: city rows of the days around
+    chosen_day: bool = False  # busiest-day families: the day was asked for (volunteer_day), not the busiest one
 
 
 def _family_result(conn: Connection, family: Family, as_of: dt.date, volunteer_day: str | None) -> FamilyResult:
@@ -408,17 +261,17 @@ def _family_result(conn: Connection, family: Family, as_of: dt.date, volunteer_d
     periods = sorted({r["period"] for r in rows})
     city_rows = {r["period"]: r for r in rows if r["district_code"] is None}
     period = periods[-1]
-    if family.key == "volunteer_activity":
-        month = period[:7]
-        days = [p for p in periods if p[:7] == month]
+    if family.busiest_day_note is not None:
+        days = [p for p in periods if p[:7] == period[:7]]
         if volunteer_day and volunteer_day in periods:
             period, result.chosen_day = volunteer_day, True
         else:  # the busiest day of the latest month: the city-wide drive (ties: the later day)
-            period = max(days, key=lambda d: ((city_rows.get(d) or {}).get("participations") or 0, d))
+            period = max(days, key=lambda d: ((city_rows.get(d) or {}).get(family.rank_key) or 0, d))
+    if family.series is not None and family.series.window == "month":
         result.series = [dict(city_rows[d]) for d in sorted({p for p in periods if p[:7] == period[:7]})
                          if d in city_rows]
-    elif family.key == "flood_cleanup":
-        first = dt.date.fromisoformat(period) - dt.timedelta(days=FLOOD_SERIES_DAYS - 1)
+    elif family.series is not None:
+        first = dt.date.fromisoformat(period) - dt.timedelta(days=family.series.days - 1)
         result.series = [dict(city_rows[d]) for d in periods if d in city_rows and dt.date.fromisoformat(d) >= first]
     earlier = [p for p in periods if p < period]
     result.period, result.previous = period, (earlier[-1] if earlier else None)
@@ -437,6 +290,11 @@ def _family_result(conn: Connection, family: Family, as_of: dt.date, volunteer_d
         prior = before if before is not None else _previous_city_row(city_rows, row["period"])
         row[f"delta_{key}"] = None if prior is None else _delta(row.get(key), prior.get(key), family.deltas[0].kind)
     return result
+
+
+def family_results(conn: Connection, as_of: dt.date, volunteer_day: str | None = None) -> list[FamilyResult]:
+    """Every family's latest period (before ``as_of``) per district and city, as the pack shows it."""
+    return [_family_result(conn, f, as_of, volunteer_day) for f in FAMILIES]
 
 
 def _previous_city_row(city_rows: dict[str, dict], period: str) -> dict | None:
@@ -539,7 +397,7 @@ def _city_name() -> str:
 
 def _family_section(res: FamilyResult) -> Section:
     f = res.family
-    section = Section(f.sheet, f.key, f"{f.title_zh}", f.title_en)
+    section = Section(f.sheet, f.key, f.title_zh, f.title_en)
     section.notes.append(f"数据来源 Source：视图 {f.view}")
     if not res.available:
         section.notes.append(f"{NO_DATA}：视图 {f.view} 尚未建立 (view not in the warehouse yet)")
@@ -548,8 +406,8 @@ def _family_section(res: FamilyResult) -> Section:
         section.notes.append(f"{NO_DATA}（No data）")
         return section
     period_text = f"{f.period_label}：{res.period}"
-    if f.key == "volunteer_activity" and not res.chosen_day:
-        period_text += f"（{res.period[:7]} 全市参与人次最多的一天，即集中行动日；各日见下表）"
+    if f.busiest_day_note and not res.chosen_day:
+        period_text += f.busiest_day_note.format(month=res.period[:7])
     section.notes.append(period_text)
     if res.previous is None:
         section.notes.append(f"{NO_PREVIOUS}：视图中没有 {res.period} 之前的数据，较上期各列显示“{DASH}”。")
@@ -564,19 +422,15 @@ def _family_section(res: FamilyResult) -> Section:
                *(Col(f"delta_{c.key}", c.header, c.kind, max(c.width, 14)) for c in f.deltas)]
     rows = [*res.districts, *([{**res.city, "rank": None, "_total": True}] if res.city else [])]
     section.tables.append(Table(f"{f.title_zh}（{res.period}，按区县）", columns, rows, f.chart))
-    if f.key == "volunteer_activity" and res.series:
+    if f.series is not None and res.series:
+        spec, first = f.series, f.deltas[0].key
+        names = {"month": res.period[:7], "start": res.series[0]["period"], "end": res.series[-1]["period"]}
         section.tables.append(Table(
-            f"全市每日志愿服务（{res.period[:7]}）", [Col("period", "日期", _TEXT, 12), *f.columns,
-                                                   Col("delta_participations", "人次较上一活动日", _D_INT, 16)],
-            res.series, Chart("bar", f"全市每日参与志愿者（人次，{res.period[:7]}）", ("participations",),
-                              category="period", y_title="人次")))
-    if f.key == "flood_cleanup" and res.series:
-        section.tables.append(Table(
-            f"全市每日防汛清理合计（{res.series[0]['period']} 至 {res.series[-1]['period']}）",
-            [Col("period", "日期", _TEXT, 12), *f.columns, Col("delta_personnel", "出动人员较前日", _D_INT, 14)],
-            res.series, Chart("line", "全市每日出动人员与清运垃圾", ("personnel", "garbage_tons", "vehicles"),
-                              category="period"),
-            notes=["全市合计为各区县当日数值之和（按视图求和）。"]))
+            spec.title.format(**names), [Col("period", "日期", _TEXT, 12), *f.columns,
+                                          Col(f"delta_{first}", spec.delta_header, f.deltas[0].kind, 16)],
+            res.series, Chart(spec.chart.kind, spec.chart.title.format(**names), spec.chart.keys,
+                              category=spec.chart.category, y_title=spec.chart.y_title),
+            notes=list(spec.notes)))
     return section
 
 
@@ -674,11 +528,11 @@ def _definitions_section() -> Section:
     section.notes.append("“DOMAIN.md 原文”为需求文档中该指标的原话；空白表示文档未规定，按视图口径。")
     sheet_of = {f.view: f.sheet for f in FAMILIES}
     rows = []
-    for name, zh, domain, view, columns in DEFINITIONS:
-        first_view = view.split(",")[0].strip()
-        sheet = sheet_of.get(first_view) or ("报送情况" if "completeness" in view or "missing" in view else "各工作表")
-        rows.append({"name": name, "zh": zh, "domain": domain or DASH, "view": view, "columns": columns or DASH,
-                     "sheet": sheet})
+    for d in DEFINITIONS:
+        first_view = d.view.split(",")[0].strip()
+        sheet = sheet_of.get(first_view) or ("报送情况" if "completeness" in d.view or "missing" in d.view else "各工作表")
+        rows.append({"name": d.name, "zh": d.zh, "domain": d.domain or DASH, "view": d.view,
+                     "columns": d.columns or DASH, "sheet": sheet})
     section.tables.append(Table("指标口径与来源", [
         Col("name", "指标", _TEXT, 22), Col("zh", "口径（中文）", _TEXT, 60), Col("domain", "DOMAIN.md 原文", _TEXT, 60),
         Col("view", "来源视图", _TEXT, 30), Col("columns", "字段", _TEXT, 28), Col("sheet", "工作表", _TEXT, 12)], rows))
@@ -699,7 +553,7 @@ def collect(engine: Engine, as_of: str | None = None, volunteer_day: str | None 
         if conn.dialect.name == "postgresql":
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
-            results = [_family_result(conn, f, as_of_date, volunteer_day) for f in FAMILIES]
+            results = family_results(conn, as_of_date, volunteer_day)
             comp = _completeness(conn, as_of_date)
     city = _city_name()
     as_of_text = as_of_date.isoformat()

@@ -84,9 +84,17 @@ def migrations(dialect: str) -> list[Migration]:
     return [found[v] for v in sorted(found)]
 
 
+def fact_rows_by_load() -> str:
+    """Rows per load in every report type's fact table (mart_lineage): table names from the contracts."""
+    return "\n    UNION ALL\n    ".join(
+        f"SELECT load_id, COUNT(*) AS fact_rows, MIN(source_row) AS first_row, MAX(source_row) AS last_row "
+        f"FROM {c.fact_table} GROUP BY load_id" for c in CONTRACTS.values())
+
+
 def statements(path: Path, dialect: str) -> list[str]:
-    text = path.read_text(encoding="utf-8").replace("${AUTO_ID}", AUTO_ID[dialect])
-    text = re.sub(r"--[^\n]*", "", text)
+    """The file's statements, with ${AUTO_ID} (the dialect's identity column) and ${FACT_ROWS_BY_LOAD} filled."""
+    text = re.sub(r"--[^\n]*", "", path.read_text(encoding="utf-8"))
+    text = text.replace("${AUTO_ID}", AUTO_ID[dialect]).replace("${FACT_ROWS_BY_LOAD}", fact_rows_by_load())
     return [s.strip() for s in text.split(";") if s.strip()]
 
 

@@ -83,11 +83,11 @@ ROW_EXPECTATIONS = {
     "expect_column_pair_values_to_be_equal", "expect_column_values_to_be_of_type",
 }
 UNIQUE_EXPECTATIONS = {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
-# Report types whose derive reads a datetime column given as datetime64 exactly as one of datetime objects
-# (pd.to_datetime first) and, asked with keep_datetime64=True, leaves the datetime columns datetime64: their
-# chunks never make a Python datetime per cell; GX, the COPY, the spool and the quarantine take datetime64
-# columns as they are. tests/etl/test_stream.py checks the equivalence with the whole-file path.
-DATETIME64_DERIVES = {"hotline_tickets"}
+# Contracts with derive_keeps_datetime64: their derive reads a datetime column given as datetime64 exactly as
+# one of datetime objects (pd.to_datetime first) and, asked with keep_datetime64=True, leaves the datetime
+# columns datetime64: their chunks never make a Python datetime per cell; GX, the COPY, the spool and the
+# quarantine take datetime64 columns as they are. tests/etl/test_stream.py checks the equivalence with the
+# whole-file path.
 
 
 class NotStreamable(Exception):
@@ -447,7 +447,7 @@ def _stream(path, inbox, encoding, places, contracts, chunk_rows, facts, period_
     title = title_text(layout)
     converter = table_converter(report, layout, places, title)
     converter.nul_check = _holds_nul(path)
-    converter.datetime64 = contract.report_type in DATETIME64_DERIVES and contract.derive is not None
+    converter.datetime64 = contract.derive_keeps_datetime64 and contract.derive is not None
     header_critical = any(f.severity == F.CRITICAL for f in report.findings)
     unique = [(i, e) for i, e in enumerate(suite_json["expectations"]) if e["type"] in UNIQUE_EXPECTATIONS]
     chunk_suite = {**suite_json, "expectations": [e for e in suite_json["expectations"]
@@ -498,7 +498,7 @@ def _chunk(report, layout, contract, frame, groups, state, facts, places, chunk_
     if hint is None:  # the period derive is given: the first chunk's (or the title's, the name's)
         hint = _period_of(state.period_keys) or period_from_text(title, contract.period_grain) \
             or period_from_text(report.path.name, contract.period_grain)
-    datetime64 = contract.report_type in DATETIME64_DERIVES  # the converter gave datetime64 columns
+    datetime64 = contract.derive_keeps_datetime64  # the converter gave datetime64 columns
     if contract.derive is not None and len(frame):
         frame = contract.derive(frame, hint, keep_datetime64=True) if datetime64 else contract.derive(frame, hint)
     if not datetime64:

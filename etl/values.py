@@ -404,7 +404,8 @@ class ColumnConverter:
         return Converted(values.astype(object), approx, problems)
 
     def _convert_street(self, column: Column, raw: pd.Series) -> Converted:
-        """Streets are kept as written (cleaned); one not in the reference is a warning, not an error."""
+        """A street in the district's reference is stored under its reference name (北地 → 北地街道); one not in
+        the reference is kept as written (cleaned) and is a warning, not an error."""
         distinct = _factorize_strings(raw)
         if distinct is not None:  # text cells only: fold each distinct name once
             codes, uniques = distinct
@@ -416,8 +417,11 @@ class ColumnConverter:
             values = raw.map(lambda v: None if is_blank(v) else fold(v)).astype(object)
         notes: dict[int, ValueProblem] = {}
         if self.district_code:
-            unknown = {name for name in values.dropna().unique()
-                       if self.places.resolve_street(self.district_code, name) is None}
+            resolved = {name: self.places.resolve_street(self.district_code, name) for name in values.dropna().unique()}
+            unknown = {name for name, street in resolved.items() if street is None}
+            renamed = {name: street.name for name, street in resolved.items() if street and street.name != name}
+            if renamed:
+                values = values.where(~values.isin(list(renamed)), values.map(renamed))
             for i in values[values.isin(unknown)].index:
                 name = values.at[i]
                 notes[int(i)] = ValueProblem(f"街道「{name}」不在本区县街道名录中",

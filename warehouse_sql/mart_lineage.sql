@@ -2,19 +2,12 @@
 -- history — with content hash, sheet, received time, archive path and the span of source rows loaded.
 -- Each fact row carries load_id, source_sha256, source_sheet and source_row, so the exact Excel rows
 -- behind a number are one join away: fct_… f WHERE f.load_id = <load_id>.
+-- ${FACT_ROWS_BY_LOAD} is filled in from the contracts (etl.schema.fact_rows_by_load): one
+-- SELECT load_id, COUNT(*), MIN(source_row), MAX(source_row) … GROUP BY load_id per report type's fact table,
+-- joined by UNION ALL, so a new report type is in lineage without an edit here.
 CREATE VIEW mart_lineage AS
 WITH rows_by_load AS (
-    SELECT load_id, COUNT(*) AS fact_rows, MIN(source_row) AS first_row, MAX(source_row) AS last_row FROM fct_service_item GROUP BY load_id
-    UNION ALL
-    SELECT load_id, COUNT(*), MIN(source_row), MAX(source_row) FROM fct_flood_cleanup GROUP BY load_id
-    UNION ALL
-    SELECT load_id, COUNT(*), MIN(source_row), MAX(source_row) FROM fct_volunteer_activity GROUP BY load_id
-    UNION ALL
-    SELECT load_id, COUNT(*), MIN(source_row), MAX(source_row) FROM fct_task_ledger GROUP BY load_id
-    UNION ALL
-    SELECT load_id, COUNT(*), MIN(source_row), MAX(source_row) FROM fct_rectification_issue GROUP BY load_id
-    UNION ALL
-    SELECT load_id, COUNT(*), MIN(source_row), MAX(source_row) FROM fct_hotline_ticket GROUP BY load_id
+    ${FACT_ROWS_BY_LOAD}
 )
 SELECT l.report_type,
        r.title_zh                                                     AS report_title,

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from etl.contracts.publication import Publication
 from etl.text import fold
 
 # Value kinds the parser knows how to normalise (see etl/values.py).
@@ -45,6 +46,14 @@ class ReportContract:
     history_columns: tuple[str, ...] = ()  # numeric columns checked against the same street's history
     derived: tuple[Column, ...] = ()  # computed by ``derive``, loaded like the others, never read from files
     derive: Callable | None = None  # (frame, period: str | None) -> frame with the derived columns added
+    # derive also takes keep_datetime64=True and then leaves datetime columns datetime64 (the streamed path
+    # of large CSVs never makes a Python datetime per cell)
+    derive_keeps_datetime64: bool = False
+    publication: Publication | None = None  # the mart view leaders read and how the review pack shows it
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"fct_[a-z0-9_]+", self.fact_table):  # it is written into SQL (mart_lineage)
+            raise ValueError(f"{self.report_type}: fact table {self.fact_table!r} is not fct_<lowercase name>")
 
     @property
     def suite_name(self) -> str:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from etl.contracts.base import Column as C
 from etl.contracts.base import ReportContract
+from etl.contracts.publication import Chart, Col, Definition, Publication
 from etl.frames import datetime_objects, dates
 from etl.workdays import closure_deadlines
 
@@ -52,6 +53,48 @@ def derive(frame: pd.DataFrame, period: str | None = None, keep_datetime64: bool
     return out
 
 
+PUBLICATION = Publication(
+    order=60,
+    sheet="12345热线",
+    title_zh="12345便民服务热线",
+    title_en="12345 citizen hotline",
+    view="mart_hotline_by_district",
+    period_col="period",
+    period_label="月份",
+    columns=(Col("tickets", "工单数"), Col("replied_within_2h", "2小时内首次答复", width=15),
+     Col("reply_rate_pct", "2小时首次答复率", "pct", 15), Col("closed", "已办结"),
+     Col("closed_within_3wd", "3个工作日内办结", width=15), Col("deadline_pending", "期限待定"),
+     Col("closure_rate_pct", "按时办结率", "pct"), Col("rated", "已评价"), Col("satisfied", "满意（含基本满意）", width=17),
+     Col("satisfaction_rate_pct", "满意率", "pct")),
+    rank_key="closure_rate_pct",
+    rank_header="按时办结率排名",
+    deltas=(Col("tickets", "工单数较上期", "d_int"), Col("closure_rate_pct", "按时办结率较上期（百分点）", "d_pp", 18)),
+    chart=Chart("bar", "各区县12345热线办理情况（%）", ("reply_rate_pct", "closure_rate_pct", "satisfaction_rate_pct"),
+          y_title="%"),
+    headline=(("tickets", "工单数", "int", "件"), ("reply_rate_pct", "2小时首次答复率", "pct", ""),
+     ("closure_rate_pct", "按时办结率（3个工作日）", "pct", ""), ("satisfaction_rate_pct", "满意率", "pct", "")),
+    notes=("首次答复不超过2小时；办结期限为受理日之后第3个工作日24:00（法定节假日、调休按国务院通知）。",
+     "期限待定：受理后的3个工作日落入节假日安排尚未配置的年份的工单，不计入按时或超时（按时办结率的分母不含它们）。"),
+    provisional=("deadline_pending",
+     "【暂定】{period} 有 {n} 张工单办结期限待定（节假日日历尚未配置其所需年份），按时办结率为暂定值；"
+     "数据管理员补充节假日日历后自动补算，数字将随之变化。"),
+    definitions=(
+        Definition("2小时首次答复率", "首次答复时间 − 受理时间 ≤ 2小时（按钟点计）的工单 ÷ 工单数 × 100%；未答复的工单计为未及时。",
+            "2-hour reply: first_reply_at − received_at ≤ 2 h, clock time.",
+            "mart_hotline_by_district", "replied_within_2h, reply_rate_pct"),
+        Definition("按时办结率（3个工作日）", ("在受理日之后第3个工作日24:00前办结的工单 ÷ 办结期限已确定的工单 × 100%；未办结计为未按时。"
+                                    "期限待定（所需年份的节假日安排尚未配置）的工单不计入分子和分母，单列为“期限待定”，该期数字为暂定。"),
+            ("3-working-day closure: the deadline is 24:00 of the third working day strictly after the day of receipt "
+             "(received Monday 10:00 → Thursday 24:00; received Saturday → Wednesday 24:00; received Friday 2021-09-24 → "
+             "Sunday 09-26 is an adjusted working day, so the deadline is 2021-09-28 24:00). Working days follow the "
+             "State Council holiday notice of each year, adjusted weekends included."),
+            "mart_hotline_by_district", "closed_within_3wd, deadline_pending, closure_rate_pct, provisional"),
+        Definition("满意率", "满意与基本满意的工单 ÷ 已评价工单（不含“未评价”）× 100%（DOMAIN.md 未规定，按视图口径）。", "",
+            "mart_hotline_by_district", "satisfaction_rate_pct"),
+    ),
+    printout=("tickets", "reply_rate_pct", "closure_rate_pct", "satisfaction_rate_pct", "deadline_pending"),
+)
+
 CONTRACT = ReportContract(
     report_type="hotline_tickets",
     title_zh="12345便民服务热线工单",
@@ -81,4 +124,6 @@ CONTRACT = ReportContract(
         C("closed_within_3wd", "3个工作日内办结", "bool"),
     ),
     derive=derive,
+    derive_keeps_datetime64=True,
+    publication=PUBLICATION,
 )

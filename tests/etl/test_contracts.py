@@ -96,7 +96,7 @@ def test_header_index_covers_every_header_and_alias(contract):
 
 def test_registry():
     assert set(CONTRACTS) == {"service_items", "flood_cleanup", "volunteer_activity", "task_ledger",
-                              "rectification_ledger", "hotline_tickets"}
+                              "rectification_ledger", "hotline_tickets", "old_compound_renovation"}
     assert all(name == c.report_type for name, c in CONTRACTS.items())
 
 
@@ -212,3 +212,80 @@ def test_fact_table_has_every_contract_column(contract):
     names = {c.name for c in contract.fact_columns}
     assert names <= set(columns), names - set(columns)
     assert {"load_id", "source_row", "approximate_cols"} <= set(columns)
+
+
+# ---------------------------------------------------------------- every piece a report type needs
+# A report type is its contract, its suite, its fact table and views, its publication, its demo generator and
+# its reporting-calendar line. Everything else (lineage, review pack, printout, templates, receipts, the
+# stewards' page) is derived from the contract; these tests fail when a contract lacks one of its pieces.
+
+
+@pytest.fixture(scope="module")
+def built_warehouse(tmp_path_factory):
+    """A SQLite warehouse built from warehouse_sql/ (the contracts fill mart_lineage's fact tables)."""
+    from etl.schema import ensure_schema
+    from etl.warehouse import get_engine
+
+    engine = get_engine(f"sqlite:///{tmp_path_factory.mktemp('contracts') / 'w.sqlite'}")
+    ensure_schema(engine)
+    return engine
+
+
+def view_columns(engine, view: str) -> list[str]:
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        return list(conn.execute(sa.text(f"SELECT * FROM {view} WHERE 1 = 0")).keys())
+
+
+@pytest.mark.parametrize("contract", CONTRACT_LIST, ids=IDS)
+def test_publication_reads_columns_its_view_has(contract, built_warehouse):
+    pub = contract.publication
+    assert pub is not None, f"{contract.report_type}: no Publication (the review pack and printout need one)"
+    assert (WAREHOUSE_SQL / f"{pub.view}.sql").exists(), f"missing warehouse_sql/{pub.view}.sql"
+    columns = set(view_columns(built_warehouse, pub.view))
+    assert {pub.period_col, "district_code", "district_name"} <= columns
+    assert pub.view_columns() <= columns, pub.view_columns() - columns
+    assert pub.definitions, "the 指标说明 sheet needs the family's definitions"
+    assert all(d.view.split(",")[0].strip() == pub.view or (WAREHOUSE_SQL / f"{d.view}.sql").exists()
+               for d in pub.definitions)
+    assert pub.printout and pub.headline
+
+
+def test_publications_have_distinct_sheets_and_order():
+    pubs = [c.publication for c in CONTRACT_LIST]
+    assert len({p.sheet for p in pubs}) == len(pubs)
+    assert len({p.order for p in pubs}) == len(pubs)
+    assert len({p.view for p in pubs}) == len(pubs)
+
+
+@pytest.mark.parametrize("contract", CONTRACT_LIST, ids=IDS)
+def test_lineage_counts_rows_of_every_fact_table(contract, built_warehouse):
+    import sqlalchemy as sa
+
+    with built_warehouse.connect() as conn:
+        sql = conn.execute(sa.text("SELECT sql FROM sqlite_master WHERE name = 'mart_lineage'")).scalar()
+    assert re.search(rf"\bFROM {contract.fact_table}\b", sql)
+
+
+@pytest.mark.parametrize("contract", CONTRACT_LIST, ids=IDS)
+def test_reporting_calendar_expects_every_type(contract):
+    from etl.reporting_calendar import default_expected_reports
+
+    assert any(e.report_type == contract.report_type for e in default_expected_reports()), \
+        f"etl/reference/calendar.yaml has no line for {contract.report_type}"
+
+
+@pytest.mark.parametrize("contract", CONTRACT_LIST, ids=IDS)
+def test_review_pack_and_printout_show_every_type(contract):
+    from etl.review_pack import DEFINITIONS, FAMILY_BY_KEY
+
+    assert FAMILY_BY_KEY[contract.report_type].publication is contract.publication
+    assert set(contract.publication.definitions) <= set(DEFINITIONS)
+
+
+def test_a_fact_table_name_that_is_not_an_identifier_is_refused():
+    from dataclasses import replace
+
+    with pytest.raises(ValueError, match="fact table"):
+        replace(FLOOD_CLEANUP, fact_table="fct_x; DROP TABLE stg_file_load")

@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from etl.period import period_from_dates, period_from_text, quarter_of, year_hint
 
@@ -94,3 +96,19 @@ def test_year_hint():
 def test_year_hint_ignores_digits_inside_longer_numbers():
     assert year_hint("填报单位：溪湖区城市管理局 联系人：张三 13941419200",
                      "溪湖区_防汛日报_2021-07-29.xlsx") == 2021
+
+
+# A month ledger's title names its month; the 填报日期 line after it names the day it was filled in, often
+# in the next month. The month is the first one the text mentions, whatever full dates follow.
+
+
+@given(month=st.dates(min_value=D(2000, 1, 1), max_value=D(2098, 12, 1)),
+       filled_in=st.integers(min_value=0, max_value=120),
+       title_style=st.sampled_from(["{y}年{m}月", "{y}年{m:02d}月份", "{y}-{m:02d}", "{y}.{m}"]),
+       date_style=st.sampled_from(["{y}年{m}月{d}日", "{y}-{m:02d}-{d:02d}", "{y}/{m}/{d}"]))
+def test_a_month_titles_month_wins_over_a_later_fill_in_date(month, filled_in, title_style, date_style):
+    first = month.replace(day=1)
+    day = first + dt.timedelta(days=filled_in)
+    title = "明山区老旧小区改造项目台账（" + title_style.format(y=first.year, m=first.month) + "）"
+    line = "填报单位：明山区住建局 填报日期：" + date_style.format(y=day.year, m=day.month, d=day.day)
+    assert period_from_text(f"{title} {line}", "month") == f"{first:%Y-%m}"

@@ -1,6 +1,8 @@
 """etl/places.py: districts and streets resolved through the alias table, never guessed."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from etl.places import PLACES_FILE, default_places, load_places
@@ -112,3 +114,27 @@ def test_load_places_from_a_custom_file(tmp_path):
     assert places.resolve_district("市本级").code == "110100"
     assert places.resolve_street("110101", "二街道").code == "110101002"
     assert PLACES_FILE.exists()
+
+
+def test_a_street_written_without_its_suffix_resolves_when_unambiguous(places):
+    """Clerks write 北地 for 北地街道 (as 明山 for 明山区): every reference street, written without its
+    suffix, resolves to itself — unless another street of the district shares the short name."""
+    streets = [p for p in places.places if p.level == "street"]
+    for street in streets:
+        bare = re.sub(r"(街道|镇|乡)$", "", street.name)
+        rivals = [s for s in streets if s.parent_code == street.parent_code
+                  and re.sub(r"(街道|镇|乡)$", "", s.name) == bare]
+        found = places.resolve_street(street.parent_code, bare)
+        assert (found == street) if len(rivals) == 1 else found is None
+        assert places.resolve_street(street.parent_code, f" {bare} ") == found
+
+
+def test_short_street_names_never_collide(tmp_path):
+    from etl.places import load_places
+
+    path = tmp_path / "places.yaml"
+    path.write_text('city: {code: "110100", name: 某市}\ndistricts:\n  - {code: "110101", name: 一区}\n'
+                    'streets:\n  "110101": [东街道, 东镇, 西街道]\n', encoding="utf-8")
+    places = load_places(path)
+    assert places.resolve_street("110101", "东") is None  # 东街道 or 东镇: not guessed
+    assert places.resolve_street("110101", "西").name == "西街道"
