@@ -473,8 +473,6 @@ def _stream(path, inbox, encoding, places, contracts, chunk_rows, facts, period_
 
 def _chunk(report, layout, contract, frame, groups, state, facts, places, chunk_suite, chunk_index, key_columns,
            header_critical, hint, title):
-    from etl.validate import _add_findings, cells_with_findings, failed_in, run_suite
-
     chunk_findings: list[Finding] = []
     error_rows: set[int] = set()  # rows of this chunk's row errors, those counted beyond the cap included
     for key, items in groups:
@@ -498,41 +496,12 @@ def _chunk(report, layout, contract, frame, groups, state, facts, places, chunk_
     if hint is None:  # the period derive is given: the first chunk's (or the title's, the name's)
         hint = _period_of(state.period_keys) or period_from_text(title, contract.period_grain) \
             or period_from_text(report.path.name, contract.period_grain)
-    datetime64 = contract.derive_keeps_datetime64  # the converter gave datetime64 columns
-    if contract.derive is not None and len(frame):
-        frame = contract.derive(frame, hint, keep_datetime64=True) if datetime64 else contract.derive(frame, hint)
-    if not datetime64:
-        for name in [n for n in frame.columns if isinstance(frame[n].dtype, np.dtype) and frame[n].dtype.kind == "M"]:
-            frame[name] = datetime_objects(frame[name])  # not rewritten by derive: as parse_file has them
+    frame = _derive_chunk(contract, frame, hint)
     state.keys.append(frame[[SOURCE_ROW, *(c for c in key_columns if c in frame.columns)]])
     state.rows += len(frame)
     error_rows |= {f.row for f in chunk_findings if f.severity == F.ERROR and f.row is not None}
     if not header_critical:
-        # the suite's columns only: GX filters (takes) the whole frame for every expectation
-        columns = [SOURCE_ROW, *(c for c in suite_columns(chunk_suite) if c in frame.columns)]
-        result = run_suite(frame[columns], chunk_suite, places)
-        state.results.append(result)
-        already = cells_with_findings([*report.findings, *chunk_findings], report.sheet)
-        by_type = _suite_positions(chunk_suite, result, chunk_index)
-        for position, item in zip(by_type, result.results, strict=True):
-            if not failed_in(item, frame.columns):
-                continue
-            sink = _sink(report)
-            _add_findings(sink, item.expectation_config, item.result or {}, already)
-            gx_findings = state.gx.setdefault(position, FindingList(cap=report.findings.cap))
-            for finding in sink.findings:
-                if finding.row is None:
-                    state.gx_plain.setdefault(position, finding)
-                else:
-                    gx_findings.append(finding)
-                    if finding.severity == F.ERROR:
-                        error_rows.add(finding.row)
-            for (rule, severity), n in sink.findings.omitted.items():
-                gx_findings.count_omitted(rule, severity, None, n)
-            error_rows |= sink.findings.omitted_error_rows
-            gx_findings.omitted_error_rows |= sink.findings.omitted_error_rows
-            gx_findings.omitted_error_places |= sink.findings.omitted_error_places
-        trim_unexpected(result, report.findings.cap)  # kept until the end for Data Docs: bounded
+        error_rows |= _validate_chunk(report, frame, state, places, chunk_suite, chunk_index, chunk_findings)
     quarantines = contract.row_errors == "quarantine_rows"
     if quarantines and error_rows:
         held = frame[SOURCE_ROW].isin(error_rows)
@@ -554,6 +523,52 @@ def _chunk(report, layout, contract, frame, groups, state, facts, places, chunk_
         facts.write(frame)
         state.spooled += len(frame)
     return hint
+
+
+def _derive_chunk(contract, frame, period: str | None):
+    """The contract's derived columns; datetime columns as parse_file has them unless the contract's derive
+    keeps them datetime64 (then the converter gave datetime64 columns)."""
+    datetime64 = contract.derive_keeps_datetime64
+    if contract.derive is not None and len(frame):
+        frame = contract.derive(frame, period, keep_datetime64=True) if datetime64 else contract.derive(frame, period)
+    if not datetime64:
+        for name in [n for n in frame.columns if isinstance(frame[n].dtype, np.dtype) and frame[n].dtype.kind == "M"]:
+            frame[name] = datetime_objects(frame[name])  # not rewritten by derive: as parse_file has them
+    return frame
+
+
+def _validate_chunk(report, frame, state, places, chunk_suite, chunk_index, chunk_findings) -> set[int]:
+    """Run the suite on one chunk; its findings go to ``state.gx`` by expectation. Returns the rows of its
+    row errors, those counted beyond the cap included."""
+    from etl.validate import _add_findings, cells_with_findings, failed_in, run_suite
+
+    error_rows: set[int] = set()
+    # the suite's columns only: GX filters (takes) the whole frame for every expectation
+    columns = [SOURCE_ROW, *(c for c in suite_columns(chunk_suite) if c in frame.columns)]
+    result = run_suite(frame[columns], chunk_suite, places)
+    state.results.append(result)
+    already = cells_with_findings([*report.findings, *chunk_findings], report.sheet)
+    by_type = _suite_positions(chunk_suite, result, chunk_index)
+    for position, item in zip(by_type, result.results, strict=True):
+        if not failed_in(item, frame.columns):
+            continue
+        sink = _sink(report)
+        _add_findings(sink, item.expectation_config, item.result or {}, already)
+        gx_findings = state.gx.setdefault(position, FindingList(cap=report.findings.cap))
+        for finding in sink.findings:
+            if finding.row is None:
+                state.gx_plain.setdefault(position, finding)
+            else:
+                gx_findings.append(finding)
+                if finding.severity == F.ERROR:
+                    error_rows.add(finding.row)
+        for (rule, severity), n in sink.findings.omitted.items():
+            gx_findings.count_omitted(rule, severity, None, n)
+        error_rows |= sink.findings.omitted_error_rows
+        gx_findings.omitted_error_rows |= sink.findings.omitted_error_rows
+        gx_findings.omitted_error_places |= sink.findings.omitted_error_places
+    trim_unexpected(result, report.findings.cap)  # kept until the end for Data Docs: bounded
+    return error_rows
 
 
 def _finish(report, layout, contract, state, places, suite_json, unique, title, inbox) -> str | None:

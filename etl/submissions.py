@@ -443,7 +443,7 @@ def create_app(*, dependencies: Sequence[Any] = (), settings_factory: Callable[[
     its login check); settings are read on every request so the environment decides SHARED_DIR and the
     warehouse, as for the DAG."""
     from fastapi import FastAPI, HTTPException, Request
-    from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+    from fastapi.responses import FileResponse, HTMLResponse
 
     app = FastAPI(title="District submissions / 区县报送情况", docs_url=None, redoc_url=None, openapi_url=None,
                   dependencies=list(dependencies))
@@ -509,19 +509,25 @@ def create_app(*, dependencies: Sequence[Any] = (), settings_factory: Callable[[
 
     @app.get("/data-docs/{path:path}", name="data_docs")
     def data_docs(path: str, request: Request):
-        settings = settings_factory()
-        root = settings.shared_dir / DATA_DOCS_DIR
-        if path in ("", "/") or path.endswith("/"):
-            index = f"{path.strip('/')}/index.html".lstrip("/") if path.strip("/") else DATA_DOCS_INDEX
-            if resolve_inside(root, index) is not None:
-                return RedirectResponse(href(base_of(request), "/data-docs/", index), status_code=307)
-            raise HTTPException(status_code=404, detail="no Data Docs here yet")
-        target = resolve_inside(root, path)
-        if target is None:
-            raise HTTPException(status_code=404, detail="page not found")
-        media_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        if media_type.startswith("text/") or media_type in ("application/javascript", "application/json"):
-            media_type += "; charset=utf-8"
-        return FileResponse(target, media_type=media_type, headers=DATA_DOCS_HEADERS)
+        return data_docs_response(settings_factory().shared_dir / DATA_DOCS_DIR, path, base_of(request))
 
     return app
+
+
+def data_docs_response(root: Path, path: str, base: str):
+    """A file of the Data Docs site under ``root``; a folder redirects to its index.html."""
+    from fastapi import HTTPException
+    from fastapi.responses import FileResponse, RedirectResponse
+
+    if path in ("", "/") or path.endswith("/"):
+        index = f"{path.strip('/')}/index.html".lstrip("/") if path.strip("/") else DATA_DOCS_INDEX
+        if resolve_inside(root, index) is not None:
+            return RedirectResponse(href(base, "/data-docs/", index), status_code=307)
+        raise HTTPException(status_code=404, detail="no Data Docs here yet")
+    target = resolve_inside(root, path)
+    if target is None:
+        raise HTTPException(status_code=404, detail="page not found")
+    media_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    if media_type.startswith("text/") or media_type in ("application/javascript", "application/json"):
+        media_type += "; charset=utf-8"
+    return FileResponse(target, media_type=media_type, headers=DATA_DOCS_HEADERS)

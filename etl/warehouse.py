@@ -77,10 +77,15 @@ def copy_texts(values: pd.Series) -> np.ndarray:
     """One column as COPY text fields (object array of str): NULL as \\N, text escaped, the rest as psycopg
     would send it (its text dumpers), vectorised per dtype. A value of a kind this does not know is sent
     as psycopg's own text form, one by one."""
-    n = len(values)
-    dtype = values.dtype
-    if n == 0:
+    if len(values) == 0:
         return np.empty(0, dtype=object)
+    typed = _typed_copy_texts(values)
+    return typed if typed is not None else _object_copy_texts(values.to_numpy(dtype=object))
+
+
+def _typed_copy_texts(values: pd.Series) -> np.ndarray | None:
+    """copy_texts for the columns whose dtype says what they hold (None for object columns)."""
+    n, dtype = len(values), values.dtype
     numpy_dtype = isinstance(dtype, np.dtype)
     if numpy_dtype and dtype.kind in "iu":
         return values.to_numpy().astype(str).astype(object)
@@ -108,7 +113,12 @@ def copy_texts(values: pd.Series) -> np.ndarray:
         out = array.astype(str).astype(object)  # the shortest repr, as Python's
         out[np.isnan(array)] = COPY_NULL
         return out
-    array = values.to_numpy(dtype=object)
+    return None
+
+
+def _object_copy_texts(array: np.ndarray) -> np.ndarray:
+    """copy_texts for an object column: strings, datetimes, or values of any kind sent one by one."""
+    n = len(array)
     kind = pd.api.types.infer_dtype(array, skipna=True)
     missing = pd.isna(array)
     if kind == "empty":
