@@ -2,7 +2,7 @@
 
 * ``write_register(inbox)`` — one 24,671-row 政务服务事项清单 (service item register) for 市本级, with the
   canonical headers of the official template, a merged title row and the 填表说明 sheet: the rows of the
-  seven demo registers (etl.demo, seeded) written as one city-level register, so the values (是/否,
+  seven demo registers (demo.service_items, seeded) written as one city-level register, so the values (是/否,
   codes, departments, time limits) are the demo's. Saved with fixed zip timestamps: byte-identical runs.
 * ``write_hotline_csv(inbox, rows)`` — a month of 12345 tickets for 明山区 as the platform exports them
   (UTF-8 with BOM, CRLF, canonical headers, times as text), streamed to disk with the csv module. Every
@@ -40,21 +40,22 @@ def register_path(inbox: Path) -> Path:
 
 
 def write_register(inbox: Path) -> Path:
-    """The 24,671-row city register (canonical headers), as etl.demo writes a register."""
+    """The 24,671-row city register (canonical headers), as demo.service_items writes a register."""
     from openpyxl import Workbook
 
-    from etl import demo
+    from demo.common import save_xlsx
+    from demo.service_items import SERVICE_CANONICAL, SERVICE_ITEM_COUNTS, SERVICE_ORDER, service_rows
 
     wb = Workbook()
     notes = wb.active
     notes.title = "填表说明"
     notes["A1"] = "请按模板填写，是否类填“是/否”，时限单位为工作日；不进驻政务服务中心的依申请事项须填写不进厅原因。"
     ws = wb.create_sheet("事项清单")
-    order = demo._SERVICE_ORDER
+    order = SERVICE_ORDER
     ws.cell(1, 1, "本溪市政务服务事项清单（2021年第四季度）")
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(order))
-    ws.append([demo._SERVICE_CANONICAL[c] for c in order])
-    rows = [row for unit in demo.SERVICE_ITEM_COUNTS for row in demo._service_rows(unit)]
+    ws.append([SERVICE_CANONICAL[c] for c in order])
+    rows = [row for unit in SERVICE_ITEM_COUNTS for row in service_rows(unit)]
     assert len(rows) == REGISTER_ROWS
     code_col = order.index("item_code") + 1
     for r, row in enumerate(rows, start=3):
@@ -64,7 +65,7 @@ def write_register(inbox: Path) -> Path:
         ws.append([values[c] for c in order])
         ws.cell(r, code_col).number_format = "@"
     path = register_path(inbox)
-    demo._save_xlsx(wb, path, datetime(2022, 1, 5, 9, 30))
+    save_xlsx(wb, path, datetime(2022, 1, 5, 9, 30))
     return path
 
 

@@ -1,4 +1,5 @@
-"""Command line: ``python -m etl demo`` writes the demo district files into the shared folder;
+"""Command line: ``python -m etl demo`` writes the demo district files into the shared folder (the
+repository's top-level ``demo`` package, not part of ``etl``);
 ``python -m etl indicators`` prints the indicator views; ``python -m etl ingest`` processes the inbox
 without a scheduler (the same code the DAG runs); ``migrate`` upgrades the warehouse schema;
 ``create-leader-role`` creates the read-only role for leaders (PostgreSQL); ``publish`` writes the review
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
 
     if args.command == "demo":
-        from etl.demo import record_demo_submissions, write_demo_files
+        from demo import record_demo_submissions, write_demo_files
 
         files = write_demo_files(settings.shared_dir)
         record_demo_submissions(settings, files)  # demo only: each file's realistic received time

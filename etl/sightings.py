@@ -7,8 +7,9 @@ the entry waits (a lock file's workbook, a file still growing, one beyond the ru
 processes the entry takes it as ``received_at`` and removes it. The mtime is kept beside it for information.
 
 Only two callers set a time other than "now": ``etl.reprocess`` (a file put back from the archive keeps
-the received time of its first submission) and the demo (``etl.demo``: realistic submission times for files
-it writes itself). Neither is reachable from the shared folder: nothing a clerk writes there sets a time.
+the received time of its first submission) and the demo (the top-level ``demo`` package: realistic
+submission times for files it writes itself). Neither is reachable from the shared folder: nothing a clerk
+writes there sets a time.
 """
 from __future__ import annotations
 

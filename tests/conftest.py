@@ -15,6 +15,10 @@ from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
 
 REPO = Path(__file__).resolve().parent.parent
+# The repository's packages (etl, demo, bench) before tests/etl and tests/demo, which pytest's rootdir puts on
+# sys.path as namespace packages of the same names: `pytest` works from any directory.
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 SAMPLES = REPO.parent / "shared" / "samples"
 SAMPLE_FOLDERS = {
     "溪湖区_防汛日报_2021-07-29.xlsx": "溪湖区",

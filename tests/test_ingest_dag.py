@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from etl.demo import write_demo_files
+from demo import write_demo_files
 from etl.warehouse import get_engine
 
-DEMO_FILES = 7 + 6 + 21 + 14 + 4  # registers, volunteer months, flood days, ledgers, 12345 exports
+# registers, volunteer months, flood days, ledgers, 12345 exports, the renovation ledger
+DEMO_FILES = 7 + 6 + 21 + 14 + 4 + 1
 
 
 def run_ingest_dag():

@@ -355,7 +355,7 @@ def test_a_file_that_grows_while_it_is_processed_is_parsed_as_archived(sqlite_se
 # ------------------------------------------------------------------------------------ overlapping runs
 
 def test_two_overlapping_runs_process_every_file_once(settings):
-    from etl.demo import write_demo_files
+    from demo import write_demo_files
 
     prepare(settings)
     files = write_demo_files(settings.shared_dir)

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pandas as pd
 
 from etl.contracts import CONTRACTS
-from etl.demo_hotline import EXPORT_AT, HOTLINE_DISTRICTS, hotline_tickets, write_hotline_files
+from demo.hotline_tickets import EXPORT_AT, HOTLINE_DISTRICTS, hotline_tickets, write_hotline_files
 from etl.parse import parse_file
 from etl.validate import load_suite_json, validate_report
 from etl.workdays import closure_deadline

@@ -25,7 +25,7 @@ def corpus() -> dict[str, tuple[str, bytes]]:
     """name → (district folder, bytes): the shared samples and a few demo files of every format."""
     import tempfile
 
-    from etl.demo import write_demo_files
+    from demo import write_demo_files
 
     files = {name: (folder, (SAMPLES / name).read_bytes()) for name, folder in SAMPLE_FOLDERS.items()}
     demo = Path(tempfile.mkdtemp(prefix="fuzz-demo-"))

@@ -9,7 +9,7 @@ import pandas as pd
 
 from etl.contracts import CONTRACTS
 from etl.contracts.task_ledger import derive
-from etl.demo_ledgers import TASK_COUNTS, TASK_OVERDUE, TASK_TOTALS, write_ledger_files
+from demo.ledgers import TASK_COUNTS, TASK_OVERDUE, TASK_TOTALS, write_ledger_files
 from etl.parse import parse_file
 from etl.validate import load_suite_json, validate_report
 from workbooks import write_xlsx

@@ -8,9 +8,9 @@ Run from the repository root, on a machine with LibreOffice (CI has none and onl
 What it converts (each a *family*, one folder under tests/data/office_suite/):
 
 * ``sample_flood``, ``sample_service``: the two xlsx samples of shared/samples/ (the CSV is not converted).
-* ``demo_flood_pingshan``, ``demo_flood_mingshan``: flood dailies of etl.demo (merged title, two-row
+* ``demo_flood_pingshan``, ``demo_flood_mingshan``: flood dailies of demo.flood_cleanup (merged title, two-row
   header, 区县 merged down the column, 30余, —, a 合计 row of SUM formulas, the 填报人 footer).
-* ``demo_rect_mingshan``, ``demo_rect_nanfen``: December rectification ledgers of etl.demo_ledgers (区县
+* ``demo_rect_mingshan``, ``demo_rect_nanfen``: December rectification ledgers of demo.ledgers (区县
   merged down the column, dates in several number formats and as text, a 填表说明 sheet for some units).
 * ``generated_0`` … ``generated_7``: flood dailies built here with openpyxl from a seed: 区县 merged in
   random runs down the column, a merged title row or none, a hidden sheet holding a complete decoy table
@@ -83,17 +83,17 @@ def sample_sources(work: Path) -> dict[str, Path]:
 
 
 def demo_sources(work: Path) -> dict[str, Path]:
-    from etl.demo import _apply_text_cells, _flood_values, _write_flood
-    from etl.demo_ledgers import _write_rectification_ledger
+    from demo.flood_cleanup import apply_text_cells, flood_values, write_flood
+    from demo.ledgers import write_rectification_ledger
 
     out = {}
     for family, district, day in (("demo_flood_pingshan", "平山区", date(2021, 7, 27)),
                                   ("demo_flood_mingshan", "明山区", date(2021, 7, 29))):
-        values = _flood_values(district)
-        _apply_text_cells(district, values)
-        out[family] = _flat(work / family, _write_flood(work / family / "inbox", district, day, values))
+        values = flood_values(district)
+        apply_text_cells(district, values)
+        out[family] = _flat(work / family, write_flood(work / family / "inbox", district, day, values))
     for family, unit in (("demo_rect_mingshan", "明山区"), ("demo_rect_nanfen", "南芬区")):
-        out[family] = _flat(work / family, _write_rectification_ledger(work / family / "inbox", unit))
+        out[family] = _flat(work / family, write_rectification_ledger(work / family / "inbox", unit))
     return out
 
 

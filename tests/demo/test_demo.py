@@ -19,11 +19,11 @@ import openpyxl
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # allow a bare `pytest` from anywhere
     sys.path.insert(0, str(ROOT))
 
-from etl.demo import DEMO_PERIODS, write_demo_files  # noqa: E402
+from demo import DEMO_PERIODS, write_demo_files  # noqa: E402
 
 UNITS = ["市本级", "平山区", "溪湖区", "明山区", "南芬区", "本溪满族自治县", "桓仁满族自治县"]
 DISTRICTS = UNITS[1:]
@@ -79,7 +79,7 @@ def by_kind(paths: list[Path], marker: str) -> list[Path]:
 
 def test_files_written_where_expected(demo):
     root, paths = demo
-    assert len(paths) == len(set(paths)) == 7 + 6 + 21 + 14 + 4
+    assert len(paths) == len(set(paths)) == 7 + 6 + 21 + 14 + 4 + 1
     assert all(p.is_file() for p in paths)
     assert sorted(paths) == sorted(p for p in (root / "inbox").rglob("*") if p.is_file())
     for p in paths:
@@ -96,9 +96,12 @@ def test_files_written_where_expected(demo):
     }
     assert {p.parent.name for p in by_kind(paths, "_12345热线工单_2021-09.")} == {"明山区", "平山区", "溪湖区", "南芬区"}
     assert len(by_kind(paths, "_2021-12.xlsx")) == 14
+    assert [(p.parent.name, p.name) for p in by_kind(paths, "_老旧小区改造项目台账_")] == [
+        ("明山区", "明山区_老旧小区改造项目台账_2022-12.xlsx")]
     assert DEMO_PERIODS == {"service_items": "2021Q4", "volunteer_activity": "2022-03",
                             "flood_cleanup": ("2021-07-26", "2021-08-01"), "task_ledger": "2021-12",
-                            "rectification_ledger": "2021-12", "hotline_tickets": "2021-09"}
+                            "rectification_ledger": "2021-12", "hotline_tickets": "2021-09",
+                            "old_compound_renovation": "2022-12"}
 
 
 def test_files_carry_the_time_their_clerk_dropped_them(demo):
@@ -109,6 +112,7 @@ def test_files_carry_the_time_their_clerk_dropped_them(demo):
     assert when["桓仁满族自治县_政务服务事项清单_2021Q4.xlsx"] == datetime(2022, 1, 7, 9, 30)  # late
     assert when["明山区_防汛日报_2021-07-29.xlsx"] == datetime(2021, 7, 30, 14, 0)  # late: due 10:00
     assert when["明山区_防汛日报_2021-07-28.xlsx"] == datetime(2021, 7, 29, 8, 30)
+    assert when["明山区_老旧小区改造项目台账_2022-12.xlsx"] == datetime(2023, 1, 4, 10, 0)  # due 2023-01-05 24:00
 
 
 SERVICE_HEADERS = {

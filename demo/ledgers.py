@@ -1,7 +1,7 @@
-"""Deterministic demo ledgers for December 2021: the 办实事 task ledger and the 创城 rectification ledger.
+"""Demo ledgers for December 2021: the 办实事 **task_ledger** and the 创城 **rectification_ledger**.
 
-``write_ledger_files(shared_dir)`` writes, under ``shared_dir/inbox/<reporting unit>/``, for 市本级 and the
-six districts:
+``write(shared_dir)`` (also ``write_ledger_files``) writes, under ``shared_dir/inbox/<reporting unit>/``,
+for 市本级 and the six districts:
 
 * **task_ledger** (为群众办实事项目台账), period 2021-12 — ``<folder>_为群众办实事项目台账_2021-12.xlsx``:
   merged title ``平山区“我为群众办实事”项目台账（2021年12月）``, a 填报单位 / 统计截止 line, the header, one row
@@ -19,24 +19,25 @@ Units write their ledgers differently, as clerks do: header aliases (项目名�
 date cells in several number formats or dates typed as text (2021.11.30, 2021年11月30日), 区县 merged down
 the column (明山区), and an empty 整改期限 left blank, written 无 or —. Everything parses with no finding.
 
-Everything comes from ``random.Random`` seeded per file (see ``etl.demo._rng``); xlsx files go through
-``etl.demo._save_xlsx`` (fixed document dates, fixed zip timestamps), so two runs give byte-identical files.
+Both ledgers of every unit are dropped on 2022-01-05 15:00, before the deadline 2022-01-05 24:00.
 """
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from openpyxl import Workbook
 
-from etl.demo import _CODE, _SHORT, _UNITS, CITY_FOLDER, DISTRICTS, _communities, _rng, _save_xlsx, default_places_streets
+from demo import common
+from demo.common import (CITY_FOLDER, CODE, DISTRICTS, SHORT, UNIT_FOLDERS, communities, default_places_streets,
+                         inbox_of, save_xlsx)
 
+REPORT_TYPES = ("task_ledger", "rectification_ledger")
 PERIOD = "2021-12"
+PERIODS = {"task_ledger": PERIOD, "rectification_ledger": PERIOD}
 LEDGER_END = date(2021, 12, 31)
-UNITS = [folder for folder, _code, _short in _UNITS]
 
 # --------------------------------------------------------------------------------------------------
 # Figures
@@ -72,7 +73,7 @@ RECTIFICATION_OVERDUE = RECTIFICATION_TOTALS[1] - RECTIFICATION_TOTALS[2]  # eve
 
 
 # --------------------------------------------------------------------------------------------------
-# Places a unit's ledgers talk about (made up around the reference streets, like etl.demo's communities)
+# Places a unit's ledgers talk about (made up around the reference streets, like demo.common.communities)
 
 _ROADS = ("解放路", "永丰路", "胜利路", "光明路", "人民路", "站前街", "建设路", "滨河路", "北地路", "彩屯路",
           "东明路", "平山路", "溪湖路", "明山路", "卧龙路", "环山路", "新华街", "文化路", "和平路", "钢铁路")
@@ -99,13 +100,13 @@ def _short_street(street: str) -> str:
 
 
 def _district_places(district: str, prefix: str = "") -> _Places:
-    rng = _rng("ledgers", "places", district)
-    communities = _communities(rng, district)
-    short = _SHORT[district]
+    rng = common.rng("ledgers", "places", district)
+    by_street = communities(rng, district)
+    short = SHORT[district]
     streets = default_places_streets(district)
     return _Places(
         streets=[f"{prefix}{s}" for s in streets],
-        communities=[f"{prefix}{s}{c}" for s, cs in communities.items() for c in cs],
+        communities=[f"{prefix}{s}{c}" for s, cs in by_street.items() for c in cs],
         roads=rng.sample(_ROADS, 8),
         schools=[f"{short}实验小学", f"{short}第一中学", f"{short}第二中学"]
         + [f"{short}{_short_street(s)}{'中心小学' if s.endswith('镇') else '小学'}" for s in streets],
@@ -121,7 +122,7 @@ def _places(unit: str) -> _Places:
     city = _Places([], [], list(_ROADS), list(_CITY_SCHOOLS), list(_CITY_HOSPITALS), list(_CITY_HALLS),
                    list(_CITY_MARKETS))
     for district in DISTRICTS:
-        part = _district_places(district, prefix=_SHORT[district])
+        part = _district_places(district, prefix=SHORT[district])
         city.streets += part.streets
         city.communities += part.communities
     return city
@@ -129,7 +130,7 @@ def _places(unit: str) -> _Places:
 
 def _organ(unit: str, name: str) -> str:
     """A government department of the unit: 本溪市住房和城乡建设局, 平山区住房和城乡建设局 …"""
-    return f"本溪市{name}" if unit == CITY_FOLDER else f"{_SHORT[unit]}{name}"
+    return f"本溪市{name}" if unit == CITY_FOLDER else f"{SHORT[unit]}{name}"
 
 
 def _street_office(street: str) -> str:
@@ -240,13 +241,13 @@ def _lead(rng: random.Random, unit: str, category: str, street: str) -> str:
     if choice == "街道":
         return _street_office(street) if unit != CITY_FOLDER else _organ(unit, "城市管理综合行政执法局")
     if choice == "文明办":
-        return "本溪市文明办" if unit == CITY_FOLDER else f"{_SHORT[unit]}文明办"
+        return "本溪市文明办" if unit == CITY_FOLDER else f"{SHORT[unit]}文明办"
     return _organ(unit, choice)
 
 
 def task_rows(unit: str) -> list[Task]:
     """The unit's December 2021 ledger, in the order it is written (grouped by category)."""
-    rng = _rng("task_ledger", unit)
+    rng = common.rng("task_ledger", unit)
     total, completed, in_progress, not_started, cross_year, late = TASK_COUNTS[unit]
     places = _places(unit)
     categories, weights = zip(*TASK_CATEGORY_WEIGHTS.items())
@@ -265,7 +266,7 @@ def task_rows(unit: str) -> list[Task]:
     rng.shuffle(statuses)
     done_positions = [i for i, s in enumerate(statuses) if s == "已完成"]
     late_positions = set(rng.sample(done_positions, late))
-    clerk_district = _SHORT[unit]
+    clerk_district = SHORT[unit]
     rows = []
     for i, ((category, name, lead), status) in enumerate(zip(drafts, statuses, strict=True)):
         done: date | None = None
@@ -312,7 +313,7 @@ def _unit_title(unit: str) -> str:
     return "本溪市市本级" if unit == CITY_FOLDER else unit
 
 
-def _write_task_ledger(inbox: Path, unit: str) -> Path:
+def write_task_ledger(inbox: Path, unit: str) -> Path:
     layout = _TASK_LAYOUT[unit]
     rows = task_rows(unit)
     wb = Workbook()
@@ -347,7 +348,7 @@ def _write_task_ledger(inbox: Path, unit: str) -> Path:
     ws.cell(last + 2, 4, "审核人：")
     ws.cell(last + 2, 6, "联系电话：")
     path = inbox / unit / f"{unit}_为群众办实事项目台账_{PERIOD}.xlsx"
-    _save_xlsx(wb, path, datetime(2022, 1, 4, 16, 30))
+    save_xlsx(wb, path, datetime(2022, 1, 4, 16, 30))
     return path
 
 
@@ -434,7 +435,7 @@ def _problem_unit(rng: random.Random, unit: str, category: str, place: str, plac
 
 def problem_rows(unit: str) -> list[Problem]:
     """The unit's cumulative ledger as at 2021-12-31, ordered by 发现日期."""
-    rng = _rng("rectification_ledger", unit)
+    rng = common.rng("rectification_ledger", unit)
     total, with_deadline, rectified = RECTIFICATION_COUNTS[unit]
     places = _places(unit)
     weights = _CITY_CATEGORY_WEIGHTS if unit == CITY_FOLDER else _DISTRICT_CATEGORY_WEIGHTS
@@ -453,8 +454,8 @@ def problem_rows(unit: str) -> list[Problem]:
     deadline_rows = [i for i, h in enumerate(has_deadline) if h]
     urgency = {i: rng.random() * (1 + rank / len(deadline_rows)) for rank, i in enumerate(deadline_rows)}
     done_rows = set(sorted(deadline_rows, key=urgency.__getitem__)[:rectified])
-    clerk_district = _SHORT[unit]
-    code = _CODE[unit]
+    clerk_district = SHORT[unit]
+    code = CODE[unit]
     rows = []
     for i, (found, category, description, owner) in enumerate(drafts):
         deadline = min(found + timedelta(days=rng.choice(_DEADLINE_DAYS)), LEDGER_END) if has_deadline[i] else None
@@ -471,7 +472,7 @@ def problem_rows(unit: str) -> list[Problem]:
     return rows
 
 
-def _write_rectification_ledger(inbox: Path, unit: str) -> Path:
+def write_rectification_ledger(inbox: Path, unit: str) -> Path:
     layout = _RECT_LAYOUT[unit]
     rows = problem_rows(unit)
     wb = Workbook()
@@ -500,19 +501,27 @@ def _write_rectification_ledger(inbox: Path, unit: str) -> Path:
     ws.cell(footer, 4, "审核人：")
     ws.cell(footer, 6, "联系电话：")
     path = inbox / unit / f"{unit}_创城督查整改问题台账_{PERIOD}.xlsx"
-    _save_xlsx(wb, path, datetime(2022, 1, 4, 17, 10))
+    save_xlsx(wb, path, datetime(2022, 1, 4, 17, 10))
     return path
 
 
 # --------------------------------------------------------------------------------------------------
 
-WRITERS: dict[str, Callable[[Path, str], Path]] = {
-    "task_ledger": _write_task_ledger,
-    "rectification_ledger": _write_rectification_ledger,
-}
+FILE_MARKERS = ("_为群众办实事项目台账_", "_创城督查整改问题台账_")
 
 
-def write_ledger_files(shared_dir: Path) -> list[Path]:
-    """Write both December 2021 ledgers of every reporting unit into shared_dir/'inbox'/<folder>/."""
-    inbox = Path(shared_dir) / "inbox"
-    return [write(inbox, unit) for write in WRITERS.values() for unit in UNITS]
+def write(shared_dir: Path) -> list[Path]:
+    """Write both December 2021 ledgers of every reporting unit into shared_dir/'inbox'/<folder>/: the task
+    ledgers of all units, then the rectification ledgers."""
+    inbox = inbox_of(shared_dir)
+    return [writer(inbox, unit) for writer in (write_task_ledger, write_rectification_ledger) for unit in UNIT_FOLDERS]
+
+
+write_ledger_files = write
+
+
+def submitted_at(path: Path) -> datetime | None:
+    """When the clerk dropped a ledger (due 2022-01-05 24:00); None for any other file."""
+    if not any(marker in path.name for marker in FILE_MARKERS):
+        return None
+    return datetime(2022, 1, 5, 15, 0)

@@ -1,6 +1,6 @@
-"""Deterministic demo 12345 hotline exports (12345便民服务热线工单), September 2021.
+"""Demo **hotline_tickets**: 12345 hotline exports (12345便民服务热线工单), September 2021.
 
-``write_hotline_files(shared_dir)`` writes, under ``shared_dir/inbox/<district>/``:
+``write(shared_dir)`` (also ``write_hotline_files``) writes, under ``shared_dir/inbox/<district>/``:
 
 * 明山区, 平山区, 溪湖区 — one xlsx each, ``<district>_12345热线工单_2021-09.xlsx``: a merged title row
   ``<district>12345便民服务热线工单（2021年9月）``, an export line, the header, one row per ticket (datetime
@@ -10,15 +10,14 @@
 * 南芬区 — one CSV in UTF-8 with BOM (CRLF, no title; times written as text ``2021-09-24 10:05:00``),
   ``南芬区_12345热线工单_2021-09.csv``.
 
-The export was taken at ``EXPORT_AT`` (2021-10-01 09:00): a reply, closure or satisfaction survey that
-would come later is not in the file yet, so late-September tickets are open and/or unrated. Streets come
-from etl/reference/places.yaml. ``hotline_tickets(district)`` returns the generated rows (python values,
-before any writing) so tests can recompute every indicator; ``PINNED_TICKETS`` are the DOMAIN.md
+186 tickets from four districts; 本溪县 and 桓仁县 send none, so the completeness views have someone
+missing. The export was taken at ``EXPORT_AT`` (2021-10-01 09:00): a reply, closure or satisfaction survey
+that would come later is not in the file yet, so late-September tickets are open and/or unrated. Streets
+come from etl/reference/places.yaml. ``hotline_tickets(district)`` returns the generated rows (python
+values, before any writing) so tests can recompute every indicator; ``PINNED_TICKETS`` are the DOMAIN.md
 examples, always present in 明山区's file.
 
-Every value comes from ``random.Random`` seeded from etl.demo.SEED and the district, and xlsx files are
-saved with fixed document properties and zip timestamps (etl.demo._save_xlsx): two runs give
-byte-identical files.
+Every export is dropped on 2021-10-02 09:00, before the deadline 2021-10-03 24:00.
 """
 from __future__ import annotations
 
@@ -29,10 +28,14 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from etl.demo import _CODE, _rng, _save_xlsx, default_places_streets
+from demo import common
+from demo.common import CODE, default_places_streets, inbox_of, save_xlsx
 from etl.workdays import nth_workday_after
 
+REPORT_TYPES = ("hotline_tickets",)
 HOTLINE_PERIOD = "2021-09"
+PERIODS = {"hotline_tickets": HOTLINE_PERIOD}
+FILE_MARKER = "_12345热线工单_"
 EXPORT_AT = datetime(2021, 10, 1, 9, 0)
 HOTLINE_DISTRICTS = ("明山区", "平山区", "溪湖区", "南芬区")
 TICKET_COUNTS = {"明山区": 64, "平山区": 52, "溪湖区": 44, "南芬区": 26}  # including the pinned tickets
@@ -79,7 +82,7 @@ _LAYOUT: dict[str, tuple[dict[str, str], str, str, str]] = {
 
 
 def _prefix(district: str) -> str:
-    return f"BX{_CODE[district][-2:]}"
+    return f"BX{CODE[district][-2:]}"
 
 
 def _random_ticket(rng, district: str, streets: list[str]) -> dict:
@@ -106,7 +109,7 @@ def hotline_tickets(district: str) -> list[dict]:
     """The tickets of one district's September 2021 export, in file order (by receipt), with python values:
     ticket_id, received_at, district (as written), street, category, first_reply_at, closed_at (None when
     not closed by EXPORT_AT), satisfaction (None until the survey, one day after closure)."""
-    rng = _rng("hotline_tickets", district)
+    rng = common.rng("hotline_tickets", district)
     streets = default_places_streets(district)
     tickets = []
     if district == "明山区":
@@ -153,7 +156,7 @@ def _write_xlsx(inbox: Path, district: str) -> Path:
     if district == "明山区":
         ws.cell(first + len(tickets), 1, "填报人：  审核人：  联系电话：")
     path = inbox / district / f"{district}_12345热线工单_{HOTLINE_PERIOD}.xlsx"
-    _save_xlsx(wb, path, EXPORT_AT)
+    save_xlsx(wb, path, EXPORT_AT)
     return path
 
 
@@ -170,7 +173,17 @@ def _write_csv(inbox: Path, district: str) -> Path:
     return path
 
 
-def write_hotline_files(shared_dir: Path) -> list[Path]:
+def write(shared_dir: Path) -> list[Path]:
     """Write the September 2021 12345 exports into shared_dir/'inbox'/<district>/ and return their paths."""
-    inbox = Path(shared_dir) / "inbox"
+    inbox = inbox_of(shared_dir)
     return [_write_csv(inbox, d) if d == "南芬区" else _write_xlsx(inbox, d) for d in HOTLINE_DISTRICTS]
+
+
+write_hotline_files = write
+
+
+def submitted_at(path: Path) -> datetime | None:
+    """When the export was dropped (due 2021-10-03 24:00); None for any other file."""
+    if FILE_MARKER not in path.name:
+        return None
+    return datetime(2021, 10, 2, 9, 0)
