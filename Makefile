@@ -45,7 +45,10 @@ run: airflow-db
 	@echo "alerts:        $(SHARED_DIR)/alerts/alerts.jsonl"
 	@echo "warehouse:     $(WAREHOUSE_URL)  (views: mart_*)"
 
+# Lint and format check first (ruff: pyproject.toml [tool.ruff]: a complexity bound, no private imports), then pytest.
 test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 clean:

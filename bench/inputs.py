@@ -9,6 +9,7 @@
   value comes from ``random.Random(SEED)``. A few bad rows are planted so quarantine is exercised:
   ``BAD_ROWS`` says which kinds and how often.
 """
+
 from __future__ import annotations
 
 import csv
@@ -20,8 +21,20 @@ SEED = 20220105
 REGISTER_ROWS = 24_671
 HOTLINE_DISTRICT = "明山区"
 HOTLINE_PERIOD = "2021-09"
-CATEGORIES = ("城市管理", "供热供暖", "物业管理", "市政设施", "环境保护", "交通出行", "社会保障", "住房保障",
-              "市场监管", "医疗卫生", "教育", "其他")
+CATEGORIES = (
+    "城市管理",
+    "供热供暖",
+    "物业管理",
+    "市政设施",
+    "环境保护",
+    "交通出行",
+    "社会保障",
+    "住房保障",
+    "市场监管",
+    "医疗卫生",
+    "教育",
+    "其他",
+)
 SATISFACTION = ("满意", "基本满意", "不满意", "未评价")
 HOTLINE_HEADERS = ("工单编号", "受理时间", "区县", "街道", "诉求类别", "首次答复时间", "办结时间", "满意度")
 # Every BAD_EVERY-th row (offset per kind) carries one planted error; each is an error-severity finding
@@ -98,22 +111,36 @@ def write_hotline_csv(inbox: Path, rows: int = 1_000_000, seed: int = SEED) -> t
             offset = seq * span // rows + rng.randrange(max(1, span // rows))
             received = start + timedelta(seconds=offset)
             if rng.random() < 0.3:  # night-time tickets are rarer: move some into office hours
-                received = datetime.combine(received.date(), time(rng.choices(range(24), hour_weights)[0],
-                                                                   rng.randrange(60), rng.randrange(60)))
-            reply = received + timedelta(minutes=rng.choices((rng.randint(5, 60), rng.randint(61, 119), 120,
-                                                              rng.randint(121, 300), rng.randint(301, 900)),
-                                                             (55, 25, 2, 12, 6))[0])
-            closed = reply + timedelta(hours=rng.choices((rng.randint(1, 8), rng.randint(9, 48),
-                                                          rng.randint(49, 120), rng.randint(121, 300)),
-                                                         (20, 40, 30, 10))[0])
+                received = datetime.combine(
+                    received.date(), time(rng.choices(range(24), hour_weights)[0], rng.randrange(60), rng.randrange(60))
+                )
+            reply = received + timedelta(
+                minutes=rng.choices(
+                    (rng.randint(5, 60), rng.randint(61, 119), 120, rng.randint(121, 300), rng.randint(301, 900)),
+                    (55, 25, 2, 12, 6),
+                )[0]
+            )
+            closed = reply + timedelta(
+                hours=rng.choices(
+                    (rng.randint(1, 8), rng.randint(9, 48), rng.randint(49, 120), rng.randint(121, 300)),
+                    (20, 40, 30, 10),
+                )[0]
+            )
             satisfaction = rng.choices(SATISFACTION, (56, 20, 8, 16))[0]
             if reply > export_at:
                 reply = None
             if closed > export_at:
                 closed, satisfaction = None, ""
-            record = [f"BX04{received:%y%m%d}{seq:07d}", received.strftime(fmt), HOTLINE_DISTRICT,
-                      rng.choice(streets), rng.choice(CATEGORIES), reply.strftime(fmt) if reply else "",
-                      closed.strftime(fmt) if closed else "", satisfaction]
+            record = [
+                f"BX04{received:%y%m%d}{seq:07d}",
+                received.strftime(fmt),
+                HOTLINE_DISTRICT,
+                rng.choice(streets),
+                rng.choice(CATEGORIES),
+                reply.strftime(fmt) if reply else "",
+                closed.strftime(fmt) if closed else "",
+                satisfaction,
+            ]
             kind = seq % every
             if kind in BAD_ROWS and seq >= every:
                 bad += 1
@@ -127,4 +154,3 @@ def write_hotline_csv(inbox: Path, rows: int = 1_000_000, seed: int = SEED) -> t
                     record[5] = (received - timedelta(hours=3)).strftime(fmt)
             writer.writerow(record)
     return path, bad
-

@@ -11,6 +11,7 @@ Table of contents:
 Scheduled on the warehouse asset that district_ingest updates whenever it loads something, and every
 morning at 08:00 (Asia/Shanghai) so missing reports are announced even when nothing arrives.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -28,8 +29,9 @@ def alert_on_failure(context) -> None:
 
 @dag(
     dag_id="city_review_publish",
-    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 8 * * *", timezone="Asia/Shanghai"),
-                                 assets=[Asset(WAREHOUSE_ASSET)]),
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("0 8 * * *", timezone="Asia/Shanghai"), assets=[Asset(WAREHOUSE_ASSET)]
+    ),
     start_date=datetime(2024, 1, 1),
     catchup=False,
     max_active_runs=1,

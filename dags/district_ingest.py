@@ -11,6 +11,7 @@ A rejected file is a recorded outcome (the task succeeds); a task fails only on 
 then retried, and an alert goes out once the retries are used up. Logic lives in ``etl``; heavy imports
 happen inside the tasks.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta

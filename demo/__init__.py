@@ -22,6 +22,7 @@ give byte-identical files.
 Adding a report type: a module here with the four names above (shared helpers in ``demo.common``), and its
 tests under tests/demo/. Modules are discovered, so nothing else needs to change.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -32,8 +33,14 @@ from pathlib import Path
 from types import ModuleType
 from zoneinfo import ZoneInfo
 
-__all__ = ["DEMO_PERIODS", "GENERATORS", "generator_modules", "record_demo_submissions", "submitted_at",
-           "write_demo_files"]
+__all__ = [
+    "DEMO_PERIODS",
+    "GENERATORS",
+    "generator_modules",
+    "record_demo_submissions",
+    "submitted_at",
+    "write_demo_files",
+]
 
 NOT_GENERATORS = frozenset({"common"})
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -52,8 +59,10 @@ def _discover() -> dict[str, ModuleType]:
             raise ValueError(f"{module.__name__}.PERIODS names {sorted(module.PERIODS)}, REPORT_TYPES {sorted(types)}")
         for report_type in types:
             if report_type in generators:
-                raise ValueError(f"report type {report_type!r} has two demo generators: "
-                                 f"{generators[report_type].__name__} and {module.__name__}")
+                raise ValueError(
+                    f"report type {report_type!r} has two demo generators: "
+                    f"{generators[report_type].__name__} and {module.__name__}"
+                )
             generators[report_type] = module
     return generators
 
@@ -105,4 +114,6 @@ def record_demo_submissions(settings, paths: list[Path]) -> None:
     engine = get_engine(settings.warehouse_url)
     ensure_schema(engine)
     for path in paths:
-        sightings.preset(engine, path_key(settings.inbox, path), submitted_at(path), sightings.DEMO, path.stat().st_mtime)
+        sightings.preset(
+            engine, path_key(settings.inbox, path), submitted_at(path), sightings.DEMO, path.stat().st_mtime
+        )

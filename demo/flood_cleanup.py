@@ -8,6 +8,7 @@ exactly three cells are written as text with a magnitude/approximation marker (s
 Each daily is due at 10:00 the next day and dropped at 08:30 — except 明山区's report of 2021-07-29, which
 arrives at 14:00.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -26,11 +27,29 @@ LATE = {("明山区", "2021-07-29")}  # (district, day of the report)
 FLOOD_DISTRICTS = ("平山区", "溪湖区", "明山区")
 FLOOD_DAYS = [date(2021, 7, 26) + timedelta(days=i) for i in range(7)]
 
-FLOOD_ORDER = ("date", "district", "street", "personnel", "vehicles", "garbage_tons", "garbage_trips",
-                "silt_m3", "water_pumped_m3", "disinfected_streets", "disinfected_toilets", "disinfected_bins",
-                "power_restored_households")
-_FLOOD_COUNT_COLUMNS = ("vehicles", "garbage_trips", "disinfected_streets", "disinfected_toilets",
-                        "disinfected_bins", "power_restored_households")
+FLOOD_ORDER = (
+    "date",
+    "district",
+    "street",
+    "personnel",
+    "vehicles",
+    "garbage_tons",
+    "garbage_trips",
+    "silt_m3",
+    "water_pumped_m3",
+    "disinfected_streets",
+    "disinfected_toilets",
+    "disinfected_bins",
+    "power_restored_households",
+)
+_FLOOD_COUNT_COLUMNS = (
+    "vehicles",
+    "garbage_trips",
+    "disinfected_streets",
+    "disinfected_toilets",
+    "disinfected_bins",
+    "power_restored_households",
+)
 
 # In these districts a zero in these count columns is written "—" (meaning 0).
 FLOOD_DASH_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -57,21 +76,51 @@ _POWER_CURVE = (0.75, 1.00, 0.50, 0.15, 0.0, 0.0, 0.0)
 # district → (sheet title, 填报单位 line, date text at the right, sheet name pattern, header overrides)
 _FLOOD_LAYOUT: dict[str, tuple[str, str, str, str, dict[str, str]]] = {
     "溪湖区": ("溪湖区防汛救灾清理情况统计表", "填报单位：溪湖区城市管理局", "{y}年{m}月{d}日", "{m}月{d}日", {}),
-    "平山区": ("平山区防汛救灾清理情况日报", "填报单位：平山区城市管理综合行政执法局", "填报日期：{y}年{m}月{d}日", "日报",
-            {"street": "街道", "personnel": "出动人员(人次)", "vehicles": "出动车辆(台次)"}),
-    "明山区": ("明山区防汛救灾清理情况日报表", "填报单位：明山区防汛抗旱指挥部办公室", "{y}年{m}月{d}日", "{m}月{d}日",
-            {"district": "县区", "silt_m3": "清理淤泥\n（立方米）", "water_pumped_m3": "排水量(立方米)",
-             "power_restored_households": "恢复供电(户)", "disinfected_streets": "街道(条)",
-             "disinfected_toilets": "公厕(座)", "disinfected_bins": "垃圾箱(个)"}),
+    "平山区": (
+        "平山区防汛救灾清理情况日报",
+        "填报单位：平山区城市管理综合行政执法局",
+        "填报日期：{y}年{m}月{d}日",
+        "日报",
+        {"street": "街道", "personnel": "出动人员(人次)", "vehicles": "出动车辆(台次)"},
+    ),
+    "明山区": (
+        "明山区防汛救灾清理情况日报表",
+        "填报单位：明山区防汛抗旱指挥部办公室",
+        "{y}年{m}月{d}日",
+        "{m}月{d}日",
+        {
+            "district": "县区",
+            "silt_m3": "清理淤泥\n（立方米）",
+            "water_pumped_m3": "排水量(立方米)",
+            "power_restored_households": "恢复供电(户)",
+            "disinfected_streets": "街道(条)",
+            "disinfected_toilets": "公厕(座)",
+            "disinfected_bins": "垃圾箱(个)",
+        },
+    ),
 }
 FLOOD_HEADERS = {
-    "date": "日期", "district": "区县", "street": "街道（乡镇）", "personnel": "出动人员（人次）",
-    "vehicles": "出动车辆（台次）", "garbage_tons": "吨", "garbage_trips": "车次", "silt_m3": "清理淤泥（立方米）",
-    "water_pumped_m3": "排水量（立方米）", "disinfected_streets": "街道（条）", "disinfected_toilets": "公厕（座）",
-    "disinfected_bins": "垃圾箱（个）", "power_restored_households": "恢复供电（户）",
+    "date": "日期",
+    "district": "区县",
+    "street": "街道（乡镇）",
+    "personnel": "出动人员（人次）",
+    "vehicles": "出动车辆（台次）",
+    "garbage_tons": "吨",
+    "garbage_trips": "车次",
+    "silt_m3": "清理淤泥（立方米）",
+    "water_pumped_m3": "排水量（立方米）",
+    "disinfected_streets": "街道（条）",
+    "disinfected_toilets": "公厕（座）",
+    "disinfected_bins": "垃圾箱（个）",
+    "power_restored_households": "恢复供电（户）",
 }
-_FLOOD_PARENTS = {"garbage_tons": "清运垃圾", "garbage_trips": "清运垃圾", "disinfected_streets": "消杀",
-                  "disinfected_toilets": "消杀", "disinfected_bins": "消杀"}
+_FLOOD_PARENTS = {
+    "garbage_tons": "清运垃圾",
+    "garbage_trips": "清运垃圾",
+    "disinfected_streets": "消杀",
+    "disinfected_toilets": "消杀",
+    "disinfected_bins": "消杀",
+}
 
 
 def flood_values(district: str) -> dict[tuple[date, str], dict[str, int | float]]:
@@ -172,7 +221,6 @@ def apply_text_cells(district: str, values: dict[tuple[date, str], dict]) -> Non
             values[(date.fromisoformat(day), street)][name] = number
 
 
-
 def write(shared_dir: Path) -> list[Path]:
     """The week's dailies of every flood district, into shared_dir/'inbox'/<folder>/."""
     inbox = inbox_of(shared_dir)
@@ -192,4 +240,5 @@ def submitted_at(path: Path) -> datetime | None:
     day = date.fromisoformat(path.name.rsplit("_", 1)[1][:10])
     late = (path.parent.name, day.isoformat()) in LATE
     return datetime.combine(day + timedelta(days=1), datetime.min.time()) + (
-        timedelta(hours=14) if late else timedelta(hours=8, minutes=30))
+        timedelta(hours=14) if late else timedelta(hours=8, minutes=30)
+    )

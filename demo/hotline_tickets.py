@@ -19,6 +19,7 @@ examples, always present in 明山区's file.
 
 Every export is dropped on 2021-10-02 09:00, before the deadline 2021-10-03 24:00.
 """
+
 from __future__ import annotations
 
 import csv
@@ -40,43 +41,113 @@ EXPORT_AT = datetime(2021, 10, 1, 9, 0)
 HOTLINE_DISTRICTS = ("明山区", "平山区", "溪湖区", "南芬区")
 TICKET_COUNTS = {"明山区": 64, "平山区": 52, "溪湖区": 44, "南芬区": 26}  # including the pinned tickets
 SATISFACTION = ("满意", "基本满意", "不满意", "未评价")
-CATEGORIES = ("城市管理", "供热供暖", "物业管理", "市政设施", "环境保护", "交通出行", "社会保障", "住房保障",
-              "市场监管", "医疗卫生", "教育", "其他")
+CATEGORIES = (
+    "城市管理",
+    "供热供暖",
+    "物业管理",
+    "市政设施",
+    "环境保护",
+    "交通出行",
+    "社会保障",
+    "住房保障",
+    "市场监管",
+    "医疗卫生",
+    "教育",
+    "其他",
+)
 
 # The DOMAIN.md examples and edge cases (明山区):
 # (received_at, first_reply_at, closed_at, satisfaction, street, category)
 PINNED_TICKETS = (
     # received Monday 10:00 → deadline Thursday 09-16 24:00; closed Thursday afternoon → in time
-    (datetime(2021, 9, 13, 10, 0), datetime(2021, 9, 13, 11, 20), datetime(2021, 9, 16, 16, 30), "满意",
-     "明山街道", "城市管理"),
+    (
+        datetime(2021, 9, 13, 10, 0),
+        datetime(2021, 9, 13, 11, 20),
+        datetime(2021, 9, 16, 16, 30),
+        "满意",
+        "明山街道",
+        "城市管理",
+    ),
     # received Saturday → deadline Wednesday 09-15 24:00; closed Thursday morning → late
-    (datetime(2021, 9, 11, 15, 20), datetime(2021, 9, 11, 16, 5), datetime(2021, 9, 16, 9, 40), "基本满意",
-     "北地街道", "物业管理"),
+    (
+        datetime(2021, 9, 11, 15, 20),
+        datetime(2021, 9, 11, 16, 5),
+        datetime(2021, 9, 16, 9, 40),
+        "基本满意",
+        "北地街道",
+        "物业管理",
+    ),
     # received Friday 09-24 → Sunday 09-26 is a working day (调休) → deadline 09-28 24:00
-    (datetime(2021, 9, 24, 9, 30), datetime(2021, 9, 24, 10, 15), datetime(2021, 9, 28, 20, 0), "满意",
-     "高峪街道", "市政设施"),
+    (
+        datetime(2021, 9, 24, 9, 30),
+        datetime(2021, 9, 24, 10, 15),
+        datetime(2021, 9, 28, 20, 0),
+        "满意",
+        "高峪街道",
+        "市政设施",
+    ),
     # same Friday; reply exactly 2 h later (in time); closed 09-29 09:00 → late
-    (datetime(2021, 9, 24, 14, 10), datetime(2021, 9, 24, 16, 10), datetime(2021, 9, 29, 9, 0), "不满意",
-     "新明街道", "供热供暖"),
+    (
+        datetime(2021, 9, 24, 14, 10),
+        datetime(2021, 9, 24, 16, 10),
+        datetime(2021, 9, 29, 9, 0),
+        "不满意",
+        "新明街道",
+        "供热供暖",
+    ),
     # reply 2 h 1 min later → not in time
-    (datetime(2021, 9, 13, 8, 30), datetime(2021, 9, 13, 10, 31), datetime(2021, 9, 14, 17, 0), "未评价",
-     "牛心台街道", "环境保护"),
+    (
+        datetime(2021, 9, 13, 8, 30),
+        datetime(2021, 9, 13, 10, 31),
+        datetime(2021, 9, 14, 17, 0),
+        "未评价",
+        "牛心台街道",
+        "环境保护",
+    ),
     # received the last evening of the month: no reply yet when the export was taken
     (datetime(2021, 9, 30, 22, 15), None, None, None, "高台子街道", "其他"),
 )
 
-_ORDER = ("ticket_id", "received_at", "district", "street", "category", "first_reply_at", "closed_at",
-          "satisfaction")
-_CANONICAL = {"ticket_id": "工单编号", "received_at": "受理时间", "district": "区县", "street": "街道",
-              "category": "诉求类别", "first_reply_at": "首次答复时间", "closed_at": "办结时间", "satisfaction": "满意度"}
+_ORDER = ("ticket_id", "received_at", "district", "street", "category", "first_reply_at", "closed_at", "satisfaction")
+_CANONICAL = {
+    "ticket_id": "工单编号",
+    "received_at": "受理时间",
+    "district": "区县",
+    "street": "街道",
+    "category": "诉求类别",
+    "first_reply_at": "首次答复时间",
+    "closed_at": "办结时间",
+    "satisfaction": "满意度",
+}
 # district → (header overrides, district as the clerk writes it, datetime number format, sheet name)
 _LAYOUT: dict[str, tuple[dict[str, str], str, str, str]] = {
     "明山区": ({}, "明山区", "yyyy-mm-dd hh:mm", "工单明细"),
-    "平山区": ({"ticket_id": "工单号", "received_at": "来电时间", "district": "所属区县", "street": "街道（乡镇）",
-              "first_reply_at": "答复时间", "closed_at": "办结日期", "satisfaction": "回访满意度"},
-             "平山区", "yyyy/m/d h:mm", "Sheet1"),
-    "溪湖区": ({"received_at": "受理日期", "district": "县区", "street": "所属街道", "category": "诉求分类",
-              "satisfaction": "满意度评价"}, "溪湖", "yyyy-mm-dd hh:mm:ss", "9月工单"),
+    "平山区": (
+        {
+            "ticket_id": "工单号",
+            "received_at": "来电时间",
+            "district": "所属区县",
+            "street": "街道（乡镇）",
+            "first_reply_at": "答复时间",
+            "closed_at": "办结日期",
+            "satisfaction": "回访满意度",
+        },
+        "平山区",
+        "yyyy/m/d h:mm",
+        "Sheet1",
+    ),
+    "溪湖区": (
+        {
+            "received_at": "受理日期",
+            "district": "县区",
+            "street": "所属街道",
+            "category": "诉求分类",
+            "satisfaction": "满意度评价",
+        },
+        "溪湖",
+        "yyyy-mm-dd hh:mm:ss",
+        "9月工单",
+    ),
     "南芬区": ({}, "南芬区", "", ""),
 }
 
@@ -87,8 +158,9 @@ def _prefix(district: str) -> str:
 
 def _random_ticket(rng, district: str, streets: list[str]) -> dict:
     day = date(2021, 9, rng.randint(1, 30))
-    hour = rng.choices(range(24), weights=[1, 1, 1, 1, 1, 2, 4, 8, 14, 16, 16, 14, 10, 12, 14, 14, 12, 10, 8, 6, 5,
-                                           4, 2, 1])[0]
+    hour = rng.choices(
+        range(24), weights=[1, 1, 1, 1, 1, 2, 4, 8, 14, 16, 16, 14, 10, 12, 14, 14, 12, 10, 8, 6, 5, 4, 2, 1]
+    )[0]
     received = datetime.combine(day, time(hour, rng.randint(0, 59), rng.randint(0, 59)))
     delay = rng.choices(((5, 60), (61, 119), (120, 120), (121, 300), (301, 900)), weights=(55, 25, 2, 12, 6))[0]
     reply = received + timedelta(minutes=rng.randint(*delay), seconds=rng.randint(0, 59) if delay[0] != 120 else 0)
@@ -101,8 +173,14 @@ def _random_ticket(rng, district: str, streets: list[str]) -> dict:
         closed = datetime.combine(closing_day, time(rng.randint(8, 20), rng.randint(0, 59)))
         closed = max(closed, reply + timedelta(minutes=30))
     satisfaction = rng.choices(SATISFACTION, weights=(56, 20, 8, 16))[0]
-    return {"received_at": received, "first_reply_at": reply, "closed_at": closed, "satisfaction": satisfaction,
-            "street": rng.choice(streets), "category": rng.choice(CATEGORIES)}
+    return {
+        "received_at": received,
+        "first_reply_at": reply,
+        "closed_at": closed,
+        "satisfaction": satisfaction,
+        "street": rng.choice(streets),
+        "category": rng.choice(CATEGORIES),
+    }
 
 
 def hotline_tickets(district: str) -> list[dict]:
@@ -114,8 +192,16 @@ def hotline_tickets(district: str) -> list[dict]:
     tickets = []
     if district == "明山区":
         for received, reply, closed, satisfaction, street, category in PINNED_TICKETS:
-            tickets.append({"received_at": received, "first_reply_at": reply, "closed_at": closed,
-                            "satisfaction": satisfaction, "street": street, "category": category})
+            tickets.append(
+                {
+                    "received_at": received,
+                    "first_reply_at": reply,
+                    "closed_at": closed,
+                    "satisfaction": satisfaction,
+                    "street": street,
+                    "category": category,
+                }
+            )
     while len(tickets) < TICKET_COUNTS[district]:
         tickets.append(_random_ticket(rng, district, streets))
     tickets.sort(key=lambda t: t["received_at"])
@@ -165,8 +251,12 @@ def _write_csv(inbox: Path, district: str) -> Path:
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([_CANONICAL[c] for c in _ORDER])
     for t in hotline_tickets(district):
-        writer.writerow(["" if t[c] is None else f"{t[c]:%Y-%m-%d %H:%M:%S}" if isinstance(t[c], datetime) else t[c]
-                         for c in _ORDER])
+        writer.writerow(
+            [
+                "" if t[c] is None else f"{t[c]:%Y-%m-%d %H:%M:%S}" if isinstance(t[c], datetime) else t[c]
+                for c in _ORDER
+            ]
+        )
     path = inbox / district / f"{district}_12345热线工单_{HOTLINE_PERIOD}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(buf.getvalue().encode("utf-8-sig"))

@@ -21,6 +21,7 @@ the column (明山区), and an empty 整改期限 left blank, written 无 or —
 
 Both ledgers of every unit are dropped on 2022-01-05 15:00, before the deadline 2022-01-05 24:00.
 """
+
 from __future__ import annotations
 
 import random
@@ -31,8 +32,17 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from demo import common
-from demo.common import (CITY_FOLDER, CODE, DISTRICTS, SHORT, UNIT_FOLDERS, communities, default_places_streets,
-                         inbox_of, save_xlsx)
+from demo.common import (
+    CITY_FOLDER,
+    CODE,
+    DISTRICTS,
+    SHORT,
+    UNIT_FOLDERS,
+    communities,
+    default_places_streets,
+    inbox_of,
+    save_xlsx,
+)
 
 REPORT_TYPES = ("task_ledger", "rectification_ledger")
 PERIOD = "2021-12"
@@ -75,12 +85,37 @@ RECTIFICATION_OVERDUE = RECTIFICATION_TOTALS[1] - RECTIFICATION_TOTALS[2]  # eve
 # --------------------------------------------------------------------------------------------------
 # Places a unit's ledgers talk about (made up around the reference streets, like demo.common.communities)
 
-_ROADS = ("解放路", "永丰路", "胜利路", "光明路", "人民路", "站前街", "建设路", "滨河路", "北地路", "彩屯路",
-          "东明路", "平山路", "溪湖路", "明山路", "卧龙路", "环山路", "新华街", "文化路", "和平路", "钢铁路")
+_ROADS = (
+    "解放路",
+    "永丰路",
+    "胜利路",
+    "光明路",
+    "人民路",
+    "站前街",
+    "建设路",
+    "滨河路",
+    "北地路",
+    "彩屯路",
+    "东明路",
+    "平山路",
+    "溪湖路",
+    "明山路",
+    "卧龙路",
+    "环山路",
+    "新华街",
+    "文化路",
+    "和平路",
+    "钢铁路",
+)
 _CITY_SCHOOLS = ("本溪市高级中学", "本溪市第一中学", "本溪市实验小学", "本溪市第十二中学", "本溪市育才小学")
 _CITY_HOSPITALS = ("本溪市中心医院", "本溪市第二人民医院", "本溪市中医院", "本溪市妇幼保健院", "本溪市第三人民医院")
-_CITY_HALLS = ("本溪市政务服务中心", "本溪市不动产登记中心服务大厅", "本溪市住房公积金管理中心服务大厅",
-               "本溪市医疗保障事务服务中心", "本溪市社会保险事业服务中心")
+_CITY_HALLS = (
+    "本溪市政务服务中心",
+    "本溪市不动产登记中心服务大厅",
+    "本溪市住房公积金管理中心服务大厅",
+    "本溪市医疗保障事务服务中心",
+    "本溪市社会保险事业服务中心",
+)
 _CITY_MARKETS = ("永丰农贸市场", "东明综合市场", "彩屯农贸市场", "站前农贸大厅")
 
 
@@ -119,8 +154,9 @@ def _district_places(district: str, prefix: str = "") -> _Places:
 def _places(unit: str) -> _Places:
     if unit != CITY_FOLDER:
         return _district_places(unit)
-    city = _Places([], [], list(_ROADS), list(_CITY_SCHOOLS), list(_CITY_HOSPITALS), list(_CITY_HALLS),
-                   list(_CITY_MARKETS))
+    city = _Places(
+        [], [], list(_ROADS), list(_CITY_SCHOOLS), list(_CITY_HOSPITALS), list(_CITY_HALLS), list(_CITY_MARKETS)
+    )
     for district in DISTRICTS:
         part = _district_places(district, prefix=SHORT[district])
         city.streets += part.streets
@@ -140,30 +176,94 @@ def _street_office(street: str) -> str:
 # --------------------------------------------------------------------------------------------------
 # 1. task_ledger — 为群众办实事项目台账 2021-12
 
-TASK_CATEGORY_WEIGHTS = {"住房": 20, "环境": 18, "交通出行": 14, "医疗卫生": 12, "就业": 10, "教育": 10,
-                         "基层治理": 9, "其他": 7}
+TASK_CATEGORY_WEIGHTS = {
+    "住房": 20,
+    "环境": 18,
+    "交通出行": 14,
+    "医疗卫生": 12,
+    "就业": 10,
+    "教育": 10,
+    "基层治理": 9,
+    "其他": 7,
+}
 
 # category → task name templates; slots: {c} community, {s} street, {r} road, {sch} school, {h} hospital
 _TASK_TEMPLATES: dict[str, tuple[str, ...]] = {
-    "就业": ("{s}举办“春风行动”专场招聘会", "{s}建设就业服务驿站", "{s}为就业困难人员开发公益性岗位",
-           "{s}开展下岗失业人员职业技能培训", "{c}“家门口”就业服务站建设", "{s}零工市场规范提升",
-           "{s}组织高校毕业生就业见习", "{c}帮扶零就业家庭实现就业"),
-    "医疗卫生": ("{c}卫生服务站标准化建设", "{c}65岁以上老年人免费健康体检", "{h}开通老年人就医绿色通道",
-             "{c}家庭医生签约服务提质扩面", "{h}推行门诊分时段预约就诊", "{c}新冠疫苗接种上门服务",
-             "{h}候诊区改造改善就医环境", "{h}增设24小时自助服务机"),
-    "交通出行": ("{r}（{s}段）道路维修改造", "{c}周边增设公交站点", "{r}（{s}段）路灯亮化改造",
-             "{c}周边施划停车泊位", "{sch}门前增设交通信号灯和护栏", "{c}背街小巷道路硬化",
-             "{r}（{s}段）人行道破损修复", "{s}新开通社区公交线路"),
-    "教育": ("{sch}校舍维修改造", "{sch}开展课后延时服务", "{sch}食堂“明厨亮灶”改造", "{s}关爱留守儿童课业辅导",
-           "{sch}操场塑胶跑道改造", "{sch}直饮水设备更新", "{sch}教室照明改造"),
-    "住房": ("{c}老旧小区改造", "{c}居民楼自来水管网铺设", "{c}供暖管网改造", "{c}楼顶防水维修",
-           "{c}单元门禁和楼道照明改造", "{c}下水管网疏通改造", "{c}危险山体护坡治理", "{c}燃气管线更新改造"),
-    "环境": ("{c}垃圾分类示范点建设", "{s}背街小巷环境整治", "{c}楼道堆积杂物清理", "{s}辖区河道清淤整治",
-           "{c}绿化补植", "{c}“小开荒”清理复绿", "{c}违建棚厦拆除", "{c}公厕新建改造"),
-    "基层治理": ("{c}党群服务中心改造提升", "{c}引入“红色物业”管理", "{s}网格化管理精细化提升",
-             "{c}建立居民议事会", "{c}“三无小区”物业托管", "{c}矛盾纠纷调解室建设"),
-    "其他": ("{c}老年人日间照料中心建设", "{c}开展“文明家庭”评选", "{s}便民服务站建设", "{c}增设健身器材",
-           "{c}老年助餐点建设", "{c}新时代文明实践站阵地建设"),
+    "就业": (
+        "{s}举办“春风行动”专场招聘会",
+        "{s}建设就业服务驿站",
+        "{s}为就业困难人员开发公益性岗位",
+        "{s}开展下岗失业人员职业技能培训",
+        "{c}“家门口”就业服务站建设",
+        "{s}零工市场规范提升",
+        "{s}组织高校毕业生就业见习",
+        "{c}帮扶零就业家庭实现就业",
+    ),
+    "医疗卫生": (
+        "{c}卫生服务站标准化建设",
+        "{c}65岁以上老年人免费健康体检",
+        "{h}开通老年人就医绿色通道",
+        "{c}家庭医生签约服务提质扩面",
+        "{h}推行门诊分时段预约就诊",
+        "{c}新冠疫苗接种上门服务",
+        "{h}候诊区改造改善就医环境",
+        "{h}增设24小时自助服务机",
+    ),
+    "交通出行": (
+        "{r}（{s}段）道路维修改造",
+        "{c}周边增设公交站点",
+        "{r}（{s}段）路灯亮化改造",
+        "{c}周边施划停车泊位",
+        "{sch}门前增设交通信号灯和护栏",
+        "{c}背街小巷道路硬化",
+        "{r}（{s}段）人行道破损修复",
+        "{s}新开通社区公交线路",
+    ),
+    "教育": (
+        "{sch}校舍维修改造",
+        "{sch}开展课后延时服务",
+        "{sch}食堂“明厨亮灶”改造",
+        "{s}关爱留守儿童课业辅导",
+        "{sch}操场塑胶跑道改造",
+        "{sch}直饮水设备更新",
+        "{sch}教室照明改造",
+    ),
+    "住房": (
+        "{c}老旧小区改造",
+        "{c}居民楼自来水管网铺设",
+        "{c}供暖管网改造",
+        "{c}楼顶防水维修",
+        "{c}单元门禁和楼道照明改造",
+        "{c}下水管网疏通改造",
+        "{c}危险山体护坡治理",
+        "{c}燃气管线更新改造",
+    ),
+    "环境": (
+        "{c}垃圾分类示范点建设",
+        "{s}背街小巷环境整治",
+        "{c}楼道堆积杂物清理",
+        "{s}辖区河道清淤整治",
+        "{c}绿化补植",
+        "{c}“小开荒”清理复绿",
+        "{c}违建棚厦拆除",
+        "{c}公厕新建改造",
+    ),
+    "基层治理": (
+        "{c}党群服务中心改造提升",
+        "{c}引入“红色物业”管理",
+        "{s}网格化管理精细化提升",
+        "{c}建立居民议事会",
+        "{c}“三无小区”物业托管",
+        "{c}矛盾纠纷调解室建设",
+    ),
+    "其他": (
+        "{c}老年人日间照料中心建设",
+        "{c}开展“文明家庭”评选",
+        "{s}便民服务站建设",
+        "{c}增设健身器材",
+        "{c}老年助餐点建设",
+        "{c}新时代文明实践站阵地建设",
+    ),
 }
 # category → lead departments (without the unit prefix); "街道" means the street's office
 _TASK_LEADS: dict[str, tuple[str, ...]] = {
@@ -176,12 +276,28 @@ _TASK_LEADS: dict[str, tuple[str, ...]] = {
     "基层治理": ("民政局", "街道"),
     "其他": ("民政局", "文明办", "街道"),
 }
-_DUE_MONTH_ENDS = (date(2021, 5, 31), date(2021, 6, 30), date(2021, 7, 31), date(2021, 8, 31), date(2021, 9, 30),
-                   date(2021, 10, 31), date(2021, 11, 30), date(2021, 12, 31))
+_DUE_MONTH_ENDS = (
+    date(2021, 5, 31),
+    date(2021, 6, 30),
+    date(2021, 7, 31),
+    date(2021, 8, 31),
+    date(2021, 9, 30),
+    date(2021, 10, 31),
+    date(2021, 11, 30),
+    date(2021, 12, 31),
+)
 _DUE_WEIGHTS = (4, 14, 6, 8, 16, 14, 14, 24)
 _TASK_ORDER = ("seq", "task", "district", "lead_unit", "category", "due_date", "status", "done_date")
-_TASK_CANONICAL = {"seq": "序号", "task": "实事名称", "district": "区县", "lead_unit": "牵头单位", "category": "类别",
-                   "due_date": "计划完成时间", "status": "完成状态", "done_date": "实际完成时间"}
+_TASK_CANONICAL = {
+    "seq": "序号",
+    "task": "实事名称",
+    "district": "区县",
+    "lead_unit": "牵头单位",
+    "category": "类别",
+    "due_date": "计划完成时间",
+    "status": "完成状态",
+    "done_date": "实际完成时间",
+}
 
 
 @dataclass(frozen=True)
@@ -196,17 +312,41 @@ class _Layout:
 
 
 _TASK_LAYOUT: dict[str, _Layout] = {
-    "市本级": _Layout(date_style="cell:yyyy-mm-dd", sheet="办实事台账", notes=True,
-                   reporter="填报单位：中共本溪市委组织部（市“我为群众办实事”实践活动领导小组办公室）"),
-    "平山区": _Layout({"task": "项目名称", "lead_unit": "责任单位"}, "text:{y}.{m}.{d}", "填报单位：中共平山区委组织部",
-                   sheet="2021年12月"),
-    "溪湖区": _Layout({"category": "项目类别", "status": "进展情况", "done_date": "完成时间"}, 'cell:yyyy"年"m"月"d"日"',
-                   "填报单位：中共溪湖区委组织部", sheet="台账"),
-    "明山区": _Layout({"due_date": "计划完成\n时间", "done_date": "实际完成\n时间"}, "cell:yyyy/m/d",
-                   "填报单位：中共明山区委组织部", merge_district=True, sheet="12月"),
-    "南芬区": _Layout({"district": "县区", "due_date": "计划完成时限"}, "text:{y}年{m}月{d}日", "填报单位：中共南芬区委组织部"),
-    "本溪满族自治县": _Layout({"task": "实事项目", "status": "状态"}, "text:{y}-{m:02d}-{d:02d}",
-                       "填报单位：中共本溪满族自治县委组织部", sheet="办实事台账", notes=True),
+    "市本级": _Layout(
+        date_style="cell:yyyy-mm-dd",
+        sheet="办实事台账",
+        notes=True,
+        reporter="填报单位：中共本溪市委组织部（市“我为群众办实事”实践活动领导小组办公室）",
+    ),
+    "平山区": _Layout(
+        {"task": "项目名称", "lead_unit": "责任单位"},
+        "text:{y}.{m}.{d}",
+        "填报单位：中共平山区委组织部",
+        sheet="2021年12月",
+    ),
+    "溪湖区": _Layout(
+        {"category": "项目类别", "status": "进展情况", "done_date": "完成时间"},
+        'cell:yyyy"年"m"月"d"日"',
+        "填报单位：中共溪湖区委组织部",
+        sheet="台账",
+    ),
+    "明山区": _Layout(
+        {"due_date": "计划完成\n时间", "done_date": "实际完成\n时间"},
+        "cell:yyyy/m/d",
+        "填报单位：中共明山区委组织部",
+        merge_district=True,
+        sheet="12月",
+    ),
+    "南芬区": _Layout(
+        {"district": "县区", "due_date": "计划完成时限"}, "text:{y}年{m}月{d}日", "填报单位：中共南芬区委组织部"
+    ),
+    "本溪满族自治县": _Layout(
+        {"task": "实事项目", "status": "状态"},
+        "text:{y}-{m:02d}-{d:02d}",
+        "填报单位：中共本溪满族自治县委组织部",
+        sheet="办实事台账",
+        notes=True,
+    ),
     "桓仁满族自治县": _Layout({"district": "所属区县"}, "cell:yyyy-mm-dd", "填报单位：中共桓仁满族自治县委组织部"),
 }
 
@@ -231,8 +371,13 @@ def _task_name(rng: random.Random, template: str, places: _Places) -> tuple[str,
     """(task name, the street it is in): a community and its own street, so 牵头单位 can be that street."""
     community = rng.choice(places.communities)
     street = next(s for s in places.streets if community.startswith(s))
-    name = template.format(c=community, s=street, r=rng.choice(places.roads), sch=rng.choice(places.schools),
-                           h=rng.choice(places.hospitals))
+    name = template.format(
+        c=community,
+        s=street,
+        r=rng.choice(places.roads),
+        sch=rng.choice(places.schools),
+        h=rng.choice(places.hospitals),
+    )
     return name, street
 
 
@@ -261,8 +406,7 @@ def task_rows(unit: str) -> list[Task]:
         seen.add(name)
         drafts.append((category, name, _lead(rng, unit, category, street)))
     drafts.sort(key=lambda d: categories.index(d[0]))
-    statuses = (["已完成"] * completed + ["推进中"] * in_progress + ["未启动"] * not_started
-                + ["跨年推进"] * cross_year)
+    statuses = ["已完成"] * completed + ["推进中"] * in_progress + ["未启动"] * not_started + ["跨年推进"] * cross_year
     rng.shuffle(statuses)
     done_positions = [i for i, s in enumerate(statuses) if s == "已完成"]
     late_positions = set(rng.sample(done_positions, late))
@@ -320,8 +464,10 @@ def write_task_ledger(inbox: Path, unit: str) -> Path:
     ws = wb.active
     if layout.notes:
         ws.title = "填表说明"
-        ws["A1"] = ("完成状态填写：已完成、推进中、未启动、跨年推进；已完成的项目须填写实际完成时间；"
-                    "类别填写：就业、医疗卫生、交通出行、教育、住房、环境、基层治理、其他。")
+        ws["A1"] = (
+            "完成状态填写：已完成、推进中、未启动、跨年推进；已完成的项目须填写实际完成时间；"
+            "类别填写：就业、医疗卫生、交通出行、教育、住房、环境、基层治理、其他。"
+        )
         ws.column_dimensions["A"].width = 100
         ws = wb.create_sheet(layout.sheet)
     else:
@@ -335,8 +481,16 @@ def write_task_ledger(inbox: Path, unit: str) -> Path:
     dates = {_TASK_ORDER.index("due_date") + 1, _TASK_ORDER.index("done_date") + 1}
     for offset, t in enumerate(rows):
         district = t.district if not layout.merge_district or offset == 0 else None
-        values = [t.seq, t.task, district, t.lead_unit, t.category, _date_value(t.due_date, layout.date_style),
-                  t.status, _date_value(t.done_date, layout.date_style)]
+        values = [
+            t.seq,
+            t.task,
+            district,
+            t.lead_unit,
+            t.category,
+            _date_value(t.due_date, layout.date_style),
+            t.status,
+            _date_value(t.done_date, layout.date_style),
+        ]
         _write_cells(ws, first + offset, values, dates, layout.date_style)
     last = first + len(rows) - 1
     if layout.merge_district:
@@ -355,54 +509,143 @@ def write_task_ledger(inbox: Path, unit: str) -> Path:
 # --------------------------------------------------------------------------------------------------
 # 2. rectification_ledger — 创城督查整改问题台账 2021-12 (cumulative since October 2021)
 
-RECTIFICATION_CATEGORIES = ("社区卫生环境类", "政务窗口服务类", "商业大街类", "农贸市场经营类", "中小学校及周边",
-                            "医院及周边")
+RECTIFICATION_CATEGORIES = (
+    "社区卫生环境类",
+    "政务窗口服务类",
+    "商业大街类",
+    "农贸市场经营类",
+    "中小学校及周边",
+    "医院及周边",
+)
 _DISTRICT_CATEGORY_WEIGHTS = (40, 8, 18, 12, 12, 10)
 _CITY_CATEGORY_WEIGHTS = (10, 30, 15, 5, 15, 25)
 
 # category → (place kind, description templates)
 _PROBLEMS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "社区卫生环境类": ("communities", (
-        "{p}楼道内堆放杂物，存在消防安全隐患", "{p}垃圾箱满溢，周边散落生活垃圾未及时清运",
-        "{p}楼体外墙、电线杆张贴“牛皮癣”小广告", "{p}公益广告宣传栏破损、内容陈旧",
-        "{p}绿地内“小开荒”种菜未清理", "{p}私搭乱建棚厦未拆除", "{p}下水井堵塞外溢，路面积存污水",
-        "{p}非机动车乱停乱放，占用消防通道", "{p}健身器材破损，存在安全隐患", "{p}楼院内乱拉乱挂、晾晒衣物")),
-    "政务窗口服务类": ("halls", (
-        "{p}未设置创建全国文明城市公益广告", "{p}窗口工作人员未佩戴工作牌", "{p}未公示办事指南和投诉监督电话",
-        "{p}无障碍通道被占用，缺少爱心座椅", "{p}老花镜、饮水机等便民设施缺失", "{p}室内有烟头，禁烟标识缺失")),
-    "商业大街类": ("roads", (
-        "{p}沿街商铺跨门营业、占道经营", "{p}机动车违规停放，占用盲道", "{p}店外乱挂横幅，牌匾破损",
-        "{p}共享单车、非机动车停放无序", "{p}沿街垃圾桶破损、满溢", "{p}绿化带内有白色垃圾",
-        "{p}公益广告数量不足、位置不醒目")),
-    "农贸市场经营类": ("markets", (
-        "{p}活禽销售区未实行隔离宰杀", "{p}经营户占道摆摊，生熟食品混放", "{p}未设置公平秤，计量器具未检定",
-        "{p}公共卫生间脏乱，无专人保洁", "{p}未公示食品安全信息和投诉电话", "{p}场内地面积水、垃圾未及时清理")),
-    "中小学校及周边": ("schools", (
-        "{p}周边流动摊贩聚集，售卖“三无”食品", "{p}门前交通标线模糊，未设置护学岗",
-        "{p}周边商店向未成年人售烟", "{p}校园周边公益广告不足", "{p}门前上下学时段车辆乱停乱放")),
-    "医院及周边": ("hospitals", (
-        "{p}门前出租车、私家车乱停乱放", "{p}院内有吸烟现象，禁烟标识缺失", "{p}候诊区未设置公益广告",
-        "{p}门前流动商贩占道经营", "{p}卫生间保洁不到位、异味大", "{p}未设置志愿服务站（导医台）")),
+    "社区卫生环境类": (
+        "communities",
+        (
+            "{p}楼道内堆放杂物，存在消防安全隐患",
+            "{p}垃圾箱满溢，周边散落生活垃圾未及时清运",
+            "{p}楼体外墙、电线杆张贴“牛皮癣”小广告",
+            "{p}公益广告宣传栏破损、内容陈旧",
+            "{p}绿地内“小开荒”种菜未清理",
+            "{p}私搭乱建棚厦未拆除",
+            "{p}下水井堵塞外溢，路面积存污水",
+            "{p}非机动车乱停乱放，占用消防通道",
+            "{p}健身器材破损，存在安全隐患",
+            "{p}楼院内乱拉乱挂、晾晒衣物",
+        ),
+    ),
+    "政务窗口服务类": (
+        "halls",
+        (
+            "{p}未设置创建全国文明城市公益广告",
+            "{p}窗口工作人员未佩戴工作牌",
+            "{p}未公示办事指南和投诉监督电话",
+            "{p}无障碍通道被占用，缺少爱心座椅",
+            "{p}老花镜、饮水机等便民设施缺失",
+            "{p}室内有烟头，禁烟标识缺失",
+        ),
+    ),
+    "商业大街类": (
+        "roads",
+        (
+            "{p}沿街商铺跨门营业、占道经营",
+            "{p}机动车违规停放，占用盲道",
+            "{p}店外乱挂横幅，牌匾破损",
+            "{p}共享单车、非机动车停放无序",
+            "{p}沿街垃圾桶破损、满溢",
+            "{p}绿化带内有白色垃圾",
+            "{p}公益广告数量不足、位置不醒目",
+        ),
+    ),
+    "农贸市场经营类": (
+        "markets",
+        (
+            "{p}活禽销售区未实行隔离宰杀",
+            "{p}经营户占道摆摊，生熟食品混放",
+            "{p}未设置公平秤，计量器具未检定",
+            "{p}公共卫生间脏乱，无专人保洁",
+            "{p}未公示食品安全信息和投诉电话",
+            "{p}场内地面积水、垃圾未及时清理",
+        ),
+    ),
+    "中小学校及周边": (
+        "schools",
+        (
+            "{p}周边流动摊贩聚集，售卖“三无”食品",
+            "{p}门前交通标线模糊，未设置护学岗",
+            "{p}周边商店向未成年人售烟",
+            "{p}校园周边公益广告不足",
+            "{p}门前上下学时段车辆乱停乱放",
+        ),
+    ),
+    "医院及周边": (
+        "hospitals",
+        (
+            "{p}门前出租车、私家车乱停乱放",
+            "{p}院内有吸烟现象，禁烟标识缺失",
+            "{p}候诊区未设置公益广告",
+            "{p}门前流动商贩占道经营",
+            "{p}卫生间保洁不到位、异味大",
+            "{p}未设置志愿服务站（导医台）",
+        ),
+    ),
 }
-_CATEGORY_UNIT = {"政务窗口服务类": "行政审批局", "商业大街类": "城市管理综合行政执法局",
-                  "农贸市场经营类": "市场监督管理局", "中小学校及周边": "教育局", "医院及周边": "卫生健康局"}
+_CATEGORY_UNIT = {
+    "政务窗口服务类": "行政审批局",
+    "商业大街类": "城市管理综合行政执法局",
+    "农贸市场经营类": "市场监督管理局",
+    "中小学校及周边": "教育局",
+    "医院及周边": "卫生健康局",
+}
 # 市创城办 inspection days (实地督导 "40余次"), October–December 2021
-_INSPECTION_DAYS = tuple(d for d in (date(2021, 10, 8) + timedelta(days=i) for i in range(78))
-                         if d.weekday() in (1, 3) or d.day in (8, 15, 22))
+_INSPECTION_DAYS = tuple(
+    d
+    for d in (date(2021, 10, 8) + timedelta(days=i) for i in range(78))
+    if d.weekday() in (1, 3) or d.day in (8, 15, 22)
+)
 _DEADLINE_DAYS = (3, 5, 7, 7, 10, 10, 15, 15, 20, 30)
-_RECT_ORDER = ("issue_code", "found_date", "district", "unit", "category", "description", "deadline", "status",
-               "rectified_date")
-_RECT_CANONICAL = {"issue_code": "问题编号", "found_date": "发现日期", "district": "区县", "unit": "责任单位",
-                   "category": "问题类别", "description": "问题描述", "deadline": "整改期限", "status": "整改状态",
-                   "rectified_date": "整改完成日期"}
+_RECT_ORDER = (
+    "issue_code",
+    "found_date",
+    "district",
+    "unit",
+    "category",
+    "description",
+    "deadline",
+    "status",
+    "rectified_date",
+)
+_RECT_CANONICAL = {
+    "issue_code": "问题编号",
+    "found_date": "发现日期",
+    "district": "区县",
+    "unit": "责任单位",
+    "category": "问题类别",
+    "description": "问题描述",
+    "deadline": "整改期限",
+    "status": "整改状态",
+    "rectified_date": "整改完成日期",
+}
 _RECT_LAYOUT: dict[str, _Layout] = {
-    "市本级": _Layout(date_style="cell:yyyy-mm-dd", reporter="填报单位：本溪市创建全国文明城市指挥部办公室",
-                   sheet="整改台账", notes=True),
-    "平山区": _Layout({"deadline": "整改时限", "rectified_date": "整改完成时间"}, "text:{y}.{m}.{d}",
-                   "填报单位：平山区创城办", sheet="2021年12月"),
+    "市本级": _Layout(
+        date_style="cell:yyyy-mm-dd",
+        reporter="填报单位：本溪市创建全国文明城市指挥部办公室",
+        sheet="整改台账",
+        notes=True,
+    ),
+    "平山区": _Layout(
+        {"deadline": "整改时限", "rectified_date": "整改完成时间"},
+        "text:{y}.{m}.{d}",
+        "填报单位：平山区创城办",
+        sheet="2021年12月",
+    ),
     "溪湖区": _Layout({}, 'cell:yyyy"年"m"月"d"日"', "填报单位：溪湖区创城办", blank_deadline="无"),
-    "明山区": _Layout({"unit": "责任部门", "description": "存在问题"}, "cell:yyyy/m/d", "填报单位：明山区创城办",
-                   sheet="问题台账"),
+    "明山区": _Layout(
+        {"unit": "责任部门", "description": "存在问题"}, "cell:yyyy/m/d", "填报单位：明山区创城办", sheet="问题台账"
+    ),
     "南芬区": _Layout({"district": "县区"}, "text:{y}年{m}月{d}日", "填报单位：南芬区创城办", blank_deadline="—"),
     "本溪满族自治县": _Layout({"category": "问题类型"}, "text:{y}-{m:02d}-{d:02d}", "填报单位：本溪县创城办"),
     "桓仁满族自治县": _Layout({"status": "整改情况"}, "cell:yyyy-mm-dd", "填报单位：桓仁县创城办", sheet="台账"),
@@ -445,8 +688,9 @@ def problem_rows(unit: str) -> list[Problem]:
         kind, templates = _PROBLEMS[category]
         place = rng.choice(getattr(places, kind))
         found = rng.choice(_INSPECTION_DAYS)
-        drafts.append((found, category, rng.choice(templates).format(p=place),
-                       _problem_unit(rng, unit, category, place, places)))
+        drafts.append(
+            (found, category, rng.choice(templates).format(p=place), _problem_unit(rng, unit, category, place, places))
+        )
     drafts.sort(key=lambda d: d[0])
     # which problems got a deadline, and which of those are rectified (older ones more likely)
     has_deadline = [True] * with_deadline + [False] * (total - with_deadline)
@@ -467,8 +711,19 @@ def problem_rows(unit: str) -> list[Problem]:
                 rectified_date = min(deadline + timedelta(days=rng.randint(1, 10)), LEDGER_END)
             else:
                 rectified_date = found + timedelta(days=rng.randint(min(1, span), span))
-        rows.append(Problem(f"CCBX-{code}-{i + 1:03d}", found, clerk_district, owner, category, description,
-                            deadline, "已整改" if i in done_rows else "整改中", rectified_date))
+        rows.append(
+            Problem(
+                f"CCBX-{code}-{i + 1:03d}",
+                found,
+                clerk_district,
+                owner,
+                category,
+                description,
+                deadline,
+                "已整改" if i in done_rows else "整改中",
+                rectified_date,
+            )
+        )
     return rows
 
 
@@ -479,8 +734,10 @@ def write_rectification_ledger(inbox: Path, unit: str) -> Path:
     ws = wb.active
     if layout.notes:
         ws.title = "填表说明"
-        ws["A1"] = ("问题类别填写：社区卫生环境类、政务窗口服务类、商业大街类、农贸市场经营类、中小学校及周边、医院及周边；"
-                    "整改状态填写：已整改、整改中；未设定整改期限的问题，整改期限一栏空白。")
+        ws["A1"] = (
+            "问题类别填写：社区卫生环境类、政务窗口服务类、商业大街类、农贸市场经营类、中小学校及周边、医院及周边；"
+            "整改状态填写：已整改、整改中；未设定整改期限的问题，整改期限一栏空白。"
+        )
         ws.column_dimensions["A"].width = 100
         ws = wb.create_sheet(layout.sheet)
     else:
@@ -493,8 +750,17 @@ def write_rectification_ledger(inbox: Path, unit: str) -> Path:
     dates = {_RECT_ORDER.index(c) + 1 for c in ("found_date", "deadline", "rectified_date")}
     for offset, p in enumerate(rows):
         deadline = _date_value(p.deadline, layout.date_style) if p.deadline else layout.blank_deadline
-        values = [p.issue_code, _date_value(p.found_date, layout.date_style), p.district, p.unit, p.category,
-                  p.description, deadline, p.status, _date_value(p.rectified_date, layout.date_style)]
+        values = [
+            p.issue_code,
+            _date_value(p.found_date, layout.date_style),
+            p.district,
+            p.unit,
+            p.category,
+            p.description,
+            deadline,
+            p.status,
+            _date_value(p.rectified_date, layout.date_style),
+        ]
         _write_cells(ws, 4 + offset, values, dates, layout.date_style)
     footer = 4 + len(rows)
     ws.cell(footer, 1, "填报人：")

@@ -20,6 +20,7 @@ read it, and a value_format error rejects the whole ledger.) At the end of Decem
 
 Dropped on 2023-01-04 10:00, before the deadline 2023-01-05 24:00.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -41,8 +42,9 @@ LEDGER_END = date(2022, 12, 31)
 DUE_BY = date(2023, 12, 31)  # no 计划完工时间 is later
 SUBMITTED_AT = datetime(2023, 1, 4, 10, 0)  # due 2023-01-05 24:00
 
-RENOVATION_TOTALS = dict(projects=13, buildings=85, households=5113, investment_10k_yuan="7874.97", cameras=166,
-                         access_doors=334)
+RENOVATION_TOTALS = dict(
+    projects=13, buildings=85, households=5113, investment_10k_yuan="7874.97", cameras=166, access_doors=334
+)
 INVESTMENT_FEN = int(Decimal(RENOVATION_TOTALS["investment_10k_yuan"]) * 100)  # in 0.01 万元
 # street → compounds renovated there
 STREET_PROJECTS = {"明山街道": 5, "北地街道": 4, "高峪街道": 4}
@@ -51,12 +53,32 @@ RENOVATION_OVERDUE = 1  # 在建 and due by 2022-12-31
 SCOPES = ("楼本体改造", "基础配套设施改造", "燃气管网改造")
 assert sum(STREET_PROJECTS.values()) == sum(STATUS_COUNTS.values()) == RENOVATION_TOTALS["projects"]
 
-COLUMNS = ("project", "district", "street", "buildings", "households", "scope", "investment_10k_yuan",
-           "start_date", "due_date", "status", "cameras", "access_doors")
+COLUMNS = (
+    "project",
+    "district",
+    "street",
+    "buildings",
+    "households",
+    "scope",
+    "investment_10k_yuan",
+    "start_date",
+    "due_date",
+    "status",
+    "cameras",
+    "access_doors",
+)
 HEADERS = {
-    "project": "项目名称", "district": "区县", "street": "街道", "buildings": "改造楼栋数（栋）",
-    "households": "受益户数（户）", "scope": "改造内容", "investment_10k_yuan": "总投资（万元）",
-    "start_date": "开工日期", "due_date": "计划完工时间", "status": "工程状态", "cameras": "视频监控点位（个）",
+    "project": "项目名称",
+    "district": "区县",
+    "street": "街道",
+    "buildings": "改造楼栋数（栋）",
+    "households": "受益户数（户）",
+    "scope": "改造内容",
+    "investment_10k_yuan": "总投资（万元）",
+    "start_date": "开工日期",
+    "due_date": "计划完工时间",
+    "status": "工程状态",
+    "cameras": "视频监控点位（个）",
     "access_doors": "门禁（个）",
 }
 TOTAL_COLUMNS = ("buildings", "households", "investment_10k_yuan", "cameras", "access_doors")
@@ -76,8 +98,15 @@ _SCOPE_CHOICES = (
     (("基础配套设施改造",), 10),
 )
 _DONE_DUE = (date(2022, 9, 30), date(2022, 10, 31), date(2022, 11, 30))
-_OPEN_DUE = (date(2023, 5, 31), date(2023, 6, 30), date(2023, 8, 31), date(2023, 9, 30), date(2023, 10, 31),
-             date(2023, 11, 30), date(2023, 12, 31))
+_OPEN_DUE = (
+    date(2023, 5, 31),
+    date(2023, 6, 30),
+    date(2023, 8, 31),
+    date(2023, 9, 30),
+    date(2023, 10, 31),
+    date(2023, 11, 30),
+    date(2023, 12, 31),
+)
 
 
 def _month_end(day: date) -> bool:
@@ -101,9 +130,13 @@ def renovation_rows() -> list[dict]:
     buildings = exact_split(rng, RENOVATION_TOTALS["buildings"], n, 3, 11)
     households = apportion(RENOVATION_TOTALS["households"], [b * rng.uniform(48, 72) for b in buildings])
     scopes = [rng.choices([s for s, _w in _SCOPE_CHOICES], [w for _s, w in _SCOPE_CHOICES])[0] for _ in range(n)]
-    investment = apportion(INVESTMENT_FEN, [
-        h * (1 + 0.3 * ("燃气管网改造" in s) + 0.2 * ("楼本体改造" in s)) * rng.uniform(0.85, 1.15)
-        for h, s in zip(households, scopes)])
+    investment = apportion(
+        INVESTMENT_FEN,
+        [
+            h * (1 + 0.3 * ("燃气管网改造" in s) + 0.2 * ("楼本体改造" in s)) * rng.uniform(0.85, 1.15)
+            for h, s in zip(households, scopes)
+        ],
+    )
     cameras = apportion(RENOVATION_TOTALS["cameras"], [b * rng.uniform(0.8, 1.2) for b in buildings], minimum=4)
     doors = apportion(RENOVATION_TOTALS["access_doors"], [b * rng.uniform(0.9, 1.1) for b in buildings], minimum=6)
     statuses = [s for s, k in STATUS_COUNTS.items() for _ in range(k)]
@@ -122,14 +155,25 @@ def renovation_rows() -> list[dict]:
             due = date(2022, 11, 30) if i in overdue else rng.choice(_OPEN_DUE)
         else:  # 未开工: planned for 2023, no start date yet
             start, due = None, rng.choice(_OPEN_DUE[3:])
-        rows.append({
-            "project": project, "district": DISTRICT, "street": written_street, "street_name": street,
-            "buildings": buildings[i], "households": households[i],
-            "scope": ("，" if i % 3 == 1 else "、").join(scopes[i]),
-            "investment_fen": investment[i], "investment_10k_yuan": Decimal(investment[i]) / 100,
-            "start_date": start, "due_date": due, "due_text": None, "status": status,
-            "cameras": cameras[i], "access_doors": doors[i],
-        })
+        rows.append(
+            {
+                "project": project,
+                "district": DISTRICT,
+                "street": written_street,
+                "street_name": street,
+                "buildings": buildings[i],
+                "households": households[i],
+                "scope": ("，" if i % 3 == 1 else "、").join(scopes[i]),
+                "investment_fen": investment[i],
+                "investment_10k_yuan": Decimal(investment[i]) / 100,
+                "start_date": start,
+                "due_date": due,
+                "due_text": None,
+                "status": status,
+                "cameras": cameras[i],
+                "access_doors": doors[i],
+            }
+        )
     # some 计划完工时间 typed as text: 2023年10月31日 on four rows, 2023.8.31 on two
     open_rows = [i for i, r in enumerate(rows) if r["due_date"].year == 2023]
     for j, i in enumerate(rng.sample(open_rows, 6)):
@@ -158,10 +202,17 @@ def write_renovation(inbox: Path) -> Path:
     for offset, r in enumerate(rows):
         row = first + offset
         values = {
-            "project": r["project"], "district": r["district"] if offset == 0 else None, "street": r["street"],
-            "buildings": r["buildings"], "households": r["households"], "scope": r["scope"],
-            "investment_10k_yuan": float(r["investment_10k_yuan"]), "start_date": r["start_date"],
-            "due_date": r["due_text"] or r["due_date"], "status": r["status"], "cameras": r["cameras"],
+            "project": r["project"],
+            "district": r["district"] if offset == 0 else None,
+            "street": r["street"],
+            "buildings": r["buildings"],
+            "households": r["households"],
+            "scope": r["scope"],
+            "investment_10k_yuan": float(r["investment_10k_yuan"]),
+            "start_date": r["start_date"],
+            "due_date": r["due_text"] or r["due_date"],
+            "status": r["status"],
+            "cameras": r["cameras"],
             "access_doors": r["access_doors"],
         }
         for name, value in values.items():

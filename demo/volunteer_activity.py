@@ -8,6 +8,7 @@ district name so they are unique city-wide.
 Submitted on 2022-04-02 10:00, before the deadline 2022-04-05 24:00 — except 南芬区's report, which arrives
 late (2022-04-08 11:00).
 """
+
 from __future__ import annotations
 
 import csv
@@ -50,10 +51,32 @@ _OTHER_DAYS = [
 VOLUNTEER_DAYS = [DRIVE_DATE, *(d for d, _s, _t in _OTHER_DAYS)]
 
 _DISTRICT_UNITS = (
-    "文明办", "新时代文明实践中心", "团委", "妇联", "总工会", "教育局", "卫生健康局", "民政局", "城市管理局",
-    "市场监督管理局", "住房和城乡建设局", "应急管理局", "司法局", "人力资源和社会保障局", "退役军人事务局",
-    "残联", "红十字会", "科协", "文化旅游和广播电视局", "消防救援大队", "人民医院", "中医院", "实验小学",
-    "第一中学", "第二中学", "融媒体中心",
+    "文明办",
+    "新时代文明实践中心",
+    "团委",
+    "妇联",
+    "总工会",
+    "教育局",
+    "卫生健康局",
+    "民政局",
+    "城市管理局",
+    "市场监督管理局",
+    "住房和城乡建设局",
+    "应急管理局",
+    "司法局",
+    "人力资源和社会保障局",
+    "退役军人事务局",
+    "残联",
+    "红十字会",
+    "科协",
+    "文化旅游和广播电视局",
+    "消防救援大队",
+    "人民医院",
+    "中医院",
+    "实验小学",
+    "第一中学",
+    "第二中学",
+    "融媒体中心",
 )
 
 
@@ -100,16 +123,32 @@ def volunteer_rows(district: str) -> list[dict]:
     per_person = (1, 1.5, 2, 2, 2.5, 3, 3, 4)
     for team, n in zip(teams, counts):
         kind = rng.choices(("创城", "环境清洁", "文明交通"), (70, 20, 10))[0]
-        rows.append({"date": DRIVE_DATE, "team": team, "type": kind, "volunteers": n,
-                     "hours": n * rng.choice(per_person), "place": team.home})
+        rows.append(
+            {
+                "date": DRIVE_DATE,
+                "team": team,
+                "type": kind,
+                "volunteers": n,
+                "hours": n * rng.choice(per_person),
+                "place": team.home,
+            }
+        )
     for day, share, kinds in _OTHER_DAYS:
         out = rng.sample(teams, max(1, round(len(teams) * share)))
         for team in out:
             n = rng.randint(6, 45)
             kind = rng.choice(kinds)
             place = team.home if rng.random() < 0.7 else rng.choice(streets)
-            rows.append({"date": day, "team": team, "type": kind, "volunteers": n,
-                         "hours": n * rng.choice(per_person), "place": place})
+            rows.append(
+                {
+                    "date": day,
+                    "team": team,
+                    "type": kind,
+                    "volunteers": n,
+                    "hours": n * rng.choice(per_person),
+                    "place": place,
+                }
+            )
     order = {t.name: i for i, t in enumerate(teams)}
     rows.sort(key=lambda r: (r["date"], order[r["team"].name]))
     return rows
@@ -117,22 +156,34 @@ def volunteer_rows(district: str) -> list[dict]:
 
 VOLUNTEER_ORDER = ("date", "district", "unit", "team", "activity_type", "volunteers", "hours", "place")
 VOLUNTEER_CANONICAL = {
-    "date": "活动日期", "district": "区县", "unit": "组织单位", "team": "志愿服务队", "activity_type": "活动类型",
-    "volunteers": "参与志愿者（人）", "hours": "服务时长（小时）", "place": "服务地点",
+    "date": "活动日期",
+    "district": "区县",
+    "unit": "组织单位",
+    "team": "志愿服务队",
+    "activity_type": "活动类型",
+    "volunteers": "参与志愿者（人）",
+    "hours": "服务时长（小时）",
+    "place": "服务地点",
 }
 # district → (header overrides, date number format)
 _VOLUNTEER_LAYOUT: dict[str, tuple[dict[str, str], str]] = {
     "平山区": ({}, "yyyy-mm-dd"),
-    "溪湖区": ({"date": "日期", "district": "县区", "team": "服务队", "volunteers": "参与人数",
-              "hours": "服务时长(小时)"}, 'yyyy"年"m"月"d"日"'),
+    "溪湖区": (
+        {"date": "日期", "district": "县区", "team": "服务队", "volunteers": "参与人数", "hours": "服务时长(小时)"},
+        'yyyy"年"m"月"d"日"',
+    ),
     "明山区": ({"volunteers": "参与志愿者(人)", "hours": "服务时长(小时)"}, "yyyy/m/d"),
     "南芬区": ({}, ""),  # CSV, exactly the sample header
     "本溪满族自治县": ({"district": "所属区县", "team": "志愿队", "volunteers": "志愿者人数"}, 'm"月"d"日"'),
     "桓仁满族自治县": ({"volunteers": "参与志愿者\n（人）", "hours": "服务时长\n（小时）"}, "yyyy-mm-dd"),
 }
 _VOLUNTEER_REPORTER = {
-    "平山区": "平山区文明办", "溪湖区": "溪湖区委宣传部（文明办）", "明山区": "明山区新时代文明实践中心",
-    "南芬区": "南芬区文明办", "本溪满族自治县": "本溪县文明办", "桓仁满族自治县": "桓仁县文明办",
+    "平山区": "平山区文明办",
+    "溪湖区": "溪湖区委宣传部（文明办）",
+    "明山区": "明山区新时代文明实践中心",
+    "南芬区": "南芬区文明办",
+    "本溪满族自治县": "本溪县文明办",
+    "桓仁满族自治县": "桓仁县文明办",
 }
 
 
@@ -148,9 +199,16 @@ def write_volunteer(inbox: Path, district: str) -> Path:
     clerk_district = SHORT[district]
 
     def record(r: dict) -> dict:
-        return {"date": r["date"], "district": clerk_district, "unit": r["team"].unit, "team": r["team"].name,
-                "activity_type": r["type"], "volunteers": r["volunteers"], "hours": _number(r["hours"]),
-                "place": r["place"]}
+        return {
+            "date": r["date"],
+            "district": clerk_district,
+            "unit": r["team"].unit,
+            "team": r["team"].name,
+            "activity_type": r["type"],
+            "volunteers": r["volunteers"],
+            "hours": _number(r["hours"]),
+            "place": r["place"],
+        }
 
     if district == "南芬区":
         buf = io.StringIO()
@@ -189,7 +247,6 @@ def write_volunteer(inbox: Path, district: str) -> Path:
     path = inbox / district / f"{district}_志愿服务_{period}.xlsx"
     save_xlsx(wb, path, datetime(2022, 4, 2, 16, 20))
     return path
-
 
 
 def write(shared_dir: Path) -> list[Path]:

@@ -6,6 +6,7 @@ without a scheduler (the same code the DAG runs); ``migrate`` upgrades the wareh
 pack; ``template`` writes blank
 official templates; ``reprocess`` and ``backfill`` put archived files back (``--now``: and process them);
 ``workdays check|fill`` validates the working-day calendar / fills pending 12345 deadlines in place."""
+
 from __future__ import annotations
 
 import argparse
@@ -31,17 +32,24 @@ def main(argv: list[str] | None = None) -> int:
     template.add_argument("--out", default=None, help="output folder (default: SHARED_DIR/templates)")
     again = sub.add_parser("reprocess", help="put the archived raw file of a load back into the inbox")
     again.add_argument("load_id", type=int)
-    again.add_argument("--now", action="store_true",
-                       help="process it right away, even if the same bytes were rejected before (force)")
+    again.add_argument(
+        "--now", action="store_true", help="process it right away, even if the same bytes were rejected before (force)"
+    )
     backfill = sub.add_parser("backfill", help="re-drop the current and rejected files of a period into the inbox")
     backfill.add_argument("period", help="2021Q4, 2022-03 or 2021-07-29, as stored in stg_file_load.period")
     backfill.add_argument("--report-type", default=None)
-    backfill.add_argument("--now", action="store_true",
-                          help="process them at once, again even if the same bytes were rejected before")
-    workdays = sub.add_parser("workdays", help="the working-day calendar of the 12345 deadlines (etl/reference/workdays.yaml)")
-    workdays.add_argument("action", choices=("check", "fill"),
-                          help="check: validate the calendar and show the years covered; fill: load it into "
-                               "dim_workday and fill the pending (期限待定) deadlines in place")
+    backfill.add_argument(
+        "--now", action="store_true", help="process them at once, again even if the same bytes were rejected before"
+    )
+    workdays = sub.add_parser(
+        "workdays", help="the working-day calendar of the 12345 deadlines (etl/reference/workdays.yaml)"
+    )
+    workdays.add_argument(
+        "action",
+        choices=("check", "fill"),
+        help="check: validate the calendar and show the years covered; fill: load it into "
+        "dim_workday and fill the pending (期限待定) deadlines in place",
+    )
     args = parser.parse_args(argv)
     settings = Settings.from_env()
 
@@ -78,61 +86,80 @@ def main(argv: list[str] | None = None) -> int:
 
         create_leader_role(get_engine(settings.warehouse_url), args.name, args.password)
         print(f"role {args.name}: SELECT on schema mart only")
-    elif args.command == "template":
-        from pathlib import Path
-
-        from etl.templates import write_all_templates, write_template
-
-        out = Path(args.out) if args.out else settings.shared_dir / "templates"
-        out.mkdir(parents=True, exist_ok=True)
-        try:
-            paths = ([write_template(args.report_type, out, args.district)] if args.report_type
-                     else write_all_templates(out, args.district))
-        except ValueError as exc:  # unknown report type or district
-            print(exc, file=sys.stderr)
-            return 1
-        for path in paths:
-            print(path)
-    elif args.command == "reprocess":
-        from etl.pipeline import prepare, process_file, refresh_docs_index
-        from etl.reprocess import UnknownLoadError, reprocess
-
-        prepare(settings)
-        try:
-            path = reprocess(args.load_id, settings)
-        except (UnknownLoadError, FileExistsError, FileNotFoundError, ValueError) as exc:
-            print(exc, file=sys.stderr)
-            return 1
-        print(f"back in the inbox: {path}")
-        if args.now:
-            o = process_file(str(path.relative_to(settings.inbox)), settings, force=True)
-            refresh_docs_index([o.as_dict()], settings)
-            print(f"{o.status:<10} {o.file}  {o.reason_zh}")
-    elif args.command == "backfill":
-        from etl.pipeline import prepare, process_file, refresh_docs_index
-        from etl.reprocess import backfill
-
-        prepare(settings)
-        try:
-            paths = backfill(args.period, args.report_type, settings)
-        except (FileExistsError, FileNotFoundError, ValueError) as exc:
-            print(exc, file=sys.stderr)
-            return 1
-        outcomes = []
-        for path in paths:
-            if args.now:
-                o = process_file(str(path.relative_to(settings.inbox)), settings, force=True)
-                outcomes.append(o.as_dict())
-                print(f"{o.status:<10} {o.file}  {o.reason_zh}")
-            else:
-                print(path)
-        refresh_docs_index(outcomes, settings)
-        if not args.now:
-            print(f"{len(paths)} files back in the inbox; the next run (or `python -m etl ingest`) processes them "
-                  "(byte-identical files are duplicates there: use --now after a rule or reference change)")
+    elif args.command in _HANDLERS:
+        return _HANDLERS[args.command](args, settings)
     elif args.command == "workdays":
         return _workdays(args.action, settings)
     return 0
+
+
+def _template(args, settings: Settings) -> int:
+    from pathlib import Path
+
+    from etl.templates import write_all_templates, write_template
+
+    out = Path(args.out) if args.out else settings.shared_dir / "templates"
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        paths = (
+            [write_template(args.report_type, out, args.district)]
+            if args.report_type
+            else write_all_templates(out, args.district)
+        )
+    except ValueError as exc:  # unknown report type or district
+        print(exc, file=sys.stderr)
+        return 1
+    for path in paths:
+        print(path)
+    return 0
+
+
+def _reprocess(args, settings: Settings) -> int:
+    from etl.pipeline import prepare, process_file, refresh_docs_index
+    from etl.reprocess import UnknownLoadError, reprocess
+
+    prepare(settings)
+    try:
+        path = reprocess(args.load_id, settings)
+    except (UnknownLoadError, FileExistsError, FileNotFoundError, ValueError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"back in the inbox: {path}")
+    if args.now:
+        o = process_file(str(path.relative_to(settings.inbox)), settings, force=True)
+        refresh_docs_index([o.as_dict()], settings)
+        print(f"{o.status:<10} {o.file}  {o.reason_zh}")
+    return 0
+
+
+def _backfill(args, settings: Settings) -> int:
+    from etl.pipeline import prepare, process_file, refresh_docs_index
+    from etl.reprocess import backfill
+
+    prepare(settings)
+    try:
+        paths = backfill(args.period, args.report_type, settings)
+    except (FileExistsError, FileNotFoundError, ValueError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    outcomes = []
+    for path in paths:
+        if args.now:
+            o = process_file(str(path.relative_to(settings.inbox)), settings, force=True)
+            outcomes.append(o.as_dict())
+            print(f"{o.status:<10} {o.file}  {o.reason_zh}")
+        else:
+            print(path)
+    refresh_docs_index(outcomes, settings)
+    if not args.now:
+        print(
+            f"{len(paths)} files back in the inbox; the next run (or `python -m etl ingest`) processes them "
+            "(byte-identical files are duplicates there: use --now after a rule or reference change)"
+        )
+    return 0
+
+
+_HANDLERS = {"template": _template, "reprocess": _reprocess, "backfill": _backfill}
 
 
 def _workdays(action: str, settings: Settings) -> int:
@@ -147,11 +174,15 @@ def _workdays(action: str, settings: Settings) -> int:
         return 1
     years = calendar.years
     reference = [y for y, c in years.items() if c.source == "reference"]
-    print(f"working-day calendar {calendar_file()}: {min(years)}–{max(years)} configured"
-          f" ({len(reference)} from the file: {reference or 'none'}; the rest from the chinese-calendar package)")
+    print(
+        f"working-day calendar {calendar_file()}: {min(years)}–{max(years)} configured"
+        f" ({len(reference)} from the file: {reference or 'none'}; the rest from the chinese-calendar package)"
+    )
     today = local_time().date()
     if (gap := coverage_gap(today, calendar)) is not None:
-        print(f"WARNING: configured only up to {gap}, less than the next {COVERAGE_ALERT_DAYS} days: add {gap.year + 1}")
+        print(
+            f"WARNING: configured only up to {gap}, less than the next {COVERAGE_ALERT_DAYS} days: add {gap.year + 1}"
+        )
     if action == "fill":
         from etl.schema import ensure_schema
         from etl.warehouse import get_engine

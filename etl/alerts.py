@@ -8,6 +8,7 @@ machine with no mail or chat still keeps them. Where configured, it is also sent
   ALERT_SMTP_USER, ALERT_SMTP_PASSWORD, ALERT_SMTP_STARTTLS (true/false)
 A failing channel is logged and never hides the alert from the others.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,10 +26,17 @@ from etl.config import Settings, local_time
 log = logging.getLogger(__name__)
 
 
-def send_alert(kind: str, subject: str, body: str, settings: Settings | None = None, details: dict | None = None) -> dict:
+def send_alert(
+    kind: str, subject: str, body: str, settings: Settings | None = None, details: dict | None = None
+) -> dict:
     settings = settings or Settings.from_env()
-    alert = {"at": local_time().isoformat(timespec="seconds"), "kind": kind, "subject": subject,
-             "body": body, "details": details or {}}
+    alert = {
+        "at": local_time().isoformat(timespec="seconds"),
+        "kind": kind,
+        "subject": subject,
+        "body": body,
+        "details": details or {},
+    }
     log.warning("ALERT %s: %s — %s", kind, subject, body)
     folder = settings.shared_dir / "alerts"
     folder.mkdir(parents=True, exist_ok=True)
@@ -46,8 +54,12 @@ def _webhook(alert: dict) -> None:
     url = os.environ.get("ALERT_WEBHOOK_URL")
     if not url:
         return
-    request = urllib.request.Request(url, data=json.dumps(alert, ensure_ascii=False, default=str).encode(),
-                                     headers={"Content-Type": "application/json; charset=utf-8"}, method="POST")
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(alert, ensure_ascii=False, default=str).encode(),
+        headers={"Content-Type": "application/json; charset=utf-8"},
+        method="POST",
+    )
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - URL set by the operator
         response.read()
 
@@ -69,16 +81,20 @@ def _email(alert: dict) -> None:
         smtp.send_message(message)
 
 
-def send_alert_once(engine, kind: str, key: str, subject: str, body: str, settings: Settings | None = None,
-                    details: dict | None = None) -> dict | None:
+def send_alert_once(
+    engine, kind: str, key: str, subject: str, body: str, settings: Settings | None = None, details: dict | None = None
+) -> dict | None:
     """``send_alert`` unless an alert of this kind and key was sent before (stg_alert_sent)."""
     with engine.begin() as conn:
-        sent = conn.execute(sa.text("SELECT 1 FROM stg_alert_sent WHERE kind = :kind AND alert_key = :key"),
-                            {"kind": kind, "key": key}).first()
+        sent = conn.execute(
+            sa.text("SELECT 1 FROM stg_alert_sent WHERE kind = :kind AND alert_key = :key"), {"kind": kind, "key": key}
+        ).first()
         if sent:
             return None
-        conn.execute(sa.text("INSERT INTO stg_alert_sent (kind, alert_key, sent_at) VALUES (:kind, :key, :t)"),
-                     {"kind": kind, "key": key, "t": local_time()})
+        conn.execute(
+            sa.text("INSERT INTO stg_alert_sent (kind, alert_key, sent_at) VALUES (:kind, :key, :t)"),
+            {"kind": kind, "key": key, "t": local_time()},
+        )
     return send_alert(kind, subject, body, settings, details)
 
 
@@ -88,25 +104,54 @@ def task_failed(context) -> None:
     dag_id = getattr(ti, "dag_id", "?")
     task_id = getattr(ti, "task_id", "?")
     error = context.get("exception")
-    send_alert("task_failed", f"{dag_id}.{task_id} 运行失败", f"任务失败，已用尽重试：{error!r}",
-               details={"dag_id": dag_id, "task_id": task_id, "run_id": context.get("run_id"),
-                        "map_index": getattr(ti, "map_index", None), "try_number": getattr(ti, "try_number", None)})
+    send_alert(
+        "task_failed",
+        f"{dag_id}.{task_id} 运行失败",
+        f"任务失败，已用尽重试：{error!r}",
+        details={
+            "dag_id": dag_id,
+            "task_id": task_id,
+            "run_id": context.get("run_id"),
+            "map_index": getattr(ti, "map_index", None),
+            "try_number": getattr(ti, "try_number", None),
+        },
+    )
 
 
 def alert_missing_reports(engine, settings: Settings | None = None, now: dt.datetime | None = None) -> list[dict]:
     """One alert per report that is past its deadline and still missing — each only once (stg_alert_sent)."""
     now = now or local_time()
     with engine.begin() as conn:
-        missing = conn.execute(sa.text(
-            "SELECT m.report_type, m.report_title, m.district_code, m.district_name, m.period, m.deadline, m.state_zh "
-            "FROM mart_missing_reports m WHERE m.deadline < :now AND NOT EXISTS (SELECT 1 FROM stg_alert_sent a "
-            "WHERE a.kind = 'missing_report' AND a.alert_key = m.report_type || '|' || m.district_code || '|' || m.period) "
-            "ORDER BY m.deadline, m.district_code"), {"now": now}).mappings().all()
+        missing = (
+            conn.execute(
+                sa.text(
+                    "SELECT m.report_type, m.report_title, m.district_code, m.district_name, m.period, m.deadline, m.state_zh "
+                    "FROM mart_missing_reports m WHERE m.deadline < :now AND NOT EXISTS (SELECT 1 FROM stg_alert_sent a "
+                    "WHERE a.kind = 'missing_report' AND a.alert_key = m.report_type || '|' || m.district_code || '|' || m.period) "
+                    "ORDER BY m.deadline, m.district_code"
+                ),
+                {"now": now},
+            )
+            .mappings()
+            .all()
+        )
         for row in missing:
-            conn.execute(sa.text("INSERT INTO stg_alert_sent (kind, alert_key, sent_at) VALUES ('missing_report', :k, :t)"),
-                         {"k": f"{row['report_type']}|{row['district_code']}|{row['period']}", "t": now})
+            conn.execute(
+                sa.text("INSERT INTO stg_alert_sent (kind, alert_key, sent_at) VALUES ('missing_report', :k, :t)"),
+                {"k": f"{row['report_type']}|{row['district_code']}|{row['period']}", "t": now},
+            )
     if not missing:
         return []
-    lines = [f"{r['district_name']} {r['report_title']} {r['period']}（截止 {r['deadline']}）：{r['state_zh']}" for r in missing]
-    return [send_alert("missing_report", f"{len(missing)} 份报表逾期未报送", "\n".join(lines), settings,
-                       details={"reports": [dict(r) for r in missing]})]
+    lines = [
+        f"{r['district_name']} {r['report_title']} {r['period']}（截止 {r['deadline']}）：{r['state_zh']}"
+        for r in missing
+    ]
+    return [
+        send_alert(
+            "missing_report",
+            f"{len(missing)} 份报表逾期未报送",
+            "\n".join(lines),
+            settings,
+            details={"reports": [dict(r) for r in missing]},
+        )
+    ]

@@ -9,6 +9,7 @@ MAX_FILES_PER_RUN  files one run takes, oldest first; the rest wait for the next
 CITY_TIMEZONE  the city's time zone; every time in the warehouse is local time there, like the reporting
                deadlines (default Asia/Shanghai)
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -49,8 +50,13 @@ class Settings:
     def from_env(cls) -> Settings:
         shared = Path(os.environ.get("SHARED_DIR") or REPO_ROOT / "data" / "shared").resolve()
         url = os.environ.get("WAREHOUSE_URL") or f"sqlite:///{REPO_ROOT / 'data' / 'warehouse.sqlite'}"
-        return cls(shared, url, float(os.environ.get("FILE_SETTLE_SECONDS", "3")), Limits.from_env(),
-                   int(os.environ.get("MAX_FILES_PER_RUN", "500")))
+        return cls(
+            shared,
+            url,
+            float(os.environ.get("FILE_SETTLE_SECONDS", "3")),
+            Limits.from_env(),
+            int(os.environ.get("MAX_FILES_PER_RUN", "500")),
+        )
 
     @property
     def inbox(self) -> Path:

@@ -9,6 +9,7 @@ claim, counting bytes and scanning worksheet XML for cell references; it runs wh
 process (``etl.isolated_read``) reads the file under its memory limit, and the file is rejected with
 the reason of the first limit it finds broken.
 """
+
 from __future__ import annotations
 
 import re
@@ -93,19 +94,24 @@ def _is_worksheet(name: str) -> bool:
 
 def _check_member_size(name: str, size: int, compressed: int, limits: Limits) -> None:
     if size > limits.max_member_bytes:
-        raise LimitExceeded(f"文件内部的「{_short(name)}」解压后超过 {mib(limits.max_member_bytes)} 的上限"
-                            f"（max_member_bytes），可能是压缩炸弹或异常文件，未读取；请用 Excel/WPS 另存后重新提交",
-                            f"member {name} unpacks to more than max_member_bytes={limits.max_member_bytes}")
+        raise LimitExceeded(
+            f"文件内部的「{_short(name)}」解压后超过 {mib(limits.max_member_bytes)} 的上限"
+            f"（max_member_bytes），可能是压缩炸弹或异常文件，未读取；请用 Excel/WPS 另存后重新提交",
+            f"member {name} unpacks to more than max_member_bytes={limits.max_member_bytes}",
+        )
     if size > BLOCK and size > limits.max_compression_ratio * max(compressed, 1):
-        raise LimitExceeded(f"文件内部的「{_short(name)}」压缩比超过 {limits.max_compression_ratio} 倍的上限"
-                            "（max_compression_ratio），可能是压缩炸弹，未读取；请用 Excel/WPS 另存后重新提交",
-                            f"member {name} compression ratio over max_compression_ratio="
-                            f"{limits.max_compression_ratio}")
+        raise LimitExceeded(
+            f"文件内部的「{_short(name)}」压缩比超过 {limits.max_compression_ratio} 倍的上限"
+            "（max_compression_ratio），可能是压缩炸弹，未读取；请用 Excel/WPS 另存后重新提交",
+            f"member {name} compression ratio over max_compression_ratio={limits.max_compression_ratio}",
+        )
 
 
 def _unpacked_total(limits: Limits) -> LimitExceeded:
-    return LimitExceeded(f"文件解压后总大小超过 {mib(limits.max_unpacked_bytes)} 的上限（max_unpacked_bytes），未读取",
-                         f"members unpack to more than max_unpacked_bytes={limits.max_unpacked_bytes}")
+    return LimitExceeded(
+        f"文件解压后总大小超过 {mib(limits.max_unpacked_bytes)} 的上限（max_unpacked_bytes），未读取",
+        f"members unpack to more than max_unpacked_bytes={limits.max_unpacked_bytes}",
+    )
 
 
 def _short(name: str) -> str:
@@ -126,8 +132,10 @@ def _inflate(handle, info: zipfile.ZipInfo, limits: Limits, sheet, total_before:
     elif info.compress_type == zipfile.ZIP_DEFLATED:
         stream, size = zlib.decompressobj(-15), 0
     else:
-        raise LimitExceeded("文件使用了不支持的压缩方式，请用 Excel/WPS 另存为 xlsx 后重新提交",
-                            f"member {info.filename} uses compression method {info.compress_type}")
+        raise LimitExceeded(
+            "文件使用了不支持的压缩方式，请用 Excel/WPS 另存为 xlsx 后重新提交",
+            f"member {info.filename} uses compression method {info.compress_type}",
+        )
     remaining_stored = info.compress_size
     read, crc, intact, nul, tail = 0, 0, True, False, b""
     while True:
@@ -210,17 +218,23 @@ class _SheetExtent:
         columns = max(self.max_column, 1)
         sheet = name.rsplit("/", 1)[-1]
         if rows > limits.max_rows:
-            raise LimitExceeded(f"工作表（{sheet}）用到了第 {rows} 行，超过 {limits.max_rows} 行的上限（max_rows）；"
-                                "请删除表格下方多余的内容后重新提交",
-                                f"{sheet} reaches row {rows}, over max_rows={limits.max_rows}")
+            raise LimitExceeded(
+                f"工作表（{sheet}）用到了第 {rows} 行，超过 {limits.max_rows} 行的上限（max_rows）；"
+                "请删除表格下方多余的内容后重新提交",
+                f"{sheet} reaches row {rows}, over max_rows={limits.max_rows}",
+            )
         if columns > limits.max_columns:
-            raise LimitExceeded(f"工作表（{sheet}）用到了第 {columns} 列，超过 {limits.max_columns} 列的上限"
-                                "（max_columns）；请删除表格右侧多余的内容后重新提交",
-                                f"{sheet} reaches column {columns}, over max_columns={limits.max_columns}")
+            raise LimitExceeded(
+                f"工作表（{sheet}）用到了第 {columns} 列，超过 {limits.max_columns} 列的上限"
+                "（max_columns）；请删除表格右侧多余的内容后重新提交",
+                f"{sheet} reaches column {columns}, over max_columns={limits.max_columns}",
+            )
         if rows * columns > limits.max_cells or self.cells > limits.max_cells:
-            raise LimitExceeded(f"工作表（{sheet}）的范围达 {rows} 行 × {columns} 列，超过 {limits.max_cells} 个"
-                                "单元格的上限（max_cells）；请删除多余内容，或导出为 CSV 后重新提交",
-                                f"{sheet} spans {rows}x{columns} cells, over max_cells={limits.max_cells}")
+            raise LimitExceeded(
+                f"工作表（{sheet}）的范围达 {rows} 行 × {columns} 列，超过 {limits.max_cells} 个"
+                "单元格的上限（max_cells）；请删除多余内容，或导出为 CSV 后重新提交",
+                f"{sheet} spans {rows}x{columns} cells, over max_cells={limits.max_cells}",
+            )
 
 
 def _column_number(letters: bytes) -> int:

@@ -27,6 +27,7 @@ its own new file runs outside it, as nothing reads that file before its page exi
 
 GX is imported inside functions: its import alone costs seconds and DAG parsing must stay fast.
 """
+
 from __future__ import annotations
 
 import copy
@@ -68,11 +69,9 @@ DATAFRAME_PLACEHOLDER = "<DATAFRAME>"
 SITE_CONFIG: dict[str, Any] = {
     "class_name": "SiteBuilder",
     "show_how_to_buttons": False,
-    "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                      "base_directory": f"../{DOCS_DIR}/{SITE_NAME}/"},
+    "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": f"../{DOCS_DIR}/{SITE_NAME}/"},
     "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-    "site_section_builders": {"profiling": "None",
-                              "validations": {"run_name_filter": {"matches_regex": "."}}},
+    "site_section_builders": {"profiling": "None", "validations": {"run_name_filter": {"matches_regex": "."}}},
 }
 
 _UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')  # not allowed in a Windows/SMB file name
@@ -144,8 +143,15 @@ class DataDocs:
         """``path`` relative to the shared folder, with forward slashes (as stored in the warehouse)."""
         return Path(os.path.normpath(path)).relative_to(os.path.normpath(self.shared_dir)).as_posix()
 
-    def record(self, result: ExpectationSuiteValidationResult, suite: dict, run_name: str, *,
-               run_time: dt.datetime | None = None, details: dict | None = None) -> str:
+    def record(
+        self,
+        result: ExpectationSuiteValidationResult,
+        suite: dict,
+        run_name: str,
+        *,
+        run_time: dt.datetime | None = None,
+        details: dict | None = None,
+    ) -> str:
         """Store ``result`` (validated with the suite JSON ``suite``) and render its page and the index.
 
         ``run_name`` says which file this was (made safe as a folder name); ``run_time`` defaults to now
@@ -165,14 +171,18 @@ class DataDocs:
         run_id = RunIdentifier(run_name=safe_run_name(run_name), run_time=run_time)
         result.meta["run_id"] = run_id
         result.meta["validation_time"] = run_time
-        result.meta["batch_parameters"] = {"dataframe": DATAFRAME_PLACEHOLDER, **(details or {}),
-                                           **({"airflow_run_id": self.run_id} if self.run_id else {})}
+        result.meta["batch_parameters"] = {
+            "dataframe": DATAFRAME_PLACEHOLDER,
+            **(details or {}),
+            **({"airflow_run_id": self.run_id} if self.run_id else {}),
+        }
         asset = (result.meta.get("active_batch_definition") or {}).get("data_asset_name")
         if asset and not result.meta.get("batch_kwargs"):
             result.meta["batch_kwargs"] = {"data_asset_name": asset}  # else the page header says "Data asset: None"
         suite_key = ExpectationSuiteIdentifier(name=suite["name"])
-        key = ValidationResultIdentifier(expectation_suite_identifier=suite_key, run_id=run_id,
-                                         batch_identifier=_batch_identifier(result))
+        key = ValidationResultIdentifier(
+            expectation_suite_identifier=suite_key, run_id=run_id, batch_identifier=_batch_identifier(result)
+        )
         with self._lock():
             context, builder = _site(str(self.gx_dir), self.index_limit)  # may scaffold gx/ (first call)
         # A new key is a new file that nobody else reads before its page exists: no lock while serialising.
@@ -230,8 +240,9 @@ class DataDocs:
                         break
                     except BlockingIOError:
                         if time.monotonic() > deadline:
-                            raise TimeoutError(f"{self.gx_dir / LOCK_FILE} held by another process for "
-                                               f"{self.lock_timeout:.0f} s") from None
+                            raise TimeoutError(
+                                f"{self.gx_dir / LOCK_FILE} held by another process for {self.lock_timeout:.0f} s"
+                            ) from None
                         time.sleep(0.05)
                 try:
                     yield
@@ -248,8 +259,9 @@ def _batch_identifier(result) -> str:
         if batch_id:
             return safe_run_name(str(batch_id))
     definition = result.meta.get("active_batch_definition") or {}
-    return safe_run_name("-".join(filter(None, (definition.get("datasource_name"),
-                                                definition.get("data_asset_name")))) or "batch")
+    return safe_run_name(
+        "-".join(filter(None, (definition.get("datasource_name"), definition.get("data_asset_name")))) or "batch"
+    )
 
 
 def _write_json(path: Path, data: dict) -> None:
@@ -281,10 +293,17 @@ def _site(gx_dir: str, index_limit: int | None):
         context.variables.save()
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     config = {k: v for k, v in copy.deepcopy(SITE_CONFIG).items() if k != "class_name"}
-    config["site_index_builder"] = {"module_name": __name__, "class_name": "SummaryIndexBuilder",
-                                    "validation_results_limit": index_limit}
-    builder = SiteBuilder(data_context=context, site_name=SITE_NAME,
-                          runtime_environment={"root_directory": context.root_directory}, **config)
+    config["site_index_builder"] = {
+        "module_name": __name__,
+        "class_name": "SummaryIndexBuilder",
+        "validation_results_limit": index_limit,
+    }
+    builder = SiteBuilder(
+        data_context=context,
+        site_name=SITE_NAME,
+        runtime_environment={"root_directory": context.root_directory},
+        **config,
+    )
     builder.site_index_builder.cache_path = Path(gx_dir) / INDEX_CACHE
     return context, builder
 
@@ -310,16 +329,20 @@ def _summary_index_builder_class():
             if not validations or validations in FALSEY_YAML_STRINGS:
                 return
             run_name_filter = validations["run_name_filter"]
-            keys = sorted((k for k in site_keys if resource_key_passes_run_name_filter(k, run_name_filter)),
-                          key=lambda k: k.run_id.run_time, reverse=True)
+            keys = sorted(
+                (k for k in site_keys if resource_key_passes_run_name_filter(k, run_name_filter)),
+                key=lambda k: k.run_id.run_time,
+                reverse=True,
+            )
             if self.validation_results_limit:
                 keys = keys[: self.validation_results_limit]
             cache = self._read_cache()
             listed = {}  # the cache keeps the rows of the listed validations only: it stays small
             for key in keys:
                 cache_key = "/".join(key.to_tuple())
-                summary = cache.get(cache_key) or self._summarise(key, ExpectationSuiteValidationResult,
-                                                                  _resolve_asset_name)
+                summary = cache.get(cache_key) or self._summarise(
+                    key, ExpectationSuiteValidationResult, _resolve_asset_name
+                )
                 if summary is None:
                     continue
                 listed[cache_key] = summary
@@ -352,12 +375,17 @@ def _summary_index_builder_class():
             if not isinstance(validation, result_class):
                 log.warning("validation result not found: %s - skipping", key.to_tuple())
                 return None
-            return json.loads(json.dumps({
-                "success": validation.success,
-                "asset_name": resolve_asset_name(validation),
-                "batch_kwargs": validation.meta.get("batch_kwargs", {}),
-                "batch_spec": validation.meta.get("batch_spec", {}),
-            }, default=str))
+            return json.loads(
+                json.dumps(
+                    {
+                        "success": validation.success,
+                        "asset_name": resolve_asset_name(validation),
+                        "batch_kwargs": validation.meta.get("batch_kwargs", {}),
+                        "batch_spec": validation.meta.get("batch_spec", {}),
+                    },
+                    default=str,
+                )
+            )
 
         def _read_cache(self) -> dict:
             if self.cache_path is None:

@@ -3,6 +3,7 @@
 A clerk's cell "=HYPERLINK(…)" or "+86 138…" must never become a live formula in a receipt, a review
 pack or an export a leader opens (CSV/formula injection, OWASP).
 """
+
 from __future__ import annotations
 
 import re

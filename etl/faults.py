@@ -5,6 +5,7 @@ unreachable or out of space, the disk full or read-only, any other OSError. Anyt
 read, validated or recorded is that file's rejection, with a reason for the clerk and the exception in
 the log for the steward: the other files are not held up, and the file is not retried for ever.
 """
+
 from __future__ import annotations
 
 

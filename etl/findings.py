@@ -1,4 +1,5 @@
 """Findings: one problem in one place, phrased for the clerk (Chinese) and for logs (English)."""
+
 from __future__ import annotations
 
 import re
@@ -48,8 +49,13 @@ class Finding:
 
     def __post_init__(self) -> None:
         """Whatever a clerk's cell held, the finding quotes it in a form that can be stored and shown."""
-        for name, limit in (("message_zh", MAX_MESSAGE_CHARS), ("message_en", MAX_MESSAGE_CHARS),
-                            ("sheet", MAX_VALUE_CHARS), ("column", MAX_VALUE_CHARS), ("value", MAX_VALUE_CHARS)):
+        for name, limit in (
+            ("message_zh", MAX_MESSAGE_CHARS),
+            ("message_en", MAX_MESSAGE_CHARS),
+            ("sheet", MAX_VALUE_CHARS),
+            ("column", MAX_VALUE_CHARS),
+            ("value", MAX_VALUE_CHARS),
+        ):
             value = getattr(self, name)
             if isinstance(value, str):
                 object.__setattr__(self, name, storable(value, limit))
@@ -130,13 +136,22 @@ class FindingList(list):
     def error_places(self, default_sheet: str | None = None) -> set[tuple[str | None, int]]:
         """(sheet, Excel row) of row errors: a table read from several sheets has a row 5 on each.
         ``default_sheet`` stands for a finding that names no sheet."""
-        found = {(f.sheet, f.row) for f in self if f.severity == ERROR and f.row is not None} | self.omitted_error_places
+        found = {
+            (f.sheet, f.row) for f in self if f.severity == ERROR and f.row is not None
+        } | self.omitted_error_places
         return {(sheet or default_sheet, row) for sheet, row in found}
 
     def listed(self) -> list[Finding]:
         """What receipts and the warehouse list: the kept findings, then one line per rule saying how
         many more there are."""
-        extra = [Finding(rule, severity, f"另有 {n} 处同类问题（{rule}）未逐条列出（每类最多列出 {self.cap} 处），"
-                         "请按上面列出的问题检查全表", f"{n} more findings of rule {rule} not listed (cap {self.cap})")
-                 for (rule, severity), n in self.omitted.items() if n]
+        extra = [
+            Finding(
+                rule,
+                severity,
+                f"另有 {n} 处同类问题（{rule}）未逐条列出（每类最多列出 {self.cap} 处），请按上面列出的问题检查全表",
+                f"{n} more findings of rule {rule} not listed (cap {self.cap})",
+            )
+            for (rule, severity), n in self.omitted.items()
+            if n
+        ]
         return [*self, *extra]

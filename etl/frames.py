@@ -1,5 +1,6 @@
 """Column access for derive functions: a column the file did not have reads as all-missing; datetime64
 columns handed back as the parser has them."""
+
 from __future__ import annotations
 
 import pandas as pd

@@ -4,6 +4,7 @@ Only the standard library: rowspan/colspan become merged ranges, exactly as a wo
 would, so the layout detection treats both the same way; a cell whose text is a formula error value
 (#REF!, #DIV/0!, LibreOffice's Err:502) is one, as a workbook's error cell is.
 """
+
 from __future__ import annotations
 
 from html.parser import HTMLParser
@@ -56,8 +57,9 @@ def _int(value: str | None) -> int:
         return 1
 
 
-def html_tables(text: str, limits: Limits | None = None
-                ) -> list[tuple[list[list[object]], list[tuple[tuple[int, int], tuple[int, int]]]]]:
+def html_tables(
+    text: str, limits: Limits | None = None
+) -> list[tuple[list[list[object]], list[tuple[tuple[int, int], tuple[int, int]]]]]:
     """Each table as (rows, merged ranges) with 0-based inclusive ranges, like python-calamine's. A table
     whose rows, columns or cells (rowspan × colspan counted) pass ``limits`` rejects the file."""
     from etl.office_facts import is_error_text
@@ -76,14 +78,20 @@ def html_tables(text: str, limits: Limits | None = None
             for text_value, rowspan, colspan in row:
                 while (r, c) in occupied:
                     c += 1
-                if (r + rowspan > limits.max_rows or c + colspan > limits.max_columns
-                        or len(occupied) + rowspan * colspan > limits.max_cells):
+                if (
+                    r + rowspan > limits.max_rows
+                    or c + colspan > limits.max_columns
+                    or len(occupied) + rowspan * colspan > limits.max_cells
+                ):
                     raise UnreadableFile(
                         f"网页表格第{r + 1}行的合并单元格或表格大小超过上限（max_rows={limits.max_rows}、"
                         f"max_columns={limits.max_columns}、max_cells={limits.max_cells}），请检查后重新导出",
-                        "an HTML table over the row, column or cell limits")
+                        "an HTML table over the row, column or cell limits",
+                    )
                 # a formula error as the spreadsheet showed it (#REF!, #DIV/0!): what a workbook's error cell is
-                grid[(r, c)] = CellError(text_value) if text_value[:1] in "#E" and is_error_text(text_value) else text_value
+                grid[(r, c)] = (
+                    CellError(text_value) if text_value[:1] in "#E" and is_error_text(text_value) else text_value
+                )
                 for dr in range(rowspan):
                     for dc in range(colspan):
                         occupied.add((r + dr, c + dc))

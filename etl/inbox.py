@@ -15,6 +15,7 @@ file out of it.
   hashed while they are copied into ``archive/``, and everything after reads that copy: the bytes
   hashed, archived and parsed are the same bytes, even if a writer still appends to the original.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -49,8 +50,14 @@ TEMP_SUFFIXES = (b".tmp", b".part", b".crdownload", b".partial", b".swp")
 MAX_DEPTH = 6
 _OPEN_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _OPEN_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-KIND_ZH = {"symlink": "快捷方式（符号链接）", "fifo": "管道文件", "device": "设备文件", "socket": "套接字文件",
-           "hardlink": "硬链接（与其他位置的文件共用同一内容）", "other": "特殊文件"}
+KIND_ZH = {
+    "symlink": "快捷方式（符号链接）",
+    "fifo": "管道文件",
+    "device": "设备文件",
+    "socket": "套接字文件",
+    "hardlink": "硬链接（与其他位置的文件共用同一内容）",
+    "other": "特殊文件",
+}
 
 
 class RawNamed:
@@ -119,8 +126,9 @@ def waiting_reason(name: bytes) -> str | None:
     return None
 
 
-def scan(settings: Settings, settle: bool = True,
-         first_seen: Callable[[list[Entry]], dict[str, dt.datetime]] | None = None) -> Scan:
+def scan(
+    settings: Settings, settle: bool = True, first_seen: Callable[[list[Entry]], dict[str, dt.datetime]] | None = None
+) -> Scan:
     """Every entry of the inbox, ready or waiting, and the stranded claims (see the module doc).
     ``settle``: watch recently changed files for ``settle_seconds`` and let those still growing wait.
     ``first_seen``: records the entries as seen and answers when each was first seen (etl.sightings);
@@ -142,7 +150,9 @@ def scan(settings: Settings, settle: bool = True,
     seen = first_seen([*found, *(entry for entry, _reason in result.waiting)]) if first_seen else {}
     ready = sorted(found, key=lambda e: (seen.get(e.key, dt.datetime.min), e.mtime, e.raw))
     result.ready = ready[: settings.max_files_per_run]
-    result.waiting += [(e, QUEUED_REASON.format(n=settings.max_files_per_run)) for e in ready[settings.max_files_per_run:]]
+    result.waiting += [
+        (e, QUEUED_REASON.format(n=settings.max_files_per_run)) for e in ready[settings.max_files_per_run :]
+    ]
     result.stranded = stranded_claims(settings)
     return result
 
@@ -225,8 +235,9 @@ def claim(settings: Settings, key: str) -> Claim | None:
     raw = key_bytes(key)
     own = _new_claim(settings, raw)
     try:
-        if _take_from_inbox(os.fsencode(settings.inbox), raw, os.fsencode(own.entry)) \
-                or _adopt_stranded(settings, raw, own):
+        if _take_from_inbox(os.fsencode(settings.inbox), raw, os.fsencode(own.entry)) or _adopt_stranded(
+            settings, raw, own
+        ):
             return own
     except BaseException:
         own.release()

@@ -12,6 +12,7 @@ task, the CLI and the other files go on.
 Cost, measured on the 5,000-row 市本级 register (1.2 MB of sheets back through a pipe): about 0.06 s a
 file (fork, pickling the rows, waiting for the child to exit), against a 0.1 s read.
 """
+
 from __future__ import annotations
 
 import faulthandler
@@ -27,8 +28,15 @@ from pathlib import Path
 
 from etl.container_guard import LimitExceeded, check_declared, scan_actual
 from etl.limits import Limits, mib
-from etl.readers import (ZIP_MAGIC, Sheet, UnreadableFile, check_zip_facts, check_zip_names, finish_zip_container,
-                         read_sheets)
+from etl.readers import (
+    ZIP_MAGIC,
+    Sheet,
+    UnreadableFile,
+    check_zip_facts,
+    check_zip_names,
+    finish_zip_container,
+    read_sheets,
+)
 
 
 def read_isolated(path: Path, limits: Limits) -> list[Sheet]:
@@ -93,19 +101,26 @@ class _Child:
             raise UnreadableFile(
                 f"读取文件时超出内存上限（max_read_memory_bytes={mib(self.limits.max_read_memory_bytes)}）"
                 "或使读取程序异常终止，文件可能已损坏或结构异常；请用 Excel/WPS 打开确认后另存为 xlsx 重新提交",
-                f"the reader child died with signal {os.WTERMSIG(self.status)}: {self._stderr()}")
+                f"the reader child died with signal {os.WTERMSIG(self.status)}: {self._stderr()}",
+            )
         if payload is None:  # a child that died mid-write
-            raise UnreadableFile("读取文件时出错，文件可能已损坏；请用 Excel/WPS 打开确认后另存为 xlsx 重新提交",
-                                 f"the reader child sent no result: {self._stderr()}")
+            raise UnreadableFile(
+                "读取文件时出错，文件可能已损坏；请用 Excel/WPS 打开确认后另存为 xlsx 重新提交",
+                f"the reader child sent no result: {self._stderr()}",
+            )
         kind = payload[0]
         if kind == "unreadable":
             raise UnreadableFile(payload[1], payload[2])
         if kind == "memory":
             raise UnreadableFile(
                 f"读取文件时超出内存上限（max_read_memory_bytes={mib(self.limits.max_read_memory_bytes)}），"
-                "请删除多余内容或拆分后重新提交", "the read ran out of its memory limit")
-        raise UnreadableFile("文件内容无法解析（结构异常），请用 Excel/WPS 打开确认后另存为 xlsx 重新提交",
-                             f"the reader failed: {payload[1]}")
+                "请删除多余内容或拆分后重新提交",
+                "the read ran out of its memory limit",
+            )
+        raise UnreadableFile(
+            "文件内容无法解析（结构异常），请用 Excel/WPS 打开确认后另存为 xlsx 重新提交",
+            f"the reader failed: {payload[1]}",
+        )
 
     def _read_all(self) -> bytes:
         chunks = []
@@ -113,8 +128,11 @@ class _Child:
             left = self.deadline - time.monotonic()
             if left <= 0:
                 self.stop()
-                raise UnreadableFile(f"读取文件超过 {self.limits.max_read_seconds} 秒的时限（max_read_seconds），"
-                                     "文件可能过大或结构异常；请拆分或另存后重新提交", "the read timed out")
+                raise UnreadableFile(
+                    f"读取文件超过 {self.limits.max_read_seconds} 秒的时限（max_read_seconds），"
+                    "文件可能过大或结构异常；请拆分或另存后重新提交",
+                    "the read timed out",
+                )
             ready, _, _ = select.select([self.fd], [], [], min(left, 1.0))
             if ready:
                 chunk = os.read(self.fd, 1 << 20)
@@ -159,8 +177,12 @@ def _dumps(payload: tuple) -> bytes:
     pickle both ways), else pickle (dates, formula error values)."""
     if payload[0] == "ok":
         try:
-            return b"M" + marshal.dumps([(s.name, s.rows, s.visible, s.merged, s.has_cell_errors, s.may_hold_nul,
-                                          s.unreadable) for s in payload[1]])
+            return b"M" + marshal.dumps(
+                [
+                    (s.name, s.rows, s.visible, s.merged, s.has_cell_errors, s.may_hold_nul, s.unreadable)
+                    for s in payload[1]
+                ]
+            )
         except ValueError:
             pass
     return b"P" + pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)

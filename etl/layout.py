@@ -4,6 +4,7 @@ Clerks put a merged title and a 填报单位 line above the header, use one- or 
 吨 | 车次), merge 区县 down the rows, and finish with 合计 and 填报人/审核人 lines. The report type is
 recognised from the header signature, never from the file name.
 """
+
 from __future__ import annotations
 
 import re
@@ -138,8 +139,9 @@ def _header_keys(text: str) -> tuple[str, str]:
     return header_key(joined), header_base(joined)
 
 
-def match_header(contract: ReportContract, sheet: Sheet, header_rows: tuple[int, ...],
-                 headers: dict[int, str]) -> TableLayout:
+def match_header(
+    contract: ReportContract, sheet: Sheet, header_rows: tuple[int, ...], headers: dict[int, str]
+) -> TableLayout:
     index = header_index(contract)
     layout = TableLayout(contract, sheet, header_rows, {}, headers)
     for c, text in headers.items():
@@ -207,7 +209,9 @@ def find_tables(sheets: list[Sheet], contracts: list[ReportContract]) -> Workboo
     A workbook without a complete visible table is read as before: its best table (hidden or
     incomplete, which then gives the file's findings)."""
     found = [(sheet, best_on_sheet(sheet, contracts)) for sheet in sheets]
-    complete = [layout for sheet, layout in found if sheet.visible and layout is not None and not layout.missing_required]
+    complete = [
+        layout for sheet, layout in found if sheet.visible and layout is not None and not layout.missing_required
+    ]
     if not complete:
         best = find_table(sheets, contracts)
         skipped = [SkippedSheet(sheet, UNREADABLE) for sheet in sheets if sheet.visible and sheet.unreadable]
@@ -241,8 +245,13 @@ def _plausible(layout: TableLayout) -> bool:
 def _rank(layout: TableLayout) -> tuple:
     # complete over incomplete, then visible, then more matched columns, then a units row under the
     # header (出动人员 over 人次) read as part of it, then fewer header rows
-    return (not layout.missing_required, layout.sheet.visible, layout.score, _is_unit_row(layout),
-            -len(layout.header_rows))
+    return (
+        not layout.missing_required,
+        layout.sheet.visible,
+        layout.score,
+        _is_unit_row(layout),
+        -len(layout.header_rows),
+    )
 
 
 def _is_unit_row(layout: TableLayout) -> bool:
@@ -253,7 +262,7 @@ def _is_unit_row(layout: TableLayout) -> bool:
 
 
 def _spaced(words: tuple[str, ...]) -> str:
-    """合计 → 合\s*计: clerks write 合 计 and 合　计 too."""
+    r"""合计 → 合\s*计: clerks write 合 计 and 合　计 too."""
     return "|".join(r"\s*".join(word) for word in words)
 
 
@@ -272,11 +281,16 @@ def data_rows(layout: TableLayout) -> DataRows:
 def classify_rows(grid: list[list[object]], start: int, end: int | None = None) -> DataRows:
     """``data_rows`` on ``grid[start:end]`` (row indices stay those of ``grid``): blank rows skipped, 合计
     rows apart, the first footer row ends the table."""
-    body = grid[start:len(grid) if end is None else end]
+    body = grid[start : len(grid) if end is None else end]
     values = _object_array(body)
     data, totals, footer = classify_array(values)
-    return DataRows(start + np.flatnonzero(data), [(start + p, grid[start + p]) for p in totals],
-                    None if footer is None else start + footer, values[data], grid)
+    return DataRows(
+        start + np.flatnonzero(data),
+        [(start + p, grid[start + p]) for p in totals],
+        None if footer is None else start + footer,
+        values[data],
+        grid,
+    )
 
 
 def _object_array(rows: list[list[object]]) -> np.ndarray:
@@ -286,14 +300,16 @@ def _object_array(rows: list[list[object]]) -> np.ndarray:
         return np.array(rows, dtype=object).reshape(len(rows), width)
     values = np.full((len(rows), width), None, dtype=object)
     for i, row in enumerate(rows):
-        values[i, :len(row)] = row
+        values[i, : len(row)] = row
     return values
 
 
 _WHITESPACE_CODES = {c for c in range(0x3001) if chr(c).isspace()}
 # a first character no blank, 合计 or footer cell can start with marks a data row at a glance
-_SPECIAL_FIRST_CODES = np.array(sorted(_WHITESPACE_CODES | {ord(m[0]) for m in FOOTER_MARKERS + TOTAL_MARKERS}
-                                       | {ord("合"), ord("总")}), dtype=np.uint32)
+_SPECIAL_FIRST_CODES = np.array(
+    sorted(_WHITESPACE_CODES | {ord(m[0]) for m in FOOTER_MARKERS + TOTAL_MARKERS} | {ord("合"), ord("总")}),
+    dtype=np.uint32,
+)
 _FOOTER_FIRST_CODES = np.array(sorted(_WHITESPACE_CODES | {ord(m[0]) for m in FOOTER_MARKERS}), dtype=np.uint32)
 
 
@@ -306,8 +322,11 @@ def classify_array(values: np.ndarray) -> tuple[np.ndarray, list[int], int | Non
         return np.zeros(len(values), dtype=bool), [], None
     first = values.astype("U1").view(np.uint32).reshape(values.shape)  # str(cell)[:1]; "" → 0
     first[np.equal(values, None)] = 0
-    plain = (first[:, 0] != 0) & ~np.isin(first[:, 0], _SPECIAL_FIRST_CODES) \
+    plain = (
+        (first[:, 0] != 0)
+        & ~np.isin(first[:, 0], _SPECIAL_FIRST_CODES)
         & ~np.isin(first, _FOOTER_FIRST_CODES).any(axis=1)
+    )
     data, totals = plain.copy(), []
     for position in np.flatnonzero(~plain):
         kind = classify_row(values[position].tolist())
@@ -321,9 +340,10 @@ def classify_array(values: np.ndarray) -> tuple[np.ndarray, list[int], int | Non
     return data, totals, None
 
 
-def classify_row(cells: list[object], _footer_first=_FOOTER_FIRST, _footer=_FOOTER_CELL.match,
-                 _total=_TOTAL_CELL.match) -> str:
-    """"blank" (every cell None, "" or whitespace), "footer" (a cell starts like 填报人/审核人…), "total"
+def classify_row(
+    cells: list[object], _footer_first=_FOOTER_FIRST, _footer=_FOOTER_CELL.match, _total=_TOTAL_CELL.match
+) -> str:
+    """ "blank" (every cell None, "" or whitespace), "footer" (a cell starts like 填报人/审核人…), "total"
     (the first filled cell is 合计/总计…) or "data"."""
     first = None
     for v in cells:  # the first cell that is not blank

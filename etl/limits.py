@@ -4,6 +4,7 @@ under 1 GiB whatever a file holds (zip bombs, sparse sheets, huge lines, a milli
 Each limit can be set from the environment (``LIMIT_<NAME>``, e.g. ``LIMIT_MAX_CELLS=4000000``); a file
 over a limit is rejected with a reason that names the limit and its value.
 """
+
 from __future__ import annotations
 
 import os

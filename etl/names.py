@@ -6,6 +6,7 @@ text (UTF-8, else GB18030, else UTF-8 with replacement characters; control chara
 every path we derive from it (receipt, processed/, rejected/) is bounded in length and stays inside its
 folder.
 """
+
 from __future__ import annotations
 
 import base64
@@ -38,7 +39,7 @@ def path_key(inbox: Path, path: Path) -> str:
 def key_bytes(key: str) -> bytes:
     """The raw relative path an ``entry_key`` stands for."""
     if key.startswith(KEY_PREFIX):
-        return base64.urlsafe_b64decode(key[len(KEY_PREFIX):].encode("ascii"))
+        return base64.urlsafe_b64decode(key[len(KEY_PREFIX) :].encode("ascii"))
     return os.fsencode(key)
 
 

@@ -22,6 +22,7 @@ has read the file (so its limits on rows, columns and cells already hold); what 
 to the rectangle calamine read, and merged areas count against ``Limits.max_cells`` like an HTML
 table's spans do.
 """
+
 from __future__ import annotations
 
 import io
@@ -34,15 +35,34 @@ from xml.parsers import expat
 from etl.limits import Limits
 
 # Excel's error values and LibreOffice's own (Err:502 …), as a cell's cached text shows them
-ERROR_LITERALS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
-                            "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
+ERROR_LITERALS = frozenset(
+    {
+        "#NULL!",
+        "#DIV/0!",
+        "#VALUE!",
+        "#REF!",
+        "#NAME?",
+        "#NUM!",
+        "#N/A",
+        "#GETTING_DATA",
+        "#SPILL!",
+        "#CALC!",
+        "#FIELD!",
+        "#BLOCKED!",
+        "#CONNECT!",
+        "#BUSY!",
+        "#UNKNOWN!",
+    }
+)
 LIBREOFFICE_ERROR_PREFIX = "Err:"  # LibreOffice shows its errors as Err:502 and the like
 _LIBREOFFICE_ERROR = re.compile(r"^Err:\d{3}$")
 
 
 def is_error_text(text: object) -> bool:
     """A cell text that is a formula error value as Excel, WPS or LibreOffice display it."""
-    return isinstance(text, str) and (text in ERROR_LITERALS or (text.startswith(LIBREOFFICE_ERROR_PREFIX) and bool(_LIBREOFFICE_ERROR.match(text))))
+    return isinstance(text, str) and (
+        text in ERROR_LITERALS or (text.startswith(LIBREOFFICE_ERROR_PREFIX) and bool(_LIBREOFFICE_ERROR.match(text)))
+    )
 
 
 class ContainerUnreadable(Exception):
@@ -61,10 +81,12 @@ class TableFacts:
 
 # ------------------------------------------------------------------------------------------------ ods
 
-_NAMESPACES = {"table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
-               "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
-               "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
-               "calcext": "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0"}
+_NAMESPACES = {
+    "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
+    "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
+    "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
+    "calcext": "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0",
+}
 # what makes the expat pass worth running: no span and no formula in content.xml, nothing to find
 _ODS_MARKERS = (b"-spanned=", b'value-type="error"', b":formula=")
 _BLOCK = 1 << 20
@@ -106,9 +128,22 @@ class _OdsScanner:
                 if uri == namespace and attribute.startswith("xmlns:"):
                     prefix[short] = attribute[6:]
         t, o, x, c = prefix["table"] + ":", prefix["office"] + ":", prefix["text"] + ":", prefix["calcext"] + ":"
-        self.TABLE, self.ROW, self.CELL, self.COVERED = t + "table", t + "table-row", t + "table-cell", t + "covered-table-cell"
-        self.NAME, self.ROWS_REPEATED, self.COLUMNS_REPEATED = t + "name", t + "number-rows-repeated", t + "number-columns-repeated"
-        self.ROWS_SPANNED, self.COLUMNS_SPANNED, self.FORMULA = t + "number-rows-spanned", t + "number-columns-spanned", t + "formula"
+        self.TABLE, self.ROW, self.CELL, self.COVERED = (
+            t + "table",
+            t + "table-row",
+            t + "table-cell",
+            t + "covered-table-cell",
+        )
+        self.NAME, self.ROWS_REPEATED, self.COLUMNS_REPEATED = (
+            t + "name",
+            t + "number-rows-repeated",
+            t + "number-columns-repeated",
+        )
+        self.ROWS_SPANNED, self.COLUMNS_SPANNED, self.FORMULA = (
+            t + "number-rows-spanned",
+            t + "number-columns-spanned",
+            t + "formula",
+        )
         self.CALC_VALUE_TYPE, self.VALUE_TYPE, self.TEXT_P = c + "value-type", o + "value-type", x + "p"
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
@@ -124,8 +159,9 @@ class _OdsScanner:
                 if self.ROWS_SPANNED in attrs or self.COLUMNS_SPANNED in attrs:
                     self._spans(attrs)
                 calc_type = attrs.get(self.CALC_VALUE_TYPE)
-                if calc_type == "error" or (calc_type is None and self.FORMULA in attrs
-                                            and attrs.get(self.VALUE_TYPE, "string") == "string"):
+                if calc_type == "error" or (
+                    calc_type is None and self.FORMULA in attrs and attrs.get(self.VALUE_TYPE, "string") == "string"
+                ):
                     # LibreOffice says so (calcext); another writer's formula cell is one if its text is
                     self.error = (self.row, self.column, repeat, calc_type == "error")
                     self.text = []
@@ -193,8 +229,10 @@ class _OdsScanner:
 
 
 def _refuse_dtd(*_args) -> None:
-    raise ContainerUnreadable("文件中含有 XML 定义（DTD），无法核对合并单元格和公式错误值；请用 Excel/WPS/LibreOffice 另存后重新提交",
-                              "content.xml declares a DTD")
+    raise ContainerUnreadable(
+        "文件中含有 XML 定义（DTD），无法核对合并单元格和公式错误值；请用 Excel/WPS/LibreOffice 另存后重新提交",
+        "content.xml declares a DTD",
+    )
 
 
 def ods_facts(data: bytes, extents: dict[str, tuple[int, int]], limits: Limits) -> dict[str, TableFacts]:
@@ -216,15 +254,18 @@ def ods_facts(data: bytes, extents: dict[str, tuple[int, int]], limits: Limits) 
                     parser.Parse(block, False)
                 parser.Parse(b"", True)
         except expat.ExpatError as exc:
-            raise ContainerUnreadable("文件内容（content.xml）无法解析，请用 Excel/WPS/LibreOffice 另存后重新提交",
-                                      f"content.xml: {exc}") from exc
+            raise ContainerUnreadable(
+                "文件内容（content.xml）无法解析，请用 Excel/WPS/LibreOffice 另存后重新提交", f"content.xml: {exc}"
+            ) from exc
     area = 0
     for facts in scanner.tables.values():
         for (r1, c1), (r2, c2) in facts.merged:
             area += (r2 - r1 + 1) * (c2 - c1 + 1)
         if area > limits.max_cells:
-            raise ContainerUnreadable(f"合并单元格的范围超过 {limits.max_cells} 个单元格的上限（max_cells），请检查后重新保存",
-                                      f"merged ranges cover more than max_cells={limits.max_cells} cells")
+            raise ContainerUnreadable(
+                f"合并单元格的范围超过 {limits.max_cells} 个单元格的上限（max_cells），请检查后重新保存",
+                f"merged ranges cover more than max_cells={limits.max_cells} cells",
+            )
     return scanner.tables
 
 
@@ -237,8 +278,10 @@ def _blocks(member, limits: Limits):
             return
         total += len(block)
         if total > limits.max_member_bytes:
-            raise ContainerUnreadable(f"文件内部的 content.xml 解压后超过上限（max_member_bytes），未读取",
-                                      "content.xml unpacks to more than max_member_bytes")
+            raise ContainerUnreadable(
+                "文件内部的 content.xml 解压后超过上限（max_member_bytes），未读取",
+                "content.xml unpacks to more than max_member_bytes",
+            )
         yield block
 
 
@@ -257,8 +300,16 @@ def _has_markers(archive: zipfile.ZipFile, limits: Limits) -> bool:
 
 # ------------------------------------------------------------------------------------------------ xls
 
-_BIFF_ERRORS = {0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "#REF!", 0x1D: "#NAME?", 0x24: "#NUM!",
-                0x2A: "#N/A", 0x2B: "#GETTING_DATA"}
+_BIFF_ERRORS = {
+    0x00: "#NULL!",
+    0x07: "#DIV/0!",
+    0x0F: "#VALUE!",
+    0x17: "#REF!",
+    0x1D: "#NAME?",
+    0x24: "#NUM!",
+    0x2A: "#N/A",
+    0x2B: "#GETTING_DATA",
+}
 _RECORD = struct.Struct("<HH")
 _CELL_HEAD = struct.Struct("<HHH")
 _BOF, _EOF, _BOUNDSHEET, _BIFF_FORMULA, _BOOLERR = 0x0809, 0x000A, 0x0085, 0x0006, 0x0205
@@ -276,8 +327,10 @@ def xls_error_cells(data: bytes) -> dict[str, list[tuple[int, int, str]]]:
                 return {}
             stream = ole.openstream("Workbook").read()
     except Exception as exc:  # noqa: BLE001 - calamine read it; its compound file is still not one we can walk
-        raise ContainerUnreadable("文件结构异常，无法核对公式错误值；请用 Excel/WPS 另存为 xlsx 后重新提交",
-                                  f"the xls compound file cannot be walked: {type(exc).__name__}: {exc}") from exc
+        raise ContainerUnreadable(
+            "文件结构异常，无法核对公式错误值；请用 Excel/WPS 另存为 xlsx 后重新提交",
+            f"the xls compound file cannot be walked: {type(exc).__name__}: {exc}",
+        ) from exc
     return _biff_errors(stream)
 
 
@@ -291,8 +344,12 @@ def _biff_errors(stream: bytes) -> dict[str, list[tuple[int, int, str]]]:
         op, size = unpack(stream, pos)
         body = pos + 4
         if op == _BIFF_FORMULA:
-            if current is not None and size >= 14 and stream[body + 12:body + 14] == b"\xff\xff" \
-                    and stream[body + 6] == 2:
+            if (
+                current is not None
+                and size >= 14
+                and stream[body + 12 : body + 14] == b"\xff\xff"
+                and stream[body + 6] == 2
+            ):
                 row, column, _ = head(stream, body)
                 current.append((row, column, _BIFF_ERRORS.get(stream[body + 8], "#N/A")))
         elif op == _BOOLERR:
@@ -316,5 +373,5 @@ def _short_unicode(stream: bytes, at: int, end: int) -> str:
     if at + 2 > end:
         return ""
     count, flags = stream[at], stream[at + 1]
-    raw = stream[at + 2:min(end, at + 2 + count * (2 if flags & 1 else 1))]
+    raw = stream[at + 2 : min(end, at + 2 + count * (2 if flags & 1 else 1))]
     return raw.decode("utf-16-le", "replace") if flags & 1 else raw.decode("latin-1")

@@ -8,6 +8,7 @@ slip is an extra digit, while falling figures are normal as a flood recedes — 
 above everything the street reported before and at least MIN_JUMP above its median: on small counts
 (5 toilets against a usual 2) the z-score is noise.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -39,16 +40,22 @@ def flag_outliers(report: ParsedReport, engine) -> None:
             values = pd.to_numeric(past[name], errors="coerce").dropna()
             if pd.isna(value) or len(values) < MIN_HISTORY:
                 continue
-            verdict = _judge(float(value), values)
+            verdict = judge(float(value), values)
             if verdict:
-                report.add_cell("outlier", F.WARNING,
-                                f"数值 {float(value):g} 与该街道此前{len(values)}次填报相比明显{verdict}"
-                                f"（中位数 {values.median():g}），请核实是否填错",
-                                f"{float(value):g} is an outlier against the street's history (median {values.median():g})",
-                                name, int(frame[SOURCE_ROW].iat[i]), value, sheet=report.sheet_of(i))
+                report.add_cell(
+                    "outlier",
+                    F.WARNING,
+                    f"数值 {float(value):g} 与该街道此前{len(values)}次填报相比明显{verdict}"
+                    f"（中位数 {values.median():g}），请核实是否填错",
+                    f"{float(value):g} is an outlier against the street's history (median {values.median():g})",
+                    name,
+                    int(frame[SOURCE_ROW].iat[i]),
+                    value,
+                    sheet=report.sheet_of(i),
+                )
 
 
-def _judge(value: float, history: pd.Series) -> str | None:
+def judge(value: float, history: pd.Series) -> str | None:
     median = float(history.median())
     if value <= history.max() or value - median < MIN_JUMP:
         return None
@@ -61,7 +68,9 @@ def _judge(value: float, history: pd.Series) -> str | None:
 def _history(engine, table: str, columns: list[str], district: str, date_column: str) -> pd.DataFrame:
     """The district's current facts; table and column names come from the contract, values are bound."""
     quoted = ", ".join(f"f.{c}" for c in columns)
-    sql = sa.text(f"SELECT f.street, CAST(f.{date_column} AS VARCHAR(32)) AS day, {quoted} FROM {table} f "
-                  "JOIN stg_file_load l ON l.load_id = f.load_id AND l.is_current = 1 WHERE f.district = :d")
+    sql = sa.text(
+        f"SELECT f.street, CAST(f.{date_column} AS VARCHAR(32)) AS day, {quoted} FROM {table} f "
+        "JOIN stg_file_load l ON l.load_id = f.load_id AND l.is_current = 1 WHERE f.district = :d"
+    )
     with engine.connect() as conn:
         return pd.read_sql(sql, conn, params={"d": district})

@@ -1,4 +1,5 @@
 """Turn one district file into a typed DataFrame plus findings, driven by the report contracts."""
+
 from __future__ import annotations
 
 import gc
@@ -13,11 +14,11 @@ from etl import findings as F
 from etl import layout as L
 from etl.contracts import CONTRACTS, ReportContract
 from etl.findings import Finding, FindingList, column_letter, storable
+from etl.isolated_read import read_isolated
 from etl.layout import TableLayout, data_rows, find_tables, title_text
+from etl.limits import Limits
 from etl.period import period_from_dates, period_from_sheet_name, period_from_text, year_hint
 from etl.places import Place, Places, default_places
-from etl.isolated_read import read_isolated
-from etl.limits import Limits
 from etl.readers import Sheet, UnreadableFile
 from etl.text import fold
 from etl.values import ColumnConverter, ValueProblem, is_blank, parse_number
@@ -79,19 +80,30 @@ class ParsedReport:
     def add(self, rule: str, severity: str, zh: str, en: str, **where) -> None:
         self.findings.append(Finding(rule, severity, zh, en, sheet=where.pop("sheet", self.sheet), **where))
 
-    def add_cell(self, rule: str, severity: str, zh: str, en: str, column: str, row: int, value: object,
-                 sheet: str | None = None) -> None:
+    def add_cell(
+        self, rule: str, severity: str, zh: str, en: str, column: str, row: int, value: object, sheet: str | None = None
+    ) -> None:
         self.findings.append(self.cell_finding(rule, severity, zh, en, column, row, value, sheet))
 
-    def cell_finding(self, rule: str, severity: str, zh: str, en: str, column: str, row: int,
-                     value: object, sheet: str | None = None) -> Finding:
+    def cell_finding(
+        self, rule: str, severity: str, zh: str, en: str, column: str, row: int, value: object, sheet: str | None = None
+    ) -> Finding:
         """The finding ``add_cell`` would add, without adding it. ``sheet``: the row's sheet (default the
         report's: a table read from several sheets names it per row, ``sheet_of``)."""
         sheet = sheet or self.sheet
         headers = self.sheet_headers.get(sheet, self.header_cells)
         header, letter = headers.get(column, (column, None))
-        return Finding(rule, severity, zh, en, sheet=sheet, row=row, column=header,
-                       cell=f"{letter}{row}" if letter else None, value=None if value is None else str(value))
+        return Finding(
+            rule,
+            severity,
+            zh,
+            en,
+            sheet=sheet,
+            row=row,
+            column=header,
+            cell=f"{letter}{row}" if letter else None,
+            value=None if value is None else str(value),
+        )
 
     def sheet_of(self, position: int) -> str | None:
         """The sheet of the frame's row at ``position``."""
@@ -121,8 +133,13 @@ def folder_district(path: Path, inbox: Path | None, places: Places) -> tuple[str
     return folder, places.resolve_district(folder)
 
 
-def parse_file(path: Path, inbox: Path | None = None, places: Places | None = None,
-               contracts: dict[str, ReportContract] = CONTRACTS, limits: Limits | None = None) -> ParsedReport:
+def parse_file(
+    path: Path,
+    inbox: Path | None = None,
+    places: Places | None = None,
+    contracts: dict[str, ReportContract] = CONTRACTS,
+    limits: Limits | None = None,
+) -> ParsedReport:
     """``limits``: what the file may hold (default ``Limits()``); it is read in a child process under them."""
     with collector_paused():
         return _parse_file(path, inbox, places, contracts, limits or Limits())
@@ -143,15 +160,19 @@ def collector_paused():
             gc.enable()
 
 
-def _parse_file(path: Path, inbox: Path | None, places: Places | None,
-                contracts: dict[str, ReportContract], limits: Limits) -> ParsedReport:
+def _parse_file(
+    path: Path, inbox: Path | None, places: Places | None, contracts: dict[str, ReportContract], limits: Limits
+) -> ParsedReport:
     places = places or default_places()
     report = ParsedReport(path, findings=FindingList(cap=limits.max_findings_per_rule))
     folder, report.district = folder_district(path, inbox, places)
     if folder is not None and report.district is None:
-        report.add("unknown_folder", F.CRITICAL,
-                   f"提交文件夹「{folder}」不是本市区县，请放入本区县的文件夹",
-                   f"folder {folder!r} is not a known district")
+        report.add(
+            "unknown_folder",
+            F.CRITICAL,
+            f"提交文件夹「{folder}」不是本市区县，请放入本区县的文件夹",
+            f"folder {folder!r} is not a known district",
+        )
     try:
         sheets = read_isolated(path, limits)
     except UnreadableFile as exc:
@@ -159,11 +180,15 @@ def _parse_file(path: Path, inbox: Path | None, places: Places | None,
         return report
     found = find_tables(sheets, list(contracts.values()))
     if not found.tables:
-        expected = "；".join(f"{c.title_zh}：{'、'.join(col.header for col in c.required_columns)}"
-                            for c in contracts.values())
-        report.add("unknown_report_type", F.CRITICAL,
-                   f"未识别出报表类型：前{20}行中没有找到任何报表的表头。各报表应有的表头为 —— {expected}",
-                   "no known report header found in the first 20 rows")
+        expected = "；".join(
+            f"{c.title_zh}：{'、'.join(col.header for col in c.required_columns)}" for c in contracts.values()
+        )
+        report.add(
+            "unknown_report_type",
+            F.CRITICAL,
+            f"未识别出报表类型：前{20}行中没有找到任何报表的表头。各报表应有的表头为 —— {expected}",
+            "no known report header found in the first 20 rows",
+        )
         return report
     tables = []
     for layout in found.tables:
@@ -196,9 +221,15 @@ def _merge(tables: list[ParsedReport]) -> ParsedReport:
     if len(tables) == 1:
         return tables[0]
     first = tables[0]
-    merged = ParsedReport(first.path, contract=first.contract, sheet=first.sheet,
-                          findings=FindingList(cap=first.findings.cap), district=first.district, period=first.period,
-                          header_cells=first.header_cells)
+    merged = ParsedReport(
+        first.path,
+        contract=first.contract,
+        sheet=first.sheet,
+        findings=FindingList(cap=first.findings.cap),
+        district=first.district,
+        period=first.period,
+        header_cells=first.header_cells,
+    )
     frames = []
     for table in tables:
         merged.findings.extend(table.findings)
@@ -221,11 +252,17 @@ def _skipped_sheet_findings(report: ParsedReport, skipped: list) -> None:
     """A warning for each sheet of the workbook that holds data but is not read, and why."""
     for item in skipped:
         contract = item.layout.contract if item.layout else None
-        missing = "、".join(f"「{contract.column(name).header}」" for name in item.layout.missing_required) \
-            if item.layout else ""
-        zh = _SKIPPED_ZH[item.why].format(sheet=item.sheet.name, title=contract.title_zh if contract else "",
-                                          missing=missing)
-        en = f"sheet {item.sheet.name!r} not read: {item.why}" + (f" ({item.sheet.unreadable})" if item.sheet.unreadable else "")
+        missing = (
+            "、".join(f"「{contract.column(name).header}」" for name in item.layout.missing_required)
+            if item.layout
+            else ""
+        )
+        zh = _SKIPPED_ZH[item.why].format(
+            sheet=item.sheet.name, title=contract.title_zh if contract else "", missing=missing
+        )
+        en = f"sheet {item.sheet.name!r} not read: {item.why}" + (
+            f" ({item.sheet.unreadable})" if item.sheet.unreadable else ""
+        )
         report.add(item.why, F.WARNING, zh, en, sheet=item.sheet.name)
 
 
@@ -243,9 +280,9 @@ def _read_table(report: ParsedReport, layout: TableLayout, places: Places, inbox
         report.findings.extend(items)
     report.frame = frame
     if report.district is None and folder_district(report.path, inbox, places)[0] is None:
-        _district_from_content(report, places)
-    _check_district(report, places)
-    _check_totals(report, layout, rows.total_rows)
+        district_from_content(report, places)
+    check_district(report, places)
+    check_totals(report, layout, rows.total_rows)
     report.period = _detect_period(report, title)
     if contract.derive is not None and len(frame):
         report.frame = contract.derive(frame, report.period)
@@ -260,28 +297,49 @@ def start_table(report: ParsedReport, layout: TableLayout) -> ReportContract:
     report.header_cells = {name: (layout.headers[c], column_letter(c)) for name, c in layout.columns.items()}
     for name in layout.missing_required:
         col = contract.column(name)
-        report.add("missing_column", F.CRITICAL,
-                   f"缺少必填列「{col.header}」（第{header_row}行表头）",
-                   f"required column {col.header} ({name}) is missing", row=header_row)
+        report.add(
+            "missing_column",
+            F.CRITICAL,
+            f"缺少必填列「{col.header}」（第{header_row}行表头）",
+            f"required column {col.header} ({name}) is missing",
+            row=header_row,
+        )
     for c, text in layout.unknown_columns.items():
-        report.add("unknown_column", F.WARNING, f"未知列「{text}」不属于{contract.title_zh}，该列未入库（原文件已存档）",
-                   f"unknown column {text!r} was not loaded", row=header_row, column=text,
-                   cell=f"{column_letter(c)}{header_row}")
+        report.add(
+            "unknown_column",
+            F.WARNING,
+            f"未知列「{text}」不属于{contract.title_zh}，该列未入库（原文件已存档）",
+            f"unknown column {text!r} was not loaded",
+            row=header_row,
+            column=text,
+            cell=f"{column_letter(c)}{header_row}",
+        )
     for c, text in layout.duplicate_columns.items():
-        report.add("duplicate_column", F.CRITICAL, f"列「{text}」重复出现，请删除多余的列",
-                   f"column {text!r} appears twice", row=header_row, column=text,
-                   cell=f"{column_letter(c)}{header_row}")
+        report.add(
+            "duplicate_column",
+            F.CRITICAL,
+            f"列「{text}」重复出现，请删除多余的列",
+            f"column {text!r} appears twice",
+            row=header_row,
+            column=text,
+            cell=f"{column_letter(c)}{header_row}",
+        )
     return contract
 
 
 def table_converter(report: ParsedReport, layout: TableLayout, places: Places, title: str) -> ColumnConverter:
-    return ColumnConverter(places, default_year=year_hint(title, report.path.name),
-                           district_code=report.district.code if report.district else None,
-                           cell_errors=layout.sheet.has_cell_errors, nul_check=layout.sheet.may_hold_nul)
+    return ColumnConverter(
+        places,
+        default_year=year_hint(title, report.path.name),
+        district_code=report.district.code if report.district else None,
+        cell_errors=layout.sheet.has_cell_errors,
+        nul_check=layout.sheet.may_hold_nul,
+    )
 
 
-def convert_rows(report: ParsedReport, layout: TableLayout, converter: ColumnConverter, source_rows,
-                 grid: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[tuple[int, int, int], FindingList]]]:
+def convert_rows(
+    report: ParsedReport, layout: TableLayout, converter: ColumnConverter, source_rows, grid: pd.DataFrame
+) -> tuple[pd.DataFrame, list[tuple[tuple[int, int, int], FindingList]]]:
     """Typed columns for the data rows in ``grid`` (raw cells, columns by position; ``source_rows`` their
     Excel row numbers), and the cell findings grouped by (column, kind, stage) in the order they are
     reported: per column its unreadable values (by stage: unparseable, not whole, formula errors), then
@@ -309,42 +367,67 @@ def convert_rows(report: ParsedReport, layout: TableLayout, converter: ColumnCon
         frame[name] = converted.values.set_axis(frame.index)
         for i, problem in converted.problems.items():
             row = int(rows[i])
-            add((order, 0, problem.stage), "value_format", F.ERROR, row, lambda p=problem, r=row, i=i: report.cell_finding(
-                "value_format", F.ERROR, p.zh, p.en, name, r, raw.iat[i]))
+            add(
+                (order, 0, problem.stage),
+                "value_format",
+                F.ERROR,
+                row,
+                lambda p=problem, r=row, i=i: report.cell_finding(
+                    "value_format", F.ERROR, p.zh, p.en, name, r, raw.iat[i]
+                ),
+            )
         for i, problem in converted.notes.items():
             row = int(rows[i])
-            add((order, 1, 0), "unknown_street", F.WARNING, row, lambda p=problem, r=row, i=i: report.cell_finding(
-                "unknown_street", F.WARNING, p.zh, p.en, name, r, raw.iat[i]))
+            add(
+                (order, 1, 0),
+                "unknown_street",
+                F.WARNING,
+                row,
+                lambda p=problem, r=row, i=i: report.cell_finding(
+                    "unknown_street", F.WARNING, p.zh, p.en, name, r, raw.iat[i]
+                ),
+            )
         approximate_rows = converted.approximate[converted.approximate].index
         for i in approximate_rows:
             row = int(rows[i])
 
             def approximate_finding(i=i, row=row):
                 value = f"{converted.values.iat[i]:g}"
-                return report.cell_finding("approximate_value", F.WARNING,
-                                           f"「{raw.iat[i]}」是约数，按 {value} 入库并标记为约数",
-                                           f"approximate value {raw.iat[i]!r} loaded as {value}", name, row, raw.iat[i])
+                return report.cell_finding(
+                    "approximate_value",
+                    F.WARNING,
+                    f"「{raw.iat[i]}」是约数，按 {value} 入库并标记为约数",
+                    f"approximate value {raw.iat[i]!r} loaded as {value}",
+                    name,
+                    row,
+                    raw.iat[i],
+                )
+
             add((order, 2, 0), "approximate_value", F.WARNING, row, approximate_finding)
         if len(approximate_rows):
-            approximate = approximate.where(~converted.approximate.to_numpy(),
-                                            approximate.map(lambda s, n=name: f"{s},{n}" if s else n))
+            approximate = approximate.where(
+                ~converted.approximate.to_numpy(), approximate.map(lambda s, n=name: f"{s},{n}" if s else n)
+            )
     frame[APPROXIMATE] = approximate.where(approximate != "", None).to_numpy()
     return frame, sorted(groups.items(), key=lambda item: item[0])
 
 
-def _district_from_content(report: ParsedReport, places: Places) -> None:
+def district_from_content(report: ParsedReport, places: Places) -> None:
     """A file dropped outside any district folder belongs to the one district its rows name."""
     column = report.contract.district_column
     codes = set(report.frame[column].dropna()) if column in report.frame else set()
     if len(codes) == 1:
         report.district = places.by_code(codes.pop())
         return
-    report.add("unknown_district", F.CRITICAL,
-               "无法确定报表所属区县：请把文件放入本区县的文件夹" + ("（文件中出现了多个区县）" if codes else ""),
-               "cannot tell which district the file belongs to")
+    report.add(
+        "unknown_district",
+        F.CRITICAL,
+        "无法确定报表所属区县：请把文件放入本区县的文件夹" + ("（文件中出现了多个区县）" if codes else ""),
+        "cannot tell which district the file belongs to",
+    )
 
 
-def _check_totals(report: ParsedReport, layout: TableLayout, total_rows: list) -> None:
+def check_totals(report: ParsedReport, layout: TableLayout, total_rows: list) -> None:
     """The clerk's own 合计/总计 row must equal the sum of the detail rows (blank formula caches are skipped).
     When it does not and some detail cells of the column were numbers written as text (30余, ３０, 1.2万, a
     number stored as text), the warning names their rows: a SUM formula in Excel, WPS or LibreOffice skips
@@ -370,7 +453,9 @@ def _check_totals(report: ParsedReport, layout: TableLayout, total_rows: list) -
         en = f"the total row says {stated:g} but the rows add up to {total:g}"
         text_rows = _text_number_rows(report, layout, c, values)
         if text_rows:
-            shown = "、".join(str(row) for _, row, _ in text_rows[:10]) + (f"等 {len(text_rows)} 行" if len(text_rows) > 10 else "行")
+            shown = "、".join(str(row) for _, row, _ in text_rows[:10]) + (
+                f"等 {len(text_rows)} 行" if len(text_rows) > 10 else "行"
+            )
             examples = "".join(f"「{text}」" for text in dict.fromkeys(text for _, _, text in text_rows[:3]))
             zh += f"；其中第{shown}的数值是以文字填写的（{examples}），Excel/WPS 的求和公式不计入以文字填写的单元格"
             en += f"; row(s) {', '.join(str(row) for _, row, _ in text_rows[:10])} hold numbers written as text, which a SUM formula skips"
@@ -385,7 +470,9 @@ def _check_totals(report: ParsedReport, layout: TableLayout, total_rows: list) -
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?", re.ASCII)
 
 
-def _text_number_rows(report: ParsedReport, layout: TableLayout, c: int, values: pd.Series) -> list[tuple[int, int, str]]:
+def _text_number_rows(
+    report: ParsedReport, layout: TableLayout, c: int, values: pd.Series
+) -> list[tuple[int, int, str]]:
     """(position in the frame, Excel row, text) of the detail cells of column ``c`` that hold a number written as text: an
     approximation or unit (22余, 1.2万), full-width digits (３０), separators (1,234), or — where the sheet
     types its numbers (a workbook, not HTML or CSV, whose every cell is text) — a plain number stored as
@@ -421,17 +508,22 @@ def _cell_value(value: object) -> object:
     return value
 
 
-def _check_district(report: ParsedReport, places: Places) -> None:
+def check_district(report: ParsedReport, places: Places) -> None:
     """Rows must belong to the clerk's folder district; a mismatch is never loaded under either."""
     frame, column = report.frame, report.contract.district_column
     if column not in frame or report.district is None:
         return
     wrong = frame[column].notna() & (frame[column] != report.district.code)
     for i in wrong[wrong].index:
-        report.add_cell("district_mismatch", F.ERROR,
-                        f"本行区县与提交文件夹「{report.district.name}」不一致，请核对是否放错文件夹或填错区县",
-                        f"row district differs from the folder district {report.district.name}",
-                        column, int(frame[SOURCE_ROW].iat[i]), places.by_code(frame[column].iat[i]).name)
+        report.add_cell(
+            "district_mismatch",
+            F.ERROR,
+            f"本行区县与提交文件夹「{report.district.name}」不一致，请核对是否放错文件夹或填错区县",
+            f"row district differs from the folder district {report.district.name}",
+            column,
+            int(frame[SOURCE_ROW].iat[i]),
+            places.by_code(frame[column].iat[i]).name,
+        )
 
 
 def _detect_period(report: ParsedReport, title: str) -> str | None:
@@ -439,12 +531,18 @@ def _detect_period(report: ParsedReport, title: str) -> str | None:
     period = None
     if contract.date_column and contract.date_column in frame:
         period = period_from_dates(list(frame[contract.date_column].dropna()), contract.period_grain)
-    period = (period or period_from_text(title, contract.period_grain)
-              or period_from_sheet_name(report.sheet or "", contract.period_grain, year_hint(title, report.path.name))
-              or period_from_text(report.path.name, contract.period_grain))
+    period = (
+        period
+        or period_from_text(title, contract.period_grain)
+        or period_from_sheet_name(report.sheet or "", contract.period_grain, year_hint(title, report.path.name))
+        or period_from_text(report.path.name, contract.period_grain)
+    )
     if period is None:
         example = {"quarter": "2021Q4", "month": "2022-03", "day": "2021-07-29"}[contract.period_grain]
-        report.add("unknown_period", F.CRITICAL,
-                   f"无法确定报表所属期间，请在标题、工作表名或文件名中注明（例如 {example}）",
-                   "cannot tell the reporting period from data, title or file name")
+        report.add(
+            "unknown_period",
+            F.CRITICAL,
+            f"无法确定报表所属期间，请在标题、工作表名或文件名中注明（例如 {example}）",
+            "cannot tell the reporting period from data, title or file name",
+        )
     return period

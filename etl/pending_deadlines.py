@@ -6,6 +6,7 @@ A ticket whose three working days run into a year the calendar does not cover is
 facts are not reloaded: this computes the deadline once per distinct day of receipt and updates the
 pending rows of that day with bound parameters, in one transaction, on any load (current or history).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,9 +24,16 @@ COVERAGE_ALERT_DAYS = 60  # DOMAIN.md: the notice comes in late autumn; two mont
 
 def pending_days(conn: Connection) -> list[dt.date]:
     """Distinct calendar days of receipt of the tickets whose deadline is pending."""
-    moments = conn.execute(sa.text(
-        "SELECT DISTINCT received_at FROM fct_hotline_ticket WHERE closure_deadline IS NULL "
-        "AND received_at IS NOT NULL")).scalars().all()
+    moments = (
+        conn.execute(
+            sa.text(
+                "SELECT DISTINCT received_at FROM fct_hotline_ticket WHERE closure_deadline IS NULL "
+                "AND received_at IS NOT NULL"
+            )
+        )
+        .scalars()
+        .all()
+    )
     return sorted({as_datetime(m).date() for m in moments})
 
 
@@ -39,23 +47,36 @@ def fill_pending_deadlines(engine: Engine, calendar: WorkdayCalendar | None = No
             deadline = calendar.closure_deadline(day)
             if deadline is None:
                 continue
-            params = {"deadline": deadline, "start": dt.datetime.combine(day, dt.time()),
-                      "end": dt.datetime.combine(day + dt.timedelta(days=1), dt.time())}
-            result = conn.execute(sa.text(
-                "UPDATE fct_hotline_ticket SET closure_deadline = :deadline, "
-                "closed_within_3wd = CASE WHEN closed_at IS NOT NULL AND closed_at <= :deadline THEN TRUE ELSE FALSE END "
-                "WHERE closure_deadline IS NULL AND received_at >= :start AND received_at < :end"), params)
+            params = {
+                "deadline": deadline,
+                "start": dt.datetime.combine(day, dt.time()),
+                "end": dt.datetime.combine(day + dt.timedelta(days=1), dt.time()),
+            }
+            result = conn.execute(
+                sa.text(
+                    "UPDATE fct_hotline_ticket SET closure_deadline = :deadline, "
+                    "closed_within_3wd = CASE WHEN closed_at IS NOT NULL AND closed_at <= :deadline THEN TRUE ELSE FALSE END "
+                    "WHERE closure_deadline IS NULL AND received_at >= :start AND received_at < :end"
+                ),
+                params,
+            )
             filled += result.rowcount
             filled_days.append(day)
-        still = conn.execute(sa.text(
-            "SELECT COUNT(*) FROM fct_hotline_ticket WHERE closure_deadline IS NULL AND received_at IS NOT NULL")).scalar()
+        still = conn.execute(
+            sa.text(
+                "SELECT COUNT(*) FROM fct_hotline_ticket WHERE closure_deadline IS NULL AND received_at IS NOT NULL"
+            )
+        ).scalar()
     if filled:
-        log.info("filled %d pending 12345 deadlines (%d days of receipt); %d still pending", filled, len(filled_days), still)
+        log.info(
+            "filled %d pending 12345 deadlines (%d days of receipt); %d still pending", filled, len(filled_days), still
+        )
     return {"filled": filled, "still_pending": int(still), "days": [d.isoformat() for d in filled_days]}
 
 
-def coverage_gap(today: dt.date, calendar: WorkdayCalendar | None = None,
-                 days: int = COVERAGE_ALERT_DAYS) -> dt.date | None:
+def coverage_gap(
+    today: dt.date, calendar: WorkdayCalendar | None = None, days: int = COVERAGE_ALERT_DAYS
+) -> dt.date | None:
     """The last configured day when the calendar covers less than the next ``days`` days, else None."""
     calendar = calendar or active_calendar()
     until = calendar.covered_until(today)
@@ -64,8 +85,9 @@ def coverage_gap(today: dt.date, calendar: WorkdayCalendar | None = None,
     return until or today - dt.timedelta(days=1)
 
 
-def alert_calendar_coverage(engine: Engine, settings=None, today: dt.date | None = None,
-                            calendar: WorkdayCalendar | None = None) -> dict | None:
+def alert_calendar_coverage(
+    engine: Engine, settings=None, today: dt.date | None = None, calendar: WorkdayCalendar | None = None
+) -> dict | None:
     """Alert once a week (ISO week) while the calendar covers less than the next 60 days."""
     from etl.alerts import send_alert_once
     from etl.config import local_time
@@ -76,9 +98,15 @@ def alert_calendar_coverage(engine: Engine, settings=None, today: dt.date | None
         return None
     next_year = until.year + 1
     return send_alert_once(
-        engine, "workday_calendar", f"{until.isoformat()}|{today.isocalendar().year}-W{today.isocalendar().week:02d}",
+        engine,
+        "workday_calendar",
+        f"{until.isoformat()}|{today.isocalendar().year}-W{today.isocalendar().week:02d}",
         f"节假日日历只配置到 {until}，请补充 {next_year} 年",
-        (f"12345 工单办结期限按工作日计算，节假日（工作日）日历只配置到 {until}，不足今后 {COVERAGE_ALERT_DAYS} 天。"
-         f"请按国务院办公厅 {next_year} 年部分节假日安排的通知，在 etl/reference/workdays.yaml 中补充 {next_year} 年"
-         f"（见 README“Adding a year to the working-day calendar”）。在此之前，期限落入 {next_year} 年的工单计为“期限待定”。"),
-        settings, details={"covered_until": until.isoformat(), "year_needed": next_year})
+        (
+            f"12345 工单办结期限按工作日计算，节假日（工作日）日历只配置到 {until}，不足今后 {COVERAGE_ALERT_DAYS} 天。"
+            f"请按国务院办公厅 {next_year} 年部分节假日安排的通知，在 etl/reference/workdays.yaml 中补充 {next_year} 年"
+            f"（见 README“Adding a year to the working-day calendar”）。在此之前，期限落入 {next_year} 年的工单计为“期限待定”。"
+        ),
+        settings,
+        details={"covered_until": until.isoformat(), "year_needed": next_year},
+    )

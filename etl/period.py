@@ -1,5 +1,6 @@
 """Work out the reporting period of a file: from its data, its title, or its file name (in that order
 of trust for dated reports; title then name for snapshots such as the quarterly register)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -67,8 +68,10 @@ def period_from_dates(dates: list[dt.date], grain: str) -> str | None:
     """The period most rows fall in (a daily report dated 7-29 may carry a late 7-28 row)."""
     if not dates:
         return None
-    keys = [d.isoformat() if grain == "day" else f"{d.year}-{d.month:02d}" if grain == "month" else quarter_of(d)
-            for d in dates]
+    keys = [
+        d.isoformat() if grain == "day" else f"{d.year}-{d.month:02d}" if grain == "month" else quarter_of(d)
+        for d in dates
+    ]
     return max(set(keys), key=lambda k: (keys.count(k), k))
 
 

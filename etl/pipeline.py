@@ -5,6 +5,7 @@ A rejected file is an outcome, not a failure: it is recorded with its findings a
 Only system faults (database down, disk full) raise, so that Airflow retries them; a retry finishes a
 file whose load was already committed instead of calling it a duplicate of itself.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -66,7 +67,9 @@ def discover(settings: Settings) -> list[str]:
     ``max_files_per_run``. Lock files, temp files, files still growing and the entries beyond the batch
     wait; each is logged with its reason (``waiting``)."""
     engine = get_engine(settings.warehouse_url)
-    found = inbox.scan(settings, first_seen=lambda entries: sightings.record(engine, [(e.key, e.mtime) for e in entries]))
+    found = inbox.scan(
+        settings, first_seen=lambda entries: sightings.record(engine, [(e.key, e.mtime) for e in entries])
+    )
     for entry, reason in found.waiting:
         log.info("waiting: %s — %s", entry.display, reason)
     keys = list(found.stranded)
@@ -94,16 +97,23 @@ def unused_path(folder: Path, name: str) -> Path:
     return inbox.unused_path(folder, name)
 
 
-def file_away(held: inbox.Claim, outcome: FileOutcome, settings: Settings, stamp: str,
-              findings: list[F.Finding]) -> Path:
+def file_away(
+    held: inbox.Claim, outcome: FileOutcome, settings: Settings, stamp: str, findings: list[F.Finding]
+) -> Path:
     """Move the original out of the inbox: rejected/<区县>/… (with a 退回原因 note) or processed/<区县>/…"""
     root = settings.rejected if outcome.status == "rejected" else settings.processed
     folder = root.joinpath(*held.safe_folders)
     name = held.file_name
     target = inbox.file_away(held, folder, f"{stamp}_{bounded_name(name)}", settings.shared_dir)
     if outcome.status == "rejected":
-        note = "\r\n".join([f"文件：{name}", f"结果：{outcome.reason_zh}", "",
-                            *(f"{f.where_zh}：{f.message_zh}" for f in findings.listed())])
+        note = "\r\n".join(
+            [
+                f"文件：{name}",
+                f"结果：{outcome.reason_zh}",
+                "",
+                *(f"{f.where_zh}：{f.message_zh}" for f in findings.listed()),
+            ]
+        )
         with open(unused_path(folder, f"{target.name}.退回原因.txt"), "x", encoding="utf-8-sig") as handle:
             handle.write(note + "\r\n")  # "x": a new file, never through a link someone left there
     return target
@@ -116,8 +126,9 @@ def prepare(settings: Settings | None = None) -> None:
     ensure_schema(get_engine(settings.warehouse_url))
 
 
-def process_file(key: str, settings: Settings | None = None, run_id: str | None = None,
-                 force: bool = False) -> FileOutcome:
+def process_file(
+    key: str, settings: Settings | None = None, run_id: str | None = None, force: bool = False
+) -> FileOutcome:
     """Claim the inbox entry ``key`` (etl.inbox), then archive → parse → validate → load → receipt → file
     away. ``force``: process again even if the same bytes were rejected before (rules or references
     changed); content already loaded is still a duplicate. A system fault puts the entry back into the
@@ -142,9 +153,18 @@ def process_file(key: str, settings: Settings | None = None, run_id: str | None 
 def _process_claimed(held: inbox.Claim, settings: Settings, engine, run_id: str | None, force: bool) -> FileOutcome:
     started = now()
     display = held.display
-    meta = FileMeta(file_name=held.file_name, folder=inbox.district_folder(held.raw), source_path=display,
-                    archive_path=None, sha256="", size_bytes=0, received_at=None, started_at=started,
-                    run_id=run_id, source_path_bytes=None if is_plain(held.raw) else held.raw.hex())
+    meta = FileMeta(
+        file_name=held.file_name,
+        folder=inbox.district_folder(held.raw),
+        source_path=display,
+        archive_path=None,
+        sha256="",
+        size_bytes=0,
+        received_at=None,
+        started_at=started,
+        run_id=run_id,
+        source_path_bytes=None if is_plain(held.raw) else held.raw.hex(),
+    )
     try:
         snap = inbox.snapshot(held, settings)
     except (inbox.NotRegularFile, inbox.FileTooLarge, PermissionError) as exc:
@@ -159,8 +179,12 @@ def _process_claimed(held: inbox.Claim, settings: Settings, engine, run_id: str 
         outcome = _recorded_outcome(engine, display, previous["run_id"])  # committed, not filed: finish it
     elif previous is not None:
         load_id = record_duplicate(engine, meta, previous)
-        outcome = FileOutcome(display, "duplicate", load_id=load_id,
-                              reason_zh=f"与已提交的文件「{previous['file_name']}」内容完全相同，未重复处理")
+        outcome = FileOutcome(
+            display,
+            "duplicate",
+            load_id=load_id,
+            reason_zh=f"与已提交的文件「{previous['file_name']}」内容完全相同，未重复处理",
+        )
     else:
         report, outcome = _check_and_record(snap, settings, engine, run_id, meta)
     return _hand_back(held, settings, engine, meta, report, outcome, started, source=snap.read_path)
@@ -174,14 +198,16 @@ def received_time(engine, held: inbox.Claim, mtime: float, started) -> tuple[obj
     return (seen[0] if seen else started), local_time(mtime)
 
 
-def _check_and_record(snap: inbox.Snapshot, settings: Settings, engine, run_id: str | None,
-                      meta: FileMeta) -> tuple[ParsedReport, FileOutcome]:
+def _check_and_record(
+    snap: inbox.Snapshot, settings: Settings, engine, run_id: str | None, meta: FileMeta
+) -> tuple[ParsedReport, FileOutcome]:
     """Parse, validate and record the snapshot; a failure that is not a system fault is the file's
     rejection (etl.faults), recorded with the reason and logged with the exception."""
     docs_page = None
     try:
-        report, docs_page = check_file(snap.read_path, settings, engine, run_id, meta, background_docs=True,
-                                       inbox_root=snap.read_root)
+        report, docs_page = check_file(
+            snap.read_path, settings, engine, run_id, meta, background_docs=True, inbox_root=snap.read_root
+        )
         try:
             recorded = record_parts(engine, meta, [(part, *summarise_reason(part)) for part in report.parts])
         finally:
@@ -195,10 +221,14 @@ def _check_and_record(snap: inbox.Snapshot, settings: Settings, engine, run_id: 
         if is_system_fault(exc):
             raise
         log.exception("%s: processing failed; the file is rejected", meta.source_path)
-        report = failed_report(snap.read_path, "processing_failed", F.CRITICAL,
-                               "文件处理时出错，已退回；请用 Excel/WPS 打开确认后另存为 xlsx 重新提交。"
-                               "如仍出错，请联系数据管理员（错误已记录）",
-                               f"processing failed: {type(exc).__name__}: {str(exc)[:300]}")
+        report = failed_report(
+            snap.read_path,
+            "processing_failed",
+            F.CRITICAL,
+            "文件处理时出错，已退回；请用 Excel/WPS 打开确认后另存为 xlsx 重新提交。"
+            "如仍出错，请联系数据管理员（错误已记录）",
+            f"processing failed: {type(exc).__name__}: {str(exc)[:300]}",
+        )
         recorded = record_parts(engine, meta, [(report, *summarise_reason(report))])
         docs_page = None
     outcome = file_outcome(meta.source_path, report, recorded)
@@ -218,13 +248,19 @@ def _finish_unread(held: inbox.Claim, settings: Settings, engine, meta: FileMeta
     may not read) is rejected with its reason; nothing of it is archived."""
     if isinstance(exc, inbox.NotRegularFile):
         what = inbox.KIND_ZH.get(exc.kind, exc.kind)
-        rule, zh = "not_a_regular_file", (f"这是{what}，不是表格文件本身；为安全起见未打开。"
-                                          "请把表格文件（xlsx/xls/CSV）本身放入本区县的文件夹")
+        rule, zh = (
+            "not_a_regular_file",
+            (f"这是{what}，不是表格文件本身；为安全起见未打开。请把表格文件（xlsx/xls/CSV）本身放入本区县的文件夹"),
+        )
         en = f"a {exc.kind}, not a regular file: never opened"
     elif isinstance(exc, inbox.FileTooLarge):
         rule, zh, en = "file_too_large", exc.zh, str(exc)
     else:
-        rule, zh, en = "unreadable_file", "文件无法读取（没有读取权限），请检查文件权限后重新提交", f"cannot open: {exc}"
+        rule, zh, en = (
+            "unreadable_file",
+            "文件无法读取（没有读取权限），请检查文件权限后重新提交",
+            f"cannot open: {exc}",
+        )
     info = os.lstat(held.entry)
     meta.sha256 = hashlib.sha256(b"unread\0" + rule.encode() + b"\0" + held.raw).hexdigest()
     meta.size_bytes = info.st_size
@@ -234,8 +270,16 @@ def _finish_unread(held: inbox.Claim, settings: Settings, engine, meta: FileMeta
     return _hand_back(held, settings, engine, meta, report, outcome, meta.started_at, source=None)
 
 
-def _hand_back(held: inbox.Claim, settings: Settings, engine, meta: FileMeta, report: ParsedReport,
-               outcome: FileOutcome, started, source: Path | None) -> FileOutcome:
+def _hand_back(
+    held: inbox.Claim,
+    settings: Settings,
+    engine,
+    meta: FileMeta,
+    report: ParsedReport,
+    outcome: FileOutcome,
+    started,
+    source: Path | None,
+) -> FileOutcome:
     """Receipt, the original filed away, and both recorded on the file's audit row. ``source``: the bytes
     that were read, for the receipt's copy of the table (None: nothing was read)."""
     try:
@@ -243,23 +287,42 @@ def _hand_back(held: inbox.Claim, settings: Settings, engine, meta: FileMeta, re
     except Exception as exc:  # noqa: BLE001 - sorted by etl.faults: the clerk still gets the result sheet
         if is_system_fault(exc):
             raise
-        log.exception("%s: the receipt's copy of the table failed; the receipt lists the findings only", meta.source_path)
+        log.exception(
+            "%s: the receipt's copy of the table failed; the receipt lists the findings only", meta.source_path
+        )
         receipt = _write_receipt(None, meta, report, outcome, settings)
     outcome.receipt = str(receipt.relative_to(settings.shared_dir))
     moved = file_away(held, outcome, settings, started.strftime("%Y%m%dT%H%M%S"), file_findings(report))
     load_ids = [load["load_id"] for load in outcome.loads] if outcome.loads else [outcome.load_id]
     with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE stg_file_load SET moved_to = :m, receipt_path = :r, "
-                             "docs_page = COALESCE(:d, docs_page) WHERE load_id = :id"),
-                     [{"m": str(moved.relative_to(settings.shared_dir)), "r": outcome.receipt,
-                       "d": outcome.docs_page if i == 0 else None, "id": load_id} for i, load_id in enumerate(load_ids)])
+        conn.execute(
+            sa.text(
+                "UPDATE stg_file_load SET moved_to = :m, receipt_path = :r, "
+                "docs_page = COALESCE(:d, docs_page) WHERE load_id = :id"
+            ),
+            [
+                {
+                    "m": str(moved.relative_to(settings.shared_dir)),
+                    "r": outcome.receipt,
+                    "d": outcome.docs_page if i == 0 else None,
+                    "id": load_id,
+                }
+                for i, load_id in enumerate(load_ids)
+            ],
+        )
     sightings.forget(engine, held.key)  # filed away: a new file of this name is a new submission
     return outcome
 
 
-def check_file(path: Path, settings: Settings, engine, run_id: str | None = None,
-               meta: FileMeta | None = None, background_docs: bool = False,
-               inbox_root: Path | None = None) -> tuple[ParsedReport, str | None]:
+def check_file(
+    path: Path,
+    settings: Settings,
+    engine,
+    run_id: str | None = None,
+    meta: FileMeta | None = None,
+    background_docs: bool = False,
+    inbox_root: Path | None = None,
+) -> tuple[ParsedReport, str | None]:
     """Parse, then the suite (its result kept in Data Docs) and the rules that need history; a file that
     cannot be read stops at parsing. Returns the report and its Data Docs page.
 
@@ -278,11 +341,15 @@ def check_file(path: Path, settings: Settings, engine, run_id: str | None = None
     if encoding is not None:
         live = meta is not None and engine.dialect.name == "postgresql"
         try:
-            report = stream.check_streamed(path, inbox_root, encoding,
-                                           docs=DataDocs.from_settings(settings, run_id, index=False),
-                                           facts=stream.LiveCopy(engine, meta) if live else stream.Spool(inbox_root.parent),
-                                           background_docs=background_docs,
-                                           findings_cap=settings.limits.max_findings_per_rule)
+            report = stream.check_streamed(
+                path,
+                inbox_root,
+                encoding,
+                docs=DataDocs.from_settings(settings, run_id, index=False),
+                facts=stream.LiveCopy(engine, meta) if live else stream.Spool(inbox_root.parent),
+                background_docs=background_docs,
+                findings_cap=settings.limits.max_findings_per_rule,
+            )
             return report, report.docs_page
         except stream.NotStreamable as exc:
             log.info("%s is read whole: %s", path.name, exc)
@@ -291,12 +358,20 @@ def check_file(path: Path, settings: Settings, engine, run_id: str | None = None
     for part in report.parts:  # a load per period of the workbook's data sheets: each validated on its own
         if part.frame is None or any(f.severity == F.CRITICAL for f in part.findings):
             continue
-        if (meta is not None and engine.dialect.name == "postgresql" and len(part.frame) and len(report.parts) == 1
-                and len(part.sheet_names) == 1 and part.contract.row_errors == "reject_file" and not part.rejected):
+        if (
+            meta is not None
+            and engine.dialect.name == "postgresql"
+            and len(part.frame)
+            and len(report.parts) == 1
+            and len(part.sheet_names) == 1
+            and part.contract.row_errors == "reject_file"
+            and not part.rejected
+        ):
             part.live = stream.Precopy(engine, meta, part)  # facts COPYed while the suite runs
         try:
-            validation = validate_report(part, docs=DataDocs.from_settings(settings, run_id, index=False),
-                                         background=background_docs)
+            validation = validate_report(
+                part, docs=DataDocs.from_settings(settings, run_id, index=False), background=background_docs
+            )
             docs_pages.append(validation.wait_docs if background_docs else validation.docs_page)
             flag_outliers(part, engine)
         except BaseException:
@@ -310,16 +385,24 @@ def check_file(path: Path, settings: Settings, engine, run_id: str | None = None
     return report, lambda: [wait() for wait in docs_pages][0]  # every part's page written; the first is the file's
 
 
-def _write_receipt(path: Path | None, meta: FileMeta, report: ParsedReport, outcome: FileOutcome,
-                   settings: Settings) -> Path:
+def _write_receipt(
+    path: Path | None, meta: FileMeta, report: ParsedReport, outcome: FileOutcome, settings: Settings
+) -> Path:
     """The clerk's receipt; ``path`` is the bytes that were read (None when nothing was read)."""
     target = receipt_path(settings.receipts, meta.folder, meta.file_name)
     findings = file_findings(report)
     rows_read = sum(part.rows_read for part in report.parts)
-    summary = {"file_name": meta.file_name, "report_title": report.contract.title_zh if report.contract else None,
-               "district": outcome.district, "period": outcome.period, "status": outcome.status,
-               "reason_zh": outcome.reason_zh, "rows_read": rows_read, "rows_loaded": outcome.rows,
-               "loads": outcome.loads}
+    summary = {
+        "file_name": meta.file_name,
+        "report_title": report.contract.title_zh if report.contract else None,
+        "district": outcome.district,
+        "period": outcome.period,
+        "status": outcome.status,
+        "reason_zh": outcome.reason_zh,
+        "rows_read": rows_read,
+        "rows_loaded": outcome.rows,
+        "loads": outcome.loads,
+    }
     if rows_read > RECEIPT_COPY_MAX_ROWS and any(f.cell for f in findings):
         return _write_findings_receipt(target, summary, findings)
     return write_receipt(target, path, summary, findings, [s for part in report.parts for s in part.source_sheets])
@@ -342,13 +425,15 @@ def _write_findings_receipt(target: Path, summary: dict, findings: list[F.Findin
     from openpyxl import Workbook
 
     from etl.excel_safe import set_cell
-    from etl.receipts import RESULT_SHEET, _result_sheet
+    from etl.receipts import RESULT_SHEET, result_sheet
 
     workbook = Workbook()
-    _result_sheet(workbook, summary, findings, {})
-    set_cell(workbook[RESULT_SHEET].cell(row=10 + len(summary.get("loads") or []), column=1),  # under the lines
-             f"本文件共{summary['rows_read']}行，超过{RECEIPT_COPY_MAX_ROWS}行，回执不附原表副本；"
-             "下表列出每处问题在原文件中的行号和单元格。")
+    result_sheet(workbook, summary, findings, {})
+    set_cell(
+        workbook[RESULT_SHEET].cell(row=10 + len(summary.get("loads") or []), column=1),  # under the lines
+        f"本文件共{summary['rows_read']}行，超过{RECEIPT_COPY_MAX_ROWS}行，回执不附原表副本；"
+        "下表列出每处问题在原文件中的行号和单元格。",
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".writing")
     clear_entry(tmp)
@@ -360,19 +445,41 @@ def _write_findings_receipt(target: Path, summary: dict, findings: list[F.Findin
 def _recorded_outcome(engine, relative_path: str, run_id: str | None) -> FileOutcome | None:
     """What the warehouse already holds for this file: a retry after the load was committed."""
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(
-            "SELECT l.load_id, l.status, l.report_type, l.period, l.rows_loaded, l.findings_critical, "
-            "l.findings_error, l.findings_warning, l.reason_zh, l.receipt_path, p.place_name "
-            "FROM stg_file_load l LEFT JOIN dim_place p ON p.place_code = l.district_code "
-            "WHERE l.source_path = :p AND (l.run_id = :r OR (:r IS NULL AND l.run_id IS NULL)) "
-            "AND l.started_at = (SELECT MAX(started_at) FROM stg_file_load WHERE source_path = :p "
-            "AND (run_id = :r OR (:r IS NULL AND run_id IS NULL))) "
-            "ORDER BY l.load_id"), {"p": relative_path, "r": run_id}).mappings().all()
+        rows = (
+            conn.execute(
+                sa.text(
+                    "SELECT l.load_id, l.status, l.report_type, l.period, l.rows_loaded, l.findings_critical, "
+                    "l.findings_error, l.findings_warning, l.reason_zh, l.receipt_path, p.place_name "
+                    "FROM stg_file_load l LEFT JOIN dim_place p ON p.place_code = l.district_code "
+                    "WHERE l.source_path = :p AND (l.run_id = :r OR (:r IS NULL AND l.run_id IS NULL)) "
+                    "AND l.started_at = (SELECT MAX(started_at) FROM stg_file_load WHERE source_path = :p "
+                    "AND (run_id = :r OR (:r IS NULL AND run_id IS NULL))) "
+                    "ORDER BY l.load_id"
+                ),
+                {"p": relative_path, "r": run_id},
+            )
+            .mappings()
+            .all()
+        )
     if not rows:
         return None
-    parts = [FileOutcome(relative_path, row["status"], row["report_type"], row["place_name"], row["period"],
-                         row["rows_loaded"], row["findings_critical"], row["findings_error"], row["findings_warning"],
-                         row["reason_zh"], row["load_id"], row["receipt_path"]) for row in rows]  # a load per period
+    parts = [
+        FileOutcome(
+            relative_path,
+            row["status"],
+            row["report_type"],
+            row["place_name"],
+            row["period"],
+            row["rows_loaded"],
+            row["findings_critical"],
+            row["findings_error"],
+            row["findings_warning"],
+            row["reason_zh"],
+            row["load_id"],
+            row["receipt_path"],
+        )
+        for row in rows
+    ]  # a load per period
     if len(parts) == 1:
         return parts[0]
     outcome = combined_outcome(relative_path, parts)
@@ -390,23 +497,44 @@ def summarise_reason(report: ParsedReport) -> tuple[str, str]:
         return f"已退回：{first.message_zh}", f"rejected: {first.message_en}"
     if by[F.ERROR] and report.rejected:
         first = by[F.ERROR][0]
-        return (f"已退回：共{counts[F.ERROR]}处错误，例如{first.where_zh}：{first.message_zh}",
-                f"rejected: {counts[F.ERROR]} row errors, first: {first.message_en}")
+        return (
+            f"已退回：共{counts[F.ERROR]}处错误，例如{first.where_zh}：{first.message_zh}",
+            f"rejected: {counts[F.ERROR]} row errors, first: {first.message_en}",
+        )
     if by[F.ERROR]:
         bad = len(report.quarantined_rows)
-        return (f"已入库{rows - bad}行；{bad}行有错误未入库（已隔离），请核对回执后补报",
-                f"loaded {rows - bad} rows; {bad} rows with errors quarantined")
+        return (
+            f"已入库{rows - bad}行；{bad}行有错误未入库（已隔离），请核对回执后补报",
+            f"loaded {rows - bad} rows; {bad} rows with errors quarantined",
+        )
     if by[F.WARNING]:
-        return f"已入库{rows}行，{counts[F.WARNING]}处提示请核对", f"loaded {rows} rows with {counts[F.WARNING]} warnings"
+        return (
+            f"已入库{rows}行，{counts[F.WARNING]}处提示请核对",
+            f"loaded {rows} rows with {counts[F.WARNING]} warnings",
+        )
     return f"已入库，共{rows}行", f"loaded {rows} rows"
 
 
 def _outcome(relative_path: str, status: str, load_id: int, report: ParsedReport, reason_zh: str) -> FileOutcome:
     count = report.findings.counts()
-    rows = 0 if report.rows_read == 0 or status in ("rejected", "duplicate") else report.rows_read - len(report.quarantined_rows)
-    return FileOutcome(relative_path, status, report.report_type,
-                       report.district.name if report.district else None, report.period, rows,
-                       count[F.CRITICAL], count[F.ERROR], count[F.WARNING], reason_zh, load_id)
+    rows = (
+        0
+        if report.rows_read == 0 or status in ("rejected", "duplicate")
+        else report.rows_read - len(report.quarantined_rows)
+    )
+    return FileOutcome(
+        relative_path,
+        status,
+        report.report_type,
+        report.district.name if report.district else None,
+        report.period,
+        rows,
+        count[F.CRITICAL],
+        count[F.ERROR],
+        count[F.WARNING],
+        reason_zh,
+        load_id,
+    )
 
 
 def file_outcome(relative_path: str, report: ParsedReport, recorded: list[tuple[int, str]]) -> FileOutcome:
@@ -417,8 +545,10 @@ def file_outcome(relative_path: str, report: ParsedReport, recorded: list[tuple[
         load_id, status = recorded[0]
         reason_zh = summarise_reason(report)[0] if status != "duplicate" else "与已提交的文件内容完全相同，未重复处理"
         return _outcome(relative_path, status, load_id, report, reason_zh)
-    parts = [_outcome(relative_path, status, load_id, part, summarise_reason(part)[0])
-             for part, (load_id, status) in zip(report.parts, recorded, strict=True)]
+    parts = [
+        _outcome(relative_path, status, load_id, part, summarise_reason(part)[0])
+        for part, (load_id, status) in zip(report.parts, recorded, strict=True)
+    ]
     return combined_outcome(relative_path, parts)
 
 
@@ -430,16 +560,31 @@ def combined_outcome(relative_path: str, parts: list[FileOutcome]) -> FileOutcom
     rejected = [p for p in parts if p.status == "rejected"]
     reason = f"本文件含{len(parts)}个期间的数据，已入库{len(loaded)}个期间共{sum(p.rows for p in loaded)}行"
     if rejected:
-        reason += f"；{len(rejected)}个期间退回（" + "；".join(f"{p.period or '期间未识别'}：{p.reason_zh}" for p in rejected) + "）"
+        reason += (
+            f"；{len(rejected)}个期间退回（"
+            + "；".join(f"{p.period or '期间未识别'}：{p.reason_zh}" for p in rejected)
+            + "）"
+        )
     flagged = [p for p in loaded if p.status == "flagged"]
     if flagged:
         reason += f"；{len(flagged)}个期间有提示，请核对回执"
-    return FileOutcome(relative_path, status, parts[0].report_type, parts[0].district,
-                       "、".join(p.period or "未识别" for p in parts), sum(p.rows for p in parts),
-                       sum(p.critical for p in parts), sum(p.errors for p in parts), sum(p.warnings for p in parts),
-                       reason, parts[0].load_id,
-                       loads=[{"load_id": p.load_id, "period": p.period, "status": p.status, "rows": p.rows,
-                               "reason_zh": p.reason_zh} for p in parts])
+    return FileOutcome(
+        relative_path,
+        status,
+        parts[0].report_type,
+        parts[0].district,
+        "、".join(p.period or "未识别" for p in parts),
+        sum(p.rows for p in parts),
+        sum(p.critical for p in parts),
+        sum(p.errors for p in parts),
+        sum(p.warnings for p in parts),
+        reason,
+        parts[0].load_id,
+        loads=[
+            {"load_id": p.load_id, "period": p.period, "status": p.status, "rows": p.rows, "reason_zh": p.reason_zh}
+            for p in parts
+        ],
+    )
 
 
 def summarise_run(outcomes: list[dict]) -> dict:
@@ -465,14 +610,24 @@ def log_summary(outcomes: list[dict], run_id: str | None = None, settings: Setti
         if o and o["status"] in STATUSES:
             log.info("  %-10s %s  %s", o["status"], o["file"], o["reason_zh"])
     if run_id is not None and summary["files"]:  # a run that found nothing is in Airflow's run list, not here
-        row = {"run_id": run_id, "finished_at": now(), **{k: summary[k] for k in (
-            "files", "accepted", "flagged", "rejected", "duplicate", "rows_loaded", "findings")}}
+        row = {
+            "run_id": run_id,
+            "finished_at": now(),
+            **{
+                k: summary[k]
+                for k in ("files", "accepted", "flagged", "rejected", "duplicate", "rows_loaded", "findings")
+            },
+        }
         with get_engine(settings.warehouse_url).begin() as conn:
             conn.execute(sa.text("DELETE FROM stg_ingest_run WHERE run_id = :run_id"), row)
-            conn.execute(sa.text(
-                "INSERT INTO stg_ingest_run (run_id, finished_at, files, accepted, flagged, rejected, duplicate, "
-                "rows_loaded, findings) VALUES (:run_id, :finished_at, :files, :accepted, :flagged, :rejected, "
-                ":duplicate, :rows_loaded, :findings)"), row)
+            conn.execute(
+                sa.text(
+                    "INSERT INTO stg_ingest_run (run_id, finished_at, files, accepted, flagged, rejected, duplicate, "
+                    "rows_loaded, findings) VALUES (:run_id, :finished_at, :files, :accepted, :flagged, :rejected, "
+                    ":duplicate, :rows_loaded, :findings)"
+                ),
+                row,
+            )
     for w in still[:LOGGED_WAITING]:
         log.info("  %-10s %s  %s", "waiting", w["file"], w["reason_zh"])
     if len(still) > LOGGED_WAITING:

@@ -3,10 +3,10 @@
 Names arrive as 明山 / 明山区 / " 明山区 " and occasionally wrong; we resolve through the alias table and
 return ``None`` for anything unknown so the caller reports it instead of guessing.
 """
+
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path

@@ -6,6 +6,7 @@ times faster than openpyxl); openpyxl is only opened when an xlsx holds formula 
 calamine reads as blanks. What calamine leaves out of .ods (merged ranges, error cells) and .xls (error
 cells) is read from the container by etl.office_facts, so every format gives the same facts.
 """
+
 from __future__ import annotations
 
 import csv
@@ -63,9 +64,11 @@ def read_sheets(path: Path, limits: Limits | None = None, scan: bool = True) -> 
     limits = limits or Limits()
     size = path.stat().st_size
     if size > limits.max_whole_file_bytes:
-        raise UnreadableFile(f"文件大小超过 {mib(limits.max_whole_file_bytes)} 的上限（max_whole_file_bytes），"
-                             "未读取；较大的 12345 导出请另存为 CSV，其他报表请拆分后提交",
-                             f"{size} bytes, over max_whole_file_bytes={limits.max_whole_file_bytes}")
+        raise UnreadableFile(
+            f"文件大小超过 {mib(limits.max_whole_file_bytes)} 的上限（max_whole_file_bytes），"
+            "未读取；较大的 12345 导出请另存为 CSV，其他报表请拆分后提交",
+            f"{size} bytes, over max_whole_file_bytes={limits.max_whole_file_bytes}",
+        )
     data = path.read_bytes()
     if not data.strip():
         raise UnreadableFile("文件是空的，请重新导出后提交", "the file is empty")
@@ -73,19 +76,23 @@ def read_sheets(path: Path, limits: Limits | None = None, scan: bool = True) -> 
         return _read_zip_container(path, data, limits, scan)
     if data.startswith(OLE_MAGIC):
         if any(marker in data for marker in ENCRYPTED_MARKERS):
-            raise UnreadableFile("文件设置了打开密码（已加密），请取消密码后重新提交",
-                                 "the workbook is encrypted (password-protected)")
+            raise UnreadableFile(
+                "文件设置了打开密码（已加密），请取消密码后重新提交", "the workbook is encrypted (password-protected)"
+            )
         return _read_with_calamine(data, limits)
     if data.startswith(b"%PDF"):
-        raise UnreadableFile("这是 PDF 文件，无法读取其中的数据，请提交 Excel 表格（xlsx/xls）或 CSV",
-                             "a PDF file, not a table")
+        raise UnreadableFile(
+            "这是 PDF 文件，无法读取其中的数据，请提交 Excel 表格（xlsx/xls）或 CSV", "a PDF file, not a table"
+        )
     suffix = path.suffix.lower()
     text = _decode_text(data) if suffix in TEXT_TABLE_SUFFIXES else None
     if text is None and suffix in (".csv", ".txt"):
         raise UnreadableFile("无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV", "unknown text encoding")
     if text is None:
-        raise UnreadableFile(f"无法识别的文件格式（{path.suffix or '无扩展名'}），请提交 Excel 表格（xlsx/xls）或 CSV",
-                             "not a spreadsheet, HTML table or text file")
+        raise UnreadableFile(
+            f"无法识别的文件格式（{path.suffix or '无扩展名'}），请提交 Excel 表格（xlsx/xls）或 CSV",
+            "not a spreadsheet, HTML table or text file",
+        )
     head = text.lstrip()[:2048].lower()
     if head.startswith("<") and ("<table" in text.lower() or "<html" in head):
         tables = html_tables(text, limits)
@@ -96,8 +103,10 @@ def read_sheets(path: Path, limits: Limits | None = None, scan: bool = True) -> 
 
         # html_tables made such cells CellError (etl.office_facts.is_error_text); a substring test says "may"
         errors = any(literal in text for literal in (*ERROR_LITERALS, LIBREOFFICE_ERROR_PREFIX))
-        return [Sheet(f"表{i}", rows, True, merged, has_cell_errors=errors, may_hold_nul=nul)
-                for i, (rows, merged) in enumerate(tables, start=1)]
+        return [
+            Sheet(f"表{i}", rows, True, merged, has_cell_errors=errors, may_hold_nul=nul)
+            for i, (rows, merged) in enumerate(tables, start=1)
+        ]
     return [Sheet(path.stem, csv_rows(io.StringIO(text), limits), may_hold_nul="\x00" in text)]
 
 
@@ -109,17 +118,23 @@ def csv_rows(handle, limits: Limits) -> list[list[str]]:
     try:
         for row in csv.reader(handle):
             if len(row) > limits.max_columns:
-                raise UnreadableFile(f"第{len(rows) + 1}行有 {len(row)} 列，超过 {limits.max_columns} 列的上限（max_columns）",
-                                     f"record {len(rows) + 1} has {len(row)} fields, over max_columns")
+                raise UnreadableFile(
+                    f"第{len(rows) + 1}行有 {len(row)} 列，超过 {limits.max_columns} 列的上限（max_columns）",
+                    f"record {len(rows) + 1} has {len(row)} fields, over max_columns",
+                )
             cells += len(row)
             if cells > limits.max_cells:
-                raise UnreadableFile(f"文件超过 {limits.max_cells} 个单元格的上限（max_cells），请拆分后提交",
-                                     f"more than max_cells={limits.max_cells} fields")
+                raise UnreadableFile(
+                    f"文件超过 {limits.max_cells} 个单元格的上限（max_cells），请拆分后提交",
+                    f"more than max_cells={limits.max_cells} fields",
+                )
             rows.append(row)
     except csv.Error as exc:
-        raise UnreadableFile(f"第{len(rows) + 1}行有单元格内容超过 {limits.max_field_bytes // 1024} KB 的上限"
-                             "（max_field_bytes）或引号不成对，请检查后重新导出",
-                             f"record {len(rows) + 1}: {exc}") from exc
+        raise UnreadableFile(
+            f"第{len(rows) + 1}行有单元格内容超过 {limits.max_field_bytes // 1024} KB 的上限"
+            "（max_field_bytes）或引号不成对，请检查后重新导出",
+            f"record {len(rows) + 1}: {exc}",
+        ) from exc
     return rows
 
 
@@ -151,14 +166,17 @@ def check_zip_names(source) -> None:
         with zipfile.ZipFile(source) as archive:
             names = set(archive.namelist())
     except (zipfile.BadZipFile, EOFError, ValueError) as exc:
-        raise UnreadableFile("文件不完整（可能在复制或上传时中断），请重新保存后提交",
-                             f"truncated or damaged zip container: {exc}") from exc
+        raise UnreadableFile(
+            "文件不完整（可能在复制或上传时中断），请重新保存后提交", f"truncated or damaged zip container: {exc}"
+        ) from exc
     if "word/document.xml" in names:
         raise UnreadableFile("这是 Word 文档，不是表格，请提交 Excel 表格（xlsx/xls）或 CSV", "a Word document")
     if "ppt/presentation.xml" in names:
         raise UnreadableFile("这是 PowerPoint 文件，不是表格，请提交 Excel 表格", "a PowerPoint file")
     if "xl/workbook.xml" not in names and "content.xml" not in names:
-        raise UnreadableFile("压缩包里没有表格，请直接提交 Excel 表格（xlsx/xls）或 CSV", "a zip archive, not a workbook")
+        raise UnreadableFile(
+            "压缩包里没有表格，请直接提交 Excel 表格（xlsx/xls）或 CSV", "a zip archive, not a workbook"
+        )
 
 
 def check_zip_facts(facts) -> None:
@@ -175,8 +193,10 @@ def finish_zip_container(source, sheets: list[Sheet], facts) -> list[Sheet]:
         try:
             _mark_error_cells(source, sheets)
         except Exception as exc:  # noqa: BLE001 - e.g. a DTD openpyxl refuses: the cells cannot be checked
-            raise UnreadableFile("文件中含有无法解析的内容（例如 XML 定义），无法核对公式错误值；请用 Excel/WPS 另存为 xlsx 后重新提交",
-                                 f"formula error cells could not be read: {type(exc).__name__}: {exc}") from exc
+            raise UnreadableFile(
+                "文件中含有无法解析的内容（例如 XML 定义），无法核对公式错误值；请用 Excel/WPS 另存为 xlsx 后重新提交",
+                f"formula error cells could not be read: {type(exc).__name__}: {exc}",
+            ) from exc
     return sheets
 
 
@@ -195,9 +215,11 @@ def _read_with_calamine(data: bytes, limits: Limits) -> list[Sheet]:
                 continue
             cells += sheet.height * sheet.width  # before a Python object is made for each cell
             if cells > limits.max_cells:
-                raise UnreadableFile(f"工作表「{meta.name}」等的范围超过 {limits.max_cells} 个单元格的上限（max_cells），"
-                                     "请删除多余内容，或导出为 CSV 后重新提交",
-                                     f"sheets span more than max_cells={limits.max_cells} cells")
+                raise UnreadableFile(
+                    f"工作表「{meta.name}」等的范围超过 {limits.max_cells} 个单元格的上限（max_cells），"
+                    "请删除多余内容，或导出为 CSV 后重新提交",
+                    f"sheets span more than max_cells={limits.max_cells} cells",
+                )
             rows = sheet.to_python(skip_empty_area=False)  # fresh lists of lists: ours to pad and mark
             merged = list(getattr(sheet, "merged_cell_ranges", None) or [])
             sheets.append(Sheet(meta.name, rows, visible, merged))
@@ -208,8 +230,10 @@ def _read_with_calamine(data: bytes, limits: Limits) -> list[Sheet]:
     except calamine.PasswordError as exc:
         raise UnreadableFile("文件设置了密码，请取消密码后重新提交", "the workbook is password-protected") from exc
     except Exception as exc:  # calamine raises several error types for broken containers
-        raise UnreadableFile("文件已损坏或不是有效的表格文件，请用 Excel/WPS 打开确认后另存为 xlsx 重新提交",
-                             f"cannot read the workbook: {exc}") from exc
+        raise UnreadableFile(
+            "文件已损坏或不是有效的表格文件，请用 Excel/WPS 打开确认后另存为 xlsx 重新提交",
+            f"cannot read the workbook: {exc}",
+        ) from exc
     _add_office_facts(data, sheets, limits)
     return sheets
 

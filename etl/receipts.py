@@ -5,6 +5,7 @@ comment saying what is wrong, behind a first sheet 处理结果 with the status,
 finding linked to its cell. Files that are not xlsx (CSV, xls, ods, HTML exports) are copied as the table
 we read. Everything we write goes through ``set_cell`` so formula-looking text stays text.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,8 @@ from etl import findings as F
 from etl.excel_safe import set_cell
 from etl.findings import Finding, FindingList
 from etl.names import bounded_name
-from etl.shared_paths import clear_entry, real_folder
 from etl.safe_workbook import values_only_copy
+from etl.shared_paths import clear_entry, real_folder
 
 RESULT_SHEET = "处理结果"
 FILLS = {
@@ -30,8 +31,12 @@ FILLS = {
     F.WARNING: PatternFill("solid", fgColor="FFEB9C"),
 }
 SEVERITY_ZH = {F.CRITICAL: "严重（整个文件退回）", F.ERROR: "错误", F.WARNING: "提示"}
-STATUS_ZH = {"accepted": "已入库", "flagged": "已入库（有提示）", "rejected": "已退回，请修改后重新提交",
-             "duplicate": "重复提交，未处理"}
+STATUS_ZH = {
+    "accepted": "已入库",
+    "flagged": "已入库（有提示）",
+    "rejected": "已退回，请修改后重新提交",
+    "duplicate": "重复提交，未处理",
+}
 COPYABLE = {".xlsx", ".xlsm"}
 HEADER_FONT = Font(bold=True)
 
@@ -47,8 +52,9 @@ def receipt_path(receipts_dir: Path, folder: str | None, file_name: str) -> Path
     return candidate
 
 
-def write_receipt(target: Path, source: Path | None, summary: dict, findings: list[Finding],
-                  source_sheets: list | None = None) -> Path:
+def write_receipt(
+    target: Path, source: Path | None, summary: dict, findings: list[Finding], source_sheets: list | None = None
+) -> Path:
     """``summary`` holds file_name, report_title, district, period, status, reason_zh, rows_read, rows_loaded
     and, for a file loaded as a load per period, ``loads`` (each one's period, status, rows and reason).
     ``source``: the bytes that were read (None: nothing was read, the receipt is the result sheet);
@@ -57,7 +63,7 @@ def write_receipt(target: Path, source: Path | None, summary: dict, findings: li
         findings = FindingList(findings, cap=len(findings) + 1)
     workbook = _copy_of_submission(source, findings, source_sheets or [])
     marked = _mark_cells(workbook, findings)
-    _result_sheet(workbook, summary, findings, marked)
+    result_sheet(workbook, summary, findings, marked)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".writing")
     clear_entry(tmp)
@@ -113,7 +119,7 @@ def _mark_cells(workbook: Workbook, findings: list[Finding]) -> dict[tuple[str, 
     return marked
 
 
-def _result_sheet(workbook: Workbook, summary: dict, findings: FindingList, marked: dict) -> None:
+def result_sheet(workbook: Workbook, summary: dict, findings: FindingList, marked: dict) -> None:
     if len(workbook.sheetnames) == 1 and workbook.active.max_row == 1 and workbook.active["A1"].value is None:
         sheet = workbook.active
         sheet.title = RESULT_SHEET
@@ -131,8 +137,13 @@ def _result_sheet(workbook: Workbook, summary: dict, findings: FindingList, mark
         ("入库行数", summary.get("rows_loaded")),
         ("严重问题 / 错误 / 提示", f"{counts[F.CRITICAL]} / {counts[F.ERROR]} / {counts[F.WARNING]}"),
         # a workbook with a sheet per day or per month: a load per period, each with its own result
-        *((f"期间 {load['period'] or '未识别'}", f"{STATUS_ZH.get(load['status'], load['status'])}：{load['reason_zh']}")
-          for load in summary.get("loads") or []),
+        *(
+            (
+                f"期间 {load['period'] or '未识别'}",
+                f"{STATUS_ZH.get(load['status'], load['status'])}：{load['reason_zh']}",
+            )
+            for load in summary.get("loads") or []
+        ),
     ]
     for r, (label, value) in enumerate(lines, start=1):
         set_cell(sheet.cell(row=r, column=1), label).font = HEADER_FONT

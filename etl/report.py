@@ -4,6 +4,7 @@ One table per report type, as its contract publishes it (``Publication.printout`
 pack shows — the latest, or the busiest day of the latest month for per-day families such as the 2022-03-04
 volunteer drive — per district with the city total, then the city's day-by-day series where the family has
 one. Then what the stewards look at: late or missing reports and the files' status."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,12 +17,16 @@ from etl.config import local_time
 from etl.review_pack import CITY_TOTAL, FamilyResult, family_results
 
 STEWARD_SECTIONS = (
-    ("报送情况：未按时报送 late or missing reports",
-     "SELECT report_title, district_name, period, deadline, received_at, state_zh FROM mart_reporting_completeness "
-     "WHERE on_time = 0 ORDER BY report_type, period, district_code"),
-    ("文件处理状态 file status",
-     "SELECT status_zh, COUNT(*) AS files, SUM(rows_loaded) AS rows_loaded FROM mart_file_status "
-     "GROUP BY status_zh ORDER BY status_zh"),
+    (
+        "报送情况：未按时报送 late or missing reports",
+        "SELECT report_title, district_name, period, deadline, received_at, state_zh FROM mart_reporting_completeness "
+        "WHERE on_time = 0 ORDER BY report_type, period, district_code",
+    ),
+    (
+        "文件处理状态 file status",
+        "SELECT status_zh, COUNT(*) AS files, SUM(rows_loaded) AS rows_loaded FROM mart_file_status "
+        "GROUP BY status_zh ORDER BY status_zh",
+    ),
 )
 
 
@@ -30,13 +35,28 @@ def _family_tables(res: FamilyResult) -> list[tuple[str, pd.DataFrame]]:
     columns = list(f.printout)
     title = f"{f.title_zh}（{res.period or '无数据'}，按区县）{f.title_en}"
     rows = [*res.districts, *([{**res.city, "district_name": CITY_TOTAL}] if res.city else [])]
-    tables = [(title, pd.DataFrame([{"period": r["period"], "district_name": r["district_name"],
-                                     **{c: r.get(c) for c in columns}} for r in rows],
-                                   columns=["period", "district_name", *columns]))]
+    tables = [
+        (
+            title,
+            pd.DataFrame(
+                [
+                    {"period": r["period"], "district_name": r["district_name"], **{c: r.get(c) for c in columns}}
+                    for r in rows
+                ],
+                columns=["period", "district_name", *columns],
+            ),
+        )
+    ]
     if res.series:
-        tables.append((f"{f.title_zh}（全市按日）{f.title_en}, city by day",
-                       pd.DataFrame([{"date": r["period"], **{c: r.get(c) for c in columns}} for r in res.series],
-                                    columns=["date", *columns])))
+        tables.append(
+            (
+                f"{f.title_zh}（全市按日）{f.title_en}, city by day",
+                pd.DataFrame(
+                    [{"date": r["period"], **{c: r.get(c) for c in columns}} for r in res.series],
+                    columns=["date", *columns],
+                ),
+            )
+        )
     return tables
 
 

@@ -1,4 +1,5 @@
 """The reporting calendar (reference/calendar.yaml) expanded into expected reports with deadlines."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,8 +23,12 @@ class ExpectedReport:
     deadline: dt.datetime
 
     def as_dict(self) -> dict:
-        return {"report_type": self.report_type, "district_code": self.district_code, "period": self.period,
-                "deadline": self.deadline}
+        return {
+            "report_type": self.report_type,
+            "district_code": self.district_code,
+            "period": self.period,
+            "deadline": self.deadline,
+        }
 
 
 def _periods(frequency: str, first: str, last: str) -> list[str]:
@@ -62,13 +67,20 @@ def expected_reports(path: Path = CALENDAR_FILE, places: Places | None = None) -
                 codes = [places.resolve_district(name).code for name in event["districts"]]
                 day, last = _as_date(event["from"]), _as_date(event["to"])
                 while day <= last:
-                    expected += [ExpectedReport(report_type, code, day.isoformat(), deadline_for(day.isoformat(), rule["due"]))
-                                 for code in codes]
+                    expected += [
+                        ExpectedReport(report_type, code, day.isoformat(), deadline_for(day.isoformat(), rule["due"]))
+                        for code in codes
+                    ]
                     day += dt.timedelta(days=1)
             continue
         units = rule.get("units", "all")
-        codes = units_all if units == "all" else districts if units == "districts" else \
-            [places.resolve_district(name).code for name in units]
+        codes = (
+            units_all
+            if units == "all"
+            else districts
+            if units == "districts"
+            else [places.resolve_district(name).code for name in units]
+        )
         for period in _periods(rule["frequency"], str(rule["periods"]["from"]), str(rule["periods"]["to"])):
             expected += [ExpectedReport(report_type, code, period, deadline_for(period, rule["due"])) for code in codes]
     return expected

@@ -19,6 +19,7 @@ overtake a later corrected version, nor look late.
 Nothing in the inbox is ever overwritten. Statuses of earlier records are never changed: every outcome
 stays in the history.
 """
+
 from __future__ import annotations
 
 import logging
@@ -36,8 +37,10 @@ from etl.warehouse import as_datetime, get_engine
 
 log = logging.getLogger(__name__)
 
-_COLUMNS = ("load_id, status, file_name, folder, archive_path, sha256, report_type, period, is_current, "
-            "source_path_bytes, received_at")
+_COLUMNS = (
+    "load_id, status, file_name, folder, archive_path, sha256, report_type, period, is_current, "
+    "source_path_bytes, received_at"
+)
 
 
 class UnknownLoadError(LookupError):
@@ -52,8 +55,11 @@ def reprocess(load_id: int, settings: Settings | None = None) -> Path:
     settings = settings or Settings.from_env()
     engine = get_engine(settings.warehouse_url)
     with engine.connect() as conn:
-        row = conn.execute(sa.text(f"SELECT {_COLUMNS} FROM stg_file_load WHERE load_id = :id"),
-                           {"id": int(load_id)}).mappings().first()
+        row = (
+            conn.execute(sa.text(f"SELECT {_COLUMNS} FROM stg_file_load WHERE load_id = :id"), {"id": int(load_id)})
+            .mappings()
+            .first()
+        )
     if row is None:
         raise UnknownLoadError(f"load {load_id} 不存在（stg_file_load 中没有这条记录），无法重新处理")
     target = inbox_path(row, settings)
@@ -73,9 +79,17 @@ def backfill(period: str, report_type: str | None = None, settings: Settings | N
     params = {"p": period, "rejected": REJECTED, **({"rt": report_type} if report_type else {})}
     by_type = " AND report_type = :rt" if report_type else ""
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(
-            f"SELECT {_COLUMNS} FROM stg_file_load WHERE period = :p{by_type} "
-            "AND (is_current = 1 OR status = :rejected) ORDER BY load_id"), params).mappings().all()
+        rows = (
+            conn.execute(
+                sa.text(
+                    f"SELECT {_COLUMNS} FROM stg_file_load WHERE period = :p{by_type} "
+                    "AND (is_current = 1 OR status = :rejected) ORDER BY load_id"
+                ),
+                params,
+            )
+            .mappings()
+            .all()
+        )
     latest_by_content = {r["sha256"]: dict(r) for r in rows}  # later records of the same bytes win
     chosen = sorted(latest_by_content.values(), key=lambda r: r["load_id"])
     targets: list[Path] = []
@@ -125,8 +139,13 @@ def _redrop(row: dict, target: Path, settings: Settings) -> Path:
         tmp.unlink()
         raise FileExistsError(f"收件箱中已有同名文件，未覆盖：{target}")
     if row["received_at"] is not None:  # the original submission's received time, set before it is visible
-        sightings.preset(get_engine(settings.warehouse_url), path_key(settings.inbox, target),
-                         as_datetime(row["received_at"]), sightings.REPROCESS, os.stat(tmp).st_mtime)
+        sightings.preset(
+            get_engine(settings.warehouse_url),
+            path_key(settings.inbox, target),
+            as_datetime(row["received_at"]),
+            sightings.REPROCESS,
+            os.stat(tmp).st_mtime,
+        )
     tmp.rename(target)
     log.info("load %s (%s, %s) back in the inbox: %s", row["load_id"], row["status"], row["file_name"], target)
     return target
@@ -134,9 +153,15 @@ def _redrop(row: dict, target: Path, settings: Settings) -> Path:
 
 def _warn_if_loaded(engine, row: dict) -> None:
     with engine.connect() as conn:
-        loaded = conn.execute(sa.text(
-            "SELECT load_id FROM stg_file_load WHERE sha256 = :sha AND status IN (:a, :f) ORDER BY load_id LIMIT 1"),
-            {"sha": row["sha256"], "a": LOADED_STATUSES[0], "f": LOADED_STATUSES[1]}).scalar()
+        loaded = conn.execute(
+            sa.text(
+                "SELECT load_id FROM stg_file_load WHERE sha256 = :sha AND status IN (:a, :f) ORDER BY load_id LIMIT 1"
+            ),
+            {"sha": row["sha256"], "a": LOADED_STATUSES[0], "f": LOADED_STATUSES[1]},
+        ).scalar()
     if loaded is not None:
-        log.warning("%s: this content is already loaded (load %s); the next run records it as a duplicate",
-                    row["file_name"], loaded)
+        log.warning(
+            "%s: this content is already loaded (load %s); the next run records it as a duplicate",
+            row["file_name"],
+            loaded,
+        )

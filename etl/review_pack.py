@@ -22,6 +22,7 @@ Rules the pack keeps:
   every HTML value through ``html.escape``.
 * A view that is empty or does not exist yet gives its sheet/section a 暂无数据 line instead of an error.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -76,9 +77,14 @@ PUBLISHED_FOLDER = "published"
 _INT, _DEC1, _DEC2, _PCT, _TEXT, _RANK = INT, DEC1, DEC2, PCT, TEXT, RANK
 _D_INT, _D_DEC1, _D_DEC2, _D_PP = D_INT, D_DEC1, D_DEC2, D_PP
 NUMBER_FORMATS = {
-    _INT: "#,##0", _DEC1: "#,##0.0", _DEC2: "#,##0.00",
+    _INT: "#,##0",
+    _DEC1: "#,##0.0",
+    _DEC2: "#,##0.00",
     _PCT: '0.00"%"',  # the view's value (99.3 means 99.30 %), shown with two decimals and a % sign
-    _RANK: "0", _D_INT: "+#,##0;-#,##0;0", _D_DEC1: "+#,##0.0;-#,##0.0;0.0", _D_DEC2: "+#,##0.00;-#,##0.00;0.00",
+    _RANK: "0",
+    _D_INT: "+#,##0;-#,##0;0",
+    _D_DEC1: "+#,##0.0;-#,##0.0;0.0",
+    _D_DEC2: "+#,##0.00;-#,##0.00;0.00",
     _D_PP: "+0.00;-0.00;0.00",
 }
 _DIGITS = {_DEC1: 1, _D_DEC1: 1, _DEC2: 2, _D_DEC2: 2, _PCT: 2, _D_PP: 2}
@@ -135,26 +141,54 @@ class Family:
         return getattr(self.publication, name)
 
 
-FAMILIES: tuple[Family, ...] = tuple(sorted((Family(key, c.publication) for key, c in CONTRACTS.items()),
-                                            key=lambda f: (f.publication.order, f.key)))
+FAMILIES: tuple[Family, ...] = tuple(
+    sorted((Family(key, c.publication) for key, c in CONTRACTS.items()), key=lambda f: (f.publication.order, f.key))
+)
 FAMILY_BY_KEY = {f.key: f for f in FAMILIES}
 
 # --------------------------------------------------------------------------------------------------
 # Definitions (指标说明): Chinese wording, DOMAIN.md's own words where it defines the indicator, source view
 
-PACK_DEFINITIONS: tuple[Definition, ...] = tuple(Definition(*d) for d in (
-    ("报送率", "已收到（已入库）的报表 ÷ 应报报表 × 100%；被退回的文件不算已报。",
-     "Reporting completeness (per district, report type, period): reports received ÷ reports expected;",
-     "mart_completeness_by_district", "completeness_pct"),
-    ("及时率", "截止时间前收到的报表 ÷ 应报报表 × 100%。", "timeliness: received by the deadline ÷ expected.",
-     "mart_completeness_by_district", "timeliness_pct"),
-    ("未报送 / 逾期报送", "应报而尚无入库文件的报表（含已报送但被退回）/ 截止时间后才收到的报表；应报清单与截止时间见报送日历。",
-     "", "mart_missing_reports, mart_reporting_completeness", "state_zh, deadline, received_at"),
-    ("排名", "各区县（含市本级）按本表主要比率（志愿服务按参与人次、防汛按出动人员）从高到低排名，并列同名次（1、2、2、4）。",
-     "", "（由本材料按视图数值排序）", ""),
-    ("较上期", "本期数值 − 上期数值（同一视图中本期之前最近的一期；比率为百分点）；视图中无上期数据时显示“—”。",
-     "", "（由本材料按视图数值相减）", ""),
-))
+PACK_DEFINITIONS: tuple[Definition, ...] = tuple(
+    Definition(*d)
+    for d in (
+        (
+            "报送率",
+            "已收到（已入库）的报表 ÷ 应报报表 × 100%；被退回的文件不算已报。",
+            "Reporting completeness (per district, report type, period): reports received ÷ reports expected;",
+            "mart_completeness_by_district",
+            "completeness_pct",
+        ),
+        (
+            "及时率",
+            "截止时间前收到的报表 ÷ 应报报表 × 100%。",
+            "timeliness: received by the deadline ÷ expected.",
+            "mart_completeness_by_district",
+            "timeliness_pct",
+        ),
+        (
+            "未报送 / 逾期报送",
+            "应报而尚无入库文件的报表（含已报送但被退回）/ 截止时间后才收到的报表；应报清单与截止时间见报送日历。",
+            "",
+            "mart_missing_reports, mart_reporting_completeness",
+            "state_zh, deadline, received_at",
+        ),
+        (
+            "排名",
+            "各区县（含市本级）按本表主要比率（志愿服务按参与人次、防汛按出动人员）从高到低排名，并列同名次（1、2、2、4）。",
+            "",
+            "（由本材料按视图数值排序）",
+            "",
+        ),
+        (
+            "较上期",
+            "本期数值 − 上期数值（同一视图中本期之前最近的一期；比率为百分点）；视图中无上期数据时显示“—”。",
+            "",
+            "（由本材料按视图数值相减）",
+            "",
+        ),
+    )
+)
 DEFINITIONS: tuple[Definition, ...] = (*(d for f in FAMILIES for d in f.definitions), *PACK_DEFINITIONS)
 
 # --------------------------------------------------------------------------------------------------
@@ -164,8 +198,12 @@ DEFINITIONS: tuple[Definition, ...] = (*(d for f in FAMILIES for d in f.definiti
 def _has_view(conn: Connection, name: str) -> bool:
     if conn.dialect.name == "postgresql":
         return bool(conn.execute(sa.text("SELECT to_regclass(:n) IS NOT NULL"), {"n": name}).scalar())
-    return conn.execute(sa.text("SELECT COUNT(*) FROM sqlite_master WHERE type IN ('view', 'table') AND name = :n"),
-                        {"n": name}).scalar() > 0
+    return (
+        conn.execute(
+            sa.text("SELECT COUNT(*) FROM sqlite_master WHERE type IN ('view', 'table') AND name = :n"), {"n": name}
+        ).scalar()
+        > 0
+    )
 
 
 def _plain(value: object) -> object:
@@ -191,9 +229,11 @@ def _family_sql(family: Family) -> str:
         return f"SELECT {head}, {columns} FROM {family.view}"
     # A view without a city row: the city's totals are sums over the view, in SQL.
     sums = ", ".join(f"SUM({c.key}) AS {c.key}" for c in family.columns)
-    return (f"SELECT {head}, {columns} FROM {family.view} UNION ALL "
-            f"SELECT {family.period_col} AS period, NULL AS district_code, :city_total AS district_name, {sums} "
-            f"FROM {family.view} GROUP BY {family.period_col}")
+    return (
+        f"SELECT {head}, {columns} FROM {family.view} UNION ALL "
+        f"SELECT {family.period_col} AS period, NULL AS district_code, :city_total AS district_name, {sums} "
+        f"FROM {family.view} GROUP BY {family.period_col}"
+    )
 
 
 def _period_start(period: str) -> dt.date | None:
@@ -268,8 +308,9 @@ def _family_result(conn: Connection, family: Family, as_of: dt.date, volunteer_d
         else:  # the busiest day of the latest month: the city-wide drive (ties: the later day)
             period = max(days, key=lambda d: ((city_rows.get(d) or {}).get(family.rank_key) or 0, d))
     if family.series is not None and family.series.window == "month":
-        result.series = [dict(city_rows[d]) for d in sorted({p for p in periods if p[:7] == period[:7]})
-                         if d in city_rows]
+        result.series = [
+            dict(city_rows[d]) for d in sorted({p for p in periods if p[:7] == period[:7]}) if d in city_rows
+        ]
     elif family.series is not None:
         first = dt.date.fromisoformat(period) - dt.timedelta(days=family.series.days - 1)
         result.series = [dict(city_rows[d]) for d in periods if d in city_rows and dt.date.fromisoformat(d) >= first]
@@ -280,7 +321,9 @@ def _family_result(conn: Connection, family: Family, as_of: dt.date, volunteer_d
     for row in current:
         before = previous.get(row["district_code"])
         for col in family.deltas:
-            row[f"delta_{col.key}"] = None if before is None else _delta(row.get(col.key), before.get(col.key), col.kind)
+            row[f"delta_{col.key}"] = (
+                None if before is None else _delta(row.get(col.key), before.get(col.key), col.kind)
+            )
     result.districts = [r for r in current if r["district_code"] is not None]
     result.city = next((r for r in current if r["district_code"] is None), None)
     competition_rank(result.districts, family.rank_key)
@@ -315,40 +358,67 @@ class Completeness:
 
 
 def _completeness(conn: Connection, as_of: dt.date) -> Completeness:
-    if not all(_has_view(conn, v) for v in ("mart_reporting_completeness", "mart_completeness_by_district",
-                                              "mart_missing_reports")):
+    if not all(
+        _has_view(conn, v)
+        for v in ("mart_reporting_completeness", "mart_completeness_by_district", "mart_missing_reports")
+    ):
         return Completeness(available=False)
     out = Completeness(available=True)
-    out.by_district = _fetch(conn, (
-        "SELECT district_code, MAX(district_name) AS district_name, COUNT(*) AS expected, "
-        "SUM(received) AS received, SUM(on_time) AS on_time, "
-        "SUM(CASE WHEN state_zh = :late THEN 1 ELSE 0 END) AS late, "
-        "SUM(CASE WHEN received = 0 THEN 1 ELSE 0 END) AS missing, "
-        "SUM(CASE WHEN state_zh = :returned THEN 1 ELSE 0 END) AS returned "
-        "FROM mart_reporting_completeness GROUP BY district_code ORDER BY district_code"),
-        {"late": "逾期报送", "returned": "已报送但被退回"})
-    out.totals = _fetch(conn, (
-        "SELECT COUNT(*) AS expected, SUM(received) AS received, SUM(on_time) AS on_time, "
-        "SUM(CASE WHEN state_zh = :late THEN 1 ELSE 0 END) AS late FROM mart_reporting_completeness"),
-        {"late": "逾期报送"})[0]
-    out.by_type = _fetch(conn, (
-        "SELECT report_type, report_title, district_code, district_name, expected, received, on_time, "
-        "completeness_pct, timeliness_pct FROM mart_completeness_by_district ORDER BY report_type, district_code"))
+    out.by_district = _fetch(
+        conn,
+        (
+            "SELECT district_code, MAX(district_name) AS district_name, COUNT(*) AS expected, "
+            "SUM(received) AS received, SUM(on_time) AS on_time, "
+            "SUM(CASE WHEN state_zh = :late THEN 1 ELSE 0 END) AS late, "
+            "SUM(CASE WHEN received = 0 THEN 1 ELSE 0 END) AS missing, "
+            "SUM(CASE WHEN state_zh = :returned THEN 1 ELSE 0 END) AS returned "
+            "FROM mart_reporting_completeness GROUP BY district_code ORDER BY district_code"
+        ),
+        {"late": "逾期报送", "returned": "已报送但被退回"},
+    )
+    out.totals = _fetch(
+        conn,
+        (
+            "SELECT COUNT(*) AS expected, SUM(received) AS received, SUM(on_time) AS on_time, "
+            "SUM(CASE WHEN state_zh = :late THEN 1 ELSE 0 END) AS late FROM mart_reporting_completeness"
+        ),
+        {"late": "逾期报送"},
+    )[0]
+    out.by_type = _fetch(
+        conn,
+        (
+            "SELECT report_type, report_title, district_code, district_name, expected, received, on_time, "
+            "completeness_pct, timeliness_pct FROM mart_completeness_by_district ORDER BY report_type, district_code"
+        ),
+    )
     due_by = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
-    missing = _fetch(conn, (
-        "SELECT report_type, report_title, district_code, district_name, period, deadline, files_rejected, state_zh "
-        "FROM mart_missing_reports ORDER BY deadline, report_type, district_code"))
+    missing = _fetch(
+        conn,
+        (
+            "SELECT report_type, report_title, district_code, district_name, period, deadline, files_rejected, state_zh "
+            "FROM mart_missing_reports ORDER BY deadline, report_type, district_code"
+        ),
+    )
     out.missing = [r for r in missing if (_as_datetime(r["deadline"]) or due_by) < due_by]
     out.missing_not_due = len(missing) - len(out.missing)
-    out.late = _fetch(conn, (
-        "SELECT report_type, report_title, district_code, district_name, period, deadline, received_at, state_zh "
-        "FROM mart_reporting_completeness WHERE received = :yes AND on_time = :no "
-        "ORDER BY report_type, period, district_code"), {"yes": 1, "no": 0})
+    out.late = _fetch(
+        conn,
+        (
+            "SELECT report_type, report_title, district_code, district_name, period, deadline, received_at, state_zh "
+            "FROM mart_reporting_completeness WHERE received = :yes AND on_time = :no "
+            "ORDER BY report_type, period, district_code"
+        ),
+        {"yes": 1, "no": 0},
+    )
     if _has_view(conn, "mart_file_status"):
-        out.rejected_files = _fetch(conn, (
-            "SELECT received_at, folder, district_name, report_title, period, file_name, reason_zh "
-            "FROM mart_file_status WHERE status = :status ORDER BY received_at DESC, load_id DESC"),
-            {"status": "rejected"})
+        out.rejected_files = _fetch(
+            conn,
+            (
+                "SELECT received_at, folder, district_name, report_title, period, file_name, reason_zh "
+                "FROM mart_file_status WHERE status = :status ORDER BY received_at DESC, load_id DESC"
+            ),
+            {"status": "rejected"},
+        )
     for rows in (out.missing, out.late):
         for r in rows:
             r["deadline_text"] = deadline_text(r.get("deadline"))
@@ -418,37 +488,63 @@ def _family_section(res: FamilyResult) -> Section:
     section.notes.extend(f.notes)
     if note := f.provisional_note(res.city, res.period):
         section.notes.append(note)
-    columns = [Col("district_name", "区县", _TEXT, 16), *f.columns, Col("rank", f.rank_header, _RANK, 12),
-               *(Col(f"delta_{c.key}", c.header, c.kind, max(c.width, 14)) for c in f.deltas)]
+    columns = [
+        Col("district_name", "区县", _TEXT, 16),
+        *f.columns,
+        Col("rank", f.rank_header, _RANK, 12),
+        *(Col(f"delta_{c.key}", c.header, c.kind, max(c.width, 14)) for c in f.deltas),
+    ]
     rows = [*res.districts, *([{**res.city, "rank": None, "_total": True}] if res.city else [])]
     section.tables.append(Table(f"{f.title_zh}（{res.period}，按区县）", columns, rows, f.chart))
     if f.series is not None and res.series:
         spec, first = f.series, f.deltas[0].key
         names = {"month": res.period[:7], "start": res.series[0]["period"], "end": res.series[-1]["period"]}
-        section.tables.append(Table(
-            spec.title.format(**names), [Col("period", "日期", _TEXT, 12), *f.columns,
-                                          Col(f"delta_{first}", spec.delta_header, f.deltas[0].kind, 16)],
-            res.series, Chart(spec.chart.kind, spec.chart.title.format(**names), spec.chart.keys,
-                              category=spec.chart.category, y_title=spec.chart.y_title),
-            notes=list(spec.notes)))
+        section.tables.append(
+            Table(
+                spec.title.format(**names),
+                [
+                    Col("period", "日期", _TEXT, 12),
+                    *f.columns,
+                    Col(f"delta_{first}", spec.delta_header, f.deltas[0].kind, 16),
+                ],
+                res.series,
+                Chart(
+                    spec.chart.kind,
+                    spec.chart.title.format(**names),
+                    spec.chart.keys,
+                    category=spec.chart.category,
+                    y_title=spec.chart.y_title,
+                ),
+                notes=list(spec.notes),
+            )
+        )
     return section
 
 
 def _overview(results: list[FamilyResult], comp: Completeness, as_of: str, city: str) -> Section:
     section = Section("概览", "overview", f"{city}城市报表评审材料", "City review pack — overview")
-    section.notes += [f"材料日期 As of：{as_of}",
-                      f"生成时间 Generated：{local_time():%Y-%m-%d %H:%M}",
-                      "所有数字取自数据仓库指标视图（mart_*）；排名与较上期变化由视图数值排序、相减得出。",
-                      "各项指标口径见“指标说明”工作表。"]
+    section.notes += [
+        f"材料日期 As of：{as_of}",
+        f"生成时间 Generated：{local_time():%Y-%m-%d %H:%M}",
+        "所有数字取自数据仓库指标视图（mart_*）；排名与较上期变化由视图数值排序、相减得出。",
+        "各项指标口径见“指标说明”工作表。",
+    ]
     rows = []
     for res in results:
         f = res.family
         if res.available and (note := f.provisional_note(res.city, res.period)):
             section.notes.append(f"{f.sheet}：{note}")
         if not res.available or res.city is None:
-            rows.append({"family": f.sheet, "period": res.period or DASH, "indicator": DASH,
-                         "value_text": NO_DATA if res.available else f"{NO_DATA}（视图尚未建立）",
-                         "delta_text": DASH, "sheet": f.sheet})
+            rows.append(
+                {
+                    "family": f.sheet,
+                    "period": res.period or DASH,
+                    "indicator": DASH,
+                    "value_text": NO_DATA if res.available else f"{NO_DATA}（视图尚未建立）",
+                    "delta_text": DASH,
+                    "sheet": f.sheet,
+                }
+            )
             continue
         for key, label, kind, unit in f.headline:
             delta_col = next((c for c in f.deltas if c.key == key), None)
@@ -459,66 +555,166 @@ def _overview(results: list[FamilyResult], comp: Completeness, as_of: str, city:
                 delta_text = f"{DASH}（{NO_PREVIOUS}）"
             else:
                 delta_text = f"{format_value(delta, delta_col.kind)}（上期 {res.previous}）"
-            rows.append({"family": f.sheet, "period": res.period, "indicator": label, "value": res.city.get(key),
-                         "_kind": kind, "unit": unit, "delta_text": delta_text if delta_col else "", "sheet": f.sheet})
+            rows.append(
+                {
+                    "family": f.sheet,
+                    "period": res.period,
+                    "indicator": label,
+                    "value": res.city.get(key),
+                    "_kind": kind,
+                    "unit": unit,
+                    "delta_text": delta_text if delta_col else "",
+                    "sheet": f.sheet,
+                }
+            )
     if comp.available:
-        for key, label in (("expected", "应报报表"), ("received", "已报送"), ("on_time", "按时报送"),
-                           ("late", "逾期报送")):
-            rows.append({"family": "报送情况", "period": "全部应报期", "indicator": label,
-                         "value": comp.totals.get(key) or 0, "_kind": _INT, "unit": "份", "delta_text": "",
-                         "sheet": "报送情况"})
-        rows.append({"family": "报送情况", "period": f"截至 {as_of}", "indicator": "未报送（已过截止时间，含被退回）",
-                     "value": len(comp.missing), "_kind": _INT, "unit": "份", "delta_text": "", "sheet": "报送情况"})
-    columns = [Col("family", "指标族", _TEXT, 12), Col("period", "期别", _TEXT, 12), Col("indicator", "指标", _TEXT, 24),
-               Col("value", "全市数值", "mixed", 14), Col("unit", "单位", _TEXT, 8),
-               Col("delta_text", "较上期", _TEXT, 18), Col("sheet", "详见工作表", _TEXT, 12)]
+        for key, label in (
+            ("expected", "应报报表"),
+            ("received", "已报送"),
+            ("on_time", "按时报送"),
+            ("late", "逾期报送"),
+        ):
+            rows.append(
+                {
+                    "family": "报送情况",
+                    "period": "全部应报期",
+                    "indicator": label,
+                    "value": comp.totals.get(key) or 0,
+                    "_kind": _INT,
+                    "unit": "份",
+                    "delta_text": "",
+                    "sheet": "报送情况",
+                }
+            )
+        rows.append(
+            {
+                "family": "报送情况",
+                "period": f"截至 {as_of}",
+                "indicator": "未报送（已过截止时间，含被退回）",
+                "value": len(comp.missing),
+                "_kind": _INT,
+                "unit": "份",
+                "delta_text": "",
+                "sheet": "报送情况",
+            }
+        )
+    columns = [
+        Col("family", "指标族", _TEXT, 12),
+        Col("period", "期别", _TEXT, 12),
+        Col("indicator", "指标", _TEXT, 24),
+        Col("value", "全市数值", "mixed", 14),
+        Col("unit", "单位", _TEXT, 8),
+        Col("delta_text", "较上期", _TEXT, 18),
+        Col("sheet", "详见工作表", _TEXT, 12),
+    ]
     for row in rows:
         if "value" not in row:
             row["value"] = row.pop("value_text")
             row["_kind"] = _TEXT
     section.tables.append(Table("各指标族最新一期全市情况", columns, rows))
     if comp.available:
-        gaps = [{"who": r["district_name"] or r["district_code"], "what": r["report_title"] or r["report_type"],
-                 "period": r["period"], "deadline": r["deadline_text"], "state": r["state_zh"]} for r in comp.missing]
-        section.tables.append(Table("未报送（数据缺口）", [
-            Col("who", "区县", _TEXT, 16), Col("what", "报表", _TEXT, 24), Col("period", "期别", _TEXT, 12),
-            Col("deadline", "截止时间", _TEXT, 18), Col("state", "状态", _TEXT, 16)], gaps,
-            empty_text="无：应报报表均已收到"))
+        gaps = [
+            {
+                "who": r["district_name"] or r["district_code"],
+                "what": r["report_title"] or r["report_type"],
+                "period": r["period"],
+                "deadline": r["deadline_text"],
+                "state": r["state_zh"],
+            }
+            for r in comp.missing
+        ]
+        section.tables.append(
+            Table(
+                "未报送（数据缺口）",
+                [
+                    Col("who", "区县", _TEXT, 16),
+                    Col("what", "报表", _TEXT, 24),
+                    Col("period", "期别", _TEXT, 12),
+                    Col("deadline", "截止时间", _TEXT, 18),
+                    Col("state", "状态", _TEXT, 16),
+                ],
+                gaps,
+                empty_text="无：应报报表均已收到",
+            )
+        )
     return section
 
 
 def _completeness_section(comp: Completeness, as_of: str) -> Section:
     section = Section("报送情况", "reporting", "报送情况", "Reporting completeness and timeliness")
-    section.notes.append("数据来源 Source：视图 mart_reporting_completeness、mart_completeness_by_district、"
-                         "mart_missing_reports、mart_file_status")
+    section.notes.append(
+        "数据来源 Source：视图 mart_reporting_completeness、mart_completeness_by_district、"
+        "mart_missing_reports、mart_file_status"
+    )
     if not comp.available:
         section.notes.append(f"{NO_DATA}：报送情况视图尚未建立")
         return section
-    section.notes += ["应报报表及截止时间来自报送日历；已报送 = 有文件入库（被退回的不算）；按时 = 截止时间前收到。",
-                      "报送时间为文件放入共享文件夹的时间（文件修改时间，本市当地时间，与截止时间同一口径）。"]
-    district_cols = [Col("district_name", "区县", _TEXT, 16), Col("expected", "应报（份）"), Col("received", "已报（份）"),
-                     Col("on_time", "按时（份）"), Col("late", "逾期（份）"), Col("missing", "未报送（份）", width=13),
-                     Col("returned", "其中被退回（份）", width=15)]
-    section.tables.append(Table("各区县报送份数（全部应报期）", district_cols, comp.by_district,
-                                Chart("bar", "各区县报送情况（份）", ("on_time", "late", "missing"), y_title="份",
-                                      stacked=True)))
-    type_cols = [Col("report_title", "报表", _TEXT, 24), Col("district_name", "区县", _TEXT, 16),
-                 Col("expected", "应报（份）"), Col("received", "已报（份）"), Col("on_time", "按时（份）"),
-                 Col("completeness_pct", "报送率", _PCT), Col("timeliness_pct", "及时率", _PCT)]
+    section.notes += [
+        "应报报表及截止时间来自报送日历；已报送 = 有文件入库（被退回的不算）；按时 = 截止时间前收到。",
+        "报送时间为文件放入共享文件夹的时间（文件修改时间，本市当地时间，与截止时间同一口径）。",
+    ]
+    district_cols = [
+        Col("district_name", "区县", _TEXT, 16),
+        Col("expected", "应报（份）"),
+        Col("received", "已报（份）"),
+        Col("on_time", "按时（份）"),
+        Col("late", "逾期（份）"),
+        Col("missing", "未报送（份）", width=13),
+        Col("returned", "其中被退回（份）", width=15),
+    ]
+    section.tables.append(
+        Table(
+            "各区县报送份数（全部应报期）",
+            district_cols,
+            comp.by_district,
+            Chart("bar", "各区县报送情况（份）", ("on_time", "late", "missing"), y_title="份", stacked=True),
+        )
+    )
+    type_cols = [
+        Col("report_title", "报表", _TEXT, 24),
+        Col("district_name", "区县", _TEXT, 16),
+        Col("expected", "应报（份）"),
+        Col("received", "已报（份）"),
+        Col("on_time", "按时（份）"),
+        Col("completeness_pct", "报送率", _PCT),
+        Col("timeliness_pct", "及时率", _PCT),
+    ]
     section.tables.append(Table("报送率与及时率（按区县 × 报表）", type_cols, comp.by_type))
-    gap_cols = [Col("report_title", "报表", _TEXT, 24), Col("district_name", "区县", _TEXT, 16),
-                Col("period", "期别", _TEXT, 12), Col("deadline_text", "截止时间", _TEXT, 18),
-                Col("files_rejected", "被退回文件数", width=13), Col("state_zh", "状态", _TEXT, 16)]
+    gap_cols = [
+        Col("report_title", "报表", _TEXT, 24),
+        Col("district_name", "区县", _TEXT, 16),
+        Col("period", "期别", _TEXT, 12),
+        Col("deadline_text", "截止时间", _TEXT, 18),
+        Col("files_rejected", "被退回文件数", width=13),
+        Col("state_zh", "状态", _TEXT, 16),
+    ]
     notes = [f"另有 {comp.missing_not_due} 份尚未到截止时间（截至 {as_of}），未列入。"] if comp.missing_not_due else []
-    section.tables.append(Table(f"未报送清单（数据缺口，截至 {as_of} 已过截止时间）", gap_cols, comp.missing,
-                                empty_text="无：应报报表均已收到", notes=notes))
-    late_cols = [Col("report_title", "报表", _TEXT, 24), Col("district_name", "区县", _TEXT, 16),
-                 Col("period", "期别", _TEXT, 12), Col("deadline_text", "截止时间", _TEXT, 18),
-                 Col("received_text", "报送时间", _TEXT, 18), Col("state_zh", "状态", _TEXT, 16)]
+    section.tables.append(
+        Table(
+            f"未报送清单（数据缺口，截至 {as_of} 已过截止时间）",
+            gap_cols,
+            comp.missing,
+            empty_text="无：应报报表均已收到",
+            notes=notes,
+        )
+    )
+    late_cols = [
+        Col("report_title", "报表", _TEXT, 24),
+        Col("district_name", "区县", _TEXT, 16),
+        Col("period", "期别", _TEXT, 12),
+        Col("deadline_text", "截止时间", _TEXT, 18),
+        Col("received_text", "报送时间", _TEXT, 18),
+        Col("state_zh", "状态", _TEXT, 16),
+    ]
     section.tables.append(Table("逾期报送清单（数据缺口）", late_cols, comp.late, empty_text="无逾期报送"))
-    file_cols = [Col("received_text", "报送时间", _TEXT, 18), Col("district_name", "区县", _TEXT, 16),
-                 Col("report_title", "报表", _TEXT, 24), Col("period", "期别", _TEXT, 12),
-                 Col("file_name", "文件名", _TEXT, 40), Col("reason_zh", "退回原因", _TEXT, 60)]
+    file_cols = [
+        Col("received_text", "报送时间", _TEXT, 18),
+        Col("district_name", "区县", _TEXT, 16),
+        Col("report_title", "报表", _TEXT, 24),
+        Col("period", "期别", _TEXT, 12),
+        Col("file_name", "文件名", _TEXT, 40),
+        Col("reason_zh", "退回原因", _TEXT, 60),
+    ]
     section.tables.append(Table("被退回的文件", file_cols, comp.rejected_files, empty_text="无被退回的文件"))
     return section
 
@@ -530,12 +726,33 @@ def _definitions_section() -> Section:
     rows = []
     for d in DEFINITIONS:
         first_view = d.view.split(",")[0].strip()
-        sheet = sheet_of.get(first_view) or ("报送情况" if "completeness" in d.view or "missing" in d.view else "各工作表")
-        rows.append({"name": d.name, "zh": d.zh, "domain": d.domain or DASH, "view": d.view,
-                     "columns": d.columns or DASH, "sheet": sheet})
-    section.tables.append(Table("指标口径与来源", [
-        Col("name", "指标", _TEXT, 22), Col("zh", "口径（中文）", _TEXT, 60), Col("domain", "DOMAIN.md 原文", _TEXT, 60),
-        Col("view", "来源视图", _TEXT, 30), Col("columns", "字段", _TEXT, 28), Col("sheet", "工作表", _TEXT, 12)], rows))
+        sheet = sheet_of.get(first_view) or (
+            "报送情况" if "completeness" in d.view or "missing" in d.view else "各工作表"
+        )
+        rows.append(
+            {
+                "name": d.name,
+                "zh": d.zh,
+                "domain": d.domain or DASH,
+                "view": d.view,
+                "columns": d.columns or DASH,
+                "sheet": sheet,
+            }
+        )
+    section.tables.append(
+        Table(
+            "指标口径与来源",
+            [
+                Col("name", "指标", _TEXT, 22),
+                Col("zh", "口径（中文）", _TEXT, 60),
+                Col("domain", "DOMAIN.md 原文", _TEXT, 60),
+                Col("view", "来源视图", _TEXT, 30),
+                Col("columns", "字段", _TEXT, 28),
+                Col("sheet", "工作表", _TEXT, 12),
+            ],
+            rows,
+        )
+    )
     return section
 
 
@@ -557,8 +774,12 @@ def collect(engine: Engine, as_of: str | None = None, volunteer_day: str | None 
             comp = _completeness(conn, as_of_date)
     city = _city_name()
     as_of_text = as_of_date.isoformat()
-    sections = [_overview(results, comp, as_of_text, city), *(_family_section(r) for r in results),
-                _completeness_section(comp, as_of_text), _definitions_section()]
+    sections = [
+        _overview(results, comp, as_of_text, city),
+        *(_family_section(r) for r in results),
+        _completeness_section(comp, as_of_text),
+        _definitions_section(),
+    ]
     return Pack(as_of_text, city, sections)
 
 
@@ -714,8 +935,10 @@ def _e(value: object) -> str:
 
 
 def _svg_open(width: int, height: int, title: str) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-            f'aria-label="{_e(title)}" font-size="12">')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'aria-label="{_e(title)}" font-size="12">'
+    )
 
 
 def _svg_bar(table: Table) -> str:
@@ -733,35 +956,47 @@ def _svg_bar(table: Table) -> str:
     legend_h = 22
     height = 30 + legend_h + len(rows) * group_h + 10
     width = label_w + bar_area + 90
-    out = [_svg_open(width, height, spec.title),
-           f'<text x="0" y="16" font-weight="bold" font-size="14">{_e(spec.title)}</text>']
+    out = [
+        _svg_open(width, height, spec.title),
+        f'<text x="0" y="16" font-weight="bold" font-size="14">{_e(spec.title)}</text>',
+    ]
     for s, key in enumerate(spec.keys):
         x = label_w + s * 170
-        out.append(f'<rect x="{x}" y="24" width="12" height="12" fill="{_SERIES_COLOURS[s % 5]}"/>'
-                   f'<text x="{x + 16}" y="34">{_e(headers[key].header)}</text>')
+        out.append(
+            f'<rect x="{x}" y="24" width="12" height="12" fill="{_SERIES_COLOURS[s % 5]}"/>'
+            f'<text x="{x + 16}" y="34">{_e(headers[key].header)}</text>'
+        )
     y0 = 30 + legend_h
     for i, row in enumerate(rows):
         y = y0 + i * group_h
-        out.append(f'<text x="{label_w - 6}" y="{y + (series * bar_h) / 2 + 4:.1f}" text-anchor="end">'
-                   f'{_e(row.get(spec.category))}</text>')
+        out.append(
+            f'<text x="{label_w - 6}" y="{y + (series * bar_h) / 2 + 4:.1f}" text-anchor="end">'
+            f"{_e(row.get(spec.category))}</text>"
+        )
         offset = 0.0
         for s, key in enumerate(spec.keys):
             value = values[key][i]
             w = 0 if value is None else bar_area * float(value) / top
             if spec.stacked:
-                out.append(f'<rect x="{label_w + offset:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" '
-                           f'fill="{_SERIES_COLOURS[s % 5]}"><title>{_e(headers[key].header)}: '
-                           f'{_e(format_value(value, headers[key].kind))}</title></rect>')
+                out.append(
+                    f'<rect x="{label_w + offset:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" '
+                    f'fill="{_SERIES_COLOURS[s % 5]}"><title>{_e(headers[key].header)}: '
+                    f"{_e(format_value(value, headers[key].kind))}</title></rect>"
+                )
                 offset += w
                 continue
             by = y + s * bar_h
-            out.append(f'<rect x="{label_w}" y="{by}" width="{w:.1f}" height="{bar_h - 2}" '
-                       f'fill="{_SERIES_COLOURS[s % 5]}"/>'
-                       f'<text x="{label_w + w + 4:.1f}" y="{by + bar_h - 5}">'
-                       f'{_e(format_value(value, headers[key].kind))}</text>')
+            out.append(
+                f'<rect x="{label_w}" y="{by}" width="{w:.1f}" height="{bar_h - 2}" '
+                f'fill="{_SERIES_COLOURS[s % 5]}"/>'
+                f'<text x="{label_w + w + 4:.1f}" y="{by + bar_h - 5}">'
+                f"{_e(format_value(value, headers[key].kind))}</text>"
+            )
         if spec.stacked:
             total = sum(v or 0 for v in (values[k][i] for k in spec.keys))
-            out.append(f'<text x="{label_w + offset + 4:.1f}" y="{y + bar_h - 4}">{_e(format_value(total, _INT))}</text>')
+            out.append(
+                f'<text x="{label_w + offset + 4:.1f}" y="{y + bar_h - 4}">{_e(format_value(total, _INT))}</text>'
+            )
     out.append("</svg>")
     return "".join(out)
 
@@ -775,34 +1010,44 @@ def _svg_line(table: Table) -> str:
     numbers = [float(r[k]) for r in rows for k in spec.keys if isinstance(r.get(k), int | float)]
     top = max(numbers + [0]) or 1
     step = plot_w / max(len(rows) - 1, 1)
-    out = [_svg_open(width, height, spec.title),
-           f'<text x="0" y="16" font-weight="bold" font-size="14">{_e(spec.title)}</text>',
-           f'<line x1="{left}" y1="{top_pad + plot_h}" x2="{left + plot_w}" y2="{top_pad + plot_h}" stroke="#888"/>',
-           f'<line x1="{left}" y1="{top_pad}" x2="{left}" y2="{top_pad + plot_h}" stroke="#888"/>',
-           f'<text x="{left - 6}" y="{top_pad + plot_h + 4}" text-anchor="end">0</text>']
+    out = [
+        _svg_open(width, height, spec.title),
+        f'<text x="0" y="16" font-weight="bold" font-size="14">{_e(spec.title)}</text>',
+        f'<line x1="{left}" y1="{top_pad + plot_h}" x2="{left + plot_w}" y2="{top_pad + plot_h}" stroke="#888"/>',
+        f'<line x1="{left}" y1="{top_pad}" x2="{left}" y2="{top_pad + plot_h}" stroke="#888"/>',
+        f'<text x="{left - 6}" y="{top_pad + plot_h + 4}" text-anchor="end">0</text>',
+    ]
     for i in range(1, 5):  # gridlines at quarters of the highest value
         y = top_pad + plot_h - plot_h * i / 4
-        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="#ddd"/>'
-                   f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_e(format_value(top * i / 4, _INT))}</text>')
+        out.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="#ddd"/>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_e(format_value(top * i / 4, _INT))}</text>'
+        )
     for s, key in enumerate(spec.keys):
         x = left + s * 170
         colour = _SERIES_COLOURS[s % 5]
-        out.append(f'<rect x="{x}" y="26" width="12" height="12" fill="{colour}"/>'
-                   f'<text x="{x + 16}" y="36">{_e(headers[key].header)}</text>')
+        out.append(
+            f'<rect x="{x}" y="26" width="12" height="12" fill="{colour}"/>'
+            f'<text x="{x + 16}" y="36">{_e(headers[key].header)}</text>'
+        )
         points = []
         for i, row in enumerate(rows):
             value = row.get(key)
             if isinstance(value, int | float):
                 x_i, y_i = left + i * step, top_pad + plot_h - plot_h * float(value) / top
                 points.append(f"{x_i:.1f},{y_i:.1f}")
-                out.append(f'<circle cx="{x_i:.1f}" cy="{y_i:.1f}" r="3" fill="{colour}"><title>'
-                           f'{_e(row.get(spec.category))} {_e(headers[key].header)}: '
-                           f'{_e(format_value(value, headers[key].kind))}</title></circle>')
+                out.append(
+                    f'<circle cx="{x_i:.1f}" cy="{y_i:.1f}" r="3" fill="{colour}"><title>'
+                    f"{_e(row.get(spec.category))} {_e(headers[key].header)}: "
+                    f"{_e(format_value(value, headers[key].kind))}</title></circle>"
+                )
         if points:
             out.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{" ".join(points)}"/>')
     for i, row in enumerate(rows):
-        out.append(f'<text x="{left + i * step:.1f}" y="{top_pad + plot_h + 18}" text-anchor="middle">'
-                   f'{_e(str(row.get(spec.category))[5:])}</text>')
+        out.append(
+            f'<text x="{left + i * step:.1f}" y="{top_pad + plot_h + 18}" text-anchor="middle">'
+            f"{_e(str(row.get(spec.category))[5:])}</text>"
+        )
     out.append("</svg>")
     return "".join(out)
 
@@ -823,8 +1068,11 @@ def _html_table(table: Table) -> str:
             if isinstance(value, dt.datetime):
                 value = value.strftime("%Y-%m-%d %H:%M")
             css = "c" if value is None or kind == _RANK else "" if kind == _TEXT or isinstance(value, str) else "n"
-            parts.append(f'<td class="{css}">{_e(format_value(value, kind))}</td>' if css else
-                         f"<td>{_e(format_value(value, kind))}</td>")
+            parts.append(
+                f'<td class="{css}">{_e(format_value(value, kind))}</td>'
+                if css
+                else f"<td>{_e(format_value(value, kind))}</td>"
+            )
         parts.append("</tr>")
     parts.append("</tbody></table></div>")
     if table.chart and any(not r.get("_total") for r in table.rows):
@@ -834,15 +1082,20 @@ def _html_table(table: Table) -> str:
 
 def render_html(pack: Pack) -> str:
     title = f"{pack.city}{PACK_NAME}（{pack.as_of}）"
-    parts = ['<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">',
-             '<meta name="viewport" content="width=device-width, initial-scale=1">',
-             f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
-             f'<h1>{_e(title)}<small class="en">City review pack, as of {_e(pack.as_of)}</small></h1>', "<nav>"]
+    parts = [
+        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
+        f'<h1>{_e(title)}<small class="en">City review pack, as of {_e(pack.as_of)}</small></h1>',
+        "<nav>",
+    ]
     parts += [f'<a href="#{_e(s.anchor)}">{_e(s.sheet)}</a>' for s in pack.sections]
     parts.append("</nav>")
     for section in pack.sections:
-        parts.append(f'<section id="{_e(section.anchor)}"><h2>{_e(section.sheet)}：{_e(section.title_zh)}'
-                     f'<small class="en">{_e(section.title_en)}</small></h2>')
+        parts.append(
+            f'<section id="{_e(section.anchor)}"><h2>{_e(section.sheet)}：{_e(section.title_zh)}'
+            f'<small class="en">{_e(section.title_en)}</small></h2>'
+        )
         parts += [f'<p class="note">{_e(n)}</p>' for n in section.notes]
         parts += [_html_table(t) for t in section.tables]
         parts.append("</section>")
@@ -898,8 +1151,9 @@ def _write_over_reservation(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def build_review_pack(engine: Engine, out_dir: Path, as_of: str | None = None, *,
-                      volunteer_day: str | None = None) -> dict[str, Path]:
+def build_review_pack(
+    engine: Engine, out_dir: Path, as_of: str | None = None, *, volunteer_day: str | None = None
+) -> dict[str, Path]:
     """Write 城市报表评审材料_<as_of>.xlsx and .html into out_dir; returns {"xlsx": path, "html": path}.
 
     ``as_of`` (YYYY-MM-DD, default today in the city) dates the pack; periods that begin after it are left out.

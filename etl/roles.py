@@ -3,6 +3,7 @@
 The views are owned by the loading role, so a leader reads the indicators without any right on the
 staging or core schemas behind them. Default privileges cover views recreated by later deployments.
 """
+
 from __future__ import annotations
 
 import re

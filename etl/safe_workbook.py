@@ -7,6 +7,7 @@ opener's credentials, macros and data connections run code or queries. The copy 
 cached value (what Excel showed), the formula as text in the cell's comment, formats and merged cells;
 it drops formulas, external links and external hyperlinks, defined names, macros and connections.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

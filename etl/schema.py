@@ -8,6 +8,7 @@ files and the reference data is kept in meta_schema_state, so the run every five
 the warehouse current reads one row and writes nothing. Layers: on PostgreSQL the schemas staging
 (stg_), core (dim_, fct_) and mart (mart_); on SQLite, which has no schemas, the same prefixes in one file.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -63,8 +64,10 @@ def definition_files() -> list[Path]:
     files = sorted(files, key=lambda p: next(i for i, prefix in enumerate(order) if p.name.startswith(prefix)))
     tables = [p for p in files if not p.name.startswith("mart_")]
     views = {p.stem: p for p in files if p.name.startswith("mart_")}
-    reads = {name: {other for other in views if other != name and re.search(rf"\b{other}\b", p.read_text(encoding="utf-8"))}
-             for name, p in views.items()}
+    reads = {
+        name: {other for other in views if other != name and re.search(rf"\b{other}\b", p.read_text(encoding="utf-8"))}
+        for name, p in views.items()
+    }
     ordered: list[str] = []
     while len(ordered) < len(views):
         ready = [n for n in views if n not in ordered and reads[n] <= set(ordered)]
@@ -88,7 +91,9 @@ def fact_rows_by_load() -> str:
     """Rows per load in every report type's fact table (mart_lineage): table names from the contracts."""
     return "\n    UNION ALL\n    ".join(
         f"SELECT load_id, COUNT(*) AS fact_rows, MIN(source_row) AS first_row, MAX(source_row) AS last_row "
-        f"FROM {c.fact_table} GROUP BY load_id" for c in CONTRACTS.values())
+        f"FROM {c.fact_table} GROUP BY load_id"
+        for c in CONTRACTS.values()
+    )
 
 
 def statements(path: Path, dialect: str) -> list[str]:
@@ -98,8 +103,9 @@ def statements(path: Path, dialect: str) -> list[str]:
     return [s.strip() for s in text.split(";") if s.strip()]
 
 
-def ensure_schema(engine: Engine, places: Places | None = None, expected: list | None = None,
-                  force: bool = False) -> list[int]:
+def ensure_schema(
+    engine: Engine, places: Places | None = None, expected: list | None = None, force: bool = False
+) -> list[int]:
     """Bring the warehouse to the current schema and refresh reference data; returns the migrations applied.
     Safe to run every time and from concurrent runs (PostgreSQL: advisory lock). Does nothing when the
     warehouse already has this exact schema and reference data, unless ``force``."""
@@ -131,8 +137,10 @@ def ensure_schema(engine: Engine, places: Places | None = None, expected: list |
                 for statement in statements(migration.path, dialect):
                     conn.execute(sa.text(statement))
                 applied.append(migration.version)
-            conn.execute(sa.text("INSERT INTO meta_schema_migration (version, name) VALUES (:v, :n)"),
-                         {"v": migration.version, "n": migration.name})
+            conn.execute(
+                sa.text("INSERT INTO meta_schema_migration (version, name) VALUES (:v, :n)"),
+                {"v": migration.version, "n": migration.name},
+            )
         for path in files:
             _use_schema(conn, layer_schema(path))
             for statement in statements(path, dialect):
@@ -141,8 +149,9 @@ def ensure_schema(engine: Engine, places: Places | None = None, expected: list |
             conn.execute(sa.text(f"SET LOCAL search_path TO {SEARCH_PATH}"))
         _refresh_reference(conn, reference)
         conn.execute(sa.text("DELETE FROM meta_schema_state WHERE name = 'warehouse'"))
-        conn.execute(sa.text("INSERT INTO meta_schema_state (name, fingerprint) VALUES ('warehouse', :f)"),
-                     {"f": fingerprint})
+        conn.execute(
+            sa.text("INSERT INTO meta_schema_state (name, fingerprint) VALUES ('warehouse', :f)"), {"f": fingerprint}
+        )
     return applied
 
 
@@ -172,20 +181,33 @@ def _use_schema(conn: Connection, schema: str) -> None:
 def _table_exists(conn: Connection, name: str) -> bool:
     if conn.dialect.name == "postgresql":
         return conn.execute(sa.text("SELECT to_regclass(:n) IS NOT NULL"), {"n": name}).scalar()
-    return conn.execute(sa.text("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = :n"),
-                        {"n": name}).scalar() > 0
+    return (
+        conn.execute(
+            sa.text("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = :n"), {"n": name}
+        ).scalar()
+        > 0
+    )
 
 
 def _reference_rows(places: Places, expected) -> dict[str, list[dict]]:
     """The reference tables' rows, from places.yaml, the reporting calendar, the contracts and the
     working-day calendar."""
     return {
-        "dim_place": [{"place_code": p.code, "place_name": p.name, "level": p.level, "parent_code": p.parent_code}
-                      for p in places.places],
+        "dim_place": [
+            {"place_code": p.code, "place_name": p.name, "level": p.level, "parent_code": p.parent_code}
+            for p in places.places
+        ],
         "dim_place_alias": places.alias_rows(),
         "dim_expected_report": [e.as_dict() for e in expected],
-        "dim_report_type": [{"report_type": c.report_type, "title_zh": c.title_zh, "period_grain": c.period_grain,
-                             "fact_table": c.fact_table} for c in CONTRACTS.values()],
+        "dim_report_type": [
+            {
+                "report_type": c.report_type,
+                "title_zh": c.title_zh,
+                "period_grain": c.period_grain,
+                "fact_table": c.fact_table,
+            }
+            for c in CONTRACTS.values()
+        ],
         "dim_workday": active_calendar().rows(),
     }
 
@@ -198,5 +220,7 @@ def _refresh_reference(conn: Connection, reference: dict[str, list[dict]]) -> No
         rows = reference[table]
         if rows:
             columns = list(rows[0])
-            conn.execute(sa.text(f"INSERT INTO {table} ({', '.join(columns)}) "
-                                 f"VALUES ({', '.join(':' + c for c in columns)})"), rows)
+            conn.execute(
+                sa.text(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"),
+                rows,
+            )

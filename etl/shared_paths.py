@@ -6,6 +6,7 @@ write outside ``SHARED_DIR``. Every folder a receipt, an archive copy or a filed
 checked component by component below the shared folder; a component that is a link (or a file) is moved
 aside under a name that says so, never followed, and a real folder made in its place.
 """
+
 from __future__ import annotations
 
 import logging

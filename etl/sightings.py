@@ -11,6 +11,7 @@ the received time of its first submission) and the demo (the top-level ``demo`` 
 submission times for files it writes itself). Neither is reachable from the shared folder: nothing a clerk
 writes there sets a time.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,7 +32,9 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def record(engine: Engine, entries: Iterable[tuple[str, float | None]], now: dt.datetime | None = None) -> dict[str, dt.datetime]:
+def record(
+    engine: Engine, entries: Iterable[tuple[str, float | None]], now: dt.datetime | None = None
+) -> dict[str, dt.datetime]:
     """Note every (entry key, mtime) seen by a scan: a new key is first seen ``now``; a known one keeps its
     first time. Returns the first-seen time of every key given."""
     now = now or local_time()
@@ -44,16 +47,22 @@ def record(engine: Engine, entries: Iterable[tuple[str, float | None]], now: dt.
         known = _first_seen(conn, list(hashes))
         new = [h for h in hashes if h not in known]
         if new:
-            conn.execute(sa.text(
-                "INSERT INTO stg_inbox_sighting (key_sha256, entry_key, first_seen_at, last_seen_at, file_modified_at, origin) "
-                "VALUES (:h, :key, :now, :now, :mtime, :origin) ON CONFLICT (key_sha256) DO NOTHING"),
-                [{"h": h, "key": hashes[h][0], "now": now, "mtime": _local(hashes[h][1]), "origin": SCAN} for h in new])
+            conn.execute(
+                sa.text(
+                    "INSERT INTO stg_inbox_sighting (key_sha256, entry_key, first_seen_at, last_seen_at, file_modified_at, origin) "
+                    "VALUES (:h, :key, :now, :now, :mtime, :origin) ON CONFLICT (key_sha256) DO NOTHING"
+                ),
+                [{"h": h, "key": hashes[h][0], "now": now, "mtime": _local(hashes[h][1]), "origin": SCAN} for h in new],
+            )
             known.update(_first_seen(conn, new))  # a concurrent scan may have seen some first
         if known:
-            conn.execute(sa.text("UPDATE stg_inbox_sighting SET last_seen_at = :now WHERE key_sha256 = :h"),
-                         [{"h": h, "now": now} for h in known])
-        conn.execute(sa.text("DELETE FROM stg_inbox_sighting WHERE last_seen_at < :before"),
-                     {"before": now - FORGET_AFTER})
+            conn.execute(
+                sa.text("UPDATE stg_inbox_sighting SET last_seen_at = :now WHERE key_sha256 = :h"),
+                [{"h": h, "now": now} for h in known],
+            )
+        conn.execute(
+            sa.text("DELETE FROM stg_inbox_sighting WHERE last_seen_at < :before"), {"before": now - FORGET_AFTER}
+        )
     for h, (key, _mtime) in hashes.items():
         seen[key] = known.get(h, now)
     return seen
@@ -62,8 +71,10 @@ def record(engine: Engine, entries: Iterable[tuple[str, float | None]], now: dt.
 def first_seen(engine: Engine, key: str) -> tuple[dt.datetime, dt.datetime | None] | None:
     """(first seen, mtime then) of the entry, or None when no scan has seen it."""
     with engine.connect() as conn:
-        row = conn.execute(sa.text("SELECT first_seen_at, file_modified_at FROM stg_inbox_sighting "
-                                   "WHERE key_sha256 = :h"), {"h": key_hash(key)}).first()
+        row = conn.execute(
+            sa.text("SELECT first_seen_at, file_modified_at FROM stg_inbox_sighting WHERE key_sha256 = :h"),
+            {"h": key_hash(key)},
+        ).first()
     return None if row is None else (as_datetime(row[0]), as_datetime(row[1]))
 
 
@@ -71,10 +82,20 @@ def preset(engine: Engine, key: str, when: dt.datetime, origin: str, mtime: floa
     """The received time of an entry we put into the inbox ourselves (reprocess, the demo)."""
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM stg_inbox_sighting WHERE key_sha256 = :h"), {"h": key_hash(key)})
-        conn.execute(sa.text(
-            "INSERT INTO stg_inbox_sighting (key_sha256, entry_key, first_seen_at, last_seen_at, file_modified_at, origin) "
-            "VALUES (:h, :key, :when, :now, :mtime, :origin)"),
-            {"h": key_hash(key), "key": key, "when": when, "now": local_time(), "mtime": _local(mtime), "origin": origin})
+        conn.execute(
+            sa.text(
+                "INSERT INTO stg_inbox_sighting (key_sha256, entry_key, first_seen_at, last_seen_at, file_modified_at, origin) "
+                "VALUES (:h, :key, :when, :now, :mtime, :origin)"
+            ),
+            {
+                "h": key_hash(key),
+                "key": key,
+                "when": when,
+                "now": local_time(),
+                "mtime": _local(mtime),
+                "origin": origin,
+            },
+        )
 
 
 def forget(engine: Engine, key: str) -> None:
@@ -86,10 +107,12 @@ def forget(engine: Engine, key: str) -> None:
 def _first_seen(conn, hashes: list[str]) -> dict[str, dt.datetime]:
     found = {}
     for start in range(0, len(hashes), 500):  # bounded IN lists
-        chunk = hashes[start:start + 500]
+        chunk = hashes[start : start + 500]
         marks = ", ".join(f":h{i}" for i in range(len(chunk)))
-        rows = conn.execute(sa.text(f"SELECT key_sha256, first_seen_at FROM stg_inbox_sighting WHERE key_sha256 IN ({marks})"),
-                            {f"h{i}": h for i, h in enumerate(chunk)})
+        rows = conn.execute(
+            sa.text(f"SELECT key_sha256, first_seen_at FROM stg_inbox_sighting WHERE key_sha256 IN ({marks})"),
+            {f"h{i}": h for i, h in enumerate(chunk)},
+        )
         found.update({h: as_datetime(t) for h, t in rows})
     return found
 

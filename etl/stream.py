@@ -40,6 +40,7 @@ were written).
 ``Precopy`` is the same overlap for whole-file reads on PostgreSQL: the facts of a report type that
 rejects a file with row errors are COPYed by a worker thread while GX validates.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -62,8 +63,18 @@ from etl.contracts import CONTRACTS, ReportContract
 from etl.findings import Finding, FindingList
 from etl.frames import datetime_objects
 from etl.layout import classify_array, find_table, title_text
-from etl.parse import (APPROXIMATE, SOURCE_ROW, ParsedReport, _check_district, _check_totals, _district_from_content,
-                       convert_rows, folder_district, start_table, table_converter)
+from etl.parse import (
+    APPROXIMATE,
+    SOURCE_ROW,
+    ParsedReport,
+    check_district,
+    check_totals,
+    convert_rows,
+    district_from_content,
+    folder_district,
+    start_table,
+    table_converter,
+)
 from etl.period import period_from_text, quarter_of
 from etl.places import Places, default_places
 from etl.readers import CSV_ENCODINGS, OLE_MAGIC, TEXT_TABLE_SUFFIXES, ZIP_MAGIC, Sheet, looks_binary
@@ -76,11 +87,17 @@ FIRST_CHUNK_ROWS = 20_000
 HEAD_RECORDS = 64
 # Row-by-row expectations: validating chunk by chunk and adding up is the same as validating the file.
 ROW_EXPECTATIONS = {
-    "expect_column_to_exist", "expect_column_values_to_not_be_null", "expect_column_values_to_be_null",
-    "expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set",
-    "expect_column_values_to_be_between", "expect_column_values_to_match_regex",
-    "expect_column_values_to_not_match_regex", "expect_column_pair_values_a_to_be_greater_than_b",
-    "expect_column_pair_values_to_be_equal", "expect_column_values_to_be_of_type",
+    "expect_column_to_exist",
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_null",
+    "expect_column_values_to_be_in_set",
+    "expect_column_values_to_not_be_in_set",
+    "expect_column_values_to_be_between",
+    "expect_column_values_to_match_regex",
+    "expect_column_values_to_not_match_regex",
+    "expect_column_pair_values_a_to_be_greater_than_b",
+    "expect_column_pair_values_to_be_equal",
+    "expect_column_values_to_be_of_type",
 }
 UNIQUE_EXPECTATIONS = {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
 # Contracts with derive_keeps_datetime64: their derive reads a datetime column given as datetime64 exactly as
@@ -146,7 +163,7 @@ class Spool:
         self.count += len(frame)
 
     def copy_into(self, conn, report: StreamedReport, load_id: int, sha256: str) -> int:
-        from etl.load import _plain
+        from etl.load import driver_value
         from etl.warehouse import fact_column_names, insert_facts
 
         columns = fact_column_names(report.contract)
@@ -157,12 +174,16 @@ class Spool:
                     frame = pickle.load(handle)
                 except EOFError:
                     break
-                data = {"load_id": [load_id] * len(frame), "source_sha256": [sha256] * len(frame),
-                        "source_sheet": [report.sheet] * len(frame), "source_row": frame[SOURCE_ROW].tolist(),
-                        "approximate_cols": frame[APPROXIMATE].tolist()}
+                data = {
+                    "load_id": [load_id] * len(frame),
+                    "source_sha256": [sha256] * len(frame),
+                    "source_sheet": [report.sheet] * len(frame),
+                    "source_row": frame[SOURCE_ROW].tolist(),
+                    "approximate_cols": frame[APPROXIMATE].tolist(),
+                }
                 for name in (c.name for c in report.contract.fact_columns):
                     data[name] = _cells(frame[name]) if name in frame else [None] * len(frame)
-                rows = list(zip(*(map(_plain, data[c]) for c in columns), strict=True))
+                rows = list(zip(*(map(driver_value, data[c]) for c in columns), strict=True))
                 insert_facts(conn, report.contract, columns, rows)
                 count += len(rows)
         return count
@@ -208,13 +229,14 @@ class LiveCopy:
         self._contract = self._lineage = None
 
     def start(self, contract: ReportContract, sheet: str | None) -> None:
-        from etl.load import REJECTED, _insert_audit, lineage_fields
+        from etl.load import REJECTED, insert_audit, lineage_fields
 
         if self.conn is None:
             self.conn = self.engine.connect()
             self.transaction = self.conn.begin()
-            self.load_id = _insert_audit(self.conn, self.meta, {"status": REJECTED, "report_type": contract.report_type,
-                                                                "sheet_name": sheet})
+            self.load_id = insert_audit(
+                self.conn, self.meta, {"status": REJECTED, "report_type": contract.report_type, "sheet_name": sheet}
+            )
         else:  # a second pass: forget the first pass's facts
             self.close_copy()
             self.savepoint.rollback()
@@ -236,7 +258,7 @@ class LiveCopy:
             self._thread = threading.Thread(target=self._copy_chunks, args=(statement,), name="live-copy", daemon=True)
             self._thread.start()
         for first in range(0, len(frame), self.STATEMENT_ROWS):
-            rows = frame.iloc[first:first + self.STATEMENT_ROWS]
+            rows = frame.iloc[first : first + self.STATEMENT_ROWS]
             self._queue.put("\n".join(fact_copy_lines(rows, self._contract, self._lineage)) + "\n")
         self.count += len(frame)
 
@@ -340,7 +362,11 @@ def text_encoding(path: Path, min_bytes: int | None = None) -> str | None:
         size = path.stat().st_size
     except OSError:
         return None
-    if size < (STREAM_MIN_BYTES if min_bytes is None else min_bytes) or size == 0 or path.suffix.lower() not in TEXT_TABLE_SUFFIXES:
+    if (
+        size < (STREAM_MIN_BYTES if min_bytes is None else min_bytes)
+        or size == 0
+        or path.suffix.lower() not in TEXT_TABLE_SUFFIXES
+    ):
         return None
     with path.open("rb") as handle:
         head = handle.read(65536)
@@ -401,9 +427,18 @@ class _State:
     rejected: bool = False  # a critical finding, or a row error where row errors reject the file
 
 
-def check_streamed(path: Path, inbox: Path | None, encoding: str, places: Places | None = None,
-                   contracts: dict[str, ReportContract] = CONTRACTS, docs=None, chunk_rows: int | None = None,
-                   facts=None, background_docs: bool = False, findings_cap: int = F.MAX_PER_RULE) -> StreamedReport:
+def check_streamed(
+    path: Path,
+    inbox: Path | None,
+    encoding: str,
+    places: Places | None = None,
+    contracts: dict[str, ReportContract] = CONTRACTS,
+    docs=None,
+    chunk_rows: int | None = None,
+    facts=None,
+    background_docs: bool = False,
+    findings_cap: int = F.MAX_PER_RULE,
+) -> StreamedReport:
     """Parse and validate ``path`` chunk by chunk (see the module doc); raises NotStreamable when the file
     takes the whole-file path (after closing ``facts``). The facts go to ``facts`` (a ``LiveCopy``, or by
     default a ``Spool``). With ``docs`` the merged GX result is kept in Data Docs (``docs_page``); with
@@ -416,8 +451,9 @@ def check_streamed(path: Path, inbox: Path | None, encoding: str, places: Places
     period = None
     try:
         for _attempt in range(2):
-            report, final_period, hint = _stream(path, inbox, encoding, places, contracts, chunk_rows,
-                                                 facts, period, findings_cap)
+            report, final_period, hint = _stream(
+                path, inbox, encoding, places, contracts, chunk_rows, facts, period, findings_cap
+            )
             if final_period == hint or report.contract.derive is None or period is not None:
                 _record_docs_of(report, docs, background_docs)
                 return report
@@ -429,13 +465,17 @@ def check_streamed(path: Path, inbox: Path | None, encoding: str, places: Places
 
 
 def _stream(path, inbox, encoding, places, contracts, chunk_rows, facts, period_override, findings_cap):
-    report = StreamedReport(path, facts=facts, live=facts if isinstance(facts, LiveCopy) else None,
-                            findings=FindingList(cap=findings_cap))
+    report = StreamedReport(
+        path, facts=facts, live=facts if isinstance(facts, LiveCopy) else None, findings=FindingList(cap=findings_cap)
+    )
     folder, report.district = folder_district(path, inbox, places)
     if folder is not None and report.district is None:
-        report.add("unknown_folder", F.CRITICAL,
-                   f"提交文件夹「{folder}」不是本市区县，请放入本区县的文件夹",
-                   f"folder {folder!r} is not a known district")
+        report.add(
+            "unknown_folder",
+            F.CRITICAL,
+            f"提交文件夹「{folder}」不是本市区县，请放入本区县的文件夹",
+            f"folder {folder!r} is not a known district",
+        )
     head = _head_records(path, encoding)
     layout = find_table([Sheet(path.stem, [list(r) for r in head])], list(contracts.values()))
     if layout is None:
@@ -450,8 +490,10 @@ def _stream(path, inbox, encoding, places, contracts, chunk_rows, facts, period_
     converter.datetime64 = contract.derive_keeps_datetime64 and contract.derive is not None
     header_critical = any(f.severity == F.CRITICAL for f in report.findings)
     unique = [(i, e) for i, e in enumerate(suite_json["expectations"]) if e["type"] in UNIQUE_EXPECTATIONS]
-    chunk_suite = {**suite_json, "expectations": [e for e in suite_json["expectations"]
-                                                  if e["type"] not in UNIQUE_EXPECTATIONS]}
+    chunk_suite = {
+        **suite_json,
+        "expectations": [e for e in suite_json["expectations"] if e["type"] not in UNIQUE_EXPECTATIONS],
+    }
     chunk_index = [i for i, e in enumerate(suite_json["expectations"]) if e["type"] not in UNIQUE_EXPECTATIONS]
     key_columns = list(dict.fromkeys(c for _, e in unique for c in _expectation_columns(e["kwargs"])))
     state = _State()
@@ -463,16 +505,44 @@ def _stream(path, inbox, encoding, places, contracts, chunk_rows, facts, period_
         if len(data_index):
             grid = chunk.loc[data_index].reset_index(drop=True)
             frame, groups = convert_rows(report, layout, converter, [int(r) + 1 for r in data_index], grid)
-            hint = _chunk(report, layout, contract, frame, groups, state, facts, places, chunk_suite,
-                          chunk_index, key_columns, header_critical, hint, title)
+            hint = _chunk(
+                report,
+                layout,
+                contract,
+                frame,
+                groups,
+                state,
+                facts,
+                places,
+                chunk_suite,
+                chunk_index,
+                key_columns,
+                header_critical,
+                hint,
+                title,
+            )
         if footer:
             break
     final_period = _finish(report, layout, contract, state, places, suite_json, unique, title, inbox)
     return report, final_period, hint
 
 
-def _chunk(report, layout, contract, frame, groups, state, facts, places, chunk_suite, chunk_index, key_columns,
-           header_critical, hint, title):
+def _chunk(
+    report,
+    layout,
+    contract,
+    frame,
+    groups,
+    state,
+    facts,
+    places,
+    chunk_suite,
+    chunk_index,
+    key_columns,
+    header_critical,
+    hint,
+    title,
+):
     chunk_findings: list[Finding] = []
     error_rows: set[int] = set()  # rows of this chunk's row errors, those counted beyond the cap included
     for key, items in groups:
@@ -485,7 +555,7 @@ def _chunk(report, layout, contract, frame, groups, state, facts, places, chunk_
     if report.district is not None:
         sink = _sink(report)
         sink.frame = frame
-        _check_district(sink, places)
+        check_district(sink, places)
         state.mismatches += sink.findings
         chunk_findings += sink.findings
     for name, c in layout.columns.items():
@@ -494,8 +564,11 @@ def _chunk(report, layout, contract, frame, groups, state, facts, places, chunk_
     if contract.date_column and contract.date_column in frame:
         state.period_keys.update(_period_keys(frame[contract.date_column].dropna(), contract.period_grain))
     if hint is None:  # the period derive is given: the first chunk's (or the title's, the name's)
-        hint = _period_of(state.period_keys) or period_from_text(title, contract.period_grain) \
+        hint = (
+            _period_of(state.period_keys)
+            or period_from_text(title, contract.period_grain)
             or period_from_text(report.path.name, contract.period_grain)
+        )
     frame = _derive_chunk(contract, frame, hint)
     state.keys.append(frame[[SOURCE_ROW, *(c for c in key_columns if c in frame.columns)]])
     state.rows += len(frame)
@@ -507,10 +580,16 @@ def _chunk(report, layout, contract, frame, groups, state, facts, places, chunk_
         held = frame[SOURCE_ROW].isin(error_rows)
         state.quarantine.append(frame[held])
         frame = frame[~held]
-    state.rejected = state.rejected or header_critical or any(
-        f.severity == F.CRITICAL or (f.severity == F.ERROR and not quarantines) for f in chunk_findings) \
-        or any(f.severity == F.CRITICAL or (f.severity == F.ERROR and not quarantines)
-               for items in state.gx.values() for f in items)
+    state.rejected = (
+        state.rejected
+        or header_critical
+        or any(f.severity == F.CRITICAL or (f.severity == F.ERROR and not quarantines) for f in chunk_findings)
+        or any(
+            f.severity == F.CRITICAL or (f.severity == F.ERROR and not quarantines)
+            for items in state.gx.values()
+            for f in items
+        )
+    )
     rejected_already = state.rejected  # the file will be rejected: no more facts (they would be rolled back)
     key = [c for c in contract.key if c in frame]
     if key and not rejected_already and len(frame):  # a key seen before: the uniqueness rule rejects the file
@@ -540,7 +619,7 @@ def _derive_chunk(contract, frame, period: str | None):
 def _validate_chunk(report, frame, state, places, chunk_suite, chunk_index, chunk_findings) -> set[int]:
     """Run the suite on one chunk; its findings go to ``state.gx`` by expectation. Returns the rows of its
     row errors, those counted beyond the cap included."""
-    from etl.validate import _add_findings, cells_with_findings, failed_in, run_suite
+    from etl.validate import add_findings, cells_with_findings, failed_in, run_suite
 
     error_rows: set[int] = set()
     # the suite's columns only: GX filters (takes) the whole frame for every expectation
@@ -553,7 +632,7 @@ def _validate_chunk(report, frame, state, places, chunk_suite, chunk_index, chun
         if not failed_in(item, frame.columns):
             continue
         sink = _sink(report)
-        _add_findings(sink, item.expectation_config, item.result or {}, already)
+        add_findings(sink, item.expectation_config, item.result or {}, already)
         gx_findings = state.gx.setdefault(position, FindingList(cap=report.findings.cap))
         for finding in sink.findings:
             if finding.row is None:
@@ -572,7 +651,7 @@ def _validate_chunk(report, frame, state, places, chunk_suite, chunk_index, chun
 
 
 def _finish(report, layout, contract, state, places, suite_json, unique, title, inbox) -> str | None:
-    from etl.validate import _add_findings, cells_with_findings, failed_in, run_suite
+    from etl.validate import add_findings, cells_with_findings, failed_in, run_suite
 
     report.total_rows = [{"row": r + 1, "cells": cells} for r, cells in state.totals]
     report.rows_total = state.rows
@@ -582,9 +661,12 @@ def _finish(report, layout, contract, state, places, suite_json, unique, title, 
         report.findings.extend(items)
     if report.district is None and folder_district(report.path, inbox, places)[0] is None:
         sink = _sink(report)
-        sink.frame = pd.DataFrame({contract.district_column: list(state.district_codes)}) \
-            if state.district_codes else pd.DataFrame({contract.district_column: pd.Series([], dtype=object)})
-        _district_from_content(sink, places)
+        sink.frame = (
+            pd.DataFrame({contract.district_column: list(state.district_codes)})
+            if state.district_codes
+            else pd.DataFrame({contract.district_column: pd.Series([], dtype=object)})
+        )
+        district_from_content(sink, places)
         report.district = sink.district
         report.findings += sink.findings
     report.findings += state.mismatches
@@ -592,16 +674,22 @@ def _finish(report, layout, contract, state, places, suite_json, unique, title, 
         sink = _sink(report)
         sink.frame = pd.DataFrame({name: pd.concat(parts, ignore_index=True) for name, parts in state.numbers.items()})
         sink.frame = sink.frame if len(sink.frame.columns) else pd.DataFrame(index=range(state.rows))
-        _check_totals(sink, layout, state.totals)
+        check_totals(sink, layout, state.totals)
         report.findings += sink.findings
-    period = _period_of(state.period_keys) or period_from_text(title, contract.period_grain) \
+    period = (
+        _period_of(state.period_keys)
+        or period_from_text(title, contract.period_grain)
         or period_from_text(report.path.name, contract.period_grain)
+    )
     report.period = period
     if period is None:
         example = {"quarter": "2021Q4", "month": "2022-03", "day": "2021-07-29"}[contract.period_grain]
-        report.add("unknown_period", F.CRITICAL,
-                   f"无法确定报表所属期间，请在标题或文件名中注明（例如 {example}）",
-                   "cannot tell the reporting period from data, title or file name")
+        report.add(
+            "unknown_period",
+            F.CRITICAL,
+            f"无法确定报表所属期间，请在标题或文件名中注明（例如 {example}）",
+            "cannot tell the reporting period from data, title or file name",
+        )
     report.quarantine = pd.concat(state.quarantine, ignore_index=True) if state.quarantine else None
     if any(f.severity == F.CRITICAL for f in report.findings) or not state.results:
         return period  # the whole-file path validates only files it could read without critical findings
@@ -610,14 +698,15 @@ def _finish(report, layout, contract, state, places, suite_json, unique, title, 
     if unique:
         unique_suite = {**suite_json, "expectations": [e for _, e in unique]}
         result = run_suite(keys, unique_suite, places)
-        unique_results = dict(zip(_suite_positions(unique_suite, result, [i for i, _ in unique]), result.results,
-                                  strict=True))
+        unique_results = dict(
+            zip(_suite_positions(unique_suite, result, [i for i, _ in unique]), result.results, strict=True)
+        )
     already = cells_with_findings(report.findings, report.sheet)
     merged = merge_results(suite_json, state.results, unique_results)
     for item, position in zip(merged.results, _order(suite_json), strict=True):
         if position in unique_results:
             if failed_in(item, list(keys.columns)):
-                _add_findings(report, item.expectation_config, item.result or {}, already)
+                add_findings(report, item.expectation_config, item.result or {}, already)
             continue
         if position in state.gx_plain:
             report.findings.append(state.gx_plain[position])
@@ -629,23 +718,29 @@ def _finish(report, layout, contract, state, places, suite_json, unique, title, 
 def _record_docs_of(report: StreamedReport, docs, background: bool) -> None:
     """The merged GX result into Data Docs (only for a file it was computed for: none with critical
     findings), now or by a thread."""
-    from etl.validate import ValidationOutcome, _record_docs
+    from etl.validate import ValidationOutcome, record_docs
 
     if docs is None or report.gx_merged is None:
         return
     suite_json, merged = report.gx_merged
     if not background:
-        report.docs_page = _record_docs(docs, report, suite_json, merged)
+        report.docs_page = record_docs(docs, report, suite_json, merged)
         return
     outcome = ValidationOutcome(suite_json["name"], bool(merged.success), len(merged.results), gx_result=merged)
-    outcome.start_docs(lambda: _record_docs(docs, report, suite_json, merged))
+    outcome.start_docs(lambda: record_docs(docs, report, suite_json, merged))
     report.docs_page = outcome.wait_docs
 
 
 def _sink(report: ParsedReport) -> ParsedReport:
     """A ParsedReport that collects findings worded and located exactly as ``report``'s would be."""
-    return ParsedReport(report.path, contract=report.contract, sheet=report.sheet, district=report.district,
-                        header_cells=report.header_cells, findings=FindingList(cap=report.findings.cap))
+    return ParsedReport(
+        report.path,
+        contract=report.contract,
+        sheet=report.sheet,
+        district=report.district,
+        header_cells=report.header_cells,
+        findings=FindingList(cap=report.findings.cap),
+    )
 
 
 def _suite(contract: ReportContract) -> dict:
@@ -657,8 +752,10 @@ def _suite(contract: ReportContract) -> dict:
     for expectation in suite_json["expectations"]:
         kind, kwargs = expectation["type"], expectation["kwargs"]
         if kind in UNIQUE_EXPECTATIONS:
-            if contract.row_errors == "quarantine_rows" and expectation.get("meta", {}).get("severity",
-                                                                                             F.ERROR) == F.ERROR:
+            if (
+                contract.row_errors == "quarantine_rows"
+                and expectation.get("meta", {}).get("severity", F.ERROR) == F.ERROR
+            ):
                 raise NotStreamable("a uniqueness rule of severity error would quarantine rows")
         elif kind not in ROW_EXPECTATIONS or "mostly" in kwargs:
             raise NotStreamable(f"{kind} is not a row-by-row rule")
@@ -711,15 +808,21 @@ def merge_results(suite_json: dict, results: list, unique_results: dict):
 
     from etl.validate import RESULT_FORMAT
 
-    chunk_suite = {**suite_json, "expectations": [e for e in suite_json["expectations"]
-                                                  if e["type"] not in UNIQUE_EXPECTATIONS]}
+    chunk_suite = {
+        **suite_json,
+        "expectations": [e for e in suite_json["expectations"] if e["type"] not in UNIQUE_EXPECTATIONS],
+    }
     chunk_positions = [i for i, e in enumerate(suite_json["expectations"]) if e["type"] not in UNIQUE_EXPECTATIONS]
     per_position: dict[int, list] = {}
     for result in results:
         for position, item in zip(_suite_positions(chunk_suite, result, chunk_positions), result.results, strict=True):
             per_position.setdefault(position, []).append(item)
-    format_ = {"result_format": "COMPLETE", "partial_unexpected_count": 20, "include_unexpected_rows": False,
-               **{k: v for k, v in RESULT_FORMAT.items() if k != "result_format"}}
+    format_ = {
+        "result_format": "COMPLETE",
+        "partial_unexpected_count": 20,
+        "include_unexpected_rows": False,
+        **{k: v for k, v in RESULT_FORMAT.items() if k != "result_format"},
+    }
     items = []
     for position in _order(suite_json):
         if position in unique_results:
@@ -732,12 +835,20 @@ def merge_results(suite_json: dict, results: list, unique_results: dict):
         items.append(item)
     first = results[0]
     successful = sum(1 for item in items if item.success)
-    statistics = {"evaluated_expectations": len(items), "successful_expectations": successful,
-                  "unsuccessful_expectations": len(items) - successful,
-                  "success_percent": successful / len(items) * 100 if items else None}
-    return ExpectationSuiteValidationResult(success=all(item.success for item in items), results=items,
-                                            suite_name=first.suite_name, suite_parameters=first.suite_parameters,
-                                            statistics=statistics, meta=first.meta)
+    statistics = {
+        "evaluated_expectations": len(items),
+        "successful_expectations": successful,
+        "unsuccessful_expectations": len(items) - successful,
+        "success_percent": successful / len(items) * 100 if items else None,
+    }
+    return ExpectationSuiteValidationResult(
+        success=all(item.success for item in items),
+        results=items,
+        suite_name=first.suite_name,
+        suite_parameters=first.suite_parameters,
+        statistics=statistics,
+        meta=first.meta,
+    )
 
 
 def trim_unexpected(result, cap: int) -> None:
@@ -745,8 +856,12 @@ def trim_unexpected(result, cap: int) -> None:
     a streamed file keeps every chunk's result until its end, for the merged Data Docs page."""
     for item in result.results:
         found = item.result or {}
-        for key in ("unexpected_list", "unexpected_index_list", "partial_unexpected_list",
-                    "partial_unexpected_index_list"):
+        for key in (
+            "unexpected_list",
+            "unexpected_index_list",
+            "partial_unexpected_list",
+            "partial_unexpected_index_list",
+        ):
             if isinstance(found.get(key), list) and len(found[key]) > cap:
                 found[key] = found[key][:cap]
 
@@ -771,8 +886,17 @@ def _merge_item(parts: list, format_: dict, format_map_output):
     unexpected_list = list(itertools.chain.from_iterable(r.get("unexpected_list") or [] for r in results))
     index_list = list(itertools.chain.from_iterable(r.get("unexpected_index_list") or [] for r in results))
     success = all(p.success for p in parts)
-    merged = format_map_output(format_, success, element, nonnull, unexpected, unexpected_list, index_list,
-                               None, results[0].get("unexpected_index_column_names"))
+    merged = format_map_output(
+        format_,
+        success,
+        element,
+        nonnull,
+        unexpected,
+        unexpected_list,
+        index_list,
+        None,
+        results[0].get("unexpected_index_column_names"),
+    )
     merged["result"]["unexpected_list"] = unexpected_list
     merged["result"]["unexpected_index_list"] = index_list
     item.success, item.result = success, merged["result"]
@@ -793,10 +917,26 @@ def _chunks(path: Path, encoding: str, head: list[list[str]], chunk_rows: int):
     """The file's records as DataFrames of text cells ("" where a record is short), positional columns,
     index = record number from 0. The first records must be the csv module's (``head``)."""
     width = max((len(r) for r in head), default=1)
-    reader = pd.read_csv(path, sep=",", header=None, names=list(range(width)), index_col=False, dtype=object,
-                         na_filter=False, keep_default_na=False, skip_blank_lines=False, encoding=encoding,
-                         encoding_errors="strict", quotechar='"', doublequote=True, escapechar=None,
-                         skipinitialspace=False, quoting=csv.QUOTE_MINIMAL, engine="c", chunksize=chunk_rows)
+    reader = pd.read_csv(
+        path,
+        sep=",",
+        header=None,
+        names=list(range(width)),
+        index_col=False,
+        dtype=object,
+        na_filter=False,
+        keep_default_na=False,
+        skip_blank_lines=False,
+        encoding=encoding,
+        encoding_errors="strict",
+        quotechar='"',
+        doublequote=True,
+        escapechar=None,
+        skipinitialspace=False,
+        quoting=csv.QUOTE_MINIMAL,
+        engine="c",
+        chunksize=chunk_rows,
+    )
     checked = False
     first = max(1, min(chunk_rows, FIRST_CHUNK_ROWS))  # a small first chunk: the database starts sooner
     try:

@@ -17,6 +17,7 @@ every value is escaped, every query takes bound parameters, and files are only s
 folder. FastAPI and the warehouse engine (which pulls in pandas) are imported only when the app is built or a
 page is asked for. Times are shown as stored: the city's local time (etl/config.py, CITY_TIMEZONE).
 """
+
 # No ``from __future__ import annotations``: FastAPI reads the route annotations (a local import) at runtime.
 import datetime as dt
 import html
@@ -58,7 +59,7 @@ SEVERITIES: dict[str, tuple[str, str]] = {
 # Our own pages run no script at all; an escaping slip could not execute anything.
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-                               "form-action 'self'; base-uri 'none'; frame-ancestors 'self'",
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'self'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
@@ -83,6 +84,7 @@ class Filters:
     @classmethod
     def from_query(cls, params: dict[str, str] | Any) -> "Filters":
         """From query parameters; an unknown status or a bad page number is ignored, not an error."""
+
         def text(name: str) -> str | None:
             value = (params.get(name) or "").strip()
             return value[:200] or None
@@ -96,8 +98,12 @@ class Filters:
 
     def query(self, **changes) -> str:
         """This filter (with ``changes``) as a query string, for links."""
-        values = {"status": self.status, "district": self.district, "report_type": self.report_type,
-                  "page": self.page if self.page > 1 else None} | changes
+        values = {
+            "status": self.status,
+            "district": self.district,
+            "report_type": self.report_type,
+            "page": self.page if self.page > 1 else None,
+        } | changes
         return urlencode({k: v for k, v in values.items() if v not in (None, "", 1)})
 
 
@@ -128,44 +134,60 @@ def _where(filters: Filters, *, with_status: bool = True) -> tuple[str, dict]:
 def list_files(conn: sa.Connection, filters: Filters, page_size: int = PAGE_SIZE) -> tuple[list[dict], int, dict]:
     """One page of mart_file_status rows (newest first), the number matching, and counts by status."""
     where, params = _where(filters, with_status=False)
-    by_status = {row.status: row.n for row in conn.execute(
-        sa.text(f"SELECT status, COUNT(*) AS n FROM mart_file_status{where} GROUP BY status"), params)}
+    by_status = {
+        row.status: row.n
+        for row in conn.execute(
+            sa.text(f"SELECT status, COUNT(*) AS n FROM mart_file_status{where} GROUP BY status"), params
+        )
+    }
     total = by_status.get(filters.status, 0) if filters.status else sum(by_status.values())
     where, params = _where(filters)
     rows = conn.execute(
         sa.text(f"SELECT * FROM mart_file_status{where} ORDER BY load_id DESC LIMIT :limit OFFSET :offset"),
-        {**params, "limit": page_size, "offset": (filters.page - 1) * page_size}).mappings()
+        {**params, "limit": page_size, "offset": (filters.page - 1) * page_size},
+    ).mappings()
     return [dict(r) for r in rows], total, by_status
 
 
 def filter_options(conn: sa.Connection) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     districts: dict[str, str] = {}
-    for row in conn.execute(sa.text(
-            "SELECT DISTINCT folder, district_name FROM mart_file_status WHERE folder IS NOT NULL")):
-        label = row.folder if not row.district_name or row.district_name == row.folder \
+    for row in conn.execute(
+        sa.text("SELECT DISTINCT folder, district_name FROM mart_file_status WHERE folder IS NOT NULL")
+    ):
+        label = (
+            row.folder
+            if not row.district_name or row.district_name == row.folder
             else f"{row.folder}（{row.district_name}）"
+        )
         districts.setdefault(row.folder, label)
     reports: dict[str, str] = {}
-    for row in conn.execute(sa.text(
-            "SELECT DISTINCT report_type, report_title FROM mart_file_status WHERE report_type IS NOT NULL")):
-        reports.setdefault(row.report_type, f"{row.report_title}（{row.report_type}）" if row.report_title
-                           else row.report_type)
+    for row in conn.execute(
+        sa.text("SELECT DISTINCT report_type, report_title FROM mart_file_status WHERE report_type IS NOT NULL")
+    ):
+        reports.setdefault(
+            row.report_type, f"{row.report_title}（{row.report_type}）" if row.report_title else row.report_type
+        )
     return sorted(districts.items()), sorted(reports.items(), key=lambda kv: kv[1])
 
 
 def get_file(conn: sa.Connection, load_id: int) -> dict | None:
-    row = conn.execute(sa.text("SELECT * FROM mart_file_status WHERE load_id = :id"), {"id": load_id}).mappings().first()
+    row = (
+        conn.execute(sa.text("SELECT * FROM mart_file_status WHERE load_id = :id"), {"id": load_id}).mappings().first()
+    )
     return dict(row) if row else None
 
 
 def get_findings(conn: sa.Connection, load_id: int, limit: int = MAX_FINDINGS) -> tuple[list[dict], int]:
     """A file's findings, most severe first, file-level ones before row ones, then by row; and how many."""
     total = conn.execute(sa.text("SELECT COUNT(*) FROM mart_finding WHERE load_id = :id"), {"id": load_id}).scalar()
-    rows = conn.execute(sa.text(
-        "SELECT * FROM mart_finding WHERE load_id = :id ORDER BY "
-        "CASE severity WHEN 'critical' THEN 0 WHEN 'error' THEN 1 WHEN 'warning' THEN 2 ELSE 3 END, "
-        "CASE WHEN row_number IS NULL THEN 0 ELSE 1 END, row_number, finding_id LIMIT :limit"),
-        {"id": load_id, "limit": limit}).mappings()
+    rows = conn.execute(
+        sa.text(
+            "SELECT * FROM mart_finding WHERE load_id = :id ORDER BY "
+            "CASE severity WHEN 'critical' THEN 0 WHEN 'error' THEN 1 WHEN 'warning' THEN 2 ELSE 3 END, "
+            "CASE WHEN row_number IS NULL THEN 0 ELSE 1 END, row_number, finding_id LIMIT :limit"
+        ),
+        {"id": load_id, "limit": limit},
+    ).mappings()
     return [dict(r) for r in rows], int(total or 0)
 
 
@@ -201,7 +223,7 @@ def under(stored: str | None, folder: str) -> str | None:
 def content_disposition(filename: str, disposition: str = "attachment") -> str:
     """RFC 6266: an ASCII fallback for old clients plus the UTF-8 name (Chinese file names)."""
     suffix = re.sub(r"[^A-Za-z0-9.]", "", PurePosixPath(filename).suffix)[:10]
-    ascii_name = re.sub(r'[^A-Za-z0-9._ -]', "_", filename)
+    ascii_name = re.sub(r"[^A-Za-z0-9._ -]", "_", filename)
     fallback = ascii_name if ascii_name == filename else f"download{suffix}"
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
@@ -248,8 +270,11 @@ def _severity_badge(severity: str | None) -> str:
 
 def _counts(row: dict) -> str:
     cells = []
-    for key, css, label in (("findings_critical", "sev-critical", "严重"), ("findings_error", "sev-error", "错误"),
-                            ("findings_warning", "sev-warning", "提示")):
+    for key, css, label in (
+        ("findings_critical", "sev-critical", "严重"),
+        ("findings_error", "sev-error", "错误"),
+        ("findings_warning", "sev-warning", "提示"),
+    ):
         n = int(row.get(key) or 0)
         cells.append(f'<span class="count {css if n else "zero"}" title="{label}">{n}</span>')
     return " / ".join(cells)
@@ -270,11 +295,13 @@ def _report(row: dict) -> str:
 
 def _links(row: dict, base: str) -> tuple[str, str]:
     receipt = under(row.get("receipt_path"), "receipts")
-    receipt_html = (f'<a href="{esc(href(base, "/receipts/", receipt))}">下载回执<small>Receipt</small></a>'
-                    if receipt else "—")
+    receipt_html = (
+        f'<a href="{esc(href(base, "/receipts/", receipt))}">下载回执<small>Receipt</small></a>' if receipt else "—"
+    )
     docs = under(row.get("docs_page"), DATA_DOCS_DIR)  # None when the view has no docs_page or the file no page
-    docs_html = (f'<a href="{esc(href(base, "/data-docs/", docs))}">校验报告<small>Data Docs</small></a>'
-                 if docs else "—")
+    docs_html = (
+        f'<a href="{esc(href(base, "/data-docs/", docs))}">校验报告<small>Data Docs</small></a>' if docs else "—"
+    )
     return receipt_html, docs_html
 
 
@@ -308,13 +335,14 @@ dl.meta dd{margin:0;word-break:break-all}.pager{margin:12px 0}.pager a,.pager sp
 def page(title_zh: str, title_en: str, body: str, *, base: str, data_docs_index: bool = False) -> str:
     nav = [f'<a href="{esc(base)}/">全部报送<small>All submissions</small></a>']
     if data_docs_index:
-        nav.append(f'<a href="{esc(href(base, "/data-docs/", DATA_DOCS_INDEX))}">数据质量报告<small>Data Docs'
-                   "</small></a>")
+        nav.append(
+            f'<a href="{esc(href(base, "/data-docs/", DATA_DOCS_INDEX))}">数据质量报告<small>Data Docs</small></a>'
+        )
     return (
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(title_zh)} / {esc(title_en)}</title><style>{CSS}</style></head><body>"
-        f'<h1>{esc(title_zh)}<small>{esc(title_en)}</small></h1>'
+        f"<h1>{esc(title_zh)}<small>{esc(title_en)}</small></h1>"
         f'<p class="muted">{" · ".join(nav)}</p>{body}</body></html>'
     )
 
@@ -335,36 +363,45 @@ def render_list(listing: Listing, filters: Filters, *, base: str, page_size: int
     reports = listing.report_types
     if filters.report_type and filters.report_type not in dict(reports):
         reports = [*reports, (filters.report_type, filters.report_type)]
-    form = (f'<form class="filters" method="get" action="{esc(base)}/">'
-            + _select("status", "状态", "Status", statuses, filters.status)
-            + _select("district", "区县", "District", districts, filters.district)
-            + _select("report_type", "报表", "Report", reports, filters.report_type)
-            + '<button type="submit">筛选 Filter</button>'
-            + f'<a href="{esc(base)}/">清除 Clear</a></form>')
+    form = (
+        f'<form class="filters" method="get" action="{esc(base)}/">'
+        + _select("status", "状态", "Status", statuses, filters.status)
+        + _select("district", "区县", "District", districts, filters.district)
+        + _select("report_type", "报表", "Report", reports, filters.report_type)
+        + '<button type="submit">筛选 Filter</button>'
+        + f'<a href="{esc(base)}/">清除 Clear</a></form>'
+    )
     chips = []
     for status, (zh, en) in STATUSES.items():
         n = listing.by_status.get(status, 0)
         link = f"{base}/?{filters.query(status=status, page=None)}"
         chips.append(f'<a href="{esc(link)}">{_status_badge(status)} {n}</a>')
-    summary = (f'<p class="summary">共 {listing.total} 个文件 <span class="muted">{listing.total} files</span></p>'
-               f'<p class="summary">{"".join(chips)}</p>')
+    summary = (
+        f'<p class="summary">共 {listing.total} 个文件 <span class="muted">{listing.total} files</span></p>'
+        f'<p class="summary">{"".join(chips)}</p>'
+    )
     if listing.waiting:
         items = "".join(f"<li>{esc(name)}：{esc(reason)}</li>" for name, reason in listing.waiting)
-        summary += (f'<details class="summary"><summary>收件箱中有 {len(listing.waiting)} 个文件在等待 '
-                    f'<span class="muted">{len(listing.waiting)} entries wait in the inbox</span></summary>'
-                    f"<ul>{items}</ul></details>")
+        summary += (
+            f'<details class="summary"><summary>收件箱中有 {len(listing.waiting)} 个文件在等待 '
+            f'<span class="muted">{len(listing.waiting)} entries wait in the inbox</span></summary>'
+            f"<ul>{items}</ul></details>"
+        )
     if not listing.rows:
         return form + summary + '<p class="notice">没有符合条件的报送。<br><small>No submissions match.</small></p>'
-    head = ("<tr><th>接收时间<small>Received, local time</small></th><th>区县<small>Folder / district</small></th>"
-            "<th>报表<small>Report</small></th><th>期别<small>Period</small></th><th>文件<small>File</small></th>"
-            "<th>状态<small>Status</small></th><th>读取/入库<small>Rows read / loaded</small></th>"
-            "<th>严重/错误/提示<small>Findings</small></th><th>原因<small>Reason</small></th>"
-            "<th>回执<small>Receipt</small></th><th>校验<small>Data Docs</small></th></tr>")
+    head = (
+        "<tr><th>接收时间<small>Received, local time</small></th><th>区县<small>Folder / district</small></th>"
+        "<th>报表<small>Report</small></th><th>期别<small>Period</small></th><th>文件<small>File</small></th>"
+        "<th>状态<small>Status</small></th><th>读取/入库<small>Rows read / loaded</small></th>"
+        "<th>严重/错误/提示<small>Findings</small></th><th>原因<small>Reason</small></th>"
+        "<th>回执<small>Receipt</small></th><th>校验<small>Data Docs</small></th></tr>"
+    )
     body = []
     for row in listing.rows:
         receipt, docs = _links(row, base)
-        superseded = ('<br><span class="tag">已被更正版本替换 superseded</span>'
-                      if row.get("superseded_by") is not None else "")
+        superseded = (
+            '<br><span class="tag">已被更正版本替换 superseded</span>' if row.get("superseded_by") is not None else ""
+        )
         detail = f"{base}/loads/{int(row['load_id'])}"
         body.append(
             "<tr>"
@@ -373,25 +410,30 @@ def render_list(listing: Listing, filters: Filters, *, base: str, page_size: int
             f'<td><a href="{esc(detail)}">{esc(row.get("file_name"))}</a>{superseded}</td>'
             f"<td>{_status_badge(row.get('status'), row.get('status_zh'))}</td>"
             f'<td class="num">{esc(row.get("rows_read") if row.get("rows_read") is not None else "—")} / '
-            f'{esc(row.get("rows_loaded") or 0)}</td>'
+            f"{esc(row.get('rows_loaded') or 0)}</td>"
             f'<td class="num">{_counts(row)}</td><td class="reason">{esc(row.get("reason_zh"))}</td>'
-            f"<td>{receipt}</td><td>{docs}</td></tr>")
+            f"<td>{receipt}</td><td>{docs}</td></tr>"
+        )
     pages = max(1, -(-listing.total // page_size))
     pager = [f"<span>第 {filters.page} / {pages} 页 <small class='muted'>page {filters.page} of {pages}</small></span>"]
     if filters.page > 1:
         pager.append(f'<a href="{esc(base)}/?{esc(filters.query(page=filters.page - 1))}">上一页 Previous</a>')
     if filters.page < pages:
         pager.append(f'<a href="{esc(base)}/?{esc(filters.query(page=filters.page + 1))}">下一页 Next</a>')
-    return (form + summary + f"<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"
-            f'<p class="pager">{"".join(pager)}</p>')
+    return (
+        form + summary + f"<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"
+        f'<p class="pager">{"".join(pager)}</p>'
+    )
 
 
 def render_detail(row: dict, findings: list[dict], total_findings: int, *, base: str) -> str:
     receipt, docs = _links(row, base)
     superseded = ""
     if row.get("superseded_by") is not None:
-        superseded = (f'<dt>已被替换<small>Superseded by</small></dt><dd><a href="{esc(base)}/loads/'
-                      f'{int(row["superseded_by"])}">#{int(row["superseded_by"])}</a></dd>')
+        superseded = (
+            f'<dt>已被替换<small>Superseded by</small></dt><dd><a href="{esc(base)}/loads/'
+            f'{int(row["superseded_by"])}">#{int(row["superseded_by"])}</a></dd>'
+        )
     meta = (
         '<dl class="meta">'
         f"<dt>状态<small>Status</small></dt><dd>{_status_badge(row.get('status'), row.get('status_zh'))}</dd>"
@@ -410,13 +452,16 @@ def render_detail(row: dict, findings: list[dict], total_findings: int, *, base:
         f"<dt>移至<small>Moved to</small></dt><dd><code>{esc(row.get('moved_to'))}</code></dd>"
         f"<dt>SHA-256</dt><dd><code>{esc(row.get('sha256'))}</code></dd>"
         f"<dt>运行<small>Airflow run</small></dt><dd><code>{esc(row.get('run_id'))}</code></dd>"
-        "</dl>")
+        "</dl>"
+    )
     if not findings:
         table = '<p class="notice">这个文件没有发现问题。<br><small>No findings for this file.</small></p>'
     else:
-        head = ("<tr><th>#</th><th>严重程度<small>Severity</small></th><th>工作表<small>Sheet</small></th>"
-                "<th>行<small>Row</small></th><th>列<small>Column</small></th><th>单元格<small>Cell</small></th>"
-                "<th>值<small>Value</small></th><th>说明<small>Message</small></th><th>规则<small>Rule</small></th></tr>")
+        head = (
+            "<tr><th>#</th><th>严重程度<small>Severity</small></th><th>工作表<small>Sheet</small></th>"
+            "<th>行<small>Row</small></th><th>列<small>Column</small></th><th>单元格<small>Cell</small></th>"
+            "<th>值<small>Value</small></th><th>说明<small>Message</small></th><th>规则<small>Rule</small></th></tr>"
+        )
         body = "".join(
             "<tr>"
             f"<td class='num'>{n}</td><td>{_severity_badge(f.get('severity'))}</td><td>{esc(f.get('sheet_name'))}</td>"
@@ -424,13 +469,16 @@ def render_detail(row: dict, findings: list[dict], total_findings: int, *, base:
             f"<td>{esc(f.get('cell_ref'))}</td><td>{esc(f.get('value_text'))}</td>"
             f"<td>{esc(f.get('message_zh'))}<small>{esc(f.get('message_en'))}</small></td>"
             f"<td><code>{esc(f.get('rule'))}</code></td></tr>"
-            for n, f in enumerate(findings, start=1))
+            for n, f in enumerate(findings, start=1)
+        )
         more = ""
         if total_findings > len(findings):
-            more = (f'<p class="notice">只显示前 {len(findings)} 条，共 {total_findings} 条，完整清单见回执。'
-                    f"<br><small>Showing the first {len(findings)} of {total_findings}; the receipt lists all.</small></p>")
+            more = (
+                f'<p class="notice">只显示前 {len(findings)} 条，共 {total_findings} 条，完整清单见回执。'
+                f"<br><small>Showing the first {len(findings)} of {total_findings}; the receipt lists all.</small></p>"
+            )
         table = f"{more}<table><thead>{head}</thead><tbody>{body}</tbody></table>"
-    return (meta + f"<h2>问题清单（{total_findings}）<small>Findings ({total_findings})</small></h2>" + table)
+    return meta + f"<h2>问题清单（{total_findings}）<small>Findings ({total_findings})</small></h2>" + table
 
 
 def render_notice(message_zh: str, message_en: str) -> str:
@@ -445,23 +493,42 @@ def create_app(*, dependencies: Sequence[Any] = (), settings_factory: Callable[[
     from fastapi import FastAPI, HTTPException, Request
     from fastapi.responses import FileResponse, HTMLResponse
 
-    app = FastAPI(title="District submissions / 区县报送情况", docs_url=None, redoc_url=None, openapi_url=None,
-                  dependencies=list(dependencies))
+    app = FastAPI(
+        title="District submissions / 区县报送情况",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=list(dependencies),
+    )
 
     def base_of(request: Request) -> str:
         return request.url_for("submissions").path.rstrip("/")
 
-    def html_page(body: str, request: Request, settings: Settings, title=("区县报送情况", "District submissions"),
-                  status_code: int = 200) -> HTMLResponse:
+    def html_page(
+        body: str,
+        request: Request,
+        settings: Settings,
+        title=("区县报送情况", "District submissions"),
+        status_code: int = 200,
+    ) -> HTMLResponse:
         docs_index = (settings.shared_dir / DATA_DOCS_DIR / DATA_DOCS_INDEX).is_file()
-        return HTMLResponse(page(*title, body, base=base_of(request), data_docs_index=docs_index),
-                            status_code=status_code, headers=PAGE_HEADERS)
+        return HTMLResponse(
+            page(*title, body, base=base_of(request), data_docs_index=docs_index),
+            status_code=status_code,
+            headers=PAGE_HEADERS,
+        )
 
     def warehouse_down(request: Request, settings: Settings) -> HTMLResponse:
         log.exception("district submissions: the warehouse could not be read")
-        return html_page(render_notice("仓库暂时无法读取，或尚未初始化：请先运行一次 district_ingest。",
-                                       "The warehouse cannot be read or is not initialised yet: run district_ingest "
-                                       "once."), request, settings, status_code=503)
+        return html_page(
+            render_notice(
+                "仓库暂时无法读取，或尚未初始化：请先运行一次 district_ingest。",
+                "The warehouse cannot be read or is not initialised yet: run district_ingest once.",
+            ),
+            request,
+            settings,
+            status_code=503,
+        )
 
     @app.get("/", response_class=HTMLResponse, name="submissions")
     def submissions(request: Request):
@@ -492,8 +559,12 @@ def create_app(*, dependencies: Sequence[Any] = (), settings_factory: Callable[[
         except sa.exc.DBAPIError:
             return warehouse_down(request, settings)
         if row is None:
-            return html_page(render_notice(f"没有编号为 {load_id} 的报送。", f"No submission #{load_id}."),
-                             request, settings, status_code=404)
+            return html_page(
+                render_notice(f"没有编号为 {load_id} 的报送。", f"No submission #{load_id}."),
+                request,
+                settings,
+                status_code=404,
+            )
         title = (f"报送 #{load_id}：{row.get('file_name')}", f"Submission #{load_id}")
         return html_page(render_detail(row, findings, total, base=base_of(request)), request, settings, title)
 
@@ -503,8 +574,11 @@ def create_app(*, dependencies: Sequence[Any] = (), settings_factory: Callable[[
         target = resolve_inside(settings.receipts, path)
         if target is None or target.suffix.lower() != ".xlsx":
             raise HTTPException(status_code=404, detail="receipt not found")
-        headers = {"Content-Disposition": content_disposition(target.name), "X-Content-Type-Options": "nosniff",
-                   "Cache-Control": "no-store"}
+        headers = {
+            "Content-Disposition": content_disposition(target.name),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        }
         return FileResponse(target, media_type=XLSX_TYPE, headers=headers)
 
     @app.get("/data-docs/{path:path}", name="data_docs")

@@ -19,6 +19,7 @@ Each workbook has:
 
 Every cell is written through ``set_cell`` so formula-looking text stays text.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -82,6 +83,7 @@ LOCKED = Protection(locked=True)
 # What the suite says about a column
 # ---------------------------------------------------------------------------------------------------------
 
+
 def _column_of(expectation: dict) -> str | None:
     kwargs = expectation.get("kwargs", {})
     return kwargs.get("column") or kwargs.get("column_A")
@@ -96,8 +98,12 @@ def enum_values(suite: dict, column: str) -> list[str] | None:
     set such as the district codes is resolved elsewhere)."""
     for e in suite.get("expectations", []):
         value_set = e.get("kwargs", {}).get("value_set")
-        if (e.get("type") == "expect_column_values_to_be_in_set" and _column_of(e) == column
-                and _unconditional(e) and isinstance(value_set, list)):
+        if (
+            e.get("type") == "expect_column_values_to_be_in_set"
+            and _column_of(e) == column
+            and _unconditional(e)
+            and isinstance(value_set, list)
+        ):
             return [str(v) for v in value_set]
     return None
 
@@ -112,7 +118,7 @@ def value_range(suite: dict, column: str) -> tuple[float | None, float | None] |
 
 
 def not_null(suite: dict, column: str) -> str | None:
-    """"always" when the suite requires a value in every row, "conditional" when only under a condition."""
+    """ "always" when the suite requires a value in every row, "conditional" when only under a condition."""
     found = None
     for e in suite.get("expectations", []):
         if e.get("type") == "expect_column_values_to_not_be_null" and _column_of(e) == column:
@@ -149,6 +155,7 @@ def _severity_prefix(expectation: dict) -> str:
 # Places
 # ---------------------------------------------------------------------------------------------------------
 
+
 def unit_label(place: Place, places: Places) -> str:
     """What the clerk writes for a reporting unit: the district's name, or 市本级 for the city level."""
     if place.level == "city":
@@ -183,6 +190,7 @@ def street_choices(unit: Place | None, places: Places) -> list[str]:
 # ---------------------------------------------------------------------------------------------------------
 # Column specification
 # ---------------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class ColumnSpec:
@@ -250,8 +258,11 @@ def column_help(spec: ColumnSpec, contract: ReportContract, suite: dict) -> str:
     if col.name == contract.date_column:
         parts.append(f"报表所属{PERIOD_ZH[contract.period_grain]}按本列日期确定")
     if col.name in contract.key:
-        parts.append("「" + "」+「".join(contract.column(k).header for k in contract.key) + "」的组合不得重复"
-                     if len(contract.key) > 1 else "每条记录唯一，不得重复")
+        parts.append(
+            "「" + "」+「".join(contract.column(k).header for k in contract.key) + "」的组合不得重复"
+            if len(contract.key) > 1
+            else "每条记录唯一，不得重复"
+        )
     parts.extend(rule_messages(suite, col.name))
     return "；".join(p.rstrip("。；") for p in parts) + ("。" if parts else "")
 
@@ -260,13 +271,13 @@ def column_help(spec: ColumnSpec, contract: ReportContract, suite: dict) -> str:
 # Writing
 # ---------------------------------------------------------------------------------------------------------
 
+
 def default_file_name(contract: ReportContract, unit: Place | None, places: Places) -> str:
     prefix = f"{unit_label(unit, places)}_" if unit is not None else ""
     return f"{prefix}{contract.title_zh}_填报模板.xlsx"
 
 
-def write_template(report_type: str, target: Path, district: str | None = None,
-                   places: Places | None = None) -> Path:
+def write_template(report_type: str, target: Path, district: str | None = None, places: Places | None = None) -> Path:
     """Write the blank template of ``report_type`` and return its path. ``target`` is the .xlsx file to
     write, or a directory (existing, or any path without the .xlsx suffix) to write the default file name
     into. ``district`` (明山区, 明山, 市本级 …) narrows the district and street drop-downs and names the unit
@@ -318,8 +329,9 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def _write_data_sheet(ws, contract: ReportContract, specs: list[ColumnSpec], unit: Place | None,
-                      places: Places, options) -> None:
+def _write_data_sheet(
+    ws, contract: ReportContract, specs: list[ColumnSpec], unit: Place | None, places: Places, options
+) -> None:
     last = specs[-1].letter
     set_cell(ws.cell(TITLE_ROW, 1), _title(contract, unit, places))
     ws.merge_cells(f"A{TITLE_ROW}:{last}{TITLE_ROW}")
@@ -373,27 +385,45 @@ def _prompt(spec: ColumnSpec) -> str:
 def _validation(spec: ColumnSpec, options) -> DataValidation | None:
     col = spec.column
     title = col.header[:TITLE_LIMIT]
-    common = {"showErrorMessage": True, "showInputMessage": True, "allow_blank": True,
-              "promptTitle": title, "prompt": _prompt(spec), "errorTitle": title}
+    common = {
+        "showErrorMessage": True,
+        "showInputMessage": True,
+        "allow_blank": True,
+        "promptTitle": title,
+        "prompt": _prompt(spec),
+        "errorTitle": title,
+    }
     if spec.choices:
         formula = list_formula(spec.choices, options, col.header)
         error = ("请从下拉列表中选择：" + "、".join(spec.choices))[:ERROR_LIMIT]
         if not spec.strict_choices:
             error = "该值不在名录中，仍要填写请点“是”，系统会提示核对"
-        return DataValidation(type="list", formula1=formula, errorStyle="stop" if spec.strict_choices else "warning",
-                              error=error, **common)
+        return DataValidation(
+            type="list",
+            formula1=formula,
+            errorStyle="stop" if spec.strict_choices else "warning",
+            error=error,
+            **common,
+        )
     if col.kind in ("int", "decimal") and spec.range:
         lo, hi = spec.range
         kind = "whole" if col.kind == "int" else "decimal"
         error = f"请填写{'整数' if kind == 'whole' else '数字'}，范围 {range_zh(spec.range)}"
         if lo is not None and hi is not None:
-            return DataValidation(type=kind, operator="between", formula1=_number(lo), formula2=_number(hi),
-                                  error=error, **common)
+            return DataValidation(
+                type=kind, operator="between", formula1=_number(lo), formula2=_number(hi), error=error, **common
+            )
         operator, bound = ("greaterThanOrEqual", lo) if lo is not None else ("lessThanOrEqual", hi)
         return DataValidation(type=kind, operator=operator, formula1=_number(bound), error=error, **common)
     if col.kind in ("date", "datetime"):
-        return DataValidation(type="date", operator="between", formula1=DATE_MIN, formula2=DATE_MAX,
-                              error=f"请填写有效的{DATE_HELP[col.kind]}", **common)
+        return DataValidation(
+            type="date",
+            operator="between",
+            formula1=DATE_MIN,
+            formula2=DATE_MAX,
+            error=f"请填写有效的{DATE_HELP[col.kind]}",
+            **common,
+        )
     return None
 
 
@@ -422,9 +452,18 @@ def list_values(workbook, validation: DataValidation) -> list[str]:
     return [c.value for row in ws[ref.replace("$", "")] for c in row if c.value is not None]
 
 
-def _write_instructions(ws, contract: ReportContract, suite: dict, specs: list[ColumnSpec], unit: Place | None,
-                        places: Places) -> None:
-    headers = ("表头（列名）", "列是否必备", "是否必填", "数据类型", "计量单位", "可选值或取值范围", "填写要求与校验规则")
+def _write_instructions(
+    ws, contract: ReportContract, suite: dict, specs: list[ColumnSpec], unit: Place | None, places: Places
+) -> None:
+    headers = (
+        "表头（列名）",
+        "列是否必备",
+        "是否必填",
+        "数据类型",
+        "计量单位",
+        "可选值或取值范围",
+        "填写要求与校验规则",
+    )
     widths = (24, 12, 12, 18, 10, 40, 70)
     set_cell(ws.cell(1, 1), f"{_title(contract, unit, places)}填表说明")
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
@@ -436,21 +475,29 @@ def _write_instructions(ws, contract: ReportContract, suite: dict, specs: list[C
     example = PERIOD_EXAMPLES[contract.period_grain]
     grain = PERIOD_ZH[contract.period_grain]
     if contract.date_column:
-        period_note = (f"报表所属{grain}按「{contract.column(contract.date_column).header}」列的日期确定；"
-                       f"文件名中也请注明，例如 {example}。")
+        period_note = (
+            f"报表所属{grain}按「{contract.column(contract.date_column).header}」列的日期确定；"
+            f"文件名中也请注明，例如 {example}。"
+        )
     else:
         period_note = f"报表所属{grain}从文件名读取，文件名中必须注明，例如 {example}。"
     notes = [
-        (f"1. 请在工作表「{contract.title_zh[:31]}」第{FIRST_DATA_ROW}行起逐行填写，每行一条记录，"
-         f"不要修改、增删或移动表头（第{HEADER_ROW}行），不要合并单元格。"),
+        (
+            f"1. 请在工作表「{contract.title_zh[:31]}」第{FIRST_DATA_ROW}行起逐行填写，每行一条记录，"
+            f"不要修改、增删或移动表头（第{HEADER_ROW}行），不要合并单元格。"
+        ),
         f"2. 本表按{grain}报送。{period_note}",
-        (f"3. 文件命名：{unit_name}_{contract.title_zh}_{example}.xlsx，放入共享文件夹 inbox/{unit_name}/ 下。"
-         f"文件处理后会在 receipts/{unit_name}/ 下生成回执，说明是否入库以及每个有问题的单元格。"),
+        (
+            f"3. 文件命名：{unit_name}_{contract.title_zh}_{example}.xlsx，放入共享文件夹 inbox/{unit_name}/ 下。"
+            f"文件处理后会在 receipts/{unit_name}/ 下生成回执，说明是否入库以及每个有问题的单元格。"
+        ),
         "4. 带下拉箭头的单元格请从列表中选择；日期请按“年-月-日”填写；数字列只填数字。",
         "5. 工作表已保护（没有密码），以防误改表头；如确需修改格式，可在“审阅 → 撤销工作表保护”中取消。",
         f"6. 同一{grain}重新提交更正后的文件，会替换此前已入库的数据（原数据保留为历史）；内容完全相同的文件视为重复提交。",
-        ("7. 标“必填”的列每行都必须填写；“列是否必备”为“必备”的列不能删除。违反校验规则的文件会被退回，"
-         "标“（提示）”的规则只提示、不退回。"),
+        (
+            "7. 标“必填”的列每行都必须填写；“列是否必备”为“必备”的列不能删除。违反校验规则的文件会被退回，"
+            "标“（提示）”的规则只提示、不退回。"
+        ),
     ]
     row = 3
     for note in notes:
@@ -471,8 +518,15 @@ def _write_instructions(ws, contract: ReportContract, suite: dict, specs: list[C
         allowed = "、".join(spec.choices) if spec.choices else range_zh(spec.range)
         if spec.choices and not spec.strict_choices:
             allowed += "（名录外的可填写，会提示核对）"
-        values = (col.header, "必备" if col.required else "可选", spec.required_zh, KIND_ZH[col.kind],
-                  col.unit or "", allowed, column_help(spec, contract, suite))
+        values = (
+            col.header,
+            "必备" if col.required else "可选",
+            spec.required_zh,
+            KIND_ZH[col.kind],
+            col.unit or "",
+            allowed,
+            column_help(spec, contract, suite),
+        )
         for i, value in enumerate(values, start=1):
             cell = set_cell(ws.cell(row, i), value)
             cell.border = BORDER

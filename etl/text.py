@@ -1,4 +1,5 @@
 """Text normalisation shared by header matching, place lookup and value parsing."""
+
 from __future__ import annotations
 
 import re

@@ -3,6 +3,7 @@ and turn every failed row into a finding the clerk can act on.
 
 GX is imported here, inside functions, never at DAG parse time: its import alone costs seconds.
 """
+
 from __future__ import annotations
 
 import copy
@@ -30,9 +31,11 @@ log = logging.getLogger(__name__)
 
 _GX_PATCH_LOCK = threading.RLock()  # one validation at a time cuts GX short (_gx_shortcuts)
 EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
-RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": [SOURCE_ROW],
-                 "return_unexpected_index_query": False}
-
+RESULT_FORMAT = {
+    "result_format": "COMPLETE",
+    "unexpected_index_column_names": [SOURCE_ROW],
+    "return_unexpected_index_query": False,
+}
 
 
 def result_format(frame) -> dict:
@@ -70,6 +73,7 @@ class ValidationOutcome:
 
     def start_docs(self, record) -> None:
         """Run ``record`` (which returns the docs page) in a thread; ``wait_docs`` collects it."""
+
         def run() -> None:
             self.docs_page = record()
 
@@ -103,7 +107,7 @@ def suite_parameters(places: Places) -> dict:
 
 
 @lru_cache(maxsize=1)
-def _batch_definition():
+def batch_definition():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -119,8 +123,9 @@ def _batch_definition():
     return batch_definition
 
 
-def validate_report(report: ParsedReport, places: Places | None = None,
-                    docs: DataDocs | None = None, background: bool = False) -> ValidationOutcome:
+def validate_report(
+    report: ParsedReport, places: Places | None = None, docs: DataDocs | None = None, background: bool = False
+) -> ValidationOutcome:
     """Validate ``report.frame`` with its suite; append one finding per failing cell to ``report``.
 
     With ``docs`` the result is also kept in the shared folder's GX store and its Data Docs page built
@@ -136,11 +141,11 @@ def validate_report(report: ParsedReport, places: Places | None = None,
     for item in result.results:
         if failed_in(item, report.frame.columns):
             outcome.failed.append(item.expectation_config.type)
-            _add_findings(report, item.expectation_config, item.result or {}, already)
+            add_findings(report, item.expectation_config, item.result or {}, already)
     if docs is not None and background:
-        outcome.start_docs(lambda: _record_docs(docs, report, suite_json, result))
+        outcome.start_docs(lambda: record_docs(docs, report, suite_json, result))
     elif docs is not None:
-        outcome.docs_page = _record_docs(docs, report, suite_json, result)
+        outcome.docs_page = record_docs(docs, report, suite_json, result)
     return outcome
 
 
@@ -153,15 +158,22 @@ def run_suite(frame, suite_json: dict, places: Places, shortcuts: bool = True):
     # nullable booleans as objects (GX compares them with True/False); nullable integers without a gap as
     # int64, which GX's range checks compare vectorised (an Int64 column goes through a Python call per
     # value). The values GX reports are the same numbers either way.
-    frame = frame.astype({c: "object" if str(frame[c].dtype) == "boolean" else "int64" for c in frame.columns
-                          if str(frame[c].dtype) == "boolean"
-                          or (str(frame[c].dtype) == "Int64" and not frame[c].hasnans)})
+    frame = frame.astype(
+        {
+            c: "object" if str(frame[c].dtype) == "boolean" else "int64"
+            for c in frame.columns
+            if str(frame[c].dtype) == "boolean" or (str(frame[c].dtype) == "Int64" and not frame[c].hasnans)
+        }
+    )
     from great_expectations.validator.v1_validator import Validator
 
     with _gx_shortcuts() if shortcuts else nullcontext():
         # what Batch.validate does, without building the batch a first time for the Batch object
-        validator = Validator(batch_definition=_batch_definition(), batch_parameters={"dataframe": frame},
-                              result_format=result_format(frame))
+        validator = Validator(
+            batch_definition=batch_definition(),
+            batch_parameters={"dataframe": frame},
+            result_format=result_format(frame),
+        )
         return validator.validate_expectation_suite(suite, expectation_parameters=suite_parameters(places))
 
 
@@ -186,7 +198,9 @@ def _gx_shortcuts():
     from great_expectations.expectations.expectation import Expectation
 
     computed = Expectation.__dict__["configuration"]
-    memo: dict[int, tuple[object, object]] = {}  # id → (the expectation, kept alive so ids stay unique; its configuration)
+    memo: dict[
+        int, tuple[object, object]
+    ] = {}  # id → (the expectation, kept alive so ids stay unique; its configuration)
 
     def configuration(self):
         hit = memo.get(id(self))
@@ -199,8 +213,12 @@ def _gx_shortcuts():
 
     def to_id(self, id_keys=None, id_ignore_keys=None):
         try:
-            key = (type(self), _plain_key(self), None if id_keys is None else tuple(sorted(id_keys)),
-                   None if id_ignore_keys is None else tuple(sorted(id_ignore_keys)))
+            key = (
+                type(self),
+                _plain_key(self),
+                None if id_keys is None else tuple(sorted(id_keys)),
+                None if id_ignore_keys is None else tuple(sorted(id_ignore_keys)),
+            )
         except TypeError:  # a value that is not plain (or keys that do not sort): as GX does
             return hashed(self, id_keys, id_ignore_keys)
         if key not in ids:
@@ -251,10 +269,16 @@ def docs_run_name(report: ParsedReport) -> str:
     return name if not district or district in name else f"{district}_{name}"
 
 
-def _record_docs(docs: DataDocs, report: ParsedReport, suite_json: dict, result) -> str | None:
-    details = {"file": report.path.name, "folder": report.path.parent.name, "report_type": report.report_type,
-               "district": report.district.name if report.district else None, "period": report.period,
-               "sheet": report.sheet, "rows": report.rows_read}
+def record_docs(docs: DataDocs, report: ParsedReport, suite_json: dict, result) -> str | None:
+    details = {
+        "file": report.path.name,
+        "folder": report.path.parent.name,
+        "report_type": report.report_type,
+        "district": report.district.name if report.district else None,
+        "period": report.period,
+        "sheet": report.sheet,
+        "rows": report.rows_read,
+    }
     try:
         return docs.record(result, suite_json, docs_run_name(report), details=details)
     except Exception:  # noqa: BLE001 - the docs are for browsing; the findings are already in the report
@@ -276,14 +300,18 @@ def _missing(value: object) -> bool:
         return False
 
 
-def _add_findings(report: ParsedReport, config, result: dict, already: set) -> None:
+def add_findings(report: ParsedReport, config, result: dict, already: set) -> None:
     kwargs, meta = config.kwargs, config.meta or {}
     severity = meta.get("severity", F.ERROR)
     message_zh = meta.get("message_zh") or _MESSAGES_ZH.get(config.type, "不符合校验规则")
     # meta.finding_column: the cell to point at when a rule spans columns (a reply time before receipt is
     # usually a wrong reply time, so the finding goes on the reply's cell)
-    column = (meta.get("finding_column") or kwargs.get("column") or kwargs.get("column_B")
-              or (kwargs.get("column_list") or [None])[-1])
+    column = (
+        meta.get("finding_column")
+        or kwargs.get("column")
+        or kwargs.get("column_B")
+        or (kwargs.get("column_list") or [None])[-1]
+    )
     rule = meta.get("rule") or f"gx:{config.type}"  # meta.rule: a name the receipts and the mart can count
     rows = result.get("unexpected_index_list")
     if not rows:
@@ -298,5 +326,13 @@ def _add_findings(report: ParsedReport, config, result: dict, already: set) -> N
         if (sheet, row, header) in already:
             continue  # one message per cell: the parser's is the more specific one
         value = entry.get(column)
-        report.add_cell(rule, severity, message_zh, f"{config.type} failed for {column}", column, row,
-                        None if _missing(value) else value, sheet=sheet)
+        report.add_cell(
+            rule,
+            severity,
+            message_zh,
+            f"{config.type} failed for {column}",
+            column,
+            row,
+            None if _missing(value) else value,
+            sheet=sheet,
+        )

@@ -5,13 +5,14 @@ left (text like 30余, 1.2万, ３０, —) go through the Python parsers below,
 Every converter returns the typed Series, a mask of approximate values (30余 → 30, flagged) and the
 rows it could not read, so the caller can tell the clerk which cell is wrong.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import re
 import unicodedata
-from decimal import Decimal
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -25,8 +26,31 @@ from etl.text import fold
 BLANK_TOKENS = {"", "—", "——", "-", "--", "－", "/", "／", "无", "空", "nan", "None", "null", "NULL", "N/A"}
 TRUE_TOKENS = {"是", "√", "✓", "✔", "Y", "y", "YES", "Yes", "yes", "1", "TRUE", "True", "true", "对", "有"}
 FALSE_TOKENS = {"否", "×", "✗", "✘", "X", "x", "N", "n", "NO", "No", "no", "0", "FALSE", "False", "false", "不是"}
-UNITS = ("立方米", "工作日", "人次", "台次", "车次", "小时", "吨", "人", "名", "台", "辆", "方", "条", "座", "个",
-         "户", "次", "天", "处", "支", "家", "件", "元")
+UNITS = (
+    "立方米",
+    "工作日",
+    "人次",
+    "台次",
+    "车次",
+    "小时",
+    "吨",
+    "人",
+    "名",
+    "台",
+    "辆",
+    "方",
+    "条",
+    "座",
+    "个",
+    "户",
+    "次",
+    "天",
+    "处",
+    "支",
+    "家",
+    "件",
+    "元",
+)
 _NUMBER = re.compile(
     r"^(?P<approx_pre>约|近|大约)?(?P<num>[+-]?\d+(?:\.\d+)?)(?P<mult>万|千|亿)?"
     r"(?P<approx_post>余|多|多个|左右|\+)?(?P<unit>" + "|".join(UNITS) + r")?(?P<approx_tail>余|多|左右)?(?P<pct>%)?$"
@@ -140,8 +164,6 @@ def parse_date(raw: object, default_year: int | None = None) -> dt.date | None:
     raise ValueProblem(f"「{raw}」不是有效的日期", f"{raw!r} is not a valid date")
 
 
-
-
 def parse_datetime(raw: object, default_year: int | None = None) -> dt.datetime | None:
     """Datetime cells, Excel serials with a fraction, and text like 2021-09-24 10:05, 2021/9/24 10:05:00,
     2021年9月24日 10时05分. A bare date means midnight."""
@@ -179,9 +201,11 @@ def _text(raw: object) -> str | None:
 _ISO_LAYOUTS = tuple(
     (len(example), {i: ch for i, ch in enumerate(example) if not ch.isdigit()}, fmt)
     for sep in "-/"
-    for example, fmt in ((f"2021{sep}09{sep}24 10:05:00", f"%Y{sep}%m{sep}%d %H:%M:%S"),
-                         (f"2021{sep}09{sep}24 10:05", f"%Y{sep}%m{sep}%d %H:%M"),
-                         (f"2021{sep}09{sep}24", f"%Y{sep}%m{sep}%d"))
+    for example, fmt in (
+        (f"2021{sep}09{sep}24 10:05:00", f"%Y{sep}%m{sep}%d %H:%M:%S"),
+        (f"2021{sep}09{sep}24 10:05", f"%Y{sep}%m{sep}%d %H:%M"),
+        (f"2021{sep}09{sep}24", f"%Y{sep}%m{sep}%d"),
+    )
 )
 
 
@@ -196,8 +220,11 @@ def _iso_datetimes(raw: pd.Series, dates: bool, stamps: bool = False) -> tuple[n
     codes = values.astype(f"U{width}").view(np.uint32).reshape(len(values), width)
     digit = (codes >= 48) & (codes <= 57)
     mask = np.zeros(len(values), dtype=bool)
-    parsed = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[us]") if stamps else \
-        np.empty(len(values), dtype=object)
+    parsed = (
+        np.full(len(values), np.datetime64("NaT"), dtype="datetime64[us]")
+        if stamps
+        else np.empty(len(values), dtype=object)
+    )
     for length, separators, fmt in _ISO_LAYOUTS:
         if dates and length != 10:
             continue
@@ -249,8 +276,14 @@ def _nul_cells(raw: pd.Series) -> pd.Series | None:
 class ColumnConverter:
     """Converts one raw column to its contract kind."""
 
-    def __init__(self, places: Places, default_year: int | None = None, district_code: str | None = None,
-                 cell_errors: bool = True, nul_check: bool = True):
+    def __init__(
+        self,
+        places: Places,
+        default_year: int | None = None,
+        district_code: str | None = None,
+        cell_errors: bool = True,
+        nul_check: bool = True,
+    ):
         self.places = places
         self.cell_errors = cell_errors  # False when the sheet is known to hold no formula errors: skip the scan
         self.nul_check = nul_check  # False when the reader knows no cell holds a NUL: skip that scan
@@ -266,16 +299,21 @@ class ColumnConverter:
         errors = raw.map(lambda v: isinstance(v, CellError)) if self.cell_errors else pd.Series(False, index=raw.index)
         nul = _nul_cells(raw) if self.nul_check else None
         unusable = errors | nul if nul is not None else errors
-        converted = getattr(self, f"_convert_{column.kind}")(column, raw.mask(unusable, None) if unusable.any() else raw)
+        converted = getattr(self, f"_convert_{column.kind}")(
+            column, raw.mask(unusable, None) if unusable.any() else raw
+        )
         for i in errors[errors].index:
             converted.problems[int(i)] = ValueProblem(
                 f"单元格是公式错误值「{raw.iat[i]}」，请检查公式或直接填写数值",
-                f"the cell holds the formula error {raw.iat[i]}", stage=2)
+                f"the cell holds the formula error {raw.iat[i]}",
+                stage=2,
+            )
         if nul is not None:
             for i in nul[nul].index:
                 converted.problems[int(i)] = ValueProblem(
                     "单元格中含有不可见的控制字符（NUL，常见于系统导出错误），请删除后重新填写该单元格",
-                    "the cell contains a NUL character")
+                    "the cell contains a NUL character",
+                )
         return converted
 
     def _by_unique(self, raw: pd.Series, parse) -> tuple[pd.Series, dict[int, ValueProblem], pd.Series]:
@@ -313,8 +351,9 @@ class ColumnConverter:
                 text = value.strip()
                 cleaned[code] = None if text in BLANK_TOKENS else text
             cleaned[-1] = None
-            return Converted(pd.Series(cleaned[codes], index=raw.index, dtype=object),
-                             pd.Series(False, index=raw.index))
+            return Converted(
+                pd.Series(cleaned[codes], index=raw.index, dtype=object), pd.Series(False, index=raw.index)
+            )
         kinds = raw.map(type)
         numeric = kinds.isin((float, int))
         text = raw.where(~numeric, raw[numeric].map(_text)) if numeric.any() else raw
@@ -339,8 +378,9 @@ class ColumnConverter:
         if integer:
             fractional = values.notna() & (values != values.round())
             for i in fractional[fractional].index:
-                problems[int(i)] = ValueProblem(f"「{raw.iat[i]}」应为整数", f"{raw.iat[i]!r} should be a whole number",
-                                                stage=1)
+                problems[int(i)] = ValueProblem(
+                    f"「{raw.iat[i]}」应为整数", f"{raw.iat[i]!r} should be a whole number", stage=1
+                )
             values = values.where(~fractional).round().astype("Int64")
         return Converted(values, approx, problems)
 
@@ -358,11 +398,13 @@ class ColumnConverter:
         return self._convert_temporal(raw, lambda v: parse_date(v, self.default_year), dates=True)
 
     def _convert_datetime(self, column: Column, raw: pd.Series) -> Converted:
-        converted = self._convert_temporal(raw, lambda v: parse_datetime(v, self.default_year), dates=False,
-                                           stamps=self.datetime64)
+        converted = self._convert_temporal(
+            raw, lambda v: parse_datetime(v, self.default_year), dates=False, stamps=self.datetime64
+        )
         if self.datetime64 and converted.values.dtype == object:
-            converted.values = pd.Series(pd.to_datetime(converted.values.to_numpy(), errors="coerce"),
-                                         index=raw.index).astype("datetime64[us]")
+            converted.values = pd.Series(
+                pd.to_datetime(converted.values.to_numpy(), errors="coerce"), index=raw.index
+            ).astype("datetime64[us]")
         return converted
 
     def _convert_temporal(self, raw: pd.Series, parse, dates: bool, stamps: bool = False) -> Converted:
@@ -381,8 +423,9 @@ class ColumnConverter:
             out[fast] = parsed
             if rest.any():
                 slow, problems, _ = self._by_unique(raw[rest], parse)
-                out[rest] = pd.to_datetime(slow.to_numpy(dtype=object), errors="coerce").to_numpy().astype(
-                    "datetime64[us]")
+                out[rest] = (
+                    pd.to_datetime(slow.to_numpy(dtype=object), errors="coerce").to_numpy().astype("datetime64[us]")
+                )
             return Converted(pd.Series(out, index=raw.index), pd.Series(False, index=raw.index), problems)
         out = np.empty(len(raw), dtype=object)
         out[fast] = parsed
@@ -397,7 +440,9 @@ class ColumnConverter:
                 return None
             place = self.places.resolve_district(value)
             if place is None:
-                raise ValueProblem(f"区县「{value}」不在本市区县名录中", f"district {value!r} is not in the places reference")
+                raise ValueProblem(
+                    f"区县「{value}」不在本市区县名录中", f"district {value!r} is not in the places reference"
+                )
             return place.code
 
         values, problems, approx = self._by_unique(raw, resolve)
@@ -424,6 +469,7 @@ class ColumnConverter:
                 values = values.where(~values.isin(list(renamed)), values.map(renamed))
             for i in values[values.isin(unknown)].index:
                 name = values.at[i]
-                notes[int(i)] = ValueProblem(f"街道「{name}」不在本区县街道名录中",
-                                             f"street {name!r} is not in the places reference")
+                notes[int(i)] = ValueProblem(
+                    f"街道「{name}」不在本区县街道名录中", f"street {name!r} is not in the places reference"
+                )
         return Converted(values, pd.Series(False, index=raw.index), notes=notes)

@@ -3,6 +3,7 @@
 Every statement takes values as bound parameters; table and column names come only from the report
 contracts, never from file content. On PostgreSQL facts are bulk-loaded with COPY.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,7 +27,9 @@ _KIND_TYPES = {"int": sa.Integer, "decimal": sa.Float, "date": sa.Date, "datetim
 @lru_cache(maxsize=8)
 def get_engine(url: str) -> Engine:
     if url.startswith("postgresql"):
-        return sa.create_engine(url, pool_pre_ping=True, connect_args={"options": f"-c search_path={SEARCH_PATH.replace(' ', '')}"})
+        return sa.create_engine(
+            url, pool_pre_ping=True, connect_args={"options": f"-c search_path={SEARCH_PATH.replace(' ', '')}"}
+        )
     engine = sa.create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -38,13 +41,18 @@ def get_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA busy_timeout = 30000")
             cursor.close()
+
     return engine
 
 
 def fact_table(contract: ReportContract) -> sa.TableClause:
     """A lightweight typed table construct for the contract's fact table (names from the contract only)."""
-    columns = [sa.column("load_id", sa.BigInteger), sa.column("source_sha256", sa.String),
-               sa.column("source_sheet", sa.String), sa.column("source_row", sa.Integer)]
+    columns = [
+        sa.column("load_id", sa.BigInteger),
+        sa.column("source_sha256", sa.String),
+        sa.column("source_sheet", sa.String),
+        sa.column("source_row", sa.Integer),
+    ]
     columns += [sa.column(c.name, _KIND_TYPES.get(c.kind, sa.String)) for c in contract.fact_columns]
     columns.append(sa.column("approximate_cols", sa.String))
     return sa.table(contract.fact_table, *columns)
@@ -62,7 +70,8 @@ def copy_statement(contract: ReportContract, columns: list[str]):
     from psycopg import sql
 
     return sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(contract.fact_table), sql.SQL(", ").join(map(sql.Identifier, columns)))
+        sql.Identifier(contract.fact_table), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
 
 
 def copy_text_lines(columns: list[np.ndarray], lead: str | None = None) -> list[str]:
@@ -159,8 +168,14 @@ def _datetime_texts(stamps: np.ndarray) -> np.ndarray | None:
     day = (days - months.astype("datetime64[D]")).astype("int64") + 1
     seconds = (stamps - days).astype("timedelta64[s]").astype("int64")
     codes = np.empty((len(stamps), 19), dtype=np.uint32)
-    for start, value, width in ((0, years, 4), (5, month, 2), (8, day, 2), (11, seconds // 3600, 2),
-                                (14, seconds // 60 % 60, 2), (17, seconds % 60, 2)):
+    for start, value, width in (
+        (0, years, 4),
+        (5, month, 2),
+        (8, day, 2),
+        (11, seconds // 3600, 2),
+        (14, seconds // 60 % 60, 2),
+        (17, seconds % 60, 2),
+    ):
         for k in range(width):
             codes[:, start + k] = 48 + value // 10 ** (width - 1 - k) % 10
     for position, char in ((4, "-"), (7, "-"), (10, " "), (13, ":"), (16, ":")):
@@ -170,11 +185,11 @@ def _datetime_texts(stamps: np.ndarray) -> np.ndarray | None:
 
 def _copy_texts_slow(array: np.ndarray) -> np.ndarray:
     out = np.empty(len(array), dtype=object)
-    out[:] = [_copy_text(v) for v in array]
+    out[:] = [copy_text(v) for v in array]
     return out
 
 
-def _copy_text(value: object) -> str:
+def copy_text(value: object) -> str:
     """psycopg's text form of one value (str, bool, int, float, date, datetime, numpy scalars)."""
     if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
         return COPY_NULL
@@ -199,11 +214,13 @@ def insert_facts(conn: Connection, contract: ReportContract, columns: list[str],
     if not rows:
         return
     if conn.dialect.name == "postgresql":
-        with conn.connection.driver_connection.cursor() as cursor, \
-                cursor.copy(copy_statement(contract, columns)) as copy:
+        with (
+            conn.connection.driver_connection.cursor() as cursor,
+            cursor.copy(copy_statement(contract, columns)) as copy,
+        ):
             if isinstance(rows[0], str):
                 for start in range(0, len(rows), 50_000):
-                    copy.write("\n".join(rows[start:start + 50_000]) + "\n")
+                    copy.write("\n".join(rows[start : start + 50_000]) + "\n")
             else:
                 for row in rows:
                     copy.write_row(row)

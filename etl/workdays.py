@@ -16,6 +16,7 @@ a year in the file replaces the package's. A day in a year neither has is *not c
 that needs it is ``None``/``NaT`` — pending (期限待定), never guessed — until a steward adds the year
 (``python -m etl workdays fill`` then fills the pending deadlines in place, see ``etl.pending_deadlines``).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -40,6 +41,7 @@ class CalendarError(ValueError):
 @dataclass(frozen=True)
 class YearCalendar:
     """One year of the State Council notice: its days off and its worked weekend days."""
+
     year: int
     days_off: frozenset[dt.date]
     adjusted_workdays: frozenset[dt.date]
@@ -119,8 +121,15 @@ class WorkdayCalendar:
             day = dt.date(year.year, 1, 1)
             while day.year == year.year:
                 kind = year.kind(day)
-                out.append({"day": day, "year": year.year, "is_workday": int(kind in (WORKDAY, ADJUSTED_WORKDAY)),
-                            "day_kind": kind, "source": year.source})
+                out.append(
+                    {
+                        "day": day,
+                        "year": year.year,
+                        "is_workday": int(kind in (WORKDAY, ADJUSTED_WORKDAY)),
+                        "day_kind": kind,
+                        "source": year.source,
+                    }
+                )
                 day += dt.timedelta(days=1)
         self._rows = out
         return out
@@ -129,9 +138,15 @@ class WorkdayCalendar:
 def package_years() -> dict[int, YearCalendar]:
     """The seed: every year the installed chinese_calendar carries."""
     years = sorted({d.year for d in chinese_calendar.holidays} | {d.year for d in chinese_calendar.workdays})
-    return {y: YearCalendar(y, frozenset(d for d in chinese_calendar.holidays if d.year == y),
-                            frozenset(d for d in chinese_calendar.workdays if d.year == y), "package")
-            for y in years}
+    return {
+        y: YearCalendar(
+            y,
+            frozenset(d for d in chinese_calendar.holidays if d.year == y),
+            frozenset(d for d in chinese_calendar.workdays if d.year == y),
+            "package",
+        )
+        for y in years
+    }
 
 
 def reference_years(path: Path) -> dict[int, YearCalendar]:
@@ -209,7 +224,8 @@ def closure_deadlines(received_at: pd.Series) -> pd.Series:
     output: datetime64 with NaT where the receipt is missing or its deadline is pending."""
     days = pd.to_datetime(received_at, errors="coerce").astype("datetime64[us]").dt.normalize()
     distinct = pd.DatetimeIndex(days.dropna().unique()).as_unit("us")
-    per_day = pd.Series([closure_deadline(day.to_pydatetime()) for day in distinct], index=distinct,
-                        dtype="datetime64[us]")  # None → NaT
+    per_day = pd.Series(
+        [closure_deadline(day.to_pydatetime()) for day in distinct], index=distinct, dtype="datetime64[us]"
+    )  # None → NaT
     looked_up = per_day.reindex(pd.DatetimeIndex(days).as_unit("us"))  # an index lookup, no Python call per row
     return pd.Series(looked_up.to_numpy(), index=received_at.index, dtype="datetime64[us]")

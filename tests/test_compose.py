@@ -2,6 +2,7 @@
 Airflow 3 CeleryExecutor layout are there and wired to one PostgreSQL and Redis, everything the file mounts,
 builds or copies exists, every command is a real Airflow command, versions agree with the pins, and
 .env.example documents every variable."""
+
 from __future__ import annotations
 
 import os
@@ -17,15 +18,30 @@ from conftest import REPO
 
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text(encoding="utf-8"))
 SERVICES = COMPOSE["services"]
-AIRFLOW_SERVICES = ["airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer",
-                    "airflow-worker", "airflow-init"]
+AIRFLOW_SERVICES = [
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+    "airflow-worker",
+    "airflow-init",
+]
 LONG_RUNNING = ["postgres", "redis", *AIRFLOW_SERVICES[:-1]]
 DOCKERFILE = REPO / "docker" / "Dockerfile"
 VARIABLE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)(?::?[-?][^}]*)?\}")
 # `airflow celery …` comes with apache-airflow-providers-celery, which is only in the image; these are the
 # subcommands of the pinned provider (3.26.0, airflow/providers/celery/cli/definition.py).
-CELERY_SUBCOMMANDS = {"worker", "flower", "stop", "list-workers", "shutdown-worker", "shutdown-all-workers",
-                      "add-queue", "remove-queue", "remove-all-queues"}
+CELERY_SUBCOMMANDS = {
+    "worker",
+    "flower",
+    "stop",
+    "list-workers",
+    "shutdown-worker",
+    "shutdown-all-workers",
+    "add-queue",
+    "remove-queue",
+    "remove-all-queues",
+}
 CELERY_APP = "airflow.providers.celery.executors.celery_executor.app"
 
 
@@ -51,8 +67,13 @@ def env(service: str) -> dict[str, str]:
 @cache
 def airflow_help(*group: str) -> set[str]:
     """Subcommands listed by `airflow [group] --help` of the installed Airflow."""
-    result = subprocess.run([sys.executable, "-m", "airflow", *group, "--help"], capture_output=True, text=True,
-                            env={**os.environ, "COLUMNS": "200"}, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "airflow", *group, "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        check=True,
+    )
     listing = result.stdout.split("Positional Arguments:", 1)[1].split("Options:", 1)[0]
     return set(re.findall(r"^\s{2,}([a-z][a-z0-9-]*)(?:\s{2,}|$)", listing, flags=re.M))
 
@@ -68,8 +89,10 @@ def assert_airflow_command(words: list[str], where: str) -> None:
 
 def airflow_invocations(script: str) -> list[list[str]]:
     """`airflow <command> [<subcommand>]` inside a shell snippet (not paths like /opt/airflow/logs)."""
-    return [[w for w in m.groups() if w] for m in re.finditer(
-        r"(?<![\w/.-])airflow\s+([a-z][a-z0-9-]*)(?:\s+([a-z][a-z0-9-]*))?", script)]
+    return [
+        [w for w in m.groups() if w]
+        for m in re.finditer(r"(?<![\w/.-])airflow\s+([a-z][a-z0-9-]*)(?:\s+([a-z][a-z0-9-]*))?", script)
+    ]
 
 
 # ------------------------------------------------------------------------------------------ the services
@@ -92,8 +115,14 @@ def test_every_airflow_service_uses_celery_redis_and_postgres():
         assert service["env_file"] == [".env"], name
         assert variables["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
         assert variables["AIRFLOW__CELERY__BROKER_URL"] == "redis://redis:6379/0", name
-        assert default(variables["AIRFLOW__CELERY__RESULT_BACKEND"]) == "db+postgresql+psycopg://airflow:@postgres:5432/airflow"
-        assert default(variables["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]) == "postgresql+psycopg://airflow:@postgres:5432/airflow"
+        assert (
+            default(variables["AIRFLOW__CELERY__RESULT_BACKEND"])
+            == "db+postgresql+psycopg://airflow:@postgres:5432/airflow"
+        )
+        assert (
+            default(variables["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+            == "postgresql+psycopg://airflow:@postgres:5432/airflow"
+        )
         assert default(variables["WAREHOUSE_URL"]) == "postgresql+psycopg://district:@postgres:5432/warehouse"
         assert variables["SHARED_DIR"] == "/shared", name
         assert variables["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/project/dags"
@@ -155,8 +184,9 @@ def test_every_command_is_a_real_airflow_command():
 
 
 def test_healthchecks_use_real_commands():
-    jobs = subprocess.run([sys.executable, "-m", "airflow", "jobs", "check", "--help"], capture_output=True,
-                          text=True, check=True).stdout
+    jobs = subprocess.run(
+        [sys.executable, "-m", "airflow", "jobs", "check", "--help"], capture_output=True, text=True, check=True
+    ).stdout
     job_types = set(re.search(r"--job-type \{([^}]*)\}", jobs).group(1).split(","))
     for name in LONG_RUNNING:
         test = SERVICES[name]["healthcheck"]["test"]
@@ -190,10 +220,21 @@ def test_everything_mounted_built_or_copied_exists():
     dockerfile = DOCKERFILE.read_text(encoding="utf-8")
     copies = re.findall(r"^COPY (?:--\S+ )*(.+) \S+$", dockerfile, flags=re.M)
     sources = [s for line in copies for s in line.split()]
-    assert {"pyproject.toml", "constraints.txt", "docker/constraints-celery.txt", "etl", "warehouse_sql",
-            "expectations", "dags", "plugins"} <= set(sources)
-    allowed = [line[1:] for line in (REPO / "docker" / "Dockerfile.dockerignore").read_text().splitlines()
-               if line.startswith("!")]
+    assert {
+        "pyproject.toml",
+        "constraints.txt",
+        "docker/constraints-celery.txt",
+        "etl",
+        "warehouse_sql",
+        "expectations",
+        "dags",
+        "plugins",
+    } <= set(sources)
+    allowed = [
+        line[1:]
+        for line in (REPO / "docker" / "Dockerfile.dockerignore").read_text().splitlines()
+        if line.startswith("!")
+    ]
     for source in sources:
         assert (REPO / source).exists(), source
         assert source in allowed, f"{source} is excluded from the build context"
@@ -204,8 +245,11 @@ def test_everything_mounted_built_or_copied_exists():
 def test_image_versions_match_the_pins():
     pinned = pins(REPO / "constraints.txt")
     airflow = pinned["apache-airflow"]
-    base = re.search(r"^ARG AIRFLOW_BASE_IMAGE=apache/airflow:(?:slim-)?([\d.]+)-python([\d.]+)$",
-                     DOCKERFILE.read_text(encoding="utf-8"), flags=re.M)
+    base = re.search(
+        r"^ARG AIRFLOW_BASE_IMAGE=apache/airflow:(?:slim-)?([\d.]+)-python([\d.]+)$",
+        DOCKERFILE.read_text(encoding="utf-8"),
+        flags=re.M,
+    )
     assert base, "docker/Dockerfile must build FROM a pinned apache/airflow tag"
     assert base.group(1) == airflow and base.group(2) == "3.11"
     image = default(SERVICES["airflow-scheduler"]["image"])
@@ -217,19 +261,28 @@ def test_image_versions_match_the_pins():
 
 
 def test_env_example_documents_every_variable():
-    documented = set(re.findall(r"^#?\s*([A-Z_][A-Z0-9_]*)=", (REPO / ".env.example").read_text(encoding="utf-8"),
-                                flags=re.M))
+    documented = set(
+        re.findall(r"^#?\s*([A-Z_][A-Z0-9_]*)=", (REPO / ".env.example").read_text(encoding="utf-8"), flags=re.M)
+    )
     compose_text = (REPO / "docker-compose.yml").read_text(encoding="utf-8")
     referenced = set(VARIABLE.findall(compose_text)) - {"HOSTNAME"}
     assert referenced <= documented, referenced - documented
     common = set(env("airflow-scheduler"))
     read_by_etl = set()
     for path in (REPO / "etl").glob("*.py"):
-        read_by_etl |= set(re.findall(r"os\.environ(?:\.get\(|\[)\"([A-Z_][A-Z0-9_]*)\"", path.read_text(encoding="utf-8")))
+        read_by_etl |= set(
+            re.findall(r"os\.environ(?:\.get\(|\[)\"([A-Z_][A-Z0-9_]*)\"", path.read_text(encoding="utf-8"))
+        )
     assert {"SHARED_DIR", "WAREHOUSE_URL", "FILE_SETTLE_SECONDS"} <= read_by_etl
     missing = {v for v in read_by_etl if v not in documented and v not in common}
     assert not missing, f"read by etl/ but neither set in docker-compose.yml nor documented in .env.example: {missing}"
-    assert {"ALERT_WEBHOOK_URL", "ALERT_SMTP_HOST", "AIRFLOW_UID", "SHARED_DIR_HOST", "FILE_SETTLE_SECONDS"} <= documented
+    assert {
+        "ALERT_WEBHOOK_URL",
+        "ALERT_SMTP_HOST",
+        "AIRFLOW_UID",
+        "SHARED_DIR_HOST",
+        "FILE_SETTLE_SECONDS",
+    } <= documented
     from dataclasses import fields
 
     from etl.limits import Limits

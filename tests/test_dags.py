@@ -1,4 +1,5 @@
 """DAG integrity: every DAG imports cleanly, quickly and without heavy libraries at top level."""
+
 from __future__ import annotations
 
 import subprocess

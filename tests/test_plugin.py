@@ -1,6 +1,7 @@
 """The District submissions page (区县报送情况): the Airflow plugin is found and shaped as Airflow 3 validates
 it; the pages list every file and its findings from the warehouse views, escape what clerks wrote, and serve
 receipts and Data Docs only from inside their folders; mounted in Airflow's API server it is behind login."""
+
 from __future__ import annotations
 
 import json
@@ -43,10 +44,15 @@ def ingested(sqlite_settings):
     drop_samples(settings.inbox)
     (settings.inbox / "明山区").mkdir(parents=True, exist_ok=True)
     (settings.inbox / "明山区" / EVIL_NAME).write_text("a,b\n1,2\n", encoding="utf-8")
-    write_xlsx(settings.inbox / "平山区" / "平山区_政务服务事项清单_2021Q4.xlsx",
-               [SERVICE_HEADER, service_item("112105020001", "平山区"),
-                service_item("112105020002", "平山区", promised="<b>十天</b>")],
-               title="平山区政务服务事项清单")
+    write_xlsx(
+        settings.inbox / "平山区" / "平山区_政务服务事项清单_2021Q4.xlsx",
+        [
+            SERVICE_HEADER,
+            service_item("112105020001", "平山区"),
+            service_item("112105020002", "平山区", promised="<b>十天</b>"),
+        ],
+        title="平山区政务服务事项清单",
+    )
     prepare(settings)
     outcomes = {o.file: o for o in (process_file(f, settings) for f in discover(settings))}
     log_summary([o.as_dict() for o in outcomes.values()], settings=settings)  # the run's end: the Data Docs index
@@ -68,8 +74,13 @@ def test_plugin_is_discovered_with_the_shape_airflow_validates():
     assert app["url_prefix"] == "/district-submissions" and app["name"]
     assert hasattr(app["app"], "router")  # a FastAPI app
     (view,) = plugin.external_views
-    assert view == {"name": "District submissions", "href": "/district-submissions/", "destination": "nav",
-                    "category": "browse", "url_route": "district-submissions"}
+    assert view == {
+        "name": "District submissions",
+        "href": "/district-submissions/",
+        "destination": "nav",
+        "category": "browse",
+        "url_route": "district-submissions",
+    }
     # what GET /api/v2/plugins returns, through the same pydantic model the API server uses
     info = next(i for i in plugins_manager.get_plugin_info() if i["name"] == "district_submissions")
     response = PluginResponse.model_validate(info)
@@ -81,12 +92,15 @@ def test_plugin_is_discovered_with_the_shape_airflow_validates():
 
 def test_plugin_import_stays_light():
     """Airflow imports plugins in every component and task process: no pandas, GX or even FastAPI."""
-    code = ("import importlib.util, sys\n"
-            f"spec = importlib.util.spec_from_file_location('district_submissions', {str(PLUGIN_FILE)!r})\n"
-            "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
-            "print(sorted(m for m in ('pandas', 'great_expectations', 'fastapi', 'etl.warehouse') if m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy(),
-                            check=True)
+    code = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('district_submissions', {str(PLUGIN_FILE)!r})\n"
+        "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
+        "print(sorted(m for m in ('pandas', 'great_expectations', 'fastapi', 'etl.warehouse') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy(), check=True
+    )
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
@@ -112,9 +126,16 @@ def test_list_shows_every_file_with_its_status_and_escapes_names(ingested, clien
 
 
 def test_script_in_a_file_name_is_rendered_as_text():
-    row = {"load_id": 7, "file_name": "<script>alert(1)</script>.csv", "folder": '"><b>x</b>',
-           "status": "rejected", "status_zh": "已退回", "reason_zh": "<script>alert(2)</script>",
-           "receipt_path": "receipts/明山区/<script>.回执.xlsx", "docs_page": "data_docs/local_site/a b.html"}
+    row = {
+        "load_id": 7,
+        "file_name": "<script>alert(1)</script>.csv",
+        "folder": '"><b>x</b>',
+        "status": "rejected",
+        "status_zh": "已退回",
+        "reason_zh": "<script>alert(2)</script>",
+        "receipt_path": "receipts/明山区/<script>.回执.xlsx",
+        "docs_page": "data_docs/local_site/a b.html",
+    }
     listing = submissions.Listing([row], 1, {"rejected": 1}, [('"><b>x</b>', '"><b>x</b>')], [])
     html = submissions.render_list(listing, submissions.Filters(district='"><b>x</b>'), base="/p")
     assert "<script>" not in html and "<b>x</b>" not in html
@@ -130,7 +151,9 @@ def test_filters_by_status_district_and_report_type(ingested, client):
     xihu = client.get("/", params={"district": "溪湖区"}).text
     assert "溪湖区_防汛日报_2021-07-29.xlsx" in xihu and "南芬区_志愿服务_2022-03.csv" not in xihu
     volunteers = client.get("/", params={"report_type": "volunteer_activity"}).text
-    assert "南芬区_志愿服务_2022-03.csv</a>" in volunteers and "本溪县_政务服务事项清单_2021Q4.xlsx</a>" not in volunteers
+    assert (
+        "南芬区_志愿服务_2022-03.csv</a>" in volunteers and "本溪县_政务服务事项清单_2021Q4.xlsx</a>" not in volunteers
+    )
     none = client.get("/", params={"district": "<nowhere>", "page": "x"})
     assert none.status_code == 200 and "没有符合条件的报送" in none.text and "<nowhere>" not in none.text
 
@@ -174,9 +197,18 @@ def test_receipt_route_rejects_traversal(sqlite_settings, client):
     (settings.receipts / "not-a-receipt.txt").write_text("not served")
     (settings.shared_dir / "warehouse.xlsx").write_bytes(b"secret")
     assert client.get(f"/receipts/{quote('溪湖区/r.xlsx')}").content == b"PK"
-    for path in ("../warehouse.xlsx", "..%2Fwarehouse.xlsx", "%2E%2E/%2E%2E/etc/passwd", "%2Fetc%2Fpasswd",
-                 "溪湖区/..%2F..%2Fwarehouse.xlsx", "..%5Cwarehouse.xlsx", "溪湖区", "missing.xlsx", "x%00.xlsx",
-                 "not-a-receipt.txt"):
+    for path in (
+        "../warehouse.xlsx",
+        "..%2Fwarehouse.xlsx",
+        "%2E%2E/%2E%2E/etc/passwd",
+        "%2Fetc%2Fpasswd",
+        "溪湖区/..%2F..%2Fwarehouse.xlsx",
+        "..%5Cwarehouse.xlsx",
+        "溪湖区",
+        "missing.xlsx",
+        "x%00.xlsx",
+        "not-a-receipt.txt",
+    ):
         response = client.get(f"/receipts/{path}")
         assert response.status_code in (400, 404), path
         assert response.content != b"secret"
@@ -189,8 +221,18 @@ def test_resolve_inside_refuses_everything_outside(tmp_path):
     (tmp_path / "secret.xlsx").write_bytes(b"PK")
     (base / "link.xlsx").symlink_to(tmp_path / "secret.xlsx")
     assert submissions.resolve_inside(base, "a/r.xlsx") == (base / "a" / "r.xlsx").resolve()
-    for bad in ("../secret.xlsx", "a/../../secret.xlsx", str(tmp_path / "secret.xlsx"), "link.xlsx", "a",
-                "a\\r.xlsx", ".hidden", "", "a/./r.xlsx", "a//r.xlsx"):
+    for bad in (
+        "../secret.xlsx",
+        "a/../../secret.xlsx",
+        str(tmp_path / "secret.xlsx"),
+        "link.xlsx",
+        "a",
+        "a\\r.xlsx",
+        ".hidden",
+        "",
+        "a/./r.xlsx",
+        "a//r.xlsx",
+    ):
         assert submissions.resolve_inside(base, bad) is None, bad
 
 
@@ -201,7 +243,9 @@ def test_validated_files_link_to_their_data_docs_page(ingested, client):
     response = client.get(unescape(links[0]))
     assert response.status_code == 200 and response.headers["content-type"] == "text/html; charset=utf-8"
     assert response.headers["content-security-policy"].startswith("sandbox")
-    assert 'href="/data-docs/local_site/index.html"' in page and client.get("/data-docs/local_site/index.html").is_success
+    assert (
+        'href="/data-docs/local_site/index.html"' in page and client.get("/data-docs/local_site/index.html").is_success
+    )
 
 
 def test_data_docs_are_served_from_their_folder_in_a_sandbox(sqlite_settings, client):
@@ -244,8 +288,9 @@ def test_mounted_in_the_api_server_behind_login(ingested, airflow_api):
 
     anonymous = airflow_api.get("/district-submissions/", headers={"Accept": "application/json"})
     assert anonymous.status_code == 401
-    browser = airflow_api.get("/district-submissions/?status=rejected", headers={"Accept": "text/html"},
-                              follow_redirects=False)
+    browser = airflow_api.get(
+        "/district-submissions/?status=rejected", headers={"Accept": "text/html"}, follow_redirects=False
+    )
     assert browser.status_code == 303 and "/auth/login" in browser.headers["location"]
     assert airflow_api.get("/district-submissions/receipts/x.xlsx").status_code == 401  # files too
 

@@ -1,4 +1,5 @@
 """Run the per-file pipeline over an inbox and read the warehouse back, as several test modules do."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -24,4 +25,6 @@ def first_seen_at(settings, path, when) -> None:
     from etl import sightings
     from etl.names import path_key
 
-    sightings.record(get_engine(settings.warehouse_url), [(path_key(settings.inbox, path), path.stat().st_mtime)], now=when)
+    sightings.record(
+        get_engine(settings.warehouse_url), [(path_key(settings.inbox, path), path.stat().st_mtime)], now=when
+    )

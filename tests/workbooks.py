@@ -1,12 +1,25 @@
 """Build small district workbooks inside tests, each shaped to exercise one case."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from openpyxl import Workbook
 
-SERVICE_HEADER = ["事项编码", "事项名称", "实施部门", "所属区县", "事项类型", "是否依申请", "是否进驻政务服务中心",
-                  "不进厅原因", "是否网上可办", "法定时限（工作日）", "承诺时限（工作日）", "最多跑动次数"]
+SERVICE_HEADER = [
+    "事项编码",
+    "事项名称",
+    "实施部门",
+    "所属区县",
+    "事项类型",
+    "是否依申请",
+    "是否进驻政务服务中心",
+    "不进厅原因",
+    "是否网上可办",
+    "法定时限（工作日）",
+    "承诺时限（工作日）",
+    "最多跑动次数",
+]
 
 
 def write_xlsx(path: Path, rows: list[list[object]], title: str | None = None, sheet: str = "Sheet1") -> Path:
@@ -24,10 +37,32 @@ def write_xlsx(path: Path, rows: list[list[object]], title: str | None = None, s
     return path
 
 
-def service_item(code: str, district: str = "明山区", *, is_application="是", in_hall="是", reason=None,
-                 item_type="行政许可", legal=20, promised=10, visits=0) -> list[object]:
-    return [code, f"事项{code[-3:]}", f"{district}行政审批局", district, item_type, is_application, in_hall,
-            reason, "是", legal, promised, visits]
+def service_item(
+    code: str,
+    district: str = "明山区",
+    *,
+    is_application="是",
+    in_hall="是",
+    reason=None,
+    item_type="行政许可",
+    legal=20,
+    promised=10,
+    visits=0,
+) -> list[object]:
+    return [
+        code,
+        f"事项{code[-3:]}",
+        f"{district}行政审批局",
+        district,
+        item_type,
+        is_application,
+        in_hall,
+        reason,
+        "是",
+        legal,
+        promised,
+        visits,
+    ]
 
 
 def write_workbook(path: Path, sheets: list[tuple[str, list[list[object]], bool]]) -> Path:

@@ -9,6 +9,7 @@ demo generator (``demo/``), a line in ``etl/reference/calendar.yaml`` and their 
 lineage, the review pack, the indicator printout, templates and receipts follow from the contract, and
 ``tests/etl/test_contracts.py`` fails when a contract lacks one of its pieces.
 """
+
 from __future__ import annotations
 
 import importlib

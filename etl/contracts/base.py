@@ -1,6 +1,7 @@
 """The contract vocabulary: a report type is a set of columns (Chinese header, aliases, kind, unit), a key,
 a period grain and a fact table. Derived columns are computed from the parsed columns before validation
 (for example the 12345 closure deadline in Chinese working days)."""
+
 from __future__ import annotations
 
 import re
@@ -102,5 +103,3 @@ def header_key(text: object) -> str:
 def header_base(text: object) -> str:
     """The header without a trailing unit in brackets: 出动人员（人次） → 出动人员."""
     return header_key(_UNIT_SUFFIX.sub("", fold(text)))
-
-

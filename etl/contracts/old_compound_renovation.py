@@ -18,6 +18,7 @@ Derived (ours; DOMAIN.md has no rule beyond the columns):
   基础配套设施改造 / 燃气管网改造.
 * ``overdue``  工程状态 is not 已完工 and 计划完工时间 is on or before the last day of the ledger's month.
 """
+
 from __future__ import annotations
 
 import re
@@ -65,37 +66,82 @@ def derive(frame: pd.DataFrame, period: str | None = None) -> pd.DataFrame:
 _BY_DISTRICT = "mart_old_compound_renovation_by_district"
 
 PUBLICATION = Publication(
-    order=70, sheet="老旧小区改造", title_zh="老旧小区改造", title_en="Old residential compound renovation",
-    view=_BY_DISTRICT, period_col="period", period_label="月份",
-    columns=(Col("projects", "改造小区（个）", width=14), Col("streets", "涉及街道（个）", width=14),
-             Col("buildings", "改造楼栋（栋）", width=14), Col("households", "受益户数（户）", width=14),
-             Col("investment_10k_yuan", "总投资（万元）", "dec2", 14), Col("completed", "已完工（个）", width=13),
-             Col("completed_share_pct", "完工占比", "pct"), Col("in_construction", "在建（个）"),
-             Col("not_started", "未开工（个）", width=13), Col("overdue", "逾期未完工（个）", width=15),
-             Col("cameras", "视频监控点位（个）", width=17), Col("access_doors", "门禁（个）")),
-    rank_key="households", rank_header="受益户数排名",
-    deltas=(Col("households", "受益户数较上期", "d_int", 15), Col("completed_share_pct", "完工占比较上期（百分点）", "d_pp", 18)),
+    order=70,
+    sheet="老旧小区改造",
+    title_zh="老旧小区改造",
+    title_en="Old residential compound renovation",
+    view=_BY_DISTRICT,
+    period_col="period",
+    period_label="月份",
+    columns=(
+        Col("projects", "改造小区（个）", width=14),
+        Col("streets", "涉及街道（个）", width=14),
+        Col("buildings", "改造楼栋（栋）", width=14),
+        Col("households", "受益户数（户）", width=14),
+        Col("investment_10k_yuan", "总投资（万元）", "dec2", 14),
+        Col("completed", "已完工（个）", width=13),
+        Col("completed_share_pct", "完工占比", "pct"),
+        Col("in_construction", "在建（个）"),
+        Col("not_started", "未开工（个）", width=13),
+        Col("overdue", "逾期未完工（个）", width=15),
+        Col("cameras", "视频监控点位（个）", width=17),
+        Col("access_doors", "门禁（个）"),
+    ),
+    rank_key="households",
+    rank_header="受益户数排名",
+    deltas=(
+        Col("households", "受益户数较上期", "d_int", 15),
+        Col("completed_share_pct", "完工占比较上期（百分点）", "d_pp", 18),
+    ),
     chart=Chart("bar", "各区县老旧小区改造受益户数（户）", ("households",), y_title="户"),
-    headline=(("projects", "改造小区", "int", "个"), ("buildings", "改造楼栋", "int", "栋"),
-              ("households", "受益户数", "int", "户"), ("investment_10k_yuan", "总投资", "dec2", "万元"),
-              ("completed_share_pct", "完工占比", "pct", "")),
+    headline=(
+        ("projects", "改造小区", "int", "个"),
+        ("buildings", "改造楼栋", "int", "栋"),
+        ("households", "受益户数", "int", "户"),
+        ("investment_10k_yuan", "总投资", "dec2", "万元"),
+        ("completed_share_pct", "完工占比", "pct", ""),
+    ),
     notes=("完工占比 = 工程状态为已完工的小区 ÷ 台账所列小区；各项数量为当月台账（最新一版）之和。",),
     definitions=(
-        Definition("改造小区 / 改造楼栋 / 受益户数 / 总投资",
-                   "当月台账所列改造项目（小区）数，及其改造楼栋数、受益户数、总投资（万元）之和；各区县以最新一版台账为准。",
-                   "old compound renovation, 明山区 2022 | 13 compounds (明山, 北地, 高峪 streets), 85 residential "
-                   "buildings, 5,113 households, total investment 7,874.97 万元",
-                   _BY_DISTRICT, "projects, buildings, households, investment_10k_yuan"),
-        Definition("完工占比", "工程状态为已完工的小区 ÷ 台账所列小区 × 100%，保留两位小数（DOMAIN.md 未规定，按视图口径）。", "",
-                   _BY_DISTRICT, "completed, completed_share_pct"),
-        Definition("逾期未完工", "未完工且计划完工时间不晚于台账月末的小区（DOMAIN.md 未规定，按视图口径）。", "",
-                   _BY_DISTRICT, "overdue"),
-        Definition("视频监控点位 / 门禁", "各项目安装的视频监控点位、门禁数之和（智慧小区）。",
-                   "166 video points and 334 access-controlled doors installed (智慧小区)",
-                   _BY_DISTRICT, "cameras, access_doors"),
+        Definition(
+            "改造小区 / 改造楼栋 / 受益户数 / 总投资",
+            "当月台账所列改造项目（小区）数，及其改造楼栋数、受益户数、总投资（万元）之和；各区县以最新一版台账为准。",
+            "old compound renovation, 明山区 2022 | 13 compounds (明山, 北地, 高峪 streets), 85 residential "
+            "buildings, 5,113 households, total investment 7,874.97 万元",
+            _BY_DISTRICT,
+            "projects, buildings, households, investment_10k_yuan",
+        ),
+        Definition(
+            "完工占比",
+            "工程状态为已完工的小区 ÷ 台账所列小区 × 100%，保留两位小数（DOMAIN.md 未规定，按视图口径）。",
+            "",
+            _BY_DISTRICT,
+            "completed, completed_share_pct",
+        ),
+        Definition(
+            "逾期未完工",
+            "未完工且计划完工时间不晚于台账月末的小区（DOMAIN.md 未规定，按视图口径）。",
+            "",
+            _BY_DISTRICT,
+            "overdue",
+        ),
+        Definition(
+            "视频监控点位 / 门禁",
+            "各项目安装的视频监控点位、门禁数之和（智慧小区）。",
+            "166 video points and 334 access-controlled doors installed (智慧小区)",
+            _BY_DISTRICT,
+            "cameras, access_doors",
+        ),
     ),
-    printout=("projects", "buildings", "households", "investment_10k_yuan", "completed_share_pct", "cameras",
-              "access_doors"),
+    printout=(
+        "projects",
+        "buildings",
+        "households",
+        "investment_10k_yuan",
+        "completed_share_pct",
+        "cameras",
+        "access_doors",
+    ),
 )
 
 CONTRACT = ReportContract(

@@ -2,6 +2,7 @@
 its columns the review pack shows, how districts are ranked, what the headline figures are and how each
 indicator is defined. The review pack (``etl.review_pack``), the indicator printout (``etl.report``) and the
 definitions sheet are built from this data; none of them names a report type."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ class Chart:
 @dataclass(frozen=True)
 class Definition:
     """One row of the pack's 指标说明 sheet."""
+
     name: str
     zh: str  # the definition in Chinese
     domain: str  # DOMAIN.md's own words where it defines the indicator, else ""
@@ -50,6 +52,7 @@ class DailySeries:
 
     window: "month" — every day of the shown day's month; "trailing" — the ``days`` days up to the latest.
     title: formatted with {month}, {start} and {end}."""
+
     window: str
     title: str
     delta_header: str  # the change of the first delta column on the previous day the view holds

@@ -16,6 +16,7 @@ Derived, computed once at parse time:
                     still open has been missed). No deadline → not overdue. NULL only when the period is
                     unknown (the file is then rejected anyway).
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -52,23 +53,47 @@ PUBLICATION = Publication(
     view="mart_rectification_by_district",
     period_col="period",
     period_label="月份",
-    columns=(Col("problems", "交办问题"), Col("with_deadline", "设定整改期限", width=13), Col("rectified", "已整改"),
-     Col("rectification_rate_pct", "整改率", "pct"), Col("rectified_with_deadline", "有期限且已整改", width=14),
-     Col("in_progress", "整改中"), Col("overdue", "超期未整改", width=12)),
+    columns=(
+        Col("problems", "交办问题"),
+        Col("with_deadline", "设定整改期限", width=13),
+        Col("rectified", "已整改"),
+        Col("rectification_rate_pct", "整改率", "pct"),
+        Col("rectified_with_deadline", "有期限且已整改", width=14),
+        Col("in_progress", "整改中"),
+        Col("overdue", "超期未整改", width=12),
+    ),
     rank_key="rectification_rate_pct",
     rank_header="整改率排名",
-    deltas=(Col("rectified", "已整改较上期", "d_int"), Col("rectification_rate_pct", "整改率较上期（百分点）", "d_pp", 16)),
+    deltas=(
+        Col("rectified", "已整改较上期", "d_int"),
+        Col("rectification_rate_pct", "整改率较上期（百分点）", "d_pp", 16),
+    ),
     chart=Chart("bar", "各区县整改率（%）", ("rectification_rate_pct",), y_title="%"),
-    headline=(("problems", "交办问题", "int", "个"), ("with_deadline", "设定整改期限", "int", "个"),
-     ("rectified", "已整改", "int", "个"), ("rectification_rate_pct", "整改率", "pct", "")),
+    headline=(
+        ("problems", "交办问题", "int", "个"),
+        ("with_deadline", "设定整改期限", "int", "个"),
+        ("rectified", "已整改", "int", "个"),
+        ("rectification_rate_pct", "整改率", "pct", ""),
+    ),
     notes=("整改率 = 已整改问题 ÷ 设定了整改期限的问题（台账为累计台账）。",),
     definitions=(
-        Definition("整改率", ("整改状态为已整改的问题 ÷ 设定了整改期限的问题 × 100%，保留两位小数（203 ÷ 293 = 69.28%）。"
-                      "未设期限但已整改的问题只计入分子，可与“有期限且已整改”对照。"),
+        Definition(
+            "整改率",
+            (
+                "整改状态为已整改的问题 ÷ 设定了整改期限的问题 × 100%，保留两位小数（203 ÷ 293 = 69.28%）。"
+                "未设期限但已整改的问题只计入分子，可与“有期限且已整改”对照。"
+            ),
             "Rectification rate: problems 已整改 ÷ problems that have a deadline.",
-            "mart_rectification_by_district", "rectification_rate_pct, rectified_with_deadline"),
-        Definition("超期未整改", "整改中且整改期限不晚于台账月末的问题（DOMAIN.md 未规定，按视图口径）。", "",
-            "mart_rectification_by_district", "overdue"),
+            "mart_rectification_by_district",
+            "rectification_rate_pct, rectified_with_deadline",
+        ),
+        Definition(
+            "超期未整改",
+            "整改中且整改期限不晚于台账月末的问题（DOMAIN.md 未规定，按视图口径）。",
+            "",
+            "mart_rectification_by_district",
+            "overdue",
+        ),
     ),
     printout=("problems", "with_deadline", "rectified", "rectification_rate_pct"),
 )

@@ -18,6 +18,7 @@ Derived, computed once at parse time from the ledger's month (DOMAIN.md has no r
 * ``completed_late``  status is 已完成 and 实际完成时间 is after 计划完成时间; False when either date is
                       missing (the suite rejects 已完成 without a completion date).
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -57,22 +58,44 @@ PUBLICATION = Publication(
     view="mart_task_completion_by_district",
     period_col="period",
     period_label="月份",
-    columns=(Col("tasks", "实事总数"), Col("completed", "已完成"), Col("completion_rate_pct", "实事完成率", "pct"),
-     Col("in_progress", "推进中"), Col("not_started", "未启动"), Col("cross_year", "跨年推进"),
-     Col("overdue", "逾期未完成"), Col("completed_late", "逾期完成")),
+    columns=(
+        Col("tasks", "实事总数"),
+        Col("completed", "已完成"),
+        Col("completion_rate_pct", "实事完成率", "pct"),
+        Col("in_progress", "推进中"),
+        Col("not_started", "未启动"),
+        Col("cross_year", "跨年推进"),
+        Col("overdue", "逾期未完成"),
+        Col("completed_late", "逾期完成"),
+    ),
     rank_key="completion_rate_pct",
     rank_header="完成率排名",
-    deltas=(Col("completed", "已完成较上期", "d_int"), Col("completion_rate_pct", "完成率较上期（百分点）", "d_pp", 16)),
+    deltas=(
+        Col("completed", "已完成较上期", "d_int"),
+        Col("completion_rate_pct", "完成率较上期（百分点）", "d_pp", 16),
+    ),
     chart=Chart("bar", "各区县实事完成率（%）", ("completion_rate_pct",), y_title="%"),
-    headline=(("tasks", "实事总数", "int", "项"), ("completed", "已完成", "int", "项"),
-     ("completion_rate_pct", "实事完成率", "pct", "")),
+    headline=(
+        ("tasks", "实事总数", "int", "项"),
+        ("completed", "已完成", "int", "项"),
+        ("completion_rate_pct", "实事完成率", "pct", ""),
+    ),
     notes=("实事完成率 = 已完成的实事 ÷ 清单所列实事；逾期未完成：未完成且计划完成时间不晚于台账月末。",),
     definitions=(
-        Definition("实事完成率", "完成状态为已完成的实事 ÷ 清单所列实事 × 100%，保留两位小数（1,697 ÷ 1,735 = 97.81%，公开发布为97.8%）。",
+        Definition(
+            "实事完成率",
+            "完成状态为已完成的实事 ÷ 清单所列实事 × 100%，保留两位小数（1,697 ÷ 1,735 = 97.81%，公开发布为97.8%）。",
             "Task completion rate: tasks 已完成 ÷ tasks listed.",
-            "mart_task_completion_by_district", "completion_rate_pct"),
-        Definition("逾期未完成 / 逾期完成", "未完成且计划完成时间不晚于台账月末 / 已完成但实际完成时间晚于计划完成时间（DOMAIN.md 未规定，按视图口径）。",
-            "", "mart_task_completion_by_district", "overdue, completed_late"),
+            "mart_task_completion_by_district",
+            "completion_rate_pct",
+        ),
+        Definition(
+            "逾期未完成 / 逾期完成",
+            "未完成且计划完成时间不晚于台账月末 / 已完成但实际完成时间晚于计划完成时间（DOMAIN.md 未规定，按视图口径）。",
+            "",
+            "mart_task_completion_by_district",
+            "overdue, completed_late",
+        ),
     ),
     printout=("tasks", "completed", "completion_rate_pct", "overdue"),
 )

@@ -3,6 +3,7 @@
 Files are read back with openpyxl / csv directly (not through the project's parser) so this test pins the
 demo data itself.
 """
+
 from __future__ import annotations
 
 import csv
@@ -94,14 +95,25 @@ def test_files_written_where_expected(demo):
     assert {(p.parent.name, p.stem.rsplit("_", 1)[1]) for p in flood} == {
         (d, day) for d in FLOOD_DISTRICTS for day in FLOOD_DAYS
     }
-    assert {p.parent.name for p in by_kind(paths, "_12345热线工单_2021-09.")} == {"明山区", "平山区", "溪湖区", "南芬区"}
+    assert {p.parent.name for p in by_kind(paths, "_12345热线工单_2021-09.")} == {
+        "明山区",
+        "平山区",
+        "溪湖区",
+        "南芬区",
+    }
     assert len(by_kind(paths, "_2021-12.xlsx")) == 14
     assert [(p.parent.name, p.name) for p in by_kind(paths, "_老旧小区改造项目台账_")] == [
-        ("明山区", "明山区_老旧小区改造项目台账_2022-12.xlsx")]
-    assert DEMO_PERIODS == {"service_items": "2021Q4", "volunteer_activity": "2022-03",
-                            "flood_cleanup": ("2021-07-26", "2021-08-01"), "task_ledger": "2021-12",
-                            "rectification_ledger": "2021-12", "hotline_tickets": "2021-09",
-                            "old_compound_renovation": "2022-12"}
+        ("明山区", "明山区_老旧小区改造项目台账_2022-12.xlsx")
+    ]
+    assert DEMO_PERIODS == {
+        "service_items": "2021Q4",
+        "volunteer_activity": "2022-03",
+        "flood_cleanup": ("2021-07-26", "2021-08-01"),
+        "task_ledger": "2021-12",
+        "rectification_ledger": "2021-12",
+        "hotline_tickets": "2021-09",
+        "old_compound_renovation": "2022-12",
+    }
 
 
 def test_files_carry_the_time_their_clerk_dropped_them(demo):
@@ -140,7 +152,7 @@ def test_service_items_city_totals(demo, values):
         h, col = find_columns(rows, SERVICE_HEADERS)
         assert h == 1
         unit = path.parent.name
-        for row in rows[h + 1:]:
+        for row in rows[h + 1 :]:
             code = row[col["item_code"]]
             assert isinstance(code, str) and re.fullmatch(r"\d{16}", code), row
             assert code.startswith("11" + {"市本级": "210500"}.get(unit, code[2:8]))
@@ -184,7 +196,7 @@ def volunteer_records(path: Path, values: dict) -> tuple[list[dict], list[tuple]
         (rows,) = values[path].values()
     h, col = find_columns(rows, VOLUNTEER_HEADERS)
     records, rest = [], []
-    for row in rows[h + 1:]:
+    for row in rows[h + 1 :]:
         value = row[col["date"]]
         if isinstance(value, datetime):
             day = value.date()
@@ -194,9 +206,16 @@ def volunteer_records(path: Path, values: dict) -> tuple[list[dict], list[tuple]
             rest.append(row)
             continue
         volunteers = row[col["volunteers"]]
-        records.append({"date": day, "unit": row[col["unit"]], "team": row[col["team"]],
-                        "type": row[col["type"]], "place": row[col["place"]],
-                        "volunteers": int(volunteers)})
+        records.append(
+            {
+                "date": day,
+                "unit": row[col["unit"]],
+                "team": row[col["team"]],
+                "type": row[col["type"]],
+                "place": row[col["place"]],
+                "volunteers": int(volunteers),
+            }
+        )
     return records, rest
 
 
@@ -235,8 +254,9 @@ def test_nanfen_csv_is_gbk_like_the_sample(demo):
     _root, paths = demo
     (path,) = [p for p in paths if p.suffix == ".csv" and "志愿服务" in p.name]
     raw = path.read_bytes()
-    assert raw.startswith("活动日期,区县,组织单位,志愿服务队,活动类型,参与志愿者（人）,服务时长（小时）,服务地点\r\n"
-                          .encode("gbk"))
+    assert raw.startswith(
+        "活动日期,区县,组织单位,志愿服务队,活动类型,参与志愿者（人）,服务时长（小时）,服务地点\r\n".encode("gbk")
+    )
     with pytest.raises(UnicodeDecodeError):
         raw.decode("utf-8")
 

@@ -4,6 +4,7 @@ exactly one generator.
 
 Parametrized over ``etl.contracts.CONTRACTS``: a new contract without a demo generator fails here.
 """
+
 from __future__ import annotations
 
 import ast
@@ -25,8 +26,10 @@ MODULES = generator_modules()
 def generator_of(report_type: str) -> ModuleType:
     """The one generator module that writes ``report_type`` (AssertionError if none or several)."""
     writers = [m for m in MODULES if report_type in m.REPORT_TYPES]
-    assert len(writers) == 1, (f"report type {report_type!r} needs exactly one demo generator (a module in demo/ "
-                               f"with it in REPORT_TYPES), found {[m.__name__ for m in writers]}")
+    assert len(writers) == 1, (
+        f"report type {report_type!r} needs exactly one demo generator (a module in demo/ "
+        f"with it in REPORT_TYPES), found {[m.__name__ for m in writers]}"
+    )
     assert GENERATORS.get(report_type) is writers[0], f"demo.GENERATORS[{report_type!r}] is not its module"
     return writers[0]
 
@@ -103,8 +106,13 @@ def _underscore_imports(path: Path, packages: tuple[str, ...]) -> list[str]:
                 if alias.name.split(".")[0] == "demo":
                     demo_aliases.add(alias.asname or alias.name.split(".")[0])
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
-                and isinstance(node.value, ast.Name) and node.value.id in demo_aliases):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+            and isinstance(node.value, ast.Name)
+            and node.value.id in demo_aliases
+        ):
             bad.append(f"{path.name}:{node.lineno} {node.value.id}.{node.attr}")
     return bad
 
@@ -113,7 +121,10 @@ def test_nothing_imports_a_private_demo_name():
     """No demo module imports another module's private name (of demo or etl), and nothing outside imports a
     private name of demo."""
     bad = [b for path in sorted((ROOT / "demo").glob("*.py")) for b in _underscore_imports(path, ("demo", "etl"))]
-    users = [*sorted((ROOT / "bench").glob("*.py")), ROOT / "etl" / "__main__.py",
-             *sorted((ROOT / "tests").rglob("*.py"))]
+    users = [
+        *sorted((ROOT / "bench").glob("*.py")),
+        ROOT / "etl" / "__main__.py",
+        *sorted((ROOT / "tests").rglob("*.py")),
+    ]
     bad += [b for path in users for b in _underscore_imports(path, ("demo",))]
     assert not bad, bad

@@ -4,6 +4,7 @@ Read back with openpyxl directly (not through the project's parser), so this pin
 13 compounds in 明山, 北地 and 高峪 streets, 85 buildings, 5,113 households, 7,874.97 万元, 166 video points,
 334 access-controlled doors, completion planned by the end of 2023.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -18,8 +19,20 @@ import pytest
 from demo import GENERATORS, submitted_at
 from demo.old_compound_renovation import RENOVATION_OVERDUE, RENOVATION_TOTALS, renovation_rows
 
-HEADERS = ["项目名称", "区县", "街道", "改造楼栋数（栋）", "受益户数（户）", "改造内容", "总投资（万元）", "开工日期",
-           "计划完工时间", "工程状态", "视频监控点位（个）", "门禁（个）"]
+HEADERS = [
+    "项目名称",
+    "区县",
+    "街道",
+    "改造楼栋数（栋）",
+    "受益户数（户）",
+    "改造内容",
+    "总投资（万元）",
+    "开工日期",
+    "计划完工时间",
+    "工程状态",
+    "视频监控点位（个）",
+    "门禁（个）",
+]
 STREETS = {"明山街道", "北地街道", "高峪街道"}
 SCOPES = {"楼本体改造", "基础配套设施改造", "燃气管网改造"}
 STATUSES = {"未开工", "在建", "已完工"}
@@ -83,10 +96,17 @@ def test_seed_totals(table):
     col = {h: i for i, h in enumerate(HEADERS)}
     projects = [r[col["项目名称"]] for r in data]
     assert len(projects) == len(set(projects)) == RENOVATION_TOTALS["projects"] == 13
-    sums = {h: sum(r[col[h]] for r in data) for h in ("改造楼栋数（栋）", "受益户数（户）", "视频监控点位（个）", "门禁（个）")}
+    sums = {
+        h: sum(r[col[h]] for r in data)
+        for h in ("改造楼栋数（栋）", "受益户数（户）", "视频监控点位（个）", "门禁（个）")
+    }
     assert sums == {"改造楼栋数（栋）": 85, "受益户数（户）": 5113, "视频监控点位（个）": 166, "门禁（个）": 334}
-    assert (RENOVATION_TOTALS["buildings"], RENOVATION_TOTALS["households"], RENOVATION_TOTALS["cameras"],
-            RENOVATION_TOTALS["access_doors"]) == (85, 5113, 166, 334)
+    assert (
+        RENOVATION_TOTALS["buildings"],
+        RENOVATION_TOTALS["households"],
+        RENOVATION_TOTALS["cameras"],
+        RENOVATION_TOTALS["access_doors"],
+    ) == (85, 5113, 166, 334)
     investments = [Decimal(str(r[col["总投资（万元）"]])) for r in data]
     assert all(v == v.quantize(Decimal("0.01")) and v > 0 for v in investments)  # at most two decimals
     assert sum(investments) == Decimal("7874.97") == Decimal(RENOVATION_TOTALS["investment_10k_yuan"])

@@ -1,23 +1,23 @@
 """Reporting completeness and timeliness on a calendar where one district is missing and one is late,
 and the alerts that go out for reports missing past their deadline."""
+
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 import sqlalchemy as sa
+from warehouse_helpers import first_seen_at
+from workbooks import write_xlsx
 
 from etl.alerts import alert_missing_reports, send_alert
 from etl.pipeline import discover, process_file
 from etl.reporting_calendar import deadline_for, expected_reports
 from etl.schema import ensure_schema
 from etl.warehouse import get_engine
-from warehouse_helpers import first_seen_at
-from workbooks import write_xlsx
 
 CALENDAR = """
 report_types:
@@ -30,8 +30,10 @@ HEADER = ["活动日期", "区县", "组织单位", "志愿服务队", "活动�
 
 
 def submit(settings, district: str, when: dt.datetime) -> None:
-    path = write_xlsx(settings.inbox / district / f"{district}_志愿服务_2022-03.xlsx",
-                      [HEADER, ["2022-03-04", district, f"{district}文明办", f"{district}1队", "创城", 10]])
+    path = write_xlsx(
+        settings.inbox / district / f"{district}_志愿服务_2022-03.xlsx",
+        [HEADER, ["2022-03-04", district, f"{district}文明办", f"{district}1队", "创城", 10]],
+    )
     first_seen_at(settings, path, when)
 
 
@@ -47,36 +49,60 @@ def test_deadlines_follow_the_calendar_rules(calendar):
     assert deadline_for("2022-03", {"days_after_period_end": 5}) == dt.datetime(2022, 4, 6)
     assert deadline_for("2021-07-28", {"next_day_at": "10:00"}) == dt.datetime(2021, 7, 29, 10)
     assert [(e.report_type, e.district_code, e.period) for e in calendar] == [
-        ("volunteer_activity", "210502", "2022-03"), ("volunteer_activity", "210503", "2022-03"),
-        ("volunteer_activity", "210504", "2022-03"), ("flood_cleanup", "210503", "2021-07-28"),
-        ("flood_cleanup", "210503", "2021-07-29")]
+        ("volunteer_activity", "210502", "2022-03"),
+        ("volunteer_activity", "210503", "2022-03"),
+        ("volunteer_activity", "210504", "2022-03"),
+        ("flood_cleanup", "210503", "2021-07-28"),
+        ("flood_cleanup", "210503", "2021-07-29"),
+    ]
 
 
 def test_one_missing_one_late(settings, calendar):
     engine = get_engine(settings.warehouse_url)
     ensure_schema(engine, expected=calendar)
-    submit(settings, "平山区", dt.datetime(2022, 4, 2, 9, 0))   # on time
+    submit(settings, "平山区", dt.datetime(2022, 4, 2, 9, 0))  # on time
     submit(settings, "溪湖区", dt.datetime(2022, 4, 8, 15, 0))  # late: the deadline is 2022-04-05 24:00
-    for relative in discover(settings):                         # 明山区 never reports
+    for relative in discover(settings):  # 明山区 never reports
         assert process_file(relative, settings).status == "accepted"
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(
-            "SELECT district_name, received, on_time, state_zh FROM mart_reporting_completeness "
-            "WHERE report_type = 'volunteer_activity' ORDER BY district_code")).all()
-        summary = conn.execute(sa.text(
-            "SELECT SUM(expected), SUM(received), SUM(on_time) FROM mart_completeness_by_district "
-            "WHERE report_type = 'volunteer_activity'")).one()
-        missing = conn.execute(sa.text("SELECT report_type, district_name, period FROM mart_missing_reports "
-                                       "ORDER BY report_type, period")).all()
-        rates = conn.execute(sa.text("SELECT district_name, completeness_pct, timeliness_pct FROM "
-                                     "mart_completeness_by_district WHERE report_type = 'volunteer_activity' "
-                                     "ORDER BY district_code")).all()
-    assert [tuple(r) for r in rows] == [("平山区", 1, 1, "按时报送"), ("溪湖区", 1, 0, "逾期报送"), ("明山区", 0, 0, "未报送")]
+        rows = conn.execute(
+            sa.text(
+                "SELECT district_name, received, on_time, state_zh FROM mart_reporting_completeness "
+                "WHERE report_type = 'volunteer_activity' ORDER BY district_code"
+            )
+        ).all()
+        summary = conn.execute(
+            sa.text(
+                "SELECT SUM(expected), SUM(received), SUM(on_time) FROM mart_completeness_by_district "
+                "WHERE report_type = 'volunteer_activity'"
+            )
+        ).one()
+        missing = conn.execute(
+            sa.text("SELECT report_type, district_name, period FROM mart_missing_reports ORDER BY report_type, period")
+        ).all()
+        rates = conn.execute(
+            sa.text(
+                "SELECT district_name, completeness_pct, timeliness_pct FROM "
+                "mart_completeness_by_district WHERE report_type = 'volunteer_activity' "
+                "ORDER BY district_code"
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("平山区", 1, 1, "按时报送"),
+        ("溪湖区", 1, 0, "逾期报送"),
+        ("明山区", 0, 0, "未报送"),
+    ]
     assert tuple(int(v) for v in summary) == (3, 2, 1)
-    assert [(n, float(c), float(t)) for n, c, t in rates] == [("平山区", 100.0, 100.0), ("溪湖区", 100.0, 0.0),
-                                                              ("明山区", 0.0, 0.0)]
-    assert [tuple(r) for r in missing] == [("flood_cleanup", "溪湖区", "2021-07-28"), ("flood_cleanup", "溪湖区", "2021-07-29"),
-                                           ("volunteer_activity", "明山区", "2022-03")]
+    assert [(n, float(c), float(t)) for n, c, t in rates] == [
+        ("平山区", 100.0, 100.0),
+        ("溪湖区", 100.0, 0.0),
+        ("明山区", 0.0, 0.0),
+    ]
+    assert [tuple(r) for r in missing] == [
+        ("flood_cleanup", "溪湖区", "2021-07-28"),
+        ("flood_cleanup", "溪湖区", "2021-07-29"),
+        ("volunteer_activity", "明山区", "2022-03"),
+    ]
 
     alerts = alert_missing_reports(engine, settings, now=dt.datetime(2022, 4, 10))
     assert len(alerts) == 1 and alerts[0]["subject"] == "3 份报表逾期未报送"

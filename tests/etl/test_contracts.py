@@ -1,4 +1,5 @@
 """etl/contracts.py and the artefacts generated from it: GX suites (expectations/) and fact tables (warehouse_sql/)."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,20 @@ IDS = list(CONTRACTS)
 
 # ---------------------------------------------------------------- header folding
 
-@pytest.mark.parametrize("text", ["清运垃圾（吨）", "清运垃圾(吨)", "清运 垃圾\n（吨）", "清运垃圾吨", "清运垃圾 吨",
-                                  " 清运垃圾【吨】 ", "清运垃圾[吨]", "清运垃圾\u3000（吨）"])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "清运垃圾（吨）",
+        "清运垃圾(吨)",
+        "清运 垃圾\n（吨）",
+        "清运垃圾吨",
+        "清运垃圾 吨",
+        " 清运垃圾【吨】 ",
+        "清运垃圾[吨]",
+        "清运垃圾\u3000（吨）",
+    ],
+)
 def test_header_key_folds_variants(text):
     assert header_key(text) == "清运垃圾吨"
 
@@ -35,13 +48,16 @@ def test_header_key_misc():
     assert header_key("备注：") == "备注"
 
 
-@pytest.mark.parametrize(("text", "base"), [
-    ("出动人员（人次）", "出动人员"),
-    ("出动人员(人次)", "出动人员"),
-    ("清运 垃圾\n（吨）", "清运垃圾"),
-    ("最多跑动次数", "最多跑动次数"),
-    ("街道（乡镇）", "街道"),
-])
+@pytest.mark.parametrize(
+    ("text", "base"),
+    [
+        ("出动人员（人次）", "出动人员"),
+        ("出动人员(人次)", "出动人员"),
+        ("清运 垃圾\n（吨）", "清运垃圾"),
+        ("最多跑动次数", "最多跑动次数"),
+        ("街道（乡镇）", "街道"),
+    ],
+)
 def test_header_base_drops_trailing_unit(text, base):
     assert header_base(text) == base
 
@@ -51,6 +67,7 @@ def test_header_base_keeps_unit_written_without_brackets():
 
 
 # ---------------------------------------------------------------- header_index
+
 
 def test_header_index_service_items_aliases():
     index = SERVICE_ITEMS.header_index()
@@ -94,9 +111,17 @@ def test_header_index_covers_every_header_and_alias(contract):
 
 # ---------------------------------------------------------------- contract shape
 
+
 def test_registry():
-    assert set(CONTRACTS) == {"service_items", "flood_cleanup", "volunteer_activity", "task_ledger",
-                              "rectification_ledger", "hotline_tickets", "old_compound_renovation"}
+    assert set(CONTRACTS) == {
+        "service_items",
+        "flood_cleanup",
+        "volunteer_activity",
+        "task_ledger",
+        "rectification_ledger",
+        "hotline_tickets",
+        "old_compound_renovation",
+    }
     assert all(name == c.report_type for name, c in CONTRACTS.items())
 
 
@@ -130,7 +155,13 @@ def test_contract_details():
     assert SERVICE_ITEMS.key == ("item_code",) and SERVICE_ITEMS.period_grain == "quarter"
     assert SERVICE_ITEMS.date_column is None
     assert [c.name for c in SERVICE_ITEMS.required_columns] == [
-        "item_code", "item_name", "district", "item_type", "is_application", "in_service_hall"]
+        "item_code",
+        "item_name",
+        "district",
+        "item_type",
+        "is_application",
+        "in_service_hall",
+    ]
     assert FLOOD_CLEANUP.key == ("date", "street") and FLOOD_CLEANUP.period_grain == "day"
     assert [c.name for c in FLOOD_CLEANUP.required_columns] == ["date", "district", "street", "personnel"]
     assert VOLUNTEER_ACTIVITY.key == ("date", "team", "place") and VOLUNTEER_ACTIVITY.period_grain == "month"
@@ -138,6 +169,7 @@ def test_contract_details():
 
 
 # ---------------------------------------------------------------- Great Expectations suites
+
 
 def load_suite(contract) -> dict:
     path = EXPECTATIONS / f"{contract.suite_name}.json"
@@ -162,7 +194,9 @@ def test_suite_references_only_contract_columns(contract):
     assert suite["expectations"]
     for e in suite["expectations"]:
         for col in referenced_columns(e):
-            assert col in [c.name for c in contract.fact_columns], f"{expectation_type(e)} references unknown column {col}"
+            assert col in [c.name for c in contract.fact_columns], (
+                f"{expectation_type(e)} references unknown column {col}"
+            )
 
 
 @pytest.mark.parametrize("contract", CONTRACT_LIST, ids=IDS)
@@ -247,8 +281,9 @@ def test_publication_reads_columns_its_view_has(contract, built_warehouse):
     assert {pub.period_col, "district_code", "district_name"} <= columns
     assert pub.view_columns() <= columns, pub.view_columns() - columns
     assert pub.definitions, "the 指标说明 sheet needs the family's definitions"
-    assert all(d.view.split(",")[0].strip() == pub.view or (WAREHOUSE_SQL / f"{d.view}.sql").exists()
-               for d in pub.definitions)
+    assert all(
+        d.view.split(",")[0].strip() == pub.view or (WAREHOUSE_SQL / f"{d.view}.sql").exists() for d in pub.definitions
+    )
     assert pub.printout and pub.headline
 
 
@@ -272,8 +307,9 @@ def test_lineage_counts_rows_of_every_fact_table(contract, built_warehouse):
 def test_reporting_calendar_expects_every_type(contract):
     from etl.reporting_calendar import default_expected_reports
 
-    assert any(e.report_type == contract.report_type for e in default_expected_reports()), \
+    assert any(e.report_type == contract.report_type for e in default_expected_reports()), (
         f"etl/reference/calendar.yaml has no line for {contract.report_type}"
+    )
 
 
 @pytest.mark.parametrize("contract", CONTRACT_LIST, ids=IDS)

@@ -1,4 +1,5 @@
 """Every validation kept in the shared folder's GX store, with a Data Docs page a steward can open."""
+
 from __future__ import annotations
 
 import json
@@ -6,10 +7,11 @@ import multiprocessing
 from pathlib import Path
 from urllib.parse import quote
 
+from workbooks import SERVICE_HEADER, service_item, write_xlsx
+
 from etl.data_docs import DataDocs, safe_run_name
 from etl.parse import parse_file
 from etl.validate import validate_report
-from workbooks import SERVICE_HEADER, service_item, write_xlsx
 
 SITE = "data_docs/local_site/"
 
@@ -131,6 +133,7 @@ def test_the_ingest_writes_each_file_its_page_and_the_index_once_per_run(sqlite_
     assert all(index_link(p) in index for p in pages)
 
     docs.index_page.unlink()
-    log_summary([{**o.as_dict(), "status": "duplicate", "docs_page": None} for o in outcomes.values()],
-                settings=sqlite_settings)
+    log_summary(
+        [{**o.as_dict(), "status": "duplicate", "docs_page": None} for o in outcomes.values()], settings=sqlite_settings
+    )
     assert not docs.index_page.exists()  # a run of duplicates validated nothing: nothing to list

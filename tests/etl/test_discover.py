@@ -1,4 +1,5 @@
 """Which inbox files a run picks up: not lock or temp files, and not a file still being copied in."""
+
 from __future__ import annotations
 
 import os
@@ -11,9 +12,12 @@ from etl.pipeline import discover, prepare
 
 def warehouse_beside(tmp_path, settle_seconds: float) -> Settings:
     """Settings on tmp_path with its warehouse ready: discovery records when it first saw each entry."""
-    settings = Settings(tmp_path / "shared", f"sqlite:///{tmp_path / 'warehouse.sqlite'}", settle_seconds=settle_seconds)
+    settings = Settings(
+        tmp_path / "shared", f"sqlite:///{tmp_path / 'warehouse.sqlite'}", settle_seconds=settle_seconds
+    )
     prepare(settings)
     return settings
+
 
 def test_lock_and_temp_files_are_not_picked_up_but_hidden_files_are(tmp_path):
     """Lock and temp files belong to the program still writing them (they wait, with a reason the run
@@ -21,9 +25,17 @@ def test_lock_and_temp_files_are_not_picked_up_but_hidden_files_are(tmp_path):
     settings = warehouse_beside(tmp_path, 0)
     folder = settings.inbox / "溪湖区"
     folder.mkdir(parents=True)
-    for name in ["~$报表.xlsx", ".~lock.报表.xlsx#", "报表.xlsx.tmp", "下载中.xlsx.crdownload", ".DS_Store", "报表.xlsx"]:
+    for name in [
+        "~$报表.xlsx",
+        ".~lock.报表.xlsx#",
+        "报表.xlsx.tmp",
+        "下载中.xlsx.crdownload",
+        ".DS_Store",
+        "报表.xlsx",
+    ]:
         (folder / name).write_bytes(b"x")
     assert sorted(discover(settings)) == ["溪湖区/.DS_Store", "溪湖区/报表.xlsx"]
+
 
 def test_a_file_still_growing_is_left_for_the_next_run(tmp_path):
     settings = warehouse_beside(tmp_path, 0.6)

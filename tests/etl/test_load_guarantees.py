@@ -1,5 +1,6 @@
 """Load guarantees on SQLite and the real PostgreSQL: a file's facts appear all or nothing, a load cut
 off half-way leaves nothing behind and the next run loads it, and overlapping runs load a file once."""
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,10 @@ SAMPLE = "本溪县_政务服务事项清单_2021Q4.xlsx"  # 40 service items
 
 def counts(settings) -> tuple[int, int]:
     with get_engine(settings.warehouse_url).connect() as conn:
-        return (conn.execute(sa.text("SELECT COUNT(*) FROM stg_file_load")).scalar(),
-                conn.execute(sa.text("SELECT COUNT(*) FROM fct_service_item")).scalar())
+        return (
+            conn.execute(sa.text("SELECT COUNT(*) FROM stg_file_load")).scalar(),
+            conn.execute(sa.text("SELECT COUNT(*) FROM fct_service_item")).scalar(),
+        )
 
 
 def drop_sample(settings, name: str = SAMPLE):
@@ -53,6 +56,7 @@ def test_a_load_cut_off_half_way_leaves_nothing_and_the_next_run_loads_it(settin
 
         monkeypatch.setattr(etl.load, "fact_copy_lines", dying_lines)
     else:
+
         def dying_insert(conn, contract, columns, rows):
             insert_facts(conn, contract, columns, rows[: len(rows) // 2])  # half the rows are in ...
             raise OSError("disk full")  # ... when the process dies mid-load
@@ -76,8 +80,9 @@ def kill_after_first_copy(admin_dsn: str, database: str) -> None:
     (the session is idle in its transaction, rows of the file in it)."""
     with psycopg.connect(admin_dsn, autocommit=True) as admin:
         for _ in range(500):
-            row = admin.execute("SELECT pid, state FROM pg_stat_activity WHERE datname = %s AND query LIKE 'COPY %%'",
-                                (database,)).fetchone()
+            row = admin.execute(
+                "SELECT pid, state FROM pg_stat_activity WHERE datname = %s AND query LIKE 'COPY %%'", (database,)
+            ).fetchone()
             if row is not None and row[1] == "idle in transaction":
                 admin.execute("SELECT pg_terminate_backend(%s)", (row[0],))
                 return
@@ -89,11 +94,21 @@ def test_overlapping_runs_load_the_same_content_once(settings):
     prepare(settings)
     drop_sample(settings, "a_" + SAMPLE)
     drop_sample(settings, "b_" + SAMPLE)
-    code = ("import sys, json; from etl.pipeline import process_file; "
-            "print(json.dumps(process_file(sys.argv[1]).as_dict(), ensure_ascii=False))")
+    code = (
+        "import sys, json; from etl.pipeline import process_file; "
+        "print(json.dumps(process_file(sys.argv[1]).as_dict(), ensure_ascii=False))"
+    )
     env = {**os.environ, "SHARED_DIR": str(settings.shared_dir), "WAREHOUSE_URL": settings.warehouse_url}
-    runs = [subprocess.Popen([sys.executable, "-c", code, f"本溪县/{p}_{SAMPLE}"], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for p in ("a", "b")]
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, f"本溪县/{p}_{SAMPLE}"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for p in ("a", "b")
+    ]
     results = [run.communicate(timeout=180) for run in runs]
     assert all(run.returncode == 0 for run in runs), [err[-2000:] for _, err in results]
     statuses = sorted(__import__("json").loads(out.strip().splitlines()[-1])["status"] for out, _ in results)

@@ -2,6 +2,7 @@
 members rewritten (cell references moved far away, row numbers dropped, a DTD added, members deleted or
 inflated), CSV lines duplicated, NUL bytes and huge fields inserted. Whatever comes out, every file ends
 with a status and a reason, gets a receipt, leaves the inbox, and the good file beside it is loaded."""
+
 from __future__ import annotations
 
 import io
@@ -11,11 +12,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from conftest import SAMPLE_FOLDERS, SAMPLES
+from hostile import volunteer_csv
 from hypothesis import given
 from hypothesis import strategies as st
 
 from etl.pipeline import discover, prepare, process_file
-from hostile import volunteer_csv
 
 STATUSES = {"accepted", "flagged", "rejected", "duplicate"}
 
@@ -41,7 +42,7 @@ def mutate_bytes(data: bytes, draw) -> bytes:
     kind = draw(st.sampled_from(["flip", "truncate", "insert", "nul"]))
     at = draw(st.integers(min_value=0, max_value=max(0, len(data) - 1)))
     if kind == "flip":
-        return data[:at] + bytes([data[at] ^ draw(st.integers(1, 255))]) + data[at + 1:]
+        return data[:at] + bytes([data[at] ^ draw(st.integers(1, 255))]) + data[at + 1 :]
     if kind == "truncate":
         return data[:at]
     if kind == "insert":
@@ -69,7 +70,9 @@ def mutate_zip(data: bytes, draw) -> bytes:
     elif kind == "inflate":
         xml = xml.replace(b"<sheetData>", b"<sheetData>" + b"<row/>" * draw(st.integers(1, 400_000)), 1)
     else:
-        xml = re.sub(rb'<c r="([A-Z]+\d+)"[^>]*>(<v>[^<]*</v>)', rb'<c r="\1" t="e"><f>1/0</f><v>#REF!</v>', xml, count=3)
+        xml = re.sub(
+            rb'<c r="([A-Z]+\d+)"[^>]*>(<v>[^<]*</v>)', rb'<c r="\1" t="e"><f>1/0</f><v>#REF!</v>', xml, count=3
+        )
     if xml is not None:
         members[name] = xml
     out = io.BytesIO()
@@ -113,8 +116,11 @@ def test_mutated_samples_and_demo_files_end_with_a_status_beside_a_good_file(mak
                 continue
             except zipfile.BadZipFile:
                 pass
-        mutated = mutate_text(mutated, data.draw) if name.endswith(".csv") and data.draw(st.booleans()) \
+        mutated = (
+            mutate_text(mutated, data.draw)
+            if name.endswith(".csv") and data.draw(st.booleans())
             else mutate_bytes(mutated, data.draw)
+        )
     target = settings.inbox / folder / name
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(mutated)

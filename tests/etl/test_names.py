@@ -1,4 +1,5 @@
 """Any name a file system can hold is representable, and every name we derive from it is safe."""
+
 from __future__ import annotations
 
 import json
@@ -9,10 +10,12 @@ from hypothesis import strategies as st
 from etl.names import bounded_name, display_name, display_path, entry_key, is_plain, key_bytes, safe_suffix
 
 # one path component as a Linux file system holds it: any bytes but "/" and NUL, at most 255
-components = st.binary(min_size=1, max_size=255).filter(lambda b: b"/" not in b and b"\x00" not in b
-                                                        and b not in (b".", b".."))
+components = st.binary(min_size=1, max_size=255).filter(
+    lambda b: b"/" not in b and b"\x00" not in b and b not in (b".", b"..")
+)
 gbk_names = st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5), min_size=1, max_size=40).map(
-    lambda t: (t + ".xlsx").encode("gbk"))
+    lambda t: (t + ".xlsx").encode("gbk")
+)
 
 
 @given(st.lists(components | gbk_names, min_size=1, max_size=4))

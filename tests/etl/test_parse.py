@@ -1,5 +1,6 @@
 """etl/parse.py: one district file → typed DataFrame + findings, on the three shared samples and on
 small files written here for the failure cases."""
+
 from __future__ import annotations
 
 import csv
@@ -18,7 +19,17 @@ SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"  # /work/sh
 FLOOD_SAMPLE = "溪湖区_防汛日报_2021-07-29.xlsx"
 REGISTER_SAMPLE = "本溪县_政务服务事项清单_2021Q4.xlsx"
 VOLUNTEER_SAMPLE = "南芬区_志愿服务_2022-03.csv"
-VOLUNTEER_HEADER = ["活动日期", "区县", "组织单位", "志愿服务队", "活动类型", "参与志愿者（人）", "服务时长（小时）", "服务地点"]
+VOLUNTEER_HEADER = [
+    "活动日期",
+    "区县",
+    "组织单位",
+    "志愿服务队",
+    "活动类型",
+    "参与志愿者（人）",
+    "服务时长（小时）",
+    "服务地点",
+]
+
 
 def drop(tmp_path: Path, folder: str, name: str, source: Path | None = None) -> tuple[Path, Path]:
     """(path, inbox) for a file placed in inbox/<folder>/<name> (copied from ``source`` if given)."""
@@ -41,6 +52,7 @@ def rules(report) -> list[tuple[str, str]]:
 
 
 # ---------------------------------------------------------------- the shared samples
+
 
 @pytest.fixture(scope="module")
 def flood(tmp_path_factory):
@@ -164,6 +176,7 @@ def test_volunteer_gbk_csv_sample(volunteer):
 
 # ---------------------------------------------------------------- folders and districts
 
+
 def test_unknown_folder_is_critical(tmp_path):
     path, inbox = drop(tmp_path, "某某单位", VOLUNTEER_SAMPLE, SAMPLES / VOLUNTEER_SAMPLE)
     report = parse_file(path, inbox=inbox)
@@ -180,7 +193,9 @@ def test_unknown_folder_is_critical(tmp_path):
 def test_file_directly_in_inbox_takes_the_district_its_rows_name(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    path = write_csv(inbox / "v_2022-03.csv", [VOLUNTEER_HEADER, ["2022-03-04", "南芬区", "单位", "队", "创城", 3, 1, "x"]])
+    path = write_csv(
+        inbox / "v_2022-03.csv", [VOLUNTEER_HEADER, ["2022-03-04", "南芬区", "单位", "队", "创城", 3, 1, "x"]]
+    )
     report = parse_file(path, inbox=inbox)
     assert report.district.code == "210505"
     assert report.findings == []
@@ -189,8 +204,14 @@ def test_file_directly_in_inbox_takes_the_district_its_rows_name(tmp_path):
 def test_file_outside_folders_naming_two_districts_is_rejected(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    path = write_csv(inbox / "v_2022-03.csv", [VOLUNTEER_HEADER, ["2022-03-04", "南芬区", "单位", "队", "创城", 3, 1, "x"],
-                                               ["2022-03-04", "平山区", "单位", "队2", "创城", 3, 1, "x"]])
+    path = write_csv(
+        inbox / "v_2022-03.csv",
+        [
+            VOLUNTEER_HEADER,
+            ["2022-03-04", "南芬区", "单位", "队", "创城", 3, 1, "x"],
+            ["2022-03-04", "平山区", "单位", "队2", "创城", 3, 1, "x"],
+        ],
+    )
     report = parse_file(path, inbox=inbox)
     assert report.district is None
     assert rules(report) == [("unknown_district", F.CRITICAL)]
@@ -199,12 +220,15 @@ def test_file_outside_folders_naming_two_districts_is_rejected(tmp_path):
 
 def test_district_mismatch(tmp_path):
     path, inbox = drop(tmp_path, "南芬区", "南芬区_志愿服务_2022-03.csv")
-    write_csv(path, [
-        VOLUNTEER_HEADER,
-        ["2022-03-04", "南芬区", "南芬区文明办", "队1", "创城", 10, 2, "南芬区"],
-        ["2022-03-04", "平山区", "南芬区文明办", "队2", "创城", 10, 2, "南芬区"],
-        ["2022-03-05", "南芬", "南芬区文明办", "队3", "创城", 10, 2, "南芬区"],
-    ])
+    write_csv(
+        path,
+        [
+            VOLUNTEER_HEADER,
+            ["2022-03-04", "南芬区", "南芬区文明办", "队1", "创城", 10, 2, "南芬区"],
+            ["2022-03-04", "平山区", "南芬区文明办", "队2", "创城", 10, 2, "南芬区"],
+            ["2022-03-05", "南芬", "南芬区文明办", "队3", "创城", 10, 2, "南芬区"],
+        ],
+    )
     report = parse_file(path, inbox=inbox)
     assert rules(report) == [("district_mismatch", F.ERROR)]
     f = report.findings[0]
@@ -216,12 +240,20 @@ def test_district_mismatch(tmp_path):
 
 # ---------------------------------------------------------------- files that are not tables
 
-@pytest.mark.parametrize(("name", "content", "zh"), [
-    ("通知.docx", b"PK\x03\x04 not really a docx", "文件不完整（可能在复制或上传时中断），请重新保存后提交"),
-    ("随机.xlsx", bytes(range(256)) * 4, "无法识别的文件格式（.xlsx），请提交 Excel 表格（xlsx/xls）或 CSV"),
-    ("空文件.xlsx", b"", "文件是空的，请重新导出后提交"),
-    ("~$南芬区_志愿服务.xlsx", b"\x05\x00lockfile", "无法识别的文件格式（.xlsx），请提交 Excel 表格（xlsx/xls）或 CSV"),
-])
+
+@pytest.mark.parametrize(
+    ("name", "content", "zh"),
+    [
+        ("通知.docx", b"PK\x03\x04 not really a docx", "文件不完整（可能在复制或上传时中断），请重新保存后提交"),
+        ("随机.xlsx", bytes(range(256)) * 4, "无法识别的文件格式（.xlsx），请提交 Excel 表格（xlsx/xls）或 CSV"),
+        ("空文件.xlsx", b"", "文件是空的，请重新导出后提交"),
+        (
+            "~$南芬区_志愿服务.xlsx",
+            b"\x05\x00lockfile",
+            "无法识别的文件格式（.xlsx），请提交 Excel 表格（xlsx/xls）或 CSV",
+        ),
+    ],
+)
 def test_unreadable_file_is_critical_and_does_not_crash(tmp_path, name, content, zh):
     path, inbox = drop(tmp_path, "南芬区", name)
     path.write_bytes(content)
@@ -244,8 +276,9 @@ def test_csv_in_an_unknown_encoding(tmp_path):
 
 def test_utf8_csv_is_read_too(tmp_path):
     path, inbox = drop(tmp_path, "南芬区", "v_2022-03.csv")
-    write_csv(path, [VOLUNTEER_HEADER, ["2022/3/4", "南芬区", "单位", "队", "创城", "30余", "—", "x"]],
-              encoding="utf-8-sig")
+    write_csv(
+        path, [VOLUNTEER_HEADER, ["2022/3/4", "南芬区", "单位", "队", "创城", "30余", "—", "x"]], encoding="utf-8-sig"
+    )
     report = parse_file(path, inbox=inbox)
     assert report.report_type == "volunteer_activity"
     assert report.frame["volunteers"].tolist() == [30]
@@ -256,6 +289,7 @@ def test_utf8_csv_is_read_too(tmp_path):
 
 
 # ---------------------------------------------------------------- header problems
+
 
 def test_unknown_report_type_lists_the_expected_headers(tmp_path):
     path, inbox = drop(tmp_path, "溪湖区", "花名册.xlsx")
@@ -277,8 +311,14 @@ def test_unknown_report_type_lists_the_expected_headers(tmp_path):
 def test_missing_required_column(tmp_path):
     path, inbox = drop(tmp_path, "南芬区", "南芬区_志愿服务_2022-03.csv")
     header = [h for h in VOLUNTEER_HEADER if h != "组织单位"]
-    write_csv(path, [["南芬区志愿服务活动统计", "", "", "", "", "", ""], header,
-                     ["2022-03-04", "南芬区", "队1", "创城", 10, 2, "南芬区"]])
+    write_csv(
+        path,
+        [
+            ["南芬区志愿服务活动统计", "", "", "", "", "", ""],
+            header,
+            ["2022-03-04", "南芬区", "队1", "创城", 10, 2, "南芬区"],
+        ],
+    )
     report = parse_file(path, inbox=inbox)
     assert rules(report) == [("missing_column", F.CRITICAL)]
     f = report.findings[0]
@@ -291,8 +331,13 @@ def test_missing_required_column(tmp_path):
 
 def test_unknown_and_duplicate_columns(tmp_path):
     path, inbox = drop(tmp_path, "南芬区", "南芬区_志愿服务_2022-03.csv")
-    write_csv(path, [[*VOLUNTEER_HEADER, "备注", "参与人数"],
-                     ["2022-03-04", "南芬区", "单位", "队1", "创城", 10, 2, "南芬区", "无", 11]])
+    write_csv(
+        path,
+        [
+            [*VOLUNTEER_HEADER, "备注", "参与人数"],
+            ["2022-03-04", "南芬区", "单位", "队1", "创城", 10, 2, "南芬区", "无", 11],
+        ],
+    )
     report = parse_file(path, inbox=inbox)
     assert rules(report) == [("unknown_column", F.WARNING), ("duplicate_column", F.CRITICAL)]
     assert [(f.column, f.cell) for f in report.findings] == [("备注", "I1"), ("参与人数", "J1")]
@@ -301,12 +346,19 @@ def test_unknown_and_duplicate_columns(tmp_path):
 
 # ---------------------------------------------------------------- values, streets and periods in context
 
+
 def test_value_problems_point_at_the_cell(tmp_path):
     path, inbox = drop(tmp_path, "溪湖区", "溪湖区_防汛日报_2021-07-29.csv")
     header = ["日期", "区县", "街道（乡镇）", "出动人员（人次）", "清运垃圾（吨）"]
-    write_csv(path, [["溪湖区防汛救灾清理情况统计表", "", "", "", ""], header,
-                     ["7月29日", "溪湖区", "河西街道", "abc", "30余吨"],
-                     ["7月29日", "溪湖区", "新街道", 12, "#DIV/0!"]])
+    write_csv(
+        path,
+        [
+            ["溪湖区防汛救灾清理情况统计表", "", "", "", ""],
+            header,
+            ["7月29日", "溪湖区", "河西街道", "abc", "30余吨"],
+            ["7月29日", "溪湖区", "新街道", 12, "#DIV/0!"],
+        ],
+    )
     report = parse_file(path, inbox=inbox)
     assert report.period == "2021-07-29"
     assert report.frame["date"].tolist() == [dt.date(2021, 7, 29)] * 2  # year from the file name
@@ -337,8 +389,14 @@ def test_unknown_period_is_critical(tmp_path):
 def test_period_from_title_when_the_name_has_none(tmp_path):
     path, inbox = drop(tmp_path, "本溪县", "事项清单.csv")
     header = ["事项编码", "事项名称", "所属区县", "事项类型", "是否依申请", "是否进驻政务服务中心"]
-    write_csv(path, [["本溪县政务服务事项清单（2022年第一季度）", "", "", "", "", ""], header,
-                     ["112105210000", "事项", "市本级", "行政许可", "是", "否"]])
+    write_csv(
+        path,
+        [
+            ["本溪县政务服务事项清单（2022年第一季度）", "", "", "", "", ""],
+            header,
+            ["112105210000", "事项", "市本级", "行政许可", "是", "否"],
+        ],
+    )
     report = parse_file(path, inbox=inbox)
     assert report.period == "2022Q1"
     assert report.frame["district"].tolist() == ["210500"]
@@ -357,8 +415,14 @@ def test_no_data_rows(tmp_path):
 
 def test_csv_with_unpadded_title_line_does_not_crash(tmp_path):
     path, inbox = drop(tmp_path, "南芬区", "南芬区_志愿服务_2022-03.csv")
-    write_csv(path, [["南芬区志愿服务活动统计表"], VOLUNTEER_HEADER,
-                     ["2022-03-04", "南芬区", "单位", "队1", "创城", 10, 2, "南芬区"]])
+    write_csv(
+        path,
+        [
+            ["南芬区志愿服务活动统计表"],
+            VOLUNTEER_HEADER,
+            ["2022-03-04", "南芬区", "单位", "队1", "创城", 10, 2, "南芬区"],
+        ],
+    )
     report = parse_file(path, inbox=inbox)
     assert report.report_type == "volunteer_activity"
     assert len(report.frame) == 1

@@ -1,4 +1,5 @@
 """etl/places.py: districts and streets resolved through the alias table, never guessed."""
+
 from __future__ import annotations
 
 import re
@@ -13,26 +14,29 @@ def places():
     return default_places()
 
 
-@pytest.mark.parametrize(("raw", "code", "name"), [
-    ("平山区", "210502", "平山区"),
-    ("平山", "210502", "平山区"),
-    ("溪湖区", "210503", "溪湖区"),
-    ("溪湖", "210503", "溪湖区"),
-    ("明山区", "210504", "明山区"),
-    ("明山", "210504", "明山区"),
-    (" 明山 ", "210504", "明山区"),
-    ("明 山 区", "210504", "明山区"),
-    ("\t明山区\n", "210504", "明山区"),
-    ("\u3000明山区\u3000", "210504", "明山区"),  # full-width spaces
-    ("南芬", "210505", "南芬区"),
-    ("本溪县", "210521", "本溪满族自治县"),
-    ("本溪满族自治县", "210521", "本溪满族自治县"),
-    ("桓仁县", "210522", "桓仁满族自治县"),
-    ("桓仁", "210522", "桓仁满族自治县"),
-    ("市本级", "210500", "本溪市"),
-    ("本溪市", "210500", "本溪市"),
-    ("本溪", "210500", "本溪市"),
-])
+@pytest.mark.parametrize(
+    ("raw", "code", "name"),
+    [
+        ("平山区", "210502", "平山区"),
+        ("平山", "210502", "平山区"),
+        ("溪湖区", "210503", "溪湖区"),
+        ("溪湖", "210503", "溪湖区"),
+        ("明山区", "210504", "明山区"),
+        ("明山", "210504", "明山区"),
+        (" 明山 ", "210504", "明山区"),
+        ("明 山 区", "210504", "明山区"),
+        ("\t明山区\n", "210504", "明山区"),
+        ("\u3000明山区\u3000", "210504", "明山区"),  # full-width spaces
+        ("南芬", "210505", "南芬区"),
+        ("本溪县", "210521", "本溪满族自治县"),
+        ("本溪满族自治县", "210521", "本溪满族自治县"),
+        ("桓仁县", "210522", "桓仁满族自治县"),
+        ("桓仁", "210522", "桓仁满族自治县"),
+        ("市本级", "210500", "本溪市"),
+        ("本溪市", "210500", "本溪市"),
+        ("本溪", "210500", "本溪市"),
+    ],
+)
 def test_resolve_district(places, raw, code, name):
     place = places.resolve_district(raw)
     assert place is not None
@@ -51,14 +55,17 @@ def test_district_levels_and_parents(places):
     assert (city.level, city.parent_code) == ("city", None)
 
 
-@pytest.mark.parametrize(("district", "raw", "code", "name"), [
-    ("210503", "河西街道", "210503001", "河西街道"),
-    ("210503", " 彩屯 街道 ", "210503002", "彩屯街道"),
-    ("210504", "明山街道", "210504001", "明山街道"),
-    ("210504", "卧龙山街道", "210504007", "卧龙山街道"),
-    ("210502", "千金街道", "210502001", "千金街道"),
-    ("210521", "观音阁街道", "210521001", "观音阁街道"),
-])
+@pytest.mark.parametrize(
+    ("district", "raw", "code", "name"),
+    [
+        ("210503", "河西街道", "210503001", "河西街道"),
+        ("210503", " 彩屯 街道 ", "210503002", "彩屯街道"),
+        ("210504", "明山街道", "210504001", "明山街道"),
+        ("210504", "卧龙山街道", "210504007", "卧龙山街道"),
+        ("210502", "千金街道", "210502001", "千金街道"),
+        ("210521", "观音阁街道", "210521001", "观音阁街道"),
+    ],
+)
 def test_resolve_street(places, district, raw, code, name):
     street = places.resolve_street(district, raw)
     assert (street.code, street.name, street.level, street.parent_code) == (code, name, "street", district)
@@ -108,7 +115,9 @@ def test_load_places_from_a_custom_file(tmp_path):
     path.write_text(
         'city: {code: "110100", name: 某市, aliases: [市本级]}\n'
         'districts:\n  - {code: "110101", name: 甲区, aliases: [甲]}\n'
-        'streets:\n  "110101": [一街道, 二街道]\n', encoding="utf-8")
+        'streets:\n  "110101": [一街道, 二街道]\n',
+        encoding="utf-8",
+    )
     places = load_places(path)
     assert places.resolve_district("甲").code == "110101"
     assert places.resolve_district("市本级").code == "110100"
@@ -122,8 +131,9 @@ def test_a_street_written_without_its_suffix_resolves_when_unambiguous(places):
     streets = [p for p in places.places if p.level == "street"]
     for street in streets:
         bare = re.sub(r"(街道|镇|乡)$", "", street.name)
-        rivals = [s for s in streets if s.parent_code == street.parent_code
-                  and re.sub(r"(街道|镇|乡)$", "", s.name) == bare]
+        rivals = [
+            s for s in streets if s.parent_code == street.parent_code and re.sub(r"(街道|镇|乡)$", "", s.name) == bare
+        ]
         found = places.resolve_street(street.parent_code, bare)
         assert (found == street) if len(rivals) == 1 else found is None
         assert places.resolve_street(street.parent_code, f" {bare} ") == found
@@ -133,8 +143,11 @@ def test_short_street_names_never_collide(tmp_path):
     from etl.places import load_places
 
     path = tmp_path / "places.yaml"
-    path.write_text('city: {code: "110100", name: 某市}\ndistricts:\n  - {code: "110101", name: 一区}\n'
-                    'streets:\n  "110101": [东街道, 东镇, 西街道]\n', encoding="utf-8")
+    path.write_text(
+        'city: {code: "110100", name: 某市}\ndistricts:\n  - {code: "110101", name: 一区}\n'
+        'streets:\n  "110101": [东街道, 东镇, 西街道]\n',
+        encoding="utf-8",
+    )
     places = load_places(path)
     assert places.resolve_street("110101", "东") is None  # 东街道 or 东镇: not guessed
     assert places.resolve_street("110101", "西").name == "西街道"

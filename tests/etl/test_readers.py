@@ -1,5 +1,6 @@
 """One small file per container the clerks really send: the content decides how it is read, and
 anything that is not a table is rejected with a reason instead of a crash."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,17 +9,23 @@ import zipfile
 
 import openpyxl
 import pytest
+from workbooks import write_xlsx
 
 from etl import findings as F
 from etl.parse import parse_file
 from etl.readers import CellError, UnreadableFile, read_sheets
-from workbooks import write_xlsx
 
 HEADER = ["活动日期", "区县", "组织单位", "志愿服务队", "活动类型", "参与志愿者（人）", "服务时长（小时）", "服务地点"]
-ROWS = [["2022-03-04", "南芬区", "南芬区文明办", "南芬志愿1队", "创城", "39", "26", "南芬街道"],
-        ["2022-03-05", "南芬区", "南芬区文明办", "南芬志愿2队", "环境清洁", "18", "7.5", "铁山街道"]]
-EXPECTED = {"date": [dt.date(2022, 3, 4), dt.date(2022, 3, 5)], "volunteers": [39, 18], "hours": [26.0, 7.5],
-            "team": ["南芬志愿1队", "南芬志愿2队"]}
+ROWS = [
+    ["2022-03-04", "南芬区", "南芬区文明办", "南芬志愿1队", "创城", "39", "26", "南芬街道"],
+    ["2022-03-05", "南芬区", "南芬区文明办", "南芬志愿2队", "环境清洁", "18", "7.5", "铁山街道"],
+]
+EXPECTED = {
+    "date": [dt.date(2022, 3, 4), dt.date(2022, 3, 5)],
+    "volunteers": [39, 18],
+    "hours": [26.0, 7.5],
+    "team": ["南芬志愿1队", "南芬志愿2队"],
+}
 
 
 def in_inbox(tmp_path, name: str):
@@ -91,11 +98,13 @@ def test_xlsx_that_is_really_a_csv(tmp_path):
 def test_web_export_named_xlsx_is_an_html_table(tmp_path):
     header = "".join(f"<th>{h}</th>" for h in HEADER[1:])
     # a title spanning the table, and the first data cell spanning both data rows
-    html = (f"<html><head><meta charset='utf-8'></head><body><p>导出时间 2022-04-01</p>"
-            f"<table><tr><th colspan='8'>南芬区志愿服务活动统计</th></tr>"
-            f"<tr><th>活动日期</th>{header}</tr>"
-            f"<tr><td rowspan='2'>2022-03-04</td>" + "".join(f"<td>{v}</td>" for v in ROWS[0][1:]) + "</tr>"
-            "<tr>" + "".join(f"<td>{v}</td>" for v in ROWS[1][1:]) + "</tr></table></body></html>")
+    html = (
+        f"<html><head><meta charset='utf-8'></head><body><p>导出时间 2022-04-01</p>"
+        f"<table><tr><th colspan='8'>南芬区志愿服务活动统计</th></tr>"
+        f"<tr><th>活动日期</th>{header}</tr>"
+        f"<tr><td rowspan='2'>2022-03-04</td>" + "".join(f"<td>{v}</td>" for v in ROWS[0][1:]) + "</tr>"
+        "<tr>" + "".join(f"<td>{v}</td>" for v in ROWS[1][1:]) + "</tr></table></body></html>"
+    )
     path = in_inbox(tmp_path, "志愿服务_2022-03.xlsx")
     path.write_text(html, encoding="utf-8")
     sheets = read_sheets(path)
@@ -120,16 +129,34 @@ def test_encrypted_workbook_is_rejected_with_a_reason(tmp_path):
     assert report.findings[0].message_zh == "文件设置了打开密码（已加密），请取消密码后重新提交"
 
 
-@pytest.mark.parametrize(("name", "make", "message"), [
-    ("截断.xlsx", lambda b: b[: len(b) // 2], "文件不完整（可能在复制或上传时中断），请重新保存后提交"),
-    ("空.xlsx", lambda b: b"", "文件是空的，请重新导出后提交"),
-    ("空白.csv", lambda b: b"\r\n  \r\n", "文件是空的，请重新导出后提交"),
-    ("扫描件.xlsx", lambda b: b"%PDF-1.7\n...", "这是 PDF 文件，无法读取其中的数据，请提交 Excel 表格（xlsx/xls）或 CSV"),
-    ("通知.xlsx", lambda b: _zip({"word/document.xml": b"<w/>", "[Content_Types].xml": b"<x/>"}),
-     "这是 Word 文档，不是表格，请提交 Excel 表格（xlsx/xls）或 CSV"),
-    ("附件.xlsx", lambda b: _zip({"readme.txt": b"hi"}), "压缩包里没有表格，请直接提交 Excel 表格（xlsx/xls）或 CSV"),
-    ("照片.jpg", lambda b: b"\xff\xd8\xff\xe0\x00\x10JFIF", "无法识别的文件格式（.jpg），请提交 Excel 表格（xlsx/xls）或 CSV"),
-])
+@pytest.mark.parametrize(
+    ("name", "make", "message"),
+    [
+        ("截断.xlsx", lambda b: b[: len(b) // 2], "文件不完整（可能在复制或上传时中断），请重新保存后提交"),
+        ("空.xlsx", lambda b: b"", "文件是空的，请重新导出后提交"),
+        ("空白.csv", lambda b: b"\r\n  \r\n", "文件是空的，请重新导出后提交"),
+        (
+            "扫描件.xlsx",
+            lambda b: b"%PDF-1.7\n...",
+            "这是 PDF 文件，无法读取其中的数据，请提交 Excel 表格（xlsx/xls）或 CSV",
+        ),
+        (
+            "通知.xlsx",
+            lambda b: _zip({"word/document.xml": b"<w/>", "[Content_Types].xml": b"<x/>"}),
+            "这是 Word 文档，不是表格，请提交 Excel 表格（xlsx/xls）或 CSV",
+        ),
+        (
+            "附件.xlsx",
+            lambda b: _zip({"readme.txt": b"hi"}),
+            "压缩包里没有表格，请直接提交 Excel 表格（xlsx/xls）或 CSV",
+        ),
+        (
+            "照片.jpg",
+            lambda b: b"\xff\xd8\xff\xe0\x00\x10JFIF",
+            "无法识别的文件格式（.jpg），请提交 Excel 表格（xlsx/xls）或 CSV",
+        ),
+    ],
+)
 def test_broken_or_foreign_files_are_rejected_with_a_reason(tmp_path, name, make, message):
     good = write_xlsx(tmp_path / "good.xlsx", [HEADER, *ROWS]).read_bytes()
     path = in_inbox(tmp_path, name)
@@ -182,7 +209,8 @@ def test_total_row_is_checked_against_the_rows(tmp_path):
     path = write_xlsx(in_inbox(tmp_path, "志愿服务_2022-03.xlsx"), rows)
     report = parse_file(path, inbox=tmp_path / "inbox")
     assert [(f.rule, f.severity, f.cell, f.message_zh) for f in report.findings] == [
-        ("total_mismatch", F.WARNING, "F4", "合计行为 60，但明细各行相加为 57，请核对")]
+        ("total_mismatch", F.WARNING, "F4", "合计行为 60，但明细各行相加为 57，请核对")
+    ]
     assert len(report.frame) == 2 and not report.rejected
 
 

@@ -1,10 +1,13 @@
 """Receipts (回执) and quarantine as the clerk and the steward see them."""
+
 from __future__ import annotations
 
 import dataclasses
 
 import sqlalchemy as sa
 from openpyxl import load_workbook
+from warehouse_helpers import ingest
+from workbooks import SERVICE_HEADER, service_item, write_xlsx
 
 from etl.contracts import CONTRACTS
 from etl.excel_safe import csv_safe, set_cell
@@ -12,18 +15,23 @@ from etl.load import FileMeta, record_report
 from etl.parse import parse_file
 from etl.schema import ensure_schema
 from etl.warehouse import get_engine, now
-from workbooks import SERVICE_HEADER, service_item, write_xlsx
-from warehouse_helpers import ingest
 
 RED = "00FFC7CE"
 
 
 def test_receipt_marks_each_wrong_cell_and_lists_every_finding(sqlite_settings):
     settings = sqlite_settings
-    write_xlsx(settings.inbox / "明山区" / "明山区_政务服务事项清单_2021Q4.xlsx",
-               [SERVICE_HEADER, service_item("112105040001"), service_item("112105040002", promised=30),
-                service_item("112105040003", visits="三次")],
-               title="明山区政务服务事项清单", sheet="事项清单")
+    write_xlsx(
+        settings.inbox / "明山区" / "明山区_政务服务事项清单_2021Q4.xlsx",
+        [
+            SERVICE_HEADER,
+            service_item("112105040001"),
+            service_item("112105040002", promised=30),
+            service_item("112105040003", visits="三次"),
+        ],
+        title="明山区政务服务事项清单",
+        sheet="事项清单",
+    )
     outcome = ingest(settings)["明山区/明山区_政务服务事项清单_2021Q4.xlsx"]
 
     assert outcome.status == "rejected"
@@ -37,15 +45,21 @@ def test_receipt_marks_each_wrong_cell_and_lists_every_finding(sqlite_settings):
     result = book["处理结果"]
     assert result["B5"].value == "已退回，请修改后重新提交"
     assert result["B1"].value == "明山区_政务服务事项清单_2021Q4.xlsx"
-    listed = [(row[5].value, row[5].hyperlink.location if row[5].hyperlink else None)
-              for row in result.iter_rows(min_row=12) if row[0].value]
+    listed = [
+        (row[5].value, row[5].hyperlink.location if row[5].hyperlink else None)
+        for row in result.iter_rows(min_row=12)
+        if row[0].value
+    ]
     assert sorted(listed) == [("K4", "'事项清单'!K4"), ("L5", "'事项清单'!L5")]
 
 
 def test_rejected_file_is_quarantined_with_a_reason_note_and_archived(sqlite_settings):
     settings = sqlite_settings
-    path = write_xlsx(settings.inbox / "明山区" / "明山区_政务服务事项清单_2021Q4.xlsx",
-                      [SERVICE_HEADER, service_item("112105040001", district="平山区")], title="明山区政务服务事项清单")
+    path = write_xlsx(
+        settings.inbox / "明山区" / "明山区_政务服务事项清单_2021Q4.xlsx",
+        [SERVICE_HEADER, service_item("112105040001", district="平山区")],
+        title="明山区政务服务事项清单",
+    )
     raw = path.read_bytes()
     outcome = ingest(settings)["明山区/明山区_政务服务事项清单_2021Q4.xlsx"]
     assert outcome.status == "rejected"
@@ -76,12 +90,20 @@ def test_formula_looking_values_stay_text_in_receipts(sqlite_settings):
     settings = sqlite_settings
     path = settings.inbox / "南芬区" / "志愿服务_2022-03.csv"
     path.parent.mkdir(parents=True)
-    path.write_text("活动日期,区县,组织单位,志愿服务队,活动类型,参与志愿者（人）,服务时长（小时）,服务地点\r\n"
-                    "2022-03-04,南芬区,=HYPERLINK(\"http://x\"),@SUM(A1),创城,-3,+5,=1+1\r\n", encoding="gbk")
+    path.write_text(
+        "活动日期,区县,组织单位,志愿服务队,活动类型,参与志愿者（人）,服务时长（小时）,服务地点\r\n"
+        '2022-03-04,南芬区,=HYPERLINK("http://x"),@SUM(A1),创城,-3,+5,=1+1\r\n',
+        encoding="gbk",
+    )
     outcome = ingest(settings)["南芬区/志愿服务_2022-03.csv"]
     book = load_workbook(settings.shared_dir / outcome.receipt)
-    values = [(c.coordinate, c.value, c.data_type) for sheet in book for row in sheet.iter_rows() for c in row
-              if isinstance(c.value, str) and c.value[:1] in "=+-@"]
+    values = [
+        (c.coordinate, c.value, c.data_type)
+        for sheet in book
+        for row in sheet.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and c.value[:1] in "=+-@"
+    ]
     assert values and all(data_type == "s" for _, _, data_type in values)
     assert ("C2", '=HYPERLINK("http://x")', "s") in values and ("H2", "=1+1", "s") in values
 
@@ -92,18 +114,32 @@ def test_set_cell_and_csv_safe():
     cell = Workbook().active["A1"]
     set_cell(cell, "=cmd|'/c calc'!A1")
     assert cell.data_type == "s" and cell.value == "=cmd|'/c calc'!A1"
-    assert csv_safe("=1+1") == "'=1+1" and csv_safe("-5") == "'-5" and csv_safe("平山区") == "平山区" and csv_safe(3) == 3
+    assert (
+        csv_safe("=1+1") == "'=1+1" and csv_safe("-5") == "'-5" and csv_safe("平山区") == "平山区" and csv_safe(3) == 3
+    )
 
 
 def test_quarantine_policy_loads_good_rows_and_holds_back_bad_ones(tmp_path):
     contract = dataclasses.replace(CONTRACTS["volunteer_activity"], row_errors="quarantine_rows")
     inbox = tmp_path / "inbox"
-    path = write_xlsx(inbox / "南芬区" / "志愿服务_2022-03.xlsx", [
-        ["活动日期", "区县", "组织单位", "志愿服务队", "活动类型", "参与志愿者（人）", "服务时长（小时）", "服务地点"],
-        ["2022-03-04", "南芬区", "文明办", "1队", "创城", 30, 2, "南芬街道"],
-        ["2022-03-04", "南芬区", "文明办", "2队", "创城", "很多", 2, "南芬街道"],
-        ["2022-03-05", "南芬区", "文明办", "3队", "环境清洁", 12, 1, "南芬街道"],
-    ])
+    path = write_xlsx(
+        inbox / "南芬区" / "志愿服务_2022-03.xlsx",
+        [
+            [
+                "活动日期",
+                "区县",
+                "组织单位",
+                "志愿服务队",
+                "活动类型",
+                "参与志愿者（人）",
+                "服务时长（小时）",
+                "服务地点",
+            ],
+            ["2022-03-04", "南芬区", "文明办", "1队", "创城", 30, 2, "南芬街道"],
+            ["2022-03-04", "南芬区", "文明办", "2队", "创城", "很多", 2, "南芬街道"],
+            ["2022-03-05", "南芬区", "文明办", "3队", "环境清洁", 12, 1, "南芬街道"],
+        ],
+    )
     report = parse_file(path, inbox=inbox, contracts={contract.report_type: contract})
     assert not report.rejected and report.quarantined_rows == {("Sheet1", 3)}
     engine = get_engine(f"sqlite:///{tmp_path / 'w.sqlite'}")
@@ -114,6 +150,8 @@ def test_quarantine_policy_loads_good_rows_and_holds_back_bad_ones(tmp_path):
     with engine.connect() as conn:
         teams = conn.execute(sa.text("SELECT team FROM fct_volunteer_activity ORDER BY source_row")).scalars().all()
         held = conn.execute(sa.text("SELECT source_row, reason_zh, row_json FROM stg_quarantined_row")).one()
-        loaded = conn.execute(sa.text("SELECT rows_loaded FROM stg_file_load WHERE load_id = :i"), {"i": load_id}).scalar()
+        loaded = conn.execute(
+            sa.text("SELECT rows_loaded FROM stg_file_load WHERE load_id = :i"), {"i": load_id}
+        ).scalar()
     assert teams == ["1队", "3队"] and loaded == 2
     assert held.source_row == 3 and "「很多」不是有效的数字" in held.reason_zh and '"team": "2队"' in held.row_json

@@ -1,19 +1,20 @@
 """创城督查整改问题台账 end to end: parsing with the derived has_deadline / overdue flags, the GX suite,
 loading on SQLite and PostgreSQL, and mart_rectification_by_district — rectification rate = 已整改 ÷
 problems that have a deadline, literally — including the published 357 / 293 / 203 from the demo ledgers."""
+
 from __future__ import annotations
 
 import datetime as dt
 
 import pandas as pd
+from warehouse_helpers import ingest, query
+from workbooks import write_xlsx
 
+from demo.ledgers import RECTIFICATION_COUNTS, RECTIFICATION_OVERDUE, RECTIFICATION_TOTALS, write_ledger_files
 from etl.contracts import CONTRACTS
 from etl.contracts.rectification_ledger import derive
-from demo.ledgers import RECTIFICATION_COUNTS, RECTIFICATION_OVERDUE, RECTIFICATION_TOTALS, write_ledger_files
 from etl.parse import parse_file
 from etl.validate import load_suite_json, validate_report
-from workbooks import write_xlsx
-from warehouse_helpers import ingest, query
 
 D = dt.date
 HEADER = ["问题编号", "发现日期", "区县", "责任单位", "问题类别", "问题描述", "整改期限", "整改状态", "整改完成日期"]
@@ -21,30 +22,102 @@ ALIASES = ["问题编号", "发现日期", "县区", "责任部门", "问题类�
 # Data from row 3 (title row 1, header row 2).
 XIHU_ROWS = [
     # row 3: rectified within its deadline
-    ["CC-XH-001", D(2021, 10, 12), "溪湖区", "河西街道办事处", "社区卫生环境类", "河西街道滨河社区楼道内堆放杂物",
-     D(2021, 10, 19), "已整改", D(2021, 10, 18)],
+    [
+        "CC-XH-001",
+        D(2021, 10, 12),
+        "溪湖区",
+        "河西街道办事处",
+        "社区卫生环境类",
+        "河西街道滨河社区楼道内堆放杂物",
+        D(2021, 10, 19),
+        "已整改",
+        D(2021, 10, 18),
+    ],
     # row 4: no deadline (written 无), dates as text
-    ["CC-XH-002", "2021.11.2", "溪湖", "溪湖区城市管理综合行政执法局", "商业大街类", "彩屯路沿街商铺跨门营业",
-     "无", "整改中", None],
+    [
+        "CC-XH-002",
+        "2021.11.2",
+        "溪湖",
+        "溪湖区城市管理综合行政执法局",
+        "商业大街类",
+        "彩屯路沿街商铺跨门营业",
+        "无",
+        "整改中",
+        None,
+    ],
     # row 5: deadline on the ledger's last day, still open → overdue
-    ["CC-XH-003", "2021年12月1日", "溪湖区", "溪湖区市场监督管理局", "农贸市场经营类", "彩屯农贸市场未设置公平秤",
-     "2021-12-31", "整改中", None],
+    [
+        "CC-XH-003",
+        "2021年12月1日",
+        "溪湖区",
+        "溪湖区市场监督管理局",
+        "农贸市场经营类",
+        "彩屯农贸市场未设置公平秤",
+        "2021-12-31",
+        "整改中",
+        None,
+    ],
     # row 6: deadline next month → not overdue
-    ["CC-XH-004", D(2021, 12, 20), "溪湖区", "溪湖区卫生健康局", "医院及周边", "溪湖区人民医院门前车辆乱停乱放",
-     D(2022, 1, 15), "整改中", None],
+    [
+        "CC-XH-004",
+        D(2021, 12, 20),
+        "溪湖区",
+        "溪湖区卫生健康局",
+        "医院及周边",
+        "溪湖区人民医院门前车辆乱停乱放",
+        D(2022, 1, 15),
+        "整改中",
+        None,
+    ],
     # row 7: rectified although it never had a deadline
-    ["CC-XH-005", D(2021, 11, 9), "溪湖区", "溪湖区教育局", "中小学校及周边", "溪湖区实验小学周边流动摊贩聚集",
-     None, "已整改", D(2021, 11, 30)],
+    [
+        "CC-XH-005",
+        D(2021, 11, 9),
+        "溪湖区",
+        "溪湖区教育局",
+        "中小学校及周边",
+        "溪湖区实验小学周边流动摊贩聚集",
+        None,
+        "已整改",
+        D(2021, 11, 30),
+    ],
     ["填报人：", None, None, "审核人：", None, "联系电话：", None, None, None],
 ]
 # 南芬区: one 已整改 without its completion date — a warning, the file is loaded and flagged
 NANFEN_ROWS = [
-    ["CC-NF-001", D(2021, 10, 21), "南芬区", "南芬区城市管理综合行政执法局", "商业大街类", "胜利路沿街垃圾桶破损",
-     D(2021, 10, 28), "已整改", D(2021, 10, 27)],
-    ["CC-NF-002", D(2021, 11, 30), "南芬区", "南芬区教育局", "中小学校及周边", "南芬小学门前交通标线模糊",
-     D(2021, 12, 20), "已整改", None],
-    ["CC-NF-003", D(2021, 12, 15), "南芬区", "南芬区城市管理综合行政执法局", "商业大街类", "光明路占道经营",
-     None, "整改中", None],
+    [
+        "CC-NF-001",
+        D(2021, 10, 21),
+        "南芬区",
+        "南芬区城市管理综合行政执法局",
+        "商业大街类",
+        "胜利路沿街垃圾桶破损",
+        D(2021, 10, 28),
+        "已整改",
+        D(2021, 10, 27),
+    ],
+    [
+        "CC-NF-002",
+        D(2021, 11, 30),
+        "南芬区",
+        "南芬区教育局",
+        "中小学校及周边",
+        "南芬小学门前交通标线模糊",
+        D(2021, 12, 20),
+        "已整改",
+        None,
+    ],
+    [
+        "CC-NF-003",
+        D(2021, 12, 15),
+        "南芬区",
+        "南芬区城市管理综合行政执法局",
+        "商业大街类",
+        "光明路占道经营",
+        None,
+        "整改中",
+        None,
+    ],
 ]
 
 
@@ -63,6 +136,7 @@ def as_bool(value):
 
 # ---------------------------------------------------------------- contract
 
+
 def test_contract_shape():
     contract = CONTRACTS["rectification_ledger"]
     assert contract.key == ("issue_code",) and contract.period_grain == "month" and contract.date_column is None
@@ -72,6 +146,7 @@ def test_contract_shape():
 
 
 # ---------------------------------------------------------------- parsing and derived flags
+
 
 def test_parse_reads_dates_blank_deadlines_and_derives_flags(tmp_path):
     inbox = tmp_path / "inbox"
@@ -83,8 +158,13 @@ def test_parse_reads_dates_blank_deadlines_and_derives_flags(tmp_path):
     assert frame["_source_row"].tolist() == [3, 4, 5, 6, 7]
     assert frame["issue_code"].tolist() == ["CC-XH-001", "CC-XH-002", "CC-XH-003", "CC-XH-004", "CC-XH-005"]
     assert set(frame["district"]) == {"210503"}
-    assert frame["found_date"].tolist() == [D(2021, 10, 12), D(2021, 11, 2), D(2021, 12, 1), D(2021, 12, 20),
-                                            D(2021, 11, 9)]
+    assert frame["found_date"].tolist() == [
+        D(2021, 10, 12),
+        D(2021, 11, 2),
+        D(2021, 12, 1),
+        D(2021, 12, 20),
+        D(2021, 11, 9),
+    ]
     assert frame["deadline"].tolist() == [D(2021, 10, 19), None, D(2021, 12, 31), D(2022, 1, 15), None]
     assert frame["rectified_date"].tolist() == [D(2021, 10, 18), None, None, None, D(2021, 11, 30)]
     assert frame["has_deadline"].tolist() == [True, False, True, True, False]
@@ -97,8 +177,14 @@ def test_parse_reads_dates_blank_deadlines_and_derives_flags(tmp_path):
 
 def test_aliases_and_period_from_file_name(tmp_path):
     inbox = tmp_path / "inbox"
-    path = write_ledger(inbox, "南芬区", [NANFEN_ROWS[0], NANFEN_ROWS[2]], header=ALIASES,
-                        title="南芬区创城督查整改问题台账", name="南芬区_创城整改台账_2021-11.xlsx")
+    path = write_ledger(
+        inbox,
+        "南芬区",
+        [NANFEN_ROWS[0], NANFEN_ROWS[2]],
+        header=ALIASES,
+        title="南芬区创城督查整改问题台账",
+        name="南芬区_创城整改台账_2021-11.xlsx",
+    )
     report = parse_file(path, inbox=inbox)
     assert report.report_type == "rectification_ledger" and report.period == "2021-11"
     assert report.findings == []
@@ -108,10 +194,12 @@ def test_aliases_and_period_from_file_name(tmp_path):
 
 
 def test_derive_month_end_boundaries():
-    frame = pd.DataFrame({
-        "status": ["整改中", "整改中", "已整改", "整改中", None],
-        "deadline": [D(2021, 11, 30), D(2021, 12, 1), D(2021, 11, 1), None, D(2021, 11, 1)],
-    })
+    frame = pd.DataFrame(
+        {
+            "status": ["整改中", "整改中", "已整改", "整改中", None],
+            "deadline": [D(2021, 11, 30), D(2021, 12, 1), D(2021, 11, 1), None, D(2021, 11, 1)],
+        }
+    )
     out = derive(frame, "2021-11")
     assert out["has_deadline"].tolist() == [True, True, True, False, True]
     assert out["overdue"].tolist() == [True, False, False, False, False]
@@ -123,21 +211,76 @@ def test_derive_month_end_boundaries():
 
 # ---------------------------------------------------------------- Great Expectations
 
+
 def test_suite_failures_point_at_their_cells(tmp_path):
     inbox = tmp_path / "inbox"
     rows = [
-        ["CC-PS-001", D(2021, 10, 12), "平山区", "千金街道办事处", "社区卫生环境类", "化肥社区垃圾箱满溢",
-         D(2021, 10, 19), "已整改", D(2021, 10, 18)],                                        # 3 ok (A3 duplicate)
-        ["CC-PS-001", D(2021, 10, 14), "平山区", "平山区城管局", "商业大街类", "解放路占道经营",
-         D(2021, 10, 21), "整改中", None],                                                   # 4 A4 duplicate code
-        ["CC-PS-003", D(2021, 11, 20), "平山区", "平山区教育局", "中小学校及周边", "实验小学门前护学岗缺失",
-         D(2021, 11, 27), "已整改", D(2021, 11, 2)],                                         # 5 rectified before found
-        ["CC-PS-004", D(2021, 11, 20), "平山区", "平山区城管局", "市容环境类", "站前街乱挂横幅",
-         None, "整改中", None],                                                              # 6 E6 category
-        ["CC-PS-005", D(2021, 11, 23), "平山区", "平山区卫健局", "医院及周边", "平山区人民医院院内吸烟",
-         D(2021, 11, 30), "已完成", D(2021, 11, 29)],                                        # 7 H7 status
-        ["CC-PS-006", D(2021, 12, 2), "平山区", "平山区市场监管局", "农贸市场经营类", "东明农贸市场活禽未隔离",
-         D(2021, 12, 9), "已整改", None],                                                    # 8 I8 warning
+        [
+            "CC-PS-001",
+            D(2021, 10, 12),
+            "平山区",
+            "千金街道办事处",
+            "社区卫生环境类",
+            "化肥社区垃圾箱满溢",
+            D(2021, 10, 19),
+            "已整改",
+            D(2021, 10, 18),
+        ],  # 3 ok (A3 duplicate)
+        [
+            "CC-PS-001",
+            D(2021, 10, 14),
+            "平山区",
+            "平山区城管局",
+            "商业大街类",
+            "解放路占道经营",
+            D(2021, 10, 21),
+            "整改中",
+            None,
+        ],  # 4 A4 duplicate code
+        [
+            "CC-PS-003",
+            D(2021, 11, 20),
+            "平山区",
+            "平山区教育局",
+            "中小学校及周边",
+            "实验小学门前护学岗缺失",
+            D(2021, 11, 27),
+            "已整改",
+            D(2021, 11, 2),
+        ],  # 5 rectified before found
+        [
+            "CC-PS-004",
+            D(2021, 11, 20),
+            "平山区",
+            "平山区城管局",
+            "市容环境类",
+            "站前街乱挂横幅",
+            None,
+            "整改中",
+            None,
+        ],  # 6 E6 category
+        [
+            "CC-PS-005",
+            D(2021, 11, 23),
+            "平山区",
+            "平山区卫健局",
+            "医院及周边",
+            "平山区人民医院院内吸烟",
+            D(2021, 11, 30),
+            "已完成",
+            D(2021, 11, 29),
+        ],  # 7 H7 status
+        [
+            "CC-PS-006",
+            D(2021, 12, 2),
+            "平山区",
+            "平山区市场监管局",
+            "农贸市场经营类",
+            "东明农贸市场活禽未隔离",
+            D(2021, 12, 9),
+            "已整改",
+            None,
+        ],  # 8 I8 warning
     ]
     report = parse_file(write_ledger(inbox, "平山区", rows), inbox=inbox)
     assert report.findings == []
@@ -154,8 +297,12 @@ def test_suite_failures_point_at_their_cells(tmp_path):
         ("expect_column_values_to_not_be_null", "I8"),
     }
     duplicate = found[("expect_column_values_to_be_unique", "A4")]
-    assert (duplicate.row, duplicate.column, duplicate.value, duplicate.severity) == (4, "问题编号", "CC-PS-001",
-                                                                                        "critical")
+    assert (duplicate.row, duplicate.column, duplicate.value, duplicate.severity) == (
+        4,
+        "问题编号",
+        "CC-PS-001",
+        "critical",
+    )
     assert duplicate.message_zh.startswith("问题编号重复")
     # the suite's meta.finding_column puts the pair rule on the 整改完成日期 cell, the one usually wrong
     pair = found[("expect_column_pair_values_a_to_be_greater_than_b", "I5")]
@@ -172,6 +319,7 @@ def test_suite_failures_point_at_their_cells(tmp_path):
 
 # ---------------------------------------------------------------- warehouse, both databases
 
+
 def test_load_and_mart_rectification_rates(settings):
     write_ledger(settings.inbox, "溪湖区", XIHU_ROWS)
     write_ledger(settings.inbox, "南芬区", NANFEN_ROWS, header=ALIASES)
@@ -182,20 +330,42 @@ def test_load_and_mart_rectification_rates(settings):
         "溪湖区/溪湖区_创城整改台账.xlsx": ("accepted", "rectification_ledger", "2021-12", 5, 0),
         "南芬区/南芬区_创城整改台账.xlsx": ("flagged", "rectification_ledger", "2021-12", 3, 1),
     }
-    finding = query(settings, "SELECT cell_ref, severity, message_zh FROM mart_finding WHERE file_name = :n",
-                    n="南芬区_创城整改台账.xlsx")
+    finding = query(
+        settings,
+        "SELECT cell_ref, severity, message_zh FROM mart_finding WHERE file_name = :n",
+        n="南芬区_创城整改台账.xlsx",
+    )
     assert [(f["cell_ref"], f["severity"]) for f in finding] == [("I4", "warning")]
-    facts = query(settings, "SELECT issue_code, deadline, has_deadline, overdue FROM fct_rectification_issue "
-                            "WHERE district = '210503' ORDER BY source_row")
+    facts = query(
+        settings,
+        "SELECT issue_code, deadline, has_deadline, overdue FROM fct_rectification_issue "
+        "WHERE district = '210503' ORDER BY source_row",
+    )
     assert [str(r["deadline"]) if r["deadline"] else None for r in facts] == [
-        "2021-10-19", None, "2021-12-31", "2022-01-15", None]
+        "2021-10-19",
+        None,
+        "2021-12-31",
+        "2022-01-15",
+        None,
+    ]
     assert [as_bool(r["has_deadline"]) for r in facts] == [True, False, True, True, False]
     assert [as_bool(r["overdue"]) for r in facts] == [False, False, True, False, False]
 
     rows = query(settings, "SELECT * FROM mart_rectification_by_district")
-    view = {r["district_name"]: (r["period"], r["district_code"], r["problems"], r["with_deadline"], r["rectified"],
-                                 as_float(r["rectification_rate_pct"]), r["rectified_with_deadline"],
-                                 r["in_progress"], r["overdue"]) for r in rows}
+    view = {
+        r["district_name"]: (
+            r["period"],
+            r["district_code"],
+            r["problems"],
+            r["with_deadline"],
+            r["rectified"],
+            as_float(r["rectification_rate_pct"]),
+            r["rectified_with_deadline"],
+            r["in_progress"],
+            r["overdue"],
+        )
+        for r in rows
+    }
     assert view == {
         # 2 rectified ÷ 3 with a deadline, literally, although one of the two never had a deadline
         "溪湖区": ("2021-12", "210503", 5, 3, 2, 66.67, 1, 3, 1),
@@ -226,7 +396,11 @@ def test_demo_ledgers_reproduce_the_published_rectification_rate(settings):
     for unit, (problems, with_deadline, rectified) in RECTIFICATION_COUNTS.items():
         r = by_name[unit]
         assert (r["problems"], r["with_deadline"], r["rectified"], r["rectified_with_deadline"]) == (
-            problems, with_deadline, rectified, rectified), unit
+            problems,
+            with_deadline,
+            rectified,
+            rectified,
+        ), unit
         assert as_float(r["rectification_rate_pct"]) == round(100 * rectified / with_deadline, 2), unit
 
 

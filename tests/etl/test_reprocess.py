@@ -1,5 +1,6 @@
 """Re-run and backfill: archived raw files go back into the inbox, byte for byte, with their original
 modification time, without ever overwriting anything or changing an earlier record's status."""
+
 from __future__ import annotations
 
 import json
@@ -8,6 +9,7 @@ import shutil
 import time
 
 import pytest
+from warehouse_helpers import ingest, query
 from workbooks import SERVICE_HEADER, service_item, write_xlsx
 
 import etl.pipeline
@@ -15,18 +17,20 @@ import etl.validate
 from etl.__main__ import main
 from etl.pipeline import discover, prepare, process_file
 from etl.reprocess import UnknownLoadError, backfill, reprocess
-from warehouse_helpers import ingest, query
 
 REGISTER = "政务服务事项清单"
 
 
-def register(settings, district: str, name: str, item_type: str = "行政许可", codes=("001", "002"),
-             age: float = 3600) -> tuple:
+def register(
+    settings, district: str, name: str, item_type: str = "行政许可", codes=("001", "002"), age: float = 3600
+) -> tuple:
     """A service item register in inbox/<district>/, modified ``age`` seconds ago; (path, bytes, mtime)."""
     prefix = {"明山区": "11210504", "平山区": "11210502"}[district]
-    path = write_xlsx(settings.inbox / district / name,
-                      [SERVICE_HEADER, *(service_item(f"{prefix}{c}", district, item_type=item_type) for c in codes)],
-                      title=f"{district}{REGISTER}")
+    path = write_xlsx(
+        settings.inbox / district / name,
+        [SERVICE_HEADER, *(service_item(f"{prefix}{c}", district, item_type=item_type) for c in codes)],
+        title=f"{district}{REGISTER}",
+    )
     stamp = time.time() - age
     os.utime(path, (stamp, stamp))
     return path, path.read_bytes(), path.stat().st_mtime
@@ -44,6 +48,7 @@ def rejected_register(settings) -> tuple:
 @pytest.fixture
 def change_rules(tmp_path, monkeypatch):
     """Call it to change the rules: 行政备案 becomes an allowed item type."""
+
     def change() -> None:
         rules = tmp_path / "expectations"
         shutil.copytree(etl.validate.EXPECTATIONS_DIR, rules)
@@ -145,12 +150,12 @@ def period_of_loads(settings) -> dict:
     """
     names = {}
     _, names["ms_v1"], _ = register(settings, "明山区", f"明山区_{REGISTER}_2021Q4.xlsx", age=4000)
-    _, names["ps_bad"], _ = register(settings, "平山区", f"平山区_{REGISTER}_2021Q4.xlsx", item_type="行政备案",
-                                     age=4000)
+    _, names["ps_bad"], _ = register(
+        settings, "平山区", f"平山区_{REGISTER}_2021Q4.xlsx", item_type="行政备案", age=4000
+    )
     _, names["q1"], _ = register(settings, "明山区", f"明山区_{REGISTER}_2022Q1.xlsx", codes=("009",), age=4000)
     assert sorted(o.status for o in ingest(settings).values()) == ["accepted", "accepted", "rejected"]
-    _, names["ms_v2"], _ = register(settings, "明山区", f"明山区_{REGISTER}_2021Q4_更正.xlsx", codes=("001",),
-                                    age=2000)
+    _, names["ms_v2"], _ = register(settings, "明山区", f"明山区_{REGISTER}_2021Q4_更正.xlsx", codes=("001",), age=2000)
     _, names["ps_good"], _ = register(settings, "平山区", f"平山区_{REGISTER}_2021Q4.xlsx", codes=("001",), age=2000)
     assert sorted(o.status for o in ingest(settings).values()) == ["accepted", "accepted"]
     return names
@@ -164,9 +169,11 @@ def test_backfill_redrops_the_current_and_rejected_files_of_a_period(sqlite_sett
     paths = backfill("2021Q4", None, settings)
 
     relative = [str(p.relative_to(settings.inbox)) for p in paths]
-    assert relative == [f"平山区/平山区_{REGISTER}_2021Q4.xlsx",  # the rejected one, by load order
-                        f"明山区/明山区_{REGISTER}_2021Q4_更正.xlsx",
-                        f"平山区/平山区_{REGISTER}_2021Q4(2).xlsx"]  # same name as the rejected one
+    assert relative == [
+        f"平山区/平山区_{REGISTER}_2021Q4.xlsx",  # the rejected one, by load order
+        f"明山区/明山区_{REGISTER}_2021Q4_更正.xlsx",
+        f"平山区/平山区_{REGISTER}_2021Q4(2).xlsx",
+    ]  # same name as the rejected one
     assert [p.read_bytes() for p in paths] == [raw["ps_bad"], raw["ms_v2"], raw["ps_good"]]
     assert sorted(discover(settings)) == sorted(relative)
     assert query(settings, "SELECT load_id, status, is_current FROM stg_file_load ORDER BY load_id") == before
@@ -207,8 +214,9 @@ def test_a_forced_backfill_reprocesses_rejected_files(sqlite_settings, change_ru
 def test_a_name_in_gbk_bytes_goes_back_under_its_raw_bytes(sqlite_settings):
     import os
 
-    from etl.reprocess import reprocess
     from hostile import volunteer_csv
+
+    from etl.reprocess import reprocess
 
     settings = sqlite_settings
     prepare(settings)

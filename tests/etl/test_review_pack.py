@@ -8,6 +8,7 @@ runs per file; about 25 s of CPU per backend) runs once per module for each back
 in two processes. Three flood days are left out: a data gap for the 报送情况 sheet, and a shorter run. The
 tests that need only a handful of rows use the per-test ``settings`` warehouses.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -39,7 +40,18 @@ from etl.review_pack import (
 from etl.warehouse import get_engine
 
 AS_OF = "2022-04-15"
-SHEETS = ["概览", "政务服务", "为民办实事", "创城整改", "志愿服务", "防汛清理", "12345热线", "老旧小区改造", "报送情况", "指标说明"]
+SHEETS = [
+    "概览",
+    "政务服务",
+    "为民办实事",
+    "创城整改",
+    "志愿服务",
+    "防汛清理",
+    "12345热线",
+    "老旧小区改造",
+    "报送情况",
+    "指标说明",
+]
 CHART_SHEETS = SHEETS[1:9]
 DOMAIN_MD = REPO.parent / "shared" / "DOMAIN.md"
 EVIL = '=HYPERLINK("x")'
@@ -109,12 +121,23 @@ def ingested(request, tmp_path_factory) -> dict[str, Demo]:
             root = tmp_path_factory.mktemp(f"pack_{backend}")
             shutil.copytree(demo_files / "inbox", root / "shared" / "inbox")  # copy2 keeps the mtimes
             urls[backend] = url = url or f"sqlite:///{root / 'warehouse.sqlite'}"
-            env = {**os.environ, "SHARED_DIR": str(root / "shared"), "WAREHOUSE_URL": url,
-                   "FILE_SETTLE_SECONDS": "0", "GX_ANALYTICS_ENABLED": "false",
-                   "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+            env = {
+                **os.environ,
+                "SHARED_DIR": str(root / "shared"),
+                "WAREHOUSE_URL": url,
+                "FILE_SETTLE_SECONDS": "0",
+                "GX_ANALYTICS_ENABLED": "false",
+                "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+            }
             out = root / "outcomes.json"
-            proc = subprocess.Popen([sys.executable, "-c", _INGEST, str(out)], cwd=REPO, env=env,
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            proc = subprocess.Popen(
+                [sys.executable, "-c", _INGEST, str(out)],
+                cwd=REPO,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
             runs[backend] = (proc, out, Settings(root / "shared", url, 0.0))
         demos = {}
         for backend, (proc, out, settings) in runs.items():
@@ -202,8 +225,9 @@ def has_view(demo: Demo, name: str) -> bool:
 
 
 def test_demo_ingest_loaded_every_file(demo):
-    assert demo.outcomes and all(o["status"] in ("accepted", "flagged") for o in demo.outcomes), \
-        [(o["file"], o["status"], o["reason_zh"]) for o in demo.outcomes if o["status"] not in ("accepted", "flagged")]
+    assert demo.outcomes and all(o["status"] in ("accepted", "flagged") for o in demo.outcomes), [
+        (o["file"], o["status"], o["reason_zh"]) for o in demo.outcomes if o["status"] not in ("accepted", "flagged")
+    ]
 
 
 def test_workbook_sheets_charts_and_formats(pack):
@@ -274,9 +298,11 @@ def test_seed_figures_in_the_family_sheets(pack, demo):
 
 def test_ranking_and_changes_come_from_the_views(pack, demo):
     wb = load_workbook(pack["xlsx"])
-    for sheet, rate_header, rank_header in (("政务服务", "依申请事项进厅率", "进厅率排名"),
-                                            ("为民办实事", "实事完成率", "完成率排名"),
-                                            ("创城整改", "整改率", "整改率排名")):
+    for sheet, rate_header, rank_header in (
+        ("政务服务", "依申请事项进厅率", "进厅率排名"),
+        ("为民办实事", "实事完成率", "完成率排名"),
+        ("创城整改", "整改率", "整改率排名"),
+    ):
         ws = wb[sheet]
         t = first_table(ws)
         ranked = [(value(ws, t, d, rate_header), value(ws, t, d, rank_header)) for d in t[1] if d != "全市合计"]
@@ -287,23 +313,29 @@ def test_ranking_and_changes_come_from_the_views(pack, demo):
     ws = wb["防汛清理"]
     t = first_table(ws)
     assert "上期：2021-07-31" in notes(ws)
-    view = {(r["district_name"], str(r["date"])): r for r in demo.query(
-        "SELECT date, district_name, personnel, garbage_tons FROM mart_flood_cleanup_daily")}
+    view = {
+        (r["district_name"], str(r["date"])): r
+        for r in demo.query("SELECT date, district_name, personnel, garbage_tons FROM mart_flood_cleanup_daily")
+    }
     for district in ("平山区", "溪湖区", "明山区"):
         now, before = view[(district, "2021-08-01")], view[(district, "2021-07-31")]
         assert value(ws, t, district, "出动人员（人次）") == now["personnel"]
         assert value(ws, t, district, "出动人员较前日") == now["personnel"] - before["personnel"]
         assert value(ws, t, district, "清运垃圾较前日（吨）") == pytest.approx(
-            float(now["garbage_tons"]) - float(before["garbage_tons"]), abs=0.005)
-    assert value(ws, t, "全市合计", "出动人员（人次）") == sum(view[(d, "2021-08-01")]["personnel"]
-                                                         for d in ("平山区", "溪湖区", "明山区"))
+            float(now["garbage_tons"]) - float(before["garbage_tons"]), abs=0.005
+        )
+    assert value(ws, t, "全市合计", "出动人员（人次）") == sum(
+        view[(d, "2021-08-01")]["personnel"] for d in ("平山区", "溪湖区", "明山区")
+    )
 
     ws = wb["12345热线"]
     if not has_view(demo, "mart_hotline_by_district"):
         assert NO_DATA in notes(ws)
         return
-    city = demo.query("SELECT tickets, reply_rate_pct, closure_rate_pct, satisfaction_rate_pct "
-                      "FROM mart_hotline_by_district WHERE district_code IS NULL")
+    city = demo.query(
+        "SELECT tickets, reply_rate_pct, closure_rate_pct, satisfaction_rate_pct "
+        "FROM mart_hotline_by_district WHERE district_code IS NULL"
+    )
     if not city:
         assert NO_DATA in notes(ws)
         return
@@ -318,20 +350,24 @@ def test_reporting_sheet_lists_the_missing_and_late_reports(pack, demo):
     missing = table_rows(ws, "未报送清单", "报表")
     expected = demo.query("SELECT report_title, district_name, period FROM mart_missing_reports")
     assert expected, "the demo leaves two 12345 exports unreported"
-    assert sorted((r["报表"], r["区县"], r["期别"]) for r in missing) == \
-        sorted((r["report_title"], r["district_name"], r["period"]) for r in expected)
+    assert sorted((r["报表"], r["区县"], r["期别"]) for r in missing) == sorted(
+        (r["report_title"], r["district_name"], r["period"]) for r in expected
+    )
     assert {r["状态"] for r in missing} <= {"未报送", "已报送但被退回"}
     late = table_rows(ws, "逾期报送清单", "报表")
     late_view = demo.query("SELECT COUNT(*) AS n FROM mart_reporting_completeness WHERE received = 1 AND on_time = 0")
     assert len(late) == late_view[0]["n"]
     per_type = table_rows(ws, "报送率与及时率", "报表")
-    view = demo.query("SELECT report_title, district_name, completeness_pct, timeliness_pct "
-                      "FROM mart_completeness_by_district")
+    view = demo.query(
+        "SELECT report_title, district_name, completeness_pct, timeliness_pct FROM mart_completeness_by_district"
+    )
     assert len(per_type) == len(view)
     shown = {(r["报表"], r["区县"]): (r["报送率"], r["及时率"]) for r in per_type}
     for r in view:
         assert shown[(r["report_title"], r["district_name"])] == (
-            pytest.approx(float(r["completeness_pct"])), pytest.approx(float(r["timeliness_pct"])))
+            pytest.approx(float(r["completeness_pct"])),
+            pytest.approx(float(r["timeliness_pct"])),
+        )
     gaps = table_rows(load_workbook(pack["xlsx"])["概览"], "未报送（数据缺口）", "区县")
     assert len(gaps) == len(expected)
 
@@ -340,8 +376,15 @@ def test_definitions_quote_domain_md(pack):
     ws = load_workbook(pack["xlsx"])["指标说明"]
     rows = table_rows(ws, "指标口径与来源", "指标")
     names = {r["指标"] for r in rows}
-    assert {"依申请事项进厅率", "实事完成率", "整改率", "2小时首次答复率", "按时办结率（3个工作日）", "报送率",
-            "及时率"} <= names
+    assert {
+        "依申请事项进厅率",
+        "实事完成率",
+        "整改率",
+        "2小时首次答复率",
+        "按时办结率（3个工作日）",
+        "报送率",
+        "及时率",
+    } <= names
     assert all(r["来源视图"] for r in rows)
     if not DOMAIN_MD.exists():
         pytest.skip("shared/DOMAIN.md not beside the repository")
@@ -354,8 +397,21 @@ def test_definitions_quote_domain_md(pack):
 
 def test_html_page_has_the_figures_and_svg_charts(pack):
     page = pack["html"].read_text(encoding="utf-8")
-    for figure in ("24,671", "6,861", "99.30%", "1,735", "1,697", "97.81%", "357", "293", "203", "69.28%",
-                   "11,302", "365", "314"):
+    for figure in (
+        "24,671",
+        "6,861",
+        "99.30%",
+        "1,735",
+        "1,697",
+        "97.81%",
+        "357",
+        "293",
+        "203",
+        "69.28%",
+        "11,302",
+        "365",
+        "314",
+    ):
         assert figure in page, figure
     assert page.count("<svg") >= 8 and "<rect" in page and "<polyline" in page
     for heading in ("政务服务", "为民办实事", "创城整改", "志愿服务", "防汛清理", "12345热线", "报送情况", "指标说明"):
@@ -380,11 +436,20 @@ def test_a_second_build_never_overwrites_the_first(pack, demo):
 
 
 def _insert_load(conn, **values) -> int:
-    row = {"run_id": None, "folder": None, "sha256": uuid.uuid4().hex * 2, "rows_loaded": 0, "is_current": 0,
-           "received_at": None, **values}
+    row = {
+        "run_id": None,
+        "folder": None,
+        "sha256": uuid.uuid4().hex * 2,
+        "rows_loaded": 0,
+        "is_current": 0,
+        "received_at": None,
+        **values,
+    }
     columns = ", ".join(row)
-    return conn.execute(sa.text(f"INSERT INTO stg_file_load ({columns}) VALUES ({', '.join(':' + c for c in row)}) "
-                                "RETURNING load_id"), row).scalar()
+    return conn.execute(
+        sa.text(f"INSERT INTO stg_file_load ({columns}) VALUES ({', '.join(':' + c for c in row)}) RETURNING load_id"),
+        row,
+    ).scalar()
 
 
 def test_formula_like_and_markup_values_stay_text(settings):
@@ -393,19 +458,45 @@ def test_formula_like_and_markup_values_stay_text(settings):
 
     prepare(settings)
     engine = get_engine(settings.warehouse_url)
-    evil_file = f'<script>alert(1)</script>{EVIL}.xlsx'
+    evil_file = f"<script>alert(1)</script>{EVIL}.xlsx"
     with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO dim_place (place_code, place_name, level, parent_code) "
-                             "VALUES (:c, :n, 'district', '210500')"), {"c": "210599", "n": EVIL})
-        load_id = _insert_load(conn, file_name=EVIL, report_type="service_items", district_code="210599",
-                               period="2021Q4", status="accepted", is_current=1, rows_loaded=2)
-        conn.execute(sa.text(
-            "INSERT INTO fct_service_item (load_id, source_sha256, source_row, item_code, district, is_application, "
-            "in_service_hall, online) VALUES (:id, :sha, :row, :code, '210599', :app, :hall, :online)"),
-            [{"id": load_id, "sha": "0" * 64, "row": 3, "code": "A1", "app": True, "hall": True, "online": True},
-             {"id": load_id, "sha": "0" * 64, "row": 4, "code": "A2", "app": True, "hall": False, "online": False}])
-        _insert_load(conn, file_name=evil_file, folder=EVIL, report_type="task_ledger", district_code="210502",
-                     period="2021-12", status="rejected", reason_zh="=1+1 <b>退回</b>")
+        conn.execute(
+            sa.text(
+                "INSERT INTO dim_place (place_code, place_name, level, parent_code) "
+                "VALUES (:c, :n, 'district', '210500')"
+            ),
+            {"c": "210599", "n": EVIL},
+        )
+        load_id = _insert_load(
+            conn,
+            file_name=EVIL,
+            report_type="service_items",
+            district_code="210599",
+            period="2021Q4",
+            status="accepted",
+            is_current=1,
+            rows_loaded=2,
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO fct_service_item (load_id, source_sha256, source_row, item_code, district, is_application, "
+                "in_service_hall, online) VALUES (:id, :sha, :row, :code, '210599', :app, :hall, :online)"
+            ),
+            [
+                {"id": load_id, "sha": "0" * 64, "row": 3, "code": "A1", "app": True, "hall": True, "online": True},
+                {"id": load_id, "sha": "0" * 64, "row": 4, "code": "A2", "app": True, "hall": False, "online": False},
+            ],
+        )
+        _insert_load(
+            conn,
+            file_name=evil_file,
+            folder=EVIL,
+            report_type="task_ledger",
+            district_code="210502",
+            period="2021-12",
+            status="rejected",
+            reason_zh="=1+1 <b>退回</b>",
+        )
 
     paths = build_review_pack(engine, settings.shared_dir / "published", AS_OF)
 
@@ -452,7 +543,10 @@ def test_a_lone_workbook_or_page_is_not_overwritten_either(sqlite_settings):
     out.mkdir(parents=True)
     (out / f"城市报表评审材料_{AS_OF}.html").write_text("a leader's annotated copy", encoding="utf-8")
     paths = publish(sqlite_settings, AS_OF)
-    assert paths["xlsx"].name == f"城市报表评审材料_{AS_OF}(2).xlsx" and paths["html"].name == f"城市报表评审材料_{AS_OF}(2).html"
+    assert (
+        paths["xlsx"].name == f"城市报表评审材料_{AS_OF}(2).xlsx"
+        and paths["html"].name == f"城市报表评审材料_{AS_OF}(2).html"
+    )
     assert (out / f"城市报表评审材料_{AS_OF}.html").read_text(encoding="utf-8") == "a leader's annotated copy"
     assert not (out / f"城市报表评审材料_{AS_OF}.xlsx").exists()
 

@@ -1,4 +1,5 @@
 """The leader role reads the mart views and nothing else (PostgreSQL)."""
+
 from __future__ import annotations
 
 import uuid
@@ -32,8 +33,11 @@ def test_leader_reads_views_and_nothing_else(pg_url, leader):
     with psycopg.connect(f"postgresql://{leader}@127.0.0.1:5432/{database}", autocommit=True) as conn:
         assert conn.execute("SELECT COUNT(*) FROM mart_service_items_by_district").fetchone() == (0,)
         assert conn.execute("SELECT COUNT(*) FROM mart.mart_file_status").fetchone() == (0,)
-        for statement in ("SELECT * FROM core.fct_service_item", "SELECT * FROM staging.stg_file_load",
-                          "SELECT * FROM core.dim_place"):
+        for statement in (
+            "SELECT * FROM core.fct_service_item",
+            "SELECT * FROM staging.stg_file_load",
+            "SELECT * FROM core.dim_place",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)
         with pytest.raises((psycopg.errors.InsufficientPrivilege, psycopg.errors.ReadOnlySqlTransaction)):

@@ -1,6 +1,7 @@
 """The received time is when the pipeline first saw the file (etl/sightings.py), not its modification
 time: a copy that keeps an old mtime and arrives after the deadline is late, a clerk's clock set wrong
 does not make a file late, and the first sight is kept while a file waits across runs."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,6 +10,8 @@ import os
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from warehouse_helpers import query
+from workbooks import write_xlsx
 
 import etl.sightings
 from etl.config import Settings, city_timezone, local_time
@@ -16,8 +19,6 @@ from etl.pipeline import discover, prepare, process_file
 from etl.reporting_calendar import expected_reports
 from etl.schema import ensure_schema
 from etl.warehouse import get_engine
-from warehouse_helpers import query
-from workbooks import write_xlsx
 
 HEADER = ["活动日期", "区县", "组织单位", "志愿服务队", "活动类型", "参与志愿者（人）"]
 CALENDAR = """
@@ -32,12 +33,16 @@ class Clock:
 
     def __init__(self, monkeypatch, start: dt.datetime):
         self.now = start
-        monkeypatch.setattr(etl.sightings, "local_time", lambda moment=None: self.now if moment is None else local_time(moment))
+        monkeypatch.setattr(
+            etl.sightings, "local_time", lambda moment=None: self.now if moment is None else local_time(moment)
+        )
 
 
 def volunteer_file(settings, name: str = "平山区_志愿服务_2022-03.xlsx", volunteers: int = 10):
-    return write_xlsx(settings.inbox / "平山区" / name,
-                      [HEADER, ["2022-03-04", "平山区", "平山区文明办", "平山区1队", "创城", volunteers]])
+    return write_xlsx(
+        settings.inbox / "平山区" / name,
+        [HEADER, ["2022-03-04", "平山区", "平山区文明办", "平山区1队", "创城", volunteers]],
+    )
 
 
 def set_mtime(path, moment: dt.datetime) -> float:
@@ -48,8 +53,11 @@ def set_mtime(path, moment: dt.datetime) -> float:
 
 
 def completeness(settings) -> dict:
-    return query(settings, "SELECT received_at, on_time, state_zh FROM mart_reporting_completeness "
-                           "WHERE report_type = 'volunteer_activity'")[0]
+    return query(
+        settings,
+        "SELECT received_at, on_time, state_zh FROM mart_reporting_completeness "
+        "WHERE report_type = 'volunteer_activity'",
+    )[0]
 
 
 def warehouse_with_calendar(settings, tmp_path) -> None:
@@ -63,11 +71,14 @@ def as_datetime(value) -> dt.datetime:
     return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
-@given(mtime_before=st.timedeltas(dt.timedelta(minutes=1), dt.timedelta(days=40)),
-       dropped_after=st.timedeltas(dt.timedelta(seconds=1), dt.timedelta(days=20)),
-       clock_ahead=st.booleans())
-def test_received_is_first_sight_whatever_the_mtime_says(make_settings, monkeypatch, tmp_path_factory,
-                                                         mtime_before, dropped_after, clock_ahead):
+@given(
+    mtime_before=st.timedeltas(dt.timedelta(minutes=1), dt.timedelta(days=40)),
+    dropped_after=st.timedeltas(dt.timedelta(seconds=1), dt.timedelta(days=20)),
+    clock_ahead=st.booleans(),
+)
+def test_received_is_first_sight_whatever_the_mtime_says(
+    make_settings, monkeypatch, tmp_path_factory, mtime_before, dropped_after, clock_ahead
+):
     """A copy keeps its mtime from before the deadline but is dropped after it: late. The reverse — a
     clerk's clock ahead, dropped before the deadline — is on time."""
     settings = make_settings()
@@ -115,7 +126,8 @@ def test_the_first_sight_is_kept_while_a_file_waits_for_a_later_run(settings, mo
     loads = query(settings, "SELECT file_name, received_at, is_current FROM stg_file_load ORDER BY load_id")
     assert [(r["file_name"], as_datetime(r["received_at"]), r["is_current"]) for r in loads] == [
         ("平山区_志愿服务_2022-03.xlsx", dt.datetime(2022, 4, 3, 10), 0),
-        ("平山区_志愿服务_2022-03_更正.xlsx", dt.datetime(2022, 4, 3, 10), 1)]
+        ("平山区_志愿服务_2022-03_更正.xlsx", dt.datetime(2022, 4, 3, 10), 1),
+    ]
 
     clock.now = dt.datetime(2022, 4, 12, 10)
     again = volunteer_file(settings, "平山区_志愿服务_2022-03.xlsx", 14)  # the old name, a new file

@@ -4,6 +4,7 @@ facts) and PostgreSQL (COPY into the open load transaction). Small files are for
 path with a tiny chunk size. Also: the vectorised date/time reading and COPY text formatting equal the
 per-value functions they stand in for, and the receipt of a very large file lists every finding without a
 copy of the table. No timing assertions here: bench/run_bench.py measures."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,6 +13,7 @@ import random
 import numpy as np
 import pandas as pd
 from openpyxl import load_workbook
+from warehouse_helpers import ingest, query
 
 import etl.pipeline
 import etl.stream
@@ -19,8 +21,7 @@ from etl.contracts.base import Column
 from etl.frames import datetime_objects
 from etl.places import default_places
 from etl.values import ColumnConverter, ValueProblem, parse_date, parse_datetime
-from etl.warehouse import _copy_text, copy_texts
-from warehouse_helpers import ingest, query
+from etl.warehouse import copy_text, copy_texts
 
 HEADER = "工单编号,受理时间,区县,街道,诉求类别,首次答复时间,办结时间,满意度"
 STREETS = ("明山街道", "北地街道", "高峪街道", "新明街道", "牛心台街道", "高台子街道")
@@ -36,9 +37,16 @@ def hotline_csv(rows: int = 120, duplicate: bool = False, wide_row_at: int | Non
         received = start + dt.timedelta(minutes=331 * i)
         reply = received + dt.timedelta(minutes=rng.randint(5, 200))
         closed = reply + dt.timedelta(hours=rng.randint(1, 90))
-        cells = [f"MS21{i:06d}", f"{received:%Y-%m-%d %H:%M:%S}", "明山区", rng.choice(STREETS),
-                 rng.choice(("城市管理", "供热供暖", "其他")), f"{reply:%Y-%m-%d %H:%M}", f"{closed:%Y/%m/%d %H:%M:%S}",
-                 rng.choice(("满意", "基本满意", "不满意", "未评价", ""))]
+        cells = [
+            f"MS21{i:06d}",
+            f"{received:%Y-%m-%d %H:%M:%S}",
+            "明山区",
+            rng.choice(STREETS),
+            rng.choice(("城市管理", "供热供暖", "其他")),
+            f"{reply:%Y-%m-%d %H:%M}",
+            f"{closed:%Y/%m/%d %H:%M:%S}",
+            rng.choice(("满意", "基本满意", "不满意", "未评价", "")),
+        ]
         if i % 17 == 3:
             cells[1] = "2021-09-31 25:61"  # not a date: value_format, quarantined
         if i % 23 == 5:
@@ -76,15 +84,25 @@ def streaming(monkeypatch, on: bool, chunk_rows: int = 7):
 
 
 def load_snapshot(settings, load_id: int) -> dict:
-    audit = query(settings, "SELECT report_type, district_code, period, sheet_name, rows_read, rows_loaded, status, "
-                            "reason_zh, reason_en, findings_critical, findings_error, findings_warning "
-                            "FROM stg_file_load WHERE load_id = :i", i=load_id)
-    findings = query(settings, "SELECT rule, severity, sheet_name, row_number, column_header, cell_ref, value_text, "
-                               "message_zh, message_en FROM stg_finding WHERE load_id = :i ORDER BY finding_id",
-                     i=load_id)
+    audit = query(
+        settings,
+        "SELECT report_type, district_code, period, sheet_name, rows_read, rows_loaded, status, "
+        "reason_zh, reason_en, findings_critical, findings_error, findings_warning "
+        "FROM stg_file_load WHERE load_id = :i",
+        i=load_id,
+    )
+    findings = query(
+        settings,
+        "SELECT rule, severity, sheet_name, row_number, column_header, cell_ref, value_text, "
+        "message_zh, message_en FROM stg_finding WHERE load_id = :i ORDER BY finding_id",
+        i=load_id,
+    )
     facts = query(settings, "SELECT * FROM fct_hotline_ticket WHERE load_id = :i ORDER BY source_row", i=load_id)
-    quarantined = query(settings, "SELECT source_row, reason_zh, row_json FROM stg_quarantined_row WHERE load_id = :i "
-                                  "ORDER BY source_row", i=load_id)
+    quarantined = query(
+        settings,
+        "SELECT source_row, reason_zh, row_json FROM stg_quarantined_row WHERE load_id = :i ORDER BY source_row",
+        i=load_id,
+    )
     for fact in facts:
         del fact["load_id"], fact["source_sha256"]
     return {"audit": audit, "findings": findings, "facts": facts, "quarantined": quarantined}
@@ -116,8 +134,13 @@ def test_streamed_file_loads_exactly_what_the_whole_file_path_loads(settings, mo
     assert streamed == whole
     assert len(whole["quarantined"]) > 0 and len(whole["facts"]) == a.rows
     rules = {f["rule"] for f in whole["findings"]}
-    assert {"value_format", "unknown_street", "gx:expect_column_values_to_be_in_set",
-            "gx:expect_column_values_to_not_be_null", "gx:expect_column_pair_values_a_to_be_greater_than_b"} <= rules
+    assert {
+        "value_format",
+        "unknown_street",
+        "gx:expect_column_values_to_be_in_set",
+        "gx:expect_column_values_to_not_be_null",
+        "gx:expect_column_pair_values_a_to_be_greater_than_b",
+    } <= rules
     assert max(f["row_number"] for f in whole["findings"]) < 130  # nothing read after the footer
 
 
@@ -164,7 +187,9 @@ def test_check_streamed_matches_parse_and_validate(tmp_path):
         assert (report.period, report.district, report.rows_read) == (whole.period, whole.district, len(whole.frame))
         assert report.quarantined_rows == whole.quarantined_rows
         assert report.facts.count == len(whole.frame) - len(whole.quarantined_rows)
-        held = whole.frame[whole.frame["_source_row"].isin({row for _, row in whole.quarantined_rows})].reset_index(drop=True)
+        held = whole.frame[whole.frame["_source_row"].isin({row for _, row in whole.quarantined_rows})].reset_index(
+            drop=True
+        )
         pd.testing.assert_frame_equal(as_datetime_objects(report.quarantine_frame().reset_index(drop=True)), held)
     finally:
         report.discard()
@@ -197,8 +222,19 @@ def test_receipt_of_a_very_large_file_lists_every_finding_without_a_copy(sqlite_
 
 def test_vectorised_date_and_time_reading_equals_the_per_value_parsers():
     rng = random.Random(11)
-    samples = ["2021-09-01 13:40:60", "2021-09-01 13:60:00", "0000-01-01 00:00:00", "2021-02-29", "2020-02-29",
-               " 2021-09-01 10:00:00", "2021-09-01T10:00:00", "２０２１-09-01 10:00:00", "", "—", "2021年9月1日 10时05分"]
+    samples = [
+        "2021-09-01 13:40:60",
+        "2021-09-01 13:60:00",
+        "0000-01-01 00:00:00",
+        "2021-02-29",
+        "2020-02-29",
+        " 2021-09-01 10:00:00",
+        "2021-09-01T10:00:00",
+        "２０２１-09-01 10:00:00",
+        "",
+        "—",
+        "2021年9月1日 10时05分",
+    ]
     for _ in range(2000):
         sep = rng.choice("-/")
         text = f"{rng.choice(['2021', '1999', '0001', '9999', '1677'])}{sep}{rng.randint(0, 13):02d}{sep}{rng.randint(0, 32):02d}"
@@ -236,7 +272,7 @@ def test_copy_text_formatting_equals_the_per_value_form():
         pd.Series([dt.datetime(2021, 9, 1, 1, 2, 3, 4), None, "x"], dtype=object),
     ]
     for column in columns:
-        assert list(copy_texts(column)) == [_copy_text(v) for v in column.astype(object)], column.dtype
+        assert list(copy_texts(column)) == [copy_text(v) for v in column.astype(object)], column.dtype
     assert list(copy_texts(columns[4])) == ["a\\tb", "\\N", "c\\\\d\\ne"]
     assert list(copy_texts(columns[5])) == ["2021-09-01 13:40:43", "\\N", "1999-12-31 23:59:59"]
     stamps = pd.Series(when, dtype=object).astype("datetime64[us]")  # the streamed 12345 columns: NaT for NULL

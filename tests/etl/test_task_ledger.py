@@ -1,19 +1,20 @@
 """为群众办实事项目台账 end to end: parsing with the derived overdue / completed_late flags, the GX suite
 (实际完成时间 required exactly when 已完成), loading on SQLite and PostgreSQL, and the
 mart_task_completion_by_district view — including the published 1,735 / 1,697 from the demo ledgers."""
+
 from __future__ import annotations
 
 import datetime as dt
 
 import pandas as pd
+from warehouse_helpers import ingest, query
+from workbooks import write_xlsx
 
+from demo.ledgers import TASK_COUNTS, TASK_OVERDUE, TASK_TOTALS, write_ledger_files
 from etl.contracts import CONTRACTS
 from etl.contracts.task_ledger import derive
-from demo.ledgers import TASK_COUNTS, TASK_OVERDUE, TASK_TOTALS, write_ledger_files
 from etl.parse import parse_file
 from etl.validate import load_suite_json, validate_report
-from workbooks import write_xlsx
-from warehouse_helpers import ingest, query
 
 D = dt.date
 CANONICAL = ["序号", "实事名称", "区县", "牵头单位", "类别", "计划完成时间", "完成状态", "实际完成时间"]
@@ -22,11 +23,27 @@ MINGSHAN_TITLE = "明山区“我为群众办实事”项目台账（2021年12�
 # Data from row 3 (title row 1, header row 2); a 合计 row and the footer follow.
 MINGSHAN_ROWS = [
     # row 3: done before the due date
-    [1, "明山街道幸福社区老旧小区改造", "明山区", "明山区住房和城乡建设局", "住房", D(2021, 11, 30), "已完成",
-     D(2021, 11, 20)],
+    [
+        1,
+        "明山街道幸福社区老旧小区改造",
+        "明山区",
+        "明山区住房和城乡建设局",
+        "住房",
+        D(2021, 11, 30),
+        "已完成",
+        D(2021, 11, 20),
+    ],
     # row 4: dates typed as text; done after the due date → completed_late
-    [2, "北地路（北地街道段）道路维修改造", "明山", "明山区交通运输局", "交通出行", "2021.10.31", "已完成",
-     "2021年11月5日"],
+    [
+        2,
+        "北地路（北地街道段）道路维修改造",
+        "明山",
+        "明山区交通运输局",
+        "交通出行",
+        "2021.10.31",
+        "已完成",
+        "2021年11月5日",
+    ],
     # row 5: due on the ledger's last day and not done → overdue
     [3, "高峪街道卫生服务站标准化建设", "明山区", "明山区卫生健康局", "医疗卫生", "2021-12-31", "推进中", None],
     # row 6: planned for next year → not overdue
@@ -39,10 +56,26 @@ MINGSHAN_ROWS = [
     ["填报人：", None, None, "审核人：", None, "联系电话：", None, None],
 ]
 PINGSHAN_ROWS = [
-    [1, "千金街道化肥社区居民楼自来水管网铺设", "平山区", "平山区住房和城乡建设局", "住房", D(2021, 9, 30), "已完成",
-     D(2021, 9, 18)],
-    [2, "平山区人民医院开通老年人就医绿色通道", "平山区", "平山区卫生健康局", "医疗卫生", D(2021, 6, 30), "已完成",
-     D(2021, 7, 12)],
+    [
+        1,
+        "千金街道化肥社区居民楼自来水管网铺设",
+        "平山区",
+        "平山区住房和城乡建设局",
+        "住房",
+        D(2021, 9, 30),
+        "已完成",
+        D(2021, 9, 18),
+    ],
+    [
+        2,
+        "平山区人民医院开通老年人就医绿色通道",
+        "平山区",
+        "平山区卫生健康局",
+        "医疗卫生",
+        D(2021, 6, 30),
+        "已完成",
+        D(2021, 7, 12),
+    ],
     [3, "站前街道背街小巷环境整治", "平山区", "站前街道办事处", "环境", D(2021, 12, 31), "已完成", D(2021, 12, 31)],
 ]
 
@@ -62,6 +95,7 @@ def as_bool(value):
 
 # ---------------------------------------------------------------- contract
 
+
 def test_contract_shape():
     contract = CONTRACTS["task_ledger"]
     assert contract.key == ("task",) and contract.period_grain == "month" and contract.date_column is None
@@ -71,6 +105,7 @@ def test_contract_shape():
 
 
 # ---------------------------------------------------------------- parsing and derived flags
+
 
 def test_parse_reads_aliases_dates_and_derives_flags(tmp_path):
     inbox = tmp_path / "inbox"
@@ -86,8 +121,14 @@ def test_parse_reads_aliases_dates_and_derives_flags(tmp_path):
     assert frame["lead_unit"].iloc[0] == "明山区住房和城乡建设局"
     assert frame["category"].tolist() == ["住房", "交通出行", "医疗卫生", "住房", "就业", "教育"]
     assert frame["status"].tolist() == ["已完成", "已完成", "推进中", "跨年推进", "未启动", "未启动"]
-    assert frame["due_date"].tolist() == [D(2021, 11, 30), D(2021, 10, 31), D(2021, 12, 31), D(2022, 6, 30), None,
-                                          D(2021, 12, 15)]
+    assert frame["due_date"].tolist() == [
+        D(2021, 11, 30),
+        D(2021, 10, 31),
+        D(2021, 12, 31),
+        D(2022, 6, 30),
+        None,
+        D(2021, 12, 15),
+    ]
     assert frame["done_date"].tolist() == [D(2021, 11, 20), D(2021, 11, 5), None, None, None, None]
     assert frame["overdue"].tolist() == [False, False, True, False, False, True]
     assert frame["completed_late"].tolist() == [False, True, False, False, False, False]
@@ -99,8 +140,14 @@ def test_parse_reads_aliases_dates_and_derives_flags(tmp_path):
 
 def test_period_from_file_name_when_the_title_has_none(tmp_path):
     inbox = tmp_path / "inbox"
-    path = write_ledger(inbox, "平山区", PINGSHAN_ROWS, header=CANONICAL, title="平山区“我为群众办实事”项目台账",
-                        name="平山区_办实事台账_2021-11.xlsx")
+    path = write_ledger(
+        inbox,
+        "平山区",
+        PINGSHAN_ROWS,
+        header=CANONICAL,
+        title="平山区“我为群众办实事”项目台账",
+        name="平山区_办实事台账_2021-11.xlsx",
+    )
     report = parse_file(path, inbox=inbox)
     assert report.period == "2021-11" and report.findings == []
     # in the November ledger nothing is overdue and the hospital task still counts as completed late
@@ -109,12 +156,21 @@ def test_period_from_file_name_when_the_title_has_none(tmp_path):
 
 
 def test_derive_month_end_boundaries():
-    frame = pd.DataFrame({
-        "status": ["推进中", "推进中", "已完成", "已完成", "跨年推进", "已完成", None],
-        "due_date": [D(2021, 11, 30), D(2021, 12, 1), D(2021, 11, 30), D(2021, 11, 30), D(2021, 3, 31), None,
-                     D(2021, 1, 1)],
-        "done_date": [None, None, D(2021, 11, 30), D(2021, 12, 1), None, D(2021, 6, 1), None],
-    })
+    frame = pd.DataFrame(
+        {
+            "status": ["推进中", "推进中", "已完成", "已完成", "跨年推进", "已完成", None],
+            "due_date": [
+                D(2021, 11, 30),
+                D(2021, 12, 1),
+                D(2021, 11, 30),
+                D(2021, 11, 30),
+                D(2021, 3, 31),
+                None,
+                D(2021, 1, 1),
+            ],
+            "done_date": [None, None, D(2021, 11, 30), D(2021, 12, 1), None, D(2021, 6, 1), None],
+        }
+    )
     out = derive(frame, "2021-11")
     assert out["overdue"].tolist() == [True, False, False, False, True, False, False]
     assert out["completed_late"].tolist() == [False, False, False, True, False, False, False]
@@ -127,14 +183,51 @@ def test_derive_month_end_boundaries():
 
 # ---------------------------------------------------------------- Great Expectations
 
+
 def test_suite_failures_point_at_their_cells(tmp_path):
     inbox = tmp_path / "inbox"
     rows = [
-        [1, "站前街道背街小巷环境整治", "平山区", "站前街道办事处", "环境", D(2021, 6, 30), "已完成", D(2021, 6, 1)],  # 3 ok
+        [
+            1,
+            "站前街道背街小巷环境整治",
+            "平山区",
+            "站前街道办事处",
+            "环境",
+            D(2021, 6, 30),
+            "已完成",
+            D(2021, 6, 1),
+        ],  # 3 ok
         [2, "千金街道老旧小区改造", "平山区", "平山区住建局", "住房", D(2021, 9, 30), "已完成", None],  # 4: H4 missing
-        [3, "平山街道公厕新建改造", "平山区", "平山区城管局", "环境", D(2021, 10, 31), "已完工", D(2021, 10, 9)],  # 5: G5, H5
-        [4, "东明街道卫生服务站建设", "平山区", "平山区卫健局", "医疗卫生", D(2021, 12, 31), "推进中", D(2021, 12, 2)],  # 6: H6
-        [5, "崔东街道社区食堂建设", "平山区", "平山区民政局", "民生", D(2021, 12, 31), "已完成", D(2021, 12, 20)],  # 7: E7
+        [
+            3,
+            "平山街道公厕新建改造",
+            "平山区",
+            "平山区城管局",
+            "环境",
+            D(2021, 10, 31),
+            "已完工",
+            D(2021, 10, 9),
+        ],  # 5: G5, H5
+        [
+            4,
+            "东明街道卫生服务站建设",
+            "平山区",
+            "平山区卫健局",
+            "医疗卫生",
+            D(2021, 12, 31),
+            "推进中",
+            D(2021, 12, 2),
+        ],  # 6: H6
+        [
+            5,
+            "崔东街道社区食堂建设",
+            "平山区",
+            "平山区民政局",
+            "民生",
+            D(2021, 12, 31),
+            "已完成",
+            D(2021, 12, 20),
+        ],  # 7: E7
         [6, "站前街道背街小巷环境整治", "平山区", "平山区城管局", "环境", D(2021, 8, 31), "推进中", None],  # 8: B3, B8
         [6, "南地街道就业驿站建设", "平山区", "平山区人社局", "就业", None, "未启动", None],  # 9: seq 6 twice: A8, A9
     ]
@@ -173,6 +266,7 @@ def test_suite_failures_point_at_their_cells(tmp_path):
 
 # ---------------------------------------------------------------- warehouse, both databases
 
+
 def test_load_and_mart_completion_rates(settings):
     write_ledger(settings.inbox, "明山区", MINGSHAN_ROWS, title=MINGSHAN_TITLE)
     write_ledger(settings.inbox, "平山区", PINGSHAN_ROWS, header=CANONICAL)
@@ -183,17 +277,38 @@ def test_load_and_mart_completion_rates(settings):
         "明山区/明山区_办实事台账.xlsx": ("accepted", "task_ledger", "2021-12", 6),
         "平山区/平山区_办实事台账.xlsx": ("accepted", "task_ledger", "2021-12", 3),
     }
-    facts = query(settings, "SELECT task, due_date, done_date, overdue, completed_late FROM fct_task_ledger "
-                            "WHERE district = '210504' ORDER BY source_row")
+    facts = query(
+        settings,
+        "SELECT task, due_date, done_date, overdue, completed_late FROM fct_task_ledger "
+        "WHERE district = '210504' ORDER BY source_row",
+    )
     assert [str(r["due_date"]) if r["due_date"] else None for r in facts] == [
-        "2021-11-30", "2021-10-31", "2021-12-31", "2022-06-30", None, "2021-12-15"]
+        "2021-11-30",
+        "2021-10-31",
+        "2021-12-31",
+        "2022-06-30",
+        None,
+        "2021-12-15",
+    ]
     assert [as_bool(r["overdue"]) for r in facts] == [False, False, True, False, False, True]
     assert [as_bool(r["completed_late"]) for r in facts] == [False, True, False, False, False, False]
 
     rows = query(settings, "SELECT * FROM mart_task_completion_by_district ORDER BY district_code")
-    view = {r["district_name"]: (r["period"], r["district_code"], r["tasks"], r["completed"],
-                                 as_float(r["completion_rate_pct"]), r["in_progress"], r["not_started"],
-                                 r["cross_year"], r["overdue"], r["completed_late"]) for r in rows}
+    view = {
+        r["district_name"]: (
+            r["period"],
+            r["district_code"],
+            r["tasks"],
+            r["completed"],
+            as_float(r["completion_rate_pct"]),
+            r["in_progress"],
+            r["not_started"],
+            r["cross_year"],
+            r["overdue"],
+            r["completed_late"],
+        )
+        for r in rows
+    }
     assert view == {
         "平山区": ("2021-12", "210502", 3, 3, 100.0, 0, 0, 0, 0, 1),
         "明山区": ("2021-12", "210504", 6, 2, 33.33, 1, 2, 1, 2, 1),
@@ -223,6 +338,12 @@ def test_demo_ledgers_reproduce_the_published_completion_rate(settings):
     assert by_name["市本级"]["district_code"] == "210500"
     for unit, (tasks, completed, in_progress, not_started, cross_year, late) in TASK_COUNTS.items():
         r = by_name[unit]
-        assert (r["tasks"], r["completed"], r["in_progress"], r["not_started"], r["cross_year"],
-                r["completed_late"]) == (tasks, completed, in_progress, not_started, cross_year, late), unit
+        assert (
+            r["tasks"],
+            r["completed"],
+            r["in_progress"],
+            r["not_started"],
+            r["cross_year"],
+            r["completed_late"],
+        ) == (tasks, completed, in_progress, not_started, cross_year, late), unit
         assert as_float(r["completion_rate_pct"]) == round(100 * completed / tasks, 2), unit

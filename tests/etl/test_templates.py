@@ -1,5 +1,6 @@
 """The official blank templates: generated from the contracts and suites, protected, with drop-downs — and a
 template filled in by a clerk parses and validates without a single finding."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,62 +36,217 @@ MINGSHAN_STREETS = ["明山街道", "北地街道", "高峪街道", "新明街�
 
 # Three valid rows per report type, as a 明山区 clerk would type them, and the period the file is named for.
 SAMPLES: dict[str, tuple[str, list[dict]]] = {
-    "service_items": ("2021Q4", [
-        {"item_code": "112105040001", "item_name": "企业投资项目备案", "department": "明山区发展和改革局",
-         "district": DISTRICT, "item_type": "行政许可", "is_application": "是", "in_service_hall": "是",
-         "not_in_hall_reason": None, "online": "是", "legal_days": 20, "promised_days": 5, "max_visits": 0},
-        {"item_code": "112105040002", "item_name": "最低生活保障金给付", "department": "明山区民政局",
-         "district": DISTRICT, "item_type": "行政给付", "is_application": "是", "in_service_hall": "否",
-         "not_in_hall_reason": "涉密", "online": "否", "legal_days": 30, "promised_days": 30, "max_visits": 1},
-        {"item_code": "112105040003", "item_name": "公共法律服务咨询", "department": "明山区司法局",
-         "district": DISTRICT, "item_type": "公共服务", "is_application": "否", "in_service_hall": "否",
-         "not_in_hall_reason": None, "online": "是", "legal_days": None, "promised_days": None, "max_visits": 0},
-    ]),
-    "flood_cleanup": ("2021-07-29", [
-        {"date": D(2021, 7, 29), "district": DISTRICT, "street": street, "personnel": 50 + i, "vehicles": 9,
-         "garbage_tons": 30.5, "garbage_trips": 12, "silt_m3": 120, "water_pumped_m3": 12000.25,
-         "disinfected_streets": 24, "disinfected_toilets": 13, "disinfected_bins": 68,
-         "power_restored_households": 0}
-        for i, street in enumerate(["明山街道", "北地街道", "高峪街道"])
-    ]),
-    "volunteer_activity": ("2022-03", [
-        {"date": D(2022, 3, 4), "district": DISTRICT, "unit": "明山区文明办", "team": "学雷锋志愿服务队",
-         "activity_type": "创城", "volunteers": 35, "hours": 2.5, "place": "明山街道"},
-        {"date": D(2022, 3, 5), "district": DISTRICT, "unit": "明山区团委", "team": "青年志愿服务队",
-         "activity_type": "环境清洁", "volunteers": 12, "hours": 3, "place": "高峪街道"},
-        {"date": D(2022, 3, 12), "district": DISTRICT, "unit": "明山区民政局", "team": "助老志愿服务队",
-         "activity_type": "助老助残", "volunteers": 8, "hours": None, "place": None},
-    ]),
-    "task_ledger": ("2021-12", [
-        {"seq": 1, "task": "老旧小区改造", "district": DISTRICT, "lead_unit": "明山区住建局", "category": "住房",
-         "due_date": D(2021, 10, 31), "status": "已完成", "done_date": D(2021, 10, 20)},
-        {"seq": 2, "task": "社区卫生服务站建设", "district": DISTRICT, "lead_unit": "明山区卫健局",
-         "category": "医疗卫生", "due_date": D(2022, 6, 30), "status": "推进中", "done_date": None},
-        {"seq": 3, "task": "背街小巷路灯安装", "district": DISTRICT, "lead_unit": None, "category": "基层治理",
-         "due_date": None, "status": "跨年推进", "done_date": None},
-    ]),
-    "rectification_ledger": ("2021-12", [
-        {"issue_code": "CC-MS-001", "found_date": D(2021, 10, 8), "district": DISTRICT, "unit": "明山街道办事处",
-         "category": "社区卫生环境类", "description": "楼道堆放杂物", "deadline": D(2021, 10, 15),
-         "status": "已整改", "rectified_date": D(2021, 10, 12)},
-        {"issue_code": "CC-MS-002", "found_date": D(2021, 11, 2), "district": DISTRICT, "unit": "明山区市场监管局",
-         "category": "农贸市场经营类", "description": "占道经营", "deadline": D(2022, 1, 15),
-         "status": "整改中", "rectified_date": None},
-        {"issue_code": "=CC-MS-003", "found_date": D(2021, 12, 1), "district": DISTRICT, "unit": None,
-         "category": "医院及周边", "description": "+86 非机动车乱停放", "deadline": None,
-         "status": "整改中", "rectified_date": None},
-    ]),
-    "hotline_tickets": ("2021-09", [
-        {"ticket_id": "MS2021090001", "received_at": T(2021, 9, 24, 10, 5), "district": DISTRICT,
-         "street": "明山街道", "category": "市容环境", "first_reply_at": T(2021, 9, 24, 11, 0),
-         "closed_at": T(2021, 9, 27, 16, 30), "satisfaction": "满意"},
-        {"ticket_id": "MS2021090002", "received_at": T(2021, 9, 25, 9, 0), "district": DISTRICT,
-         "street": "北地街道", "category": "供暖", "first_reply_at": T(2021, 9, 25, 12, 0),
-         "closed_at": None, "satisfaction": None},
-        {"ticket_id": "MS2021090003", "received_at": T(2021, 9, 28, 15, 45), "district": DISTRICT,
-         "street": None, "category": "物业管理", "first_reply_at": None, "closed_at": None,
-         "satisfaction": "未评价"},
-    ]),
+    "service_items": (
+        "2021Q4",
+        [
+            {
+                "item_code": "112105040001",
+                "item_name": "企业投资项目备案",
+                "department": "明山区发展和改革局",
+                "district": DISTRICT,
+                "item_type": "行政许可",
+                "is_application": "是",
+                "in_service_hall": "是",
+                "not_in_hall_reason": None,
+                "online": "是",
+                "legal_days": 20,
+                "promised_days": 5,
+                "max_visits": 0,
+            },
+            {
+                "item_code": "112105040002",
+                "item_name": "最低生活保障金给付",
+                "department": "明山区民政局",
+                "district": DISTRICT,
+                "item_type": "行政给付",
+                "is_application": "是",
+                "in_service_hall": "否",
+                "not_in_hall_reason": "涉密",
+                "online": "否",
+                "legal_days": 30,
+                "promised_days": 30,
+                "max_visits": 1,
+            },
+            {
+                "item_code": "112105040003",
+                "item_name": "公共法律服务咨询",
+                "department": "明山区司法局",
+                "district": DISTRICT,
+                "item_type": "公共服务",
+                "is_application": "否",
+                "in_service_hall": "否",
+                "not_in_hall_reason": None,
+                "online": "是",
+                "legal_days": None,
+                "promised_days": None,
+                "max_visits": 0,
+            },
+        ],
+    ),
+    "flood_cleanup": (
+        "2021-07-29",
+        [
+            {
+                "date": D(2021, 7, 29),
+                "district": DISTRICT,
+                "street": street,
+                "personnel": 50 + i,
+                "vehicles": 9,
+                "garbage_tons": 30.5,
+                "garbage_trips": 12,
+                "silt_m3": 120,
+                "water_pumped_m3": 12000.25,
+                "disinfected_streets": 24,
+                "disinfected_toilets": 13,
+                "disinfected_bins": 68,
+                "power_restored_households": 0,
+            }
+            for i, street in enumerate(["明山街道", "北地街道", "高峪街道"])
+        ],
+    ),
+    "volunteer_activity": (
+        "2022-03",
+        [
+            {
+                "date": D(2022, 3, 4),
+                "district": DISTRICT,
+                "unit": "明山区文明办",
+                "team": "学雷锋志愿服务队",
+                "activity_type": "创城",
+                "volunteers": 35,
+                "hours": 2.5,
+                "place": "明山街道",
+            },
+            {
+                "date": D(2022, 3, 5),
+                "district": DISTRICT,
+                "unit": "明山区团委",
+                "team": "青年志愿服务队",
+                "activity_type": "环境清洁",
+                "volunteers": 12,
+                "hours": 3,
+                "place": "高峪街道",
+            },
+            {
+                "date": D(2022, 3, 12),
+                "district": DISTRICT,
+                "unit": "明山区民政局",
+                "team": "助老志愿服务队",
+                "activity_type": "助老助残",
+                "volunteers": 8,
+                "hours": None,
+                "place": None,
+            },
+        ],
+    ),
+    "task_ledger": (
+        "2021-12",
+        [
+            {
+                "seq": 1,
+                "task": "老旧小区改造",
+                "district": DISTRICT,
+                "lead_unit": "明山区住建局",
+                "category": "住房",
+                "due_date": D(2021, 10, 31),
+                "status": "已完成",
+                "done_date": D(2021, 10, 20),
+            },
+            {
+                "seq": 2,
+                "task": "社区卫生服务站建设",
+                "district": DISTRICT,
+                "lead_unit": "明山区卫健局",
+                "category": "医疗卫生",
+                "due_date": D(2022, 6, 30),
+                "status": "推进中",
+                "done_date": None,
+            },
+            {
+                "seq": 3,
+                "task": "背街小巷路灯安装",
+                "district": DISTRICT,
+                "lead_unit": None,
+                "category": "基层治理",
+                "due_date": None,
+                "status": "跨年推进",
+                "done_date": None,
+            },
+        ],
+    ),
+    "rectification_ledger": (
+        "2021-12",
+        [
+            {
+                "issue_code": "CC-MS-001",
+                "found_date": D(2021, 10, 8),
+                "district": DISTRICT,
+                "unit": "明山街道办事处",
+                "category": "社区卫生环境类",
+                "description": "楼道堆放杂物",
+                "deadline": D(2021, 10, 15),
+                "status": "已整改",
+                "rectified_date": D(2021, 10, 12),
+            },
+            {
+                "issue_code": "CC-MS-002",
+                "found_date": D(2021, 11, 2),
+                "district": DISTRICT,
+                "unit": "明山区市场监管局",
+                "category": "农贸市场经营类",
+                "description": "占道经营",
+                "deadline": D(2022, 1, 15),
+                "status": "整改中",
+                "rectified_date": None,
+            },
+            {
+                "issue_code": "=CC-MS-003",
+                "found_date": D(2021, 12, 1),
+                "district": DISTRICT,
+                "unit": None,
+                "category": "医院及周边",
+                "description": "+86 非机动车乱停放",
+                "deadline": None,
+                "status": "整改中",
+                "rectified_date": None,
+            },
+        ],
+    ),
+    "hotline_tickets": (
+        "2021-09",
+        [
+            {
+                "ticket_id": "MS2021090001",
+                "received_at": T(2021, 9, 24, 10, 5),
+                "district": DISTRICT,
+                "street": "明山街道",
+                "category": "市容环境",
+                "first_reply_at": T(2021, 9, 24, 11, 0),
+                "closed_at": T(2021, 9, 27, 16, 30),
+                "satisfaction": "满意",
+            },
+            {
+                "ticket_id": "MS2021090002",
+                "received_at": T(2021, 9, 25, 9, 0),
+                "district": DISTRICT,
+                "street": "北地街道",
+                "category": "供暖",
+                "first_reply_at": T(2021, 9, 25, 12, 0),
+                "closed_at": None,
+                "satisfaction": None,
+            },
+            {
+                "ticket_id": "MS2021090003",
+                "received_at": T(2021, 9, 28, 15, 45),
+                "district": DISTRICT,
+                "street": None,
+                "category": "物业管理",
+                "first_reply_at": None,
+                "closed_at": None,
+                "satisfaction": "未评价",
+            },
+        ],
+    ),
 }
 
 
@@ -134,8 +290,10 @@ def test_template_layout_validations_and_protection(tmp_path, report_type, distr
     headers = [ws.cell(HEADER_ROW, i + 1).value for i in range(len(contract.columns))]
     assert headers == [c.header for c in contract.columns]
     assert ws.cell(HEADER_ROW, len(contract.columns) + 1).value is None
-    assert all(ws.cell(HEADER_ROW, i + 1).font.b and ws.cell(HEADER_ROW, i + 1).fill.fgColor.rgb != "00000000"
-               for i in range(len(contract.columns)))
+    assert all(
+        ws.cell(HEADER_ROW, i + 1).font.b and ws.cell(HEADER_ROW, i + 1).fill.fgColor.rgb != "00000000"
+        for i in range(len(contract.columns))
+    )
     assert ws.freeze_panes == "A3"
 
     # protection: sheet protected without a password, title and header locked, data rows unlocked
@@ -151,8 +309,11 @@ def test_template_layout_validations_and_protection(tmp_path, report_type, distr
     for i, col in enumerate(contract.columns, start=1):
         letter = get_column_letter(i)
         dv = validations.get(letter)
-        expected_list = ({"district": [district] if district else ALL_UNITS, "street": streets,
-                          "bool": ["是", "否"]}.get(col.kind) or enum_values(suite, col.name))
+        expected_list = {
+            "district": [district] if district else ALL_UNITS,
+            "street": streets,
+            "bool": ["是", "否"],
+        }.get(col.kind) or enum_values(suite, col.name)
         if expected_list:
             assert dv is not None and dv.type == "list", col.header
             assert list_values(wb, dv) == expected_list, col.header
@@ -173,9 +334,12 @@ def test_template_layout_validations_and_protection(tmp_path, report_type, distr
     for col in contract.columns:
         assert col.header in texts
         assert all(v in texts for v in enum_values(suite, col.name) or [])
-    messages = [e["meta"]["message_zh"] for e in suite["expectations"]
-                if e.get("meta", {}).get("message_zh") not in (None, "必填项为空")
-                and e["kwargs"].get("column", e["kwargs"].get("column_A")) in (*contract.column_names, None)]
+    messages = [
+        e["meta"]["message_zh"]
+        for e in suite["expectations"]
+        if e.get("meta", {}).get("message_zh") not in (None, "必填项为空")
+        and e["kwargs"].get("column", e["kwargs"].get("column_A")) in (*contract.column_names, None)
+    ]
     assert messages and all(m in texts for m in messages)
     assert wb[INSTRUCTIONS_SHEET].protection.sheet
 

@@ -1,5 +1,6 @@
 """Great Expectations suites executed on parsed files: every failing cell becomes a finding with the
 Excel row and column the clerk sees."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,18 +8,21 @@ import random
 
 import pandas as pd
 import pytest
+from workbooks import SERVICE_HEADER, service_item, write_xlsx
 
 from etl.contracts import CONTRACTS
 from etl.parse import APPROXIMATE, SOURCE_ROW, parse_file
 from etl.places import default_places
 from etl.validate import load_suite_json, run_suite, validate_report
-from workbooks import SERVICE_HEADER, service_item, write_xlsx
 
 
 def parse_service_rows(tmp_path, rows):
     inbox = tmp_path / "inbox"
-    path = write_xlsx(inbox / "明山区" / "明山区_政务服务事项清单_2021Q4.xlsx", [SERVICE_HEADER, *rows],
-                      title="明山区政务服务事项清单")
+    path = write_xlsx(
+        inbox / "明山区" / "明山区_政务服务事项清单_2021Q4.xlsx",
+        [SERVICE_HEADER, *rows],
+        title="明山区政务服务事项清单",
+    )
     return parse_file(path, inbox=inbox)
 
 
@@ -36,12 +40,12 @@ def test_clean_register_passes_every_expectation(tmp_path):
 
 def test_each_broken_rule_points_at_its_cell(tmp_path):
     rows = [
-        service_item("112105040001"),                                   # row 3 ok
-        service_item("112105040002", promised=30, legal=20),            # row 4 promised > legal → K4
-        service_item("112105040003", visits=7),                         # row 5 max_visits 7 → L5
-        service_item("112105040004", item_type="行政审查"),             # row 6 unknown type → E6
-        service_item("112105040005", in_hall="否", reason=None),        # row 7 no reason → H7
-        service_item("112105040005"),                                   # row 8 duplicate code → A7, A8
+        service_item("112105040001"),  # row 3 ok
+        service_item("112105040002", promised=30, legal=20),  # row 4 promised > legal → K4
+        service_item("112105040003", visits=7),  # row 5 max_visits 7 → L5
+        service_item("112105040004", item_type="行政审查"),  # row 6 unknown type → E6
+        service_item("112105040005", in_hall="否", reason=None),  # row 7 no reason → H7
+        service_item("112105040005"),  # row 8 duplicate code → A7, A8
         service_item("112105040007", is_application="否", in_hall="否"),  # row 9 ok: reason only for 依申请
     ]
     report = parse_service_rows(tmp_path, rows)
@@ -88,8 +92,11 @@ def broken_frame(report_type: str, rows: int = 60) -> pd.DataFrame:
     the lists and ranges, repeated keys, dates in the wrong order. Deterministic (seeded by report type)."""
     contract = CONTRACTS[report_type]
     suite = load_suite_json(contract.suite_name)
-    value_sets = {e["kwargs"]["column"]: e["kwargs"]["value_set"] for e in suite["expectations"]
-                  if e["type"] == "expect_column_values_to_be_in_set" and isinstance(e["kwargs"]["value_set"], list)}
+    value_sets = {
+        e["kwargs"]["column"]: e["kwargs"]["value_set"]
+        for e in suite["expectations"]
+        if e["type"] == "expect_column_values_to_be_in_set" and isinstance(e["kwargs"]["value_set"], list)
+    }
     rng = random.Random(report_type)
     day = dt.date(2021, 9, 24)
     pools = {
@@ -102,10 +109,15 @@ def broken_frame(report_type: str, rows: int = 60) -> pd.DataFrame:
     }
     frame = pd.DataFrame({SOURCE_ROW: range(3, 3 + rows)})
     for column in contract.fact_columns:
-        pool = pools.get(column.kind) or [*value_sets.get(column.name, ["甲", "乙", "丙", "甲1"]), "不在列表", "ab", None]
+        pool = pools.get(column.kind) or [
+            *value_sets.get(column.name, ["甲", "乙", "丙", "甲1"]),
+            "不在列表",
+            "ab",
+            None,
+        ]
         values = [rng.choice(pool) for _ in range(rows)]
         dtype = {"int": "Int64", "decimal": "float64", "bool": "boolean"}.get(column.kind, object)
-        frame[column.name] = pd.array(values, dtype=dtype) if dtype != object else pd.Series(values, dtype=object)
+        frame[column.name] = pd.array(values, dtype=dtype) if dtype is not object else pd.Series(values, dtype=object)
     frame[APPROXIMATE] = None
     return frame
 

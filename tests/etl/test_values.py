@@ -1,4 +1,5 @@
 """etl/values.py: cell values the way clerks really write them (DOMAIN.md, "How values really arrive")."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,30 +20,34 @@ D = dt.date
 
 # ---------------------------------------------------------------- parse_number
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("30余", (30.0, True)),
-    ("700余名", (700.0, True)),
-    ("30余吨", (30.0, True)),
-    ("约30吨", (30.0, True)),
-    ("30多人", (30.0, True)),
-    ("50左右", (50.0, True)),
-    ("30+", (30.0, True)),
-    ("5万", (50000.0, False)),
-    ("1.2万", (12000.0, False)),
-    ("1.5千", (1500.0, False)),
-    ("３０", (30.0, False)),
-    ("３０余", (30.0, True)),
-    ("1,234", (1234.0, False)),
-    ("１，２３４", (1234.0, False)),
-    ("1，234", (1234.0, False)),
-    (" 42 ", (42.0, False)),
-    ("2.5", (2.5, False)),
-    ("-5", (-5.0, False)),
-    ("97.8%", (0.978, False)),
-    ("50%", (0.5, False)),
-    (30, (30.0, False)),
-    (7.5, (7.5, False)),
-])
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("30余", (30.0, True)),
+        ("700余名", (700.0, True)),
+        ("30余吨", (30.0, True)),
+        ("约30吨", (30.0, True)),
+        ("30多人", (30.0, True)),
+        ("50左右", (50.0, True)),
+        ("30+", (30.0, True)),
+        ("5万", (50000.0, False)),
+        ("1.2万", (12000.0, False)),
+        ("1.5千", (1500.0, False)),
+        ("３０", (30.0, False)),
+        ("３０余", (30.0, True)),
+        ("1,234", (1234.0, False)),
+        ("１，２３４", (1234.0, False)),
+        ("1，234", (1234.0, False)),
+        (" 42 ", (42.0, False)),
+        ("2.5", (2.5, False)),
+        ("-5", (-5.0, False)),
+        ("97.8%", (0.978, False)),
+        ("50%", (0.5, False)),
+        (30, (30.0, False)),
+        (7.5, (7.5, False)),
+    ],
+)
 def test_parse_number(raw, expected):
     value, approximate = parse_number(raw)
     assert (value, approximate) == expected
@@ -54,13 +59,16 @@ def test_parse_number_blank_tokens_are_none(raw):
     assert parse_number(raw) == (None, False)
 
 
-@pytest.mark.parametrize(("raw", "zh"), [
-    ("#DIV/0!", "单元格是错误值「#DIV/0!」"),
-    ("#REF!", "单元格是错误值「#REF!」"),
-    ("abc", "「abc」不是有效的数字"),
-    ("30吨多点", "「30吨多点」不是有效的数字"),
-    ("1.2.3", "「1.2.3」不是有效的数字"),
-])
+@pytest.mark.parametrize(
+    ("raw", "zh"),
+    [
+        ("#DIV/0!", "单元格是错误值「#DIV/0!」"),
+        ("#REF!", "单元格是错误值「#REF!」"),
+        ("abc", "「abc」不是有效的数字"),
+        ("30吨多点", "「30吨多点」不是有效的数字"),
+        ("1.2.3", "「1.2.3」不是有效的数字"),
+    ],
+)
 def test_parse_number_rejects(raw, zh):
     with pytest.raises(ValueProblem) as info:
         parse_number(raw)
@@ -79,6 +87,7 @@ def test_parse_number_wan_with_two_decimals_is_exact():
 
 
 # ---------------------------------------------------------------- parse_bool
+
 
 @pytest.mark.parametrize("raw", ["是", "√", "✓", "Y", "y", "1", 1, 1.0, True, " 是 ", "ｙ", "对"])
 def test_parse_bool_true(raw):
@@ -104,22 +113,26 @@ def test_parse_bool_rejects(raw):
 
 # ---------------------------------------------------------------- parse_date
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    (44405, D(2021, 7, 28)),
-    (44405.0, D(2021, 7, 28)),
-    (44405.75, D(2021, 7, 28)),  # serial with a time of day
-    (dt.datetime(2021, 7, 28, 10, 30), D(2021, 7, 28)),
-    (D(2021, 7, 28), D(2021, 7, 28)),
-    ("2021-07-28", D(2021, 7, 28)),
-    ("2021-7-28", D(2021, 7, 28)),
-    ("2021/7/28", D(2021, 7, 28)),
-    ("2021.7.28", D(2021, 7, 28)),
-    ("2021年7月28日", D(2021, 7, 28)),
-    ("2021年7月28号", D(2021, 7, 28)),
-    ("２０２１年７月２８日", D(2021, 7, 28)),
-    ("20210728", D(2021, 7, 28)),
-    ("2021-07-28T10:30", D(2021, 7, 28)),
-])
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (44405, D(2021, 7, 28)),
+        (44405.0, D(2021, 7, 28)),
+        (44405.75, D(2021, 7, 28)),  # serial with a time of day
+        (dt.datetime(2021, 7, 28, 10, 30), D(2021, 7, 28)),
+        (D(2021, 7, 28), D(2021, 7, 28)),
+        ("2021-07-28", D(2021, 7, 28)),
+        ("2021-7-28", D(2021, 7, 28)),
+        ("2021/7/28", D(2021, 7, 28)),
+        ("2021.7.28", D(2021, 7, 28)),
+        ("2021年7月28日", D(2021, 7, 28)),
+        ("2021年7月28号", D(2021, 7, 28)),
+        ("２０２１年７月２８日", D(2021, 7, 28)),
+        ("20210728", D(2021, 7, 28)),
+        ("2021-07-28T10:30", D(2021, 7, 28)),
+    ],
+)
 def test_parse_date(raw, expected):
     assert parse_date(raw) == expected
 
@@ -155,11 +168,20 @@ def test_parse_date_text_with_time_of_day():
 
 
 def test_is_blank():
-    assert [is_blank(v) for v in (None, float("nan"), "", " — ", "无", 0, "0", "a")] == \
-        [True, True, True, True, True, False, False, False]
+    assert [is_blank(v) for v in (None, float("nan"), "", " — ", "无", 0, "0", "a")] == [
+        True,
+        True,
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
 
 
 # ---------------------------------------------------------------- ColumnConverter
+
 
 @pytest.fixture(scope="module")
 def places():
@@ -255,9 +277,20 @@ def test_bool_repeated_bad_value_reports_every_row(converter):
 
 def test_date(converter):
     column = FLOOD_CLEANUP.column("date")
-    out = converter.convert(column, series(
-        44405, dt.datetime(2021, 7, 28, 10, 0), "2021-07-28", "2021/7/28", "2021.7.28", "2021年7月28日",
-        "7月28日", "2021-02-30", None))
+    out = converter.convert(
+        column,
+        series(
+            44405,
+            dt.datetime(2021, 7, 28, 10, 0),
+            "2021-07-28",
+            "2021/7/28",
+            "2021.7.28",
+            "2021年7月28日",
+            "7月28日",
+            "2021-02-30",
+            None,
+        ),
+    )
     assert out.values.tolist()[:7] == [D(2021, 7, 28)] * 7
     assert pd.isna(out.values.iat[7]) and pd.isna(out.values.iat[8])
     assert zh(out.problems) == {7: "「2021-02-30」不是有效的日期"}
@@ -272,8 +305,12 @@ def test_date_without_default_year(places):
 
 def test_district(converter):
     column = FLOOD_CLEANUP.column("district")
-    out = converter.convert(column, series("本溪县", " 明山 ", "市本级", "溪湖区", "朝阳区", None, "明山区",
-                                           "桓仁", "本溪满族自治县", "　平山区　"))
+    out = converter.convert(
+        column,
+        series(
+            "本溪县", " 明山 ", "市本级", "溪湖区", "朝阳区", None, "明山区", "桓仁", "本溪满族自治县", "　平山区　"
+        ),
+    )
     values = out.values.tolist()
     assert values[:4] == ["210521", "210504", "210500", "210503"]
     assert pd.isna(values[4]) and pd.isna(values[5])

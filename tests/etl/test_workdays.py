@@ -1,4 +1,5 @@
 """etl/workdays.py: the 12345 closure deadline in Chinese working days (holidays off, 调休 weekends on)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,14 +14,17 @@ from etl.workdays import closure_deadline, closure_deadlines, nth_workday_after
 D = dt.datetime
 
 
-@pytest.mark.parametrize(("received", "deadline"), [
-    # DOMAIN.md: received Monday 10:00 → Thursday 24:00
-    (D(2021, 9, 13, 10, 0), D(2021, 9, 17, 0, 0)),
-    # DOMAIN.md: received Saturday → Wednesday 24:00
-    (D(2021, 9, 11, 15, 20), D(2021, 9, 16, 0, 0)),
-    # DOMAIN.md: received Friday 2021-09-24 → Sunday 09-26 is an adjusted working day → 2021-09-28 24:00
-    (D(2021, 9, 24, 9, 30), D(2021, 9, 29, 0, 0)),
-])
+@pytest.mark.parametrize(
+    ("received", "deadline"),
+    [
+        # DOMAIN.md: received Monday 10:00 → Thursday 24:00
+        (D(2021, 9, 13, 10, 0), D(2021, 9, 17, 0, 0)),
+        # DOMAIN.md: received Saturday → Wednesday 24:00
+        (D(2021, 9, 11, 15, 20), D(2021, 9, 16, 0, 0)),
+        # DOMAIN.md: received Friday 2021-09-24 → Sunday 09-26 is an adjusted working day → 2021-09-28 24:00
+        (D(2021, 9, 24, 9, 30), D(2021, 9, 29, 0, 0)),
+    ],
+)
 def test_domain_examples(received, deadline):
     assert closure_deadline(received) == deadline
 
