@@ -175,7 +175,9 @@ PACK_DEFINITIONS: tuple[Definition, ...] = tuple(
         ),
         (
             "排名",
-            "各区县（含市本级）按本表主要比率（志愿服务按参与人次、防汛按出动人员）从高到低排名，并列同名次（1、2、2、4）。",
+            "各区县（含市本级）按各表的排名指标从高到低排名，并列同名次（1、2、2、4）："
+            + "；".join(f"{f.sheet}按{next(c.header for c in f.columns if c.key == f.rank_key)}" for f in FAMILIES)
+            + "。",
             "",
             "（由本材料按视图数值排序）",
             "",
