@@ -247,6 +247,33 @@ SAMPLES: dict[str, tuple[str, list[dict]]] = {
             },
         ],
     ),
+    "old_compound_renovation": (
+        "2022-12",
+        [
+            {
+                "seq": i + 1,
+                "project": f"{street}{name}小区改造项目",
+                "district": DISTRICT,
+                "street": street,
+                "buildings": 6 + i,
+                "households": 380 + 10 * i,
+                "scope": scope,
+                "investment_10k_yuan": 612.35 + i,
+                "start_date": D(2022, 4, 1),
+                "due_date": D(2023, 10, 31),
+                "status": status,
+                "cameras": 12,
+                "access_doors": 26,
+            }
+            for i, (street, name, scope, status) in enumerate(
+                [
+                    ("明山街道", "金山", "楼本体改造、燃气管网改造", "在建"),
+                    ("北地街道", "东兴", "基础配套设施改造", "已完工"),
+                    ("高峪街道", "峪明", "楼本体改造、基础配套设施改造、燃气管网改造", "在建"),
+                ]
+            )
+        ],
+    ),
 }
 
 
