@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from etl.config import local_time
-from etl.review_pack import CITY_TOTAL, FamilyResult, family_results
+from etl.review_pack import FamilyResult, family_results
 
 STEWARD_SECTIONS = (
     (
@@ -34,7 +34,7 @@ def _family_tables(res: FamilyResult) -> list[tuple[str, pd.DataFrame]]:
     f = res.family
     columns = list(f.printout)
     title = f"{f.title_zh}（{res.period or '无数据'}，按区县）{f.title_en}"
-    rows = [*res.districts, *([{**res.city, "district_name": CITY_TOTAL}] if res.city else [])]
+    rows = [*res.districts, *([res.city] if res.city else [])]  # the city row is named 全市合计 by its view
     tables = [
         (
             title,

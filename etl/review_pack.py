@@ -30,7 +30,7 @@ import html
 import io
 import itertools
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -74,36 +74,34 @@ PUBLISHED_FOLDER = "published"
 # What a column is and how it is shown
 
 # kind → (Excel number format, HTML formatter); the kinds are the contracts' (etl.contracts.publication)
-_INT, _DEC1, _DEC2, _PCT, _TEXT, _RANK = INT, DEC1, DEC2, PCT, TEXT, RANK
-_D_INT, _D_DEC1, _D_DEC2, _D_PP = D_INT, D_DEC1, D_DEC2, D_PP
 NUMBER_FORMATS = {
-    _INT: "#,##0",
-    _DEC1: "#,##0.0",
-    _DEC2: "#,##0.00",
-    _PCT: '0.00"%"',  # the view's value (99.3 means 99.30 %), shown with two decimals and a % sign
-    _RANK: "0",
-    _D_INT: "+#,##0;-#,##0;0",
-    _D_DEC1: "+#,##0.0;-#,##0.0;0.0",
-    _D_DEC2: "+#,##0.00;-#,##0.00;0.00",
-    _D_PP: "+0.00;-0.00;0.00",
+    INT: "#,##0",
+    DEC1: "#,##0.0",
+    DEC2: "#,##0.00",
+    PCT: '0.00"%"',  # the view's value (99.3 means 99.30 %), shown with two decimals and a % sign
+    RANK: "0",
+    D_INT: "+#,##0;-#,##0;0",
+    D_DEC1: "+#,##0.0;-#,##0.0;0.0",
+    D_DEC2: "+#,##0.00;-#,##0.00;0.00",
+    D_PP: "+0.00;-0.00;0.00",
 }
-_DIGITS = {_DEC1: 1, _D_DEC1: 1, _DEC2: 2, _D_DEC2: 2, _PCT: 2, _D_PP: 2}
+_DIGITS = {DEC1: 1, D_DEC1: 1, DEC2: 2, D_DEC2: 2, PCT: 2, D_PP: 2}
 
 
 def format_value(value: object, kind: str) -> str:
     """A value as the HTML page (and the overview text) shows it; None is —."""
     if value is None:
         return DASH
-    if kind == _TEXT or isinstance(value, str):
+    if kind == TEXT or isinstance(value, str):
         return str(value)
-    if kind in (_INT, _RANK):
+    if kind in (INT, RANK):
         return f"{int(value):,}"
-    if kind == _D_INT:
+    if kind == D_INT:
         return f"{int(value):+,}"
     digits = _DIGITS.get(kind, 2)
-    if kind == _PCT:
+    if kind == PCT:
         return f"{float(value):,.{digits}f}%"
-    if kind in (_D_DEC1, _D_DEC2, _D_PP):
+    if kind in (D_DEC1, D_DEC2, D_PP):
         return f"{float(value):+,.{digits}f}"
     return f"{float(value):,.{digits}f}"
 
@@ -491,9 +489,9 @@ def _family_section(res: FamilyResult) -> Section:
     if note := f.provisional_note(res.city, res.period):
         section.notes.append(note)
     columns = [
-        Col("district_name", "区县", _TEXT, 16),
+        Col("district_name", "区县", TEXT, 16),
         *f.columns,
-        Col("rank", f.rank_header, _RANK, 12),
+        Col("rank", f.rank_header, RANK, 12),
         *(Col(f"delta_{c.key}", c.header, c.kind, max(c.width, 14)) for c in f.deltas),
     ]
     rows = [*res.districts, *([{**res.city, "rank": None, "_total": True}] if res.city else [])]
@@ -505,18 +503,12 @@ def _family_section(res: FamilyResult) -> Section:
             Table(
                 spec.title.format(**names),
                 [
-                    Col("period", "日期", _TEXT, 12),
+                    Col("period", "日期", TEXT, 12),
                     *f.columns,
                     Col(f"delta_{first}", spec.delta_header, f.deltas[0].kind, 16),
                 ],
                 res.series,
-                Chart(
-                    spec.chart.kind,
-                    spec.chart.title.format(**names),
-                    spec.chart.keys,
-                    category=spec.chart.category,
-                    y_title=spec.chart.y_title,
-                ),
+                replace(spec.chart, title=spec.chart.title.format(**names)),
                 notes=list(spec.notes),
             )
         )
@@ -582,7 +574,7 @@ def _overview(results: list[FamilyResult], comp: Completeness, as_of: str, city:
                     "period": "全部应报期",
                     "indicator": label,
                     "value": comp.totals.get(key) or 0,
-                    "_kind": _INT,
+                    "_kind": INT,
                     "unit": "份",
                     "delta_text": "",
                     "sheet": "报送情况",
@@ -594,25 +586,25 @@ def _overview(results: list[FamilyResult], comp: Completeness, as_of: str, city:
                 "period": f"截至 {as_of}",
                 "indicator": "未报送（已过截止时间，含被退回）",
                 "value": len(comp.missing),
-                "_kind": _INT,
+                "_kind": INT,
                 "unit": "份",
                 "delta_text": "",
                 "sheet": "报送情况",
             }
         )
     columns = [
-        Col("family", "指标族", _TEXT, 12),
-        Col("period", "期别", _TEXT, 12),
-        Col("indicator", "指标", _TEXT, 24),
+        Col("family", "指标族", TEXT, 12),
+        Col("period", "期别", TEXT, 12),
+        Col("indicator", "指标", TEXT, 24),
         Col("value", "全市数值", "mixed", 14),
-        Col("unit", "单位", _TEXT, 8),
-        Col("delta_text", "较上期", _TEXT, 18),
-        Col("sheet", "详见工作表", _TEXT, 12),
+        Col("unit", "单位", TEXT, 8),
+        Col("delta_text", "较上期", TEXT, 18),
+        Col("sheet", "详见工作表", TEXT, 12),
     ]
     for row in rows:
         if "value" not in row:
             row["value"] = row.pop("value_text")
-            row["_kind"] = _TEXT
+            row["_kind"] = TEXT
     section.tables.append(Table("各指标族最新一期全市情况", columns, rows))
     if comp.available:
         gaps = [
@@ -629,11 +621,11 @@ def _overview(results: list[FamilyResult], comp: Completeness, as_of: str, city:
             Table(
                 "未报送（数据缺口）",
                 [
-                    Col("who", "区县", _TEXT, 16),
-                    Col("what", "报表", _TEXT, 24),
-                    Col("period", "期别", _TEXT, 12),
-                    Col("deadline", "截止时间", _TEXT, 18),
-                    Col("state", "状态", _TEXT, 16),
+                    Col("who", "区县", TEXT, 16),
+                    Col("what", "报表", TEXT, 24),
+                    Col("period", "期别", TEXT, 12),
+                    Col("deadline", "截止时间", TEXT, 18),
+                    Col("state", "状态", TEXT, 16),
                 ],
                 gaps,
                 empty_text="无：应报报表均已收到",
@@ -656,7 +648,7 @@ def _completeness_section(comp: Completeness, as_of: str) -> Section:
         "报送时间为文件放入共享文件夹的时间（文件修改时间，本市当地时间，与截止时间同一口径）。",
     ]
     district_cols = [
-        Col("district_name", "区县", _TEXT, 16),
+        Col("district_name", "区县", TEXT, 16),
         Col("expected", "应报（份）"),
         Col("received", "已报（份）"),
         Col("on_time", "按时（份）"),
@@ -673,22 +665,22 @@ def _completeness_section(comp: Completeness, as_of: str) -> Section:
         )
     )
     type_cols = [
-        Col("report_title", "报表", _TEXT, 24),
-        Col("district_name", "区县", _TEXT, 16),
+        Col("report_title", "报表", TEXT, 24),
+        Col("district_name", "区县", TEXT, 16),
         Col("expected", "应报（份）"),
         Col("received", "已报（份）"),
         Col("on_time", "按时（份）"),
-        Col("completeness_pct", "报送率", _PCT),
-        Col("timeliness_pct", "及时率", _PCT),
+        Col("completeness_pct", "报送率", PCT),
+        Col("timeliness_pct", "及时率", PCT),
     ]
     section.tables.append(Table("报送率与及时率（按区县 × 报表）", type_cols, comp.by_type))
     gap_cols = [
-        Col("report_title", "报表", _TEXT, 24),
-        Col("district_name", "区县", _TEXT, 16),
-        Col("period", "期别", _TEXT, 12),
-        Col("deadline_text", "截止时间", _TEXT, 18),
+        Col("report_title", "报表", TEXT, 24),
+        Col("district_name", "区县", TEXT, 16),
+        Col("period", "期别", TEXT, 12),
+        Col("deadline_text", "截止时间", TEXT, 18),
         Col("files_rejected", "被退回文件数", width=13),
-        Col("state_zh", "状态", _TEXT, 16),
+        Col("state_zh", "状态", TEXT, 16),
     ]
     notes = [f"另有 {comp.missing_not_due} 份尚未到截止时间（截至 {as_of}），未列入。"] if comp.missing_not_due else []
     section.tables.append(
@@ -701,21 +693,21 @@ def _completeness_section(comp: Completeness, as_of: str) -> Section:
         )
     )
     late_cols = [
-        Col("report_title", "报表", _TEXT, 24),
-        Col("district_name", "区县", _TEXT, 16),
-        Col("period", "期别", _TEXT, 12),
-        Col("deadline_text", "截止时间", _TEXT, 18),
-        Col("received_text", "报送时间", _TEXT, 18),
-        Col("state_zh", "状态", _TEXT, 16),
+        Col("report_title", "报表", TEXT, 24),
+        Col("district_name", "区县", TEXT, 16),
+        Col("period", "期别", TEXT, 12),
+        Col("deadline_text", "截止时间", TEXT, 18),
+        Col("received_text", "报送时间", TEXT, 18),
+        Col("state_zh", "状态", TEXT, 16),
     ]
     section.tables.append(Table("逾期报送清单（数据缺口）", late_cols, comp.late, empty_text="无逾期报送"))
     file_cols = [
-        Col("received_text", "报送时间", _TEXT, 18),
-        Col("district_name", "区县", _TEXT, 16),
-        Col("report_title", "报表", _TEXT, 24),
-        Col("period", "期别", _TEXT, 12),
-        Col("file_name", "文件名", _TEXT, 40),
-        Col("reason_zh", "退回原因", _TEXT, 60),
+        Col("received_text", "报送时间", TEXT, 18),
+        Col("district_name", "区县", TEXT, 16),
+        Col("report_title", "报表", TEXT, 24),
+        Col("period", "期别", TEXT, 12),
+        Col("file_name", "文件名", TEXT, 40),
+        Col("reason_zh", "退回原因", TEXT, 60),
     ]
     section.tables.append(Table("被退回的文件", file_cols, comp.rejected_files, empty_text="无被退回的文件"))
     return section
@@ -745,12 +737,12 @@ def _definitions_section() -> Section:
         Table(
             "指标口径与来源",
             [
-                Col("name", "指标", _TEXT, 22),
-                Col("zh", "口径（中文）", _TEXT, 60),
-                Col("domain", "DOMAIN.md 原文", _TEXT, 60),
-                Col("view", "来源视图", _TEXT, 30),
-                Col("columns", "字段", _TEXT, 28),
-                Col("sheet", "工作表", _TEXT, 12),
+                Col("name", "指标", TEXT, 22),
+                Col("zh", "口径（中文）", TEXT, 60),
+                Col("domain", "DOMAIN.md 原文", TEXT, 60),
+                Col("view", "来源视图", TEXT, 30),
+                Col("columns", "字段", TEXT, 28),
+                Col("sheet", "工作表", TEXT, 12),
             ],
             rows,
         )
@@ -807,9 +799,9 @@ def _xlsx_value(value: object, kind: str) -> tuple[object, str | None]:
         return None, None
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M"), None
-    if kind == _TEXT or isinstance(value, str):
+    if kind == TEXT or isinstance(value, str):
         return str(value), None
-    if kind in (_INT, _RANK, _D_INT):
+    if kind in (INT, RANK, D_INT):
         return int(value), NUMBER_FORMATS[kind]
     return float(value), NUMBER_FORMATS.get(kind, "#,##0.00")
 
@@ -840,9 +832,9 @@ def _write_table(ws, top: int, table: Table) -> tuple[int, int | None]:
             cell.border = _BORDER
             if number_format:
                 cell.number_format = number_format
-            if value == DASH or kind == _RANK:
+            if value == DASH or kind == RANK:
                 cell.alignment = Alignment(horizontal="center")
-            elif kind == _TEXT and len(str(value)) > col.width:
+            elif kind == TEXT and len(str(value)) > col.width:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
             if data.get("_total"):
                 cell.font, cell.fill = _BOLD, _TOTAL_FILL
@@ -997,7 +989,7 @@ def _svg_bar(table: Table) -> str:
         if spec.stacked:
             total = sum(v or 0 for v in (values[k][i] for k in spec.keys))
             out.append(
-                f'<text x="{label_w + offset + 4:.1f}" y="{y + bar_h - 4}">{_e(format_value(total, _INT))}</text>'
+                f'<text x="{label_w + offset + 4:.1f}" y="{y + bar_h - 4}">{_e(format_value(total, INT))}</text>'
             )
     out.append("</svg>")
     return "".join(out)
@@ -1023,7 +1015,7 @@ def _svg_line(table: Table) -> str:
         y = top_pad + plot_h - plot_h * i / 4
         out.append(
             f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="#ddd"/>'
-            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_e(format_value(top * i / 4, _INT))}</text>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_e(format_value(top * i / 4, INT))}</text>'
         )
     for s, key in enumerate(spec.keys):
         x = left + s * 170
@@ -1069,7 +1061,7 @@ def _html_table(table: Table) -> str:
             value = row.get(col.key)
             if isinstance(value, dt.datetime):
                 value = value.strftime("%Y-%m-%d %H:%M")
-            css = "c" if value is None or kind == _RANK else "" if kind == _TEXT or isinstance(value, str) else "n"
+            css = "c" if value is None or kind == RANK else "" if kind == TEXT or isinstance(value, str) else "n"
             parts.append(
                 f'<td class="{css}">{_e(format_value(value, kind))}</td>'
                 if css

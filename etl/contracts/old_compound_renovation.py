@@ -34,25 +34,25 @@ from etl.period import period_end
 COMPLETED = "已完工"
 STATUSES = ("未开工", "在建", "已完工")
 SCOPES = {"scope_building": "楼本体改造", "scope_facilities": "基础配套设施改造", "scope_gas": "燃气管网改造"}
-_SEPARATORS = re.compile(r"\s*[、，,；;/]\s*")
+_SEPARATOR_RUN = re.compile(r"(?:\s*[、，,；;/]\s*)+")
 
 
-def canonical_scope(value: object) -> object:
-    """' 楼本体改造，燃气管网改造 ' → '楼本体改造、燃气管网改造'; a missing value stays missing."""
-    if not isinstance(value, str):
-        return value
-    parts = [p for p in _SEPARATORS.split(value.strip()) if p]
-    return "、".join(parts) if parts else None
+def canonical_scopes(values: pd.Series) -> pd.Series:
+    """' 楼本体改造，燃气管网改造 ' → '楼本体改造、燃气管网改造', cell by cell in one vectorised pass; a missing
+    value, or one of separators only, is None."""
+    text = values.astype("string").str.strip().str.replace(_SEPARATOR_RUN, "、", regex=True).str.strip("、")
+    text = text.mask(text == "")
+    return text.astype(object).where(text.notna(), None)
 
 
 def derive(frame: pd.DataFrame, period: str | None = None) -> pd.DataFrame:
     out = frame.copy()
-    scope = texts(frame, "scope").map(canonical_scope)
+    scope = canonical_scopes(texts(frame, "scope"))
     if "scope" in frame:
         out["scope"] = scope
-    parts = scope.map(lambda s: set(s.split("、")) if isinstance(s, str) else set())
     for column, kind in SCOPES.items():
-        out[column] = parts.map(lambda p, kind=kind: kind in p).astype("boolean")
+        listed = scope.astype("string").str.contains(f"(?:^|、){kind}(?:、|$)", regex=True)
+        out[column] = listed.fillna(False).astype("boolean")
     status, due = texts(frame, "status"), dates(frame, "due_date")
     end = period_end(period)
     if end is None:

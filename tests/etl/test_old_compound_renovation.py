@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from warehouse_helpers import ingest, query
 from workbooks import write_xlsx
 
-from etl.contracts.old_compound_renovation import canonical_scope
+from etl.contracts.old_compound_renovation import canonical_scopes
 
 HEADER = [
     "序号",
@@ -239,7 +240,7 @@ def test_a_compound_listed_twice_is_critical(sqlite_settings):
     ],
 )
 def test_canonical_scope(raw, canonical):
-    assert canonical_scope(raw) == canonical
+    assert canonical_scopes(pd.Series([raw], dtype=object)).tolist() == [canonical]
 
 
 def test_the_demo_ledger_gives_the_seed_figures_through_the_views(settings):
