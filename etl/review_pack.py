@@ -645,7 +645,7 @@ def _completeness_section(comp: Completeness, as_of: str) -> Section:
         return section
     section.notes += [
         "应报报表及截止时间来自报送日历；已报送 = 有文件入库（被退回的不算）；按时 = 截止时间前收到。",
-        "报送时间为文件放入共享文件夹的时间（文件修改时间，本市当地时间，与截止时间同一口径）。",
+        "报送时间为数据管道首次在共享文件夹中看到该文件的时间（本市当地时间，与截止时间同一口径；不采用文件修改时间，复制文件会保留旧的修改时间）。",
     ]
     district_cols = [
         Col("district_name", "区县", TEXT, 16),
