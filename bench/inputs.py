@@ -88,7 +88,7 @@ def hotline_path(inbox: Path, rows: int) -> Path:
 
 def write_hotline_csv(inbox: Path, rows: int = 1_000_000, seed: int = SEED) -> tuple[Path, int]:
     """Stream ``rows`` tickets to disk; returns the path and how many rows carry a planted error."""
-    from etl.places import default_places
+    from etl.reference.places import default_places
 
     places = default_places()
     district_code = places.resolve_district(HOTLINE_DISTRICT).code

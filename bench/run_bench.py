@@ -9,7 +9,7 @@ database ``district_reports_bench`` (dropped at the end) and measures:
   (a) the floor: python-calamine read + PostgreSQL COPY of the same rows (text columns, no index, one
       transaction) — what reading the bytes and writing the rows costs at the least;
   (b) the naive pipeline: pandas.read_excel (openpyxl) + the same GX suite (warm) + DataFrame.to_sql;
-  (c) the project's per-file job, ``etl.pipeline.process_file`` as the DAG runs it: archive, parse,
+  (c) the project's per-file job, ``etl.ingest.pipeline.process_file`` as the DAG runs it: archive, parse,
       normalise, validate (GX, warm, with Data Docs), load with lineage (one transaction, COPY),
       receipt, file away — with the time per stage;
   (b) and (c) run in a process where Great Expectations is already imported; its import is a line of
@@ -120,7 +120,7 @@ def create_database(admin_dsn: str) -> tuple[str, str, str]:
 def drop_database(admin_dsn: str) -> None:
     import psycopg
 
-    from etl.warehouse import get_engine
+    from etl.warehouse.engine import get_engine
 
     get_engine.cache_clear()
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
@@ -130,7 +130,7 @@ def drop_database(admin_dsn: str) -> None:
 def table_counts(url: str) -> dict[str, int]:
     import sqlalchemy as sa
 
-    from etl.warehouse import get_engine
+    from etl.warehouse.engine import get_engine
 
     with get_engine(url).connect() as conn:
         tables = (
@@ -151,7 +151,7 @@ def clear_loads(url: str) -> None:
     import sqlalchemy as sa
 
     from etl.contracts import CONTRACTS
-    from etl.warehouse import get_engine
+    from etl.warehouse.engine import get_engine
 
     with get_engine(url).begin() as conn:
         for contract in CONTRACTS.values():
@@ -185,22 +185,22 @@ def median(values: list[float]) -> float:
 @contextmanager
 def stage_timer(stages: dict[str, float]):
     """Time the stages of process_file by wrapping the functions it calls (negligible overhead)."""
-    import etl.data_docs
-    import etl.inbox
-    import etl.parse
-    import etl.pipeline
-    import etl.validate
+    import etl.ingest.inbox.entries
+    import etl.ingest.parse.tables
+    import etl.ingest.pipeline
+    import etl.ingest.validate.data_docs
+    import etl.ingest.validate.suite
 
     patches = [
-        (etl.inbox, "claim", "claim"),
-        (etl.inbox, "snapshot", "archive"),
-        (etl.parse, "read_isolated", "read (child)"),
-        (etl.pipeline, "parse_file", "parse"),
-        (etl.validate, "validate_report", "validate"),
-        (etl.data_docs.DataDocs, "record", "data docs"),
-        (etl.pipeline, "record_parts", "load"),
-        (etl.pipeline, "_write_receipt", "receipt"),
-        (etl.pipeline, "file_away", "file away"),
+        (etl.ingest.inbox.entries, "claim", "claim"),
+        (etl.ingest.inbox.entries, "snapshot", "archive"),
+        (etl.ingest.parse.tables, "read_isolated", "read (child)"),
+        (etl.ingest.pipeline, "parse_file", "parse"),
+        (etl.ingest.validate.suite, "validate_report", "validate"),
+        (etl.ingest.validate.data_docs.DataDocs, "record", "data docs"),
+        (etl.ingest.pipeline, "record_parts", "load"),
+        (etl.ingest.pipeline, "_write_receipt", "receipt"),
+        (etl.ingest.pipeline, "file_away", "file away"),
     ]
     originals = []
     for owner, name, label in patches:
@@ -254,9 +254,9 @@ def naive_register(path: Path, url: str) -> dict[str, float]:
     import pandas as pd
 
     from etl.contracts import CONTRACTS
-    from etl.places import default_places
-    from etl.validate import load_suite_json, run_suite
-    from etl.warehouse import get_engine
+    from etl.ingest.validate.suite import load_suite_json, run_suite
+    from etl.reference.places import default_places
+    from etl.warehouse.engine import get_engine
 
     contract, places = CONTRACTS["service_items"], default_places()
     times = {}
@@ -288,7 +288,7 @@ def naive_register(path: Path, url: str) -> dict[str, float]:
 
 
 def project_register(source: Path, settings) -> tuple[float, dict, object]:
-    from etl.pipeline import process_file
+    from etl.ingest.pipeline import process_file
 
     target = register_path(settings.inbox)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -321,8 +321,8 @@ def gx_import_seconds() -> float:
 def hotline_child(shared: str, url: str, relative: str) -> None:
     """Runs in the child process: warm GX, then time process_file on the CSV; prints one JSON line."""
     from etl.config import Settings
-    from etl.pipeline import process_file
-    from etl.validate import batch_definition
+    from etl.ingest.pipeline import process_file
+    from etl.ingest.validate.suite import batch_definition
 
     batch_definition()  # GX imported and its context built, as in (b) and (c)
     settings = Settings(Path(shared), url, 0)
@@ -448,7 +448,7 @@ RERUN_COLD = """
 import json, sys, time
 start = time.perf_counter()
 from etl.config import Settings
-from etl.pipeline import discover, log_summary, prepare
+from etl.ingest.pipeline import discover, log_summary, prepare
 settings = Settings(__import__("pathlib").Path(sys.argv[1]), sys.argv[2], 0)
 prepare(settings)
 files = discover(settings)
@@ -476,7 +476,7 @@ def tuples_written(url: str) -> dict[str, int]:
     and the figures read until they stop moving)."""
     import sqlalchemy as sa
 
-    from etl.warehouse import get_engine
+    from etl.warehouse.engine import get_engine
 
     get_engine(url).dispose()
     query = sa.text(
@@ -498,7 +498,7 @@ def tuples_written(url: str) -> dict[str, int]:
 def rerun_nothing_new(settings) -> dict:
     """What a scheduled run that finds no new file does: prepare (schema and reference data), discover,
     the run summary. Every row it writes, in any table, is counted."""
-    from etl.pipeline import discover, log_summary, prepare
+    from etl.ingest.pipeline import discover, log_summary, prepare
 
     before, written_before = table_counts(settings.warehouse_url), tuples_written(settings.warehouse_url)
     times = {}
@@ -651,22 +651,22 @@ def write_results(r: dict, table: str, checks: list, out: Path, command: str) ->
         '- **(b)** `pandas.read_excel(engine="openpyxl")`, renaming to the contract\'s columns, 是/否 → booleans '
         "and district names → codes (what the suite needs to pass), the same GX suite with the same result "
         'format run by GX as it ships (no shortcut of (c)\'s), `DataFrame.to_sql(if_exists="replace")`.',
-        "- **(c)** `etl.pipeline.process_file` exactly as the DAG's mapped task runs it, on a warehouse that "
+        "- **(c)** `etl.ingest.pipeline.process_file` exactly as the DAG's mapped task runs it, on a warehouse that "
         "already holds the schema (the register's earlier loads are deleted between repetitions); stages: "
         "claim (rename into work/), archive (one read: sha256 + copy), read (child) (the reader child process "
         "with the zip scan beside it, inside parse), parse (read + layout + normalise; the zip container is tested while "
         "python-calamine, which releases the GIL, reads it in a thread), validate (GX, with three of its "
         "bookkeeping steps cut short: no DataFrame fingerprint, each expectation's configuration and each "
-        "metric id computed once — etl/validate.py `_gx_shortcuts`; the results are identical to plain GX's, "
+        "metric id computed once — etl/ingest/validate/suite.py `_gx_shortcuts`; the results are identical to plain GX's, "
         "tested for every suite), data docs (the result "
         "stored and its page rendered), load (audit row, findings, facts by COPY with lineage, one "
         "transaction), receipt, file away. On PostgreSQL the register's facts are COPYed by a worker thread "
-        'while GX validates (etl/stream.py `Precopy`), so "load" is only what is left after validation, and '
+        'while GX validates (etl/ingest/stream.py `Precopy`), so "load" is only what is left after validation, and '
         "the Data Docs page is written by a thread during the load.",
         f"- **12345 CSV**: {r['rows']:,} tickets of one district (UTF-8 with BOM, {r['hotline_mb']:.0f} MB), 76 "
         "planted bad rows (an impossible time, a satisfaction outside the list, a blank category, a reply "
         "before receipt: quarantined, the rest loaded); `process_file` in a child process whose GX is warm; "
-        "read in chunks (etl/stream.py: 20,000 rows, then 100,000), each validated with the suite, its facts "
+        "read in chunks (etl/ingest/stream.py: 20,000 rows, then 100,000), each validated with the suite, its facts "
         "COPYed into the open load transaction, one COPY statement per chunk run by a worker thread while "
         "the next chunk is parsed; the receipt lists every finding without a copy of the table (above "
         "50,000 rows).",
@@ -734,7 +734,7 @@ def main(argv: list[str] | None = None) -> int:
 
         results["pg_version"], url, conninfo = create_database(args.pg_admin)
         from etl.config import Settings
-        from etl.pipeline import prepare
+        from etl.ingest.pipeline import prepare
 
         settings = Settings(work / "shared", url, 0)
         shutil.rmtree(settings.shared_dir, ignore_errors=True)
@@ -743,7 +743,7 @@ def main(argv: list[str] | None = None) -> int:
         log("GX import (fresh interpreters) …")
         results["gx_import"] = median([gx_import_seconds() for _ in range(3)])
         start = time.perf_counter()
-        from etl.validate import batch_definition
+        from etl.ingest.validate.suite import batch_definition
 
         batch_definition()
         results["gx_context"] = time.perf_counter() - start

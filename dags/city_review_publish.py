@@ -22,7 +22,7 @@ from etl.config import WAREHOUSE_ASSET
 
 
 def alert_on_failure(context) -> None:
-    from etl.alerts import task_failed
+    from etl.publish.alerts import task_failed
 
     task_failed(context)
 
@@ -43,9 +43,9 @@ def city_review_publish():
     @task
     def refresh_mart() -> None:
         from etl.config import Settings
-        from etl.pending_deadlines import fill_pending_deadlines
-        from etl.schema import ensure_schema
-        from etl.warehouse import get_engine
+        from etl.publish.pending_deadlines import fill_pending_deadlines
+        from etl.warehouse.engine import get_engine
+        from etl.warehouse.schema import ensure_schema
 
         engine = get_engine(Settings.from_env().warehouse_url)
         ensure_schema(engine)
@@ -54,16 +54,16 @@ def city_review_publish():
     @task
     def build_review_pack() -> dict[str, str]:
         from etl.config import Settings
-        from etl.review_pack import publish
+        from etl.publish.review_pack import publish
 
         return {kind: str(path) for kind, path in publish(Settings.from_env()).items()}
 
     @task
     def alert_missing_reports() -> int:
-        from etl.alerts import alert_missing_reports as check
         from etl.config import Settings
-        from etl.pending_deadlines import alert_calendar_coverage
-        from etl.warehouse import get_engine
+        from etl.publish.alerts import alert_missing_reports as check
+        from etl.publish.pending_deadlines import alert_calendar_coverage
+        from etl.warehouse.engine import get_engine
 
         engine = get_engine(Settings.from_env().warehouse_url)
         calendar_alert = alert_calendar_coverage(engine)

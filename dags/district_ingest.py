@@ -22,7 +22,7 @@ from etl.config import WAREHOUSE_ASSET
 
 
 def alert_on_failure(context) -> None:
-    from etl.alerts import task_failed
+    from etl.publish.alerts import task_failed
 
     task_failed(context)
 
@@ -40,21 +40,21 @@ def alert_on_failure(context) -> None:
 def district_ingest():
     @task
     def prepare_warehouse() -> None:
-        from etl.pipeline import prepare
+        from etl.ingest.pipeline import prepare
 
         prepare()
 
     @task
     def discover_files() -> list[str]:
         from etl.config import Settings
-        from etl.pipeline import discover
+        from etl.ingest.pipeline import discover
 
         return discover(Settings.from_env())
 
     @task(map_index_template="{{ file_label }}", max_active_tis_per_dagrun=4)
     def process_file(relative_path: str) -> dict:
-        from etl.names import display_path, key_bytes
-        from etl.pipeline import process_file as run
+        from etl.ingest.inbox.names import display_path, key_bytes
+        from etl.ingest.pipeline import process_file as run
 
         context = get_current_context()
         context["file_label"] = display_path(key_bytes(relative_path))  # the UI lists mapped tasks by file name
@@ -62,7 +62,7 @@ def district_ingest():
 
     @task(trigger_rule="all_done")
     def summarise_run(outcomes: list[dict] | None = None) -> dict:
-        from etl.pipeline import log_summary
+        from etl.ingest.pipeline import log_summary
 
         return log_summary(list(outcomes or []), run_id=get_current_context()["run_id"])
 

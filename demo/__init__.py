@@ -104,12 +104,12 @@ def submitted_at(path: Path) -> datetime:
 def record_demo_submissions(settings, paths: list[Path]) -> None:
     """Demo only — not the production path: the received time of each demo file is its clerk's realistic
     submission time (``submitted_at``), set in the warehouse as if a scan had seen it then
-    (etl.sightings). Production takes the moment a scan first sees a file; nothing in the shared folder
+    (etl.ingest.inbox.sightings). Production takes the moment a scan first sees a file; nothing in the shared folder
     can set it."""
-    from etl import sightings
-    from etl.names import path_key
-    from etl.schema import ensure_schema
-    from etl.warehouse import get_engine
+    from etl.ingest.inbox import sightings
+    from etl.ingest.inbox.names import path_key
+    from etl.warehouse.engine import get_engine
+    from etl.warehouse.schema import ensure_schema
 
     engine = get_engine(settings.warehouse_url)
     ensure_schema(engine)

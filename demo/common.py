@@ -15,7 +15,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.writer.excel import ExcelWriter
 
-from etl.places import default_places
+from etl.reference.places import default_places
 
 SEED = 20220105
 

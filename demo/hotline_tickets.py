@@ -31,7 +31,7 @@ from openpyxl import Workbook
 
 from demo import common
 from demo.common import CODE, default_places_streets, inbox_of, save_xlsx
-from etl.workdays import nth_workday_after
+from etl.reference.workdays import nth_workday_after
 
 REPORT_TYPES = ("hotline_tickets",)
 HOTLINE_PERIOD = "2021-09"

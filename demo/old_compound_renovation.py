@@ -13,7 +13,7 @@ exactly, so the cells add up to 7,874.97 to the cent.
 As clerks write them: the 北地街道 rows (and one 高峪街道 row) name their street without the 街道 suffix
 (北地, 高峪); 改造内容 lists the kinds of work separated by 、 on some rows and ， on others; 计划完工时间 is a
 date cell on most rows and typed as text on six (2023年10月31日, 2023.8.31). Every 计划完工时间 is a month end
-on or before 2023-12-31. (A bare month such as 2023年10月 is not written: etl.values.parse_date does not
+on or before 2023-12-31. (A bare month such as 2023年10月 is not written: etl.ingest.parse.values.parse_date does not
 read it, and a value_format error rejects the whole ledger.) At the end of December 2022, 3 projects are
 已完工, 9 在建 and 1 未开工 (no 开工日期 yet); one 在建 project was due 2022-11-30, so it is overdue
 (``RENOVATION_OVERDUE``).

@@ -60,29 +60,29 @@ def main(argv: list[str] | None = None) -> int:
         record_demo_submissions(settings, files)  # demo only: each file's realistic received time
         print(f"wrote {len(files)} demo files into {settings.inbox}")
     elif args.command == "indicators":
-        from etl.report import indicator_tables, render
-        from etl.warehouse import get_engine
+        from etl.publish.indicators import indicator_tables, render
+        from etl.warehouse.engine import get_engine
 
         print(f"warehouse: {settings.warehouse_url}")
         print(render(indicator_tables(get_engine(settings.warehouse_url))))
     elif args.command == "ingest":
-        from etl.pipeline import ingest_inbox
+        from etl.ingest.pipeline import ingest_inbox
 
         return ingest_inbox(settings)
     elif args.command == "publish":
-        from etl.review_pack import publish
+        from etl.publish.review_pack import publish
 
         for kind, path in publish(settings).items():
             print(f"review pack ({kind}): {path}")
     elif args.command == "migrate":
-        from etl.schema import ensure_schema
-        from etl.warehouse import get_engine
+        from etl.warehouse.engine import get_engine
+        from etl.warehouse.schema import ensure_schema
 
         applied = ensure_schema(get_engine(settings.warehouse_url), force=True)
         print(f"warehouse up to date; migrations applied now: {applied or 'none'}")
     elif args.command == "create-leader-role":
-        from etl.roles import create_leader_role
-        from etl.warehouse import get_engine
+        from etl.warehouse.engine import get_engine
+        from etl.warehouse.roles import create_leader_role
 
         create_leader_role(get_engine(settings.warehouse_url), args.name, args.password)
         print(f"role {args.name}: SELECT on schema mart only")
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
 def _template(args, settings: Settings) -> int:
     from pathlib import Path
 
-    from etl.templates import write_all_templates, write_template
+    from etl.publish.templates import write_all_templates, write_template
 
     out = Path(args.out) if args.out else settings.shared_dir / "templates"
     out.mkdir(parents=True, exist_ok=True)
@@ -115,8 +115,8 @@ def _template(args, settings: Settings) -> int:
 
 
 def _reprocess(args, settings: Settings) -> int:
-    from etl.pipeline import prepare, process_file, refresh_docs_index
-    from etl.reprocess import UnknownLoadError, reprocess
+    from etl.ingest.inbox.reprocess import UnknownLoadError, reprocess
+    from etl.ingest.pipeline import prepare, process_file, refresh_docs_index
 
     prepare(settings)
     try:
@@ -133,8 +133,8 @@ def _reprocess(args, settings: Settings) -> int:
 
 
 def _backfill(args, settings: Settings) -> int:
-    from etl.pipeline import prepare, process_file, refresh_docs_index
-    from etl.reprocess import backfill
+    from etl.ingest.inbox.reprocess import backfill
+    from etl.ingest.pipeline import prepare, process_file, refresh_docs_index
 
     prepare(settings)
     try:
@@ -164,8 +164,8 @@ _HANDLERS = {"template": _template, "reprocess": _reprocess, "backfill": _backfi
 
 def _workdays(action: str, settings: Settings) -> int:
     from etl.config import local_time
-    from etl.pending_deadlines import COVERAGE_ALERT_DAYS, coverage_gap, fill_pending_deadlines
-    from etl.workdays import CalendarError, active_calendar, calendar_file
+    from etl.publish.pending_deadlines import COVERAGE_ALERT_DAYS, coverage_gap, fill_pending_deadlines
+    from etl.reference.workdays import CalendarError, active_calendar, calendar_file
 
     try:
         calendar = active_calendar()
@@ -184,8 +184,8 @@ def _workdays(action: str, settings: Settings) -> int:
             f"WARNING: configured only up to {gap}, less than the next {COVERAGE_ALERT_DAYS} days: add {gap.year + 1}"
         )
     if action == "fill":
-        from etl.schema import ensure_schema
-        from etl.warehouse import get_engine
+        from etl.warehouse.engine import get_engine
+        from etl.warehouse.schema import ensure_schema
 
         engine = get_engine(settings.warehouse_url)
         ensure_schema(engine)  # dim_workday follows the calendar file

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from etl.limits import Limits
+from etl.ingest.read.limits import Limits
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WAREHOUSE_ASSET = "district_reports_warehouse"  # the Airflow asset ingest updates and publish is scheduled on
@@ -70,7 +70,7 @@ class Settings:
 
     @property
     def work(self) -> Path:
-        """Files claimed by a run while it processes them: work/<claim>/ (see etl.inbox)."""
+        """Files claimed by a run while it processes them: work/<claim>/ (see etl.ingest.inbox.entries)."""
         return self.shared_dir / "work"
 
     @property

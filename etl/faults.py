@@ -19,5 +19,5 @@ def is_system_fault(exc: BaseException) -> bool:
     if isinstance(exc, (sa.exc.DBAPIError, sa.exc.OperationalError, sa.exc.InterfaceError, TimeoutError)):
         return True
     # the file system under the shared folder or the temporary folder: not the file's content (a file
-    # we may not read is caught where it is opened, etl.inbox.snapshot)
+    # we may not read is caught where it is opened, etl.ingest.inbox.entries.snapshot)
     return isinstance(exc, OSError)

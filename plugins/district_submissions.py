@@ -2,7 +2,7 @@
 
 An Airflow 3 UI plugin is a FastAPI app that the API server mounts (``fastapi_apps``) plus a navigation entry
 (``external_views``) that the UI shows under Browse and renders in an iframe at ``/plugin/district-submissions``.
-The pages themselves (list, per-file findings, receipts, Data Docs) live in ``etl/submissions.py``.
+The pages themselves (list, per-file findings, receipts, Data Docs) live in ``etl/web/stewards_page.py``.
 
 Access: the same login as the rest of Airflow (the UI's ``_token`` cookie or an ``Authorization: Bearer``
 token) and read access to the ``district_ingest`` DAG, checked with Airflow's own ``requires_access_dag``
@@ -36,7 +36,7 @@ def build_app():
     from fastapi.responses import RedirectResponse
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
-    from etl.submissions import create_app
+    from etl.web.stewards_page import create_app
 
     app = create_app(dependencies=[Depends(requires_access_dag("GET", param_dag_id=DAG_ID))])
 

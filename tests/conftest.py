@@ -20,7 +20,8 @@ REPO = Path(__file__).resolve().parent.parent
 # sys.path as namespace packages of the same names: `pytest` works from any directory.
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
-SAMPLES = REPO.parent / "shared" / "samples"
+DATA = REPO / "tests" / "data"  # fixtures kept in the repository
+SAMPLES = DATA / "samples"  # a copy of ../shared/samples: the district files of DOMAIN.md
 SAMPLE_FOLDERS = {
     "溪湖区_防汛日报_2021-07-29.xlsx": "溪湖区",
     "本溪县_政务服务事项清单_2021Q4.xlsx": "本溪县",
@@ -52,7 +53,7 @@ hypothesis_settings.register_profile(
 )
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 os.environ["FILE_SETTLE_SECONDS"] = (
-    "0"  # files written by a test are complete; tests/etl/test_discover.py covers settling
+    "0"  # files written by a test are complete; tests/etl/ingest/inbox/test_discover.py covers settling
 )
 
 
@@ -85,7 +86,7 @@ def pg_url(pg_admin):
     """A fresh database for one test, dropped afterwards."""
     import psycopg
 
-    from etl.warehouse import get_engine
+    from etl.warehouse.engine import get_engine
 
     name = f"district_reports_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_admin, autocommit=True) as conn:

@@ -95,7 +95,7 @@ def inline(ref: str, text: str) -> str:
 
 def sparse_xlsx(path: Path, far_ref: str) -> Path:
     """A volunteer header in row 1 and a single number at ``far_ref`` (e.g. XFD1048576)."""
-    from etl.findings import column_letter
+    from etl.ingest.findings import column_letter
 
     header = "".join(inline(f"{column_letter(i)}1", h) for i, h in enumerate(VOLUNTEER_HEADER))
     row = int("".join(ch for ch in far_ref if ch.isdigit()))

@@ -285,7 +285,7 @@ def test_env_example_documents_every_variable():
     } <= documented
     from dataclasses import fields
 
-    from etl.limits import Limits
+    from etl.ingest.read.limits import Limits
 
     limits = {f"LIMIT_{f.name.upper()}" for f in fields(Limits)}  # read as LIMIT_<NAME> by Limits.from_env
     assert limits <= documented, limits - documented

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from etl.pipeline import discover, prepare, process_file
-from etl.warehouse import get_engine
+from etl.ingest.pipeline import discover, prepare, process_file
+from etl.warehouse.engine import get_engine
 
 
 def ingest(settings) -> dict:
@@ -21,9 +21,9 @@ def query(settings, sql: str, **params) -> list[dict]:
 
 def first_seen_at(settings, path, when) -> None:
     """The pipeline's first sight of ``path`` (an inbox file) at ``when`` (city local time): what a scan at
-    that moment records (etl.sightings), so a test can say when a file arrived."""
-    from etl import sightings
-    from etl.names import path_key
+    that moment records (etl.ingest.inbox.sightings), so a test can say when a file arrived."""
+    from etl.ingest.inbox import sightings
+    from etl.ingest.inbox.names import path_key
 
     sightings.record(
         get_engine(settings.warehouse_url), [(path_key(settings.inbox, path), path.stat().st_mtime)], now=when

@@ -7,7 +7,7 @@ Adding a report type: a module here defining ``CONTRACT`` (with its ``Publicatio
 read and how the review pack shows it), its suite, its ``warehouse_sql/fct_*.sql`` and ``mart_*.sql``, its
 demo generator (``demo/``), a line in ``etl/reference/calendar.yaml`` and their tests. Modules are discovered:
 lineage, the review pack, the indicator printout, templates and receipts follow from the contract, and
-``tests/etl/test_contracts.py`` fails when a contract lacks one of its pieces.
+``tests/etl/contracts/test_contracts.py`` fails when a contract lacks one of its pieces.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from etl.contracts.publication import Publication
 from etl.text import fold
 
-# Value kinds the parser knows how to normalise (see etl/values.py).
+# Value kinds the parser knows how to normalise (see etl/ingest/parse/values.py).
 KINDS = {"text", "code", "int", "decimal", "date", "datetime", "bool", "district", "street"}
 
 

@@ -7,7 +7,7 @@ working days. Both are computed here, once, when the file is parsed, and loaded 
 * ``replied_within_2h``  first_reply_at − received_at ≤ 2 h (clock time, exactly 2 h counts);
                          NULL while there is no reply (the mart counts it as not replied in time).
 * ``closure_deadline``   24:00 of the third working day strictly after the calendar day of receipt
-                         (see ``etl.workdays``), stored as the following midnight; NULL when the receipt
+                         (see ``etl.reference.workdays``), stored as the following midnight; NULL when the receipt
                          is missing or outside the years the holiday calendar covers (the GX suite
                          rejects such rows, so a loaded row always has a deadline).
 * ``closed_within_3wd``  True iff closed_at is not NULL and closed_at ≤ closure_deadline; False otherwise
@@ -23,8 +23,8 @@ import pandas as pd
 from etl.contracts.base import Column as C
 from etl.contracts.base import ReportContract
 from etl.contracts.publication import Chart, Col, Definition, Publication
-from etl.frames import dates, datetime_objects
-from etl.workdays import closure_deadlines
+from etl.ingest.parse.frames import dates, datetime_objects
+from etl.reference.workdays import closure_deadlines
 
 REPLY_LIMIT = pd.Timedelta(hours=2)
 SATISFACTION_VALUES = ("满意", "基本满意", "不满意", "未评价")
@@ -32,7 +32,7 @@ SATISFACTION_VALUES = ("满意", "基本满意", "不满意", "未评价")
 
 def derive(frame: pd.DataFrame, period: str | None = None, keep_datetime64: bool = False) -> pd.DataFrame:
     """Add reply_minutes, replied_within_2h, closure_deadline and closed_within_3wd, column-wise. With
-    ``keep_datetime64`` (etl.stream, whose chunks' consumers take them as they are) the datetime columns
+    ``keep_datetime64`` (etl.ingest.stream, whose chunks' consumers take them as they are) the datetime columns
     stay datetime64 with NaT for blanks: making a Python datetime per cell costs seconds per million rows."""
     received = dates(frame, "received_at")
     replied = dates(frame, "first_reply_at")

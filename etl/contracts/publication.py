@@ -1,13 +1,13 @@
 """How a report type is published: the vocabulary a contract uses to say which mart view leaders read, which of
 its columns the review pack shows, how districts are ranked, what the headline figures are and how each
-indicator is defined. The review pack (``etl.review_pack``), the indicator printout (``etl.report``) and the
+indicator is defined. The review pack (``etl.publish.review_pack``), the indicator printout (``etl.publish.indicators``) and the
 definitions sheet are built from this data; none of them names a report type."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Column kinds the pack knows how to show (Excel number format, HTML formatter): etl/review_pack.py
+# Column kinds the pack knows how to show (Excel number format, HTML formatter): etl/publish/review_pack.py
 INT, DEC1, DEC2, PCT, TEXT, RANK = "int", "dec1", "dec2", "pct", "text", "rank"
 D_INT, D_DEC1, D_DEC2, D_PP = "d_int", "d_dec1", "d_dec2", "d_pp"
 COLUMN_KINDS = {INT, DEC1, DEC2, PCT, TEXT, RANK, D_INT, D_DEC1, D_DEC2, D_PP, "mixed"}

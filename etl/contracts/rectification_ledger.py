@@ -24,8 +24,8 @@ import pandas as pd
 from etl.contracts.base import Column as C
 from etl.contracts.base import ReportContract
 from etl.contracts.publication import Chart, Col, Definition, Publication
-from etl.frames import dates, texts
-from etl.period import period_end
+from etl.ingest.parse.frames import dates, texts
+from etl.reference.periods import period_end
 
 RECTIFIED, IN_PROGRESS = "已整改", "整改中"
 STATUSES = (RECTIFIED, IN_PROGRESS)

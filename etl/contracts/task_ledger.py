@@ -26,8 +26,8 @@ import pandas as pd
 from etl.contracts.base import Column as C
 from etl.contracts.base import ReportContract
 from etl.contracts.publication import Chart, Col, Definition, Publication
-from etl.frames import dates, texts
-from etl.period import period_end
+from etl.ingest.parse.frames import dates, texts
+from etl.reference.periods import period_end
 
 COMPLETED = "已完成"
 STATUSES = ("已完成", "推进中", "未启动", "跨年推进")

@@ -1,4 +1,4 @@
-"""Build the office-suite fixtures of tests/etl/test_format_parity.py: the same workbooks as LibreOffice
+"""Build the office-suite fixtures of tests/etl/ingest/read/test_format_parity.py: the same workbooks as LibreOffice
 saves them in every format the pipeline accepts.
 
 Run from the repository root, on a machine with LibreOffice (CI has none and only reads what this wrote):
@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 from openpyxl import Workbook  # noqa: E402
 
-SAMPLES = Path("/work/shared/samples")
+SAMPLES = HERE.parent / "samples"
 TARGETS = {  # suffix → soffice --convert-to argument
     ".xlsx": "xlsx:Calc MS Excel 2007 XML",
     ".xlsm": "xlsm:Calc MS Excel 2007 VBA XML",

@@ -1,0 +1,472 @@
+"""The inbox as an attacker with write access to the shared folder could fill it, and how a run takes a
+file out of it.
+
+* **Scanning** lists every entry under ``inbox/`` without following links (``os.scandir`` with
+  ``follow_symlinks=False``, names as raw bytes). Regular files are ready; symlinks, FIFOs, devices and
+  sockets are ready too, to be rejected without ever being opened; lock files, temp files and files
+  still growing wait, each with a reason the run summary shows.
+* **Claiming** is an atomic rename of the entry into a folder of the claiming process's own,
+  ``work/<claim>/entry`` (the rename moves the link or the FIFO itself, never its target; every directory
+  on the way is opened with ``O_NOFOLLOW``). Two overlapping runs cannot both process a file: the loser's
+  rename finds nothing and it skips the file without a trace. The claim folder holds a lock (``flock``)
+  for as long as its process lives, so a claim whose process died (an Airflow retry, a killed CLI) is
+  *stranded*: the next scan lists it and whoever locks it first adopts the file.
+* **Snapshot**: the claimed file is opened once (``O_NOFOLLOW``, a regular file or nothing), its bytes
+  hashed while they are copied into ``archive/``, and everything after reads that copy: the bytes
+  hashed, archived and parsed are the same bytes, even if a writer still appends to the original.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import errno
+import fcntl
+import hashlib
+import logging
+import os
+import shutil
+import stat
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from etl.config import Settings
+from etl.ingest.inbox.names import bounded_name, display_name, display_path, entry_key, key_bytes, safe_suffix
+from etl.ingest.read.limits import mib
+from etl.shared_paths import real_folder
+
+log = logging.getLogger(__name__)
+
+LOCK_FILE_REASON = "表格正在被编辑（Office/WPS/LibreOffice 的锁文件），关闭表格后会自动消失；若长期存在，可直接删除"
+TEMP_FILE_REASON = "临时文件（正在下载或复制），完成后会自动处理"
+GROWING_REASON = "文件仍在写入，下次运行再处理"
+QUEUED_REASON = "排队等待下次运行处理（每次运行最多处理 {n} 个文件，先到先处理）"
+NEXT_RUN_REASON = "等待下次运行处理"
+TOO_DEEP_REASON = "文件夹层级过深（超过{depth}层），请把文件直接放入本区县的文件夹"
+TEMP_SUFFIXES = (b".tmp", b".part", b".crdownload", b".partial", b".swp")
+MAX_DEPTH = 6
+_OPEN_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_OPEN_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+KIND_ZH = {
+    "symlink": "快捷方式（符号链接）",
+    "fifo": "管道文件",
+    "device": "设备文件",
+    "socket": "套接字文件",
+    "hardlink": "硬链接（与其他位置的文件共用同一内容）",
+    "other": "特殊文件",
+}
+
+
+class RawNamed:
+    """Something named by ``raw``, a path relative to the inbox as the file system has it (bytes)."""
+
+    raw: bytes
+
+    @property
+    def key(self) -> str:
+        """The name between tasks (etl.ingest.inbox.names.entry_key)."""
+        return entry_key(self.raw)
+
+    @property
+    def display(self) -> str:
+        """The name as shown and stored (etl.ingest.inbox.names.display_path)."""
+        return display_path(self.raw)
+
+    @property
+    def file_name(self) -> str:
+        """The last component as shown (etl.ingest.inbox.names.display_name)."""
+        return display_name(self.raw.rsplit(b"/", 1)[-1])
+
+    @property
+    def safe_folders(self) -> list[str]:
+        """The folders above it as bounded components of paths we derive (etl.ingest.inbox.names.bounded_name)."""
+        return [bounded_name(display_name(folder)) for folder in self.raw.split(b"/")[:-1]]
+
+
+@dataclass(frozen=True)
+class Entry(RawNamed):
+    """One entry of the inbox and what it is."""
+
+    raw: bytes
+    kind: str  # file | symlink | fifo | device | socket | other
+    size: int = 0
+    mtime: float = 0.0
+
+
+@dataclass
+class Scan:
+    ready: list[Entry] = field(default_factory=list)  # oldest first
+    waiting: list[tuple[Entry, str]] = field(default_factory=list)  # with the reason it waits
+    stranded: list[str] = field(default_factory=list)  # keys of claims whose process died
+
+
+def kind_of(mode: int) -> str:
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISLNK(mode):
+        return "symlink"
+    if stat.S_ISFIFO(mode):
+        return "fifo"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "other"
+
+
+def waiting_reason(name: bytes) -> str | None:
+    """Why an entry is not taken yet: lock and temp files belong to the program still writing them."""
+    if name.startswith(b"~$") or (name.startswith(b".~lock.") and name.endswith(b"#")):
+        return LOCK_FILE_REASON
+    if name.lower().endswith(TEMP_SUFFIXES):
+        return TEMP_FILE_REASON
+    return None
+
+
+def scan(
+    settings: Settings, settle: bool = True, first_seen: Callable[[list[Entry]], dict[str, dt.datetime]] | None = None
+) -> Scan:
+    """Every entry of the inbox, ready or waiting, and the stranded claims (see the module doc).
+    ``settle``: watch recently changed files for ``settle_seconds`` and let those still growing wait.
+    ``first_seen``: records the entries as seen and answers when each was first seen (etl.ingest.inbox.sightings);
+    the batch is then the entries seen first (by mtime among those first seen together)."""
+    result = Scan()
+    if not settings.inbox.is_dir():
+        return result
+    found: list[Entry] = []
+    _walk(os.fsencode(settings.inbox), b"", 0, found, result)
+    recent = [e for e in found if e.kind == "file" and time.time() - e.mtime < settings.settle_seconds]
+    if recent and settle:
+        time.sleep(settings.settle_seconds)
+        for entry in recent:
+            again = _lstat(os.path.join(os.fsencode(settings.inbox), entry.raw))
+            if again is None or (again.st_size, again.st_mtime) != (entry.size, entry.mtime):
+                found.remove(entry)
+                if again is not None:
+                    result.waiting.append((entry, GROWING_REASON))
+    seen = first_seen([*found, *(entry for entry, _reason in result.waiting)]) if first_seen else {}
+    ready = sorted(found, key=lambda e: (seen.get(e.key, dt.datetime.min), e.mtime, e.raw))
+    result.ready = ready[: settings.max_files_per_run]
+    result.waiting += [
+        (e, QUEUED_REASON.format(n=settings.max_files_per_run)) for e in ready[settings.max_files_per_run :]
+    ]
+    result.stranded = stranded_claims(settings)
+    return result
+
+
+def waiting_entries(settings: Settings) -> list[tuple[str, str]]:
+    """Every entry still in the inbox, as shown, and why it waits: lock, temp and growing files, entries
+    beyond a run's batch, and the rest for the next run (what is left after a run, or arrived since)."""
+    found = scan(settings, settle=False)
+    return [(e.display, reason) for e, reason in found.waiting] + [(e.display, NEXT_RUN_REASON) for e in found.ready]
+
+
+def _walk(root: bytes, relative: bytes, depth: int, found: list[Entry], result: Scan) -> None:
+    try:
+        with os.scandir(os.path.join(root, relative) if relative else root) as entries:
+            items = sorted(entries, key=lambda e: e.name)
+    except OSError as exc:  # a folder we may not list: say so, do not stop the others
+        log.warning("cannot list inbox folder %r: %s", display_path(relative), exc)
+        return
+    for item in items:
+        raw = os.path.join(relative, item.name) if relative else item.name
+        try:
+            info = item.stat(follow_symlinks=False)
+        except OSError:
+            continue  # gone meanwhile
+        if stat.S_ISDIR(info.st_mode):
+            if depth + 1 >= MAX_DEPTH:
+                result.waiting.append((Entry(raw, "other"), TOO_DEEP_REASON.format(depth=MAX_DEPTH)))
+            else:
+                _walk(root, raw, depth + 1, found, result)
+            continue
+        entry = Entry(raw, kind_of(info.st_mode), info.st_size, info.st_mtime)
+        reason = waiting_reason(item.name) if entry.kind == "file" else None
+        if reason:
+            result.waiting.append((entry, reason))
+        else:
+            found.append(entry)
+
+
+def _lstat(path: bytes) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except OSError:
+        return None
+
+
+# --- claims -------------------------------------------------------------------------------------------
+
+
+class Claim(RawNamed):
+    """An inbox entry this process has taken: ``work/<claim>/`` holds ``lock`` (locked while the process
+    lives), ``key`` (the entry's raw relative path) and ``entry`` (the entry itself, renamed there)."""
+
+    ENTRY, KEY, LOCK, READ = "entry", "key", "lock", "read"
+
+    def __init__(self, folder: Path, raw: bytes, lock_fd: int):
+        self.folder, self.raw, self._lock_fd = folder, raw, lock_fd
+
+    @property
+    def entry(self) -> Path:
+        return self.folder / self.ENTRY
+
+    def entry_kind(self) -> str:
+        return kind_of(os.lstat(self.entry).st_mode)
+
+    def release(self) -> None:
+        """Remove the claim folder (the entry has been filed away, or was never taken) and unlock."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.unlock()
+
+    def unlock(self) -> None:
+        """Let go of the claim: with its entry still in it, the next scan lists it as stranded."""
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+
+def claim(settings: Settings, key: str) -> Claim | None:
+    """Take the entry named by ``key`` out of the inbox, or adopt it from a stranded claim; None when
+    another process has it (or it is gone)."""
+    raw = key_bytes(key)
+    own = _new_claim(settings, raw)
+    try:
+        if _take_from_inbox(os.fsencode(settings.inbox), raw, os.fsencode(own.entry)) or _adopt_stranded(
+            settings, raw, own
+        ):
+            return own
+    except BaseException:
+        own.release()
+        raise
+    own.release()
+    return None
+
+
+def _new_claim(settings: Settings, raw: bytes) -> Claim:
+    real_folder(settings.work, settings.shared_dir)
+    folder = settings.work / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    folder.mkdir()
+    lock_fd = os.open(folder / Claim.LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fcntl.flock(lock_fd, fcntl.LOCK_EX)
+    (folder / Claim.KEY).write_bytes(raw)
+    return Claim(folder, raw, lock_fd)
+
+
+def _take_from_inbox(inbox: bytes, raw: bytes, target: bytes) -> bool:
+    """Rename inbox/<raw> to ``target``; every directory on the way opened without following links."""
+    *folders, name = raw.split(b"/")
+    fds = []
+    try:
+        fd = os.open(inbox, _OPEN_DIR)
+        fds.append(fd)
+        for folder in folders:
+            fd = os.open(folder, _OPEN_DIR, dir_fd=fd)
+            fds.append(fd)
+        os.rename(name, target, src_dir_fd=fd)
+        return True
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ELOOP, errno.ENOTDIR):
+            return False  # taken by another run, deleted, or a folder on the way became a link
+        raise
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def _try_lock(folder: Path) -> int | None:
+    """The claim folder's lock when its process is gone (the lock is free), else None."""
+    try:
+        fd = os.open(folder / Claim.LOCK, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def stranded_claims(settings: Settings) -> list[str]:
+    """Keys of claims whose process died with the entry still in its claim folder; empty stranded folders
+    (the process died after filing its entry away) are removed."""
+    if not settings.work.is_dir():
+        return []
+    keys = []
+    for folder in sorted(p for p in settings.work.iterdir() if p.is_dir() and not p.is_symlink()):
+        fd = _try_lock(folder)
+        if fd is None:
+            if not (folder / Claim.LOCK).exists() and time.time() - folder.stat().st_mtime > 60:
+                shutil.rmtree(folder, ignore_errors=True)  # died before its lock was made
+            continue
+        try:
+            if os.path.lexists(folder / Claim.ENTRY) and (folder / Claim.KEY).is_file():
+                keys.append(entry_key((folder / Claim.KEY).read_bytes()))
+            elif time.time() - folder.stat().st_mtime > 60:  # not a claim still being made
+                shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            os.close(fd)
+    return keys
+
+
+def _adopt_stranded(settings: Settings, raw: bytes, own: Claim) -> bool:
+    for folder in sorted(p for p in settings.work.iterdir() if p.is_dir() and p != own.folder):
+        key_file = folder / Claim.KEY
+        with contextlib.suppress(OSError):
+            if key_file.read_bytes() != raw:
+                continue
+        if not key_file.exists():
+            continue
+        fd = _try_lock(folder)
+        if fd is None:
+            continue
+        try:
+            os.rename(folder / Claim.ENTRY, own.entry)
+        except FileNotFoundError:
+            continue
+        finally:
+            os.close(fd)
+        shutil.rmtree(folder, ignore_errors=True)
+        log.info("%s: adopted from the stranded claim %s", display_path(raw), folder.name)
+        return True
+    return False
+
+
+# --- the snapshot ------------------------------------------------------------------------------------
+
+
+class NotRegularFile(Exception):
+    """The claimed entry is a link, FIFO, device or socket: it is never opened."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+
+
+class FileTooLarge(Exception):
+    def __init__(self, size: int, limit: int):
+        super().__init__(f"{size} bytes over the limit of {limit}")
+        self.size, self.limit = size, limit
+
+    @property
+    def zh(self) -> str:
+        return f"文件大小超过 {mib(self.limit)} 的上限（max_file_bytes），未读取；请拆分后分别提交"
+
+
+@dataclass
+class Snapshot:
+    sha256: str
+    size: int
+    mtime: float
+    archive: Path  # archive/<xx>/<sha256><suffix>, where these bytes are kept
+    read_path: Path  # our own copy of the bytes under the clerk's folder and name: what is parsed
+    read_root: Path  # the folder read_path's district folder is in (the parser's "inbox")
+
+
+def snapshot(claim: Claim, settings: Settings) -> Snapshot:
+    """Copy the claimed file once into the archive while hashing it; raises NotRegularFile, FileTooLarge."""
+    kind = claim.entry_kind()
+    if kind != "file":  # never opened: opening a FIFO or a device has effects of its own
+        raise NotRegularFile(kind)
+    try:
+        fd = os.open(claim.entry, _OPEN_FILE)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise NotRegularFile("symlink") from exc
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegularFile(kind_of(info.st_mode))
+        if info.st_nlink > 1:  # another name of a file elsewhere (perhaps outside the shared folder): not read
+            raise NotRegularFile("hardlink")
+        limit = settings.limits.max_file_bytes
+        if info.st_size > limit:
+            raise FileTooLarge(info.st_size, limit)
+        name = claim.file_name
+        real_folder(settings.archive, settings.shared_dir)
+        incoming = settings.archive / f".incoming-{claim.folder.name}"
+        digest, size = hashlib.sha256(), 0
+        try:
+            with open(incoming, "wb") as out:
+                while block := os.read(fd, 1 << 20):
+                    size += len(block)
+                    if size > limit:
+                        raise FileTooLarge(size, limit)
+                    digest.update(block)
+                    out.write(block)
+            os.utime(incoming, ns=(info.st_atime_ns, info.st_mtime_ns))  # the archive keeps the original's mtime
+            sha256 = digest.hexdigest()
+            target = settings.archive / sha256[:2] / f"{sha256}{safe_suffix(name)}"
+            real_folder(target.parent, settings.shared_dir)
+            read_root = claim.folder / Claim.READ
+            read_path = read_root.joinpath(*claim.safe_folders, bounded_name(name))
+            real_folder(read_path.parent, settings.shared_dir)
+            _place(incoming, read_path, keep_source=True)  # what is parsed: this copy, whatever archive/ holds
+            _place(incoming, target)
+        finally:
+            incoming.unlink(missing_ok=True)
+    finally:
+        os.close(fd)
+    return Snapshot(sha256, size, info.st_mtime, target, read_path, read_root)
+
+
+def _place(source: Path, target: Path, keep_source: bool = False) -> None:
+    """A hard link of ``source`` at ``target`` unless one is there already (the archive is never
+    overwritten: the same name there holds the same bytes); a copy where hard links are not possible."""
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        pass
+    except OSError:
+        if not target.exists():
+            shutil.copyfile(source, target, follow_symlinks=False)
+    if not keep_source:
+        source.unlink(missing_ok=True)
+
+
+def file_away(claim: Claim, folder: Path, name: str, root: Path) -> Path:
+    """Move the claimed entry itself (a file, or a link as a link) to ``folder/name`` or a free variant;
+    ``folder`` is made real below ``root`` (etl.shared_paths)."""
+    real_folder(folder, root)
+    target = unused_path(folder, bounded_name(name))
+    os.rename(claim.entry, target)
+    return target
+
+
+def give_back(claim: Claim, settings: Settings) -> None:
+    """After a system fault: the entry back to where the clerk dropped it, for the retry; if that name is
+    taken meanwhile (or the folder is gone), the claim is left stranded for the next run to adopt."""
+    try:
+        if os.path.lexists(claim.entry):
+            *folders, name = claim.raw.split(b"/")
+            parent = os.path.join(os.fsencode(settings.inbox), *folders) if folders else os.fsencode(settings.inbox)
+            target = os.path.join(parent, name)
+            if os.path.isdir(parent) and not os.path.islink(parent) and not os.path.lexists(target):
+                os.rename(claim.entry, target)
+    except OSError:
+        log.warning("%s stays in its claim folder %s for the next run", claim.display, claim.folder.name)
+    if os.path.lexists(claim.entry):
+        claim.unlock()
+    else:
+        claim.release()
+
+
+def unused_path(folder: Path, name: str) -> Path:
+    """folder/name, or folder/name with (2), (3)… before the suffix: nothing is ever overwritten."""
+    candidate, n = folder / name, 2
+    while os.path.lexists(candidate):
+        stem, dot, suffix = name.rpartition(".")
+        candidate = folder / (f"{stem}({n}).{suffix}" if dot else f"{name}({n})")
+        n += 1
+    return candidate
+
+
+def district_folder(raw: bytes) -> str | None:
+    """The clerk's folder (the first component) as shown, or None for a file dropped at the inbox root."""
+    parts = raw.split(b"/")
+    return display_name(parts[0]) if len(parts) > 1 else None

@@ -1,0 +1,366 @@
+"""Find the table inside a sheet: which rows are the header, which report type it is, where data ends.
+
+Clerks put a merged title and a 填报单位 line above the header, use one- or two-row headers (清运垃圾 over
+吨 | 车次), merge 区县 down the rows, and finish with 合计 and 填报人/审核人 lines. The report type is
+recognised from the header signature, never from the file name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from etl.contracts import ReportContract, header_base, header_key
+from etl.ingest.parse.values import UNITS
+from etl.ingest.read.readers import Sheet
+from etl.text import fold
+
+HEADER_SCAN_ROWS = 20
+TOTAL_MARKERS = ("合计", "总计", "小计", "累计")
+FOOTER_MARKERS = ("填报人", "审核人", "联系电话", "制表人", "填表人", "负责人", "填报日期", "制表日期")
+
+
+@dataclass
+class TableLayout:
+    contract: ReportContract
+    sheet: Sheet
+    header_rows: tuple[int, ...]  # 0-based row indices of the header
+    columns: dict[str, int]  # contract column → 0-based column index
+    headers: dict[int, str]  # column index → header as written (two-row headers joined with " / ")
+    unknown_columns: dict[int, str] = field(default_factory=dict)
+    duplicate_columns: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def missing_required(self) -> list[str]:
+        return [c.name for c in self.contract.required_columns if c.name not in self.columns]
+
+    @property
+    def first_data_row(self) -> int:
+        return self.header_rows[-1] + 1
+
+    @property
+    def score(self) -> tuple[int, int]:
+        required_found = len(self.contract.required_columns) - len(self.missing_required)
+        return required_found, len(self.columns)
+
+
+@dataclass
+class DataRows:
+    indices: np.ndarray  # 0-based row indices of the data rows in the grid
+    total_rows: list[tuple[int, list[object]]]
+    footer_row: int | None
+    values: np.ndarray | None = None  # the data rows' cells as one 2-D object array (short rows padded with None)
+    grid: list[list[object]] = field(default_factory=list, repr=False)
+
+    @property
+    def rows(self) -> list[tuple[int, list[object]]]:
+        """(0-based row index, cells) of each data row; built on demand (a register has 24,671)."""
+        return [(int(i), self.grid[i]) for i in self.indices]
+
+
+def cell_text(value: object) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def fill_merged(sheet: Sheet) -> list[list[object]]:
+    """A copy of the grid where every cell of a merged range carries the range's top-left value. Rows no
+    merged range touches are the sheet's own row lists (read-only to callers); the others are copies."""
+    grid = list(sheet.rows)
+    copied: set[int] = set()
+    for (r1, c1), (r2, c2) in sheet.merged:
+        if r1 >= len(grid) or c1 >= len(grid[r1]):
+            continue
+        value = grid[r1][c1]
+        for r in range(r1, min(r2, len(grid) - 1) + 1):
+            if r not in copied:
+                grid[r] = list(grid[r])
+                copied.add(r)
+            row = grid[r]
+            for c in range(c1, min(c2, len(row) - 1) + 1):
+                row[c] = value
+    return grid
+
+
+def _header_candidates(sheet: Sheet, grid: list[list[object]], r: int) -> list[tuple[tuple[int, ...], dict[int, str]]]:
+    """Header texts per column for a one-row header at r and a two-row header at r, r+1."""
+    raw = sheet.rows
+    single = {c: cell_text(v) for c, v in enumerate(raw[r]) if cell_text(v)}
+    candidates = [((r,), single)]
+    if r + 1 < len(raw):
+        merged_parent = grid[r]  # merged parents are filled across their children
+        double: dict[int, str] = {}
+        width = max(len(raw[r]), len(raw[r + 1]))
+        for c in range(width):
+            parent = cell_text(merged_parent[c]) if c < len(merged_parent) else ""
+            own_parent = cell_text(raw[r][c]) if c < len(raw[r]) else ""
+            child = cell_text(raw[r + 1][c]) if c < len(raw[r + 1]) else ""
+            if not parent and child:  # a group header typed once, not merged over its children
+                parent = _left_group_parent(raw, r, c)
+            if parent and child and parent != child:
+                double[c] = f"{parent} / {child}"
+            elif parent or child:
+                double[c] = parent or child
+            elif own_parent:
+                double[c] = own_parent
+        candidates.append(((r, r + 1), double))
+    return candidates
+
+
+def _left_group_parent(raw: list[list[object]], r: int, c: int) -> str:
+    """Without merge information: an empty parent cell belongs to the nearest group header on its left."""
+    for left in range(min(c, len(raw[r])) - 1, -1, -1):
+        text = cell_text(raw[r][left])
+        if text:
+            has_child = left < len(raw[r + 1]) and cell_text(raw[r + 1][left])
+            return text if has_child else ""
+    return ""
+
+
+_HEADER_INDEX: dict[int, tuple[ReportContract, dict[str, str]]] = {}
+
+
+def header_index(contract: ReportContract) -> dict[str, str]:
+    """``contract.header_index()``, built once per contract: find_table matches every candidate header row
+    of every sheet against every contract."""
+    cached = _HEADER_INDEX.get(id(contract))
+    if cached is None or cached[0] is not contract:
+        cached = _HEADER_INDEX[id(contract)] = (contract, contract.header_index())
+    return cached[1]
+
+
+@lru_cache(maxsize=4096)
+def _header_keys(text: str) -> tuple[str, str]:
+    """``header_key`` and ``header_base`` of a header text (two-row headers joined): every candidate row is
+    matched against every contract, so the same texts come back six times per row."""
+    joined = text.replace(" / ", "")
+    return header_key(joined), header_base(joined)
+
+
+def match_header(
+    contract: ReportContract, sheet: Sheet, header_rows: tuple[int, ...], headers: dict[int, str]
+) -> TableLayout:
+    index = header_index(contract)
+    layout = TableLayout(contract, sheet, header_rows, {}, headers)
+    for c, text in headers.items():
+        key, base = _header_keys(text)
+        name = index.get(key) or index.get(base)  # 最多跑动次数（次） → 最多跑动次数
+        if name is None:
+            layout.unknown_columns[c] = text
+        elif name in layout.columns:
+            layout.duplicate_columns[c] = text
+        else:
+            layout.columns[name] = c
+    return layout
+
+
+def find_table(sheets: list[Sheet], contracts: list[ReportContract]) -> TableLayout | None:
+    """The best (sheet, header rows, report type) across visible sheets; None when nothing matches."""
+    best: TableLayout | None = None
+    for sheet in sorted(sheets, key=lambda s: not s.visible):
+        layout = best_on_sheet(sheet, contracts)
+        if layout is not None and (best is None or _rank(layout) > _rank(best)):
+            best = layout
+        if best is not None and sheet.visible and not best.missing_required:
+            break  # a complete table on a visible sheet: hidden sheets are not read
+    return best
+
+
+def best_on_sheet(sheet: Sheet, contracts: list[ReportContract]) -> TableLayout | None:
+    """The best (header rows, report type) of one sheet; None when nothing on it looks like a report."""
+    best: TableLayout | None = None
+    grid = fill_merged(sheet) if sheet.merged else sheet.rows
+    for r in range(min(HEADER_SCAN_ROWS, len(sheet.rows))):
+        for header_rows, headers in _header_candidates(sheet, grid, r):
+            if len(headers) < 2:
+                continue
+            for contract in contracts:
+                layout = match_header(contract, sheet, header_rows, headers)
+                if _plausible(layout) and (best is None or _rank(layout) > _rank(best)):
+                    best = layout
+    return best
+
+
+# Why a sheet of a workbook with data tables was not read (etl.ingest.parse.tables turns each into a finding)
+OTHER_TYPE = "other_report_sheet"  # a complete table of another report type than the workbook's
+INCOMPLETE = "incomplete_sheet"  # looks like a report of the workbook's type, but required columns are missing
+UNREADABLE = "unreadable_sheet"  # the reader could not read the sheet (Sheet.unreadable)
+
+
+@dataclass
+class SkippedSheet:
+    sheet: Sheet
+    why: str  # one of the constants above
+    layout: TableLayout | None = None
+
+
+@dataclass
+class WorkbookTables:
+    tables: list[TableLayout]  # the tables to read, in sheet order: all of one report type
+    skipped: list[SkippedSheet] = field(default_factory=list)
+
+
+def find_tables(sheets: list[Sheet], contracts: list[ReportContract]) -> WorkbookTables:
+    """Every visible sheet's complete table of the workbook's report type (the type most visible sheets
+    hold; the first sheet's on a tie), and the visible sheets that look like data but are not read, with
+    why: clerks keep a sheet per day or per month, and a sheet left out must be said, never dropped.
+    A workbook without a complete visible table is read as before: its best table (hidden or
+    incomplete, which then gives the file's findings)."""
+    found = [(sheet, best_on_sheet(sheet, contracts)) for sheet in sheets]
+    complete = [
+        layout for sheet, layout in found if sheet.visible and layout is not None and not layout.missing_required
+    ]
+    if not complete:
+        best = find_table(sheets, contracts)
+        skipped = [SkippedSheet(sheet, UNREADABLE) for sheet in sheets if sheet.visible and sheet.unreadable]
+        return WorkbookTables([best] if best is not None else [], skipped if best is not None else [])
+    kinds = [layout.contract.report_type for layout in complete]
+    main = max(dict.fromkeys(kinds), key=kinds.count)  # dicts keep order: the first on a tie
+    tables, skipped = [], []
+    for sheet, layout in found:
+        if sheet.unreadable:
+            if sheet.visible:
+                skipped.append(SkippedSheet(sheet, UNREADABLE))
+        elif layout is None:
+            continue  # instructions, notes, an empty sheet: no table
+        elif not sheet.visible:
+            continue  # hidden by the clerk (old data, lookup lists): DOMAIN.md's workbooks carry them, never read
+        elif layout.contract.report_type != main:
+            if not layout.missing_required:
+                skipped.append(SkippedSheet(sheet, OTHER_TYPE, layout))
+        elif layout.missing_required:
+            skipped.append(SkippedSheet(sheet, INCOMPLETE, layout))
+        else:
+            tables.append(layout)
+    return WorkbookTables(tables, skipped)
+
+
+def _plausible(layout: TableLayout) -> bool:
+    required = len(layout.contract.required_columns)
+    return len(layout.columns) >= 3 and layout.score[0] * 2 >= required
+
+
+def _rank(layout: TableLayout) -> tuple:
+    # complete over incomplete, then visible, then more matched columns, then a units row under the
+    # header (出动人员 over 人次) read as part of it, then fewer header rows
+    return (
+        not layout.missing_required,
+        layout.sheet.visible,
+        layout.score,
+        _is_unit_row(layout),
+        -len(layout.header_rows),
+    )
+
+
+def _is_unit_row(layout: TableLayout) -> bool:
+    if len(layout.header_rows) < 2:
+        return False
+    cells = [cell_text(v) for v in layout.sheet.rows[layout.header_rows[1]] if cell_text(v)]
+    return bool(cells) and all(fold(c).strip("()（）") in UNITS for c in cells)
+
+
+def _spaced(words: tuple[str, ...]) -> str:
+    r"""合计 → 合\s*计: clerks write 合 计 and 合　计 too."""
+    return "|".join(r"\s*".join(word) for word in words)
+
+
+_TOTAL_CELL = re.compile(rf"^\s*(?:{_spaced(TOTAL_MARKERS)})|^\s*[合总]\s*$")
+_FOOTER_CELL = re.compile(rf"^\s*(?:{_spaced(FOOTER_MARKERS)})")
+_FOOTER_FIRST = {m[0] for m in FOOTER_MARKERS} | {" ", "\u3000", "\t", "\n"}  # cheap test before the regex
+
+
+def data_rows(layout: TableLayout) -> DataRows:
+    """Rows below the header up to the footer, without blank and 合计 rows (kept apart for cross-checks).
+    Runs once per row of large registers, so it only looks at text cells, with precompiled patterns."""
+    grid = fill_merged(layout.sheet) if layout.sheet.merged else layout.sheet.rows
+    return classify_rows(grid, layout.first_data_row)
+
+
+def classify_rows(grid: list[list[object]], start: int, end: int | None = None) -> DataRows:
+    """``data_rows`` on ``grid[start:end]`` (row indices stay those of ``grid``): blank rows skipped, 合计
+    rows apart, the first footer row ends the table."""
+    body = grid[start : len(grid) if end is None else end]
+    values = _object_array(body)
+    data, totals, footer = classify_array(values)
+    return DataRows(
+        start + np.flatnonzero(data),
+        [(start + p, grid[start + p]) for p in totals],
+        None if footer is None else start + footer,
+        values[data],
+        grid,
+    )
+
+
+def _object_array(rows: list[list[object]]) -> np.ndarray:
+    """The rows as one 2-D array of their cells (short rows padded with None)."""
+    width = max(map(len, rows), default=0)
+    if all(len(row) == width for row in rows):
+        return np.array(rows, dtype=object).reshape(len(rows), width)
+    values = np.full((len(rows), width), None, dtype=object)
+    for i, row in enumerate(rows):
+        values[i, : len(row)] = row
+    return values
+
+
+_WHITESPACE_CODES = {c for c in range(0x3001) if chr(c).isspace()}
+# a first character no blank, 合计 or footer cell can start with marks a data row at a glance
+_SPECIAL_FIRST_CODES = np.array(
+    sorted(_WHITESPACE_CODES | {ord(m[0]) for m in FOOTER_MARKERS + TOTAL_MARKERS} | {ord("合"), ord("总")}),
+    dtype=np.uint32,
+)
+_FOOTER_FIRST_CODES = np.array(sorted(_WHITESPACE_CODES | {ord(m[0]) for m in FOOTER_MARKERS}), dtype=np.uint32)
+
+
+def classify_array(values: np.ndarray) -> tuple[np.ndarray, list[int], int | None]:
+    """``classify_row`` for every row of a 2-D object array, without a Python step per row for the rows
+    that are plainly data: (data mask, positions of 合计 rows, position of the footer row or None). A row
+    whose first cell starts with a character no blank, 合计 or footer cell can start with, and with no cell
+    starting like a footer, is data; the few others are classified one by one."""
+    if values.size == 0:
+        return np.zeros(len(values), dtype=bool), [], None
+    first = values.astype("U1").view(np.uint32).reshape(values.shape)  # str(cell)[:1]; "" → 0
+    first[np.equal(values, None)] = 0
+    plain = (
+        (first[:, 0] != 0)
+        & ~np.isin(first[:, 0], _SPECIAL_FIRST_CODES)
+        & ~np.isin(first, _FOOTER_FIRST_CODES).any(axis=1)
+    )
+    data, totals = plain.copy(), []
+    for position in np.flatnonzero(~plain):
+        kind = classify_row(values[position].tolist())
+        if kind == "footer":
+            data[position:] = False
+            return data, totals, int(position)
+        if kind == "total":
+            totals.append(int(position))
+        elif kind == "data":
+            data[position] = True
+    return data, totals, None
+
+
+def classify_row(
+    cells: list[object], _footer_first=_FOOTER_FIRST, _footer=_FOOTER_CELL.match, _total=_TOTAL_CELL.match
+) -> str:
+    """ "blank" (every cell None, "" or whitespace), "footer" (a cell starts like 填报人/审核人…), "total"
+    (the first filled cell is 合计/总计…) or "data"."""
+    first = None
+    for v in cells:  # the first cell that is not blank
+        if v is None or v == "" or (isinstance(v, str) and not v.strip()):
+            continue
+        first = v
+        break
+    if first is None:
+        return "blank"
+    for v in cells:
+        if v.__class__ is str and v[:1] in _footer_first and _footer(v):
+            return "footer"
+    if isinstance(first, str) and _total(first):
+        return "total"
+    return "data"
+
+
+def title_text(layout: TableLayout) -> str:
+    """Everything written above the header (title, 填报单位 and date line), for period detection."""
+    return " ".join(cell_text(v) for row in layout.sheet.rows[: layout.header_rows[0]] for v in row if cell_text(v))

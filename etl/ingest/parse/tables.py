@@ -1,0 +1,548 @@
+"""Turn one district file into a typed DataFrame plus findings, driven by the report contracts."""
+
+from __future__ import annotations
+
+import gc
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from etl.contracts import CONTRACTS, ReportContract
+from etl.ingest import findings as F
+from etl.ingest.findings import Finding, FindingList, column_letter, storable
+from etl.ingest.parse import layout as L
+from etl.ingest.parse.layout import TableLayout, data_rows, find_tables, title_text
+from etl.ingest.parse.values import ColumnConverter, ValueProblem, is_blank, parse_number
+from etl.ingest.read.isolated import read_isolated
+from etl.ingest.read.limits import Limits
+from etl.ingest.read.readers import Sheet, UnreadableFile
+from etl.reference.periods import period_from_dates, period_from_sheet_name, period_from_text, year_hint
+from etl.reference.places import Place, Places, default_places
+from etl.text import fold
+
+SOURCE_ROW = "_source_row"  # Excel row number (1-based) of each record, for findings and lineage
+APPROXIMATE = "_approximate"  # comma-separated columns whose value was written as approximate (30余)
+SOURCE_SHEET = "_source_sheet"  # the sheet of each record, in a table read from several sheets
+
+
+@dataclass
+class ParsedReport:
+    path: Path
+    contract: ReportContract | None = None
+    sheet: str | None = None
+    frame: pd.DataFrame | None = None
+    findings: FindingList = field(default_factory=FindingList)  # capped per rule, the rest counted
+    district: Place | None = None
+    period: str | None = None
+    header_cells: dict[str, tuple[str, str]] = field(default_factory=dict)  # column → (header as written, letter)
+    total_rows: list[dict] = field(default_factory=list)
+    source_sheets: list[Sheet] = field(default_factory=list)  # the sheets read, for receipts of non-xlsx files
+    live: object = None  # the load transaction already holding this file's facts (etl.ingest.stream.LiveCopy/Precopy)
+    # a table read from several sheets: each sheet's header cells (its columns may sit in other letters)
+    sheet_headers: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    later_parts: list["ParsedReport"] = field(default_factory=list)  # the workbook's other periods: a load each
+
+    @property
+    def parts(self) -> list["ParsedReport"]:
+        """The loads this file makes: one per period of its data sheets (etl.ingest.parse.tables.parse_file)."""
+        return [self, *self.later_parts]
+
+    @property
+    def sheet_names(self) -> list[str]:
+        """The sheets the table was read from, in workbook order."""
+        return [sheet.name for sheet in self.source_sheets] or ([self.sheet] if self.sheet else [])
+
+    @property
+    def report_type(self) -> str | None:
+        return self.contract.report_type if self.contract else None
+
+    @property
+    def rejected(self) -> bool:
+        """Critical findings always reject; row errors reject unless the report type quarantines rows, and
+        then when they hold back every row: a file none of whose rows is loaded is never current."""
+        if any(f.severity == F.CRITICAL for f in self.findings):
+            return True
+        quarantines = self.contract is not None and self.contract.row_errors == "quarantine_rows"
+        if not quarantines:
+            return any(f.severity == F.ERROR for f in self.findings)
+        return self.rows_read > 0 and len(self.findings.error_places(self.sheet)) >= self.rows_read
+
+    @property
+    def quarantined_rows(self) -> set[tuple[str | None, int]]:
+        """(sheet, Excel row) of the rows held back from the facts (only under the quarantine policy)."""
+        if self.rejected or self.contract is None or self.contract.row_errors != "quarantine_rows":
+            return set()
+        return self.findings.error_places(self.sheet)
+
+    def add(self, rule: str, severity: str, zh: str, en: str, **where) -> None:
+        self.findings.append(Finding(rule, severity, zh, en, sheet=where.pop("sheet", self.sheet), **where))
+
+    def add_cell(
+        self, rule: str, severity: str, zh: str, en: str, column: str, row: int, value: object, sheet: str | None = None
+    ) -> None:
+        self.findings.append(self.cell_finding(rule, severity, zh, en, column, row, value, sheet))
+
+    def cell_finding(
+        self, rule: str, severity: str, zh: str, en: str, column: str, row: int, value: object, sheet: str | None = None
+    ) -> Finding:
+        """The finding ``add_cell`` would add, without adding it. ``sheet``: the row's sheet (default the
+        report's: a table read from several sheets names it per row, ``sheet_of``)."""
+        sheet = sheet or self.sheet
+        headers = self.sheet_headers.get(sheet, self.header_cells)
+        header, letter = headers.get(column, (column, None))
+        return Finding(
+            rule,
+            severity,
+            zh,
+            en,
+            sheet=sheet,
+            row=row,
+            column=header,
+            cell=f"{letter}{row}" if letter else None,
+            value=None if value is None else str(value),
+        )
+
+    def sheet_of(self, position: int) -> str | None:
+        """The sheet of the frame's row at ``position``."""
+        if self.frame is not None and SOURCE_SHEET in self.frame:
+            return self.frame[SOURCE_SHEET].iat[position]
+        return self.sheet
+
+    streamed = False  # etl.ingest.stream.StreamedReport: read in chunks, facts spooled, no frame kept
+
+    @property
+    def rows_read(self) -> int:
+        """Data rows read from the file (0 when it could not be read)."""
+        return 0 if self.frame is None else len(self.frame)
+
+
+def folder_district(path: Path, inbox: Path | None, places: Places) -> tuple[str | None, Place | None]:
+    """The clerk's folder (inbox/<区县>/file) and the place it names."""
+    if inbox is None:
+        return None, None
+    try:
+        relative = path.relative_to(inbox)
+    except ValueError:
+        return None, None
+    if len(relative.parts) < 2:
+        return None, None
+    folder = relative.parts[0]
+    return folder, places.resolve_district(folder)
+
+
+def parse_file(
+    path: Path,
+    inbox: Path | None = None,
+    places: Places | None = None,
+    contracts: dict[str, ReportContract] = CONTRACTS,
+    limits: Limits | None = None,
+) -> ParsedReport:
+    """``limits``: what the file may hold (default ``Limits()``); it is read in a child process under them."""
+    with collector_paused():
+        return _parse_file(path, inbox, places, contracts, limits or Limits())
+
+
+@contextmanager
+def collector_paused():
+    """Python's cyclic garbage collector off while a file is read: a register is hundreds of thousands of
+    new cells in lists, none of them in a cycle, and every collection they trigger walks all the objects
+    the process holds (GX's and Airflow's too): a quarter of the parse time. Reference counting still
+    frees everything; the collector runs again afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _parse_file(
+    path: Path, inbox: Path | None, places: Places | None, contracts: dict[str, ReportContract], limits: Limits
+) -> ParsedReport:
+    places = places or default_places()
+    report = ParsedReport(path, findings=FindingList(cap=limits.max_findings_per_rule))
+    folder, report.district = folder_district(path, inbox, places)
+    if folder is not None and report.district is None:
+        report.add(
+            "unknown_folder",
+            F.CRITICAL,
+            f"提交文件夹「{folder}」不是本市区县，请放入本区县的文件夹",
+            f"folder {folder!r} is not a known district",
+        )
+    try:
+        sheets = read_isolated(path, limits)
+    except UnreadableFile as exc:
+        report.add("unreadable_file", F.CRITICAL, exc.zh, exc.en)
+        return report
+    found = find_tables(sheets, list(contracts.values()))
+    if not found.tables:
+        expected = "；".join(
+            f"{c.title_zh}：{'、'.join(col.header for col in c.required_columns)}" for c in contracts.values()
+        )
+        report.add(
+            "unknown_report_type",
+            F.CRITICAL,
+            f"未识别出报表类型：前{20}行中没有找到任何报表的表头。各报表应有的表头为 —— {expected}",
+            "no known report header found in the first 20 rows",
+        )
+        return report
+    tables = []
+    for layout in found.tables:
+        table = ParsedReport(path, findings=FindingList(cap=limits.max_findings_per_rule), district=report.district)
+        _read_table(table, layout, places, inbox)
+        tables.append(table)
+    parts = [_merge(group) for group in _by_period(tables)]
+    for part in parts:  # what is wrong with the file as a whole (its folder) is wrong with every load of it
+        findings = FindingList(report.findings, cap=limits.max_findings_per_rule)
+        findings.extend(part.findings)
+        part.findings = findings
+    _skipped_sheet_findings(parts[0], found.skipped)
+    parts[0].later_parts = parts[1:]
+    return parts[0]
+
+
+def _by_period(tables: list[ParsedReport]) -> list[list[ParsedReport]]:
+    """The sheets' tables grouped into loads: one per district × period, in sheet order. Sheets of one
+    period (a sheet per street, or an export split in two) are one load; a sheet per day or per month is a
+    load per period, so a later file of one day replaces that day only (DOMAIN.md, resubmission)."""
+    groups: dict[tuple, list[ParsedReport]] = {}
+    for table in tables:
+        key = (table.district.code if table.district else None, table.period)
+        groups.setdefault(key, []).append(table)
+    return list(groups.values())
+
+
+def _merge(tables: list[ParsedReport]) -> ParsedReport:
+    """One load of several sheets' tables: the rows one after the other, each with its sheet."""
+    if len(tables) == 1:
+        return tables[0]
+    first = tables[0]
+    merged = ParsedReport(
+        first.path,
+        contract=first.contract,
+        sheet=first.sheet,
+        findings=FindingList(cap=first.findings.cap),
+        district=first.district,
+        period=first.period,
+        header_cells=first.header_cells,
+    )
+    frames = []
+    for table in tables:
+        merged.findings.extend(table.findings)
+        merged.total_rows += table.total_rows
+        merged.source_sheets += table.source_sheets
+        merged.sheet_headers[table.sheet] = table.header_cells
+        frames.append(table.frame.assign(**{SOURCE_SHEET: table.sheet}))
+    merged.frame = pd.concat(frames, ignore_index=True)
+    return merged
+
+
+_SKIPPED_ZH = {
+    L.OTHER_TYPE: "工作表「{sheet}」是{title}，与本文件其余工作表的报表类型不同，未从本文件入库；请另存为单独的文件提交",
+    L.INCOMPLETE: "工作表「{sheet}」像是{title}，但缺少必填列{missing}，未读取。如是要上报的数据，请补齐表头后重新提交",
+    L.UNREADABLE: "工作表「{sheet}」无法读取（可能已损坏），其中的内容未入库。如其中有要上报的数据，请用 Excel/WPS 修复后重新提交",
+}
+
+
+def _skipped_sheet_findings(report: ParsedReport, skipped: list) -> None:
+    """A warning for each sheet of the workbook that holds data but is not read, and why."""
+    for item in skipped:
+        contract = item.layout.contract if item.layout else None
+        missing = (
+            "、".join(f"「{contract.column(name).header}」" for name in item.layout.missing_required)
+            if item.layout
+            else ""
+        )
+        zh = _SKIPPED_ZH[item.why].format(
+            sheet=item.sheet.name, title=contract.title_zh if contract else "", missing=missing
+        )
+        en = f"sheet {item.sheet.name!r} not read: {item.why}" + (
+            f" ({item.sheet.unreadable})" if item.sheet.unreadable else ""
+        )
+        report.add(item.why, F.WARNING, zh, en, sheet=item.sheet.name)
+
+
+def _read_table(report: ParsedReport, layout: TableLayout, places: Places, inbox: Path | None) -> None:
+    contract = start_table(report, layout)
+    rows = data_rows(layout)
+    report.total_rows = [{"row": r + 1, "cells": cells} for r, cells in rows.total_rows]
+    if not len(rows.indices):
+        report.add("no_data", F.CRITICAL, "表头下方没有数据行", "the table has no data rows")
+    title = title_text(layout)
+    converter = table_converter(report, layout, places, title)
+    grid = pd.DataFrame(rows.values, dtype=object)  # one frame, columns by position
+    frame, groups = convert_rows(report, layout, converter, rows.indices + 1, grid)
+    for _key, items in groups:
+        report.findings.extend(items)
+    report.frame = frame
+    if report.district is None and folder_district(report.path, inbox, places)[0] is None:
+        district_from_content(report, places)
+    check_district(report, places)
+    check_totals(report, layout, rows.total_rows)
+    report.period = _detect_period(report, title)
+    if contract.derive is not None and len(frame):
+        report.frame = contract.derive(frame, report.period)
+
+
+def start_table(report: ParsedReport, layout: TableLayout) -> ReportContract:
+    """The report type, sheet and header cells from the layout, and the header's own findings."""
+    contract = report.contract = layout.contract
+    report.sheet = storable(layout.sheet.name, 200)  # what the warehouse's sheet columns hold
+    report.source_sheets = [layout.sheet]
+    header_row = layout.header_rows[0] + 1
+    report.header_cells = {name: (layout.headers[c], column_letter(c)) for name, c in layout.columns.items()}
+    for name in layout.missing_required:
+        col = contract.column(name)
+        report.add(
+            "missing_column",
+            F.CRITICAL,
+            f"缺少必填列「{col.header}」（第{header_row}行表头）",
+            f"required column {col.header} ({name}) is missing",
+            row=header_row,
+        )
+    for c, text in layout.unknown_columns.items():
+        report.add(
+            "unknown_column",
+            F.WARNING,
+            f"未知列「{text}」不属于{contract.title_zh}，该列未入库（原文件已存档）",
+            f"unknown column {text!r} was not loaded",
+            row=header_row,
+            column=text,
+            cell=f"{column_letter(c)}{header_row}",
+        )
+    for c, text in layout.duplicate_columns.items():
+        report.add(
+            "duplicate_column",
+            F.CRITICAL,
+            f"列「{text}」重复出现，请删除多余的列",
+            f"column {text!r} appears twice",
+            row=header_row,
+            column=text,
+            cell=f"{column_letter(c)}{header_row}",
+        )
+    return contract
+
+
+def table_converter(report: ParsedReport, layout: TableLayout, places: Places, title: str) -> ColumnConverter:
+    return ColumnConverter(
+        places,
+        default_year=year_hint(title, report.path.name),
+        district_code=report.district.code if report.district else None,
+        cell_errors=layout.sheet.has_cell_errors,
+        nul_check=layout.sheet.may_hold_nul,
+    )
+
+
+def convert_rows(
+    report: ParsedReport, layout: TableLayout, converter: ColumnConverter, source_rows, grid: pd.DataFrame
+) -> tuple[pd.DataFrame, list[tuple[tuple[int, int, int], FindingList]]]:
+    """Typed columns for the data rows in ``grid`` (raw cells, columns by position; ``source_rows`` their
+    Excel row numbers), and the cell findings grouped by (column, kind, stage) in the order they are
+    reported: per column its unreadable values (by stage: unparseable, not whole, formula errors), then
+    unknown streets, then approximate values, each group by row. The groups of consecutive chunks of one
+    table concatenate into the groups of the whole table."""
+    contract = layout.contract
+    frame = pd.DataFrame({SOURCE_ROW: pd.array(source_rows, dtype="int64")})
+    rows = frame[SOURCE_ROW].to_numpy()
+    groups: dict[tuple[int, int, int], FindingList] = {}
+    cap = report.findings.cap
+
+    def add(key, rule, severity, row, make) -> None:
+        """A finding for the group, made only while the group has room (the rest counted)."""
+        group = groups.setdefault(key, FindingList(cap=cap))
+        if group.has_room(rule, severity):
+            group.append(make())
+        else:
+            group.count_omitted(rule, severity, row)
+
+    approximate = pd.Series([""] * len(frame), dtype=object)
+    for order, (name, c) in enumerate(layout.columns.items()):
+        column = contract.column(name)
+        raw = grid[c] if c in grid else pd.Series([None] * len(frame), dtype=object)
+        converted = converter.convert(column, raw)
+        frame[name] = converted.values.set_axis(frame.index)
+        for i, problem in converted.problems.items():
+            row = int(rows[i])
+            add(
+                (order, 0, problem.stage),
+                "value_format",
+                F.ERROR,
+                row,
+                lambda p=problem, r=row, i=i: report.cell_finding(
+                    "value_format", F.ERROR, p.zh, p.en, name, r, raw.iat[i]
+                ),
+            )
+        for i, problem in converted.notes.items():
+            row = int(rows[i])
+            add(
+                (order, 1, 0),
+                "unknown_street",
+                F.WARNING,
+                row,
+                lambda p=problem, r=row, i=i: report.cell_finding(
+                    "unknown_street", F.WARNING, p.zh, p.en, name, r, raw.iat[i]
+                ),
+            )
+        approximate_rows = converted.approximate[converted.approximate].index
+        for i in approximate_rows:
+            row = int(rows[i])
+
+            def approximate_finding(i=i, row=row):
+                value = f"{converted.values.iat[i]:g}"
+                return report.cell_finding(
+                    "approximate_value",
+                    F.WARNING,
+                    f"「{raw.iat[i]}」是约数，按 {value} 入库并标记为约数",
+                    f"approximate value {raw.iat[i]!r} loaded as {value}",
+                    name,
+                    row,
+                    raw.iat[i],
+                )
+
+            add((order, 2, 0), "approximate_value", F.WARNING, row, approximate_finding)
+        if len(approximate_rows):
+            approximate = approximate.where(
+                ~converted.approximate.to_numpy(), approximate.map(lambda s, n=name: f"{s},{n}" if s else n)
+            )
+    frame[APPROXIMATE] = approximate.where(approximate != "", None).to_numpy()
+    return frame, sorted(groups.items(), key=lambda item: item[0])
+
+
+def district_from_content(report: ParsedReport, places: Places) -> None:
+    """A file dropped outside any district folder belongs to the one district its rows name."""
+    column = report.contract.district_column
+    codes = set(report.frame[column].dropna()) if column in report.frame else set()
+    if len(codes) == 1:
+        report.district = places.by_code(codes.pop())
+        return
+    report.add(
+        "unknown_district",
+        F.CRITICAL,
+        "无法确定报表所属区县：请把文件放入本区县的文件夹" + ("（文件中出现了多个区县）" if codes else ""),
+        "cannot tell which district the file belongs to",
+    )
+
+
+def check_totals(report: ParsedReport, layout: TableLayout, total_rows: list) -> None:
+    """The clerk's own 合计/总计 row must equal the sum of the detail rows (blank formula caches are skipped).
+    When it does not and some detail cells of the column were numbers written as text (30余, ３０, 1.2万, a
+    number stored as text), the warning names their rows: a SUM formula in Excel, WPS or LibreOffice skips
+    text, which is why a total computed by the spreadsheet differs; and says so when the total is exactly
+    the sum of the other rows."""
+    grand = [(r, cells) for r, cells in total_rows if fold(cells[0] if cells else "").startswith(("合计", "总计"))]
+    if not grand or report.frame is None or not len(report.frame):
+        return
+    r, cells = grand[-1]
+    for name, c in layout.columns.items():
+        column = report.contract.column(name)
+        if column.kind not in ("int", "decimal") or c >= len(cells) or is_blank(cells[c]):
+            continue
+        try:
+            stated, _ = parse_number(cells[c])
+        except ValueProblem:
+            continue
+        values = report.frame[name]
+        total = float(values.fillna(0).sum())
+        if stated is None or abs(stated - total) <= 0.005 + 1e-9 * abs(total):
+            continue
+        zh = f"合计行为 {stated:g}，但明细各行相加为 {total:g}"
+        en = f"the total row says {stated:g} but the rows add up to {total:g}"
+        text_rows = _text_number_rows(report, layout, c, values)
+        if text_rows:
+            shown = "、".join(str(row) for _, row, _ in text_rows[:10]) + (
+                f"等 {len(text_rows)} 行" if len(text_rows) > 10 else "行"
+            )
+            examples = "".join(f"「{text}」" for text in dict.fromkeys(text for _, _, text in text_rows[:3]))
+            zh += f"；其中第{shown}的数值是以文字填写的（{examples}），Excel/WPS 的求和公式不计入以文字填写的单元格"
+            en += f"; row(s) {', '.join(str(row) for _, row, _ in text_rows[:10])} hold numbers written as text, which a SUM formula skips"
+            numeric = total - sum(float(values.iat[i]) for i, _, _ in text_rows)
+            if abs(stated - numeric) <= 0.005 + 1e-9 * abs(numeric):
+                zh += f"，合计 {stated:g} 正是其余以数字填写的各行之和"
+                en += f": {stated:g} is exactly the sum of the rows written as numbers"
+        report.add_cell("total_mismatch", F.WARNING, zh + "，请核对", en, name, r + 1, _cell_value(cells[c]))
+
+
+# how an HTML or CSV export shows a number (its every cell is text): digits, ASCII, perhaps grouped by commas
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?", re.ASCII)
+
+
+def _text_number_rows(
+    report: ParsedReport, layout: TableLayout, c: int, values: pd.Series
+) -> list[tuple[int, int, str]]:
+    """(position in the frame, Excel row, text) of the detail cells of column ``c`` that hold a number written as text: an
+    approximation or unit (22余, 1.2万), full-width digits (３０), separators (1,234), or — where the sheet
+    types its numbers (a workbook, not HTML or CSV, whose every cell is text) — a plain number stored as
+    text. Only for a frame that knows its source rows within ``layout.sheet`` (not a streamed file's)."""
+    if SOURCE_ROW not in report.frame:
+        return []
+    grid = layout.sheet.rows
+    raws = []
+    for position, row in enumerate(report.frame[SOURCE_ROW].tolist()):
+        if not 0 < row <= len(grid):
+            return []
+        line = grid[row - 1]
+        raws.append((position, row, line[c] if c < len(line) else None))
+    typed = any(isinstance(raw, (int, float)) and not isinstance(raw, bool) for _, _, raw in raws)
+    found = []
+    for position, row, raw in raws:
+        if raw.__class__ is not str or is_blank(raw):
+            continue
+        value = values.iat[position]
+        if value is None or value != value:
+            continue  # not read as a number (a finding of its own), nothing the total misses
+        if typed or not _PLAIN_NUMBER.fullmatch(raw.strip()):
+            found.append((position, row, raw.strip()))
+    return found
+
+
+def _cell_value(value: object) -> object:
+    """The stated total as the clerk sees it, whatever the format stored: 94, not 94.0, and 85.6 to the 15
+    significant digits a spreadsheet shows and xlsx stores (an .xls keeps the double: 85.60000000000001)."""
+    if isinstance(value, float) and value == value and abs(value) != float("inf"):
+        value = float(f"{value:.15g}")
+        return int(value) if value.is_integer() else value
+    return value
+
+
+def check_district(report: ParsedReport, places: Places) -> None:
+    """Rows must belong to the clerk's folder district; a mismatch is never loaded under either."""
+    frame, column = report.frame, report.contract.district_column
+    if column not in frame or report.district is None:
+        return
+    wrong = frame[column].notna() & (frame[column] != report.district.code)
+    for i in wrong[wrong].index:
+        report.add_cell(
+            "district_mismatch",
+            F.ERROR,
+            f"本行区县与提交文件夹「{report.district.name}」不一致，请核对是否放错文件夹或填错区县",
+            f"row district differs from the folder district {report.district.name}",
+            column,
+            int(frame[SOURCE_ROW].iat[i]),
+            places.by_code(frame[column].iat[i]).name,
+        )
+
+
+def _detect_period(report: ParsedReport, title: str) -> str | None:
+    contract, frame = report.contract, report.frame
+    period = None
+    if contract.date_column and contract.date_column in frame:
+        period = period_from_dates(list(frame[contract.date_column].dropna()), contract.period_grain)
+    period = (
+        period
+        or period_from_text(title, contract.period_grain)
+        or period_from_sheet_name(report.sheet or "", contract.period_grain, year_hint(title, report.path.name))
+        or period_from_text(report.path.name, contract.period_grain)
+    )
+    if period is None:
+        example = {"quarter": "2021Q4", "month": "2022-03", "day": "2021-07-29"}[contract.period_grain]
+        report.add(
+            "unknown_period",
+            F.CRITICAL,
+            f"无法确定报表所属期间，请在标题、工作表名或文件名中注明（例如 {example}）",
+            "cannot tell the reporting period from data, title or file name",
+        )
+    return period

@@ -1,0 +1,322 @@
+"""Read a district file into plain rows of cell values, whatever the container really is.
+
+The content decides, not the file name: web systems export HTML as ".xls", clerks rename CSVs, and a
+".xlsx" may be encrypted or cut short in transfer. python-calamine reads xlsx/xlsm/xls/ods (about ten
+times faster than openpyxl); openpyxl is only opened when an xlsx holds formula error cells, which
+calamine reads as blanks. What calamine leaves out of .ods (merged ranges, error cells) and .xls (error
+cells) is read from the container by etl.ingest.read.office_facts, so every format gives the same facts.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from etl.ingest.read.html_tables import html_tables
+from etl.ingest.read.limits import Limits, mib
+
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+# Text content is read as CSV only under these names (a CSV renamed to .xls is still a CSV).
+TEXT_TABLE_SUFFIXES = {".csv", ".txt", ".xls", ".xlsx", ".xlsm", ".et", ".htm", ".html"}
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+ENCRYPTED_MARKERS = ("EncryptedPackage".encode("utf-16-le"), "EncryptionInfo".encode("utf-16-le"))
+
+
+class UnreadableFile(Exception):
+    """The file cannot be read as a table; ``zh`` tells the clerk why and what to do."""
+
+    def __init__(self, zh: str, en: str):
+        super().__init__(en)
+        self.zh, self.en = zh, en
+
+
+class CellError(str):
+    """A formula error value (#REF!, #DIV/0!, #VALUE!, #N/A …) read from a cell's cached result."""
+
+
+@dataclass
+class Sheet:
+    name: str
+    rows: list[list[object]]
+    visible: bool = True
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)  # 0-based, inclusive
+    has_cell_errors: bool = False  # may hold CellError values (formula errors of any workbook, error texts of HTML)
+    may_hold_nul: bool = (
+        True  # False when the reader knows no cell holds a NUL character (etl.ingest.parse.values checks)
+    )
+    unreadable: str | None = None  # why the reader could not read this sheet (its rows are empty)
+
+    def __post_init__(self) -> None:
+        """A rectangle: CSV lines and HTML rows come ragged (a title line has one field)."""
+        width = max((len(r) for r in self.rows), default=0)
+        for row in self.rows:
+            if len(row) < width:
+                row.extend([""] * (width - len(row)))
+
+
+def read_sheets(path: Path, limits: Limits | None = None, scan: bool = True) -> list[Sheet]:
+    """The file's sheets as rows of cell values, within ``limits`` (files read whole, CSV fields, cells);
+    ``etl.ingest.read.isolated.read_isolated`` runs this in a child process with a memory limit (``scan=False``:
+    a zip container's scan is the parent's)."""
+    limits = limits or Limits()
+    size = path.stat().st_size
+    if size > limits.max_whole_file_bytes:
+        raise UnreadableFile(
+            f"文件大小超过 {mib(limits.max_whole_file_bytes)} 的上限（max_whole_file_bytes），"
+            "未读取；较大的 12345 导出请另存为 CSV，其他报表请拆分后提交",
+            f"{size} bytes, over max_whole_file_bytes={limits.max_whole_file_bytes}",
+        )
+    data = path.read_bytes()
+    if not data.strip():
+        raise UnreadableFile("文件是空的，请重新导出后提交", "the file is empty")
+    if data.startswith(ZIP_MAGIC):
+        return _read_zip_container(path, data, limits, scan)
+    if data.startswith(OLE_MAGIC):
+        if any(marker in data for marker in ENCRYPTED_MARKERS):
+            raise UnreadableFile(
+                "文件设置了打开密码（已加密），请取消密码后重新提交", "the workbook is encrypted (password-protected)"
+            )
+        return _read_with_calamine(data, limits)
+    if data.startswith(b"%PDF"):
+        raise UnreadableFile(
+            "这是 PDF 文件，无法读取其中的数据，请提交 Excel 表格（xlsx/xls）或 CSV", "a PDF file, not a table"
+        )
+    suffix = path.suffix.lower()
+    text = _decode_text(data) if suffix in TEXT_TABLE_SUFFIXES else None
+    if text is None and suffix in (".csv", ".txt"):
+        raise UnreadableFile("无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV", "unknown text encoding")
+    if text is None:
+        raise UnreadableFile(
+            f"无法识别的文件格式（{path.suffix or '无扩展名'}），请提交 Excel 表格（xlsx/xls）或 CSV",
+            "not a spreadsheet, HTML table or text file",
+        )
+    head = text.lstrip()[:2048].lower()
+    if head.startswith("<") and ("<table" in text.lower() or "<html" in head):
+        tables = html_tables(text, limits)
+        if not tables:
+            raise UnreadableFile("网页导出的文件中没有表格", "an HTML file without a table")
+        nul = "\x00" in text
+        from etl.ingest.read.office_facts import ERROR_LITERALS, LIBREOFFICE_ERROR_PREFIX
+
+        # html_tables made such cells CellError (etl.ingest.read.office_facts.is_error_text); a substring test says "may"
+        errors = any(literal in text for literal in (*ERROR_LITERALS, LIBREOFFICE_ERROR_PREFIX))
+        return [
+            Sheet(f"表{i}", rows, True, merged, has_cell_errors=errors, may_hold_nul=nul)
+            for i, (rows, merged) in enumerate(tables, start=1)
+        ]
+    return [Sheet(path.stem, csv_rows(io.StringIO(text), limits), may_hold_nul="\x00" in text)]
+
+
+def csv_rows(handle, limits: Limits) -> list[list[str]]:
+    """CSV records as lists of fields, within ``limits``: a field over ``max_field_bytes``, a record over
+    ``max_columns`` fields or more than ``max_cells`` fields in all reject the file (UnreadableFile)."""
+    csv.field_size_limit(limits.max_field_bytes)
+    rows, cells = [], 0
+    try:
+        for row in csv.reader(handle):
+            if len(row) > limits.max_columns:
+                raise UnreadableFile(
+                    f"第{len(rows) + 1}行有 {len(row)} 列，超过 {limits.max_columns} 列的上限（max_columns）",
+                    f"record {len(rows) + 1} has {len(row)} fields, over max_columns",
+                )
+            cells += len(row)
+            if cells > limits.max_cells:
+                raise UnreadableFile(
+                    f"文件超过 {limits.max_cells} 个单元格的上限（max_cells），请拆分后提交",
+                    f"more than max_cells={limits.max_cells} fields",
+                )
+            rows.append(row)
+    except csv.Error as exc:
+        raise UnreadableFile(
+            f"第{len(rows) + 1}行有单元格内容超过 {limits.max_field_bytes // 1024} KB 的上限"
+            "（max_field_bytes）或引号不成对，请检查后重新导出",
+            f"record {len(rows) + 1}: {exc}",
+        ) from exc
+    return rows
+
+
+def _read_zip_container(path: Path, data: bytes, limits: Limits, scan: bool = True) -> list[Sheet]:
+    """A zip container: measured whole (etl.ingest.read.container_guard.scan_actual: limits, truncated or corrupt
+    members, formula error cells) while python-calamine reads it in a thread. Calamine releases the GIL,
+    so the two take the same time as the read alone; a container the scan finds broken gets the scan's
+    reason, whatever the read made of it. ``scan=False``: the read only (etl.ingest.read.isolated's child: its
+    parent scans, ``finish_zip_container``)."""
+    check_zip_names(io.BytesIO(data))
+    if not scan:
+        return _read_with_calamine(data, limits)
+    from etl.ingest.read.container_guard import LimitExceeded, scan_actual
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="calamine") as pool:
+        reading = pool.submit(_read_with_calamine, data, limits)
+        try:
+            facts = scan_actual(path, limits)
+        except LimitExceeded as exc:
+            raise UnreadableFile(exc.zh, exc.en) from exc
+        check_zip_facts(facts)
+        return finish_zip_container(io.BytesIO(data), reading.result(), facts)
+
+
+def check_zip_names(source) -> None:
+    """Open the zip directory of ``source`` (a path or a binary file object; truncated: rejected) and turn
+    away what is not a workbook."""
+    try:
+        with zipfile.ZipFile(source) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+        raise UnreadableFile(
+            "文件不完整（可能在复制或上传时中断），请重新保存后提交", f"truncated or damaged zip container: {exc}"
+        ) from exc
+    if "word/document.xml" in names:
+        raise UnreadableFile("这是 Word 文档，不是表格，请提交 Excel 表格（xlsx/xls）或 CSV", "a Word document")
+    if "ppt/presentation.xml" in names:
+        raise UnreadableFile("这是 PowerPoint 文件，不是表格，请提交 Excel 表格", "a PowerPoint file")
+    if "xl/workbook.xml" not in names and "content.xml" not in names:
+        raise UnreadableFile(
+            "压缩包里没有表格，请直接提交 Excel 表格（xlsx/xls）或 CSV", "a zip archive, not a workbook"
+        )
+
+
+def check_zip_facts(facts) -> None:
+    if facts.broken is not None:
+        raise UnreadableFile("文件已损坏（部分内容无法解压），请重新保存后提交", f"corrupt member {facts.broken}")
+
+
+def finish_zip_container(source, sheets: list[Sheet], facts) -> list[Sheet]:
+    """The formula error values calamine read as blanks, put back (only when the scan saw any); a NUL is
+    possible in a cell only where the XML escapes one (``_x0000_``)."""
+    for sheet in sheets:
+        sheet.may_hold_nul = facts.nul_escapes
+    if facts.error_cells:
+        try:
+            _mark_error_cells(source, sheets)
+        except Exception as exc:  # noqa: BLE001 - e.g. a DTD openpyxl refuses: the cells cannot be checked
+            raise UnreadableFile(
+                "文件中含有无法解析的内容（例如 XML 定义），无法核对公式错误值；请用 Excel/WPS 另存为 xlsx 后重新提交",
+                f"formula error cells could not be read: {type(exc).__name__}: {exc}",
+            ) from exc
+    return sheets
+
+
+def _read_with_calamine(data: bytes, limits: Limits) -> list[Sheet]:
+    import python_calamine as calamine
+
+    try:
+        workbook = calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheets, cells = [], 0
+        for meta in workbook.sheets_metadata:
+            visible = meta.visible == calamine.SheetVisibleEnum.Visible
+            try:
+                sheet = workbook.get_sheet_by_name(meta.name)
+            except Exception as exc:  # noqa: BLE001 - one damaged sheet: the others are still read
+                sheets.append(Sheet(meta.name, [], visible, unreadable=f"{type(exc).__name__}: {exc}"[:300]))
+                continue
+            cells += sheet.height * sheet.width  # before a Python object is made for each cell
+            if cells > limits.max_cells:
+                raise UnreadableFile(
+                    f"工作表「{meta.name}」等的范围超过 {limits.max_cells} 个单元格的上限（max_cells），"
+                    "请删除多余内容，或导出为 CSV 后重新提交",
+                    f"sheets span more than max_cells={limits.max_cells} cells",
+                )
+            rows = sheet.to_python(skip_empty_area=False)  # fresh lists of lists: ours to pad and mark
+            merged = list(getattr(sheet, "merged_cell_ranges", None) or [])
+            sheets.append(Sheet(meta.name, rows, visible, merged))
+        if sheets and all(sheet.unreadable for sheet in sheets):
+            raise ValueError(sheets[0].unreadable)
+    except UnreadableFile:
+        raise
+    except calamine.PasswordError as exc:
+        raise UnreadableFile("文件设置了密码，请取消密码后重新提交", "the workbook is password-protected") from exc
+    except Exception as exc:  # calamine raises several error types for broken containers
+        raise UnreadableFile(
+            "文件已损坏或不是有效的表格文件，请用 Excel/WPS 打开确认后另存为 xlsx 重新提交",
+            f"cannot read the workbook: {exc}",
+        ) from exc
+    _add_office_facts(data, sheets, limits)
+    return sheets
+
+
+def _add_office_facts(data: bytes, sheets: list[Sheet], limits: Limits) -> None:
+    """What calamine leaves out of .ods (merged ranges, formula error cells) and .xls (formula error
+    cells), from the container itself (etl.ingest.read.office_facts), so that every format gives .xlsx's facts."""
+    from etl.ingest.read.office_facts import ContainerUnreadable, ods_facts, xls_error_cells
+
+    try:
+        if data.startswith(OLE_MAGIC):
+            errors = xls_error_cells(data)
+            merged: dict[str, list] = {}
+        elif _is_ods(data):
+            facts = ods_facts(data, {s.name: (len(s.rows), len(s.rows[0]) if s.rows else 0) for s in sheets}, limits)
+            errors = {name: f.errors for name, f in facts.items() if f.errors}
+            merged = {name: f.merged for name, f in facts.items() if f.merged}
+        else:
+            return
+    except ContainerUnreadable as exc:
+        raise UnreadableFile(exc.zh, exc.en) from exc
+    for sheet in sheets:
+        if not sheet.merged and merged.get(sheet.name):
+            sheet.merged = merged[sheet.name]
+        for r, c, text in errors.get(sheet.name, ()):
+            if r < len(sheet.rows) and c < len(sheet.rows[r]) and sheet.rows[r][c] in ("", None, text):
+                sheet.rows[r][c] = CellError(text)  # calamine's extent holds every error cell: it is not empty
+                sheet.has_cell_errors = True
+
+
+def _is_ods(data: bytes) -> bool:
+    if not data.startswith(ZIP_MAGIC):
+        return False
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = set(archive.namelist())
+    return "content.xml" in names and "xl/workbook.xml" not in names
+
+
+def _mark_error_cells(source, sheets: list[Sheet]) -> None:
+    """Put the cached error value (#REF!, #DIV/0! …) where calamine left a blank; only workbooks that hold
+    error cells (``etl.ingest.read.container_guard.scan_actual`` saw one) pay for opening openpyxl."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(source, read_only=True, data_only=True)
+    by_name = {s.name: s for s in sheets}
+    for worksheet in workbook.worksheets:
+        sheet = by_name.get(worksheet.title)
+        if sheet is None:
+            continue
+        for row in worksheet.iter_rows():
+            for cell in row:
+                if getattr(cell, "data_type", None) == "e" and cell.value is not None:
+                    r, c = cell.row - 1, cell.column - 1
+                    while len(sheet.rows) <= r:
+                        sheet.rows.append([])
+                    line = sheet.rows[r]
+                    line.extend([""] * (c + 1 - len(line)))
+                    line[c] = CellError(cell.value)
+                    sheet.has_cell_errors = True
+    workbook.close()
+
+
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
+
+
+def looks_binary(head: bytes) -> bool:
+    """Binary content, not text: control bytes (NUL and the like, not tab or line ends) make up more than
+    1 % of the first block. A NUL or two in a long text export is a bad cell, reported on its row
+    (etl.ingest.parse.values), not a reason to turn the whole export away."""
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    return controls > len(head) // 100
+
+
+def _decode_text(data: bytes) -> str | None:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if looks_binary(data[:4096]):
+        return None
+    for encoding in CSV_ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None

@@ -1,0 +1,1 @@
+"""The report type's Great Expectations suite, the rules that need history, and Data Docs."""

@@ -1,0 +1,412 @@
+"""Keep every Great Expectations validation result and publish it as Data Docs a steward can browse.
+
+Where things land under the shared folder (``Settings.shared_dir``):
+
+``gx/``
+    a file-mode GX context owned by the pipeline: ``great_expectations.yml``, ``expectations/`` (a copy of
+    each suite under the repo's ``expectations/`` as it was at its last validation) and
+    ``uncommitted/validations/`` (every validation result as JSON, never deleted by the pipeline).
+``data_docs/local_site/index.html``
+    the steward's entry point: the validations (newest first, up to ``index_limit``) and the suites.
+``data_docs/local_site/validations/<suite>/<district>_<file name>/<UTC time>/<batch>.html``
+    one page per validated file.
+
+Each validation stores its result and re-renders only its own page (plus its suite's page when the suite
+JSON changed) and, unless ``index=False``, the index; ``DataDocs.rebuild()`` re-renders everything on
+demand (~50 ms a page). The ingest renders the index once per run (``refresh_index`` from the run summary)
+instead of once per file. The index lists the newest ``index_limit`` validations (older pages stay where
+they are and are still linked from the warehouse) and takes each row from a small cache
+(``gx/uncommitted/data_docs_index_cache.json``) instead of deserialising every stored result as GX would
+(~10 ms each for a 2,000-row failure). What still grows with the history is GX listing the stored keys
+(~0.6 ms per stored result per index).
+
+Several Airflow tasks may validate at the same time in separate processes (or hosts sharing the folder).
+Scaffolding gx/, storing the suite and building pages and index happen under an exclusive ``flock`` on
+``gx/.data_docs.lock`` (and a thread lock within one process); only the serialisation of the result into
+its own new file runs outside it, as nothing reads that file before its page exists.
+
+GX is imported inside functions: its import alone costs seconds and DAG parsing must stay fast.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import fcntl
+import hashlib
+import html
+import json
+import logging
+import os
+import re
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
+
+from etl.ingest.findings import storable
+
+if TYPE_CHECKING:
+    from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
+
+log = logging.getLogger(__name__)
+
+GX_DIR = "gx"
+DOCS_DIR = "data_docs"
+SITE_NAME = "local_site"
+LOCK_FILE = ".data_docs.lock"
+INDEX_CACHE = "uncommitted/data_docs_index_cache.json"  # index row per stored result
+SUITE_DIGESTS = "uncommitted/suite_digests.json"  # sha256 of each suite JSON last stored in gx/expectations
+DATAFRAME_PLACEHOLDER = "<DATAFRAME>"
+
+# The site as written into gx/great_expectations.yml. The base directory is relative to gx/ so the
+# configuration stays right wherever the shared folder is mounted. Profiling pages are off (we never
+# profile) and every run name is a validation: GX's default filter would hide a file named "…profiling…".
+SITE_CONFIG: dict[str, Any] = {
+    "class_name": "SiteBuilder",
+    "show_how_to_buttons": False,
+    "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": f"../{DOCS_DIR}/{SITE_NAME}/"},
+    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    "site_section_builders": {"profiling": "None", "validations": {"run_name_filter": {"matches_regex": "."}}},
+}
+
+_UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')  # not allowed in a Windows/SMB file name
+_THREAD_LOCK = threading.Lock()
+
+
+def safe_run_name(text: str, limit: int = 120) -> str:
+    """A run name usable as one folder name on the share (also when browsed from Windows): at most
+    ``limit`` UTF-8 bytes, nothing a page could read as markup."""
+    name = _UNSAFE_NAME.sub("_", storable(text)).strip(" .")
+    name = name.encode("utf-8")[:limit].decode("utf-8", errors="ignore").strip(" .")
+    return name or "unnamed"
+
+
+def escaped_result(result):
+    """A copy of a validation result whose clerk values (unexpected values and rows, observed values,
+    exception messages) are HTML-escaped: GX's renderer puts them into the page as they are, so a cell
+    holding ``<img src=x onerror=…>`` would run when a steward opens the page. GX escapes the
+    expectations' own parameters itself; those are left alone."""
+    copied = copy.deepcopy(result)
+    for item in copied.results:
+        if item.result:
+            item.result = _escape_tree(item.result)
+        if item.exception_info:
+            item.exception_info = _escape_tree(item.exception_info)
+    return copied
+
+
+def _escape_tree(value):
+    if isinstance(value, str):
+        return html.escape(value, quote=True)
+    if isinstance(value, dict):
+        return {_escape_tree(k) if isinstance(k, str) else k: _escape_tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_escape_tree(v) for v in value)
+    return value
+
+
+@dataclass(frozen=True)
+class DataDocs:
+    """Persist validation results and (re)build the Data Docs site under ``shared_dir``."""
+
+    shared_dir: Path
+    run_id: str | None = None  # the Airflow run, shown on each page with the file's details
+    index_limit: int | None = 300  # validations listed in index.html, newest first (None: all)
+    lock_timeout: float = 300.0  # seconds to wait for another process's build before giving up
+    # whether ``record`` rebuilds index.html too; the ingest leaves it to the end of the run
+    # (``refresh_index``): listing the stored results grows with the history, and every file's task would
+    # wait for the others' under the lock to list them again
+    index: bool = True
+
+    @classmethod
+    def from_settings(cls, settings, run_id: str | None = None, index: bool = True) -> DataDocs:
+        return cls(Path(settings.shared_dir), run_id, index=index)
+
+    @property
+    def gx_dir(self) -> Path:
+        return Path(self.shared_dir) / GX_DIR
+
+    @property
+    def site_dir(self) -> Path:
+        return Path(self.shared_dir) / DOCS_DIR / SITE_NAME
+
+    @property
+    def index_page(self) -> Path:
+        return self.site_dir / "index.html"
+
+    def relative(self, path: Path) -> str:
+        """``path`` relative to the shared folder, with forward slashes (as stored in the warehouse)."""
+        return Path(os.path.normpath(path)).relative_to(os.path.normpath(self.shared_dir)).as_posix()
+
+    def record(
+        self,
+        result: ExpectationSuiteValidationResult,
+        suite: dict,
+        run_name: str,
+        *,
+        run_time: dt.datetime | None = None,
+        details: dict | None = None,
+    ) -> str:
+        """Store ``result`` (validated with the suite JSON ``suite``) and render its page and the index.
+
+        ``run_name`` says which file this was (made safe as a folder name); ``run_time`` defaults to now
+        (UTC); ``details`` (file, district, period…) are shown on the page under "Batch Parameters".
+        ``result.meta`` gains ``run_id``, ``validation_time``, ``batch_parameters`` and ``batch_kwargs`` (the
+        asset name the page header shows). Returns the page's path relative to the shared folder (the
+        index's if GX did not render the page). Raises ``TimeoutError`` when the lock stays taken.
+        """
+        from great_expectations.core.run_identifier import RunIdentifier
+        from great_expectations.data_context.types.resource_identifiers import (
+            ExpectationSuiteIdentifier,
+            ValidationResultIdentifier,
+        )
+
+        result = escaped_result(result)  # before it is stored: pages rebuilt later are safe too
+        run_time = (run_time or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+        run_id = RunIdentifier(run_name=safe_run_name(run_name), run_time=run_time)
+        result.meta["run_id"] = run_id
+        result.meta["validation_time"] = run_time
+        result.meta["batch_parameters"] = {
+            "dataframe": DATAFRAME_PLACEHOLDER,
+            **(details or {}),
+            **({"airflow_run_id": self.run_id} if self.run_id else {}),
+        }
+        asset = (result.meta.get("active_batch_definition") or {}).get("data_asset_name")
+        if asset and not result.meta.get("batch_kwargs"):
+            result.meta["batch_kwargs"] = {"data_asset_name": asset}  # else the page header says "Data asset: None"
+        suite_key = ExpectationSuiteIdentifier(name=suite["name"])
+        key = ValidationResultIdentifier(
+            expectation_suite_identifier=suite_key, run_id=run_id, batch_identifier=_batch_identifier(result)
+        )
+        with self._lock():
+            context, builder = _site(str(self.gx_dir), self.index_limit)  # may scaffold gx/ (first call)
+        # A new key is a new file that nobody else reads before its page exists: no lock while serialising.
+        context.validation_results_store.set(key, result)
+        with self._lock():
+            resources = [key] if self._suite_current(context, suite) else [key, suite_key]
+            builder.build(resource_identifiers=resources, build_index=self.index)
+            url = builder.get_resource_url(resource_identifier=key, only_if_exists=True)
+        return self.relative(_url_path(url)) if url else self.relative(self.index_page)
+
+    def _suite_current(self, context, suite: dict) -> bool:
+        """Whether gx/ already holds this suite JSON and its page; if not, store it (under the lock)."""
+        import great_expectations as gx
+
+        digest = hashlib.sha256(json.dumps(suite, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        marker = self.gx_dir / SUITE_DIGESTS
+        try:
+            digests = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            digests = {}
+        page = self.site_dir / "expectations" / f"{suite['name']}.html"
+        if digests.get(suite["name"]) == digest and page.exists():
+            return True
+        context.suites.add_or_update(gx.ExpectationSuite(**copy.deepcopy(suite)))
+        digests[suite["name"]] = digest
+        _write_json(marker, digests)
+        return False
+
+    def refresh_index(self) -> str:
+        """Render index.html again (the newest ``index_limit`` validations). Returns its path."""
+        with self._lock():
+            _, builder = _site(str(self.gx_dir), self.index_limit)
+            builder.site_index_builder.build()
+        return self.relative(self.index_page)
+
+    def rebuild(self) -> str:
+        """Render every stored result and suite again (slow: ~50 ms a page). Returns the index's path."""
+        with self._lock():
+            _, builder = _site(str(self.gx_dir), None)
+            builder.build()
+        return self.relative(self.index_page)
+
+    @contextmanager
+    def _lock(self):
+        """Exclusive across threads and processes (flock on a file in gx/; works on local disks and NFS)."""
+        self.gx_dir.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.lock_timeout
+        if not _THREAD_LOCK.acquire(timeout=self.lock_timeout):
+            raise TimeoutError(f"Data Docs busy in this process for {self.lock_timeout:.0f} s")
+        try:
+            with open(self.gx_dir / LOCK_FILE, "a+b") as handle:
+                while True:
+                    try:
+                        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() > deadline:
+                            raise TimeoutError(
+                                f"{self.gx_dir / LOCK_FILE} held by another process for {self.lock_timeout:.0f} s"
+                            ) from None
+                        time.sleep(0.05)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        finally:
+            _THREAD_LOCK.release()
+
+
+def _batch_identifier(result) -> str:
+    """The batch id GX gave the validated DataFrame (its page's file name), e.g. district_files-parsed_report."""
+    for item in result.results:
+        batch_id = (item.expectation_config.kwargs or {}).get("batch_id") if item.expectation_config else None
+        if batch_id:
+            return safe_run_name(str(batch_id))
+    definition = result.meta.get("active_batch_definition") or {}
+    return safe_run_name(
+        "-".join(filter(None, (definition.get("datasource_name"), definition.get("data_asset_name")))) or "batch"
+    )
+
+
+def _write_json(path: Path, data: dict) -> None:
+    """Replace ``path`` atomically (readers never see half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)
+
+
+def _url_path(url: str) -> Path:
+    return Path(unquote(urlparse(url).path))
+
+
+@lru_cache(maxsize=4)
+def _site(gx_dir: str, index_limit: int | None):
+    """The file-mode context rooted at ``gx_dir`` and its site builder, once per process (the builder keeps
+    its Jinja templates compiled). Called under the lock: the first call may scaffold gx/ and write its yml."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.render.renderer.site_builder import SiteBuilder
+
+    context = gx.get_context(mode="file", context_root_dir=gx_dir)
+    if context.variables.data_docs_sites != {SITE_NAME: SITE_CONFIG} or context.config.analytics_enabled is not False:
+        context.variables.data_docs_sites = copy.deepcopy({SITE_NAME: SITE_CONFIG})
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        context.config.analytics_enabled = False
+        context.variables.save()
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    config = {k: v for k, v in copy.deepcopy(SITE_CONFIG).items() if k != "class_name"}
+    config["site_index_builder"] = {
+        "module_name": __name__,
+        "class_name": "SummaryIndexBuilder",
+        "validation_results_limit": index_limit,
+    }
+    builder = SiteBuilder(
+        data_context=context,
+        site_name=SITE_NAME,
+        runtime_environment={"root_directory": context.root_directory},
+        **config,
+    )
+    builder.site_index_builder.cache_path = Path(gx_dir) / INDEX_CACHE
+    return context, builder
+
+
+def _summary_index_builder_class():
+    from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
+    from great_expectations.render.renderer.site_builder import (
+        FALSEY_YAML_STRINGS,
+        DefaultSiteIndexBuilder,
+        _resolve_asset_name,
+    )
+    from great_expectations.render.util import resource_key_passes_run_name_filter
+
+    class SummaryIndexBuilder(DefaultSiteIndexBuilder):
+        """GX's index builder, except that a validation's row (status, asset, batch spec) comes from a
+        small JSON cache instead of deserialising its whole stored result (~10 ms each for a 2,000-row
+        failure; the default index would take seconds after a few hundred files)."""
+
+        cache_path: Path | None = None  # set by _site(); without it every row is read from its result
+
+        def _add_validations_to_index_links(self, index_links_dict, site_keys) -> None:
+            validations = self.site_section_builders_config.get("validations", "None")
+            if not validations or validations in FALSEY_YAML_STRINGS:
+                return
+            run_name_filter = validations["run_name_filter"]
+            keys = sorted(
+                (k for k in site_keys if resource_key_passes_run_name_filter(k, run_name_filter)),
+                key=lambda k: k.run_id.run_time,
+                reverse=True,
+            )
+            if self.validation_results_limit:
+                keys = keys[: self.validation_results_limit]
+            cache = self._read_cache()
+            listed = {}  # the cache keeps the rows of the listed validations only: it stays small
+            for key in keys:
+                cache_key = "/".join(key.to_tuple())
+                summary = cache.get(cache_key) or self._summarise(
+                    key, ExpectationSuiteValidationResult, _resolve_asset_name
+                )
+                if summary is None:
+                    continue
+                listed[cache_key] = summary
+                self.add_resource_info_to_index_links_dict(
+                    index_links_dict=index_links_dict,
+                    expectation_suite_name=key.expectation_suite_identifier.name,
+                    section_name="validations",
+                    batch_identifier=key.batch_identifier,
+                    run_id=key.run_id,
+                    validation_success=summary["success"],
+                    run_time=key.run_id.run_time,
+                    run_name=key.run_id.run_name,
+                    asset_name=summary["asset_name"],
+                    batch_kwargs=summary["batch_kwargs"],
+                    batch_spec=summary["batch_spec"],
+                )
+            if listed != cache:
+                self._write_cache(listed)
+
+        def _summarise(self, key, result_class, resolve_asset_name) -> dict | None:
+            try:
+                validation = self.data_context.get_validation_result(
+                    batch_identifier=key.batch_identifier,
+                    expectation_suite_name=key.expectation_suite_identifier.name,
+                    run_id=key.run_id,
+                    validation_results_store_name=self.source_stores.get("validations"),
+                )
+            except Exception:  # noqa: BLE001 - GX skips an unreadable result the same way
+                validation = None
+            if not isinstance(validation, result_class):
+                log.warning("validation result not found: %s - skipping", key.to_tuple())
+                return None
+            return json.loads(
+                json.dumps(
+                    {
+                        "success": validation.success,
+                        "asset_name": resolve_asset_name(validation),
+                        "batch_kwargs": validation.meta.get("batch_kwargs", {}),
+                        "batch_spec": validation.meta.get("batch_spec", {}),
+                    },
+                    default=str,
+                )
+            )
+
+        def _read_cache(self) -> dict:
+            if self.cache_path is None:
+                return {}
+            try:
+                return json.loads(self.cache_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                return {}
+
+        def _write_cache(self, cache: dict) -> None:
+            if self.cache_path is not None:
+                _write_json(self.cache_path, cache)
+
+    return SummaryIndexBuilder
+
+
+def __getattr__(name: str):
+    # GX instantiates the index builder by module and class name; build the class (which subclasses a
+    # GX class) only then, so that importing this module never imports GX.
+    if name == "SummaryIndexBuilder":
+        cls = _summary_index_builder_class()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(name)

@@ -1,0 +1,1 @@
+"""Reference data and the rules over it: places, reporting periods, working days, the reporting calendar."""

@@ -1,0 +1,1 @@
+"""The stewards' page, served inside the Airflow UI."""

@@ -1,0 +1,284 @@
+"""The inbox as an attacker with write access to the shared folder fills it: links to the server's
+files and to other districts' workbooks, FIFOs, devices, sockets, names in any bytes, lock and temp
+files. Every entry ends with a status and a reason (or a visible reason to wait), the good file beside
+it is loaded, and nothing outside SHARED_DIR is opened, copied or moved."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import sys
+
+import pytest
+from hostile import volunteer_csv
+from hypothesis import given
+from hypothesis import strategies as st
+from warehouse_helpers import query
+
+from etl.ingest.inbox import entries as inbox
+from etl.ingest.inbox.names import display_path
+from etl.ingest.pipeline import discover, prepare, process_file, waiting
+
+SECRET_TARGETS = ["/etc/passwd", "/proc/self/environ"]
+
+
+class OpenAudit:
+    """Every path this process opens, through Python's audit hook (``open`` and ``os.open`` events),
+    with whether it was opened without following a final link."""
+
+    def __init__(self):
+        self.events: list[tuple[str, bool]] = []
+        self.active = False
+        sys.addaudithook(self._hook)
+
+    def _hook(self, event, args):
+        if self.active and event == "open" and args and isinstance(args[0], (str, bytes)):
+            flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
+            self.events.append((os.fsdecode(args[0]), bool(flags & os.O_NOFOLLOW)))
+
+
+AUDIT = OpenAudit()
+
+
+def followed(paths: list[str]) -> list[str]:
+    """Opens that reached one of ``paths`` through a link (an open without O_NOFOLLOW of a path that
+    resolves there)."""
+    hits = []
+    for opened, nofollow in AUDIT.events:
+        if nofollow:
+            continue
+        try:
+            real = os.path.realpath(opened)
+        except (OSError, ValueError):
+            continue
+        if real in paths:
+            hits.append(opened)
+    return hits
+
+
+def district(settings, name="南芬区"):
+    folder = settings.inbox / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def make_special(kind: str, path, settings):
+    other = settings.inbox / "明山区" / "明山区_志愿服务_2022-03.csv"
+    if kind.startswith("link:"):
+        target = kind[5:]
+        if target == "other-district":
+            volunteer_csv(other, district="明山区")
+            target = str(other)
+        elif target == "folder":
+            target = "/etc"
+        elif target == "dangling":
+            target = "/nonexistent/x.xlsx"
+        os.symlink(target, path)
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device":
+        os.mknod(path, stat.S_IFCHR | 0o600, os.makedev(1, 3))  # what /dev/null is
+    elif kind == "socket":
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(str(path))
+        server.close()
+    return other
+
+
+SPECIAL_KINDS = [
+    "link:/etc/passwd",
+    "link:/proc/self/environ",
+    "link:other-district",
+    "link:folder",
+    "link:dangling",
+    "fifo",
+    "device",
+    "socket",
+]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mknod needs root (CI runs as root)")
+@given(
+    kinds=st.lists(st.sampled_from(SPECIAL_KINDS), min_size=1, max_size=4, unique=True),
+    names=st.lists(
+        st.sampled_from(["报表.xlsx", "志愿服务.csv", "a", ".hidden.xlsx", "~x.xls", "数据"]),
+        min_size=4,
+        max_size=4,
+        unique=True,
+    ),
+)
+def test_links_fifos_devices_and_sockets_are_rejected_without_being_opened(make_settings, kinds, names):
+    settings = make_settings()
+    prepare(settings)
+    folder = district(settings)
+    good = volunteer_csv(folder / "南芬区_志愿服务_2022-03.csv")
+    others = {}
+    for kind, name in zip(kinds, names, strict=False):
+        others[name] = make_special(kind, folder / name, settings)
+    AUDIT.events.clear()
+    AUDIT.active = True
+    try:
+        outcomes = {o.file: o for o in (process_file(k, settings) for k in discover(settings))}
+    finally:
+        AUDIT.active = False
+    assert outcomes[f"南芬区/{good.name}"].status == "accepted"
+    for kind, name in zip(kinds, names, strict=False):
+        outcome = outcomes[f"南芬区/{name}"]
+        assert outcome.status == "rejected" and "未打开" in outcome.reason_zh, (kind, outcome)
+        assert outcome.receipt and (settings.shared_dir / outcome.receipt).is_file()
+        moved = query(
+            settings, "SELECT moved_to, archive_path FROM stg_file_load WHERE load_id = :i", i=outcome.load_id
+        )[0]
+        assert moved["archive_path"] is None
+        assert os.path.lexists(settings.shared_dir / moved["moved_to"])  # the entry itself, filed away
+        assert not os.path.lexists(folder / name)
+    assert followed(SECRET_TARGETS + [str(p) for p in others.values()]) == []
+    secrets = [open(t, "rb").read() for t in SECRET_TARGETS if os.access(t, os.R_OK)]
+    for archived in settings.archive.rglob("*"):
+        if archived.is_file():
+            assert archived.read_bytes() not in secrets
+    other = settings.inbox / "明山区" / "明山区_志愿服务_2022-03.csv"
+    if other.exists() or any(k == "link:other-district" for k in kinds):
+        rows = query(
+            settings, "SELECT district AS district_code, COUNT(*) AS n FROM fct_volunteer_activity GROUP BY district"
+        )
+        assert {r["district_code"] for r in rows} <= {"210505", "210504"}  # 南芬区 its own; 明山区 only as 明山区
+
+
+@given(
+    st.lists(
+        st.binary(min_size=1, max_size=120).filter(
+            lambda b: b"/" not in b and b"\x00" not in b and b not in (b".", b"..")
+        ),
+        min_size=1,
+        max_size=5,
+        unique=True,
+    )
+)
+def test_every_name_in_any_bytes_gets_a_status_and_bounded_paths_inside_the_share(make_settings, raw_names):
+    settings = make_settings()
+    prepare(settings)
+    folder = os.fsencode(district(settings))
+    for i, raw in enumerate(raw_names):
+        with open(os.path.join(folder, raw + b"." + str(i).encode() + b"_\xd6\xbe\xd4\xb8.csv"), "wb") as handle:
+            handle.write(volunteer_csv(settings.shared_dir / f"src{i}.csv").read_bytes())
+    keys = discover(settings)
+    assert len(keys) == len(raw_names)
+    outcomes = [process_file(k, settings) for k in keys]
+    shared = os.path.realpath(settings.shared_dir)
+    for key, outcome in zip(keys, outcomes, strict=True):
+        assert outcome.status in ("accepted", "flagged", "rejected", "duplicate"), outcome
+        row = query(settings, "SELECT * FROM stg_file_load WHERE load_id = :i", i=outcome.load_id)[0]
+        raw = bytes.fromhex(row["source_path_bytes"]) if row["source_path_bytes"] else row["source_path"].encode()
+        assert display_path(raw) == row["source_path"] == outcome.file
+        for derived in (row["receipt_path"], row["moved_to"]):
+            path = os.path.realpath(settings.shared_dir / derived)
+            assert path.startswith(shared + os.sep) and os.path.exists(path)
+            assert all(len(part.encode()) <= 200 for part in derived.split("/"))
+    assert not any(os.scandir(folder))
+
+
+def test_a_name_of_240_bytes_is_loaded_and_gets_its_receipt(make_settings):
+    settings = make_settings()
+    prepare(settings)
+    path = volunteer_csv(district(settings) / ("南芬区_志愿服务_2022-03_" + "长" * 72 + ".csv"))
+    assert len(path.name.encode()) > 240
+    outcome = process_file(discover(settings)[0], settings)
+    assert outcome.status == "accepted" and (settings.shared_dir / outcome.receipt).is_file()
+
+
+def test_lock_temp_and_deep_entries_wait_with_a_visible_reason(make_settings):
+    settings = make_settings()
+    folder = district(settings)
+    for name in ["~$报表.xlsx", ".~lock.报表.xlsx#", "报表.xlsx.tmp", "下载中.xlsx.crdownload"]:
+        (folder / name).write_bytes(b"x")
+    deep = folder.joinpath(*"abcdefg")
+    deep.mkdir(parents=True)
+    (deep / "x.csv").write_bytes(b"x")
+    for name in [".DS_Store", "~报表.xlsx", ".隐藏.csv"]:  # not lock files: they get a status
+        (folder / name).write_bytes(b"x")
+    prepare(settings)  # the DAG's prepare_warehouse runs before discovery records what it saw
+    assert sorted(discover(settings)) == sorted(f"南芬区/{n}" for n in [".DS_Store", "~报表.xlsx", ".隐藏.csv"])
+    reasons = {w["file"]: w["reason_zh"] for w in waiting(settings)}
+    assert {f for f, r in reasons.items() if r != inbox.NEXT_RUN_REASON} == {
+        "南芬区/~$报表.xlsx",
+        "南芬区/.~lock.报表.xlsx#",
+        "南芬区/报表.xlsx.tmp",
+        "南芬区/下载中.xlsx.crdownload",
+        "南芬区/a/b/c/d/e",
+    }
+    assert {f for f, r in reasons.items() if r == inbox.NEXT_RUN_REASON} == {
+        "南芬区/.DS_Store",
+        "南芬区/~报表.xlsx",
+        "南芬区/.隐藏.csv",
+    }  # ready: the next run takes them
+
+
+def test_a_claim_whose_process_died_is_adopted_by_the_next_run(make_settings):
+    settings = make_settings()
+    prepare(settings)
+    volunteer_csv(district(settings) / "南芬区_志愿服务_2022-03.csv")
+    key = discover(settings)[0]
+    pid = os.fork()
+    if pid == 0:  # a worker that claims the file and is killed before it does anything else
+        inbox.claim(settings, key)
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert list(settings.inbox.rglob("*.csv")) == []
+    assert discover(settings) == [key]  # listed as a stranded claim
+    outcome = process_file(key, settings)
+    assert outcome.status == "accepted"
+    assert list(settings.work.iterdir()) == []
+
+
+def test_a_live_claim_is_not_taken_by_another_run(make_settings):
+    settings = make_settings()
+    prepare(settings)
+    volunteer_csv(district(settings) / "南芬区_志愿服务_2022-03.csv")
+    key = discover(settings)[0]
+    held = inbox.claim(settings, key)
+    try:
+        assert discover(settings) == []
+        outcome = process_file(key, settings)
+        assert outcome.status == "claimed_elsewhere"
+        assert query(settings, "SELECT COUNT(*) AS n FROM stg_file_load")[0]["n"] == 0
+    finally:
+        inbox.give_back(held, settings)
+    assert process_file(key, settings).status == "accepted"
+
+
+def test_a_hard_link_to_a_file_elsewhere_is_rejected_unread(make_settings, tmp_path):
+    """Where the shared folder shares a file system with other files, a hard link is another name of one
+    of them: it is not read, hashed or archived."""
+    settings = make_settings()
+    prepare(settings)
+    outside = volunteer_csv(tmp_path / "elsewhere" / "南芬区_志愿服务_2022-03.csv")
+    folder = district(settings)
+    os.link(outside, folder / "链接.csv")
+    outcome = process_file(discover(settings)[0], settings)
+    assert outcome.status == "rejected" and "硬链接" in outcome.reason_zh
+    assert [p for p in settings.archive.rglob("*") if p.is_file()] == []
+    assert outside.read_bytes().startswith("南芬区".encode())  # untouched
+
+
+def test_links_planted_where_our_folders_go_are_moved_aside_not_followed(make_settings, tmp_path):
+    """A clerk can write anywhere in the share: links left at receipts/<区县>, archive/<xx> or
+    processed/<区县> must not make us write outside it."""
+    settings = make_settings()
+    prepare(settings)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    csv = volunteer_csv(district(settings) / "南芬区_志愿服务_2022-03.csv")
+    import hashlib
+
+    sha = hashlib.sha256(csv.read_bytes()).hexdigest()
+    for planted in (settings.receipts / "南芬区", settings.processed / "南芬区", settings.archive / sha[:2]):
+        planted.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(outside, planted)
+    (settings.archive / "zz").mkdir()
+    outcome = process_file(discover(settings)[0], settings)
+    assert outcome.status == "accepted"
+    assert list(outside.iterdir()) == []  # nothing written through a link
+    for folder in (settings.receipts / "南芬区", settings.processed / "南芬区", settings.archive / sha[:2]):
+        assert folder.is_dir() and not folder.is_symlink() and any(folder.iterdir())

@@ -1,0 +1,353 @@
+"""etl/ingest/parse/values.py: cell values the way clerks really write them (DOMAIN.md, "How values really arrive")."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from etl.contracts import CONTRACTS, Column
+from etl.ingest.parse.values import ColumnConverter, ValueProblem, is_blank, parse_bool, parse_date, parse_number
+from etl.reference.places import default_places
+
+SERVICE_ITEMS = CONTRACTS["service_items"]
+FLOOD_CLEANUP = CONTRACTS["flood_cleanup"]
+VOLUNTEER_ACTIVITY = CONTRACTS["volunteer_activity"]
+
+D = dt.date
+
+
+# ---------------------------------------------------------------- parse_number
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("30余", (30.0, True)),
+        ("700余名", (700.0, True)),
+        ("30余吨", (30.0, True)),
+        ("约30吨", (30.0, True)),
+        ("30多人", (30.0, True)),
+        ("50左右", (50.0, True)),
+        ("30+", (30.0, True)),
+        ("5万", (50000.0, False)),
+        ("1.2万", (12000.0, False)),
+        ("1.5千", (1500.0, False)),
+        ("３０", (30.0, False)),
+        ("３０余", (30.0, True)),
+        ("1,234", (1234.0, False)),
+        ("１，２３４", (1234.0, False)),
+        ("1，234", (1234.0, False)),
+        (" 42 ", (42.0, False)),
+        ("2.5", (2.5, False)),
+        ("-5", (-5.0, False)),
+        ("97.8%", (0.978, False)),
+        ("50%", (0.5, False)),
+        (30, (30.0, False)),
+        (7.5, (7.5, False)),
+    ],
+)
+def test_parse_number(raw, expected):
+    value, approximate = parse_number(raw)
+    assert (value, approximate) == expected
+    assert type(value) is float
+
+
+@pytest.mark.parametrize("raw", ["—", "——", "-", "--", "－", "/", "／", "无", "", " ", "　", "nan", "N/A"])
+def test_parse_number_blank_tokens_are_none(raw):
+    assert parse_number(raw) == (None, False)
+
+
+@pytest.mark.parametrize(
+    ("raw", "zh"),
+    [
+        ("#DIV/0!", "单元格是错误值「#DIV/0!」"),
+        ("#REF!", "单元格是错误值「#REF!」"),
+        ("abc", "「abc」不是有效的数字"),
+        ("30吨多点", "「30吨多点」不是有效的数字"),
+        ("1.2.3", "「1.2.3」不是有效的数字"),
+    ],
+)
+def test_parse_number_rejects(raw, zh):
+    with pytest.raises(ValueProblem) as info:
+        parse_number(raw)
+    assert info.value.zh == zh
+    assert str(info.value) == info.value.en
+
+
+def test_parse_number_rejects_booleans():
+    with pytest.raises(ValueProblem):
+        parse_number(True)
+
+
+def test_parse_number_wan_with_two_decimals_is_exact():
+    assert parse_number("0.57万") == (5700.0, False)
+    assert parse_number("1.12万") == (11200.0, False)
+
+
+# ---------------------------------------------------------------- parse_bool
+
+
+@pytest.mark.parametrize("raw", ["是", "√", "✓", "Y", "y", "1", 1, 1.0, True, " 是 ", "ｙ", "对"])
+def test_parse_bool_true(raw):
+    assert parse_bool(raw) is True
+
+
+@pytest.mark.parametrize("raw", ["否", "×", "N", "n", "0", 0, 0.0, False, "不是", "X"])
+def test_parse_bool_false(raw):
+    assert parse_bool(raw) is False
+
+
+@pytest.mark.parametrize("raw", [None, "", " ", "—", "-", "/", "无", float("nan")])
+def test_parse_bool_blank_is_none(raw):
+    assert parse_bool(raw) is None
+
+
+@pytest.mark.parametrize("raw", ["maybe", "是的吧", 2, "2"])
+def test_parse_bool_rejects(raw):
+    with pytest.raises(ValueProblem) as info:
+        parse_bool(raw)
+    assert info.value.zh == f"「{raw}」应填“是”或“否”"
+
+
+# ---------------------------------------------------------------- parse_date
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (44405, D(2021, 7, 28)),
+        (44405.0, D(2021, 7, 28)),
+        (44405.75, D(2021, 7, 28)),  # serial with a time of day
+        (dt.datetime(2021, 7, 28, 10, 30), D(2021, 7, 28)),
+        (D(2021, 7, 28), D(2021, 7, 28)),
+        ("2021-07-28", D(2021, 7, 28)),
+        ("2021-7-28", D(2021, 7, 28)),
+        ("2021/7/28", D(2021, 7, 28)),
+        ("2021.7.28", D(2021, 7, 28)),
+        ("2021年7月28日", D(2021, 7, 28)),
+        ("2021年7月28号", D(2021, 7, 28)),
+        ("２０２１年７月２８日", D(2021, 7, 28)),
+        ("20210728", D(2021, 7, 28)),
+        ("2021-07-28T10:30", D(2021, 7, 28)),
+    ],
+)
+def test_parse_date(raw, expected):
+    assert parse_date(raw) == expected
+
+
+def test_parse_date_without_year_uses_default_year():
+    assert parse_date("7月28日", default_year=2021) == D(2021, 7, 28)
+    assert parse_date("7/28", default_year=2022) == D(2022, 7, 28)
+    # an explicit year wins over the default
+    assert parse_date("2020年7月28日", default_year=2021) == D(2020, 7, 28)
+
+
+def test_parse_date_without_year_and_no_default_raises():
+    with pytest.raises(ValueProblem) as info:
+        parse_date("7月28日")
+    assert info.value.zh == "日期「7月28日」缺少年份，且无法从报表期间推断"
+
+
+@pytest.mark.parametrize("raw", ["2021-02-30", "2021-13-01", "7月32日", "明天", 5, 99999])
+def test_parse_date_rejects(raw):
+    with pytest.raises(ValueProblem) as info:
+        parse_date(raw, default_year=2021)
+    assert info.value.zh == f"「{raw}」不是有效的日期"
+
+
+@pytest.mark.parametrize("raw", [None, "", "—", "/", "无"])
+def test_parse_date_blank_is_none(raw):
+    assert parse_date(raw) is None
+
+
+def test_parse_date_text_with_time_of_day():
+    assert parse_date("2021-07-28 10:30") == D(2021, 7, 28)
+    assert parse_date("2022-03-04 00:00:00") == D(2022, 3, 4)
+
+
+def test_is_blank():
+    assert [is_blank(v) for v in (None, float("nan"), "", " — ", "无", 0, "0", "a")] == [
+        True,
+        True,
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
+
+
+# ---------------------------------------------------------------- ColumnConverter
+
+
+@pytest.fixture(scope="module")
+def places():
+    return default_places()
+
+
+@pytest.fixture
+def converter(places):
+    return ColumnConverter(places, default_year=2021, district_code="210503")
+
+
+def series(*values, index=None) -> pd.Series:
+    return pd.Series(list(values), dtype=object, index=index)
+
+
+def zh(problems: dict) -> dict[int, str]:
+    return {i: p.zh for i, p in problems.items()}
+
+
+def test_int_without_blank_is_zero(converter):
+    column = SERVICE_ITEMS.column("legal_days")
+    assert column.kind == "int" and not column.blank_is_zero
+    out = converter.convert(column, series(3, "３", "30余", "5万", "—", None, "", 2.5, "abc", 7.0))
+    assert out.values.dtype == "Int64"
+    assert out.values.tolist() == [3, 3, 30, 50000, pd.NA, pd.NA, pd.NA, pd.NA, pd.NA, 7]
+    assert out.approximate.tolist() == [False, False, True, False, False, False, False, False, False, False]
+    assert zh(out.problems) == {7: "「2.5」应为整数", 8: "「abc」不是有效的数字"}
+    assert out.notes == {}
+
+
+def test_int_blank_is_zero(converter):
+    column = FLOOD_CLEANUP.column("disinfected_toilets")
+    assert column.blank_is_zero
+    out = converter.convert(column, series("—", "-", "/", "无", None, "", 6, "#DIV/0!", "2.5"))
+    # blanks become 0, but a cell that could not be read stays empty (it is reported, not zeroed)
+    assert out.values.tolist() == [0, 0, 0, 0, 0, 0, 6, pd.NA, pd.NA]
+    assert zh(out.problems) == {7: "单元格是错误值「#DIV/0!」", 8: "「2.5」应为整数"}
+
+
+def test_int_whole_number_written_with_wan(converter):
+    out = converter.convert(FLOOD_CLEANUP.column("personnel"), series("1.2万", "1.15万", "700余名"))
+    assert out.values.tolist() == [12000, 11500, 700]
+    assert out.approximate.tolist() == [False, False, True]
+    assert out.problems == {}
+
+
+def test_int_wan_with_two_decimals_is_a_whole_number(converter):
+    out = converter.convert(FLOOD_CLEANUP.column("personnel"), series("1.12万", "0.57万"))
+    assert out.problems == {}
+    assert out.values.tolist() == [11200, 5700]
+
+
+def test_problems_are_keyed_by_position_not_label(converter):
+    column = SERVICE_ITEMS.column("max_visits")
+    out = converter.convert(column, series(1, "x", 2.5, index=[10, 11, 12]))
+    assert zh(out.problems) == {1: "「x」不是有效的数字", 2: "「2.5」应为整数"}
+    assert list(out.values.index) == [0, 1, 2]
+    assert out.values.tolist() == [1, pd.NA, pd.NA]
+
+
+def test_decimal(converter):
+    column = FLOOD_CLEANUP.column("garbage_tons")
+    out = converter.convert(column, series("30余吨", "1.2万", "—", None, 7.5, "#DIV/0!", "97.8%", "1,234.5"))
+    assert out.values.dtype == "float64"
+    values = out.values.tolist()
+    assert values[:5] == [30.0, 12000.0, 0.0, 0.0, 7.5]
+    assert pd.isna(values[5])
+    assert values[6:] == [0.978, 1234.5]
+    assert out.approximate.tolist() == [True, False, False, False, False, False, False, False]
+    assert zh(out.problems) == {5: "单元格是错误值「#DIV/0!」"}
+
+
+def test_decimal_without_blank_is_zero_keeps_blank_empty(converter):
+    column = Column("ratio", "比率", "decimal")
+    out = converter.convert(column, series("—", None, "2.5"))
+    assert pd.isna(out.values.iat[0]) and pd.isna(out.values.iat[1])
+    assert out.values.iat[2] == 2.5
+
+
+def test_bool(converter):
+    column = SERVICE_ITEMS.column("online")
+    out = converter.convert(column, series("是", "√", "Y", 1, "1", "否", "×", "N", 0, "0", "", None, "—", "maybe"))
+    assert out.values.dtype == "boolean"
+    assert out.values.tolist() == [True] * 5 + [False] * 5 + [pd.NA] * 4
+    assert zh(out.problems) == {13: "「maybe」应填“是”或“否”"}
+    assert not out.approximate.any()
+
+
+def test_bool_repeated_bad_value_reports_every_row(converter):
+    out = converter.convert(SERVICE_ITEMS.column("is_application"), series("maybe", "是", "maybe"))
+    assert sorted(out.problems) == [0, 2]
+
+
+def test_date(converter):
+    column = FLOOD_CLEANUP.column("date")
+    out = converter.convert(
+        column,
+        series(
+            44405,
+            dt.datetime(2021, 7, 28, 10, 0),
+            "2021-07-28",
+            "2021/7/28",
+            "2021.7.28",
+            "2021年7月28日",
+            "7月28日",
+            "2021-02-30",
+            None,
+        ),
+    )
+    assert out.values.tolist()[:7] == [D(2021, 7, 28)] * 7
+    assert pd.isna(out.values.iat[7]) and pd.isna(out.values.iat[8])
+    assert zh(out.problems) == {7: "「2021-02-30」不是有效的日期"}
+
+
+def test_date_without_default_year(places):
+    converter = ColumnConverter(places)
+    out = converter.convert(VOLUNTEER_ACTIVITY.column("date"), series("2022-03-04", "3月4日"))
+    assert out.values.iat[0] == D(2022, 3, 4)
+    assert zh(out.problems) == {1: "日期「3月4日」缺少年份，且无法从报表期间推断"}
+
+
+def test_district(converter):
+    column = FLOOD_CLEANUP.column("district")
+    out = converter.convert(
+        column,
+        series(
+            "本溪县", " 明山 ", "市本级", "溪湖区", "朝阳区", None, "明山区", "桓仁", "本溪满族自治县", "　平山区　"
+        ),
+    )
+    values = out.values.tolist()
+    assert values[:4] == ["210521", "210504", "210500", "210503"]
+    assert pd.isna(values[4]) and pd.isna(values[5])
+    assert values[6:] == ["210504", "210522", "210521", "210502"]
+    assert zh(out.problems) == {4: "区县「朝阳区」不在本市区县名录中"}
+
+
+def test_street_unknown_is_a_note_not_a_problem(converter):
+    column = FLOOD_CLEANUP.column("street")
+    out = converter.convert(column, series("河西街道", " 彩屯 街道", "不存在街道", None, "不存在街道", "—"))
+    values = out.values.tolist()
+    assert values[:3] == ["河西街道", "彩屯街道", "不存在街道"]
+    assert pd.isna(values[3]) and values[4] == "不存在街道" and pd.isna(values[5])
+    assert out.problems == {}
+    assert zh(out.notes) == {2: "街道「不存在街道」不在本区县街道名录中", 4: "街道「不存在街道」不在本区县街道名录中"}
+
+
+def test_street_known_has_no_note(converter):
+    out = converter.convert(FLOOD_CLEANUP.column("street"), series("河西街道", "彩屯街道", "石桥子街道"))
+    assert out.notes == {} and out.problems == {}
+
+
+def test_street_of_another_district_is_a_note(places):
+    converter = ColumnConverter(places, district_code="210504")  # 明山区
+    out = converter.convert(FLOOD_CLEANUP.column("street"), series("明山街道", "河西街道"))
+    assert zh(out.notes) == {1: "街道「河西街道」不在本区县街道名录中"}
+
+
+def test_street_without_district_has_no_notes(places):
+    out = ColumnConverter(places).convert(FLOOD_CLEANUP.column("street"), series("不存在街道"))
+    assert out.values.tolist() == ["不存在街道"] and out.notes == {}
+
+
+def test_text_and_code(converter):
+    out = converter.convert(SERVICE_ITEMS.column("item_code"), series("1121052100000000", 12345.0, " abc ", None, "—"))
+    values = out.values.tolist()
+    assert values[:3] == ["1121052100000000", "12345", "abc"]
+    assert pd.isna(values[3]) and pd.isna(values[4])
+    out = converter.convert(SERVICE_ITEMS.column("item_name"), series(" 本溪县事项0 ", 2.5))
+    assert out.values.tolist() == ["本溪县事项0", "2.5"]

@@ -1,0 +1,131 @@
+"""Whatever a workbook holds, the worst it can do is get itself rejected, with a reason that names the
+limit: checked from the zip directory before the read, measured from what the members really inflate
+to while the read runs in a child process with a memory limit and a time limit."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from dataclasses import replace
+
+import pytest
+from hostile import (
+    html_span_bomb,
+    lying_sizes_xlsx,
+    ods_repeat_bomb,
+    row_bomb_xlsx,
+    shared_strings_bomb_xlsx,
+    sparse_xlsx,
+)
+from hypothesis import given
+from hypothesis import strategies as st
+
+import etl.ingest.read.isolated
+from etl.ingest.findings import column_letter
+from etl.ingest.read.isolated import read_isolated
+from etl.ingest.read.limits import Limits
+from etl.ingest.read.readers import UnreadableFile
+
+LIMITS = Limits()
+MiB = 1 << 20
+
+
+def rejected(path, limits=LIMITS) -> UnreadableFile:
+    with pytest.raises(UnreadableFile) as caught:
+        read_isolated(path, limits)
+    return caught.value
+
+
+@given(column=st.integers(min_value=1, max_value=16_384), row=st.integers(min_value=2, max_value=1_048_576))
+def test_a_single_cell_far_away_is_read_or_rejected_by_its_rectangle(tmp_path_factory, column, row):
+    path = sparse_xlsx(tmp_path_factory.mktemp("sparse") / "稀疏.xlsx", f"{column_letter(column - 1)}{row}")
+    width = max(column, 8)
+    if row <= LIMITS.max_rows and width <= LIMITS.max_columns and row * width <= LIMITS.max_cells:
+        sheets = read_isolated(path, LIMITS)
+        assert len(sheets[0].rows) == row and sheets[0].rows[row - 1][column - 1] == 1
+    else:
+        error = rejected(path)
+        assert any(name in error.zh for name in ("max_cells", "max_rows", "max_columns")), error.zh
+
+
+@pytest.mark.parametrize(
+    ("with_refs", "unpacked", "packed"),
+    [(False, 320 * MiB, 2 * MiB), (True, 90 * MiB, 16 * MiB)],
+    ids=["3-MB-bomb-rows-without-r", "2-million-rows-with-r"],
+)
+def test_a_row_bomb_is_rejected_by_what_it_really_unpacks_to(tmp_path, with_refs, unpacked, packed):
+    path = row_bomb_xlsx(tmp_path / "炸弹.xlsx", unpacked, with_refs=with_refs)
+    assert path.stat().st_size < packed
+    error = rejected(path)
+    assert any(name in error.zh for name in ("max_member_bytes", "max_compression_ratio", "max_rows", "max_cells"))
+
+
+def test_shared_strings_that_unpack_to_gigabytes_are_rejected(tmp_path):
+    error = rejected(shared_strings_bomb_xlsx(tmp_path / "共享字符串.xlsx", 300 * MiB))
+    assert "max_member_bytes" in error.zh or "max_compression_ratio" in error.zh
+
+
+def test_sizes_the_headers_lie_about_are_measured(tmp_path):
+    """The directory says 1,000 bytes; the deflate stream inflates to 24 MB, over an 8 MB member limit."""
+    limits = replace(LIMITS, max_member_bytes=8 * MiB, max_compression_ratio=10_000)
+    error = rejected(lying_sizes_xlsx(tmp_path / "谎报.xlsx", 24 * MiB), limits)
+    assert "max_member_bytes" in error.zh
+
+
+@pytest.mark.parametrize(
+    ("rows", "columns", "reason"),
+    [(5_000, 1_000, "max_cells"), (1_048_576, 16_384, "")],
+    ids=["5-million-cells", "17-billion-cells"],
+)
+def test_an_ods_whose_repeats_expand_to_millions_of_cells_is_rejected(tmp_path, rows, columns, reason):
+    """A few KB of ods: the rectangle the reader reports is checked before a Python object is made per
+    cell; python-calamine gives up on the larger one itself (under the child's memory limit)."""
+    started = time.monotonic()
+    error = rejected(ods_repeat_bomb(tmp_path / "重复.ods", rows, columns))
+    assert reason in error.zh
+    assert time.monotonic() - started < 60
+
+
+def test_the_native_reader_aborting_is_the_files_rejection(tmp_path):
+    """With the rectangle check out of the way, python-calamine itself tries to allocate 512 GB: its
+    abort kills the child, not us."""
+    path = sparse_xlsx(tmp_path / "远端.xlsx", "XFD1048576")
+    limits = replace(LIMITS, max_rows=10**9, max_columns=10**9, max_cells=10**15)
+    error = rejected(path, limits)
+    assert "max_read_memory_bytes" in error.zh
+    assert os.getpid()  # still here
+
+
+def test_an_html_span_bomb_is_rejected(tmp_path):
+    error = rejected(html_span_bomb(tmp_path / "网页.xls", colspan=10**6, rowspan=10**6))
+    assert "max_cells" in error.zh or "max_columns" in error.zh
+
+
+def test_a_reader_that_crashes_or_hangs_is_the_files_rejection(tmp_path, monkeypatch):
+    path = tmp_path / "a.csv"
+    path.write_text("a,b\n", encoding="utf-8")
+
+    monkeypatch.setattr(
+        etl.ingest.read.isolated, "read_sheets", lambda p, limits, **_: os.kill(os.getpid(), signal.SIGSEGV)
+    )
+    assert "异常终止" in rejected(path).zh
+    monkeypatch.setattr(etl.ingest.read.isolated, "read_sheets", lambda p, limits, **_: time.sleep(30))
+    started = time.monotonic()
+    assert "max_read_seconds" in rejected(path, replace(LIMITS, max_read_seconds=1)).zh
+    assert time.monotonic() - started < 10
+    monkeypatch.setattr(etl.ingest.read.isolated, "read_sheets", lambda p, limits, **_: 1 / 0)
+    assert "结构异常" in rejected(path).zh
+
+
+def test_an_ordinary_workbook_reads_the_same_in_the_child(tmp_path):
+    from workbooks import SERVICE_HEADER, service_item, write_xlsx
+
+    from etl.ingest.read.readers import read_sheets
+
+    path = write_xlsx(
+        tmp_path / "r.xlsx",
+        [SERVICE_HEADER, *(service_item(f"MS{i:04d}") for i in range(50))],
+        title="明山区政务服务事项清单（2021年第四季度）",
+    )
+    assert [s.rows for s in read_isolated(path, LIMITS)] == [s.rows for s in read_sheets(path, LIMITS)]
