@@ -185,6 +185,7 @@ def median(values: list[float]) -> float:
 @contextmanager
 def stage_timer(stages: dict[str, float]):
     """Time the stages of process_file by wrapping the functions it calls (negligible overhead)."""
+    import etl.ingest.check
     import etl.ingest.inbox.entries
     import etl.ingest.parse.tables
     import etl.ingest.pipeline
@@ -195,10 +196,11 @@ def stage_timer(stages: dict[str, float]):
         (etl.ingest.inbox.entries, "claim", "claim"),
         (etl.ingest.inbox.entries, "snapshot", "archive"),
         (etl.ingest.parse.tables, "read_isolated", "read (child)"),
-        (etl.ingest.pipeline, "parse_file", "parse"),
-        (etl.ingest.validate.suite, "validate_report", "validate"),
+        (etl.ingest.check, "parse_file", "parse"),
+        (etl.ingest.validate.suite.SuiteRun, "check", "validate"),
+        (etl.ingest.validate.suite.SuiteRun, "finish", "validate"),
         (etl.ingest.validate.data_docs.DataDocs, "record", "data docs"),
-        (etl.ingest.pipeline, "record_parts", "load"),
+        (etl.ingest.pipeline, "record", "load"),
         (etl.ingest.pipeline, "_write_receipt", "receipt"),
         (etl.ingest.pipeline, "file_away", "file away"),
     ]
@@ -299,8 +301,7 @@ def project_register(source: Path, settings) -> tuple[float, dict, object]:
         outcome = process_file(str(target.relative_to(settings.inbox)), settings)
         seconds = time.perf_counter() - start
     assert outcome.status == "accepted" and outcome.rows == REGISTER_ROWS, outcome
-    stages["data docs"] = stages.get("data docs", 0.0)
-    stages["validate"] = stages.get("validate", 0.0) - stages["data docs"]  # validate_report records the docs
+    stages["data docs"] = stages.get("data docs", 0.0)  # by a thread, while the file is loaded
     return seconds, stages, outcome
 
 
@@ -657,16 +658,16 @@ def write_results(r: dict, table: str, checks: list, out: Path, command: str) ->
         "with the zip scan beside it, inside parse), parse (read + layout + normalise; the zip container is tested while "
         "python-calamine, which releases the GIL, reads it in a thread), validate (GX, with three of its "
         "bookkeeping steps cut short: no DataFrame fingerprint, each expectation's configuration and each "
-        "metric id computed once — etl/ingest/validate/suite.py `_gx_shortcuts`; the results are identical to plain GX's, "
+        "metric id computed once — etl/ingest/validate/gx_internals.py `shortcuts`; the results are identical to plain GX's, "
         "tested for every suite), data docs (the result "
         "stored and its page rendered), load (audit row, findings, facts by COPY with lineage, one "
         "transaction), receipt, file away. On PostgreSQL the register's facts are COPYed by a worker thread "
-        'while GX validates (etl/ingest/stream.py `Precopy`), so "load" is only what is left after validation, and '
+        'while GX validates (etl/ingest/load/sinks.py `LiveCopy`, written before the suite runs), so "load" is only what is left after validation, and '
         "the Data Docs page is written by a thread during the load.",
         f"- **12345 CSV**: {r['rows']:,} tickets of one district (UTF-8 with BOM, {r['hotline_mb']:.0f} MB), 76 "
         "planted bad rows (an impossible time, a satisfaction outside the list, a blank category, a reply "
         "before receipt: quarantined, the rest loaded); `process_file` in a child process whose GX is warm; "
-        "read in chunks (etl/ingest/stream.py: 20,000 rows, then 100,000), each validated with the suite, its facts "
+        "read in chunks (etl/ingest/check.py `check_in_chunks`: 20,000 rows, then 100,000), each validated with the suite, its facts "
         "COPYed into the open load transaction, one COPY statement per chunk run by a worker thread while "
         "the next chunk is parsed; the receipt lists every finding without a copy of the table (above "
         "50,000 rows).",

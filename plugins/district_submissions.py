@@ -21,8 +21,9 @@ from urllib.parse import urlsplit
 from airflow.configuration import conf
 from airflow.plugins_manager import AirflowPlugin
 
+from etl.web.stewards_page import URL_PREFIX  # light: no FastAPI or pandas until the app is built
+
 DAG_ID = "district_ingest"
-URL_PREFIX = "/district-submissions"
 # Under a sub-path ([api] base_url = https://host/airflow/) the iframe must point there too.
 _ROOT_PATH = urlsplit(conf.get("api", "base_url", fallback="") or "/").path.rstrip("/")
 

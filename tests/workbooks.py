@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -78,3 +80,50 @@ def write_workbook(path: Path, sheets: list[tuple[str, list[list[object]], bool]
             ws.sheet_state = "hidden"
     wb.save(path)
     return path
+
+
+HOTLINE_CSV_HEADER = "工单编号,受理时间,区县,街道,诉求类别,首次答复时间,办结时间,满意度"
+HOTLINE_STREETS = ("明山街道", "北地街道", "高峪街道", "新明街道", "牛心台街道", "高台子街道")
+
+
+def hotline_csv(rows: int = 120, duplicate: bool = False, wide_row_at: int | None = None) -> str:
+    """A 12345 export with a title line, blank lines, bad rows of every kind, an unknown street and a
+    footer followed by rows that must not be read."""
+    rng = random.Random(7)
+    lines = ["明山区12345便民服务热线工单（2021年9月）", "", HOTLINE_CSV_HEADER]
+    start = dt.datetime(2021, 9, 1, 8, 0)
+    for i in range(rows):
+        received = start + dt.timedelta(minutes=331 * i)
+        reply = received + dt.timedelta(minutes=rng.randint(5, 200))
+        closed = reply + dt.timedelta(hours=rng.randint(1, 90))
+        cells = [
+            f"MS21{i:06d}",
+            f"{received:%Y-%m-%d %H:%M:%S}",
+            "明山区",
+            rng.choice(HOTLINE_STREETS),
+            rng.choice(("城市管理", "供热供暖", "其他")),
+            f"{reply:%Y-%m-%d %H:%M}",
+            f"{closed:%Y/%m/%d %H:%M:%S}",
+            rng.choice(("满意", "基本满意", "不满意", "未评价", "")),
+        ]
+        if i % 17 == 3:
+            cells[1] = "2021-09-31 25:61"  # not a date: value_format, quarantined
+        if i % 23 == 5:
+            cells[7] = "很满意"  # not in the set
+        if i % 29 == 7:
+            cells[4] = ""  # required value missing
+        if i % 31 == 11:
+            cells[5] = f"{received - dt.timedelta(hours=2):%Y-%m-%d %H:%M:%S}"  # reply before receipt
+        if i % 37 == 13:
+            cells[3] = "不存在街道"  # a warning, still loaded
+        if i % 41 == 17:
+            cells[1] = f"{received:%Y年%m月%d日 %H时%M分}"  # another way of writing it: read by parse_datetime
+        if i == 50:
+            lines.append("")  # a blank line in the middle
+        if duplicate and i == rows - 5:
+            cells[0] = "MS21000001"  # the ticket of row 2, far away (another chunk)
+        if wide_row_at == i:
+            cells.append("多出的一列")
+        lines.append(",".join(cells))
+    lines += ["填报人：张三,审核人：李四", "MS29999999,2021-09-30 10:00:00,明山区,明山街道,其他,,,"]
+    return "\r\n".join(lines) + "\r\n"

@@ -32,7 +32,7 @@ SATISFACTION_VALUES = ("满意", "基本满意", "不满意", "未评价")
 
 def derive(frame: pd.DataFrame, period: str | None = None, keep_datetime64: bool = False) -> pd.DataFrame:
     """Add reply_minutes, replied_within_2h, closure_deadline and closed_within_3wd, column-wise. With
-    ``keep_datetime64`` (etl.ingest.stream, whose chunks' consumers take them as they are) the datetime columns
+    ``keep_datetime64`` (etl.ingest.check reading a large CSV in chunks, whose consumers take them as they are) the datetime columns
     stay datetime64 with NaT for blanks: making a Python datetime per cell costs seconds per million rows."""
     received = dates(frame, "received_at")
     replied = dates(frame, "first_reply_at")

@@ -19,12 +19,12 @@ import sqlalchemy as sa
 from etl.config import Settings, local_time
 from etl.faults import is_system_fault
 from etl.ingest import findings as F
-from etl.ingest import stream
+from etl.ingest.check import check_file
 from etl.ingest.inbox import entries as inbox
 from etl.ingest.inbox import sightings
 from etl.ingest.inbox.names import bounded_name, display_path, is_plain, key_bytes
-from etl.ingest.load.record import FileMeta, find_previous, record_duplicate, record_parts
-from etl.ingest.parse.tables import ParsedReport, parse_file
+from etl.ingest.load.record import FileMeta, find_previous, record, record_duplicate
+from etl.ingest.parse.tables import ParsedReport
 from etl.ingest.receipts.receipt import receipt_path, write_receipt
 from etl.shared_paths import clear_entry
 from etl.warehouse.engine import get_engine, now
@@ -211,14 +211,10 @@ def _check_and_record(
             snap.read_path, settings, engine, run_id, meta, background_docs=True, inbox_root=snap.read_root
         )
         try:
-            recorded = record_parts(engine, meta, [(part, *summarise_reason(part)) for part in report.parts])
+            recorded = record(engine, meta, [(part, *summarise_reason(part)) for part in report.parts])
         finally:
             if callable(docs_page):
                 docs_page = docs_page()  # the Data Docs thread has written its page (it ran during the load)
-            if report.live is not None:
-                report.live.close()  # committed by record_report, else rolled back (the task is retried)
-            if report.streamed:
-                report.discard()  # the spooled facts are in the warehouse (or the load failed and is retried)
     except Exception as exc:  # noqa: BLE001 - sorted by etl.faults: a system fault is raised again
         if is_system_fault(exc):
             raise
@@ -231,7 +227,7 @@ def _check_and_record(
             "如仍出错，请联系数据管理员（错误已记录）",
             f"processing failed: {type(exc).__name__}: {str(exc)[:300]}",
         )
-        recorded = record_parts(engine, meta, [(report, *summarise_reason(report))])
+        recorded = record(engine, meta, [(report, *summarise_reason(report))])
         docs_page = None
     outcome = file_outcome(meta.source_path, report, recorded)
     outcome.docs_page = docs_page
@@ -268,7 +264,7 @@ def _finish_unread(held: inbox.Claim, settings: Settings, engine, meta: FileMeta
     meta.size_bytes = info.st_size
     meta.received_at, meta.file_modified_at = received_time(engine, held, info.st_mtime, meta.started_at)
     report = failed_report(held.entry, rule, F.CRITICAL, zh, en)
-    outcome = file_outcome(meta.source_path, report, record_parts(engine, meta, [(report, *summarise_reason(report))]))
+    outcome = file_outcome(meta.source_path, report, record(engine, meta, [(report, *summarise_reason(report))]))
     return _hand_back(held, settings, engine, meta, report, outcome, meta.started_at, source=None)
 
 
@@ -314,77 +310,6 @@ def _hand_back(
         )
     sightings.forget(engine, held.key)  # filed away: a new file of this name is a new submission
     return outcome
-
-
-def check_file(
-    path: Path,
-    settings: Settings,
-    engine,
-    run_id: str | None = None,
-    meta: FileMeta | None = None,
-    background_docs: bool = False,
-    inbox_root: Path | None = None,
-) -> tuple[ParsedReport, str | None]:
-    """Parse, then the suite (its result kept in Data Docs) and the rules that need history; a file that
-    cannot be read stops at parsing. Returns the report and its Data Docs page.
-
-    A large CSV export (etl.ingest.stream) is read, validated and loaded chunk by chunk instead: on PostgreSQL,
-    given ``meta``, its load transaction is opened here and ``record_report`` finishes it.
-
-    With ``background_docs`` the Data Docs page is written by a thread while the file is loaded and the
-    second value is a function that waits for it and returns the page. ``inbox_root``: the folder whose
-    subfolders name districts (the claim's snapshot folder; default the inbox)."""
-    from etl.ingest.validate.data_docs import DataDocs
-    from etl.ingest.validate.outliers import flag_outliers
-    from etl.ingest.validate.suite import validate_report
-
-    inbox_root = inbox_root or settings.inbox
-    encoding = stream.text_encoding(path)
-    if encoding is not None:
-        live = meta is not None and engine.dialect.name == "postgresql"
-        try:
-            report = stream.check_streamed(
-                path,
-                inbox_root,
-                encoding,
-                docs=DataDocs.from_settings(settings, run_id, index=False),
-                facts=stream.LiveCopy(engine, meta) if live else stream.Spool(inbox_root.parent),
-                background_docs=background_docs,
-                findings_cap=settings.limits.max_findings_per_rule,
-            )
-            return report, report.docs_page
-        except stream.NotStreamable as exc:
-            log.info("%s is read whole: %s", path.name, exc)
-    report = parse_file(path, inbox=inbox_root, limits=settings.limits)
-    docs_pages = []
-    for part in report.parts:  # a load per period of the workbook's data sheets: each validated on its own
-        if part.frame is None or any(f.severity == F.CRITICAL for f in part.findings):
-            continue
-        if (
-            meta is not None
-            and engine.dialect.name == "postgresql"
-            and len(part.frame)
-            and len(report.parts) == 1
-            and len(part.sheet_names) == 1
-            and part.contract.row_errors == "reject_file"
-            and not part.rejected
-        ):
-            part.live = stream.Precopy(engine, meta, part)  # facts COPYed while the suite runs
-        try:
-            validation = validate_report(
-                part, docs=DataDocs.from_settings(settings, run_id, index=False), background=background_docs
-            )
-            docs_pages.append(validation.wait_docs if background_docs else validation.docs_page)
-            flag_outliers(part, engine)
-        except BaseException:
-            if part.live is not None:
-                part.live.close()
-            raise
-    if not docs_pages:
-        return report, None
-    if not background_docs:
-        return report, docs_pages[0]
-    return report, lambda: [wait() for wait in docs_pages][0]  # every part's page written; the first is the file's
 
 
 def _write_receipt(
@@ -540,7 +465,7 @@ def _outcome(relative_path: str, status: str, load_id: int, report: ParsedReport
 
 
 def file_outcome(relative_path: str, report: ParsedReport, recorded: list[tuple[int, str]]) -> FileOutcome:
-    """The outcome of a file from its recorded loads (``etl.ingest.load.record.record_parts``): one load as it is; several
+    """The outcome of a file from its recorded loads (``etl.ingest.load.record.record``): one load as it is; several
     (a period each) as the file's sum — loaded when any period is, rejected when every one is — with each
     load listed. A duplicate record (an overlapping run loaded the content first) speaks for the file."""
     if len(recorded) == 1:

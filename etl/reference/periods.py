@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
+
+import numpy as np
+import pandas as pd
 
 from etl.text import fold
 
@@ -66,13 +70,40 @@ def period_from_sheet_name(name: str, grain: str, year: int | None) -> str | Non
 
 def period_from_dates(dates: list[dt.date], grain: str) -> str | None:
     """The period most rows fall in (a daily report dated 7-29 may carry a late 7-28 row)."""
-    if not dates:
+    return most_common_period(period_keys(pd.Series(list(dates), dtype=object), grain))
+
+
+def period_keys(dates: pd.Series, grain: str) -> Counter:
+    """The period of each date (no missing values), counted: vectorised for months and quarters, so that
+    a table read in chunks adds up its chunks' counts."""
+    if not len(dates):
+        return Counter()
+    if isinstance(dates.dtype, np.dtype) and dates.dtype.kind == "M":
+        if grain == "day":  # the keys of datetime objects: their isoformat
+            return Counter(d.isoformat() for d in dates.dt.to_pydatetime())
+        stamps = dates
+    elif grain == "day":
+        return Counter(d.isoformat() for d in dates)
+    else:
+        try:
+            stamps = pd.to_datetime(pd.Series(dates.to_numpy(dtype=object), dtype=object))
+        except (ValueError, TypeError, OverflowError):
+            stamps = None
+    if stamps is None or not (isinstance(stamps.dtype, np.dtype) and stamps.dtype.kind == "M"):
+        return Counter(f"{d.year}-{d.month:02d}" if grain == "month" else quarter_of(d) for d in dates)
+    years, months = stamps.dt.year.to_numpy(), stamps.dt.month.to_numpy()
+    if grain == "month":
+        codes = pd.Series(years * 100 + months).value_counts()
+        return Counter({f"{code // 100}-{code % 100:02d}": int(n) for code, n in codes.items()})
+    codes = pd.Series(years * 10 + (months - 1) // 3 + 1).value_counts()
+    return Counter({f"{code // 10}Q{code % 10}": int(n) for code, n in codes.items()})
+
+
+def most_common_period(keys: Counter) -> str | None:
+    """The period most rows fall in; a tie goes to the later one."""
+    if not keys:
         return None
-    keys = [
-        d.isoformat() if grain == "day" else f"{d.year}-{d.month:02d}" if grain == "month" else quarter_of(d)
-        for d in dates
-    ]
-    return max(set(keys), key=lambda k: (keys.count(k), k))
+    return max(keys, key=lambda k: (keys[k], k))
 
 
 def year_hint(*texts: str) -> int | None:

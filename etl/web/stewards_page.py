@@ -1,7 +1,8 @@
 """区县报送情况 / District submissions: the stewards' web page over the warehouse views.
 
 Plain server-side HTML (no JavaScript, no external CSS or fonts: the machines are offline) over
-``mart_file_status`` and ``mart_finding``, in Chinese with English subtitles:
+``mart_file_status`` and ``mart_finding``, in Chinese with English subtitles, from the Jinja2 templates in
+``etl/web/templates`` (autoescaped):
 
 ``/``                  every file received, newest first: received time, folder/district, report, period,
                        status, rows read/loaded, findings by severity, the reason, links to its receipt and
@@ -14,42 +15,46 @@ Plain server-side HTML (no JavaScript, no external CSS or fonts: the machines ar
 The Airflow plugin ``plugins/district_submissions.py`` mounts :func:`create_app` at ``/district-submissions``
 behind Airflow's login; tests call it directly. File names, values and messages come from clerks' files:
 every value is escaped, every query takes bound parameters, and files are only served from inside their
-folder. FastAPI and the warehouse engine (which pulls in pandas) are imported only when the app is built or a
-page is asked for. Times are shown as stored: the city's local time (etl/config.py, CITY_TIMEZONE).
+folder. Values are escaped by the template engine, never by hand: only our own constants and the templates'
+own (autoescaped) output are ever marked safe. FastAPI and the warehouse engine (which pulls in pandas) are
+imported only when the app is built or a page is asked for. Times are shown as stored: the city's local time
+(etl/config.py, CITY_TIMEZONE).
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the route annotations (a local import) at runtime.
 import datetime as dt
-import html
 import logging
 import mimetypes
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import jinja2
 import sqlalchemy as sa
+from jinja2.ext import Extension
+from markupsafe import Markup, escape
 
 from etl.config import Settings, city_timezone
+from etl.statuses import LABELS
 
 log = logging.getLogger(__name__)
 
-URL_PREFIX = "/district-submissions"
+URL_PREFIX = "/district-submissions"  # where the Airflow plugin mounts the app
+# the pages' paths under it, for the routes and the links alike
+LOADS_PATH = "/loads/"
+RECEIPTS_PATH = "/receipts/"
+DATA_DOCS_PATH = "/data-docs/"
 PAGE_SIZE = 100
 MAX_FINDINGS = 5000
+RECEIPTS_DIR = "receipts"  # under SHARED_DIR, as receipt_path is stored
 DATA_DOCS_DIR = "data_docs"
 DATA_DOCS_INDEX = "local_site/index.html"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-# status → (Chinese, English); the CSS class is st-<status>, only ever from this table
-STATUSES: dict[str, tuple[str, str]] = {
-    "accepted": ("已入库", "Accepted"),
-    "flagged": ("已入库（有提示）", "Loaded with warnings"),
-    "rejected": ("已退回", "Rejected"),
-    "duplicate": ("重复提交", "Duplicate"),
-}
+# status → (Chinese, English) is etl.statuses.LABELS; the CSS class is st-<status>, only ever from that table
 SEVERITIES: dict[str, tuple[str, str]] = {
     "critical": ("严重", "Critical"),
     "error": ("错误", "Error"),
@@ -94,7 +99,7 @@ class Filters:
             page = max(1, min(int(params.get("page") or 1), 100_000))
         except ValueError:
             page = 1
-        return cls(status if status in STATUSES else None, text("district"), text("report_type"), page)
+        return cls(status if status in LABELS else None, text("district"), text("report_type"), page)
 
     def query(self, **changes) -> str:
         """This filter (with ``changes``) as a query string, for links."""
@@ -230,7 +235,8 @@ def content_disposition(filename: str, disposition: str = "attachment") -> str:
 
 # ------------------------------------------------------------------------------------------------ HTML
 def esc(value: Any) -> str:
-    return "" if value is None else html.escape(str(value), quote=True)
+    """A value as the templates write it (escaped by markupsafe, as Jinja2's autoescape does); None is empty."""
+    return "" if value is None else str(escape(value))
 
 
 def href(*parts: str) -> str:
@@ -254,55 +260,6 @@ def local_time_text(value: Any) -> str:
             value = value.astimezone(city_timezone()).replace(tzinfo=None)
         return value.strftime("%Y-%m-%d %H:%M")
     return str(value)
-
-
-def _status_badge(status: str | None, status_zh: str | None = None) -> str:
-    zh, en = STATUSES.get(status or "", (status_zh or status or "未知", status or "unknown"))
-    css = f"st-{status}" if status in STATUSES else "st-unknown"
-    return f'<span class="badge {css}">{esc(status_zh or zh)}<small>{esc(en)}</small></span>'
-
-
-def _severity_badge(severity: str | None) -> str:
-    zh, en = SEVERITIES.get(severity or "", (severity or "", ""))
-    css = f"sev-{severity}" if severity in SEVERITIES else "sev-unknown"
-    return f'<span class="badge {css}">{esc(zh)}<small>{esc(en)}</small></span>'
-
-
-def _counts(row: dict) -> str:
-    cells = []
-    for key, css, label in (
-        ("findings_critical", "sev-critical", "严重"),
-        ("findings_error", "sev-error", "错误"),
-        ("findings_warning", "sev-warning", "提示"),
-    ):
-        n = int(row.get(key) or 0)
-        cells.append(f'<span class="count {css if n else "zero"}" title="{label}">{n}</span>')
-    return " / ".join(cells)
-
-
-def _district(row: dict) -> str:
-    folder, name = row.get("folder"), row.get("district_name")
-    if name and folder and name != folder:
-        return f"{esc(folder)}<small>{esc(name)}</small>"
-    return esc(folder or name or "—")
-
-
-def _report(row: dict) -> str:
-    if not row.get("report_type"):
-        return "—"
-    return f"{esc(row.get('report_title') or row['report_type'])}<small>{esc(row['report_type'])}</small>"
-
-
-def _links(row: dict, base: str) -> tuple[str, str]:
-    receipt = under(row.get("receipt_path"), "receipts")
-    receipt_html = (
-        f'<a href="{esc(href(base, "/receipts/", receipt))}">下载回执<small>Receipt</small></a>' if receipt else "—"
-    )
-    docs = under(row.get("docs_page"), DATA_DOCS_DIR)  # None when the view has no docs_page or the file no page
-    docs_html = (
-        f'<a href="{esc(href(base, "/data-docs/", docs))}">校验报告<small>Data Docs</small></a>' if docs else "—"
-    )
-    return receipt_html, docs_html
 
 
 CSS = """
@@ -332,157 +289,83 @@ dl.meta dd{margin:0;word-break:break-all}.pager{margin:12px 0}.pager a,.pager sp
 """
 
 
+class JoinLines(Extension):
+    """Templates are written one element a line; a line break next to a tag or a template tag (``>``, ``}``
+    before it, ``<``, ``{`` after it) is dropped with its indentation when a template is loaded, so the pages
+    carry no whitespace between elements. Only the templates' own text changes, never a value."""
+
+    LINE_BREAK = re.compile(r"(?<=[>}])[ \t]*\n[ \t]*|[ \t]*\n[ \t]*(?=[<{])")
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        return self.LINE_BREAK.sub("", source)
+
+
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    finalize=lambda value: "" if value is None else value,  # a missing value is empty, not "None"
+    extensions=[JoinLines],
+)
+TEMPLATES.globals.update(
+    LABELS=LABELS,
+    SEVERITIES=SEVERITIES,
+    LOADS_PATH=LOADS_PATH,
+    RECEIPTS_PATH=RECEIPTS_PATH,
+    DATA_DOCS_PATH=DATA_DOCS_PATH,
+    RECEIPTS_DIR=RECEIPTS_DIR,
+    DATA_DOCS_DIR=DATA_DOCS_DIR,
+    DATA_DOCS_INDEX=DATA_DOCS_INDEX,
+    href=href,
+    under=under,
+    local_time_text=local_time_text,
+)
+
+
+def render(template: str, **context: Any) -> Markup:
+    """A fragment from a template: HTML whose every value the template engine escaped, so ``page`` takes it as
+    is (a plain string given to ``page`` is escaped like any value)."""
+    return Markup(TEMPLATES.get_template(template).render(**context))
+
+
 def page(title_zh: str, title_en: str, body: str, *, base: str, data_docs_index: bool = False) -> str:
-    nav = [f'<a href="{esc(base)}/">全部报送<small>All submissions</small></a>']
-    if data_docs_index:
-        nav.append(
-            f'<a href="{esc(href(base, "/data-docs/", DATA_DOCS_INDEX))}">数据质量报告<small>Data Docs</small></a>'
-        )
-    return (
-        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{esc(title_zh)} / {esc(title_en)}</title><style>{CSS}</style></head><body>"
-        f"<h1>{esc(title_zh)}<small>{esc(title_en)}</small></h1>"
-        f'<p class="muted">{" · ".join(nav)}</p>{body}</body></html>'
+    """The whole page around ``body``, the HTML of ``render_list``, ``render_detail`` or ``render_notice``."""
+    return TEMPLATES.get_template("base.html").render(
+        title_zh=title_zh,
+        title_en=title_en,
+        body=body,
+        base=base,
+        data_docs_index=data_docs_index,
+        css=Markup(CSS),  # our own constant
     )
 
 
-def _select(name: str, label_zh: str, label_en: str, options: Iterable[tuple[str, str]], current: str | None) -> str:
-    items = ['<option value="">全部 All</option>']
-    for value, label in options:
-        selected = " selected" if value == current else ""
-        items.append(f'<option value="{esc(value)}"{selected}>{esc(label)}</option>')
-    return f'<label>{esc(label_zh)} {esc(label_en)}<select name="{esc(name)}">{"".join(items)}</select></label>'
-
-
 def render_list(listing: Listing, filters: Filters, *, base: str, page_size: int = PAGE_SIZE) -> str:
-    statuses = [(s, f"{zh} {en}") for s, (zh, en) in STATUSES.items()]
+    statuses = [(s, f"{zh} {en}") for s, (zh, en) in LABELS.items()]
     districts = listing.districts
     if filters.district and filters.district not in dict(districts):
         districts = [*districts, (filters.district, filters.district)]
     reports = listing.report_types
     if filters.report_type and filters.report_type not in dict(reports):
         reports = [*reports, (filters.report_type, filters.report_type)]
-    form = (
-        f'<form class="filters" method="get" action="{esc(base)}/">'
-        + _select("status", "状态", "Status", statuses, filters.status)
-        + _select("district", "区县", "District", districts, filters.district)
-        + _select("report_type", "报表", "Report", reports, filters.report_type)
-        + '<button type="submit">筛选 Filter</button>'
-        + f'<a href="{esc(base)}/">清除 Clear</a></form>'
-    )
-    chips = []
-    for status, (zh, en) in STATUSES.items():
-        n = listing.by_status.get(status, 0)
-        link = f"{base}/?{filters.query(status=status, page=None)}"
-        chips.append(f'<a href="{esc(link)}">{_status_badge(status)} {n}</a>')
-    summary = (
-        f'<p class="summary">共 {listing.total} 个文件 <span class="muted">{listing.total} files</span></p>'
-        f'<p class="summary">{"".join(chips)}</p>'
-    )
-    if listing.waiting:
-        items = "".join(f"<li>{esc(name)}：{esc(reason)}</li>" for name, reason in listing.waiting)
-        summary += (
-            f'<details class="summary"><summary>收件箱中有 {len(listing.waiting)} 个文件在等待 '
-            f'<span class="muted">{len(listing.waiting)} entries wait in the inbox</span></summary>'
-            f"<ul>{items}</ul></details>"
-        )
-    if not listing.rows:
-        return form + summary + '<p class="notice">没有符合条件的报送。<br><small>No submissions match.</small></p>'
-    head = (
-        "<tr><th>接收时间<small>Received, local time</small></th><th>区县<small>Folder / district</small></th>"
-        "<th>报表<small>Report</small></th><th>期别<small>Period</small></th><th>文件<small>File</small></th>"
-        "<th>状态<small>Status</small></th><th>读取/入库<small>Rows read / loaded</small></th>"
-        "<th>严重/错误/提示<small>Findings</small></th><th>原因<small>Reason</small></th>"
-        "<th>回执<small>Receipt</small></th><th>校验<small>Data Docs</small></th></tr>"
-    )
-    body = []
-    for row in listing.rows:
-        receipt, docs = _links(row, base)
-        superseded = (
-            '<br><span class="tag">已被更正版本替换 superseded</span>' if row.get("superseded_by") is not None else ""
-        )
-        detail = f"{base}/loads/{int(row['load_id'])}"
-        body.append(
-            "<tr>"
-            f"<td>{esc(local_time_text(row.get('received_at')))}</td>"
-            f"<td>{_district(row)}</td><td>{_report(row)}</td><td>{esc(row.get('period') or '—')}</td>"
-            f'<td><a href="{esc(detail)}">{esc(row.get("file_name"))}</a>{superseded}</td>'
-            f"<td>{_status_badge(row.get('status'), row.get('status_zh'))}</td>"
-            f'<td class="num">{esc(row.get("rows_read") if row.get("rows_read") is not None else "—")} / '
-            f"{esc(row.get('rows_loaded') or 0)}</td>"
-            f'<td class="num">{_counts(row)}</td><td class="reason">{esc(row.get("reason_zh"))}</td>'
-            f"<td>{receipt}</td><td>{docs}</td></tr>"
-        )
-    pages = max(1, -(-listing.total // page_size))
-    pager = [f"<span>第 {filters.page} / {pages} 页 <small class='muted'>page {filters.page} of {pages}</small></span>"]
-    if filters.page > 1:
-        pager.append(f'<a href="{esc(base)}/?{esc(filters.query(page=filters.page - 1))}">上一页 Previous</a>')
-    if filters.page < pages:
-        pager.append(f'<a href="{esc(base)}/?{esc(filters.query(page=filters.page + 1))}">下一页 Next</a>')
-    return (
-        form + summary + f"<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"
-        f'<p class="pager">{"".join(pager)}</p>'
+    return render(
+        "list.html",
+        listing=listing,
+        filters=filters,
+        base=base,
+        statuses=statuses,
+        districts=districts,
+        reports=reports,
+        pages=max(1, -(-listing.total // page_size)),
     )
 
 
 def render_detail(row: dict, findings: list[dict], total_findings: int, *, base: str) -> str:
-    receipt, docs = _links(row, base)
-    superseded = ""
-    if row.get("superseded_by") is not None:
-        superseded = (
-            f'<dt>已被替换<small>Superseded by</small></dt><dd><a href="{esc(base)}/loads/'
-            f'{int(row["superseded_by"])}">#{int(row["superseded_by"])}</a></dd>'
-        )
-    meta = (
-        '<dl class="meta">'
-        f"<dt>状态<small>Status</small></dt><dd>{_status_badge(row.get('status'), row.get('status_zh'))}</dd>"
-        f"<dt>原因<small>Reason</small></dt><dd>{esc(row.get('reason_zh'))}</dd>"
-        f"<dt>区县<small>Folder / district</small></dt><dd>{_district(row)}</dd>"
-        f"<dt>报表<small>Report</small></dt><dd>{_report(row)}</dd>"
-        f"<dt>期别<small>Period</small></dt><dd>{esc(row.get('period') or '—')}</dd>"
-        f"<dt>接收时间<small>Received, local time</small></dt><dd>{esc(local_time_text(row.get('received_at')))}</dd>"
-        f"<dt>处理完成<small>Finished, local time</small></dt><dd>{esc(local_time_text(row.get('finished_at')))}</dd>"
-        f"<dt>读取/入库<small>Rows read / loaded</small></dt><dd>{esc(row.get('rows_read'))} / "
-        f"{esc(row.get('rows_loaded'))}</dd>"
-        f"<dt>严重/错误/提示<small>Findings</small></dt><dd>{_counts(row)}</dd>"
-        f"<dt>回执<small>Receipt</small></dt><dd>{receipt}</dd>"
-        f"<dt>校验报告<small>Data Docs</small></dt><dd>{docs}</dd>{superseded}"
-        f"<dt>原件存档<small>Archived original</small></dt><dd><code>{esc(row.get('archive_path'))}</code></dd>"
-        f"<dt>移至<small>Moved to</small></dt><dd><code>{esc(row.get('moved_to'))}</code></dd>"
-        f"<dt>SHA-256</dt><dd><code>{esc(row.get('sha256'))}</code></dd>"
-        f"<dt>运行<small>Airflow run</small></dt><dd><code>{esc(row.get('run_id'))}</code></dd>"
-        "</dl>"
-    )
-    if not findings:
-        table = '<p class="notice">这个文件没有发现问题。<br><small>No findings for this file.</small></p>'
-    else:
-        head = (
-            "<tr><th>#</th><th>严重程度<small>Severity</small></th><th>工作表<small>Sheet</small></th>"
-            "<th>行<small>Row</small></th><th>列<small>Column</small></th><th>单元格<small>Cell</small></th>"
-            "<th>值<small>Value</small></th><th>说明<small>Message</small></th><th>规则<small>Rule</small></th></tr>"
-        )
-        body = "".join(
-            "<tr>"
-            f"<td class='num'>{n}</td><td>{_severity_badge(f.get('severity'))}</td><td>{esc(f.get('sheet_name'))}</td>"
-            f"<td class='num'>{esc(f.get('row_number'))}</td><td>{esc(f.get('column_header'))}</td>"
-            f"<td>{esc(f.get('cell_ref'))}</td><td>{esc(f.get('value_text'))}</td>"
-            f"<td>{esc(f.get('message_zh'))}<small>{esc(f.get('message_en'))}</small></td>"
-            f"<td><code>{esc(f.get('rule'))}</code></td></tr>"
-            for n, f in enumerate(findings, start=1)
-        )
-        more = ""
-        if total_findings > len(findings):
-            more = (
-                f'<p class="notice">只显示前 {len(findings)} 条，共 {total_findings} 条，完整清单见回执。'
-                f"<br><small>Showing the first {len(findings)} of {total_findings}; the receipt lists all.</small></p>"
-            )
-        table = f"{more}<table><thead>{head}</thead><tbody>{body}</tbody></table>"
-    return meta + f"<h2>问题清单（{total_findings}）<small>Findings ({total_findings})</small></h2>" + table
+    return render("detail.html", row=row, findings=findings, total_findings=total_findings, base=base)
 
 
 def render_notice(message_zh: str, message_en: str) -> str:
-    return f'<p class="notice">{esc(message_zh)}<br><small>{esc(message_en)}</small></p>'
+    return render("notice.html", message_zh=message_zh, message_en=message_en)
 
 
 # ----------------------------------------------------------------------------------------------- the app
@@ -547,7 +430,7 @@ def create_app(*, dependencies: Sequence[Any] = (), settings_factory: Callable[[
         listing = Listing(rows, total, by_status, districts, reports, waiting_entries(settings))
         return html_page(render_list(listing, filters, base=base_of(request)), request, settings)
 
-    @app.get("/loads/{load_id}", response_class=HTMLResponse, name="load_detail")
+    @app.get(f"{LOADS_PATH}{{load_id}}", response_class=HTMLResponse, name="load_detail")
     def load_detail(load_id: int, request: Request):
         from etl.warehouse.engine import get_engine
 
@@ -568,7 +451,7 @@ def create_app(*, dependencies: Sequence[Any] = (), settings_factory: Callable[[
         title = (f"报送 #{load_id}：{row.get('file_name')}", f"Submission #{load_id}")
         return html_page(render_detail(row, findings, total, base=base_of(request)), request, settings, title)
 
-    @app.get("/receipts/{path:path}", name="receipt")
+    @app.get(f"{RECEIPTS_PATH}{{path:path}}", name="receipt")
     def receipt(path: str):
         settings = settings_factory()
         target = resolve_inside(settings.receipts, path)
@@ -581,7 +464,7 @@ def create_app(*, dependencies: Sequence[Any] = (), settings_factory: Callable[[
         }
         return FileResponse(target, media_type=XLSX_TYPE, headers=headers)
 
-    @app.get("/data-docs/{path:path}", name="data_docs")
+    @app.get(f"{DATA_DOCS_PATH}{{path:path}}", name="data_docs")
     def data_docs(path: str, request: Request):
         return data_docs_response(settings_factory().shared_dir / DATA_DOCS_DIR, path, base_of(request))
 
@@ -596,7 +479,7 @@ def data_docs_response(root: Path, path: str, base: str):
     if path in ("", "/") or path.endswith("/"):
         index = f"{path.strip('/')}/index.html".lstrip("/") if path.strip("/") else DATA_DOCS_INDEX
         if resolve_inside(root, index) is not None:
-            return RedirectResponse(href(base, "/data-docs/", index), status_code=307)
+            return RedirectResponse(href(base, DATA_DOCS_PATH, index), status_code=307)
         raise HTTPException(status_code=404, detail="no Data Docs here yet")
     target = resolve_inside(root, path)
     if target is None:

@@ -9,12 +9,14 @@ import os
 import re
 import subprocess
 import sys
-from html import unescape
+from html import escape, unescape
 from io import BytesIO
 from urllib.parse import quote
 
 import pytest
 from conftest import REPO, drop_samples
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from starlette.testclient import TestClient
 
@@ -314,3 +316,59 @@ def test_entries_waiting_in_the_inbox_are_listed_with_their_reason_and_escaped(i
     assert "收件箱中有 2 个文件在等待" in page
     assert "明山区/~$&lt;b&gt;锁&lt;i&gt;.xlsx" in page and "<b>锁" not in page
     assert "表格正在被编辑" in page and "临时文件" in page
+
+
+# ---------------------------------------------------------------------- any text a clerk writes is text
+HOSTILE = ["<script>alert(1)</script>", '"><script>alert(2)</script>', "'><img src=x onerror=alert(3)>", "&amp;", "&"]
+CLERK_TEXT = st.builds(lambda a, b, c: a + b + c, st.text(max_size=8), st.sampled_from(HOSTILE), st.text(max_size=8))
+ROW_TEXT = ("file_name", "folder", "district_name", "report_type", "report_title", "period", "status_zh", "reason_zh")
+DETAIL_TEXT = ("archive_path", "moved_to", "sha256", "run_id")
+FINDING_TEXT = ("sheet_name", "column_header", "cell_ref", "value_text", "message_zh", "message_en", "rule")
+
+
+def escaped(value: str) -> str:
+    """html.escape, with the quote entities Jinja2's autoescape (markupsafe) writes: &#34; and &#39;."""
+    return escape(value).replace("&quot;", "&#34;").replace("&#x27;", "&#39;")
+
+
+@settings(max_examples=25)
+@given(
+    texts=st.fixed_dictionaries({k: CLERK_TEXT for k in ROW_TEXT + DETAIL_TEXT}),
+    receipt=CLERK_TEXT,
+    docs=CLERK_TEXT,
+    finding=st.fixed_dictionaries({k: CLERK_TEXT for k in FINDING_TEXT}),
+    waiting=st.lists(st.tuples(CLERK_TEXT, CLERK_TEXT), max_size=2),
+    status=st.sampled_from(["accepted", "flagged", "rejected", "duplicate", "<b>unknown</b>"]),
+)
+def test_every_clerk_value_is_escaped_by_the_templates(texts, receipt, docs, finding, waiting, status):
+    row = {
+        "load_id": 3,
+        "status": status,
+        "rows_read": 2,
+        "rows_loaded": 1,
+        "findings_error": 1,
+        "superseded_by": 4,
+        "receipt_path": f"receipts/{receipt}",
+        "docs_page": f"data_docs/{docs}",
+        **texts,
+    }
+    districts = [(texts["folder"], texts["district_name"])]
+    reports = [(texts["report_type"], texts["report_title"])]
+    listing = submissions.Listing([row], 1, {status: 1}, districts, reports, waiting)
+    filters = submissions.Filters(district=texts["district_name"], report_type=texts["period"])
+    pages = {
+        "list": submissions.render_list(listing, filters, base="/p"),
+        "detail": submissions.render_detail(row, [{"severity": "error", "row_number": 5, **finding}], 1, base="/p"),
+    }
+    values = {
+        "list": [*(texts[k] for k in ROW_TEXT), *(v for entry in waiting for v in entry)],
+        "detail": [*(texts[k] for k in ROW_TEXT + DETAIL_TEXT if k != "file_name"), *finding.values()],
+    }
+    for name, html in pages.items():
+        assert "<script" not in html.lower() and "<img" not in html.lower(), name
+        for value in values[name]:
+            assert escaped(value) in html, (name, value)
+        for folder, path, stored in (("receipts", "/receipts/", receipt), ("data_docs", "/data-docs/", docs)):
+            relative = submissions.under(f"{folder}/{stored}", folder)
+            if relative:  # a path that names a file inside the folder: linked, percent-encoded
+                assert f'href="{escaped(submissions.href("/p", path, relative))}"' in html, (name, stored)

@@ -364,3 +364,15 @@ def classify_row(
 def title_text(layout: TableLayout) -> str:
     """Everything written above the header (title, 填报单位 and date line), for period detection."""
     return " ".join(cell_text(v) for row in layout.sheet.rows[: layout.header_rows[0]] for v in row if cell_text(v))
+
+
+def chunk_data_rows(chunk, first_data_row: int) -> tuple[np.ndarray, list, bool]:
+    """``data_rows`` for one chunk of a table read in chunks (a DataFrame of text cells indexed by record
+    number): (record numbers of the data rows, 合计 rows, whether a footer row ended the table here)."""
+    chunk = chunk[chunk.index >= first_data_row]
+    if not len(chunk):
+        return np.empty(0, dtype=np.int64), [], False
+    values = chunk.to_numpy(dtype=object)
+    data, totals, footer = classify_array(values)
+    index = chunk.index.to_numpy()
+    return index[data], [(int(index[p]), values[p].tolist()) for p in totals], footer is not None

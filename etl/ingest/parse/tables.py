@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import gc
+import math
 import re
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from etl.contracts import CONTRACTS, ReportContract
 from etl.ingest import findings as F
 from etl.ingest.findings import Finding, FindingList, column_letter, storable
 from etl.ingest.parse import layout as L
+from etl.ingest.parse.frames import datetime_objects
 from etl.ingest.parse.layout import TableLayout, data_rows, find_tables, title_text
 from etl.ingest.parse.values import ColumnConverter, ValueProblem, is_blank, parse_number
 from etl.ingest.read.isolated import read_isolated
 from etl.ingest.read.limits import Limits
 from etl.ingest.read.readers import Sheet, UnreadableFile
-from etl.reference.periods import period_from_dates, period_from_sheet_name, period_from_text, year_hint
+from etl.reference.periods import most_common_period, period_from_sheet_name, period_from_text, period_keys, year_hint
 from etl.reference.places import Place, Places, default_places
 from etl.text import fold
 
@@ -40,7 +44,9 @@ class ParsedReport:
     header_cells: dict[str, tuple[str, str]] = field(default_factory=dict)  # column → (header as written, letter)
     total_rows: list[dict] = field(default_factory=list)
     source_sheets: list[Sheet] = field(default_factory=list)  # the sheets read, for receipts of non-xlsx files
-    live: object = None  # the load transaction already holding this file's facts (etl.ingest.stream.LiveCopy/Precopy)
+    rows_total: int | None = None  # data rows read (a file read in chunks keeps no frame of them all)
+    sink: object = None  # where the load's facts wait for its transaction (etl.ingest.load.sinks)
+    quarantine: pd.DataFrame | None = None  # the rows held back from the facts, with their parsed values
     # a table read from several sheets: each sheet's header cells (its columns may sit in other letters)
     sheet_headers: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
     later_parts: list["ParsedReport"] = field(default_factory=list)  # the workbook's other periods: a load each
@@ -111,12 +117,27 @@ class ParsedReport:
             return self.frame[SOURCE_SHEET].iat[position]
         return self.sheet
 
-    streamed = False  # etl.ingest.stream.StreamedReport: read in chunks, facts spooled, no frame kept
-
     @property
     def rows_read(self) -> int:
         """Data rows read from the file (0 when it could not be read)."""
+        if self.rows_total is not None:
+            return self.rows_total
         return 0 if self.frame is None else len(self.frame)
+
+    def held_back(self, frame: pd.DataFrame) -> np.ndarray:
+        """Which rows of ``frame`` (rows of this report) are quarantined, by (sheet, Excel row)."""
+        places = self.quarantined_rows
+        if not places:
+            return np.zeros(len(frame), dtype=bool)
+        sheets = (
+            frame[SOURCE_SHEET] if SOURCE_SHEET in frame else pd.Series([self.sheet] * len(frame), index=frame.index)
+        )
+        return pd.MultiIndex.from_arrays([sheets, frame[SOURCE_ROW]]).isin(list(places))
+
+    def quarantine_frame(self) -> pd.DataFrame:
+        """The quarantined rows with their parsed values."""
+        frame = self.quarantine if self.quarantine is not None else self.frame
+        return frame[self.held_back(frame)]
 
 
 def folder_district(path: Path, inbox: Path | None, places: Places) -> tuple[str | None, Place | None]:
@@ -267,25 +288,149 @@ def _skipped_sheet_findings(report: ParsedReport, skipped: list) -> None:
 
 
 def _read_table(report: ParsedReport, layout: TableLayout, places: Places, inbox: Path | None) -> None:
-    contract = start_table(report, layout)
+    """A sheet's table: its data rows are one chunk."""
     rows = data_rows(layout)
-    report.total_rows = [{"row": r + 1, "cells": cells} for r, cells in rows.total_rows]
-    if not len(rows.indices):
-        report.add("no_data", F.CRITICAL, "表头下方没有数据行", "the table has no data rows")
-    title = title_text(layout)
-    converter = table_converter(report, layout, places, title)
-    grid = pd.DataFrame(rows.values, dtype=object)  # one frame, columns by position
-    frame, groups = convert_rows(report, layout, converter, rows.indices + 1, grid)
-    for _key, items in groups:
-        report.findings.extend(items)
-    report.frame = frame
-    if report.district is None and folder_district(report.path, inbox, places)[0] is None:
-        district_from_content(report, places)
-    check_district(report, places)
-    check_totals(report, layout, rows.total_rows)
-    report.period = _detect_period(report, title)
+    table = TableParse(report, layout, places, inbox)
+    report.frame, _ = table.add_chunk(rows.indices, pd.DataFrame(rows.values, dtype=object), rows.total_rows)
+    table.finish()
+
+
+@dataclass
+class TableParse:
+    """One table's rows typed and checked chunk by chunk — a workbook's sheet is one chunk, a large CSV
+    many (etl.ingest.read.csv_chunks) — and, at ``finish``, what needs every row: 合计 rows against the
+    sum of all rows, the district of a file outside a district folder, the period. The findings come out
+    in the same order whatever the chunking: the header's, no data, each column's cell findings, the
+    district, the totals, the period.
+
+    Each chunk is derived (``contract.derive``) with ``period_hint``: given, or the period known after
+    the first chunk; when ``finish`` finds another one, the caller reads the file again with it."""
+
+    report: ParsedReport
+    layout: TableLayout
+    places: Places
+    inbox: Path | None
+    keep_datetime64: bool = False  # datetime columns stay datetime64 where the contract's derive allows it
+    nul_check: bool | None = None  # whether text cells may hold NUL (None: as the sheet says)
+    period_hint: str | None = None
+    rows: int = 0
+    groups: dict[tuple[int, int, int], FindingList] = field(default_factory=dict)
+    mismatches: list[Finding] = field(default_factory=list)
+    numbers: dict[str, list[pd.Series]] = field(default_factory=dict)  # numeric columns, for 合计 rows
+    period_keys: Counter = field(default_factory=Counter)
+    district_codes: set = field(default_factory=set)
+    totals: list[tuple[int, list[object]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.contract = start_table(self.report, self.layout)
+        self.title = title_text(self.layout)
+        self.converter = table_converter(self.report, self.layout, self.places, self.title)
+        if self.nul_check is not None:
+            self.converter.nul_check = self.nul_check
+        self.keep_datetime64 = (
+            self.keep_datetime64 and self.contract.derive_keeps_datetime64 and self.contract.derive is not None
+        )
+        self.converter.datetime64 = self.keep_datetime64
+
+    def add_chunk(self, records, grid: pd.DataFrame, totals: list) -> tuple[pd.DataFrame, FindingList]:
+        """``records``: the chunk's data rows (0-based record numbers of the sheet), ``grid`` their raw cells
+        (columns by position), ``totals`` its 合计 rows. Returns the typed, checked and derived frame and the
+        chunk's findings (kept for ``finish`` too)."""
+        report, contract = self.report, self.contract
+        self.totals += totals
+        frame, groups = convert_rows(report, self.layout, self.converter, np.asarray(records) + 1, grid)
+        found = FindingList(cap=math.inf)  # every finding of the chunk (each group is capped already)
+        for key, items in groups:
+            self.groups.setdefault(key, FindingList(cap=report.findings.cap)).extend(items)
+            found.extend(items)
+        if contract.district_column in frame:
+            self.district_codes |= set(frame[contract.district_column].dropna())
+        if report.district is not None:
+            checked = collector(report, frame)
+            check_district(checked, self.places)
+            self.mismatches += checked.findings
+            found.extend(checked.findings)
+        for name in [SOURCE_ROW, *(n for n in self.layout.columns if contract.column(n).kind in ("int", "decimal"))]:
+            self.numbers.setdefault(name, []).append(frame[name])
+        if contract.date_column and contract.date_column in frame:
+            self.period_keys.update(period_keys(frame[contract.date_column].dropna(), contract.period_grain))
+        if self.period_hint is None:
+            self.period_hint = self.period()
+        self.rows += len(frame)
+        return derive(contract, frame, self.period_hint, self.keep_datetime64), found
+
+    def period(self) -> str | None:
+        """The period most rows fall in, else the one the title, the sheet's name or the file's name says."""
+        contract, report = self.contract, self.report
+        return (
+            most_common_period(self.period_keys)
+            or period_from_text(self.title, contract.period_grain)
+            or period_from_sheet_name(
+                report.sheet or "", contract.period_grain, year_hint(self.title, report.path.name)
+            )
+            or period_from_text(report.path.name, contract.period_grain)
+        )
+
+    def finish(self) -> str | None:
+        """The table-wide findings, after the chunks' own; returns (and sets) the report's period."""
+        report, contract = self.report, self.contract
+        report.total_rows = [{"row": r + 1, "cells": cells} for r, cells in self.totals]
+        report.rows_total = self.rows
+        if not self.rows:
+            report.add("no_data", F.CRITICAL, "表头下方没有数据行", "the table has no data rows")
+        for _key, items in sorted(self.groups.items(), key=lambda item: item[0]):
+            report.findings.extend(items)
+        if report.district is None and folder_district(report.path, self.inbox, self.places)[0] is None:
+            codes = pd.DataFrame({contract.district_column: pd.Series(list(self.district_codes), dtype=object)})
+            found = collector(report, codes)
+            district_from_content(found, self.places)
+            report.district = found.district
+            report.findings += found.findings
+        report.findings += self.mismatches
+        if self.totals:
+            numbers = collector(
+                report, pd.DataFrame({n: pd.concat(s, ignore_index=True) for n, s in self.numbers.items()})
+            )
+            check_totals(numbers, self.layout, self.totals)
+            report.findings += numbers.findings
+        report.period = self.period()
+        if report.period is None:
+            example = {"quarter": "2021Q4", "month": "2022-03", "day": "2021-07-29"}[contract.period_grain]
+            report.add(
+                "unknown_period",
+                F.CRITICAL,
+                f"无法确定报表所属期间，请在标题、工作表名或文件名中注明（例如 {example}）",
+                "cannot tell the reporting period from data, title or file name",
+            )
+        return report.period
+
+
+def collector(report: ParsedReport, frame: pd.DataFrame | None = None) -> ParsedReport:
+    """A report that collects findings worded and located exactly as ``report``'s would be (about
+    ``frame``, when given): for checks run on a part of the rows."""
+    return ParsedReport(
+        report.path,
+        contract=report.contract,
+        sheet=report.sheet,
+        frame=frame,
+        district=report.district,
+        header_cells=report.header_cells,
+        sheet_headers=report.sheet_headers,
+        findings=FindingList(cap=report.findings.cap),
+    )
+
+
+def derive(contract: ReportContract, frame: pd.DataFrame, period: str | None, keep_datetime64: bool = False):
+    """The contract's derived columns. With ``keep_datetime64`` (the converter gave datetime64 columns) the
+    contract's derive leaves them datetime64; otherwise datetime columns are datetime objects."""
     if contract.derive is not None and len(frame):
-        report.frame = contract.derive(frame, report.period)
+        frame = (
+            contract.derive(frame, period, keep_datetime64=True) if keep_datetime64 else contract.derive(frame, period)
+        )
+    if not keep_datetime64:
+        for name in [n for n in frame.columns if isinstance(frame[n].dtype, np.dtype) and frame[n].dtype.kind == "M"]:
+            frame[name] = datetime_objects(frame[name])
+    return frame
 
 
 def start_table(report: ParsedReport, layout: TableLayout) -> ReportContract:
@@ -524,25 +669,3 @@ def check_district(report: ParsedReport, places: Places) -> None:
             int(frame[SOURCE_ROW].iat[i]),
             places.by_code(frame[column].iat[i]).name,
         )
-
-
-def _detect_period(report: ParsedReport, title: str) -> str | None:
-    contract, frame = report.contract, report.frame
-    period = None
-    if contract.date_column and contract.date_column in frame:
-        period = period_from_dates(list(frame[contract.date_column].dropna()), contract.period_grain)
-    period = (
-        period
-        or period_from_text(title, contract.period_grain)
-        or period_from_sheet_name(report.sheet or "", contract.period_grain, year_hint(title, report.path.name))
-        or period_from_text(report.path.name, contract.period_grain)
-    )
-    if period is None:
-        example = {"quarter": "2021Q4", "month": "2022-03", "day": "2021-07-29"}[contract.period_grain]
-        report.add(
-            "unknown_period",
-            F.CRITICAL,
-            f"无法确定报表所属期间，请在标题、工作表名或文件名中注明（例如 {example}）",
-            "cannot tell the reporting period from data, title or file name",
-        )
-    return period

@@ -288,7 +288,7 @@ class ColumnConverter:
         self.cell_errors = cell_errors  # False when the sheet is known to hold no formula errors: skip the scan
         self.nul_check = nul_check  # False when the reader knows no cell holds a NUL: skip that scan
         # datetime columns as datetime64[us] (NaT for blanks) instead of datetime.datetime/None objects: for a
-        # caller that hands them to a derive function that reads either the same way (etl.ingest.stream)
+        # caller that hands them to a derive function that reads either the same way (etl.ingest.check, reading a large CSV in chunks)
         self.datetime64 = False
         self.default_year = default_year
         self.district_code = district_code  # for street lookup

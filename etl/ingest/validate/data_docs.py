@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from etl.ingest.findings import storable
+from etl.ingest.validate import gx_internals
 
 if TYPE_CHECKING:
     from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
@@ -293,120 +294,15 @@ def _site(gx_dir: str, index_limit: int | None):
         context.variables.save()
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     config = {k: v for k, v in copy.deepcopy(SITE_CONFIG).items() if k != "class_name"}
-    config["site_index_builder"] = {
-        "module_name": __name__,
-        "class_name": "SummaryIndexBuilder",
-        "validation_results_limit": index_limit,
-    }
+    index_builder = gx_internals.index_builder_config(index_limit)
+    if index_builder is not None:
+        config["site_index_builder"] = index_builder
     builder = SiteBuilder(
         data_context=context,
         site_name=SITE_NAME,
         runtime_environment={"root_directory": context.root_directory},
         **config,
     )
-    builder.site_index_builder.cache_path = Path(gx_dir) / INDEX_CACHE
+    if index_builder is not None:
+        builder.site_index_builder.cache_path = Path(gx_dir) / INDEX_CACHE
     return context, builder
-
-
-def _summary_index_builder_class():
-    from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
-    from great_expectations.render.renderer.site_builder import (
-        FALSEY_YAML_STRINGS,
-        DefaultSiteIndexBuilder,
-        _resolve_asset_name,
-    )
-    from great_expectations.render.util import resource_key_passes_run_name_filter
-
-    class SummaryIndexBuilder(DefaultSiteIndexBuilder):
-        """GX's index builder, except that a validation's row (status, asset, batch spec) comes from a
-        small JSON cache instead of deserialising its whole stored result (~10 ms each for a 2,000-row
-        failure; the default index would take seconds after a few hundred files)."""
-
-        cache_path: Path | None = None  # set by _site(); without it every row is read from its result
-
-        def _add_validations_to_index_links(self, index_links_dict, site_keys) -> None:
-            validations = self.site_section_builders_config.get("validations", "None")
-            if not validations or validations in FALSEY_YAML_STRINGS:
-                return
-            run_name_filter = validations["run_name_filter"]
-            keys = sorted(
-                (k for k in site_keys if resource_key_passes_run_name_filter(k, run_name_filter)),
-                key=lambda k: k.run_id.run_time,
-                reverse=True,
-            )
-            if self.validation_results_limit:
-                keys = keys[: self.validation_results_limit]
-            cache = self._read_cache()
-            listed = {}  # the cache keeps the rows of the listed validations only: it stays small
-            for key in keys:
-                cache_key = "/".join(key.to_tuple())
-                summary = cache.get(cache_key) or self._summarise(
-                    key, ExpectationSuiteValidationResult, _resolve_asset_name
-                )
-                if summary is None:
-                    continue
-                listed[cache_key] = summary
-                self.add_resource_info_to_index_links_dict(
-                    index_links_dict=index_links_dict,
-                    expectation_suite_name=key.expectation_suite_identifier.name,
-                    section_name="validations",
-                    batch_identifier=key.batch_identifier,
-                    run_id=key.run_id,
-                    validation_success=summary["success"],
-                    run_time=key.run_id.run_time,
-                    run_name=key.run_id.run_name,
-                    asset_name=summary["asset_name"],
-                    batch_kwargs=summary["batch_kwargs"],
-                    batch_spec=summary["batch_spec"],
-                )
-            if listed != cache:
-                self._write_cache(listed)
-
-        def _summarise(self, key, result_class, resolve_asset_name) -> dict | None:
-            try:
-                validation = self.data_context.get_validation_result(
-                    batch_identifier=key.batch_identifier,
-                    expectation_suite_name=key.expectation_suite_identifier.name,
-                    run_id=key.run_id,
-                    validation_results_store_name=self.source_stores.get("validations"),
-                )
-            except Exception:  # noqa: BLE001 - GX skips an unreadable result the same way
-                validation = None
-            if not isinstance(validation, result_class):
-                log.warning("validation result not found: %s - skipping", key.to_tuple())
-                return None
-            return json.loads(
-                json.dumps(
-                    {
-                        "success": validation.success,
-                        "asset_name": resolve_asset_name(validation),
-                        "batch_kwargs": validation.meta.get("batch_kwargs", {}),
-                        "batch_spec": validation.meta.get("batch_spec", {}),
-                    },
-                    default=str,
-                )
-            )
-
-        def _read_cache(self) -> dict:
-            if self.cache_path is None:
-                return {}
-            try:
-                return json.loads(self.cache_path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                return {}
-
-        def _write_cache(self, cache: dict) -> None:
-            if self.cache_path is not None:
-                _write_json(self.cache_path, cache)
-
-    return SummaryIndexBuilder
-
-
-def __getattr__(name: str):
-    # GX instantiates the index builder by module and class name; build the class (which subclasses a
-    # GX class) only then, so that importing this module never imports GX.
-    if name == "SummaryIndexBuilder":
-        cls = _summary_index_builder_class()
-        globals()[name] = cls
-        return cls
-    raise AttributeError(name)

@@ -11,8 +11,8 @@ import gc
 import json
 import logging
 import os
+import re
 import threading
-from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -22,7 +22,11 @@ import pandas as pd
 
 from etl.config import REPO_ROOT
 from etl.ingest import findings as F
-from etl.ingest.parse.tables import SOURCE_ROW, SOURCE_SHEET, ParsedReport
+from etl.ingest.findings import Finding, FindingList
+from etl.ingest.parse.tables import SOURCE_ROW, SOURCE_SHEET, ParsedReport, collector
+from etl.ingest.read.csv_chunks import ReadWhole
+from etl.ingest.validate import gx_internals
+from etl.ingest.validate.gx_internals import merge_map_results
 from etl.reference.places import Places, default_places
 
 if TYPE_CHECKING:
@@ -30,8 +34,23 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_GX_PATCH_LOCK = threading.RLock()  # one validation at a time cuts GX short (_gx_shortcuts)
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+# Row-by-row expectations: validating chunk by chunk and adding up is the same as validating the file.
+ROW_EXPECTATIONS = {
+    "expect_column_to_exist",
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_null",
+    "expect_column_values_to_be_in_set",
+    "expect_column_values_to_not_be_in_set",
+    "expect_column_values_to_be_between",
+    "expect_column_values_to_match_regex",
+    "expect_column_values_to_not_match_regex",
+    "expect_column_pair_values_a_to_be_greater_than_b",
+    "expect_column_pair_values_to_be_equal",
+    "expect_column_values_to_be_of_type",
+}
+UNIQUE_EXPECTATIONS = {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
+POSITION = "etl_suite_position"  # meta key: each result names its expectation's place in the suite
 RESULT_FORMAT = {
     "result_format": "COMPLETE",
     "unexpected_index_column_names": [SOURCE_ROW],
@@ -127,33 +146,210 @@ def batch_definition():
 def validate_report(
     report: ParsedReport, places: Places | None = None, docs: DataDocs | None = None, background: bool = False
 ) -> ValidationOutcome:
-    """Validate ``report.frame`` with its suite; append one finding per failing cell to ``report``.
+    """Validate ``report.frame`` (a table read whole: one chunk) with its suite; append one finding per
+    failing cell to ``report``.
 
     With ``docs`` the result is also kept in the shared folder's GX store and its Data Docs page built
     (``outcome.docs_page``); without, nothing is written anywhere. A Data Docs failure is logged and leaves
     ``docs_page`` empty: it never changes the file's outcome. With ``background`` the docs are written by a
     thread while the caller loads the file (mostly waiting for the database): ``outcome.wait_docs()``
     returns the page."""
-    places = places or default_places()
-    suite_json = load_suite_json(report.contract.suite_name)
-    result = run_suite(report.frame, suite_json, places)
-    outcome = ValidationOutcome(suite_json["name"], bool(result.success), len(result.results), gx_result=result)
-    already = cells_with_findings(report.findings, report.sheet)
+    run = SuiteRun(report, places)
+    run.check(report.frame)
+    return run.finish(docs, background)
+
+
+class SuiteRun:
+    """One load validated with its report type's suite, chunk by chunk. A table read whole is one chunk
+    and runs the whole suite at once. A table read in chunks (``whole=False``) runs the row-by-row
+    expectations on each chunk and the uniqueness expectations once, at ``finish``, on the key columns of
+    every row: a ticket number in chunk 1 and chunk 9 is the same finding as two in one chunk. The chunks'
+    results merge into one result for Data Docs (counts summed, unexpected rows concatenated, percentages
+    as GX computes them; nothing to merge for one chunk) and the findings come out in the order GX reports
+    the suite, whatever the chunking."""
+
+    def __init__(self, report: ParsedReport, places: Places | None = None, whole: bool = True):
+        self.report, self.places, self.whole = report, places or default_places(), whole
+        suite_json = load_suite_json(report.contract.suite_name)
+        expectations = [
+            {**e, "meta": {**(e.get("meta") or {}), POSITION: i}} for i, e in enumerate(suite_json["expectations"])
+        ]
+        self.suite_json = {**suite_json, "expectations": expectations}
+        self.unique = [] if whole else [i for i, e in enumerate(expectations) if e["type"] in UNIQUE_EXPECTATIONS]
+        self.chunk_positions = [i for i in range(len(expectations)) if i not in self.unique]
+        self.chunk_suite = {**self.suite_json, "expectations": [expectations[i] for i in self.chunk_positions]}
+        self.key_columns = list(
+            dict.fromkeys(c for i in self.unique for c in expectation_columns(expectations[i]["kwargs"]))
+        )
+        self.columns = suite_columns(self.chunk_suite)
+        self.results: list = []  # each chunk's GX result
+        self.keys: list[pd.DataFrame] = []  # the uniqueness columns of every row
+        self.gx: dict[int, FindingList] = {}  # suite position → its row findings, chunk after chunk
+        self.gx_plain: dict[int, Finding] = {}  # failures without rows: once per load
+        self.failed: set[int] = set()  # positions of the expectations that failed
+
+    def check(self, frame: pd.DataFrame, chunk_findings=()) -> set[tuple[str | None, int]]:
+        """Validate one chunk (``chunk_findings``: what parsing found in it: one message per cell); its
+        findings wait for ``finish``. Returns (sheet, row) of its row errors, those beyond the cap too."""
+        report = self.report
+        if self.unique:
+            self.keys.append(frame[[SOURCE_ROW, *(c for c in self.key_columns if c in frame.columns)]])
+        index = [c for c in (SOURCE_ROW, SOURCE_SHEET) if c in frame.columns]
+        # the suite's columns only: GX filters (takes) the whole frame for every expectation
+        result = run_suite(
+            frame[[*index, *(c for c in self.columns if c in frame.columns)]], self.chunk_suite, self.places
+        )
+        self.results.append(result)
+        already = cells_with_findings([*report.findings, *chunk_findings], report.sheet)
+        errors: set[tuple[str | None, int]] = set()
+        for position, item in zip(self._positions(result), result.results, strict=True):
+            if not failed_in(item, frame.columns):
+                continue
+            self.failed.add(position)
+            found = collector(report)
+            add_findings(found, item.expectation_config, item.result or {}, already)
+            kept = self.gx.setdefault(position, FindingList(cap=report.findings.cap))
+            for finding in found.findings:
+                if finding.row is None:
+                    self.gx_plain.setdefault(position, finding)
+                else:
+                    kept.append(finding)
+            for (rule, severity), n in found.findings.omitted.items():
+                kept.count_omitted(rule, severity, None, n)
+            kept.omitted_error_rows |= found.findings.omitted_error_rows
+            kept.omitted_error_places |= found.findings.omitted_error_places
+            errors |= found.findings.error_places(report.sheet)
+        if not self.whole:
+            trim_unexpected(result, report.findings.cap)  # kept until the end for Data Docs: bounded
+        return errors
+
+    @staticmethod
+    def _positions(result) -> list[int]:
+        """The position in the load's suite of each item of ``result`` (its expectation's meta says)."""
+        return [item.expectation_config.meta[POSITION] for item in result.results]
+
+    def finish(self, docs: DataDocs | None = None, background: bool = False) -> ValidationOutcome:
+        """The uniqueness expectations over every row, the findings (in suite order) added to the report,
+        and the merged result kept in Data Docs (see ``validate_report``)."""
+        report, suite_json = self.report, self.suite_json
+        unique_results = {}
+        if self.unique:
+            keys = pd.concat(self.keys, ignore_index=True)
+            suite = {**suite_json, "expectations": [suite_json["expectations"][i] for i in self.unique]}
+            result = run_suite(keys, suite, self.places)
+            unique_results = dict(zip(self._positions(result), result.results, strict=True))
+        already = cells_with_findings(report.findings, report.sheet)
+        merged = self.results[0] if len(self.results) == 1 and not unique_results else self._merged(unique_results)
+        outcome = ValidationOutcome(suite_json["name"], bool(merged.success), len(merged.results), gx_result=merged)
+        # in the order of the suite (as its author wrote the rules), whatever order GX reports them in
+        for item in sorted(merged.results, key=lambda item: item.expectation_config.meta[POSITION]):
+            position = item.expectation_config.meta[POSITION]
+            if position in unique_results:
+                if failed_in(item, list(keys.columns)):
+                    outcome.failed.append(item.expectation_config.type)
+                    add_findings(report, item.expectation_config, item.result or {}, already)
+                continue
+            if position in self.failed:
+                outcome.failed.append(item.expectation_config.type)
+            if position in self.gx_plain:
+                report.findings.append(self.gx_plain[position])
+            report.findings += self.gx.get(position, [])
+        if docs is not None and background:
+            outcome.start_docs(lambda: record_docs(docs, report, suite_json, merged))
+        elif docs is not None:
+            outcome.docs_page = record_docs(docs, report, suite_json, merged)
+        return outcome
+
+    def _merged(self, unique_results: dict):
+        """One ExpectationSuiteValidationResult for the load from the chunks' results and the uniqueness
+        results over all rows, in the order GX reports the whole suite."""
+        from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
+
+        per_position: dict[int, list] = {}
+        for result in self.results:
+            for position, item in zip(self._positions(result), result.results, strict=True):
+                per_position.setdefault(position, []).append(item)
+        format_ = {
+            "result_format": "COMPLETE",
+            "partial_unexpected_count": 20,
+            "include_unexpected_rows": False,
+            **{k: v for k, v in RESULT_FORMAT.items() if k != "result_format"},
+        }
+        items = [
+            unique_results[p] if p in unique_results else merge_map_results(per_position[p], format_)
+            for p in sorted([*per_position, *unique_results])
+        ]
+        first = self.results[0]
+        successful = sum(1 for item in items if item.success)
+        return ExpectationSuiteValidationResult(
+            success=all(item.success for item in items),
+            results=items,
+            suite_name=first.suite_name,
+            suite_parameters=first.suite_parameters,
+            statistics={
+                "evaluated_expectations": len(items),
+                "successful_expectations": successful,
+                "unsuccessful_expectations": len(items) - successful,
+                "success_percent": successful / len(items) * 100 if items else None,
+            },
+            meta=first.meta,
+        )
+
+
+def trim_unexpected(result, cap: int) -> None:
+    """Cut each expectation's lists of unexpected values and rows to ``cap`` entries (the counts stay): a
+    load validated in chunks keeps every chunk's result until its end, for the merged Data Docs page."""
     for item in result.results:
-        if failed_in(item, report.frame.columns):
-            outcome.failed.append(item.expectation_config.type)
-            add_findings(report, item.expectation_config, item.result or {}, already)
-    if docs is not None and background:
-        outcome.start_docs(lambda: record_docs(docs, report, suite_json, result))
-    elif docs is not None:
-        outcome.docs_page = record_docs(docs, report, suite_json, result)
-    return outcome
+        found = item.result or {}
+        for key in (
+            "unexpected_list",
+            "unexpected_index_list",
+            "partial_unexpected_list",
+            "partial_unexpected_index_list",
+        ):
+            if isinstance(found.get(key), list) and len(found[key]) > cap:
+                found[key] = found[key][:cap]
+
+
+def chunkable_suite(contract) -> None:
+    """Raise ``ReadWhole`` when a table of this report type cannot be validated chunk by chunk: rules that
+    compare rows with the street's history, an expectation that is not row by row, or a uniqueness rule of
+    severity error under the quarantine policy (it would quarantine rows after their facts were written)."""
+    if contract.history_columns:
+        raise ReadWhole("its rules compare rows with the street's history")
+    for expectation in load_suite_json(contract.suite_name)["expectations"]:
+        kind, kwargs = expectation["type"], expectation["kwargs"]
+        if kind in UNIQUE_EXPECTATIONS:
+            if (
+                contract.row_errors == "quarantine_rows"
+                and expectation.get("meta", {}).get("severity", F.ERROR) == F.ERROR
+            ):
+                raise ReadWhole("a uniqueness rule of severity error would quarantine rows")
+        elif kind not in ROW_EXPECTATIONS or "mostly" in kwargs:
+            raise ReadWhole(f"{kind} is not a row-by-row rule")
+
+
+def suite_columns(suite_json: dict) -> list[str]:
+    """Every column the suite's expectations name (row conditions included), in order of appearance."""
+    names = []
+    for expectation in suite_json["expectations"]:
+        kwargs = expectation["kwargs"]
+        names += expectation_columns(kwargs)
+        if kwargs.get("row_condition"):
+            names += re.findall(r"[A-Za-z_][A-Za-z0-9_]*", kwargs["row_condition"])
+    return list(dict.fromkeys(names))
+
+
+def expectation_columns(kwargs: dict) -> list[str]:
+    """The columns an expectation's arguments name."""
+    return [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs] + list(kwargs.get("column_list", []))
 
 
 def run_suite(frame, suite_json: dict, places: Places, shortcuts: bool = True):
     """The GX validation result of ``frame`` (its boolean columns as objects) under the suite JSON.
-    ``shortcuts=False`` runs GX exactly as it ships (see ``_gx_shortcuts``; the tests compare the two)."""
+    ``shortcuts=False`` runs GX exactly as it ships (etl.ingest.validate.gx_internals; the tests compare)."""
     import great_expectations as gx
+    from great_expectations.validator.v1_validator import Validator
 
     suite = gx.ExpectationSuite(**copy.deepcopy(suite_json))
     # nullable booleans as objects (GX compares them with True/False); nullable integers without a gap as
@@ -166,9 +362,7 @@ def run_suite(frame, suite_json: dict, places: Places, shortcuts: bool = True):
             if str(frame[c].dtype) == "boolean" or (str(frame[c].dtype) == "Int64" and not frame[c].hasnans)
         }
     )
-    from great_expectations.validator.v1_validator import Validator
-
-    with _gx_shortcuts() if shortcuts else nullcontext():
+    with gx_internals.shortcuts(shortcuts):
         # what Batch.validate does, without building the batch a first time for the Batch object
         validator = Validator(
             batch_definition=batch_definition(),
@@ -178,89 +372,10 @@ def run_suite(frame, suite_json: dict, places: Places, shortcuts: bool = True):
         return validator.validate_expectation_suite(suite, expectation_parameters=suite_parameters(places))
 
 
-@contextmanager
-def _gx_shortcuts():
-    """Three pieces of GX's own bookkeeping, cut short while one suite is validated; the checks themselves
-    and their results are unchanged (tests/etl/ingest/validate/test_suite.py compares every suite with and without).
-
-    * No DataFrame fingerprint: GX hashes every cell of the frame (md5 of pandas' hash) into the result's
-      batch_markers, twice per validation. The raw file's sha256 already identifies what was validated
-      (stg_file_load and every fact row's lineage).
-    * ``Expectation.configuration`` computed once per expectation object: GX rebuilds it from the pydantic
-      model about a hundred times per expectation while it plans the metrics (pydantic ``dict()``, a regex
-      on the class name), half of a register's validation time. It depends only on the expectation's
-      fields, which do not change while it is validated; callers that modify a configuration deep-copy it
-      first (``Expectation.validate_``, ``Validator.graph_validate``).
-    * ``IDDict.to_id`` (the md5 of a metric's JSON-serialised kwargs) computed once per distinct kwargs: GX
-      asks for it about 1,600 times per register validation, for 28 distinct kwargs. Only kwargs made of
-      plain values are memoised, by their exact values and types; anything else is computed as GX does."""
-    from great_expectations.core.id_dict import IDDict
-    from great_expectations.execution_engine import pandas_execution_engine as engine
-    from great_expectations.expectations.expectation import Expectation
-
-    computed = Expectation.__dict__["configuration"]
-    memo: dict[
-        int, tuple[object, object]
-    ] = {}  # id → (the expectation, kept alive so ids stay unique; its configuration)
-
-    def configuration(self):
-        hit = memo.get(id(self))
-        if hit is None or hit[0] is not self:
-            hit = memo[id(self)] = (self, computed.fget(self))
-        return hit[1]
-
-    hashed = IDDict.to_id
-    ids: dict[tuple, object] = {}
-
-    def to_id(self, id_keys=None, id_ignore_keys=None):
-        try:
-            key = (
-                type(self),
-                _plain_key(self),
-                None if id_keys is None else tuple(sorted(id_keys)),
-                None if id_ignore_keys is None else tuple(sorted(id_ignore_keys)),
-            )
-        except TypeError:  # a value that is not plain (or keys that do not sort): as GX does
-            return hashed(self, id_keys, id_ignore_keys)
-        if key not in ids:
-            ids[key] = hashed(self, id_keys, id_ignore_keys)
-        return ids[key]
-
-    with _GX_PATCH_LOCK:
-        threshold = engine.HASH_THRESHOLD
-        engine.HASH_THRESHOLD = -1  # "df.memory_usage().sum() < HASH_THRESHOLD" never holds: no fingerprint
-        Expectation.configuration = property(configuration, doc=computed.__doc__)
-        IDDict.to_id = to_id
-        try:
-            yield
-        finally:
-            IDDict.to_id = hashed
-            Expectation.configuration = computed
-            engine.HASH_THRESHOLD = threshold
-            memo.clear()
-            ids.clear()
-
-
-_PLAIN_TYPES = (str, int, float, bool, type(None))
-
-
-def _plain_key(value) -> tuple:
-    """A hashable key equal for two values exactly when they are the same plain values of the same types
-    (str, int, float, bool, None, and lists, tuples and dicts of them); TypeError for anything else."""
-    kind = type(value)
-    if kind in _PLAIN_TYPES:
-        return kind, value
-    if kind is list or kind is tuple:
-        return kind, tuple(_plain_key(v) for v in value)
-    if isinstance(value, dict):
-        return dict, tuple(sorted(((type(k), k), _plain_key(v)) for k, v in value.items()))
-    raise TypeError(f"not a plain value: {kind.__name__}")
-
-
 def failed_in(item, columns) -> bool:
     """A failed expectation whose columns the frame has (a missing column is the parser's finding:
     critical when the column is required)."""
-    return not item.success and all(c in columns for c in _columns_of(item.expectation_config.kwargs))
+    return not item.success and all(c in columns for c in expectation_columns(item.expectation_config.kwargs))
 
 
 def docs_run_name(report: ParsedReport) -> str:
@@ -285,10 +400,6 @@ def record_docs(docs: DataDocs, report: ParsedReport, suite_json: dict, result) 
     except Exception:  # noqa: BLE001 - the docs are for browsing; the findings are already in the report
         log.exception("Data Docs not updated for %s", report.path.name)
         return None
-
-
-def _columns_of(kwargs: dict) -> list[str]:
-    return [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs] + list(kwargs.get("column_list", []))
 
 
 def _missing(value: object) -> bool:

@@ -14,9 +14,8 @@ import pytest
 import sqlalchemy as sa
 from conftest import SAMPLES
 
-import etl.ingest.load.record
-import etl.ingest.stream
-from etl.ingest.load.record import fact_copy_lines
+import etl.ingest.load.sinks
+from etl.ingest.load.sinks import LiveCopy, fact_copy_lines
 from etl.ingest.pipeline import discover, prepare, process_file
 from etl.warehouse.engine import get_engine, insert_facts
 
@@ -42,9 +41,9 @@ def test_a_load_cut_off_half_way_leaves_nothing_and_the_next_run_loads_it(settin
     prepare(settings)
     path = drop_sample(settings)
     if settings.warehouse_url.startswith("postgresql"):
-        # the facts go in by COPY, 20 rows a statement (etl.ingest.stream.Precopy): once the first statement is
+        # the facts go in by COPY, 20 rows a statement (etl.ingest.load.sinks.LiveCopy.WHOLE_FRAME): once the first statement is
         # done the server kills the backend (an admin, the OOM killer) while the rest is on its way
-        monkeypatch.setattr(etl.ingest.stream.Precopy, "STATEMENT_ROWS", 20)
+        monkeypatch.setitem(LiveCopy.WHOLE_FRAME, "statement_rows", 20)
         admin = request.getfixturevalue("pg_admin")
         chunks = []
 
@@ -54,22 +53,22 @@ def test_a_load_cut_off_half_way_leaves_nothing_and_the_next_run_loads_it(settin
                 kill_after_first_copy(admin, settings.warehouse_url.rsplit("/", 1)[1])
             return fact_copy_lines(frame, contract, lineage)
 
-        monkeypatch.setattr(etl.ingest.load.record, "fact_copy_lines", dying_lines)
+        monkeypatch.setattr(etl.ingest.load.sinks, "fact_copy_lines", dying_lines)
     else:
 
         def dying_insert(conn, contract, columns, rows):
             insert_facts(conn, contract, columns, rows[: len(rows) // 2])  # half the rows are in ...
             raise OSError("disk full")  # ... when the process dies mid-load
 
-        monkeypatch.setattr(etl.ingest.load.record, "insert_facts", dying_insert)
+        monkeypatch.setattr(etl.ingest.load.sinks, "insert_facts", dying_insert)
     with pytest.raises((OSError, sa.exc.OperationalError, sa.exc.DBAPIError)):
         process_file(discover(settings)[0], settings)
     get_engine(settings.warehouse_url).dispose()
     assert counts(settings) == (0, 0)  # no audit row, no facts: the transaction rolled back
     assert path.exists()  # the original waits in the inbox for the retry
 
-    monkeypatch.setattr(etl.ingest.load.record, "fact_copy_lines", fact_copy_lines)
-    monkeypatch.setattr(etl.ingest.load.record, "insert_facts", insert_facts)
+    monkeypatch.setattr(etl.ingest.load.sinks, "fact_copy_lines", fact_copy_lines)
+    monkeypatch.setattr(etl.ingest.load.sinks, "insert_facts", insert_facts)
     outcome = process_file(discover(settings)[0], settings)
     assert outcome.status == "accepted" and outcome.rows == 40
     assert counts(settings) == (1, 40)

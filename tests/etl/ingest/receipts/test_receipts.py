@@ -11,7 +11,7 @@ from workbooks import SERVICE_HEADER, service_item, write_xlsx
 
 from etl.contracts import CONTRACTS
 from etl.excel_safe import csv_safe, set_cell
-from etl.ingest.load.record import FileMeta, record_report
+from etl.ingest.load.record import FileMeta, record
 from etl.ingest.parse.tables import parse_file
 from etl.warehouse.engine import get_engine, now
 from etl.warehouse.schema import ensure_schema
@@ -145,7 +145,7 @@ def test_quarantine_policy_loads_good_rows_and_holds_back_bad_ones(tmp_path):
     engine = get_engine(f"sqlite:///{tmp_path / 'w.sqlite'}")
     ensure_schema(engine)
     meta = FileMeta(path.name, "南芬区", "南芬区/" + path.name, "archive/x", "0" * 64, 1, now(), now())
-    load_id, status = record_report(engine, meta, report, "x", "x")
+    ((load_id, status),) = record(engine, meta, [(report, "x", "x")])
     assert status == "flagged"
     with engine.connect() as conn:
         teams = conn.execute(sa.text("SELECT team FROM fct_volunteer_activity ORDER BY source_row")).scalars().all()

@@ -1,4 +1,4 @@
-"""Large CSV exports read in chunks (etl/ingest/stream.py) give exactly what the whole-file path gives: the same
+"""Large CSV exports read in chunks (etl/ingest/check.py `check_in_chunks`) give exactly what reading them whole gives: the same
 findings in the same order, statuses, reasons, facts, quarantined rows and audit rows, on SQLite (spooled
 facts) and PostgreSQL (COPY into the open load transaction). Small files are forced through the streaming
 path with a tiny chunk size. Also: the vectorised date/time reading and COPY text formatting equal the
@@ -14,60 +14,17 @@ import numpy as np
 import pandas as pd
 from openpyxl import load_workbook
 from warehouse_helpers import ingest, query
+from workbooks import hotline_csv
 
 import etl.ingest.pipeline
-import etl.ingest.stream
+import etl.ingest.read.csv_chunks
 from etl.contracts.base import Column
+from etl.ingest.check import check_in_chunks
+from etl.ingest.load.sinks import LiveCopy
 from etl.ingest.parse.frames import datetime_objects
 from etl.ingest.parse.values import ColumnConverter, ValueProblem, parse_date, parse_datetime
 from etl.reference.places import default_places
 from etl.warehouse.engine import copy_text, copy_texts
-
-HEADER = "工单编号,受理时间,区县,街道,诉求类别,首次答复时间,办结时间,满意度"
-STREETS = ("明山街道", "北地街道", "高峪街道", "新明街道", "牛心台街道", "高台子街道")
-
-
-def hotline_csv(rows: int = 120, duplicate: bool = False, wide_row_at: int | None = None) -> str:
-    """A 12345 export with a title line, blank lines, bad rows of every kind, an unknown street and a
-    footer followed by rows that must not be read."""
-    rng = random.Random(7)
-    lines = ["明山区12345便民服务热线工单（2021年9月）", "", HEADER]
-    start = dt.datetime(2021, 9, 1, 8, 0)
-    for i in range(rows):
-        received = start + dt.timedelta(minutes=331 * i)
-        reply = received + dt.timedelta(minutes=rng.randint(5, 200))
-        closed = reply + dt.timedelta(hours=rng.randint(1, 90))
-        cells = [
-            f"MS21{i:06d}",
-            f"{received:%Y-%m-%d %H:%M:%S}",
-            "明山区",
-            rng.choice(STREETS),
-            rng.choice(("城市管理", "供热供暖", "其他")),
-            f"{reply:%Y-%m-%d %H:%M}",
-            f"{closed:%Y/%m/%d %H:%M:%S}",
-            rng.choice(("满意", "基本满意", "不满意", "未评价", "")),
-        ]
-        if i % 17 == 3:
-            cells[1] = "2021-09-31 25:61"  # not a date: value_format, quarantined
-        if i % 23 == 5:
-            cells[7] = "很满意"  # not in the set
-        if i % 29 == 7:
-            cells[4] = ""  # required value missing
-        if i % 31 == 11:
-            cells[5] = f"{received - dt.timedelta(hours=2):%Y-%m-%d %H:%M:%S}"  # reply before receipt
-        if i % 37 == 13:
-            cells[3] = "不存在街道"  # a warning, still loaded
-        if i % 41 == 17:
-            cells[1] = f"{received:%Y年%m月%d日 %H时%M分}"  # another way of writing it: read by parse_datetime
-        if i == 50:
-            lines.append("")  # a blank line in the middle
-        if duplicate and i == rows - 5:
-            cells[0] = "MS21000001"  # the ticket of row 2, far away (another chunk)
-        if wide_row_at == i:
-            cells.append("多出的一列")
-        lines.append(",".join(cells))
-    lines += ["填报人：张三,审核人：李四", "MS29999999,2021-09-30 10:00:00,明山区,明山街道,其他,,,"]
-    return "\r\n".join(lines) + "\r\n"
 
 
 def drop(settings, name: str, text: str):
@@ -78,9 +35,9 @@ def drop(settings, name: str, text: str):
 
 
 def streaming(monkeypatch, on: bool, chunk_rows: int = 7):
-    monkeypatch.setattr(etl.ingest.stream, "STREAM_MIN_BYTES", 0 if on else 1 << 60)
-    monkeypatch.setattr(etl.ingest.stream, "CHUNK_ROWS", chunk_rows)
-    monkeypatch.setattr(etl.ingest.stream.LiveCopy, "STATEMENT_ROWS", 3)  # PostgreSQL: several COPY statements a chunk
+    monkeypatch.setattr(etl.ingest.read.csv_chunks, "STREAM_MIN_BYTES", 0 if on else 1 << 60)
+    monkeypatch.setattr(etl.ingest.read.csv_chunks, "CHUNK_ROWS", chunk_rows)
+    monkeypatch.setitem(LiveCopy.STREAM, "statement_rows", 3)  # PostgreSQL: several COPY statements a chunk
 
 
 def load_snapshot(settings, load_id: int) -> dict:
@@ -169,7 +126,7 @@ def as_datetime_objects(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def test_check_streamed_matches_parse_and_validate(tmp_path):
+def test_check_in_chunks_matches_parse_and_validate(tmp_path):
     from etl.ingest.parse.tables import parse_file
     from etl.ingest.validate.suite import validate_report
 
@@ -179,33 +136,33 @@ def test_check_streamed_matches_parse_and_validate(tmp_path):
     path.write_bytes(hotline_csv(200).encode("gb18030"))
     whole = parse_file(path, inbox=inbox)
     validate_report(whole)
-    encoding = etl.ingest.stream.text_encoding(path, min_bytes=0)
+    encoding = etl.ingest.read.csv_chunks.text_encoding(path, min_bytes=0)
     assert encoding == "gb18030"
-    report = etl.ingest.stream.check_streamed(path, inbox, encoding, chunk_rows=13)
+    report, _outcome = check_in_chunks(path, inbox, encoding, chunk_rows=13)
     try:
         assert report.findings == whole.findings
         assert (report.period, report.district, report.rows_read) == (whole.period, whole.district, len(whole.frame))
         assert report.quarantined_rows == whole.quarantined_rows
-        assert report.facts.count == len(whole.frame) - len(whole.quarantined_rows)
+        assert report.sink.count == len(whole.frame) - len(whole.quarantined_rows)
         held = whole.frame[whole.frame["_source_row"].isin({row for _, row in whole.quarantined_rows})].reset_index(
             drop=True
         )
         pd.testing.assert_frame_equal(as_datetime_objects(report.quarantine_frame().reset_index(drop=True)), held)
     finally:
-        report.discard()
+        report.sink.close()
 
 
 def test_only_large_text_tables_are_streamed(tmp_path):
     csv_path = tmp_path / "a.csv"
     csv_path.write_bytes(hotline_csv(20).encode("utf-8"))
-    assert etl.ingest.stream.text_encoding(csv_path) is None  # below STREAM_MIN_BYTES
-    assert etl.ingest.stream.text_encoding(csv_path, min_bytes=0) == "utf-8-sig"
+    assert etl.ingest.read.csv_chunks.text_encoding(csv_path) is None  # below STREAM_MIN_BYTES
+    assert etl.ingest.read.csv_chunks.text_encoding(csv_path, min_bytes=0) == "utf-8-sig"
     html = tmp_path / "b.xls"
     html.write_text("<html><table><tr><td>工单编号</td></tr></table></html>", encoding="utf-8")
-    assert etl.ingest.stream.text_encoding(html, min_bytes=0) is None
+    assert etl.ingest.read.csv_chunks.text_encoding(html, min_bytes=0) is None
     xlsx = tmp_path / "c.xlsx"
     xlsx.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
-    assert etl.ingest.stream.text_encoding(xlsx, min_bytes=0) is None
+    assert etl.ingest.read.csv_chunks.text_encoding(xlsx, min_bytes=0) is None
 
 
 def test_receipt_of_a_very_large_file_lists_every_finding_without_a_copy(sqlite_settings, monkeypatch):

@@ -1,0 +1,262 @@
+"""Check one file: read → parse → validate → its facts to the load's sink, the same steps for every file.
+
+Reading yields chunks: a workbook (or a small CSV, an HTML export…) is read whole in a child process
+(etl.ingest.read.isolated) and each table of it is one chunk; a large CSV export is read in chunks
+(etl.ingest.read.csv_chunks), so that a million rows never sit in memory at once. Either way each chunk is
+typed and checked by ``TableParse``, validated by ``SuiteRun`` and its facts — less the rows its row
+errors quarantine — go to the load's sink (etl.ingest.load.sinks): ``LoadCheck.check_chunk``. What needs
+every row runs once at the end (``TableParse.finish``, ``SuiteRun.finish``); for one chunk there is
+nothing to merge. ``etl.ingest.load.record.record`` then records each load in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from etl.config import Settings
+from etl.contracts import CONTRACTS, ReportContract
+from etl.ingest import findings as F
+from etl.ingest.findings import FindingList
+from etl.ingest.load.sinks import FactSink, KeptFrames, LiveCopy, Spool
+from etl.ingest.parse.layout import chunk_data_rows, find_table
+from etl.ingest.parse.tables import SOURCE_ROW, SOURCE_SHEET, ParsedReport, TableParse, folder_district, parse_file
+from etl.ingest.read import csv_chunks
+from etl.ingest.read.csv_chunks import ReadWhole
+from etl.ingest.read.readers import Sheet
+from etl.ingest.validate.suite import SuiteRun, chunkable_suite
+from etl.reference.places import Places, default_places
+
+log = logging.getLogger(__name__)
+
+
+class LoadCheck:
+    """One load's chunks validated and their facts written: what the chunks of a load share."""
+
+    def __init__(self, report: ParsedReport, sink: FactSink, run: SuiteRun | None):
+        self.report, self.sink, self.run = report, sink, run
+        self.contract: ReportContract = report.contract
+        self.quarantines = self.contract.row_errors == "quarantine_rows"
+        self.held: list[pd.DataFrame] = []  # rows held back by their row errors, with their values
+        self.seen_keys: set = set()  # the fact table's key of every row written
+        self.stopped = False  # the load will be rejected, or a key repeats: no more facts are written
+        sink.start(self.contract, report.sheet)
+
+    def check_chunk(self, frame: pd.DataFrame, found: FindingList) -> None:
+        """Validate one chunk (``found``: its findings so far, parsing's) and write its facts. Where row
+        errors reject the file, the facts are written first (on PostgreSQL the server checks them while GX
+        runs) and rolled back if the file is rejected; where they quarantine rows, after, without those rows."""
+        if not self.quarantines:
+            self.stopped = self.stopped or self._rejects(found) or self._repeats_a_key(frame)
+            if not self.stopped and len(frame):
+                self.sink.write(frame)
+            if self.run is not None:
+                self.run.check(frame, found)
+            return
+        errors = found.error_places(self.report.sheet)
+        if self.run is not None:
+            errors |= self.run.check(frame, found)
+        if errors:
+            held = places_of(frame, self.report.sheet).isin(list(errors))
+            if held.any():
+                self.held.append(frame[held])
+                frame = frame[~held]
+        self.stopped = (
+            self.stopped
+            or self._rejects(found)
+            or (self.run is not None and any(self._rejects(items) for items in self.run.gx.values()))
+            or self._repeats_a_key(frame)
+        )
+        if not self.stopped and len(frame):
+            self.sink.write(frame)
+
+    def _rejects(self, findings) -> bool:
+        return any(f.severity == F.CRITICAL or (f.severity == F.ERROR and not self.quarantines) for f in findings)
+
+    def _repeats_a_key(self, frame: pd.DataFrame) -> bool:
+        """Whether a row repeats the fact table's key of a row written before (or of this chunk): the
+        uniqueness rule rejects the file, and COPY would fail on the primary key."""
+        key = [c for c in self.contract.key if c in frame]
+        if not key or not len(frame):
+            return False
+        values = frame[key[0]].tolist() if len(key) == 1 else list(zip(*(frame[c] for c in key)))
+        if len(set(values)) < len(values) or any(v in self.seen_keys for v in values):
+            return True
+        self.seen_keys.update(values)
+        return False
+
+    def done(self) -> None:
+        """The held-back rows on the report (the load records those its findings quarantine)."""
+        self.report.sink = self.sink
+        self.report.quarantine = pd.concat(self.held, ignore_index=True) if self.held else None
+
+
+def places_of(frame: pd.DataFrame, sheet: str | None) -> pd.MultiIndex:
+    """(sheet, Excel row) of each row of ``frame``."""
+    sheets = frame[SOURCE_SHEET] if SOURCE_SHEET in frame else pd.Series([sheet] * len(frame), index=frame.index)
+    return pd.MultiIndex.from_arrays([sheets, frame[SOURCE_ROW]])
+
+
+def check_file(
+    path: Path,
+    settings: Settings,
+    engine,
+    run_id: str | None = None,
+    meta=None,
+    background_docs: bool = False,
+    inbox_root: Path | None = None,
+) -> tuple[ParsedReport, object]:
+    """Read, parse and validate ``path`` (its suite's result kept in Data Docs, the rules that need history
+    applied), its facts in each load's sink. Returns the report (``report.parts``: a load per period) and
+    its Data Docs page — with ``background_docs`` a function that waits for the thread writing it while the
+    file is loaded. On PostgreSQL, given ``meta``, the load's transaction is opened here (``LiveCopy``) and
+    ``record`` finishes it. ``inbox_root``: the folder whose subfolders name districts (default the inbox)."""
+    from etl.ingest.validate.data_docs import DataDocs
+
+    inbox_root = inbox_root or settings.inbox
+    docs = DataDocs.from_settings(settings, run_id, index=False)
+    live = meta is not None and engine.dialect.name == "postgresql"
+    encoding = csv_chunks.text_encoding(path)
+    if encoding is not None:
+        sink = LiveCopy(engine, meta, **LiveCopy.STREAM) if live else Spool(inbox_root.parent)
+        try:
+            report, outcome = check_in_chunks(
+                path,
+                inbox_root,
+                encoding,
+                sink,
+                docs=docs,
+                background_docs=background_docs,
+                findings_cap=settings.limits.max_findings_per_rule,
+            )
+            return report, docs_page(outcome, background_docs)
+        except ReadWhole as exc:
+            log.info("%s is read whole: %s", path.name, exc)
+    report = parse_file(path, inbox=inbox_root, limits=settings.limits)
+    outcomes = []
+    for part in report.parts:  # a load per period of the workbook's data sheets: each validated on its own
+        if part.frame is None or any(f.severity == F.CRITICAL for f in part.findings):
+            continue  # not validated, nothing loaded
+        one_sheet = len(report.parts) == 1 and len(part.sheet_names) == 1
+        sink = LiveCopy(engine, meta, **LiveCopy.WHOLE_FRAME) if live and one_sheet else KeptFrames()
+        outcomes.append(check_whole(part, sink, engine, docs, background_docs))
+    if not outcomes:
+        return report, None
+    if not background_docs:
+        return report, outcomes[0].docs_page
+    return report, lambda: [outcome.wait_docs() for outcome in outcomes][
+        0
+    ]  # every part's page; the first is the file's
+
+
+def docs_page(outcome, background: bool):
+    if outcome is None:
+        return None
+    return outcome.wait_docs if background else outcome.docs_page
+
+
+def check_whole(part: ParsedReport, sink: FactSink, engine, docs=None, background_docs: bool = False):
+    """A load read whole: one chunk, then the rules that need history. Returns the validation outcome."""
+    from etl.ingest.validate.outliers import flag_outliers
+
+    load = LoadCheck(part, sink, SuiteRun(part))
+    try:
+        load.check_chunk(part.frame, part.findings)
+        outcome = load.run.finish(docs, background_docs)
+        flag_outliers(part, engine)
+    except BaseException:
+        sink.close()
+        raise
+    load.done()
+    return outcome
+
+
+def check_in_chunks(
+    path: Path,
+    inbox: Path | None,
+    encoding: str,
+    sink: FactSink | None = None,
+    places: Places | None = None,
+    contracts: dict[str, ReportContract] = CONTRACTS,
+    chunk_rows: int | None = None,
+    docs=None,
+    background_docs: bool = False,
+    findings_cap: int = F.MAX_PER_RULE,
+):
+    """A large CSV read, parsed, validated and written to ``sink`` (default a ``Spool``) chunk by chunk.
+    Returns the report and the validation outcome (None when the file has critical findings: such a file
+    is not validated). Raises ``ReadWhole`` (after closing the sink) when the file is to be read whole.
+    A period other than the first chunk's (which derive was given) means a second pass with the file's."""
+    places = places or default_places()
+    sink = sink if sink is not None else Spool()
+    period = None
+    try:
+        for _attempt in range(2):
+            report, table, load = _read_chunks(
+                path,
+                inbox,
+                encoding,
+                places,
+                contracts,
+                chunk_rows or csv_chunks.CHUNK_ROWS,
+                sink,
+                period,
+                findings_cap,
+            )
+            final = table.finish()
+            if final == table.period_hint or table.contract.derive is None or period is not None:
+                break
+            period = final  # derive was given the first chunk's period, the file's is another: again
+        outcome = None
+        if load.run.results and not any(f.severity == F.CRITICAL for f in report.findings):
+            outcome = load.run.finish(docs, background_docs)
+        load.done()
+    except BaseException:
+        sink.close()
+        raise
+    return report, outcome
+
+
+def _read_chunks(path, inbox, encoding, places, contracts, chunk_rows, sink, period, findings_cap):
+    report = ParsedReport(path, findings=FindingList(cap=findings_cap))
+    folder, report.district = folder_district(path, inbox, places)
+    if folder is not None and report.district is None:
+        report.add(
+            "unknown_folder",
+            F.CRITICAL,
+            f"提交文件夹「{folder}」不是本市区县，请放入本区县的文件夹",
+            f"folder {folder!r} is not a known district",
+        )
+    head = csv_chunks.head_records(path, encoding)
+    layout = find_table([Sheet(path.stem, [list(r) for r in head])], list(contracts.values()))
+    if layout is None:
+        raise ReadWhole("no known header in the first records")
+    chunkable_suite(layout.contract)
+    table = TableParse(
+        report,
+        layout,
+        places,
+        inbox,
+        keep_datetime64=True,
+        nul_check=csv_chunks.holds_nul(path),
+        period_hint=period,
+    )
+    report.source_sheets = []  # the head only: receipts of files read in chunks carry no copy of the table
+    header_critical = any(f.severity == F.CRITICAL for f in report.findings)
+    load = LoadCheck(report, sink, SuiteRun(report, places, whole=False))
+    for chunk in csv_chunks.record_chunks(path, encoding, head, chunk_rows):
+        records, totals, footer = chunk_data_rows(chunk, layout.first_data_row)
+        if len(records):
+            grid = chunk.loc[records].reset_index(drop=True)
+            frame, found = table.add_chunk(records, grid, totals)
+            if header_critical:  # the whole-file path validates no file with critical findings
+                load.stopped = True
+                continue
+            load.check_chunk(frame, found)
+        else:
+            table.totals += totals
+        if footer:
+            break
+    return report, table, load

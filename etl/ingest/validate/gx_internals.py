@@ -1,0 +1,329 @@
+"""Every use of Great Expectations' internals, in one place, behind one version guard.
+
+The pipeline reaches below GX's public API in three places, each for speed or for a page GX cannot
+make on its own:
+
+* ``shortcuts``: three pieces of GX's bookkeeping cut short while a suite is validated (no DataFrame
+  fingerprint, an expectation's configuration and a metric's id computed once);
+* ``format_map_output``: GX's own formatting of a map expectation's result, to merge the results of a
+  file validated chunk by chunk into the result GX would give for the whole file;
+* ``summary_index_builder``: a Data Docs index builder that lists a validation from a small cache
+  instead of deserialising its whole stored result.
+
+They were written against ``TESTED_GX`` (tests/etl/ingest/validate compare every suite with and
+without them). On any other GX version each falls back to plain GX — validation as GX ships it, chunk
+results merged by counting, GX's default Data Docs index —
+and says so once in the log.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+import threading
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+TESTED_GX = "1.24"  # major.minor the internals below were written and tested against
+_PATCH_LOCK = threading.RLock()  # one validation at a time cuts GX short
+_PLAIN_TYPES = (str, int, float, bool, type(None))
+
+
+@lru_cache(maxsize=1)
+def internals_usable() -> bool:
+    """Whether the installed GX is the version these internals were tested against (logged once if not)."""
+    import great_expectations as gx
+
+    version = getattr(gx, "__version__", "unknown")
+    if ".".join(version.split(".")[:2]) == TESTED_GX:
+        return True
+    log.warning(
+        "Great Expectations %s is not the tested %s.x: validating with plain GX (no shortcuts, chunk results "
+        "merged by counting, GX's default Data Docs index)",
+        version,
+        TESTED_GX,
+    )
+    return False
+
+
+@contextmanager
+def shortcuts(enabled: bool = True):
+    """Three pieces of GX's own bookkeeping, cut short while one suite is validated; the checks themselves
+    and their results are unchanged (tests/etl/ingest/validate/test_suite.py compares every suite with and
+    without).
+
+    * No DataFrame fingerprint: GX hashes every cell of the frame (md5 of pandas' hash) into the result's
+      batch_markers, twice per validation. The raw file's sha256 already identifies what was validated
+      (stg_file_load and every fact row's lineage).
+    * ``Expectation.configuration`` computed once per expectation object: GX rebuilds it from the pydantic
+      model about a hundred times per expectation while it plans the metrics, half of a register's
+      validation time. It depends only on the expectation's fields, which do not change while it is
+      validated; callers that modify a configuration deep-copy it first.
+    * ``IDDict.to_id`` (the md5 of a metric's JSON-serialised kwargs) computed once per distinct kwargs: GX
+      asks for it about 1,600 times per register validation, for 28 distinct kwargs. Only kwargs made of
+      plain values are memoised, by their exact values and types; anything else is computed as GX does."""
+    if not enabled or not internals_usable():
+        yield
+        return
+    from great_expectations.core.id_dict import IDDict
+    from great_expectations.execution_engine import pandas_execution_engine as engine
+    from great_expectations.expectations.expectation import Expectation
+
+    computed = Expectation.__dict__["configuration"]
+    memo: dict[int, tuple[object, object]] = {}  # id → (the expectation, kept alive so ids stay unique; config)
+
+    def configuration(self):
+        hit = memo.get(id(self))
+        if hit is None or hit[0] is not self:
+            hit = memo[id(self)] = (self, computed.fget(self))
+        return hit[1]
+
+    hashed = IDDict.to_id
+    ids: dict[tuple, object] = {}
+
+    def to_id(self, id_keys=None, id_ignore_keys=None):
+        try:
+            key = (
+                type(self),
+                plain_key(self),
+                None if id_keys is None else tuple(sorted(id_keys)),
+                None if id_ignore_keys is None else tuple(sorted(id_ignore_keys)),
+            )
+        except TypeError:  # a value that is not plain (or keys that do not sort): as GX does
+            return hashed(self, id_keys, id_ignore_keys)
+        if key not in ids:
+            ids[key] = hashed(self, id_keys, id_ignore_keys)
+        return ids[key]
+
+    with _PATCH_LOCK:
+        threshold = engine.HASH_THRESHOLD
+        engine.HASH_THRESHOLD = -1  # "df.memory_usage().sum() < HASH_THRESHOLD" never holds: no fingerprint
+        Expectation.configuration = property(configuration, doc=computed.__doc__)
+        IDDict.to_id = to_id
+        try:
+            yield
+        finally:
+            IDDict.to_id = hashed
+            Expectation.configuration = computed
+            engine.HASH_THRESHOLD = threshold
+            memo.clear()
+            ids.clear()
+
+
+def plain_key(value) -> tuple:
+    """A hashable key equal for two values exactly when they are the same plain values of the same types
+    (str, int, float, bool, None, and lists, tuples and dicts of them); TypeError for anything else."""
+    kind = type(value)
+    if kind in _PLAIN_TYPES:
+        return kind, value
+    if kind is list or kind is tuple:
+        return kind, tuple(plain_key(v) for v in value)
+    if isinstance(value, dict):
+        return dict, tuple(sorted(((type(k), k), plain_key(v)) for k, v in value.items()))
+    raise TypeError(f"not a plain value: {kind.__name__}")
+
+
+def format_map_output(
+    result_format: dict,
+    success: bool,
+    element_count: int,
+    nonnull_count: int | None,
+    unexpected_count: int,
+    unexpected_list: list,
+    unexpected_index_list: list,
+    index_column_names: list | None,
+) -> dict:
+    """A map expectation's result as GX formats it (its percentages and partial lists); on an untested GX
+    the counts, percentages and lists computed here as GX documents them."""
+    if internals_usable():
+        from great_expectations.expectations.expectation import _format_map_output
+
+        return _format_map_output(
+            result_format,
+            success,
+            element_count,
+            nonnull_count,
+            unexpected_count,
+            unexpected_list,
+            unexpected_index_list,
+            None,
+            index_column_names,
+        )
+    missing = None if nonnull_count is None else element_count - nonnull_count
+    partial = result_format.get("partial_unexpected_count", 20)
+    result = {
+        "element_count": element_count,
+        "unexpected_count": unexpected_count,
+        "unexpected_percent": _percent(unexpected_count, nonnull_count if nonnull_count is not None else element_count),
+        "partial_unexpected_list": unexpected_list[:partial],
+        "unexpected_list": unexpected_list,
+        "unexpected_index_list": unexpected_index_list,
+        "partial_unexpected_index_list": unexpected_index_list[:partial],
+    }
+    if missing is not None:
+        result["missing_count"] = missing
+        result["missing_percent"] = _percent(missing, element_count)
+        result["unexpected_percent_total"] = _percent(unexpected_count, element_count)
+        result["unexpected_percent_nonmissing"] = _percent(unexpected_count, nonnull_count)
+    if index_column_names:
+        result["unexpected_index_column_names"] = index_column_names
+    return {"success": success, "result": result}
+
+
+def _percent(part: int, whole: int | None) -> float | None:
+    return part / whole * 100 if whole else None
+
+
+def merge_map_results(parts: list, result_format: dict):
+    """One expectation's result over a file from its results over the file's chunks (each chunk's lists
+    already trimmed to the findings cap)."""
+    import copy
+
+    item = copy.copy(parts[0])
+    failed = [p for p in parts if p.exception_info and p.exception_info.get("raised_exception")]
+    if failed:
+        item.success, item.exception_info, item.result = False, failed[0].exception_info, failed[0].result
+        return item
+    results = [p.result or {} for p in parts]
+    if not all("element_count" in r for r in results):  # not a map result (expect_column_to_exist)
+        item.success = all(p.success for p in parts)
+        return item
+    element = sum(r["element_count"] for r in results)
+    has_missing = all("missing_count" in r for r in results)
+    nonnull = element - sum(r["missing_count"] for r in results) if has_missing else None
+    unexpected = sum(r["unexpected_count"] or 0 for r in results)
+    unexpected_list = list(itertools.chain.from_iterable(r.get("unexpected_list") or [] for r in results))
+    index_list = list(itertools.chain.from_iterable(r.get("unexpected_index_list") or [] for r in results))
+    success = all(p.success for p in parts)
+    merged = format_map_output(
+        result_format,
+        success,
+        element,
+        nonnull,
+        unexpected,
+        unexpected_list,
+        index_list,
+        results[0].get("unexpected_index_column_names"),
+    )
+    merged["result"]["unexpected_list"] = unexpected_list
+    merged["result"]["unexpected_index_list"] = index_list
+    item.success, item.result = success, merged["result"]
+    return item
+
+
+def index_builder_config(index_limit: int | None) -> dict | None:
+    """The ``site_index_builder`` of the Data Docs site: ``SummaryIndexBuilder`` (below), or None for GX's
+    default on an untested GX."""
+    if not internals_usable():
+        return None
+    return {"module_name": __name__, "class_name": "SummaryIndexBuilder", "validation_results_limit": index_limit}
+
+
+def _summary_index_builder_class():
+    from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
+    from great_expectations.render.renderer.site_builder import (
+        FALSEY_YAML_STRINGS,
+        DefaultSiteIndexBuilder,
+        _resolve_asset_name,
+    )
+    from great_expectations.render.util import resource_key_passes_run_name_filter
+
+    class SummaryIndexBuilder(DefaultSiteIndexBuilder):
+        """GX's index builder, except that a validation's row (status, asset, batch spec) comes from a
+        small JSON cache instead of deserialising its whole stored result (~10 ms each for a 2,000-row
+        failure; the default index would take seconds after a few hundred files)."""
+
+        cache_path: Path | None = None  # set by the caller; without it every row is read from its result
+
+        def _add_validations_to_index_links(self, index_links_dict, site_keys) -> None:
+            validations = self.site_section_builders_config.get("validations", "None")
+            if not validations or validations in FALSEY_YAML_STRINGS:
+                return
+            run_name_filter = validations["run_name_filter"]
+            keys = sorted(
+                (k for k in site_keys if resource_key_passes_run_name_filter(k, run_name_filter)),
+                key=lambda k: k.run_id.run_time,
+                reverse=True,
+            )
+            if self.validation_results_limit:
+                keys = keys[: self.validation_results_limit]
+            cache = self.read_cache()
+            listed = {}  # the cache keeps the rows of the listed validations only: it stays small
+            for key in keys:
+                cache_key = "/".join(key.to_tuple())
+                summary = cache.get(cache_key) or self.summarise(key)
+                if summary is None:
+                    continue
+                listed[cache_key] = summary
+                self.add_resource_info_to_index_links_dict(
+                    index_links_dict=index_links_dict,
+                    expectation_suite_name=key.expectation_suite_identifier.name,
+                    section_name="validations",
+                    batch_identifier=key.batch_identifier,
+                    run_id=key.run_id,
+                    validation_success=summary["success"],
+                    run_time=key.run_id.run_time,
+                    run_name=key.run_id.run_name,
+                    asset_name=summary["asset_name"],
+                    batch_kwargs=summary["batch_kwargs"],
+                    batch_spec=summary["batch_spec"],
+                )
+            if listed != cache:
+                self.write_cache(listed)
+
+        def summarise(self, key) -> dict | None:
+            try:
+                validation = self.data_context.get_validation_result(
+                    batch_identifier=key.batch_identifier,
+                    expectation_suite_name=key.expectation_suite_identifier.name,
+                    run_id=key.run_id,
+                    validation_results_store_name=self.source_stores.get("validations"),
+                )
+            except Exception:  # noqa: BLE001 - GX skips an unreadable result the same way
+                validation = None
+            if not isinstance(validation, ExpectationSuiteValidationResult):
+                log.warning("validation result not found: %s - skipping", key.to_tuple())
+                return None
+            return json.loads(
+                json.dumps(
+                    {
+                        "success": validation.success,
+                        "asset_name": _resolve_asset_name(validation),
+                        "batch_kwargs": validation.meta.get("batch_kwargs", {}),
+                        "batch_spec": validation.meta.get("batch_spec", {}),
+                    },
+                    default=str,
+                )
+            )
+
+        def read_cache(self) -> dict:
+            if self.cache_path is None:
+                return {}
+            try:
+                return json.loads(self.cache_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                return {}
+
+        def write_cache(self, cache: dict) -> None:
+            if self.cache_path is None:
+                return
+            tmp = self.cache_path.with_name(f"{self.cache_path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(cache, ensure_ascii=False), encoding="utf-8")
+            tmp.replace(self.cache_path)
+
+    return SummaryIndexBuilder
+
+
+def __getattr__(name: str):
+    # GX instantiates the index builder by module and class name; build the class (which subclasses a
+    # GX class) only then, so that importing this module never imports GX.
+    if name == "SummaryIndexBuilder":
+        cls = _summary_index_builder_class()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(name)
