@@ -98,7 +98,7 @@ def _template(args, settings: Settings) -> int:
 
     from etl.publish.templates import write_all_templates, write_template
 
-    out = Path(args.out) if args.out else settings.shared_dir / "templates"
+    out = Path(args.out) if args.out else settings.templates
     out.mkdir(parents=True, exist_ok=True)
     try:
         paths = (

@@ -21,6 +21,9 @@ from zoneinfo import ZoneInfo
 from etl.ingest.read.limits import Limits
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The shared folder's layout (README "The shared folder"), named here once: Settings has a path for each.
+INBOX, ARCHIVE, WORK, PROCESSED, REJECTED, RECEIPTS = "inbox", "archive", "work", "processed", "rejected", "receipts"
+DATA_DOCS, GX_STORE, PUBLISHED, ALERTS, TEMPLATES = "data_docs", "gx", "published", "alerts", "templates"
 WAREHOUSE_ASSET = "district_reports_warehouse"  # the Airflow asset ingest updates and publish is scheduled on
 
 
@@ -61,27 +64,52 @@ class Settings:
     @property
     def inbox(self) -> Path:
         """Clerks' drop folder: inbox/<区县>/<file>."""
-        return self.shared_dir / "inbox"
+        return self.shared_dir / INBOX
 
     @property
     def archive(self) -> Path:
         """Every raw file ever received, by sha256; never overwritten or deleted."""
-        return self.shared_dir / "archive"
+        return self.shared_dir / ARCHIVE
 
     @property
     def work(self) -> Path:
         """Files claimed by a run while it processes them: work/<claim>/ (see etl.ingest.inbox.entries)."""
-        return self.shared_dir / "work"
+        return self.shared_dir / WORK
 
     @property
     def processed(self) -> Path:
-        return self.shared_dir / "processed"
+        return self.shared_dir / PROCESSED
 
     @property
     def rejected(self) -> Path:
-        return self.shared_dir / "rejected"
+        return self.shared_dir / REJECTED
 
     @property
     def receipts(self) -> Path:
         """回执 for clerks: receipts/<区县>/<file>.回执.xlsx."""
-        return self.shared_dir / "receipts"
+        return self.shared_dir / RECEIPTS
+
+    @property
+    def data_docs(self) -> Path:
+        """Data Docs: every validation as a page (data_docs/local_site/index.html)."""
+        return self.shared_dir / DATA_DOCS
+
+    @property
+    def gx_store(self) -> Path:
+        """The GX project behind Data Docs: every validation result as JSON."""
+        return self.shared_dir / GX_STORE
+
+    @property
+    def published(self) -> Path:
+        """The review packs (xlsx and html) city leaders read."""
+        return self.shared_dir / PUBLISHED
+
+    @property
+    def alerts(self) -> Path:
+        """alerts.jsonl: every alert sent to stewards."""
+        return self.shared_dir / ALERTS
+
+    @property
+    def templates(self) -> Path:
+        """Blank templates for clerks (python -m etl template)."""
+        return self.shared_dir / TEMPLATES

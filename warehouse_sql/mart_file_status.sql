@@ -12,10 +12,7 @@ SELECT l.load_id,
        l.period,
        l.file_name,
        l.status,
-       CASE l.status WHEN 'accepted' THEN '已入库'
-                     WHEN 'flagged' THEN '已入库（有提示）'
-                     WHEN 'rejected' THEN '已退回'
-                     WHEN 'duplicate' THEN '重复提交（未处理）' END AS status_zh,
+       ${STATUS_ZH(l.status)} AS status_zh,  -- the labels of etl.statuses
        l.is_current,
        l.superseded_by,
        l.rows_read,

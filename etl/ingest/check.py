@@ -12,6 +12,7 @@ nothing to merge. ``etl.ingest.load.record.record`` then records each load in on
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -89,7 +90,6 @@ class LoadCheck:
 
     def done(self) -> None:
         """The held-back rows on the report (the load records those its findings quarantine)."""
-        self.report.sink = self.sink
         self.report.quarantine = pd.concat(self.held, ignore_index=True) if self.held else None
 
 
@@ -97,6 +97,28 @@ def places_of(frame: pd.DataFrame, sheet: str | None) -> pd.MultiIndex:
     """(sheet, Excel row) of each row of ``frame``."""
     sheets = frame[SOURCE_SHEET] if SOURCE_SHEET in frame else pd.Series([sheet] * len(frame), index=frame.index)
     return pd.MultiIndex.from_arrays([sheets, frame[SOURCE_ROW]])
+
+
+@dataclass
+class CheckedFile:
+    """A file checked: its report (``report.parts``: a load per period), each load's facts waiting in a
+    sink (None: nothing to load), and its Data Docs page — or, when written by a thread, ``docs_page()``
+    waits for it."""
+
+    report: ParsedReport
+    sinks: list[FactSink | None]
+    docs: list = field(default_factory=list)  # each validated load's ValidationOutcome
+    background_docs: bool = False
+
+    def docs_page(self) -> str | None:
+        """The file's Data Docs page (its first load's), once every load's page is written."""
+        pages = [outcome.wait_docs() if self.background_docs else outcome.docs_page for outcome in self.docs]
+        return pages[0] if pages else None
+
+    def close(self) -> None:
+        for sink in self.sinks:
+            if sink is not None:
+                sink.close()
 
 
 def check_file(
@@ -107,12 +129,12 @@ def check_file(
     meta=None,
     background_docs: bool = False,
     inbox_root: Path | None = None,
-) -> tuple[ParsedReport, object]:
+) -> CheckedFile:
     """Read, parse and validate ``path`` (its suite's result kept in Data Docs, the rules that need history
-    applied), its facts in each load's sink. Returns the report (``report.parts``: a load per period) and
-    its Data Docs page — with ``background_docs`` a function that waits for the thread writing it while the
-    file is loaded. On PostgreSQL, given ``meta``, the load's transaction is opened here (``LiveCopy``) and
-    ``record`` finishes it. ``inbox_root``: the folder whose subfolders name districts (default the inbox)."""
+    applied), each load's facts in a sink for ``record``. With ``background_docs`` the Data Docs pages are
+    written by a thread while the file is loaded. On PostgreSQL, given ``meta``, a load's transaction may be
+    opened here (``LiveCopy``): ``record`` finishes it, ``CheckedFile.close`` rolls back what it did not.
+    ``inbox_root``: the folder whose subfolders name districts (default the inbox)."""
     from etl.ingest.validate.data_docs import DataDocs
 
     inbox_root = inbox_root or settings.inbox
@@ -122,7 +144,7 @@ def check_file(
     if encoding is not None:
         sink = LiveCopy(engine, meta, **LiveCopy.STREAM) if live else Spool(inbox_root.parent)
         try:
-            report, outcome = check_in_chunks(
+            report, sink, outcome = check_in_chunks(
                 path,
                 inbox_root,
                 encoding,
@@ -131,30 +153,24 @@ def check_file(
                 background_docs=background_docs,
                 findings_cap=settings.limits.max_findings_per_rule,
             )
-            return report, docs_page(outcome, background_docs)
+            return CheckedFile(report, [sink], [outcome] if outcome else [], background_docs)
         except ReadWhole as exc:
             log.info("%s is read whole: %s", path.name, exc)
     report = parse_file(path, inbox=inbox_root, limits=settings.limits)
-    outcomes = []
-    for part in report.parts:  # a load per period of the workbook's data sheets: each validated on its own
-        if part.frame is None or any(f.severity == F.CRITICAL for f in part.findings):
-            continue  # not validated, nothing loaded
-        one_sheet = len(report.parts) == 1 and len(part.sheet_names) == 1
-        sink = LiveCopy(engine, meta, **LiveCopy.WHOLE_FRAME) if live and one_sheet else KeptFrames()
-        outcomes.append(check_whole(part, sink, engine, docs, background_docs))
-    if not outcomes:
-        return report, None
-    if not background_docs:
-        return report, outcomes[0].docs_page
-    return report, lambda: [outcome.wait_docs() for outcome in outcomes][
-        0
-    ]  # every part's page; the first is the file's
-
-
-def docs_page(outcome, background: bool):
-    if outcome is None:
-        return None
-    return outcome.wait_docs if background else outcome.docs_page
+    checked = CheckedFile(report, [], [], background_docs)
+    try:
+        for part in report.parts:  # a load per period of the workbook's data sheets: each validated on its own
+            if part.frame is None or any(f.severity == F.CRITICAL for f in part.findings):
+                checked.sinks.append(None)  # not validated, nothing loaded
+                continue
+            one_sheet = len(report.parts) == 1 and len(part.sheet_names) == 1
+            sink = LiveCopy(engine, meta, **LiveCopy.WHOLE_FRAME) if live and one_sheet else KeptFrames()
+            checked.sinks.append(sink)
+            checked.docs.append(check_whole(part, sink, engine, docs, background_docs))
+    except BaseException:
+        checked.close()
+        raise
+    return checked
 
 
 def check_whole(part: ParsedReport, sink: FactSink, engine, docs=None, background_docs: bool = False):
@@ -162,13 +178,9 @@ def check_whole(part: ParsedReport, sink: FactSink, engine, docs=None, backgroun
     from etl.ingest.validate.outliers import flag_outliers
 
     load = LoadCheck(part, sink, SuiteRun(part))
-    try:
-        load.check_chunk(part.frame, part.findings)
-        outcome = load.run.finish(docs, background_docs)
-        flag_outliers(part, engine)
-    except BaseException:
-        sink.close()
-        raise
+    load.check_chunk(part.frame, part.findings)
+    outcome = load.run.finish(docs, background_docs)
+    flag_outliers(part, engine)
     load.done()
     return outcome
 
@@ -186,8 +198,8 @@ def check_in_chunks(
     findings_cap: int = F.MAX_PER_RULE,
 ):
     """A large CSV read, parsed, validated and written to ``sink`` (default a ``Spool``) chunk by chunk.
-    Returns the report and the validation outcome (None when the file has critical findings: such a file
-    is not validated). Raises ``ReadWhole`` (after closing the sink) when the file is to be read whole.
+    Returns the report, the sink and the validation outcome (None when the file has critical findings:
+    such a file is not validated). Raises ``ReadWhole`` (after closing the sink) when the file is to be read whole.
     A period other than the first chunk's (which derive was given) means a second pass with the file's."""
     places = places or default_places()
     sink = sink if sink is not None else Spool()
@@ -216,7 +228,7 @@ def check_in_chunks(
     except BaseException:
         sink.close()
         raise
-    return report, outcome
+    return report, sink, outcome
 
 
 def _read_chunks(path, inbox, encoding, places, contracts, chunk_rows, sink, period, findings_cap):

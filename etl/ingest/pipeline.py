@@ -23,10 +23,11 @@ from etl.ingest.check import check_file
 from etl.ingest.inbox import entries as inbox
 from etl.ingest.inbox import sightings
 from etl.ingest.inbox.names import bounded_name, display_path, is_plain, key_bytes
-from etl.ingest.load.record import FileMeta, find_previous, record, record_duplicate
+from etl.ingest.load.record import FileMeta, find_previous, record, record_duplicate, record_filed
 from etl.ingest.parse.tables import ParsedReport
 from etl.ingest.receipts.receipt import receipt_path, write_receipt
 from etl.shared_paths import clear_entry
+from etl.statuses import LOADED_STATUSES, STATUSES
 from etl.warehouse.engine import get_engine, now
 from etl.warehouse.schema import ensure_schema
 
@@ -36,7 +37,6 @@ log = logging.getLogger(__name__)
 # finding with its row and cell but carries no copy (see _write_findings_receipt).
 RECEIPT_COPY_MAX_ROWS = 50_000
 CLAIMED_ELSEWHERE = "claimed_elsewhere"  # another run has the file: this run leaves no trace of it
-STATUSES = ("accepted", "flagged", "rejected", "duplicate")
 LOGGED_WAITING = 100  # waiting entries named in the run's log (all are counted)
 
 
@@ -207,14 +207,15 @@ def _check_and_record(
     rejection (etl.faults), recorded with the reason and logged with the exception."""
     docs_page = None
     try:
-        report, docs_page = check_file(
+        checked = check_file(
             snap.read_path, settings, engine, run_id, meta, background_docs=True, inbox_root=snap.read_root
         )
+        report = checked.report
         try:
-            recorded = record(engine, meta, [(part, *summarise_reason(part)) for part in report.parts])
+            recorded = record(engine, meta, [(part, *summarise_reason(part)) for part in report.parts], checked.sinks)
         finally:
-            if callable(docs_page):
-                docs_page = docs_page()  # the Data Docs thread has written its page (it ran during the load)
+            checked.close()
+            docs_page = checked.docs_page()  # the Data Docs thread has written its page (it ran during the load)
     except Exception as exc:  # noqa: BLE001 - sorted by etl.faults: a system fault is raised again
         if is_system_fault(exc):
             raise
@@ -292,22 +293,7 @@ def _hand_back(
     outcome.receipt = str(receipt.relative_to(settings.shared_dir))
     moved = file_away(held, outcome, settings, started.strftime("%Y%m%dT%H%M%S"), file_findings(report))
     load_ids = [load["load_id"] for load in outcome.loads] if outcome.loads else [outcome.load_id]
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "UPDATE stg_file_load SET moved_to = :m, receipt_path = :r, "
-                "docs_page = COALESCE(:d, docs_page) WHERE load_id = :id"
-            ),
-            [
-                {
-                    "m": str(moved.relative_to(settings.shared_dir)),
-                    "r": outcome.receipt,
-                    "d": outcome.docs_page if i == 0 else None,
-                    "id": load_id,
-                }
-                for i, load_id in enumerate(load_ids)
-            ],
-        )
+    record_filed(engine, load_ids, str(moved.relative_to(settings.shared_dir)), outcome.receipt, outcome.docs_page)
     sightings.forget(engine, held.key)  # filed away: a new file of this name is a new submission
     return outcome
 
@@ -482,7 +468,7 @@ def file_outcome(relative_path: str, report: ParsedReport, recorded: list[tuple[
 def combined_outcome(relative_path: str, parts: list[FileOutcome]) -> FileOutcome:
     """One file's outcome from the outcomes of its loads (a period each)."""
     statuses = [p.status for p in parts]
-    loaded = [p for p in parts if p.status in ("accepted", "flagged")]
+    loaded = [p for p in parts if p.status in LOADED_STATUSES]
     status = "rejected" if not loaded else "accepted" if all(s == "accepted" for s in statuses) else "flagged"
     rejected = [p for p in parts if p.status == "rejected"]
     reason = f"本文件含{len(parts)}个期间的数据，已入库{len(loaded)}个期间共{sum(p.rows for p in loaded)}行"
@@ -520,7 +506,7 @@ def summarise_run(outcomes: list[dict]) -> dict:
     summary = {"files": len(outcomes)}
     for status in STATUSES:
         summary[status] = sum(1 for o in outcomes if o["status"] == status)
-    summary["rows_loaded"] = sum(o["rows"] for o in outcomes if o["status"] in ("accepted", "flagged"))
+    summary["rows_loaded"] = sum(o["rows"] for o in outcomes if o["status"] in LOADED_STATUSES)
     summary["findings"] = sum(o["critical"] + o["errors"] + o["warnings"] for o in outcomes)
     return summary
 
@@ -540,10 +526,7 @@ def log_summary(outcomes: list[dict], run_id: str | None = None, settings: Setti
         row = {
             "run_id": run_id,
             "finished_at": now(),
-            **{
-                k: summary[k]
-                for k in ("files", "accepted", "flagged", "rejected", "duplicate", "rows_loaded", "findings")
-            },
+            **{k: summary[k] for k in ("files", *STATUSES, "rows_loaded", "findings")},
         }
         with get_engine(settings.warehouse_url).begin() as conn:
             conn.execute(sa.text("DELETE FROM stg_ingest_run WHERE run_id = :run_id"), row)
@@ -560,7 +543,7 @@ def log_summary(outcomes: list[dict], run_id: str | None = None, settings: Setti
     if len(still) > LOGGED_WAITING:
         log.info("  … and %d more waiting (the stewards' page lists them all)", len(still) - LOGGED_WAITING)
     shared = settings.shared_dir
-    log.info("receipts: %s · rejected: %s", shared / "receipts", shared / "rejected")
+    log.info("receipts: %s · rejected: %s", settings.receipts, settings.rejected)
     index = refresh_docs_index(outcomes, settings)
     log.info("Data Docs (every validation): %s", shared / (index or "data_docs/local_site/index.html"))
     return summary

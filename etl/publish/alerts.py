@@ -38,7 +38,7 @@ def send_alert(
         "details": details or {},
     }
     log.warning("ALERT %s: %s — %s", kind, subject, body)
-    folder = settings.shared_dir / "alerts"
+    folder = settings.alerts
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / "alerts.jsonl").open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(alert, ensure_ascii=False, default=str) + "\n")

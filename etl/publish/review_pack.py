@@ -68,7 +68,6 @@ CITY_TOTAL = "全市合计"
 DASH = "—"
 NO_PREVIOUS = "无上期数据"
 NO_DATA = "暂无数据"
-PUBLISHED_FOLDER = "published"
 
 # --------------------------------------------------------------------------------------------------
 # What a column is and how it is shown
@@ -1174,4 +1173,4 @@ def publish(settings, as_of: str | None = None) -> dict[str, Path]:
 
     engine = get_engine(settings.warehouse_url)
     ensure_schema(engine)
-    return build_review_pack(engine, Path(settings.shared_dir) / PUBLISHED_FOLDER, as_of)
+    return build_review_pack(engine, settings.published, as_of)

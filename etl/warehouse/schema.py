@@ -25,6 +25,7 @@ from etl.contracts import CONTRACTS
 from etl.reference.calendar import default_expected_reports
 from etl.reference.places import Places, default_places
 from etl.reference.workdays import active_calendar
+from etl.statuses import status_label_sql
 
 SQL_DIR = REPO_ROOT / "warehouse_sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
@@ -98,9 +99,11 @@ def fact_rows_by_load() -> str:
 
 
 def statements(path: Path, dialect: str) -> list[str]:
-    """The file's statements, with ${AUTO_ID} (the dialect's identity column) and ${FACT_ROWS_BY_LOAD} filled."""
+    """The file's statements, with ${AUTO_ID} (the dialect's identity column), ${FACT_ROWS_BY_LOAD} and
+    ${STATUS_ZH(column)} (the status labels of etl.statuses) filled."""
     text = re.sub(r"--[^\n]*", "", path.read_text(encoding="utf-8"))
     text = text.replace("${AUTO_ID}", AUTO_ID[dialect]).replace("${FACT_ROWS_BY_LOAD}", fact_rows_by_load())
+    text = re.sub(r"\$\{STATUS_ZH\(([a-z_.]+)\)\}", lambda m: status_label_sql(m.group(1)), text)
     return [s.strip() for s in text.split(";") if s.strip()]
 
 

@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from jinja2.ext import Extension
 from markupsafe import Markup, escape
 
-from etl.config import Settings, city_timezone
+from etl.config import DATA_DOCS, RECEIPTS, Settings, city_timezone
 from etl.statuses import LABELS
 
 log = logging.getLogger(__name__)
@@ -49,8 +49,8 @@ RECEIPTS_PATH = "/receipts/"
 DATA_DOCS_PATH = "/data-docs/"
 PAGE_SIZE = 100
 MAX_FINDINGS = 5000
-RECEIPTS_DIR = "receipts"  # under SHARED_DIR, as receipt_path is stored
-DATA_DOCS_DIR = "data_docs"
+RECEIPTS_DIR = RECEIPTS  # under SHARED_DIR, as receipt_path is stored
+DATA_DOCS_DIR = DATA_DOCS
 DATA_DOCS_INDEX = "local_site/index.html"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

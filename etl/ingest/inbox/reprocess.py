@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from etl.config import Settings
 from etl.ingest.inbox import sightings
 from etl.ingest.inbox.names import path_key
-from etl.ingest.load.record import LOADED_STATUSES, REJECTED
+from etl.statuses import LOADED_STATUSES, REJECTED
 from etl.warehouse.engine import as_datetime, get_engine
 
 log = logging.getLogger(__name__)

@@ -16,10 +16,8 @@ from etl.ingest import findings as F
 from etl.ingest.findings import storable
 from etl.ingest.load.sinks import FactSink, KeptFrames
 from etl.ingest.parse.tables import APPROXIMATE, SOURCE_ROW, SOURCE_SHEET, ParsedReport
+from etl.statuses import ACCEPTED, DUPLICATE, FLAGGED, LOADED_STATUSES, REJECTED
 from etl.warehouse.engine import as_datetime, now
-
-ACCEPTED, FLAGGED, REJECTED, DUPLICATE = "accepted", "flagged", "rejected", "duplicate"
-LOADED_STATUSES = (ACCEPTED, FLAGGED)
 
 
 @dataclass
@@ -93,12 +91,19 @@ def record_duplicate(engine: Engine, meta: FileMeta, previous: dict) -> int:
         )
 
 
-def record(engine: Engine, meta: FileMeta, parts: list[tuple[ParsedReport, str, str]]) -> list[tuple[int, str]]:
+def record(
+    engine: Engine,
+    meta: FileMeta,
+    parts: list[tuple[ParsedReport, str, str]],
+    sinks: list[FactSink | None] | None = None,
+) -> list[tuple[int, str]]:
     """Record each load of one file (``ParsedReport.parts``, with its reason) in a single transaction: an
     audit row each, its findings, its quarantined rows and — unless that part is rejected — its facts,
-    which its sink holds (etl.ingest.load.sinks). Returns (load_id, status) per part, or one duplicate
+    which ``sinks`` hold, one per part (etl.ingest.load.sinks; None or none given: the part's frame as parsed). Returns (load_id, status) per part, or one duplicate
     record when an overlapping run loaded the same content first."""
-    sinks = [part.sink or KeptFrames.of(part) for part, _, _ in parts]
+    sinks = [
+        sink or KeptFrames.of(part) for (part, _, _), sink in zip(parts, sinks or [None] * len(parts), strict=True)
+    ]
     own = [sink for sink in sinks if sink.holds_transaction]
     if own and len(parts) > 1:
         raise ValueError("a sink holding the load's transaction records a file of one load")
@@ -125,6 +130,24 @@ def record(engine: Engine, meta: FileMeta, parts: list[tuple[ParsedReport, str, 
             raise
         # An overlapping run loaded the same content first: the unique index stopped a second load.
         return [(record_duplicate(engine, meta, previous), DUPLICATE)]
+
+
+def record_filed(
+    engine: Engine, load_ids: list[int], moved_to: str, receipt: str | None, docs_page: str | None
+) -> None:
+    """Where the file's original and receipt went, on its audit rows (the first load's carries the Data
+    Docs page; a retry that had none keeps the one recorded)."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE stg_file_load SET moved_to = :m, receipt_path = :r, "
+                "docs_page = COALESCE(:d, docs_page) WHERE load_id = :id"
+            ),
+            [
+                {"m": moved_to, "r": receipt, "d": docs_page if i == 0 else None, "id": load_id}
+                for i, load_id in enumerate(load_ids)
+            ],
+        )
 
 
 def sheet_name_of(report: ParsedReport) -> str | None:

@@ -32,6 +32,7 @@ import pandas as pd
 from etl.contracts import ReportContract
 from etl.ingest.parse.frames import datetime_objects
 from etl.ingest.parse.tables import APPROXIMATE, SOURCE_ROW, SOURCE_SHEET
+from etl.statuses import REJECTED
 from etl.warehouse.engine import COPY_NULL, copy_statement, copy_text_lines, copy_texts, fact_column_names, insert_facts
 
 log = logging.getLogger(__name__)
@@ -215,7 +216,7 @@ class LiveCopy(FactSink):
         self._abandoned = False
 
     def start(self, contract: ReportContract, sheet: str | None) -> None:
-        from etl.ingest.load.record import REJECTED, audit_row
+        from etl.ingest.load.record import audit_row
 
         if self.conn is None:
             self.conn = self.engine.connect()

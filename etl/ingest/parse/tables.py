@@ -45,7 +45,6 @@ class ParsedReport:
     total_rows: list[dict] = field(default_factory=list)
     source_sheets: list[Sheet] = field(default_factory=list)  # the sheets read, for receipts of non-xlsx files
     rows_total: int | None = None  # data rows read (a file read in chunks keeps no frame of them all)
-    sink: object = None  # where the load's facts wait for its transaction (etl.ingest.load.sinks)
     quarantine: pd.DataFrame | None = None  # the rows held back from the facts, with their parsed values
     # a table read from several sheets: each sheet's header cells (its columns may sit in other letters)
     sheet_headers: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)

@@ -23,6 +23,7 @@ from etl.ingest.findings import Finding, FindingList
 from etl.ingest.inbox.names import bounded_name
 from etl.ingest.receipts.safe_workbook import values_only_copy
 from etl.shared_paths import clear_entry, real_folder
+from etl.statuses import receipt_label
 
 RESULT_SHEET = "处理结果"
 FILLS = {
@@ -31,12 +32,6 @@ FILLS = {
     F.WARNING: PatternFill("solid", fgColor="FFEB9C"),
 }
 SEVERITY_ZH = {F.CRITICAL: "严重（整个文件退回）", F.ERROR: "错误", F.WARNING: "提示"}
-STATUS_ZH = {
-    "accepted": "已入库",
-    "flagged": "已入库（有提示）",
-    "rejected": "已退回，请修改后重新提交",
-    "duplicate": "重复提交，未处理",
-}
 COPYABLE = {".xlsx", ".xlsm"}
 HEADER_FONT = Font(bold=True)
 
@@ -131,7 +126,7 @@ def result_sheet(workbook: Workbook, summary: dict, findings: FindingList, marke
         ("报表类型", summary.get("report_title") or "未识别"),
         ("区县", summary.get("district") or "未识别"),
         ("报表期间", summary.get("period") or "未识别"),
-        ("处理结果", STATUS_ZH.get(summary.get("status"), summary.get("status"))),
+        ("处理结果", receipt_label(summary.get("status"))),
         ("说明", summary.get("reason_zh")),
         ("读取行数", summary.get("rows_read")),
         ("入库行数", summary.get("rows_loaded")),
@@ -140,7 +135,7 @@ def result_sheet(workbook: Workbook, summary: dict, findings: FindingList, marke
         *(
             (
                 f"期间 {load['period'] or '未识别'}",
-                f"{STATUS_ZH.get(load['status'], load['status'])}：{load['reason_zh']}",
+                f"{receipt_label(load['status'])}：{load['reason_zh']}",
             )
             for load in summary.get("loads") or []
         ),

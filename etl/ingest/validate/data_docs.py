@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
+from etl.config import DATA_DOCS, GX_STORE
 from etl.ingest.findings import storable
 from etl.ingest.validate import gx_internals
 
@@ -56,8 +57,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-GX_DIR = "gx"
-DOCS_DIR = "data_docs"
+GX_DIR = GX_STORE  # inside SHARED_DIR (etl.config)
+DOCS_DIR = DATA_DOCS
 SITE_NAME = "local_site"
 LOCK_FILE = ".data_docs.lock"
 INDEX_CACHE = "uncommitted/data_docs_index_cache.json"  # index row per stored result

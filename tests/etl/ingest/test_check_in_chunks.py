@@ -138,18 +138,18 @@ def test_check_in_chunks_matches_parse_and_validate(tmp_path):
     validate_report(whole)
     encoding = etl.ingest.read.csv_chunks.text_encoding(path, min_bytes=0)
     assert encoding == "gb18030"
-    report, _outcome = check_in_chunks(path, inbox, encoding, chunk_rows=13)
+    report, sink, _outcome = check_in_chunks(path, inbox, encoding, chunk_rows=13)
     try:
         assert report.findings == whole.findings
         assert (report.period, report.district, report.rows_read) == (whole.period, whole.district, len(whole.frame))
         assert report.quarantined_rows == whole.quarantined_rows
-        assert report.sink.count == len(whole.frame) - len(whole.quarantined_rows)
+        assert sink.count == len(whole.frame) - len(whole.quarantined_rows)
         held = whole.frame[whole.frame["_source_row"].isin({row for _, row in whole.quarantined_rows})].reset_index(
             drop=True
         )
         pd.testing.assert_frame_equal(as_datetime_objects(report.quarantine_frame().reset_index(drop=True)), held)
     finally:
-        report.sink.close()
+        sink.close()
 
 
 def test_only_large_text_tables_are_streamed(tmp_path):

@@ -83,7 +83,7 @@ def test_every_file_gets_a_receipt_even_duplicates_and_unreadable_ones(sqlite_se
     receipts = sorted(p.name for p in (settings.receipts / "南芬区").iterdir())
     assert receipts == ["坏文件.xlsx.回执(2).xlsx", "坏文件.xlsx.回执.xlsx"]
     second = load_workbook(settings.receipts / "南芬区" / "坏文件.xlsx.回执(2).xlsx")
-    assert second.sheetnames == ["处理结果"] and second["处理结果"]["B5"].value == "重复提交，未处理"
+    assert second.sheetnames == ["处理结果"] and second["处理结果"]["B5"].value == "重复提交（未处理）"
 
 
 def test_formula_looking_values_stay_text_in_receipts(sqlite_settings):

@@ -53,8 +53,8 @@ def test_an_untested_gx_gives_a_file_read_in_chunks_the_same_findings(untested_g
     path.write_bytes(hotline_csv(150, duplicate=True).encode("utf-8"))
     whole = parse_file(path, inbox=inbox)
     validate_report(whole)
-    plain, outcome = check_in_chunks(path, inbox, "utf-8", chunk_rows=11)
-    plain.sink.close()
+    plain, sink, outcome = check_in_chunks(path, inbox, "utf-8", chunk_rows=11)
+    sink.close()
     assert plain.findings == whole.findings
     assert plain.findings.counts() == whole.findings.counts()
     merged = outcome.gx_result
