@@ -72,5 +72,5 @@ airflow: install airflow-db
 	@echo "District submissions:  http://localhost:$(AIRFLOW_PORT)/district-submissions/"
 	@echo "Login: admin; password generated on the first start into"
 	@echo "       $${AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE:-$(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated}"
-	@echo "The DAGs start paused: unpause district_ingest in the UI to process $(SHARED_DIR)/inbox."
+	@echo "Both DAGs run from the start: files dropped into $(SHARED_DIR)/inbox are picked up within 5 minutes."
 	PATH="$(BIN):$$PATH" AIRFLOW__API__PORT=$(AIRFLOW_PORT) $(BIN)/airflow standalone

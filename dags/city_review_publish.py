@@ -14,7 +14,7 @@ morning at 08:00 (Asia/Shanghai) so missing reports are announced even when noth
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
@@ -30,10 +30,14 @@ def alert_on_failure(context) -> None:
 @dag(
     dag_id="city_review_publish",
     schedule=AssetOrTimeSchedule(
-        timetable=CronTriggerTimetable("0 8 * * *", timezone="Asia/Shanghai"), assets=[Asset(WAREHOUSE_ASSET)]
+        # run_immediately=timedelta(0): never the slot already past (False still takes one up to 2.4 h old)
+        timetable=CronTriggerTimetable("0 8 * * *", timezone="Asia/Shanghai", run_immediately=timedelta(0)),
+        assets=[Asset(WAREHOUSE_ASSET)],
     ),
-    start_date=datetime(2024, 1, 1),
+    # no start_date: the first 08:00 run is the next one, not the one already past today when the DAG first
+    # appears (run_immediately above applies only without one); runs on the asset start at once
     catchup=False,
+    is_paused_upon_creation=False,  # publishing is part of the product: it runs from the first deploy
     max_active_runs=1,
     default_args={"retries": 2, "retry_delay": timedelta(minutes=2), "on_failure_callback": alert_on_failure},
     tags=["district-reports", "publish"],

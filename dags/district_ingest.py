@@ -32,6 +32,7 @@ def alert_on_failure(context) -> None:
     schedule=timedelta(minutes=5),
     start_date=datetime(2024, 1, 1),
     catchup=False,
+    is_paused_upon_creation=False,  # files are picked up from the first deploy on
     max_active_runs=1,
     default_args={"retries": 3, "retry_delay": timedelta(minutes=1), "on_failure_callback": alert_on_failure},
     tags=["district-reports", "ingest"],

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         from etl.publish.indicators import indicator_tables, render
         from etl.warehouse.engine import get_engine
 
-        print(f"warehouse: {settings.warehouse_url}")
+        print(f"warehouse: {settings.warehouse_url_shown}")
         print(render(indicator_tables(get_engine(settings.warehouse_url))))
     elif args.command == "ingest":
         from etl.ingest.pipeline import ingest_inbox

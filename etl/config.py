@@ -62,6 +62,11 @@ class Settings:
         )
 
     @property
+    def warehouse_url_shown(self) -> str:
+        """The warehouse URL as it may be printed or logged: its password masked."""
+        return masked_url(self.warehouse_url)
+
+    @property
     def inbox(self) -> Path:
         """Clerks' drop folder: inbox/<区县>/<file>."""
         return self.shared_dir / INBOX
@@ -113,3 +118,15 @@ class Settings:
     def templates(self) -> Path:
         """Blank templates for clerks (python -m etl template)."""
         return self.shared_dir / TEMPLATES
+
+
+def masked_url(url: str) -> str:
+    """A database URL with its password replaced by ***, for output and logs (a URL that is not one is
+    returned with everything between :// and @ masked)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - not a URL SQLAlchemy reads: mask the credentials part by hand
+        head, sep, rest = url.partition("://")
+        return f"{head}{sep}***@{rest.split('@', 1)[1]}" if "@" in rest else url

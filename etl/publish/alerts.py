@@ -104,10 +104,16 @@ def task_failed(context) -> None:
     dag_id = getattr(ti, "dag_id", "?")
     task_id = getattr(ti, "task_id", "?")
     error = context.get("exception")
+    state = getattr(ti, "state", None)
+    cause = (
+        f"{type(error).__name__}: {str(error)[:500]}"
+        if error is not None
+        else f"任务未能开始运行或被外部终止（状态：{state or '未知'}），请在 Airflow 中查看该任务的日志"
+    )
     send_alert(
         "task_failed",
         f"{dag_id}.{task_id} 运行失败",
-        f"任务失败，已用尽重试：{error!r}",
+        f"任务失败，已用尽重试：{cause}",
         details={
             "dag_id": dag_id,
             "task_id": task_id,

@@ -62,3 +62,28 @@ def test_publish_dag_is_scheduled_on_the_asset_ingest_updates(airflow_db):
     assert {t.task_id for t in publish.tasks} == {"refresh_mart", "build_review_pack", "alert_missing_reports"}
     for dag in (ingest, publish):
         assert all(t.on_failure_callback for t in dag.tasks)  # task-level: DAG-level callbacks are unreliable in 3.x
+
+
+def test_both_dags_run_from_the_first_deploy_and_publishing_waits_for_the_next_0800():
+    """Neither DAG starts paused; the publish DAG's first timed run is the next 08:00 in the city, not
+    today's slot already past when the DAG first appears."""
+    import pendulum
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.serialization.decoders import decode_timetable
+    from airflow.serialization.encoders import encode_timetable
+    from airflow.timetables.base import TimeRestriction
+
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+    assert not bag.import_errors
+    for dag_id in ("district_ingest", "city_review_publish"):
+        assert bag.dags[dag_id].is_paused_upon_creation is False
+    publish = bag.dags["city_review_publish"]
+    now = pendulum.now("UTC")
+    timetable = decode_timetable(encode_timetable(publish.timetable))  # as the scheduler has it
+    first = timetable.next_dagrun_info(
+        last_automated_data_interval=None,
+        restriction=TimeRestriction(earliest=publish.start_date, latest=None, catchup=False),
+    )
+    assert first is not None and first.run_after >= now.subtract(seconds=5)
+    local = first.run_after.in_timezone("Asia/Shanghai")
+    assert (local.hour, local.minute) == (8, 0) and first.run_after <= now.add(days=1)

@@ -14,7 +14,7 @@ from warehouse_helpers import first_seen_at
 from workbooks import write_xlsx
 
 from etl.ingest.pipeline import discover, process_file
-from etl.publish.alerts import alert_missing_reports, send_alert
+from etl.publish.alerts import alert_missing_reports, send_alert, task_failed
 from etl.reference.calendar import deadline_for, expected_reports
 from etl.warehouse.engine import get_engine
 from etl.warehouse.schema import ensure_schema
@@ -145,3 +145,20 @@ def test_a_broken_channel_does_not_lose_the_alert(sqlite_settings, monkeypatch):
     monkeypatch.setenv("ALERT_WEBHOOK_URL", "http://127.0.0.1:9/unreachable")
     send_alert("task_failed", "x 运行失败", "y", sqlite_settings)
     assert "x 运行失败" in (sqlite_settings.shared_dir / "alerts" / "alerts.jsonl").read_text(encoding="utf-8")
+
+
+class _TaskInstance:
+    dag_id, task_id, map_index, try_number = "district_ingest", "process_file", 3, 2
+
+    def __init__(self, state):
+        self.state = state
+
+
+@pytest.mark.parametrize("exception", [None, RuntimeError("数据库连接中断")])
+def test_a_task_failure_alert_says_why_even_when_the_task_never_ran(sqlite_settings, exception):
+    """A task killed or failed before running has no exception: the alert says what is known, never None."""
+    task_failed({"task_instance": _TaskInstance("upstream_failed"), "exception": exception, "run_id": "r1"})
+    alert = json.loads((sqlite_settings.alerts / "alerts.jsonl").read_text(encoding="utf-8").splitlines()[-1])
+    assert "None" not in alert["body"] and alert["details"]["map_index"] == 3
+    expected = "RuntimeError: 数据库连接中断" if exception else "upstream_failed"
+    assert expected in alert["body"]

@@ -147,3 +147,19 @@ def test_gx_shortcuts_give_the_result_gx_gives(report_type):
     from great_expectations.expectations.expectation import Expectation
 
     assert Expectation.__dict__["configuration"].fget.__module__.startswith("great_expectations")  # restored
+
+
+def test_a_task_log_carries_no_gx_registration_noise():
+    """Importing GX through the pipeline at INFO level (as a task logs) adds none of GX's "Skipping
+    registering function" lines; a fresh interpreter, because GX registers only once per process."""
+    import subprocess
+    import sys
+
+    code = (
+        "import logging, sys; logging.basicConfig(stream=sys.stderr, level=logging.INFO)\n"
+        "from etl.ingest.validate.suite import batch_definition; batch_definition()\n"
+        "import great_expectations; logging.getLogger('probe').info('imported')\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
+    assert "INFO:probe:imported" in run.stderr  # INFO lines do reach the log
+    assert "Skipping registering" not in run.stderr
