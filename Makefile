@@ -63,14 +63,14 @@ bench: install
 
 # `make airflow`: the whole Airflow 3 UI on this machine (`airflow standalone`: scheduler, dag-processor,
 # triggerer and api-server, LocalExecutor, metadata in $(AIRFLOW_HOME)) with this project's DAGs, plugins,
-# shared folder and warehouse. The steward page is Browse → District submissions. Ctrl-C stops everything.
-# Standalone starts its components as `airflow …` from the PATH, hence the venv's bin first.
+# shared folder and warehouse, logins through the FAB auth manager (admin, steward, viewer: passwords in
+# $(AIRFLOW_HOME)/logins.env). The steward page is Browse → District submissions. Ctrl-C (or SIGTERM to the
+# python process) stops every process it started (etl/web/standalone.py).
 AIRFLOW_PORT ?= 8080
 .PHONY: airflow
 airflow: install airflow-db
 	@echo "Airflow UI:            http://localhost:$(AIRFLOW_PORT)/  (Browse → District submissions)"
 	@echo "District submissions:  http://localhost:$(AIRFLOW_PORT)/district-submissions/"
-	@echo "Login: admin; password generated on the first start into"
-	@echo "       $${AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE:-$(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated}"
+	@echo "Logins (admin, steward, viewer): $(AIRFLOW_HOME)/logins.env"
 	@echo "Both DAGs run from the start: files dropped into $(SHARED_DIR)/inbox are picked up within 5 minutes."
-	PATH="$(BIN):$$PATH" AIRFLOW__API__PORT=$(AIRFLOW_PORT) $(BIN)/airflow standalone
+	PATH="$(BIN):$$PATH" $(BIN)/python -m etl airflow-standalone --port $(AIRFLOW_PORT)

@@ -26,6 +26,14 @@ def main(argv: list[str] | None = None) -> int:
     role = sub.add_parser("create-leader-role", help="PostgreSQL: a login role that can only read the mart views")
     role.add_argument("--name", default="leader")
     role.add_argument("--password", default=None, help="optional; or set it later with ALTER ROLE")
+    sub.add_parser(
+        "airflow-access",
+        help="FAB auth manager: create the Steward role and the users named in the environment (etl/web/access.py)",
+    )
+    standalone = sub.add_parser(
+        "airflow-standalone", help="make airflow: the Airflow UI with real logins; stopping it stops every process"
+    )
+    standalone.add_argument("--port", type=int, default=8080)
     template = sub.add_parser("template", help="write the official blank templates (填报模板) from the contracts")
     template.add_argument("--report-type", default=None, help="one report type (default: all)")
     template.add_argument("--district", default=None, help="narrow the drop-downs to one unit, e.g. 明山区 or 市本级")
@@ -86,6 +94,17 @@ def main(argv: list[str] | None = None) -> int:
 
         create_leader_role(get_engine(settings.warehouse_url), args.name, args.password)
         print(f"role {args.name}: SELECT on schema mart only")
+    elif args.command == "airflow-access":
+        from etl.web.access import ensure_roles, ensure_users, users_from_env
+
+        users = users_from_env()
+        ensure_roles()
+        created = ensure_users(users)
+        print(f"roles ready; users created: {', '.join(created) or 'none'} (of {len(users)} listed)")
+    elif args.command == "airflow-standalone":
+        from etl.web.standalone import main as standalone
+
+        return standalone(args.port)
     elif args.command in _HANDLERS:
         return _HANDLERS[args.command](args, settings)
     elif args.command == "workdays":

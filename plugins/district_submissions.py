@@ -5,9 +5,10 @@ An Airflow 3 UI plugin is a FastAPI app that the API server mounts (``fastapi_ap
 The pages themselves (list, per-file findings, receipts, Data Docs) live in ``etl/web/stewards_page.py``.
 
 Access: the same login as the rest of Airflow (the UI's ``_token`` cookie or an ``Authorization: Bearer``
-token) and read access to the ``district_ingest`` DAG, checked with Airflow's own ``requires_access_dag``
-dependency, so whatever auth manager is configured decides. A browser that is not logged in is sent to the
-login page.
+token), read access to the ``district_ingest`` DAG (Airflow's own ``requires_access_dag``) and the page's own
+permission (``is_authorized_custom_view`` on ``District Submissions``: with FAB, the Steward and Admin roles
+of etl/web/access.py; a Viewer is refused), so whatever auth manager is configured decides. A browser that
+is not logged in is sent to the login page.
 
 Airflow imports this module in every component, task processes included, so it imports nothing heavy:
 FastAPI, the API server's security module and the app are only built when the API server asks for
@@ -31,15 +32,22 @@ _ROOT_PATH = urlsplit(conf.get("api", "base_url", fallback="") or "/").path.rstr
 @cache
 def build_app():
     """The pages' FastAPI app with Airflow's authentication and authorisation in front of every route."""
-    from airflow.api_fastapi.core_api.security import requires_access_dag
-    from fastapi import Depends, Request
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag
+    from fastapi import Depends, HTTPException, Request
     from fastapi.exception_handlers import http_exception_handler
     from fastapi.responses import RedirectResponse
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
+    from etl.web.access import PAGE_RESOURCE
     from etl.web.stewards_page import create_app
 
-    app = create_app(dependencies=[Depends(requires_access_dag("GET", param_dag_id=DAG_ID))])
+    def may_see_the_page(user: GetUserDep) -> None:
+        """The page's own permission (FAB: the Steward and Admin roles; etl/web/access.py)."""
+        if not get_auth_manager().is_authorized_custom_view(method="GET", resource_name=PAGE_RESOURCE, user=user):
+            raise HTTPException(status_code=403, detail="Forbidden: the stewards' page is for data stewards")
+
+    app = create_app(dependencies=[Depends(requires_access_dag("GET", param_dag_id=DAG_ID)), Depends(may_see_the_page)])
 
     @app.exception_handler(StarletteHTTPException)
     async def login_first(request: Request, exc: StarletteHTTPException):

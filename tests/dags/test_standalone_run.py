@@ -1,0 +1,115 @@
+"""`make airflow` for real, on a port that is not 8080: the real scheduler runs a DAG triggered by a steward
+through the REST API (its tasks report to the execution API on that port), a viewer may not trigger, and
+SIGTERM stops every process it started (etl/web/standalone.py runs the components itself:
+`airflow standalone` would force the SimpleAuthManager)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from conftest import REPO
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def call(url: str, body: dict | None = None, token: str | None = None, method: str | None = None):
+    request = urllib.request.Request(
+        url,
+        data=None if body is None else json.dumps(body).encode(),
+        method=method or ("POST" if body is not None else "GET"),
+        headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, None
+
+
+def group_members(pgid: int) -> list[int]:
+    out = subprocess.run(["ps", "-eo", "pid=,pgid=,stat="], capture_output=True, text=True, check=True).stdout
+    return [int(p) for p, g, s in (line.split()[:3] for line in out.splitlines()) if int(g) == pgid and "Z" not in s]
+
+
+def test_a_real_scheduler_runs_a_steward_triggered_dag_on_another_port_and_sigterm_stops_it_all(tmp_path):
+    port = free_port()
+    home = tmp_path / "airflow"
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+        "AIRFLOW__API_AUTH__JWT_SECRET": "test-jwt-secret-not-for-production",
+        "AIRFLOW__API__SECRET_KEY": "test-secret-key-not-for-production",
+        "SHARED_DIR": str(tmp_path / "shared"),
+        "WAREHOUSE_URL": f"sqlite:///{tmp_path}/warehouse.sqlite",
+        "PATH": f"{os.path.dirname(sys.executable)}:{os.environ.get('PATH', '')}",
+    }
+    log = (tmp_path / "standalone.log").open("w")
+    supervisor = subprocess.Popen(
+        [sys.executable, "-m", "etl", "airflow-standalone", "--port", str(port)],
+        env=env,
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    standalone_pgid = None
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            if supervisor.poll() is not None:
+                pytest.fail("standalone ended: " + (tmp_path / "standalone.log").read_text()[-3000:])
+            try:
+                if call(f"{base}/api/v2/monitor/health")[0] == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(2)
+        else:
+            pytest.fail("the API server did not come up: " + (tmp_path / "standalone.log").read_text()[-3000:])
+        children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(supervisor.pid)], capture_output=True, text=True)
+        standalone_pgid = int(children.stdout.split()[0])
+        logins = dict(line.split("=", 1) for line in (home / "logins.env").read_text().splitlines() if "=" in line)
+        steward, viewer = logins["STEWARD_USERS"].split(":", 1), logins["VIEWER_USERS"].split(":", 1)
+        tokens = {}
+        for name, password in (steward, viewer):
+            status, body = call(f"{base}/auth/token", {"username": name, "password": password})
+            assert status == 201, (name, status)
+            tokens[name] = body["access_token"]
+        dag = f"{base}/api/v2/dags/district_ingest"
+        for _ in range(60):  # the dag-processor parses the DAG files first
+            if call(dag, token=tokens[steward[0]])[0] == 200:
+                break
+            time.sleep(2)
+        assert call(f"{dag}/dagRuns", {"logical_date": None}, tokens[viewer[0]])[0] == 403
+        status, run = call(f"{dag}/dagRuns", {"logical_date": None}, tokens[steward[0]])
+        assert status == 200, status
+        state = None
+        for _ in range(150):
+            state = call(f"{dag}/dagRuns/{run['dag_run_id']}", token=tokens[steward[0]])[1]["state"]
+            if state in ("success", "failed"):
+                break
+            time.sleep(2)
+        assert state == "success", (tmp_path / "standalone.log").read_text()[-3000:]
+        assert group_members(standalone_pgid)  # scheduler, api-server… are running
+    finally:
+        supervisor.send_signal(signal.SIGTERM)
+        supervisor.wait(timeout=60)
+        log.close()
+    deadline = time.monotonic() + 30
+    while standalone_pgid and group_members(standalone_pgid) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert standalone_pgid and group_members(standalone_pgid) == []
