@@ -65,7 +65,7 @@ bench: install
 # triggerer and api-server, LocalExecutor, metadata in $(AIRFLOW_HOME)) with this project's DAGs, plugins,
 # shared folder and warehouse, logins through the FAB auth manager (admin, steward, viewer: passwords in
 # $(AIRFLOW_HOME)/logins.env). The steward page is Browse → District submissions. Ctrl-C (or SIGTERM to the
-# python process) stops every process it started (etl/web/standalone.py).
+# python process) stops every process it started (etl/ops/local_airflow.py).
 AIRFLOW_PORT ?= 8080
 .PHONY: airflow
 airflow: install airflow-db
@@ -74,3 +74,11 @@ airflow: install airflow-db
 	@echo "Logins (admin, steward, viewer): $(AIRFLOW_HOME)/logins.env"
 	@echo "Both DAGs run from the start: files dropped into $(SHARED_DIR)/inbox are picked up within 5 minutes."
 	PATH="$(BIN):$$PATH" $(BIN)/python -m etl airflow-standalone --port $(AIRFLOW_PORT)
+
+# `make prod-smoke`: docker-compose.yml's topology started as processes on this machine — PostgreSQL databases
+# and roles from compose's init script, Redis, FAB logins, api-server, scheduler, dag-processor, triggerer and
+# two Celery workers — a few files dropped and their loads, both workers and the review pack checked; then
+# everything stopped and dropped (etl/ops/prod_smoke.py). Needs PostgreSQL (127.0.0.1:5432) and Redis (6379).
+.PHONY: prod-smoke
+prod-smoke: install
+	$(BIN)/python -m etl prod-smoke

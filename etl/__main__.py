@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
         "airflow-standalone", help="make airflow: the Airflow UI with real logins; stopping it stops every process"
     )
     standalone.add_argument("--port", type=int, default=8080)
+    sub.add_parser(
+        "prod-smoke", help="make prod-smoke: the compose topology as processes (Celery, Redis, PostgreSQL), checked"
+    )
     template = sub.add_parser("template", help="write the official blank templates (填报模板) from the contracts")
     template.add_argument("--report-type", default=None, help="one report type (default: all)")
     template.add_argument("--district", default=None, help="narrow the drop-downs to one unit, e.g. 明山区 or 市本级")
@@ -101,8 +104,12 @@ def main(argv: list[str] | None = None) -> int:
         ensure_roles()
         created = ensure_users(users)
         print(f"roles ready; users created: {', '.join(created) or 'none'} (of {len(users)} listed)")
+    elif args.command == "prod-smoke":
+        from etl.ops.prod_smoke import main as prod_smoke
+
+        return prod_smoke()
     elif args.command == "airflow-standalone":
-        from etl.web.standalone import main as standalone
+        from etl.ops.local_airflow import main as standalone
 
         return standalone(args.port)
     elif args.command in _HANDLERS:

@@ -225,7 +225,6 @@ def test_everything_mounted_built_or_copied_exists():
     assert {
         "pyproject.toml",
         "constraints.txt",
-        "docker/constraints-celery.txt",
         "etl",
         "warehouse_sql",
         "expectations",
@@ -257,9 +256,12 @@ def test_image_versions_match_the_pins():
     image = default(SERVICES["airflow-scheduler"]["image"])
     assert image.rsplit(":", 1)[1] == airflow, image
     assert f'"apache-airflow=={airflow}"' in (REPO / "pyproject.toml").read_text(encoding="utf-8")
-    celery = pins(REPO / "docker" / "constraints-celery.txt")
-    assert "apache-airflow-providers-celery" in celery and {"celery", "kombu", "redis"} <= set(celery)
-    assert not set(celery) & set(pinned), "docker/constraints-celery.txt repeats constraints.txt"
+    assert {"apache-airflow-providers-celery", "apache-airflow-providers-fab", "celery", "kombu", "redis"} <= set(
+        pinned
+    )
+    project = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    for provider in ("apache-airflow-providers-celery", "apache-airflow-providers-fab"):
+        assert f'"{provider}=={pinned[provider]}"' in project, provider
 
 
 def test_env_example_documents_every_variable():
@@ -276,7 +278,7 @@ def test_env_example_documents_every_variable():
             re.findall(r"os\.environ(?:\.get\(|\[)\"([A-Z_][A-Z0-9_]*)\"", path.read_text(encoding="utf-8"))
         )
     assert {"SHARED_DIR", "WAREHOUSE_URL", "FILE_SETTLE_SECONDS"} <= read_by_etl
-    read_by_etl.discard("AIRFLOW_HOME")  # Airflow's own, set by the image (etl/web/standalone.py reads it locally)
+    read_by_etl.discard("AIRFLOW_HOME")  # Airflow's own, set by the image (etl/ops/local_airflow.py reads it locally)
     missing = {v for v in read_by_etl if v not in documented and v not in common}
     assert not missing, f"read by etl/ but neither set in docker-compose.yml nor documented in .env.example: {missing}"
     assert {

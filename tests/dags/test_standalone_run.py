@@ -1,6 +1,6 @@
 """`make airflow` for real, on a port that is not 8080: the real scheduler runs a DAG triggered by a steward
 through the REST API (its tasks report to the execution API on that port), a viewer may not trigger, and
-SIGTERM stops every process it started (etl/web/standalone.py runs the components itself:
+SIGTERM stops every process it started (etl/ops/local_airflow.py runs the components itself:
 `airflow standalone` would force the SimpleAuthManager)."""
 
 from __future__ import annotations

@@ -33,7 +33,14 @@ PROBE = textwrap.dedent(
         seen[f"trigger {name}"] = run.status_code
         seen[f"read {name}"] = client.get("/api/v2/dags/district_ingest", headers=auth).status_code
         seen[f"page {name}"] = client.get("/district-submissions/", headers=auth).status_code
-        seen[f"plugins {name}"] = client.get("/api/v2/plugins", headers=auth).status_code
+        plugins = client.get("/api/v2/plugins", headers=auth)
+        seen[f"plugins {name}"] = plugins.status_code
+        if plugins.status_code == 200:  # the page's entry in the UI's navigation (external_views)
+            seen[f"views {name}"] = [
+                [view["name"], view.get("category"), view.get("destination")]
+                for plugin in plugins.json()["plugins"]
+                for view in plugin.get("external_views", [])
+            ]
     seen["page anonymous"] = client.get("/district-submissions/").status_code
     print("RESULT " + json.dumps(seen))
     """
@@ -77,5 +84,6 @@ def test_a_viewer_reads_a_steward_operates_and_only_stewards_see_the_page(tmp_pa
     assert seen["read viewer1"] == seen["read steward1"] == 200
     assert seen["trigger viewer1"] == 403 and seen["trigger steward1"] == 200
     assert seen["page viewer1"] == 403 and seen["page steward1"] == 200
-    assert seen["plugins steward1"] == 200  # the page is in the steward's navigation
+    assert seen["plugins steward1"] == 200  # the page is in the steward's navigation, under Browse
+    assert ["District submissions", "browse", "nav"] in seen["views steward1"]
     assert seen["page anonymous"] == 401

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
+from etl.ops.local_airflow import local_logins, standalone_env
 from etl.web.access import users_from_env
-from etl.web.standalone import local_logins, standalone_env
 
 # a stand-in for an Airflow component that starts long-lived children of its own (as the api-server its workers)
 FAKE_STANDALONE = textwrap.dedent(
@@ -27,7 +27,7 @@ FAKE_STANDALONE = textwrap.dedent(
 SUPERVISOR = textwrap.dedent(
     """
     import sys
-    from etl.web.standalone import supervise
+    from etl.ops.local_airflow import supervise
     sys.exit(supervise([[sys.executable, "-c", sys.argv[1]], [sys.executable, "-c", "import time; time.sleep(600)"]], grace=5))
     """
 )

@@ -59,28 +59,49 @@ def local_logins(path: Path) -> dict[str, str]:
     return values
 
 
+class ProcessGroup:
+    """Commands started as one new process group (in this session), stopped together."""
+
+    def __init__(self, commands: list[list[str]], env: dict[str, str] | None = None, outputs: list | None = None):
+        """``outputs``: a file per command for its stdout and stderr (default: this process's)."""
+        outputs = outputs or [None] * len(commands)
+        first = subprocess.Popen(commands[0], env=env, process_group=0, stdout=outputs[0], stderr=outputs[0])
+        self.pgid = first.pid  # the group of its own the others join
+        self.children = [first]
+        for command, output in zip(commands[1:], outputs[1:], strict=True):
+            self.children.append(
+                subprocess.Popen(command, env=env, process_group=first.pid, stdout=output, stderr=output)
+            )
+
+    def ended(self) -> list[int]:
+        """Exit codes of the commands that have ended."""
+        return [child.returncode for child in self.children if child.poll() is not None]
+
+    def stop(self, grace: float = GRACE_SECONDS) -> None:
+        stop_group(self.pgid, grace)
+        for child in self.children:
+            child.wait()
+
+
 def supervise(commands: list[list[str]], env: dict[str, str] | None = None, grace: float = GRACE_SECONDS) -> int:
     """Run ``commands`` as one new process group and stop the whole group when any of them ends or when this
     process is told to stop. Returns the exit code of the first to end (128 + signal when stopped)."""
-    first = subprocess.Popen(commands[0], env=env, process_group=0)  # a group of its own, this session
-    children = [first, *(subprocess.Popen(c, env=env, process_group=first.pid) for c in commands[1:])]
+    group = ProcessGroup(commands, env)
     stopping: list[int] = []
 
     def stop(signum, _frame) -> None:
         stopping.append(signum)
-        _signal_group(first.pid, signal.SIGTERM)
+        _signal_group(group.pgid, signal.SIGTERM)
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     try:
-        while not stopping and all(child.poll() is None for child in children):
+        while not stopping and not group.ended():
             time.sleep(0.2)
-        ended = [child.returncode for child in children if child.poll() is not None]
+        ended = group.ended()
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-        stop_group(first.pid, grace)
-        for child in children:
-            child.wait()
+        group.stop(grace)
     return 128 + stopping[0] if stopping else (ended[0] if ended else 0)
 
 
