@@ -51,6 +51,7 @@ from urllib.parse import unquote, urlparse
 from etl.config import DATA_DOCS, GX_STORE
 from etl.ingest.findings import storable
 from etl.ingest.validate import gx_internals
+from etl.ingest.validate.offline_docs import rewrite_pages
 
 if TYPE_CHECKING:
     from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
@@ -190,10 +191,19 @@ class DataDocs:
         # A new key is a new file that nobody else reads before its page exists: no lock while serialising.
         context.validation_results_store.set(key, result)
         with self._lock():
-            resources = [key] if self._suite_current(context, suite) else [key, suite_key]
-            builder.build(resource_identifiers=resources, build_index=self.index)
+            suite_written = not self._suite_current(context, suite)
+            builder.build(resource_identifiers=[key, suite_key] if suite_written else [key], build_index=self.index)
             url = builder.get_resource_url(resource_identifier=key, only_if_exists=True)
-        return self.relative(_url_path(url)) if url else self.relative(self.index_page)
+            page = _url_path(url) if url else None
+            rewrite_pages(
+                self.site_dir,
+                [
+                    *([page] if page else []),
+                    *([self.site_dir / "expectations" / f"{suite['name']}.html"] if suite_written else []),
+                    *([self.index_page] if self.index else []),
+                ],
+            )
+        return self.relative(page) if page else self.relative(self.index_page)
 
     def _suite_current(self, context, suite: dict) -> bool:
         """Whether gx/ already holds this suite JSON and its page; if not, store it (under the lock)."""
@@ -218,6 +228,7 @@ class DataDocs:
         with self._lock():
             _, builder = _site(str(self.gx_dir), self.index_limit)
             builder.site_index_builder.build()
+            rewrite_pages(self.site_dir, [self.index_page])
         return self.relative(self.index_page)
 
     def rebuild(self) -> str:
@@ -225,6 +236,7 @@ class DataDocs:
         with self._lock():
             _, builder = _site(str(self.gx_dir), None)
             builder.build()
+            rewrite_pages(self.site_dir, self.site_dir.rglob("*.html"))
         return self.relative(self.index_page)
 
     @contextmanager
