@@ -23,7 +23,7 @@ from etl.ingest import findings as F
 from etl.ingest.findings import FindingList
 from etl.ingest.load.sinks import FactSink, KeptFrames, LiveCopy, Spool
 from etl.ingest.parse.layout import chunk_data_rows, find_table
-from etl.ingest.parse.tables import SOURCE_ROW, SOURCE_SHEET, ParsedReport, TableParse, folder_district, parse_file
+from etl.ingest.parse.tables import ParsedReport, TableParse, folder_district, parse_file, row_places
 from etl.ingest.read import csv_chunks
 from etl.ingest.read.csv_chunks import ReadWhole
 from etl.ingest.read.readers import Sheet
@@ -60,7 +60,7 @@ class LoadCheck:
         if self.run is not None:
             errors |= self.run.check(frame, found)
         if errors:
-            held = places_of(frame, self.report.sheet).isin(list(errors))
+            held = row_places(frame, self.report.sheet).isin(list(errors))
             if held.any():
                 self.held.append(frame[held])
                 frame = frame[~held]
@@ -91,12 +91,6 @@ class LoadCheck:
     def done(self) -> None:
         """The held-back rows on the report (the load records those its findings quarantine)."""
         self.report.quarantine = pd.concat(self.held, ignore_index=True) if self.held else None
-
-
-def places_of(frame: pd.DataFrame, sheet: str | None) -> pd.MultiIndex:
-    """(sheet, Excel row) of each row of ``frame``."""
-    sheets = frame[SOURCE_SHEET] if SOURCE_SHEET in frame else pd.Series([sheet] * len(frame), index=frame.index)
-    return pd.MultiIndex.from_arrays([sheets, frame[SOURCE_ROW]])
 
 
 @dataclass

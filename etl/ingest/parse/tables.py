@@ -128,15 +128,18 @@ class ParsedReport:
         places = self.quarantined_rows
         if not places:
             return np.zeros(len(frame), dtype=bool)
-        sheets = (
-            frame[SOURCE_SHEET] if SOURCE_SHEET in frame else pd.Series([self.sheet] * len(frame), index=frame.index)
-        )
-        return pd.MultiIndex.from_arrays([sheets, frame[SOURCE_ROW]]).isin(list(places))
+        return row_places(frame, self.sheet).isin(list(places))
 
     def quarantine_frame(self) -> pd.DataFrame:
         """The quarantined rows with their parsed values."""
         frame = self.quarantine if self.quarantine is not None else self.frame
         return frame[self.held_back(frame)]
+
+
+def row_places(frame: pd.DataFrame, sheet: str | None) -> pd.MultiIndex:
+    """(sheet, Excel row) of each row of ``frame``: a table read from several sheets names its sheet per row."""
+    sheets = frame[SOURCE_SHEET] if SOURCE_SHEET in frame else pd.Series([sheet] * len(frame), index=frame.index)
+    return pd.MultiIndex.from_arrays([sheets, frame[SOURCE_ROW]])
 
 
 def folder_district(path: Path, inbox: Path | None, places: Places) -> tuple[str | None, Place | None]:
