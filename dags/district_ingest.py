@@ -4,7 +4,7 @@ Table of contents:
   prepare_warehouse  create/upgrade tables and views, refresh places and the reporting calendar
   discover_files     list the entries of SHARED_DIR/inbox/<区县>/ (lock, temp and growing files wait)
   process_file       one mapped task per entry: claim → archive → parse → validate (GX) → load → receipt → file away
-  summarise_run      counts of accepted / flagged / rejected / duplicate files, rows and findings
+  summarise_run      counts of accepted / flagged / rejected / duplicate / held files, rows and findings
   announce_update    updates the warehouse asset when anything was loaded (publishing is scheduled on it)
 
 A rejected file is a recorded outcome (the task succeeds); a task fails only on system faults and is
@@ -71,7 +71,9 @@ def district_ingest():
     def announce_update(summary: dict) -> None:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        if not summary["accepted"] and not summary["flagged"]:
+        from etl.statuses import LOADED_STATUSES
+
+        if not any(summary[status] for status in LOADED_STATUSES):
             raise AirflowSkipException("nothing new was loaded: the warehouse asset is not updated")
 
     files = discover_files()

@@ -25,6 +25,19 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 INBOX, ARCHIVE, WORK, PROCESSED, REJECTED, RECEIPTS = "inbox", "archive", "work", "processed", "rejected", "receipts"
 DATA_DOCS, GX_STORE, PUBLISHED, ALERTS, TEMPLATES = "data_docs", "gx", "published", "alerts", "templates"
 WAREHOUSE_ASSET = "district_reports_warehouse"  # the Airflow asset ingest updates and publish is scheduled on
+APPROVAL_ASSET = "district_reports_approvals"  # updated by a steward's decision: publish runs on it too
+
+
+def publish_unapproved() -> bool:
+    """PUBLISH_UNAPPROVED: leaders' views also show figures awaiting approval (default off: approved only).
+    Kept in the warehouse (dim_publish_policy) with the reference data, so a view says what it publishes."""
+    return os.environ.get("PUBLISH_UNAPPROVED", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def approval_response_days() -> int:
+    """APPROVAL_RESPONSE_DAYS (default 7): how long an approval task waits for a steward before it times
+    out (an alert) and the next approval run asks again."""
+    return int(os.environ.get("APPROVAL_RESPONSE_DAYS", "7"))
 
 
 def city_timezone() -> ZoneInfo:

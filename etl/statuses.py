@@ -5,8 +5,10 @@ receipts, the stewards' page, the run summary and the warehouse views (``mart_fi
 from __future__ import annotations
 
 ACCEPTED, FLAGGED, REJECTED, DUPLICATE = "accepted", "flagged", "rejected", "duplicate"
-STATUSES = (ACCEPTED, FLAGGED, REJECTED, DUPLICATE)
-LOADED_STATUSES = (ACCEPTED, FLAGGED)
+# loaded, not current: its district × type × period is approved and locked (etl.approval)
+HELD = "held_for_approval"
+STATUSES = (ACCEPTED, FLAGGED, REJECTED, DUPLICATE, HELD)
+LOADED_STATUSES = (ACCEPTED, FLAGGED, HELD)  # content in the fact tables
 
 # status → (Chinese, English), as clerks, stewards and leaders read it
 LABELS: dict[str, tuple[str, str]] = {
@@ -14,6 +16,7 @@ LABELS: dict[str, tuple[str, str]] = {
     FLAGGED: ("已入库（有提示）", "Loaded with warnings"),
     REJECTED: ("已退回", "Rejected"),
     DUPLICATE: ("重复提交（未处理）", "Duplicate, not processed"),
+    HELD: ("已暂存，待审核后替换", "Held for steward approval"),
 }
 # what the clerk is asked to do, after the label on the receipt
 CLERK_ACTION_ZH = {REJECTED: "请修改后重新提交"}

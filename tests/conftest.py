@@ -52,6 +52,9 @@ hypothesis_settings.register_profile(
     "thorough", parent=hypothesis_settings.get_profile("ci"), max_examples=200, phases=list(Phase)
 )
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+# Leaders' views publish approved figures only (etl.approval); the tests of figures check them as loaded,
+# so they publish figures awaiting approval too. tests/etl/approval/ switches this off where it matters.
+os.environ["PUBLISH_UNAPPROVED"] = "1"
 os.environ["FILE_SETTLE_SECONDS"] = (
     "0"  # files written by a test are complete; tests/etl/ingest/inbox/test_discover.py covers settling
 )

@@ -1,5 +1,7 @@
 -- Flood clean-up per district and day (current versions only). approximate_values counts cells written
 -- as 30余 / 60多, loaded as their number and flagged.
+-- Published versions only (mart_published_load): steward-approved, or awaiting approval under
+-- PUBLISH_UNAPPROVED. approved: 1 when every version behind the row is approved, 0 when any awaits.
 CREATE VIEW mart_flood_cleanup_daily AS
 SELECT f.date,
        f.district                         AS district_code,
@@ -15,8 +17,9 @@ SELECT f.date,
        SUM(f.disinfected_toilets)         AS disinfected_toilets,
        SUM(f.disinfected_bins)            AS disinfected_bins,
        SUM(f.power_restored_households)   AS power_restored_households,
-       SUM(CASE WHEN f.approximate_cols IS NULL THEN 0 ELSE 1 END) AS rows_with_approximate_values
+       SUM(CASE WHEN f.approximate_cols IS NULL THEN 0 ELSE 1 END) AS rows_with_approximate_values,
+       MIN(l.approved)                    AS approved
 FROM fct_flood_cleanup f
-JOIN stg_file_load l ON l.load_id = f.load_id AND l.is_current = 1
+JOIN mart_published_load l ON l.load_id = f.load_id
 LEFT JOIN dim_place p ON p.place_code = f.district
 GROUP BY f.date, f.district, p.place_name;

@@ -15,6 +15,8 @@
 --   satisfied              tickets rated 满意 or 基本满意
 --   satisfaction_rate_pct  satisfied / rated * 100 (NULL when nothing was rated)
 -- Percentages are ROUND(..., 2); NULL when the denominator is 0.
+-- Published versions only (mart_published_load): steward-approved, or awaiting approval under
+-- PUBLISH_UNAPPROVED. approved: 1 when every version behind the row is approved, 0 when any awaits.
 CREATE VIEW mart_hotline_by_district AS
 WITH per_district AS (
     SELECT l.period,
@@ -25,17 +27,18 @@ WITH per_district AS (
            SUM(CASE WHEN f.closed_within_3wd THEN 1 ELSE 0 END)                   AS closed_within_3wd,
            SUM(CASE WHEN f.closure_deadline IS NULL THEN 1 ELSE 0 END)            AS deadline_pending,
            SUM(CASE WHEN f.satisfaction IS NOT NULL AND f.satisfaction <> '未评价' THEN 1 ELSE 0 END) AS rated,
-           SUM(CASE WHEN f.satisfaction IN ('满意', '基本满意') THEN 1 ELSE 0 END)   AS satisfied
+           SUM(CASE WHEN f.satisfaction IN ('满意', '基本满意') THEN 1 ELSE 0 END)   AS satisfied,
+           MIN(l.approved) AS approved
     FROM fct_hotline_ticket f
-    JOIN stg_file_load l ON l.load_id = f.load_id AND l.is_current = 1
+    JOIN mart_published_load l ON l.load_id = f.load_id
     GROUP BY l.period, f.district
 ), with_city AS (
     SELECT period, district_code, tickets, replied_within_2h, closed, closed_within_3wd, deadline_pending,
-           rated, satisfied
+           rated, satisfied, approved
     FROM per_district
     UNION ALL
     SELECT period, NULL, SUM(tickets), SUM(replied_within_2h), SUM(closed), SUM(closed_within_3wd),
-           SUM(deadline_pending), SUM(rated), SUM(satisfied)
+           SUM(deadline_pending), SUM(rated), SUM(satisfied), MIN(approved)
     FROM per_district
     GROUP BY period
 )
@@ -52,6 +55,7 @@ SELECT w.period,
        CASE WHEN w.deadline_pending > 0 THEN 1 ELSE 0 END                    AS provisional,
        w.rated,
        w.satisfied,
-       ROUND(100.0 * w.satisfied / NULLIF(w.rated, 0), 2)                    AS satisfaction_rate_pct
+       ROUND(100.0 * w.satisfied / NULLIF(w.rated, 0), 2)                    AS satisfaction_rate_pct,
+       w.approved
 FROM with_city w
 LEFT JOIN dim_place p ON p.place_code = w.district_code;

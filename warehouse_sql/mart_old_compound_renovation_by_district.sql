@@ -9,6 +9,8 @@
 --   scope_building / scope_facilities / scope_gas   projects whose 改造内容 includes each kind of work
 -- The seed (明山区, 2022): 13 compounds in 明山, 北地 and 高峪 streets, 85 buildings, 5,113 households,
 -- 7,874.97 万元, 166 video points, 334 access-controlled doors.
+-- Published versions only (mart_published_load): steward-approved, or awaiting approval under
+-- PUBLISH_UNAPPROVED. approved: 1 when every version behind the row is approved, 0 when any awaits.
 CREATE VIEW mart_old_compound_renovation_by_district AS
 WITH per_district AS (
     SELECT l.period,
@@ -26,18 +28,19 @@ WITH per_district AS (
            SUM(f.access_doors)                                          AS access_doors,
            SUM(CASE WHEN f.scope_building THEN 1 ELSE 0 END)            AS scope_building,
            SUM(CASE WHEN f.scope_facilities THEN 1 ELSE 0 END)          AS scope_facilities,
-           SUM(CASE WHEN f.scope_gas THEN 1 ELSE 0 END)                 AS scope_gas
+           SUM(CASE WHEN f.scope_gas THEN 1 ELSE 0 END)                 AS scope_gas,
+           MIN(l.approved) AS approved
     FROM fct_old_compound_renovation f
-    JOIN stg_file_load l ON l.load_id = f.load_id AND l.is_current = 1
+    JOIN mart_published_load l ON l.load_id = f.load_id
     GROUP BY l.period, f.district
 ), with_city AS (
     SELECT period, district_code, projects, streets, buildings, households, investment_10k_yuan, completed,
-           in_construction, not_started, overdue, cameras, access_doors, scope_building, scope_facilities, scope_gas
+           in_construction, not_started, overdue, cameras, access_doors, scope_building, scope_facilities, scope_gas, approved
     FROM per_district
     UNION ALL
     SELECT period, NULL, SUM(projects), SUM(streets), SUM(buildings), SUM(households), SUM(investment_10k_yuan),
            SUM(completed), SUM(in_construction), SUM(not_started), SUM(overdue), SUM(cameras), SUM(access_doors),
-           SUM(scope_building), SUM(scope_facilities), SUM(scope_gas)
+           SUM(scope_building), SUM(scope_facilities), SUM(scope_gas), MIN(approved)
     FROM per_district
     GROUP BY period
 )
@@ -58,6 +61,7 @@ SELECT w.period,
        w.access_doors,
        w.scope_building,
        w.scope_facilities,
-       w.scope_gas
+       w.scope_gas,
+       w.approved
 FROM with_city w
 LEFT JOIN dim_place p ON p.place_code = w.district_code;

@@ -11,6 +11,8 @@
 --   rectified_with_deadline problems 已整改 that have a deadline
 --   in_progress             problems with status 整改中
 --   overdue                 整改中 with 整改期限 on or before the last day of the ledger month
+-- Published versions only (mart_published_load): steward-approved, or awaiting approval under
+-- PUBLISH_UNAPPROVED. approved: 1 when every version behind the row is approved, 0 when any awaits.
 CREATE VIEW mart_rectification_by_district AS
 WITH per_district AS (
     SELECT l.period,
@@ -20,16 +22,17 @@ WITH per_district AS (
            SUM(CASE WHEN f.status = '已整改' THEN 1 ELSE 0 END)                         AS rectified,
            SUM(CASE WHEN f.status = '已整改' AND f.deadline IS NOT NULL THEN 1 ELSE 0 END) AS rectified_with_deadline,
            SUM(CASE WHEN f.status = '整改中' THEN 1 ELSE 0 END)                         AS in_progress,
-           SUM(CASE WHEN f.overdue THEN 1 ELSE 0 END)                                  AS overdue
+           SUM(CASE WHEN f.overdue THEN 1 ELSE 0 END)                                  AS overdue,
+           MIN(l.approved) AS approved
     FROM fct_rectification_issue f
-    JOIN stg_file_load l ON l.load_id = f.load_id AND l.is_current = 1
+    JOIN mart_published_load l ON l.load_id = f.load_id
     GROUP BY l.period, f.district
 ), with_city AS (
-    SELECT period, district_code, problems, with_deadline, rectified, rectified_with_deadline, in_progress, overdue
+    SELECT period, district_code, problems, with_deadline, rectified, rectified_with_deadline, in_progress, overdue, approved
     FROM per_district
     UNION ALL
     SELECT period, NULL, SUM(problems), SUM(with_deadline), SUM(rectified), SUM(rectified_with_deadline),
-           SUM(in_progress), SUM(overdue)
+           SUM(in_progress), SUM(overdue), MIN(approved)
     FROM per_district
     GROUP BY period
 )
@@ -42,6 +45,7 @@ SELECT w.period,
        ROUND(100.0 * w.rectified / NULLIF(w.with_deadline, 0), 2)                          AS rectification_rate_pct,
        w.rectified_with_deadline,
        w.in_progress,
-       w.overdue
+       w.overdue,
+       w.approved
 FROM with_city w
 LEFT JOIN dim_place p ON p.place_code = w.district_code;

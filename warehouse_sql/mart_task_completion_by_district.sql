@@ -7,6 +7,8 @@
 --   in_progress / not_started / cross_year  tasks 推进中 / 未启动 / 跨年推进
 --   overdue             not 已完成 and 计划完成时间 on or before the last day of the ledger month
 --   completed_late      已完成 with 实际完成时间 after 计划完成时间
+-- Published versions only (mart_published_load): steward-approved, or awaiting approval under
+-- PUBLISH_UNAPPROVED. approved: 1 when every version behind the row is approved, 0 when any awaits.
 CREATE VIEW mart_task_completion_by_district AS
 WITH per_district AS (
     SELECT l.period,
@@ -17,16 +19,17 @@ WITH per_district AS (
            SUM(CASE WHEN f.status = '未启动' THEN 1 ELSE 0 END)        AS not_started,
            SUM(CASE WHEN f.status = '跨年推进' THEN 1 ELSE 0 END)      AS cross_year,
            SUM(CASE WHEN f.overdue THEN 1 ELSE 0 END)                 AS overdue,
-           SUM(CASE WHEN f.completed_late THEN 1 ELSE 0 END)          AS completed_late
+           SUM(CASE WHEN f.completed_late THEN 1 ELSE 0 END)          AS completed_late,
+           MIN(l.approved) AS approved
     FROM fct_task_ledger f
-    JOIN stg_file_load l ON l.load_id = f.load_id AND l.is_current = 1
+    JOIN mart_published_load l ON l.load_id = f.load_id
     GROUP BY l.period, f.district
 ), with_city AS (
-    SELECT period, district_code, tasks, completed, in_progress, not_started, cross_year, overdue, completed_late
+    SELECT period, district_code, tasks, completed, in_progress, not_started, cross_year, overdue, completed_late, approved
     FROM per_district
     UNION ALL
     SELECT period, NULL, SUM(tasks), SUM(completed), SUM(in_progress), SUM(not_started), SUM(cross_year),
-           SUM(overdue), SUM(completed_late)
+           SUM(overdue), SUM(completed_late), MIN(approved)
     FROM per_district
     GROUP BY period
 )
@@ -40,6 +43,7 @@ SELECT w.period,
        w.not_started,
        w.cross_year,
        w.overdue,
-       w.completed_late
+       w.completed_late,
+       w.approved
 FROM with_city w
 LEFT JOIN dim_place p ON p.place_code = w.district_code;

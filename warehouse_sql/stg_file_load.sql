@@ -2,6 +2,9 @@
 -- hold several periods (etl.parse: one load per district × period). status:
 --   accepted  loaded, no findings      flagged    loaded, with warnings
 --   rejected  not loaded (see stg_finding)   duplicate  byte-identical to a file already received
+--   held_for_approval  loaded but not current: its district × type × period was approved and is locked
+--              until a steward approves this replacement (etl.approval); checked_status keeps what
+--              validation said (accepted | flagged), the status it takes when approved
 -- is_current marks the version of (report_type, district_code, period) that the mart shows; earlier
 -- accepted versions stay as history with superseded_by pointing at their replacement.
 -- An entry that was never read (a link, FIFO or device; a file over Limits.max_file_bytes) has no archive
@@ -28,7 +31,8 @@ CREATE TABLE IF NOT EXISTS stg_file_load (
     findings_critical  INTEGER NOT NULL DEFAULT 0,
     findings_error     INTEGER NOT NULL DEFAULT 0,
     findings_warning   INTEGER NOT NULL DEFAULT 0,
-    status             VARCHAR(16) NOT NULL,
+    status             VARCHAR(20) NOT NULL,
+    checked_status     VARCHAR(16),            -- a held load's validation outcome (accepted | flagged)
     reason_zh          TEXT,
     reason_en          TEXT,
     is_current         SMALLINT NOT NULL DEFAULT 0,
@@ -41,7 +45,7 @@ CREATE TABLE IF NOT EXISTS stg_file_load (
 -- A file's content is loaded at most once, even by two overlapping runs: once per period of its data
 -- sheets (a workbook with a sheet per day is a load per day, each replaced on its own by a later file).
 CREATE UNIQUE INDEX IF NOT EXISTS ux_stg_file_load_loaded_part
-    ON stg_file_load (sha256, report_type, period) WHERE status IN ('accepted', 'flagged');
+    ON stg_file_load (sha256, report_type, period) WHERE status IN ('accepted', 'flagged', 'held_for_approval');
 -- At most one current version per district × report type × period.
 CREATE UNIQUE INDEX IF NOT EXISTS ux_stg_file_load_current
     ON stg_file_load (report_type, district_code, period) WHERE is_current = 1;

@@ -7,6 +7,7 @@ CREATE TABLE IF NOT EXISTS stg_ingest_run (
     flagged      INTEGER NOT NULL,
     rejected     INTEGER NOT NULL,
     duplicate    INTEGER NOT NULL,
+    held_for_approval INTEGER NOT NULL DEFAULT 0,
     rows_loaded  INTEGER NOT NULL,
     findings     INTEGER NOT NULL
 );

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from etl.approval.lock import held_reason
 from etl.config import Settings, local_time
 from etl.faults import is_system_fault
 from etl.ingest import findings as F
@@ -27,7 +28,7 @@ from etl.ingest.load.record import FileMeta, find_previous, record, record_dupli
 from etl.ingest.parse.tables import ParsedReport
 from etl.ingest.receipts.receipt import receipt_path, write_receipt
 from etl.shared_paths import clear_entry
-from etl.statuses import LOADED_STATUSES, STATUSES
+from etl.statuses import HELD, LOADED_STATUSES, STATUSES
 from etl.warehouse.engine import get_engine, now
 from etl.warehouse.schema import ensure_schema
 
@@ -456,20 +457,32 @@ def file_outcome(relative_path: str, report: ParsedReport, recorded: list[tuple[
     load listed. A duplicate record (an overlapping run loaded the content first) speaks for the file."""
     if len(recorded) == 1:
         load_id, status = recorded[0]
-        reason_zh = summarise_reason(report)[0] if status != "duplicate" else "与已提交的文件内容完全相同，未重复处理"
-        return _outcome(relative_path, status, load_id, report, reason_zh)
+        if status == "duplicate":
+            return _outcome(relative_path, status, load_id, report, "与已提交的文件内容完全相同，未重复处理")
+        return _outcome(relative_path, status, load_id, report, _reason(report, status))
     parts = [
-        _outcome(relative_path, status, load_id, part, summarise_reason(part)[0])
+        _outcome(relative_path, status, load_id, part, _reason(part, status))
         for part, (load_id, status) in zip(report.parts, recorded, strict=True)
     ]
     return combined_outcome(relative_path, parts)
+
+
+def _reason(report: ParsedReport, status: str) -> str:
+    """The clerk's line for one load: what validation said, and for a held load why it waits."""
+    reason = summarise_reason(report)[0]
+    return held_reason(reason, report.period) if status == HELD else reason
 
 
 def combined_outcome(relative_path: str, parts: list[FileOutcome]) -> FileOutcome:
     """One file's outcome from the outcomes of its loads (a period each)."""
     statuses = [p.status for p in parts]
     loaded = [p for p in parts if p.status in LOADED_STATUSES]
-    status = "rejected" if not loaded else "accepted" if all(s == "accepted" for s in statuses) else "flagged"
+    if not loaded:
+        status = "rejected"
+    elif all(s == HELD for s in statuses):
+        status = HELD
+    else:
+        status = "accepted" if all(s == "accepted" for s in statuses) else "flagged"
     rejected = [p for p in parts if p.status == "rejected"]
     reason = f"本文件含{len(parts)}个期间的数据，已入库{len(loaded)}个期间共{sum(p.rows for p in loaded)}行"
     if rejected:
@@ -481,6 +494,9 @@ def combined_outcome(relative_path: str, parts: list[FileOutcome]) -> FileOutcom
     flagged = [p for p in loaded if p.status == "flagged"]
     if flagged:
         reason += f"；{len(flagged)}个期间有提示，请核对回执"
+    held = [p.period or "未识别" for p in loaded if p.status == HELD]
+    if held:
+        reason += f"；{'、'.join(held)}已审核锁定，这些期间的数据已暂存，待数据管理员审核后替换"
     return FileOutcome(
         relative_path,
         status,
@@ -533,8 +549,8 @@ def log_summary(outcomes: list[dict], run_id: str | None = None, settings: Setti
             conn.execute(
                 sa.text(
                     "INSERT INTO stg_ingest_run (run_id, finished_at, files, accepted, flagged, rejected, duplicate, "
-                    "rows_loaded, findings) VALUES (:run_id, :finished_at, :files, :accepted, :flagged, :rejected, "
-                    ":duplicate, :rows_loaded, :findings)"
+                    "held_for_approval, rows_loaded, findings) VALUES (:run_id, :finished_at, :files, :accepted, "
+                    ":flagged, :rejected, :duplicate, :held_for_approval, :rows_loaded, :findings)"
                 ),
                 row,
             )

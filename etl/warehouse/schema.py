@@ -20,7 +20,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from etl.config import REPO_ROOT
+from etl.config import REPO_ROOT, publish_unapproved
 from etl.contracts import CONTRACTS
 from etl.reference.calendar import default_expected_reports
 from etl.reference.places import Places, default_places
@@ -108,16 +108,23 @@ def statements(path: Path, dialect: str) -> list[str]:
 
 
 def ensure_schema(
-    engine: Engine, places: Places | None = None, expected: list | None = None, force: bool = False
+    engine: Engine,
+    places: Places | None = None,
+    expected: list | None = None,
+    force: bool = False,
+    publish_unapproved_figures: bool | None = None,
 ) -> list[int]:
     """Bring the warehouse to the current schema and refresh reference data; returns the migrations applied.
     Safe to run every time and from concurrent runs (PostgreSQL: advisory lock). Does nothing when the
-    warehouse already has this exact schema and reference data, unless ``force``."""
+    warehouse already has this exact schema and reference data, unless ``force``. The publishing policy
+    (dim_publish_policy) is PUBLISH_UNAPPROVED unless ``publish_unapproved_figures`` says otherwise."""
     places = places or default_places()
     dialect = engine.dialect.name
     files = definition_files()
     views = [p for p in files if p.name.startswith("mart_")]
     reference = _reference_rows(places, default_expected_reports() if expected is None else expected)
+    unapproved = publish_unapproved() if publish_unapproved_figures is None else publish_unapproved_figures
+    reference["dim_publish_policy"] = [{"publish_unapproved": int(unapproved)}]
     fingerprint = _fingerprint(dialect, files, reference)
     if not force and _stored_fingerprint(engine) == fingerprint:
         return []
@@ -216,11 +223,22 @@ def _reference_rows(places: Places, expected) -> dict[str, list[dict]]:
     }
 
 
+# refreshed in this order (aliases after the places they point at), emptied in the reverse one
+REFERENCE_TABLES = (
+    "dim_place",
+    "dim_place_alias",
+    "dim_expected_report",
+    "dim_report_type",
+    "dim_workday",
+    "dim_publish_policy",
+)
+
+
 def _refresh_reference(conn: Connection, reference: dict[str, list[dict]]) -> None:
     """Replace each reference table's rows (aliases before the places they point at)."""
-    for table in ("dim_place_alias", "dim_place", "dim_expected_report", "dim_report_type", "dim_workday"):
+    for table in REFERENCE_TABLES[::-1]:
         conn.execute(sa.text(f"DELETE FROM {table}"))
-    for table in ("dim_place", "dim_place_alias", "dim_expected_report", "dim_report_type", "dim_workday"):
+    for table in REFERENCE_TABLES:
         rows = reference[table]
         if rows:
             columns = list(rows[0])

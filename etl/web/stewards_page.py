@@ -273,7 +273,7 @@ color:#57606a;font-size:11px;font-weight:normal}td.num{text-align:right;white-sp
 tr:hover td{background:#f6f8fa}a{color:#0969da}
 .badge{display:inline-block;padding:2px 8px;border-radius:10px;font-size:12px;white-space:nowrap}
 .badge small{display:inline;margin-left:4px;font-size:11px;color:inherit;opacity:.8}
-.st-accepted{background:#dafbe1;color:#116329}.st-flagged{background:#fff8c5;color:#7d4e00}
+.st-accepted{background:#dafbe1;color:#116329}.st-flagged{background:#fff8c5;color:#7d4e00}.st-held_for_approval{background:#ddf4ff;color:#0a3069}
 .st-rejected{background:#ffebe9;color:#a40e26}.st-duplicate,.st-unknown{background:#eaeef2;color:#424a53}
 .sev-critical{background:#a40e26;color:#fff}.sev-error{background:#ffebe9;color:#a40e26}
 .sev-warning{background:#fff8c5;color:#7d4e00}.sev-unknown{background:#eaeef2}

@@ -155,9 +155,9 @@ def _warn_if_loaded(engine, row: dict) -> None:
     with engine.connect() as conn:
         loaded = conn.execute(
             sa.text(
-                "SELECT load_id FROM stg_file_load WHERE sha256 = :sha AND status IN (:a, :f) ORDER BY load_id LIMIT 1"
-            ),
-            {"sha": row["sha256"], "a": LOADED_STATUSES[0], "f": LOADED_STATUSES[1]},
+                "SELECT load_id FROM stg_file_load WHERE sha256 = :sha AND status IN :loaded ORDER BY load_id LIMIT 1"
+            ).bindparams(sa.bindparam("loaded", expanding=True)),
+            {"sha": row["sha256"], "loaded": list(LOADED_STATUSES)},
         ).scalar()
     if loaded is not None:
         log.warning(

@@ -1,7 +1,8 @@
 """Record a processed file in the warehouse: audit row, findings and facts in one transaction.
 
 All or nothing per file; a byte-identical file is a duplicate; a later accepted file for the same
-district × report type × period becomes current and the earlier one stays as history.
+district × report type × period becomes current and the earlier one stays as history — unless a steward
+approved the current one (etl.approval.lock): the new file is then held for approval.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from etl.approval.lock import held_reason, is_locked, lock_unit
 from etl.ingest import findings as F
 from etl.ingest.findings import storable
 from etl.ingest.load.sinks import FactSink, KeptFrames
 from etl.ingest.parse.tables import APPROXIMATE, SOURCE_ROW, SOURCE_SHEET, ParsedReport
-from etl.statuses import ACCEPTED, DUPLICATE, FLAGGED, LOADED_STATUSES, REJECTED
+from etl.statuses import ACCEPTED, DUPLICATE, FLAGGED, HELD, LOADED_STATUSES, REJECTED
 from etl.warehouse.engine import as_datetime, now
 
 
@@ -38,14 +40,14 @@ class FileMeta:
 def find_previous(conn: Connection, sha256: str, loaded_only: bool = False) -> dict | None:
     """The first record of this exact content that makes a new copy a duplicate: any earlier outcome, or
     with ``loaded_only`` (reprocessing on purpose, after rules or reference data changed) a load only."""
-    statuses = LOADED_STATUSES if loaded_only else (ACCEPTED, FLAGGED, REJECTED)
+    statuses = LOADED_STATUSES if loaded_only else (*LOADED_STATUSES, REJECTED)
     row = (
         conn.execute(
             sa.text(
                 "SELECT load_id, status, file_name, source_path, moved_to, run_id FROM stg_file_load "
-                "WHERE sha256 = :sha AND status IN (:s0, :s1, :s2) ORDER BY load_id LIMIT 1"
-            ),
-            {"sha": sha256, "s0": statuses[0], "s1": statuses[1], "s2": statuses[-1]},
+                "WHERE sha256 = :sha AND status IN :statuses ORDER BY load_id LIMIT 1"
+            ).bindparams(sa.bindparam("statuses", expanding=True)),
+            {"sha": sha256, "statuses": list(statuses)},
         )
         .mappings()
         .first()
@@ -112,9 +114,8 @@ def record(
         try:
             recorded = []
             for (report, reason_zh, reason_en), sink in zip(parts, sinks, strict=True):
-                status = status_of(report)
                 recorded.append(
-                    (_record_load(conn, meta, report, sink, status, reason_zh, reason_en, provisional), status)
+                    _record_load(conn, meta, report, sink, status_of(report), reason_zh, reason_en, provisional)
                 )
             transaction.commit()
             return recorded
@@ -164,7 +165,8 @@ def _record_load(
     reason_zh: str,
     reason_en: str,
     load_id: int | None,
-) -> int:
+) -> tuple[int, str]:
+    """One load's rows; returns (load_id, status): held_for_approval when its unit is locked."""
     counts = report.findings.counts()
     values = {
         "report_type": report.report_type,
@@ -189,13 +191,25 @@ def _record_load(
     _insert_findings(conn, load_id, report)
     if loaded and report.quarantined_rows:
         _insert_quarantined(conn, load_id, report)
-    if loaded:
-        _make_current(conn, load_id, report, meta)
+    if loaded and not _make_current(conn, load_id, report, meta):
+        conn.execute(
+            sa.text(
+                "UPDATE stg_file_load SET status = :held, checked_status = status, reason_zh = :zh, "
+                "reason_en = :en WHERE load_id = :id"
+            ),
+            {
+                "held": HELD,
+                "zh": held_reason(reason_zh, report.period),
+                "en": f"{reason_en}; held: the period is approved and locked",
+                "id": load_id,
+            },
+        )
+        status = HELD
     conn.execute(
         sa.text("UPDATE stg_file_load SET rows_loaded = :n, finished_at = :t WHERE load_id = :id"),
         {"n": rows_loaded, "t": now(), "id": load_id},
     )
-    return load_id
+    return load_id, status
 
 
 def _insert_findings(conn: Connection, load_id: int, report: ParsedReport) -> None:
@@ -241,9 +255,12 @@ def _insert_quarantined(conn: Connection, load_id: int, report: ParsedReport) ->
     )
 
 
-def _make_current(conn: Connection, load_id: int, report: ParsedReport, meta: FileMeta) -> None:
-    """The newest received accepted file for the key is current; older ones stay as history."""
+def _make_current(conn: Connection, load_id: int, report: ParsedReport, meta: FileMeta) -> bool:
+    """The newest received accepted file for the key is current; older ones stay as history. When the
+    current version is approved (locked), a newer file is not made current: False, it is to be held, and
+    a replacement held before it becomes history."""
     key = {"rt": report.report_type, "d": report.district.code if report.district else None, "p": report.period}
+    lock_unit(conn, key["rt"], key["d"], key["p"])
     current = (
         conn.execute(
             sa.text(
@@ -264,10 +281,20 @@ def _make_current(conn: Connection, load_id: int, report: ParsedReport, meta: Fi
             sa.text("UPDATE stg_file_load SET superseded_by = :cur WHERE load_id = :id"),
             {"cur": current["load_id"], "id": load_id},
         )
-        return
+        return True
+    if current is not None and is_locked(conn, current["load_id"]):
+        conn.execute(
+            sa.text(
+                "UPDATE stg_file_load SET status = checked_status, superseded_by = :id WHERE report_type = :rt "
+                "AND district_code = :d AND period = :p AND status = :held AND superseded_by IS NULL"
+            ),
+            {**key, "id": load_id, "held": HELD},
+        )
+        return False
     if current is not None:
         conn.execute(
             sa.text("UPDATE stg_file_load SET is_current = 0, superseded_by = :id WHERE load_id = :cur"),
             {"id": load_id, "cur": current["load_id"]},
         )
     conn.execute(sa.text("UPDATE stg_file_load SET is_current = 1 WHERE load_id = :id"), {"id": load_id})
+    return True

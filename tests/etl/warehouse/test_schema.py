@@ -59,7 +59,7 @@ def engine(request, tmp_path):
 def test_migration_upgrades_a_populated_first_version_warehouse(engine):
     create_v1_warehouse(engine)
     applied = ensure_schema(engine)
-    assert applied == [m.version for m in migrations(engine.dialect.name)] == [2, 3, 4, 5, 6]
+    assert applied == [m.version for m in migrations(engine.dialect.name)] == [2, 3, 4, 5, 6, 7]
     with engine.connect() as conn:
         facts = conn.execute(
             sa.text(
@@ -101,7 +101,7 @@ def test_migration_upgrades_a_populated_first_version_warehouse(engine):
 def test_a_new_warehouse_is_created_current_and_stamped(engine):
     assert ensure_schema(engine) == []
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version FROM meta_schema_migration")).scalars().all() == [2, 3, 4, 5, 6]
+        assert conn.execute(sa.text("SELECT version FROM meta_schema_migration")).scalars().all() == [2, 3, 4, 5, 6, 7]
         columns = {
             c["name"]
             for c in sa.inspect(conn).get_columns(
