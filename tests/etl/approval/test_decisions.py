@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from warehouse_helpers import ingest, query
+from workbooks import hotline_csv
 
 from etl.approval.decisions import NOTE_SUFFIX, Decision, StaleDecision, decide
 from etl.approval.units import approved, awaiting_decision
 from etl.statuses import HELD
-from warehouse_helpers import ingest, query
-from workbooks import hotline_csv
 
 UNIT = "report_type = 'hotline_tickets' AND district_code = '210504' AND period = '2021-09'"
 
