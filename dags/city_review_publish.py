@@ -8,7 +8,8 @@ Table of contents:
   alert_missing_reports  alert once for every report past its deadline and still missing, and weekly while
                          the working-day calendar covers less than the next 60 days
 
-Scheduled on the warehouse asset that district_ingest updates whenever it loads something, and every
+Scheduled on the warehouse asset that district_ingest updates whenever it loads something, on the approvals
+asset a steward's decision updates (district_approval, district_unapprove), and every
 morning at 08:00 (Asia/Shanghai) so missing reports are announced even when nothing arrives.
 """
 
@@ -18,7 +19,7 @@ from datetime import timedelta
 
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
-from etl.config import WAREHOUSE_ASSET
+from etl.config import APPROVAL_ASSET, WAREHOUSE_ASSET
 
 
 def alert_on_failure(context) -> None:
@@ -32,7 +33,7 @@ def alert_on_failure(context) -> None:
     schedule=AssetOrTimeSchedule(
         # run_immediately=timedelta(0): never the slot already past (False still takes one up to 2.4 h old)
         timetable=CronTriggerTimetable("0 8 * * *", timezone="Asia/Shanghai", run_immediately=timedelta(0)),
-        assets=[Asset(WAREHOUSE_ASSET)],
+        assets=Asset(WAREHOUSE_ASSET) | Asset(APPROVAL_ASSET),  # a load, or a steward's decision
     ),
     # no start_date: the first 08:00 run is the next one, not the one already past today when the DAG first
     # appears (run_immediately above applies only without one); runs on the asset start at once
