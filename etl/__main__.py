@@ -5,7 +5,8 @@ without a scheduler (the same code the DAG runs); ``migrate`` upgrades the wareh
 ``create-leader-role`` creates the read-only role for leaders (PostgreSQL); ``publish`` writes the review
 pack; ``template`` writes blank
 official templates; ``reprocess`` and ``backfill`` put archived files back (``--now``: and process them);
-``workdays check|fill`` validates the working-day calendar / fills pending 12345 deadlines in place."""
+``workdays check|fill`` validates the working-day calendar / fills pending 12345 deadlines in place;
+``approval list|approve|reject|unapprove`` is the stewards' approval without the Airflow UI."""
 
 from __future__ import annotations
 
@@ -61,6 +62,16 @@ def main(argv: list[str] | None = None) -> int:
         help="check: validate the calendar and show the years covered; fill: load it into "
         "dim_workday and fill the pending (期限待定) deadlines in place",
     )
+    approval = sub.add_parser("approval", help="steward approval of district reports (etl/approval)")
+    approval.add_argument(
+        "action",
+        choices=("list", "approve", "reject", "unapprove"),
+        help="list: what awaits a decision and what is approved; approve/reject a version awaiting a decision; "
+        "unapprove: withdraw an approval (a reason is required)",
+    )
+    approval.add_argument("load_id", type=int, nargs="?", help="the load (stg_file_load.load_id) decided on")
+    approval.add_argument("--by", default=None, help="who decides (default: the login name)")
+    approval.add_argument("--comment", default="", help="the comment; required to reject or unapprove")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
 
@@ -116,6 +127,40 @@ def main(argv: list[str] | None = None) -> int:
         return _HANDLERS[args.command](args, settings)
     elif args.command == "workdays":
         return _workdays(args.action, settings)
+    elif args.command == "approval":
+        return _approval(args, settings)
+    return 0
+
+
+def _approval(args, settings: Settings) -> int:
+    import getpass
+
+    from etl.approval.decisions import Decision, StaleDecision, decide
+    from etl.approval.lock import APPROVED, REJECTED, UNAPPROVED
+    from etl.approval.units import approved, awaiting_decision
+    from etl.warehouse.engine import get_engine
+
+    if args.action == "list":
+        engine = get_engine(settings.warehouse_url)
+        for title, versions in (("awaiting a decision", awaiting_decision(engine)), ("approved", approved(engine))):
+            print(f"{title}: {len(versions)}")
+            for v in versions:
+                held = f"  (replaces approved load {v.replaces})" if v.replaces is not None else ""
+                print(f"  {v.load_id:>8}  {v.unit_label}  {v.file_name}  rows {v.rows_loaded}{held}")
+        return 0
+    if args.load_id is None:
+        print("a load_id is required (python -m etl approval list shows them)", file=sys.stderr)
+        return 2
+    decision = {"approve": APPROVED, "reject": REJECTED, "unapprove": UNAPPROVED}[args.action]
+    try:
+        outcome = decide(Decision(args.load_id, decision, args.by or getpass.getuser(), args.comment), settings)
+    except (StaleDecision, ValueError) as exc:
+        print(f"not applied: {exc}", file=sys.stderr)
+        return 1
+    print(outcome.summary_zh())
+    if outcome.clerk_note:
+        print(f"note for the clerk: {outcome.clerk_note}")
+    print("leaders' views show it now; run `python -m etl publish` (or wait for city_review_publish) for the pack")
     return 0
 
 

@@ -68,6 +68,7 @@ CITY_TOTAL = "全市合计"
 DASH = "—"
 NO_PREVIOUS = "无上期数据"
 NO_DATA = "暂无数据"
+APPROVAL_TEXT = {True: "已审核", False: "待审核"}  # a row's 审核 column: every version behind it approved, or not
 
 # --------------------------------------------------------------------------------------------------
 # What a column is and how it is shown
@@ -223,14 +224,15 @@ def _fetch(conn: Connection, sql: str, params: dict | None = None) -> list[dict]
 def _family_sql(family: Family) -> str:
     """Column names come from the family specs in this module only; no value is ever interpolated."""
     columns = ", ".join(c.key for c in family.columns)
-    head = f"{family.period_col} AS period, district_code, district_name"
+    head = f"{family.period_col} AS period, district_code, district_name, approved"
     if family.city_row_in_view:
         return f"SELECT {head}, {columns} FROM {family.view}"
     # A view without a city row: the city's totals are sums over the view, in SQL.
     sums = ", ".join(f"SUM({c.key}) AS {c.key}" for c in family.columns)
     return (
         f"SELECT {head}, {columns} FROM {family.view} UNION ALL "
-        f"SELECT {family.period_col} AS period, NULL AS district_code, :city_total AS district_name, {sums} "
+        f"SELECT {family.period_col} AS period, NULL AS district_code, :city_total AS district_name, "
+        f"MIN(approved) AS approved, {sums} "
         f"FROM {family.view} GROUP BY {family.period_col}"
     )
 
@@ -294,6 +296,7 @@ def _family_result(conn: Connection, family: Family, as_of: dt.date, volunteer_d
     rows = _not_after(_fetch(conn, _family_sql(family), {"city_total": CITY_TOTAL}), as_of)
     for row in rows:
         row["period"] = str(row["period"])
+        row["approval_text"] = APPROVAL_TEXT[row.get("approved") == 1]
     result = FamilyResult(family, available=True)
     if not rows:
         return result
@@ -492,6 +495,7 @@ def _family_section(res: FamilyResult) -> Section:
         *f.columns,
         Col("rank", f.rank_header, RANK, 12),
         *(Col(f"delta_{c.key}", c.header, c.kind, max(c.width, 14)) for c in f.deltas),
+        Col("approval_text", "审核", TEXT, 8),
     ]
     rows = [*res.districts, *([{**res.city, "rank": None, "_total": True}] if res.city else [])]
     section.tables.append(Table(f"{f.title_zh}（{res.period}，按区县）", columns, rows, f.chart))
@@ -712,6 +716,64 @@ def _completeness_section(comp: Completeness, as_of: str) -> Section:
     return section
 
 
+@dataclass
+class Approval:
+    """What the steward has approved: the publishing policy and every version still awaiting a decision."""
+
+    available: bool
+    publish_unapproved: bool = False
+    waiting: list[dict] = field(default_factory=list)
+
+    def summary_zh(self) -> str:
+        if not self.available:
+            return "审核 Approval：审核视图尚未建立"
+        scope = (
+            "本材料含待审核数据（各表“审核”列标明）" if self.publish_unapproved else "本材料只含数据管理员已审核的数据"
+        )
+        return f"审核 Approval：{scope}；待审核或已退回修改的报表 {len(self.waiting)} 份，见“审核情况”工作表。"
+
+
+def _approval(conn: Connection) -> Approval:
+    if not _has_view(conn, "mart_approval_status"):
+        return Approval(available=False)
+    policy = _fetch(conn, "SELECT MAX(publish_unapproved) AS on_ FROM dim_publish_policy")[0]["on_"]
+    waiting = _fetch(
+        conn,
+        "SELECT report_title, district_name, period, approval_state, approval_state_zh, file_name, received_at, "
+        "held_load_id, comment FROM mart_approval_status WHERE approval_state <> :approved OR held_load_id IS NOT NULL "
+        "ORDER BY period, report_type, district_code",
+        {"approved": "approved"},
+    )
+    for r in waiting:
+        r["received_text"] = timestamp_text(r.get("received_at"))
+        if r["held_load_id"] is not None:
+            r["approval_state_zh"] = f"{r['approval_state_zh']}；更正文件待审核"
+    return Approval(True, bool(policy), waiting)
+
+
+def _approval_section(approval: Approval) -> Section:
+    section = Section("审核情况", "approval", "审核情况", "Steward approval")
+    section.notes.append("数据来源 Source：视图 mart_approval_status")
+    section.notes.append(approval.summary_zh())
+    if not approval.available:
+        return section
+    section.notes.append(
+        "报表经数据管理员审核通过后才计入各指标表（除非设置 PUBLISH_UNAPPROVED）；审核通过的期别锁定，"
+        "区县再报的更正文件须再经审核才替换。"
+    )
+    columns = [
+        Col("report_title", "报表", TEXT, 24),
+        Col("district_name", "区县", TEXT, 16),
+        Col("period", "期别", TEXT, 12),
+        Col("approval_state_zh", "审核状态", TEXT, 24),
+        Col("file_name", "现行文件", TEXT, 40),
+        Col("received_text", "报送时间", TEXT, 18),
+        Col("comment", "审核意见", TEXT, 40),
+    ]
+    section.tables.append(Table("待审核与退回修改的报表", columns, approval.waiting, empty_text="无：报表均已审核"))
+    return section
+
+
 def _definitions_section() -> Section:
     section = Section("指标说明", "definitions", "指标说明", "Indicator definitions")
     section.notes.append("“DOMAIN.md 原文”为需求文档中该指标的原话；空白表示文档未规定，按视图口径。")
@@ -765,12 +827,16 @@ def collect(engine: Engine, as_of: str | None = None, volunteer_day: str | None 
         with conn.begin():
             results = family_results(conn, as_of_date, volunteer_day)
             comp = _completeness(conn, as_of_date)
+            approval = _approval(conn)
     city = _city_name()
     as_of_text = as_of_date.isoformat()
+    overview = _overview(results, comp, as_of_text, city)
+    overview.notes.insert(2, approval.summary_zh())
     sections = [
-        _overview(results, comp, as_of_text, city),
+        overview,
         *(_family_section(r) for r in results),
         _completeness_section(comp, as_of_text),
+        _approval_section(approval),
         _definitions_section(),
     ]
     return Pack(as_of_text, city, sections)

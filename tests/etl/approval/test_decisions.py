@@ -150,3 +150,18 @@ def settings_engine(settings):
     from etl.warehouse.engine import get_engine
 
     return get_engine(settings.warehouse_url)
+
+
+def test_the_command_line_lists_approves_and_refuses_a_reject_without_reason(sqlite_settings, capsys):
+    from etl.__main__ import main
+
+    settings = sqlite_settings
+    first = drop(settings, "明山区_12345_2021-09.csv", 120)
+    assert main(["approval", "list"]) == 0
+    assert f"{first.load_id:>8}  明山区 · 12345便民服务热线工单 · 2021-09" in capsys.readouterr().out
+    assert main(["approval", "reject", str(first.load_id)]) == 1
+    assert "原因" in capsys.readouterr().err
+    assert main(["approval", "approve", str(first.load_id), "--by", "steward1"]) == 0
+    assert "审核通过" in capsys.readouterr().out
+    assert state(settings)["decided_by"] == "steward1"
+    assert main(["approval", "approve", str(first.load_id)]) == 1  # decided already

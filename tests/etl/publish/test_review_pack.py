@@ -50,6 +50,7 @@ SHEETS = [
     "12345热线",
     "老旧小区改造",
     "报送情况",
+    "审核情况",
     "指标说明",
 ]
 CHART_SHEETS = [*SHEETS[1:7], "报送情况"]  # with data by AS_OF (the renovation ledger is December 2022's)
