@@ -118,6 +118,7 @@ def test_approve_hold_reject_approve_and_withdraw_in_airflow(airflow_db, api, sq
     run, answered = run_answering(api, "district_approval", lambda d: ([APPROVE], {COMMENT: "已核对"}))
     assert str(run.state) == "success" and len(answered) == 1
     asked = answered[0]
+    assert asked["task_instance"]["rendered_map_index"] == asked["subject"]  # the UI lists tasks by unit
     assert asked["subject"] == "审核：明山区 · 12345便民服务热线工单 · 2021-09"
     assert asked["options"] == [APPROVE, REJECT] and "/district-submissions/loads/" in asked["body"]
     assert unit(settings)["approval_state"] == "approved"
@@ -139,9 +140,10 @@ def test_approve_hold_reject_approve_and_withdraw_in_airflow(airflow_db, api, sq
     notes = list((settings.receipts / "明山区").glob(f"*{NOTE_SUFFIX}"))
     assert len(notes) == 1 and "更正说明缺失" in notes[0].read_text(encoding="utf-8-sig")
 
-    replacement = drop(settings, "明山区_12345_2021-09_再更正.csv", 70)
+    replacement = drop(settings, "明山区_12345_2021-09_再更正{{ 'ab' ~ 'cd' }}.csv", 70)
     run, answered = run_answering(api, "district_approval", lambda d: ([APPROVE], {COMMENT: "附更正说明"}))
     assert len(answered) == 1 and unit(settings)["load_id"] == replacement.load_id
+    assert "abcd" not in answered[0]["body"] and "\\{\\{ \\'ab\\' \\~ \\'cd\\' \\}\\}" in answered[0]["body"]
     changed = figures(settings)
     assert changed[0]["approved"] == 1 and changed[0]["tickets"] < approved_figures[0]["tickets"]
 
