@@ -21,7 +21,7 @@ from datetime import timedelta
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, get_current_context, task
 
 from etl.approval.airflow_tasks import StewardDecision
-from etl.approval.steward_form import COMMENT, OPTIONS
+from etl.approval.choices import COMMENT, OPTIONS
 from etl.config import APPROVAL_ASSET, WAREHOUSE_ASSET, approval_response_days
 
 

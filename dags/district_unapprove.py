@@ -14,8 +14,14 @@ from __future__ import annotations
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
 from etl.approval.airflow_tasks import WithdrawApproval
-from etl.approval.steward_form import REASON
+from etl.approval.choices import REASON
 from etl.config import APPROVAL_ASSET
+
+
+def alert_on_failure(context) -> None:
+    from etl.publish.alerts import task_failed
+
+    task_failed(context)
 
 
 @dag(
@@ -28,6 +34,7 @@ from etl.config import APPROVAL_ASSET
         "report_type": Param(None, type=["null", "string"], title="报表类型（可空）"),
         "period": Param(None, type=["null", "string"], title="期间（可空），如 2021Q4、2022-03"),
     },
+    default_args={"on_failure_callback": alert_on_failure},
     tags=["district-reports", "approval"],
     doc_md=__doc__,
 )

@@ -39,9 +39,9 @@ class StewardDecision(HITLOperator):
         self.load_id = load_id
 
     def execute_complete(self, context, event: dict[str, Any]) -> Any:
+        from etl.approval.choices import APPROVE, COMMENT, NO_COMMENT_ZH
         from etl.approval.decisions import Decision, StaleDecision, decide
         from etl.approval.lock import APPROVED, REJECTED
-        from etl.approval.steward_form import APPROVE, COMMENT, NO_COMMENT_ZH
 
         result = super().execute_complete(context, event)
         choice = result["chosen_options"][0]
@@ -67,9 +67,10 @@ class WithdrawApproval(HITLOperator):
     template_fields = ()
 
     def execute_complete(self, context, event: dict[str, Any]) -> Any:
+        from etl.approval.choices import REASON
         from etl.approval.decisions import Decision, StaleDecision, decide
         from etl.approval.lock import UNAPPROVED
-        from etl.approval.steward_form import REASON, load_id_of
+        from etl.approval.steward_form import load_id_of
 
         result = super().execute_complete(context, event)
         reason = str((result["params_input"] or {}).get(REASON) or "").strip()

@@ -12,15 +12,11 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+from etl.approval.choices import APPROVE, REJECT
 from etl.approval.units import Version, previous_period, to_request, version
 from etl.config import DATA_DOCS, RECEIPTS, Settings, approval_response_days
 from etl.warehouse.engine import get_engine
 
-APPROVE, REJECT = "批准", "退回修改"
-OPTIONS = [APPROVE, REJECT]
-COMMENT = "comment"  # the form field for the steward's comment
-REASON = "reason"  # the form field for why an approval is withdrawn
-NO_COMMENT_ZH = "（审核人未填写意见，请联系数据管理员）"
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~=&:;\"'$%@^])")
 
 

@@ -12,8 +12,8 @@ import pytest
 from warehouse_helpers import ingest, query
 from workbooks import hotline_csv
 
+from etl.approval.choices import APPROVE, COMMENT, REASON, REJECT
 from etl.approval.decisions import NOTE_SUFFIX
-from etl.approval.steward_form import APPROVE, COMMENT, REASON, REJECT
 
 STEWARD = "steward.li"
 ANSWER_WITHIN_SECONDS = 120

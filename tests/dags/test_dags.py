@@ -17,7 +17,7 @@ def test_dagbag_has_no_import_errors(airflow_db):
 
     bag = DagBag(dag_folder=str(DAGS[0].parent))
     assert bag.import_errors == {}
-    assert {"district_ingest", "city_review_publish"} <= set(bag.dags)
+    assert {"district_ingest", "city_review_publish", "district_approval", "district_unapprove"} <= set(bag.dags)
 
 
 @pytest.mark.parametrize("dag_file", DAGS, ids=lambda p: p.name)
@@ -51,16 +51,22 @@ def test_publish_dag_is_scheduled_on_the_asset_ingest_updates(airflow_db):
     from airflow.models.dagbag import DagBag
     from airflow.sdk import Asset, AssetOrTimeSchedule
 
-    from etl.config import WAREHOUSE_ASSET
+    from etl.config import APPROVAL_ASSET, WAREHOUSE_ASSET
 
     bag = DagBag(dag_folder=str(DAGS[0].parent))
     ingest, publish = bag.get_dag("district_ingest"), bag.get_dag("city_review_publish")
+    approval, unapprove = bag.get_dag("district_approval"), bag.get_dag("district_unapprove")
     announce = next(t for t in ingest.tasks if t.task_id == "announce_update")
     assert announce.outlets == [Asset(WAREHOUSE_ASSET)]
     assert isinstance(publish.timetable, AssetOrTimeSchedule)
-    assert list(publish.timetable.asset_condition.objects) == [Asset(WAREHOUSE_ASSET)]
+    # a load or a steward's decision: either asset starts a publish run
+    assert list(publish.timetable.asset_condition.objects) == [Asset(WAREHOUSE_ASSET), Asset(APPROVAL_ASSET)]
+    assert type(publish.timetable.asset_condition).__name__ == "AssetAny"
+    assert list(approval.timetable.asset_condition.objects) == [Asset(WAREHOUSE_ASSET)]
+    for dag, task_id in ((approval, "steward_decides"), (unapprove, "choose_and_withdraw")):
+        assert dag.get_task(task_id).outlets == [Asset(APPROVAL_ASSET)]
     assert {t.task_id for t in publish.tasks} == {"refresh_mart", "build_review_pack", "alert_missing_reports"}
-    for dag in (ingest, publish):
+    for dag in (ingest, publish, approval, unapprove):
         assert all(t.on_failure_callback for t in dag.tasks)  # task-level: DAG-level callbacks are unreliable in 3.x
 
 
