@@ -8,7 +8,7 @@ waits for the clerk's corrected file, not for the steward.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -52,9 +52,6 @@ class Version:
     receipt_path: str | None
     docs_page: str | None
     replaces: int | None = None
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
     @property
     def unit_label(self) -> str:

@@ -1,7 +1,8 @@
 """`make airflow` for real, on a port that is not 8080: the real scheduler runs a DAG triggered by a steward
-through the REST API (its tasks report to the execution API on that port), a viewer may not trigger, and
-SIGTERM stops every process it started (etl/ops/local_airflow.py runs the components itself:
-`airflow standalone` would force the SimpleAuthManager)."""
+through the REST API (its tasks report to the execution API on that port), a viewer may not trigger; the
+file it loads starts district_approval on the warehouse asset, whose approval task waits in awaiting_input
+until a steward answers it (a viewer may not); and SIGTERM stops every process it started
+(etl/ops/local_airflow.py runs the components itself: `airflow standalone` would force the SimpleAuthManager)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,11 @@ import urllib.request
 
 import pytest
 from conftest import REPO
+from warehouse_helpers import query
+from workbooks import hotline_csv
+
+from etl.approval.choices import APPROVE, COMMENT
+from etl.config import Settings
 
 
 def free_port() -> int:
@@ -57,6 +63,9 @@ def test_a_real_scheduler_runs_a_steward_triggered_dag_on_another_port_and_sigte
         "WAREHOUSE_URL": f"sqlite:///{tmp_path}/warehouse.sqlite",
         "PATH": f"{os.path.dirname(sys.executable)}:{os.environ.get('PATH', '')}",
     }
+    inbox = tmp_path / "shared" / "inbox" / "明山区"
+    inbox.mkdir(parents=True)
+    (inbox / "明山区_12345_2021-09.csv").write_bytes(hotline_csv(40).encode("utf-8"))
     log = (tmp_path / "standalone.log").open("w")
     supervisor = subprocess.Popen(
         [sys.executable, "-m", "etl", "airflow-standalone", "--port", str(port)],
@@ -104,6 +113,10 @@ def test_a_real_scheduler_runs_a_steward_triggered_dag_on_another_port_and_sigte
                 break
             time.sleep(2)
         assert state == "success", (tmp_path / "standalone.log").read_text()[-3000:]
+        answer_the_approval_task(base, tokens[steward[0]], tokens[viewer[0]])
+        settings = Settings(tmp_path / "shared", env["WAREHOUSE_URL"])
+        (decision,) = query(settings, "SELECT decision, decided_by, decided_via, comment FROM stg_approval")
+        assert decision == {"decision": "approved", "decided_by": steward[0], "decided_via": "airflow", "comment": "ok"}
         assert group_members(standalone_pgid)  # scheduler, api-server… are running
     finally:
         supervisor.send_signal(signal.SIGTERM)
@@ -113,3 +126,29 @@ def test_a_real_scheduler_runs_a_steward_triggered_dag_on_another_port_and_sigte
     while standalone_pgid and group_members(standalone_pgid) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert standalone_pgid and group_members(standalone_pgid) == []
+
+
+def answer_the_approval_task(base: str, steward: str, viewer: str) -> None:
+    """The load announced the warehouse asset: the scheduler starts district_approval, whose task waits in
+    awaiting_input (no worker slot) until a steward answers through the API; a viewer may not."""
+    runs = f"{base}/api/v2/dags/district_approval/dagRuns"
+    waiting = None
+    for _ in range(120):
+        details = call(f"{runs}/~/hitlDetails", token=steward)[1] or {"hitl_details": []}
+        waiting = next((d for d in details["hitl_details"] if d["task_instance"]["state"] == "awaiting_input"), None)
+        if waiting:
+            break
+        time.sleep(2)
+    assert waiting is not None, "no approval task is waiting"
+    ti = waiting["task_instance"]
+    url = f"{runs}/{ti['dag_run_id']}/taskInstances/{ti['task_id']}/{ti['map_index']}/hitlDetails"
+    answer = {"chosen_options": [APPROVE], "params_input": {COMMENT: "ok"}}
+    assert call(url, answer, viewer, method="PATCH")[0] == 403
+    assert call(url, answer, steward, method="PATCH")[0] == 200
+    state = None
+    for _ in range(90):
+        state = call(f"{runs}/{ti['dag_run_id']}", token=steward)[1]["state"]
+        if state in ("success", "failed"):
+            break
+        time.sleep(2)
+    assert state == "success"

@@ -281,6 +281,7 @@ def test_load_and_mart_rates(settings):
         "rated": 4,
         "satisfied": 3,
         "satisfaction_rate_pct": 75.0,
+        "approved": 0,  # awaiting a steward (published here under PUBLISH_UNAPPROVED)
     }
     assert plain["南芬区"] == {
         "period": "2021-09",
@@ -297,6 +298,7 @@ def test_load_and_mart_rates(settings):
         "rated": 1,
         "satisfied": 1,
         "satisfaction_rate_pct": 100.0,
+        "approved": 0,
     }
     assert plain["全市合计"] == {
         "period": "2021-09",
@@ -313,6 +315,7 @@ def test_load_and_mart_rates(settings):
         "rated": 5,
         "satisfied": 4,
         "satisfaction_rate_pct": 80.0,
+        "approved": 0,
     }
 
 
