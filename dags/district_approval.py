@@ -56,7 +56,11 @@ def district_approval():
     StewardDecision.partial(
         task_id="steward_decides",
         options=OPTIONS,
-        params={COMMENT: Param("", type="string", title="审核意见", description="退回修改时请写明需要修改的内容")},
+        params={
+            COMMENT: Param(
+                None, type=["null", "string"], title="审核意见", description="退回修改时请写明需要修改的内容"
+            )
+        },
         response_timeout=timedelta(days=approval_response_days()),
         map_index_template="{{ task.subject }}",
         outlets=[Asset(APPROVAL_ASSET)],

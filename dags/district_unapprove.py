@@ -51,6 +51,7 @@ def district_unapprove():
         task_id="choose_and_withdraw",
         subject="撤销审核",
         multiple=True,
+        map_index_template="撤销审核",
         params={REASON: Param("", type="string", title="撤销原因", description="必填：为什么撤销审核")},
         outlets=[Asset(APPROVAL_ASSET)],
     ).expand_kwargs(list_approved())

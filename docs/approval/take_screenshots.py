@@ -7,7 +7,8 @@ but the four 12345 exports is approved from the command line, and a corrected re
 approved period (held). Then `python -m etl airflow-standalone` (FAB logins, a real scheduler) runs;
 district_approval is triggered as the steward, and headless Chromium, logged in as the steward through
 the FAB login form, photographs Required Actions, one decision form and the withdrawal form. Chromium is
-driven over its DevTools protocol (the ``websockets`` package Airflow already installs).
+driven over its DevTools protocol (the ``websockets`` package Airflow already installs); Chinese needs a CJK
+font (Debian: ``apt-get install fonts-wqy-microhei``).
 """
 
 from __future__ import annotations
@@ -126,10 +127,13 @@ async def shoot(port: int, user: str, password: str, pages: list[tuple[str, str,
             fill = (
                 f"document.querySelector('#username').value = {json.dumps(user)};"
                 f"document.querySelector('#password').value = {json.dumps(password)};"
-                "document.querySelector('form').submit();"
+                "document.querySelector('#password').form.querySelector('[type=submit]').click();"
             )
             await send("Runtime.evaluate", expression=fill)
-            await asyncio.sleep(4)
+            await asyncio.sleep(5)
+            where = await send("Runtime.evaluate", expression="document.location.pathname", returnByValue=True)
+            if "/auth/login" in where["result"]["value"]:
+                raise SystemExit("the FAB login form did not log the steward in")
             for path, name, wait in pages:
                 await go(path, wait)
                 shot = await send("Page.captureScreenshot", format="png")

@@ -33,8 +33,10 @@ def is_locked(conn: Connection, current_load_id: int) -> bool:
 
 
 def held_reason(reason_zh: str, period: str | None) -> str:
-    """The reason a clerk reads on the receipt of a held file: what validation said, then why it waits."""
+    """The reason a clerk reads on the receipt of a held file: what validation said (its rows are read,
+    not yet in the figures), then why it waits."""
+    checked = reason_zh.replace("已入库", "已读入", 1)
     return (
-        f"{reason_zh}；{period or '本期'}数据已经审核通过并锁定，本文件已暂存，"
+        f"{checked}；{period or '本期'}数据已经审核通过并锁定，本文件已暂存，"
         "数据管理员审核通过后替换原数据（无需重新提交）"
     )
