@@ -28,3 +28,15 @@ def first_seen_at(settings, path, when) -> None:
     sightings.record(
         get_engine(settings.warehouse_url), [(path_key(settings.inbox, path), path.stat().st_mtime)], now=when
     )
+
+
+def drop_hotline(settings, name: str, rows: int):
+    """明山区's September 2021 12345 export (tests/workbooks.py, ``rows`` tickets: each count its own bytes)
+    dropped as ``name`` and ingested; its FileOutcome."""
+    from workbooks import hotline_csv
+
+    folder = settings.inbox / "明山区"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(hotline_csv(rows).encode("utf-8"))
+    (outcome,) = ingest(settings).values()
+    return outcome

@@ -19,38 +19,19 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))  # run as a script from anywhere: the project's packages first
+from etl.ops.airflow_api import call, free_port  # noqa: E402
+
 OUT = Path(__file__).resolve().parent
 WIDTH, HEIGHT = 1400, 900
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def call(url: str, body: dict | None = None, token: str | None = None, method: str | None = None):
-    request = urllib.request.Request(
-        url,
-        data=None if body is None else json.dumps(body).encode(),
-        method=method or ("POST" if body is not None else "GET"),
-        headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, None
 
 
 def prepare_data() -> None:
@@ -174,7 +155,6 @@ def main() -> int:
             "PATH": f"{os.path.dirname(sys.executable)}:{os.environ.get('PATH', '')}",
         }
     )
-    sys.path.insert(0, str(REPO))
     prepare_data()
     log = (work / "airflow.log").open("w")
     airflow = subprocess.Popen(

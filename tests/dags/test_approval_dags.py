@@ -9,8 +9,8 @@ import threading
 import time
 
 import pytest
-from warehouse_helpers import ingest, query
-from workbooks import hotline_csv
+from warehouse_helpers import drop_hotline as drop
+from warehouse_helpers import query
 
 from etl.approval.choices import APPROVE, COMMENT, REASON, REJECT
 from etl.approval.decisions import NOTE_SUFFIX
@@ -90,14 +90,6 @@ def run_answering(api, dag_id: str, answer) -> tuple[object, list[dict]]:
         thread.join(timeout=30)
     assert not problems, problems
     return dag_run, answered
-
-
-def drop(settings, name: str, rows: int):
-    folder = settings.inbox / "明山区"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes(hotline_csv(rows).encode("utf-8"))
-    (outcome,) = ingest(settings).values()
-    return outcome
 
 
 def figures(settings):

@@ -6,15 +6,11 @@ until a steward answers it (a viewer may not); and SIGTERM stops every process i
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 from conftest import REPO
@@ -23,26 +19,7 @@ from workbooks import hotline_csv
 
 from etl.approval.choices import APPROVE, COMMENT
 from etl.config import Settings
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def call(url: str, body: dict | None = None, token: str | None = None, method: str | None = None):
-    request = urllib.request.Request(
-        url,
-        data=None if body is None else json.dumps(body).encode(),
-        method=method or ("POST" if body is not None else "GET"),
-        headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, None
+from etl.ops.airflow_api import call, free_port
 
 
 def group_members(pgid: int) -> list[int]:

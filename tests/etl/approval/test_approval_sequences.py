@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from warehouse_helpers import ingest, query
-from workbooks import hotline_csv
+from warehouse_helpers import drop_hotline, query
 
 from etl.approval.decisions import Decision, StaleDecision, decide
 
@@ -28,10 +27,7 @@ class Model:
 
 
 def drop(settings, n: int) -> tuple[int, str, int]:
-    folder = settings.inbox / "明山区"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"明山区_12345_2021-09_第{n}版.csv").write_bytes(hotline_csv(30 + 7 * n).encode("utf-8"))
-    (outcome,) = ingest(settings).values()
+    outcome = drop_hotline(settings, f"明山区_12345_2021-09_第{n}版.csv", 30 + 7 * n)
     (row,) = query(settings, "SELECT COUNT(*) AS n FROM fct_hotline_ticket WHERE load_id = :i", i=outcome.load_id)
     return outcome.load_id, outcome.status, row["n"]
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from warehouse_helpers import ingest, query
-from workbooks import hotline_csv
+from warehouse_helpers import drop_hotline as drop
+from warehouse_helpers import query
 
 from etl.approval.decisions import NOTE_SUFFIX, Decision, StaleDecision, decide
 from etl.approval.units import approved, awaiting_decision
@@ -19,14 +19,6 @@ UNIT = "report_type = 'hotline_tickets' AND district_code = '210504' AND period 
 @pytest.fixture
 def leaders_see_approved_only(monkeypatch):
     monkeypatch.setenv("PUBLISH_UNAPPROVED", "0")
-
-
-def drop(settings, name: str, rows: int) -> str:
-    folder = settings.inbox / "明山区"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes(hotline_csv(rows).encode("utf-8"))
-    (outcome,) = ingest(settings).values()
-    return outcome
 
 
 def tickets(settings) -> int | None:

@@ -3,8 +3,7 @@ the 审核情况 sheet lists what still awaits a steward (a corrected file held 
 
 from __future__ import annotations
 
-from warehouse_helpers import ingest
-from workbooks import hotline_csv
+from warehouse_helpers import drop_hotline as drop
 
 from etl.approval.decisions import Decision, decide
 from etl.publish.review_pack import collect
@@ -15,14 +14,6 @@ AS_OF = "2021-10-15"
 
 def sections(settings) -> dict:
     return {s.sheet: s for s in collect(get_engine(settings.warehouse_url), AS_OF).sections}
-
-
-def drop(settings, name: str, rows: int):
-    folder = settings.inbox / "明山区"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes(hotline_csv(rows).encode("utf-8"))
-    (outcome,) = ingest(settings).values()
-    return outcome
 
 
 def test_pack_shows_approved_figures_and_lists_what_awaits_approval(sqlite_settings, monkeypatch):
