@@ -3,7 +3,7 @@
 One table per report type, as its contract publishes it (``Publication.printout``): the period the review
 pack shows — the latest, or the busiest day of the latest month for per-day families such as the 2022-03-04
 volunteer drive — per district with the city total, then the city's day-by-day series where the family has
-one. Then what the stewards look at: late or missing reports and the files' status."""
+one. Then what the stewards look at: late or missing reports, what awaits approval and the files' status."""
 
 from __future__ import annotations
 
@@ -21,6 +21,11 @@ STEWARD_SECTIONS = (
         "报送情况：未按时报送 late or missing reports",
         "SELECT report_title, district_name, period, deadline, received_at, state_zh FROM mart_reporting_completeness "
         "WHERE on_time = 0 ORDER BY report_type, period, district_code",
+    ),
+    (
+        "审核情况 steward approval (mart_approval_status; published = shown in the tables above)",
+        "SELECT approval_state_zh, published, COUNT(*) AS reports FROM mart_approval_status "
+        "GROUP BY approval_state_zh, published ORDER BY approval_state_zh",
     ),
     (
         "文件处理状态 file status",

@@ -101,8 +101,7 @@ def unit(settings) -> dict:
     return row
 
 
-def test_approve_hold_reject_approve_and_withdraw_in_airflow(airflow_db, api, sqlite_settings, monkeypatch):
-    settings = sqlite_settings
+def test_approve_hold_reject_approve_and_withdraw_in_airflow(airflow_db, api, settings, monkeypatch):
     monkeypatch.setenv("PUBLISH_UNAPPROVED", "0")
     first = drop(settings, "明山区_12345_2021-09.csv", 120)
     assert figures(settings) == []  # nothing approved: leaders see nothing
