@@ -154,6 +154,8 @@ def clear_loads(url: str) -> None:
     from etl.warehouse.engine import get_engine
 
     with get_engine(url).begin() as conn:
+        for table in ("fct_load_summary", "fct_hotline_load_summary", "stg_approval", "stg_approval_request"):
+            conn.execute(sa.text(f"DELETE FROM {table}"))
         for contract in CONTRACTS.values():
             conn.execute(sa.text(f"DELETE FROM {contract.fact_table}"))
         for table in ("stg_finding", "stg_quarantined_row", "stg_file_load", "stg_ingest_run"):

@@ -25,3 +25,5 @@ CREATE TABLE IF NOT EXISTS fct_hotline_ticket (
     approximate_cols   VARCHAR(500),
     PRIMARY KEY (load_id, ticket_id)
 );
+-- The tickets whose deadline waits for the working-day calendar (期限待定): found without a scan of the year.
+CREATE INDEX IF NOT EXISTS ix_fct_hotline_ticket_pending ON fct_hotline_ticket (received_at) WHERE closure_deadline IS NULL;

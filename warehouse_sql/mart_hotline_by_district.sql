@@ -18,20 +18,20 @@
 -- Published versions only (mart_published_load): steward-approved, or awaiting approval under
 -- PUBLISH_UNAPPROVED. approved: 1 when every version behind the row is approved, 0 when any awaits.
 CREATE VIEW mart_hotline_by_district AS
-WITH per_district AS (
+WITH per_district AS (  -- from the per-load counts (fct_hotline_load_summary), not a scan of every ticket
     SELECT l.period,
-           f.district                                                             AS district_code,
-           COUNT(*)                                                               AS tickets,
-           SUM(CASE WHEN f.replied_within_2h THEN 1 ELSE 0 END)                   AS replied_within_2h,
-           SUM(CASE WHEN f.closed_at IS NOT NULL THEN 1 ELSE 0 END)               AS closed,
-           SUM(CASE WHEN f.closed_within_3wd THEN 1 ELSE 0 END)                   AS closed_within_3wd,
-           SUM(CASE WHEN f.closure_deadline IS NULL THEN 1 ELSE 0 END)            AS deadline_pending,
-           SUM(CASE WHEN f.satisfaction IS NOT NULL AND f.satisfaction <> '未评价' THEN 1 ELSE 0 END) AS rated,
-           SUM(CASE WHEN f.satisfaction IN ('满意', '基本满意') THEN 1 ELSE 0 END)   AS satisfied,
-           MIN(l.approved) AS approved
-    FROM fct_hotline_ticket f
-    JOIN mart_published_load l ON l.load_id = f.load_id
-    GROUP BY l.period, f.district
+           s.district                AS district_code,
+           SUM(s.tickets)            AS tickets,
+           SUM(s.replied_within_2h)  AS replied_within_2h,
+           SUM(s.closed)             AS closed,
+           SUM(s.closed_within_3wd)  AS closed_within_3wd,
+           SUM(s.deadline_pending)   AS deadline_pending,
+           SUM(s.rated)              AS rated,
+           SUM(s.satisfied)          AS satisfied,
+           MIN(l.approved)           AS approved
+    FROM fct_hotline_load_summary s
+    JOIN mart_published_load l ON l.load_id = s.load_id
+    GROUP BY l.period, s.district
 ), with_city AS (
     SELECT period, district_code, tickets, replied_within_2h, closed, closed_within_3wd, deadline_pending,
            rated, satisfied, approved

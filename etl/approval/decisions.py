@@ -27,6 +27,7 @@ from etl.config import Settings
 from etl.contracts import CONTRACTS
 from etl.statuses import HELD
 from etl.statuses import REJECTED as FILE_REJECTED
+from etl.warehouse import summaries
 from etl.warehouse.engine import get_engine, now
 
 log = logging.getLogger(__name__)
@@ -171,6 +172,7 @@ def _make_current(conn: Connection, held: dict) -> int:
 def _drop_held(conn: Connection, held: dict, decision: Decision) -> None:
     """A rejected replacement: not loaded after all (its facts removed; the archive keeps its bytes)."""
     fact_table = CONTRACTS[held["report_type"]].fact_table  # a table name of ours, never file content
+    summaries.forget(conn, [held["load_id"]])
     conn.execute(sa.text(f"DELETE FROM {fact_table} WHERE load_id = :id"), {"id": held["load_id"]})
     conn.execute(
         sa.text(

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from etl.reference.workdays import WorkdayCalendar, active_calendar
+from etl.warehouse import summaries
 from etl.warehouse.engine import as_datetime
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def fill_pending_deadlines(engine: Engine, calendar: WorkdayCalendar | None = No
     """Set closure_deadline and closed_within_3wd of every pending ticket the calendar now covers.
     Returns {"filled": tickets filled, "still_pending": tickets left pending, "days": days filled}."""
     calendar = calendar or active_calendar()
-    filled_days, filled = [], 0
+    filled_days, filled, loads = [], 0, set()
     with engine.begin() as conn:
         for day in pending_days(conn):  # read in the transaction that fills them
             deadline = calendar.closure_deadline(day)
@@ -52,6 +53,15 @@ def fill_pending_deadlines(engine: Engine, calendar: WorkdayCalendar | None = No
                 "start": dt.datetime.combine(day, dt.time()),
                 "end": dt.datetime.combine(day + dt.timedelta(days=1), dt.time()),
             }
+            loads.update(
+                conn.execute(
+                    sa.text(
+                        "SELECT DISTINCT load_id FROM fct_hotline_ticket WHERE closure_deadline IS NULL "
+                        "AND received_at >= :start AND received_at < :end"
+                    ),
+                    params,
+                ).scalars()
+            )
             result = conn.execute(
                 sa.text(
                     "UPDATE fct_hotline_ticket SET closure_deadline = :deadline, "
@@ -62,6 +72,7 @@ def fill_pending_deadlines(engine: Engine, calendar: WorkdayCalendar | None = No
             )
             filled += result.rowcount
             filled_days.append(day)
+        summaries.refresh(conn, summaries.HOTLINE, sorted(loads))  # the view's counts follow the fill
         still = conn.execute(
             sa.text(
                 "SELECT COUNT(*) FROM fct_hotline_ticket WHERE closure_deadline IS NULL AND received_at IS NOT NULL"

@@ -26,6 +26,7 @@ from etl.reference.calendar import default_expected_reports
 from etl.reference.places import Places, default_places
 from etl.reference.workdays import active_calendar
 from etl.statuses import status_label_sql
+from etl.warehouse import summaries
 
 SQL_DIR = REPO_ROOT / "warehouse_sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
@@ -45,6 +46,10 @@ _STATE_TABLE = """CREATE TABLE IF NOT EXISTS meta_schema_state (
     name         VARCHAR(50) PRIMARY KEY,
     fingerprint  VARCHAR(64) NOT NULL
 )"""
+
+
+# What a migration needs done once every table exists: version → step (given the open transaction)
+AFTER_MIGRATION = {8: summaries.rebuild}  # the summaries of the facts already loaded
 
 
 @dataclass(frozen=True)
@@ -158,6 +163,9 @@ def ensure_schema(
                 conn.execute(sa.text(statement))
         if dialect == "postgresql":
             conn.execute(sa.text(f"SET LOCAL search_path TO {SEARCH_PATH}"))
+        for version in applied:
+            if version in AFTER_MIGRATION:
+                AFTER_MIGRATION[version](conn)
         _refresh_reference(conn, reference)
         conn.execute(sa.text("DELETE FROM meta_schema_state WHERE name = 'warehouse'"))
         conn.execute(

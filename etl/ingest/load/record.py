@@ -19,6 +19,7 @@ from etl.ingest.findings import storable
 from etl.ingest.load.sinks import FactSink, KeptFrames
 from etl.ingest.parse.tables import APPROXIMATE, SOURCE_ROW, SOURCE_SHEET, ParsedReport
 from etl.statuses import ACCEPTED, DUPLICATE, FLAGGED, HELD, LOADED_STATUSES, REJECTED
+from etl.warehouse import summaries
 from etl.warehouse.engine import as_datetime, now
 
 
@@ -188,6 +189,8 @@ def _record_load(
     else:  # the sink's provisional audit row: its facts' savepoint is settled before anything else is written
         rows_loaded = sink.finish(conn, load_id, meta.sha256, loaded)
         audit_row(conn, meta, values, load_id)
+    if loaded:
+        summaries.refresh(conn, report.report_type, [load_id])
     _insert_findings(conn, load_id, report)
     if loaded and report.quarantined_rows:
         _insert_quarantined(conn, load_id, report)

@@ -59,7 +59,7 @@ def engine(request, tmp_path):
 def test_migration_upgrades_a_populated_first_version_warehouse(engine):
     create_v1_warehouse(engine)
     applied = ensure_schema(engine)
-    assert applied == [m.version for m in migrations(engine.dialect.name)] == [2, 3, 4, 5, 6, 7]
+    assert applied == [m.version for m in migrations(engine.dialect.name)] == [2, 3, 4, 5, 6, 7, 8]
     with engine.connect() as conn:
         facts = conn.execute(
             sa.text(
@@ -80,6 +80,9 @@ def test_migration_upgrades_a_populated_first_version_warehouse(engine):
             )
         ).one()
         assert (city.items, city.application_items, float(city.in_hall_rate_pct)) == (3, 3, 66.67)
+        # migration 008: the summaries of the facts loaded before it (mart_lineage reads them)
+        lineage = conn.execute(sa.text("SELECT fact_rows, first_row, last_row FROM mart_lineage")).one()
+        assert tuple(lineage) == (3, 3, 5)
         if engine.dialect.name == "postgresql":
             schemas = dict(
                 conn.execute(
@@ -101,7 +104,15 @@ def test_migration_upgrades_a_populated_first_version_warehouse(engine):
 def test_a_new_warehouse_is_created_current_and_stamped(engine):
     assert ensure_schema(engine) == []
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version FROM meta_schema_migration")).scalars().all() == [2, 3, 4, 5, 6, 7]
+        assert conn.execute(sa.text("SELECT version FROM meta_schema_migration")).scalars().all() == [
+            2,
+            3,
+            4,
+            5,
+            6,
+            7,
+            8,
+        ]
         columns = {
             c["name"]
             for c in sa.inspect(conn).get_columns(

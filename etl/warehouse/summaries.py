@@ -1,0 +1,76 @@
+"""Summaries written beside the facts, in the same transaction, so that leaders' views add up a few
+hundred rows instead of scanning a year of facts:
+
+  fct_load_summary          every load: its fact rows and the span of their source rows (mart_lineage)
+  fct_hotline_load_summary  12345 tickets per load and district: the counts of mart_hotline_by_district
+
+``refresh`` is called by the load (etl.ingest.load.record), by the pending-deadline fill and when a
+held replacement is dropped; ``rebuild`` recomputes every summary (python -m etl migrate, migration 008).
+Table names come from the contracts, never from file content.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from etl.contracts import CONTRACTS
+
+HOTLINE = "hotline_tickets"
+_HOTLINE_COUNTS = (
+    "SELECT load_id, district, COUNT(*), "
+    "SUM(CASE WHEN replied_within_2h THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN closed_at IS NOT NULL THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN closed_within_3wd THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN closure_deadline IS NULL THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN satisfaction IS NOT NULL AND satisfaction <> '未评价' THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN satisfaction IN ('满意', '基本满意') THEN 1 ELSE 0 END) "
+    "FROM fct_hotline_ticket WHERE load_id IN :ids GROUP BY load_id, district"
+)
+_HOTLINE_COLUMNS = (
+    "load_id, district, tickets, replied_within_2h, closed, closed_within_3wd, deadline_pending, rated, satisfied"
+)
+
+
+def _ids(statement: str) -> sa.TextClause:
+    return sa.text(statement).bindparams(sa.bindparam("ids", expanding=True))
+
+
+def forget(conn: Connection, load_ids: list[int]) -> None:
+    """Drop the summaries of these loads (their facts are gone or about to be rewritten)."""
+    if load_ids:
+        for table in ("fct_load_summary", "fct_hotline_load_summary"):
+            conn.execute(_ids(f"DELETE FROM {table} WHERE load_id IN :ids"), {"ids": load_ids})
+
+
+def refresh(conn: Connection, report_type: str, load_ids: list[int]) -> None:
+    """Recompute the summaries of ``load_ids`` (loads of ``report_type``) from their facts."""
+    if not load_ids:
+        return
+    forget(conn, load_ids)
+    fact_table = CONTRACTS[report_type].fact_table
+    conn.execute(
+        _ids(
+            "INSERT INTO fct_load_summary (load_id, fact_rows, first_row, last_row) "
+            f"SELECT load_id, COUNT(*), MIN(source_row), MAX(source_row) FROM {fact_table} "
+            "WHERE load_id IN :ids GROUP BY load_id"
+        ),
+        {"ids": load_ids},
+    )
+    if report_type == HOTLINE:
+        conn.execute(
+            _ids(f"INSERT INTO fct_hotline_load_summary ({_HOTLINE_COLUMNS}) {_HOTLINE_COUNTS}"), {"ids": load_ids}
+        )
+
+
+def rebuild(conn: Connection) -> int:
+    """Every summary recomputed from the facts; returns the loads summarised."""
+    for table in ("fct_load_summary", "fct_hotline_load_summary"):
+        conn.execute(sa.text(f"DELETE FROM {table}"))
+    loads = 0
+    for report_type, contract in CONTRACTS.items():
+        ids = list(conn.execute(sa.text(f"SELECT DISTINCT load_id FROM {contract.fact_table}")).scalars())
+        for start in range(0, len(ids), 500):
+            refresh(conn, report_type, ids[start : start + 500])
+        loads += len(ids)
+    return loads
