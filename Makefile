@@ -61,10 +61,13 @@ clean:
 
 # `make bench`: the per-file job against the naive pipeline and the physical floor, on PostgreSQL at
 # 127.0.0.1:5432 (BENCH_PG_ADMIN_DSN to change; it creates and drops the database district_reports_bench).
-# Prints the table and writes bench/results.md. Takes about five minutes.
+# Then a year of history (bench/history.py: 10 million 12345 tickets and every other report type, in its
+# own databases): every mart view, the review pack and a new month's load on it. Prints the table and writes
+# bench/results.md. Takes about fifteen minutes; `make bench BENCH_ARGS=--history=quick` builds a tenth.
+BENCH_ARGS ?=
 .PHONY: bench
 bench: install
-	$(BIN)/python -m bench.run_bench
+	$(BIN)/python -m bench.run_bench $(BENCH_ARGS)
 
 # `make airflow`: the whole Airflow 3 UI on this machine (`airflow standalone`: scheduler, dag-processor,
 # triggerer and api-server, LocalExecutor, metadata in $(AIRFLOW_HOME)) with this project's DAGs, plugins,

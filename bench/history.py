@@ -308,6 +308,10 @@ def build(admin_dsn: str, workdir: Path, tickets_per_month: int) -> tuple[str, s
     start = time.perf_counter()
     counts["repeated_loads"] = repeat_demo_loads(conninfo)
     counts["approved"] = approve_everything(conninfo)
+    with get_engine(url).begin() as conn:  # the summaries the project writes with every load
+        from etl.warehouse import summaries
+
+        counts["summarised_loads"] = summaries.rebuild(conn)
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("VACUUM (ANALYZE)")
         for table in ("stg_file_load", "fct_hotline_ticket", "fct_flood_cleanup"):
@@ -322,28 +326,206 @@ def build(admin_dsn: str, workdir: Path, tickets_per_month: int) -> tuple[str, s
 
 
 DB_NAME = "district_reports_history"
+EMPTY_DB = "district_reports_history_empty"
+
+
+def forget_load(url: str, load_id: int) -> None:
+    """Remove one load and everything written for it, so the same file loads again."""
+    import sqlalchemy as sa
+
+    from etl.warehouse.engine import get_engine
+
+    with get_engine(url).begin() as conn:
+        for table in (
+            "fct_load_summary",
+            "fct_hotline_load_summary",
+            "fct_hotline_ticket",
+            "stg_finding",
+            "stg_quarantined_row",
+            "stg_approval_request",
+        ):
+            conn.execute(sa.text(f"DELETE FROM {table} WHERE load_id = :id"), {"id": load_id})
+        conn.execute(sa.text("DELETE FROM stg_file_load WHERE load_id = :id"), {"id": load_id})
+
+
+def new_month_seconds(url: str, workdir: Path, rows: int, repeats: int = 3) -> list[float]:
+    """process_file of one new month's 12345 export (bench/inputs.py, ``rows`` tickets) into the warehouse
+    at ``url``, ``repeats`` times (the load removed in between); a first, unmeasured run warms GX."""
+    import shutil
+
+    from bench.inputs import write_hotline_csv
+    from etl.config import Settings
+    from etl.ingest.pipeline import prepare, process_file
+
+    settings = Settings(workdir / "shared-new-month", url, 0)
+    prepare(settings)
+    source, _bad = write_hotline_csv(workdir / "inputs", rows)
+    times = []
+    for attempt in range(repeats + 1):
+        target = settings.inbox / source.parent.name / source.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        start = time.perf_counter()
+        outcome = process_file(f"{source.parent.name}/{source.name}", settings)
+        if attempt:
+            times.append(time.perf_counter() - start)
+        assert outcome.status in ("accepted", "flagged"), outcome
+        forget_load(url, outcome.load_id)
+    return times
+
+
+def review_pack_seconds(url: str, workdir: Path, repeats: int = 3) -> list[float]:
+    from etl.config import Settings
+    from etl.publish.review_pack import publish
+
+    settings = Settings(workdir / "shared-pack", url, 0)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        publish(settings, as_of=f"{YEAR}-12-31")
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def empty_warehouse(admin_dsn: str) -> str:
+    """A second database holding the schema only: the new month's load measured into it too."""
+    import psycopg
+
+    from etl.warehouse.engine import get_engine
+    from etl.warehouse.schema import ensure_schema
+
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{EMPTY_DB}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{EMPTY_DB}"')
+    info = psycopg.conninfo.conninfo_to_dict(admin_dsn)
+    url = f"postgresql+psycopg://{info.get('user', 'postgres')}@{info.get('host', '127.0.0.1')}:{info.get('port', '5432')}/{EMPTY_DB}"
+    ensure_schema(get_engine(url))
+    return url
+
+
+def drop_databases(admin_dsn: str) -> None:
+    import psycopg
+
+    from etl.warehouse.engine import get_engine
+
+    get_engine.cache_clear()
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        for name in (DB_NAME, EMPTY_DB):
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# mart_hotline_by_district's district rows as the view computed them before the summaries: every ticket
+# added up on each query. Measured beside the view, in the same run, for the ratio.
+BY_SCANNING_EVERY_TICKET = """
+SELECT l.period, f.district AS district_code, COUNT(*) AS tickets,
+       SUM(CASE WHEN f.replied_within_2h THEN 1 ELSE 0 END), SUM(CASE WHEN f.closed_at IS NOT NULL THEN 1 ELSE 0 END),
+       SUM(CASE WHEN f.closed_within_3wd THEN 1 ELSE 0 END), SUM(CASE WHEN f.closure_deadline IS NULL THEN 1 ELSE 0 END),
+       SUM(CASE WHEN f.satisfaction IS NOT NULL AND f.satisfaction <> '未评价' THEN 1 ELSE 0 END),
+       SUM(CASE WHEN f.satisfaction IN ('满意', '基本满意') THEN 1 ELSE 0 END)
+FROM fct_hotline_ticket f JOIN stg_file_load l ON l.load_id = f.load_id AND l.is_current = 1
+GROUP BY l.period, f.district
+"""
+
+
+def run(admin_dsn: str, quick: bool, keep: bool = False) -> dict:
+    """Build the year, then measure: every mart view (full and one district × period, median of 5), the
+    review pack (median of 3) and a new month's export into this warehouse and into an empty one."""
+    import tempfile
+
+    tickets = TICKETS_PER_MONTH // (10 if quick else 1)
+    with tempfile.TemporaryDirectory(prefix="history-") as work:
+        work = Path(work)
+        url, conninfo, counts = build(admin_dsn, work, tickets)
+        try:
+            result = {"counts": counts, "tickets_per_month": tickets, "quick": quick}
+            result["views"] = measure_views(conninfo)
+            result["hotline_by_scanning"] = timed(conninfo, BY_SCANNING_EVERY_TICKET)
+            result["review_pack"] = review_pack_seconds(url, work)
+            result["new_month_rows"] = TICKETS_PER_MONTH
+            result["new_month_history"] = new_month_seconds(url, work, TICKETS_PER_MONTH)
+            result["new_month_empty"] = new_month_seconds(empty_warehouse(admin_dsn), work, TICKETS_PER_MONTH)
+        finally:
+            if not keep:
+                drop_databases(admin_dsn)
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
     import argparse
+    import json
     import statistics
-    import tempfile
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     parser = argparse.ArgumentParser(prog="python -m bench.history")
     parser.add_argument("--quick", action="store_true", help="a tenth of the tickets")
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
     args = parser.parse_args(argv)
     admin = os.environ.get("BENCH_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
-    with tempfile.TemporaryDirectory(prefix="history-") as work:
-        url, conninfo, counts = build(admin, Path(work), TICKETS_PER_MONTH // (10 if args.quick else 1))
-        print(counts)
-        for view, entry in measure_views(conninfo).items():
-            line = f"{view:45} full {statistics.median(entry['full']):7.3f} s"
-            if "slice" in entry:
-                line += f"   one district × period {statistics.median(entry['slice']):7.3f} s"
-            print(line)
+    result = run(admin, args.quick, args.keep)
+    print(json.dumps(result["counts"], ensure_ascii=False))
+    for view, entry in result["views"].items():
+        line = f"{view:45} full {statistics.median(entry['full']):7.3f} s"
+        if "slice" in entry:
+            line += f"   one district × period {statistics.median(entry['slice']):7.3f} s"
+        print(line)
+    print(f"review pack {statistics.median(result['review_pack']):.2f} s")
+    history, empty = statistics.median(result["new_month_history"]), statistics.median(result["new_month_empty"])
+    print(f"new month: into the year {history:.2f} s, into an empty warehouse {empty:.2f} s ({history / empty:.2f}×)")
     return 0
+
+
+def render(result: dict) -> tuple[str, list[tuple[str, bool, str]]]:
+    """The results.md section of the year of history, and its targets."""
+    from statistics import median
+
+    c = result["counts"]
+    lines = [
+        "## A year of history (bench/history.py)",
+        "",
+        f"Built: {c['tickets_current']:,} current 12345 tickets ({result['tickets_per_month']:,} per export, "
+        f"{c['rows_fct_hotline_ticket']:,} rows with the resubmitted first versions), "
+        f"{c['rows_stg_file_load']:,} loads in `stg_file_load`, {c['rows_fct_flood_cleanup']:,} flood rows "
+        f"(365 days × 21 streets), every current version approved; built in "
+        f"{c['demo_seconds'] + c['hotline_seconds'] + c['repeat_seconds']:.0f} s."
+        + (" **--quick: a tenth of the tickets.**" if result["quick"] else ""),
+        "",
+        "| view | full table (median of 5) | one district × period | min / max (full) |",
+        "|---|---:|---:|---:|",
+    ]
+    checks = []
+    for view, entry in result["views"].items():
+        full = median(entry["full"])
+        one = median(entry["slice"]) if "slice" in entry else None
+        lines.append(
+            f"| `{view}` | {full:.3f} s | {'—' if one is None else f'{one:.3f} s'} | "
+            f"{min(entry['full']):.3f} / {max(entry['full']):.3f} s |"
+        )
+        checks.append((f"`{view}` full ≤ 2 s", full <= 2.0, f"{full:.3f} s"))
+        if one is not None:
+            checks.append((f"`{view}` one district × period ≤ 0.5 s", one <= 0.5, f"{one:.3f} s"))
+    scan = median(result["hotline_by_scanning"])
+    summed = median(result["views"]["mart_hotline_by_district"]["full"])
+    pack = median(result["review_pack"])
+    history, empty = median(result["new_month_history"]), median(result["new_month_empty"])
+    lines += [
+        "",
+        f"- 12345 figures: the view adds up `fct_hotline_load_summary` ({summed:.3f} s); the same district rows by "
+        f"adding up every ticket, as the view did before (measured beside it): {scan:.2f} s — "
+        f"{scan / summed:.0f}× slower.",
+        f"- Review pack (`publish`, as of {YEAR}-12-31): {pack:.2f} s (median of 3; "
+        f"{', '.join(f'{t:.2f}' for t in result['review_pack'])}).",
+        f"- A new month's export ({result['new_month_rows']:,} tickets, process_file, median of 3): into this "
+        f"warehouse {history:.2f} s, into an empty one {empty:.2f} s — {history / empty:.2f}×.",
+    ]
+    checks += [
+        ("review pack ≤ 60 s", pack <= 60, f"{pack:.2f} s"),
+        (
+            "a new month into a year of history ≤ 1.5× into an empty warehouse",
+            history <= 1.5 * empty,
+            f"{history / empty:.2f}×",
+        ),
+    ]
+    return "\n".join(lines), checks
 
 
 if __name__ == "__main__":

@@ -707,6 +707,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="measure (a), (b), (c) only and print them (no results.md): for development",
     )
+    parser.add_argument(
+        "--history",
+        choices=("full", "quick", "none"),
+        default="full",
+        help="a year of history (bench/history.py): full (10M tickets), quick (a tenth) or none",
+    )
     parser.add_argument("--child-hotline", nargs=3, metavar=("SHARED", "URL", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_hotline:
@@ -813,6 +819,13 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
 
     table, checks = render(results)
+    if args.history != "none":
+        from bench import history
+
+        log(f"a year of history ({args.history}) …")
+        section, history_checks = history.render(history.run(args.pg_admin, quick=args.history == "quick"))
+        table += "\n\n" + section
+        checks += history_checks
     print()
     print(table)
     print()
