@@ -2,8 +2,10 @@
 
 Table of contents:
   prepare_warehouse  create/upgrade tables and views, refresh places and the reporting calendar
-  discover_files     list the entries of SHARED_DIR/inbox/<区县>/ (lock, temp and growing files wait)
-  process_file       one mapped task per entry: claim → archive → parse → validate (GX) → load → receipt → file away
+  discover_files     list the entries of SHARED_DIR/inbox/<区县>/ (lock, temp and growing files wait), in batches:
+                     a district's files together, FILES_PER_TASK at most
+  process_files      one mapped task per batch, each file in turn: claim → archive → parse → validate (GX) → load
+                     → receipt → file away (its own outcome, log lines and audit row)
   summarise_run      counts of accepted / flagged / rejected / duplicate / held files, rows and findings
   announce_update    updates the warehouse asset when anything was loaded (publishing is scheduled on it)
 
@@ -46,26 +48,27 @@ def district_ingest():
         prepare()
 
     @task
-    def discover_files() -> list[str]:
+    def discover_files() -> list[list[str]]:
         from etl.config import Settings
-        from etl.ingest.pipeline import discover
+        from etl.ingest.pipeline import batches, discover
 
-        return discover(Settings.from_env())
+        settings = Settings.from_env()
+        return batches(discover(settings), settings)
 
-    @task(map_index_template="{{ file_label }}", max_active_tis_per_dagrun=4)
-    def process_file(relative_path: str) -> dict:
-        from etl.ingest.inbox.names import display_path, key_bytes
-        from etl.ingest.pipeline import process_file as run
+    @task(map_index_template="{{ batch_label }}", max_active_tis_per_dagrun=4)
+    def process_files(keys: list[str]) -> list[dict]:
+        from etl.ingest.pipeline import batch_label, process_batch
 
         context = get_current_context()
-        context["file_label"] = display_path(key_bytes(relative_path))  # the UI lists mapped tasks by file name
-        return run(relative_path, run_id=context["run_id"]).as_dict()
+        context["batch_label"] = batch_label(keys)  # the UI lists mapped tasks by their files
+        return [outcome.as_dict() for outcome in process_batch(keys, run_id=context["run_id"])]
 
     @task(trigger_rule="all_done")
-    def summarise_run(outcomes: list[dict] | None = None) -> dict:
+    def summarise_run(batches: list[list[dict]] | None = None) -> dict:
         from etl.ingest.pipeline import log_summary
 
-        return log_summary(list(outcomes or []), run_id=get_current_context()["run_id"])
+        outcomes = [outcome for batch in batches or [] if batch for outcome in batch]
+        return log_summary(outcomes, run_id=get_current_context()["run_id"])
 
     @task(outlets=[Asset(WAREHOUSE_ASSET)])
     def announce_update(summary: dict) -> None:
@@ -78,7 +81,7 @@ def district_ingest():
 
     files = discover_files()
     prepare_warehouse() >> files
-    announce_update(summarise_run(process_file.expand(relative_path=files)))
+    announce_update(summarise_run(process_files.expand(keys=files)))
 
 
 district_ingest()

@@ -6,6 +6,7 @@ WAREHOUSE_URL  SQLAlchemy URL of the warehouse (default: SQLite at <repo>/data/w
 FILE_SETTLE_SECONDS  a file changed more recently than this is checked again after this long and
                left for the next run if it is still growing (default 3)
 MAX_FILES_PER_RUN  files one run takes, oldest first; the rest wait for the next run (default 500)
+FILES_PER_TASK  files one ingest task processes, a district's together (default 20)
 CITY_TIMEZONE  the city's time zone; every time in the warehouse is local time there, like the reporting
                deadlines (default Asia/Shanghai)
 """
@@ -61,6 +62,9 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     # files one run takes, oldest first; the rest wait for the next run (under Airflow's max_map_length, 1024)
     max_files_per_run: int = 500
+    # files one ingest task processes, one after the other (a district's files together): Airflow's start-up
+    # of a task is paid once per batch instead of once per file (README "One task, several files")
+    files_per_task: int = 20
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -72,6 +76,7 @@ class Settings:
             float(os.environ.get("FILE_SETTLE_SECONDS", "3")),
             Limits.from_env(),
             int(os.environ.get("MAX_FILES_PER_RUN", "500")),
+            max(1, int(os.environ.get("FILES_PER_TASK", "20"))),
         )
 
     @property

@@ -79,6 +79,41 @@ def discover(settings: Settings) -> list[str]:
     return keys + [e.key for e in found.ready if e.key not in keys][: max(0, settings.max_files_per_run - len(keys))]
 
 
+def batches(keys: list[str], settings: Settings) -> list[list[str]]:
+    """The run's files as the ingest tasks take them: a district's files together, at most
+    ``files_per_task`` a task, in the order discovered. One Airflow task a file would pay the task's
+    start-up (seconds) per file; each file still gets its own outcome, log lines and audit row."""
+    by_folder: dict[str, list[str]] = {}
+    for key in keys:
+        by_folder.setdefault(display_path(key_bytes(key)).split("/", 1)[0], []).append(key)
+    size = settings.files_per_task
+    return [group[i : i + size] for group in by_folder.values() for i in range(0, len(group), size)]
+
+
+def batch_label(keys: list[str]) -> str:
+    """How the Airflow UI lists a batch: its folder, how many files, the first file."""
+    first = display_path(key_bytes(keys[0])) if keys else "—"
+    return f"{first} 等{len(keys)}个文件" if len(keys) > 1 else first
+
+
+def process_batch(keys: list[str], settings: Settings | None = None, run_id: str | None = None) -> list[FileOutcome]:
+    """``process_file`` for each key, one after the other. A system fault in one file does not stop the
+    others: each is given back to the inbox as ``process_file`` does, the rest go on, and the first fault
+    is raised at the end so Airflow retries the task — a retry finds the files already filed and returns
+    their recorded outcomes, and processes only the ones given back."""
+    settings = settings or Settings.from_env()
+    outcomes, faults = [], []
+    for key in keys:
+        try:
+            outcomes.append(process_file(key, settings, run_id))
+        except Exception as exc:  # noqa: BLE001 - process_file raises system faults only; re-raised below
+            log.exception("%s: system fault, given back to the inbox for the retry", display_path(key_bytes(key)))
+            faults.append(exc)
+    if faults:
+        raise faults[0]
+    return outcomes
+
+
 def waiting(settings: Settings) -> list[dict]:
     """Every entry still in the inbox and why it waits, for the run summary and the stewards' page:
     lock, temp and growing files, the entries beyond a run's batch, and the rest for the next run."""

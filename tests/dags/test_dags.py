@@ -41,10 +41,10 @@ def test_ingest_dag_shape(airflow_db):
     assert dag.max_active_runs == 1
     assert dag.timetable.delta == timedelta(minutes=5)  # scheduled; also triggerable by hand
     tasks = {t.task_id: t for t in dag.tasks}
-    assert set(tasks) == {"prepare_warehouse", "discover_files", "process_file", "summarise_run", "announce_update"}
-    assert tasks["process_file"].retries >= 1
+    assert set(tasks) == {"prepare_warehouse", "discover_files", "process_files", "summarise_run", "announce_update"}
+    assert tasks["process_files"].retries >= 1
     assert tasks["summarise_run"].trigger_rule == "all_done"
-    assert {t.task_id for t in tasks["process_file"].upstream_list} == {"discover_files"}
+    assert {t.task_id for t in tasks["process_files"].upstream_list} == {"discover_files"}
 
 
 def test_publish_dag_is_scheduled_on_the_asset_ingest_updates(airflow_db):

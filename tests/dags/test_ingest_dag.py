@@ -40,7 +40,8 @@ def test_demo_files_through_the_dag_reproduce_the_seed_figures(airflow_db, setti
 
     assert str(dag_run.state) == "success"
     states = task_states(dag_run)
-    assert states["process_file"] == ["success"] * (DEMO_FILES + 1)  # the lock file is not picked up
+    # a task per district folder (none holds more than FILES_PER_TASK files); the lock file is not picked up
+    assert states["process_files"] == ["success"] * 7
     assert states["summarise_run"] == ["success"]
     engine = get_engine(settings.warehouse_url)
     with engine.connect() as conn:
@@ -130,7 +131,7 @@ def test_hostile_entries_through_the_dag_each_get_a_status_and_the_good_file_loa
     dag_run = run_ingest_dag()
 
     assert str(dag_run.state) == "success"
-    assert task_states(dag_run)["process_file"] == ["success"] * 7
+    assert task_states(dag_run)["process_files"] == ["success"]  # one folder, one batch of 7 entries
     engine = get_engine(settings.warehouse_url)
     with engine.connect() as conn:
         rows = {
@@ -176,7 +177,7 @@ def test_a_backlog_beyond_airflows_map_limit_is_taken_a_batch_a_run_oldest_first
     first = run_ingest_dag()
 
     assert str(first.state) == "success"
-    assert task_states(first)["process_file"] == ["success"] * 30
+    assert task_states(first)["process_files"] == ["success"] * 2  # 30 files, FILES_PER_TASK (20) a task
     engine = get_engine(sqlite_settings.warehouse_url)
     with engine.connect() as conn:
         names = sorted(conn.execute(sa.text("SELECT file_name FROM stg_file_load")).scalars())
@@ -226,7 +227,7 @@ def test_a_workbook_with_a_sheet_per_day_through_the_dag_is_a_load_per_day(airfl
     dag_run = run_ingest_dag()
 
     assert str(dag_run.state) == "success"
-    assert task_states(dag_run)["process_file"] == ["success"] * 2
+    assert task_states(dag_run)["process_files"] == ["success"] * 2  # two folders
     engine = get_engine(settings.warehouse_url)
     with engine.connect() as conn:
         loads = [

@@ -1,0 +1,234 @@
+"""A thousand files in one run: the real district_ingest DAG under a real scheduler (LocalExecutor, the
+components of `make airflow`) with 1, 2 and 4 task slots (AIRFLOW__CORE__PARALLELISM), on PostgreSQL.
+
+    .venv/bin/python -m bench.many_files [--files 1000] [--slots 1 2 4] [--files-per-task 20]
+
+The files: the 53 demo files, each copied until there are ``--files`` (every copy's bytes made distinct —
+a CSV gets blank lines at its end, a workbook a different zip timestamp — so none is a duplicate; a copy of
+the same report and period is a correction that supersedes the one before). Every configuration starts
+from an empty warehouse and a fresh Airflow home; the scheduler's first run of district_ingest takes them
+all (MAX_FILES_PER_RUN = the file count). Measured: the run's wall time (from the API: start to end), files
+per minute, the time inside process_file summed over the files (``stg_file_load`` started_at → finished_at)
+and what is left — Airflow's part: scheduling, task start-up, XCom, the summary — per file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from etl.ops.airflow_api import call, free_port  # noqa: E402
+
+DB_NAME = "district_reports_many_files"
+
+
+def distinct_copy(source: Path, target: Path, n: int) -> None:
+    """``source`` as a file of other bytes and the same content (n-th copy)."""
+    if source.suffix.lower() == ".csv":
+        target.write_bytes(source.read_bytes() + b"\r\n" * n)
+        return
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            info = zipfile.ZipInfo(item.filename, date_time=(2022, 1, 1, n // 3600 % 24, n // 60 % 60, n % 60 // 2 * 2))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zout.writestr(info, zin.read(item.filename))
+
+
+def write_files(inbox: Path, count: int) -> int:
+    from demo import write_demo_files
+
+    demo_root = inbox.parent.parent / "demo-source"
+    sources = sorted(write_demo_files(demo_root))
+    written = 0
+    n = 0
+    while written < count:
+        n += 1
+        for source in sources:
+            if written == count:
+                break
+            folder = inbox / source.parent.name
+            folder.mkdir(parents=True, exist_ok=True)
+            distinct_copy(source, folder / f"{source.stem}_第{n}份{source.suffix}", n)
+            written += 1
+    old = time.time() - 3600  # settled long ago: no file waits for FILE_SETTLE_SECONDS
+    for path in inbox.rglob("*.*"):
+        os.utime(path, (old, old))
+    return written
+
+
+def warehouse(admin_dsn: str) -> str:
+    import psycopg
+
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    info = psycopg.conninfo.conninfo_to_dict(admin_dsn)
+    return f"postgresql+psycopg://{info.get('user', 'postgres')}@{info.get('host', '127.0.0.1')}:{info.get('port', '5432')}/{DB_NAME}"
+
+
+def one_configuration(admin_dsn: str, files: int, slots: int, per_task: int, work: Path) -> dict:
+    """Start a local Airflow with ``slots`` task slots on a fresh inbox of ``files`` files; the first
+    scheduled district_ingest run takes them all."""
+    import sqlalchemy as sa
+
+    from etl.warehouse.engine import get_engine
+
+    root = work / f"slots{slots}"
+    shared = root / "shared"
+    written = write_files(shared / "inbox", files)
+    url = warehouse(admin_dsn)
+    port = free_port()
+    home = root / "airflow"
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        "AIRFLOW__CORE__PARALLELISM": str(slots),
+        "AIRFLOW__API_AUTH__JWT_SECRET": "bench-jwt-secret",
+        "AIRFLOW__API__SECRET_KEY": "bench-secret-key",
+        "SHARED_DIR": str(shared),
+        "WAREHOUSE_URL": url,
+        "MAX_FILES_PER_RUN": str(files),
+        "FILES_PER_TASK": str(per_task),
+        "FILE_SETTLE_SECONDS": "0",
+        "GX_ANALYTICS_ENABLED": "false",
+        "PATH": f"{os.path.dirname(sys.executable)}:{os.environ.get('PATH', '')}",
+    }
+    log = (root / "airflow.log").open("w")
+    airflow = subprocess.Popen(
+        [sys.executable, "-m", "etl", "airflow-standalone", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        run = wait_for_run(base, home)
+    finally:
+        airflow.send_signal(signal.SIGTERM)
+        airflow.wait(timeout=120)
+        log.close()
+    engine = get_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT status, started_at, finished_at FROM stg_file_load WHERE status <> 'duplicate'")
+        ).all()
+        statuses = dict(conn.execute(sa.text("SELECT status, COUNT(*) FROM stg_file_load GROUP BY status")).all())
+    get_engine.cache_clear()
+    inside = sum((_dt(f) - _dt(s)).total_seconds() for _status, s, f in rows if s and f)
+    seconds = (_dt(run["end_date"]) - _dt(run["start_date"])).total_seconds()
+    used_slots = min(slots, os.cpu_count() or 1)
+    return {
+        "slots": slots,
+        "files": written,
+        "statuses": statuses,
+        "seconds": seconds,
+        "files_per_minute": written / seconds * 60,
+        "inside_per_file": inside / max(1, len(rows)),
+        "overhead_per_file": (seconds * used_slots - inside) / written,
+        "state": run["state"],
+    }
+
+
+def _dt(value) -> dt.datetime:
+    if isinstance(value, str):
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
+    return value.replace(tzinfo=None) if value.tzinfo else value
+
+
+def wait_for_run(base: str, home: Path, timeout: float = 3600) -> dict:
+    """The first district_ingest run, once it has ended (the scheduler starts it on its own)."""
+    deadline = time.monotonic() + timeout
+    token = None
+    while time.monotonic() < deadline:
+        try:
+            if token is None and (home / "logins.env").exists():
+                logins = dict(
+                    line.split("=", 1) for line in (home / "logins.env").read_text().splitlines() if "=" in line
+                )
+                status, body = call(
+                    f"{base}/auth/token", {"username": "admin", "password": logins["AIRFLOW_ADMIN_PASSWORD"]}
+                )
+                token = body["access_token"] if status == 201 else None
+            if token:
+                status, body = call(f"{base}/api/v2/dags/district_ingest/dagRuns?order_by=start_date", token=token)
+                runs = (body or {}).get("dag_runs", []) if status == 200 else []
+                done = [r for r in runs if r["state"] in ("success", "failed")]
+                if done:
+                    return done[0]
+        except OSError:
+            pass
+        time.sleep(3)
+    raise SystemExit("district_ingest did not finish")
+
+
+def run(admin_dsn: str, files: int, slots: list[int], per_task: int) -> list[dict]:
+    results = []
+    with tempfile.TemporaryDirectory(prefix="many-files-") as work:
+        for n in slots:
+            results.append(one_configuration(admin_dsn, files, n, per_task, Path(work)))
+            print(results[-1], flush=True)
+    import psycopg
+
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+    return results
+
+
+def render(results: list[dict], per_task: int) -> tuple[str, list[tuple[str, bool, str]]]:
+    one = results[0]
+    lines = [
+        f"## A thousand files in one run (bench/many_files.py, FILES_PER_TASK = {per_task}, {os.cpu_count()} cores)",
+        "",
+        "| task slots | files | run (wall) | files / minute | speed-up | inside process_file, per file | Airflow's part, per file | outcome |",
+        "|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    checks = []
+    for r in results:
+        lines.append(
+            f"| {r['slots']} | {r['files']:,} | {r['seconds']:.0f} s | {r['files_per_minute']:.0f} | "
+            f"{one['seconds'] / r['seconds']:.2f}× | {r['inside_per_file']:.2f} s | {r['overhead_per_file']:.2f} s | "
+            f"{r['state']}: {', '.join(f'{k} {v}' for k, v in sorted(r['statuses'].items()))} |"
+        )
+        checks.append(
+            (
+                f"{r['slots']} slot(s): Airflow's part ≤ 0.5 s a file",
+                r["overhead_per_file"] <= 0.5,
+                f"{r['overhead_per_file']:.2f} s",
+            )
+        )
+    return "\n".join(lines), checks
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bench.many_files")
+    parser.add_argument("--files", type=int, default=1000)
+    parser.add_argument("--slots", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--files-per-task", type=int, default=20)
+    args = parser.parse_args(argv)
+    admin = os.environ.get("BENCH_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+    table, checks = render(run(admin, args.files, args.slots, args.files_per_task), args.files_per_task)
+    print(table)
+    for name, ok, value in checks:
+        print(f"{'MET    ' if ok else 'NOT MET'}  {name}: {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
