@@ -62,8 +62,10 @@ clean:
 # `make bench`: the per-file job against the naive pipeline and the physical floor, on PostgreSQL at
 # 127.0.0.1:5432 (BENCH_PG_ADMIN_DSN to change; it creates and drops the database district_reports_bench).
 # Then a year of history (bench/history.py: 10 million 12345 tickets and every other report type, in its
-# own databases): every mart view, the review pack and a new month's load on it. Prints the table and writes
-# bench/results.md. Takes about fifteen minutes; `make bench BENCH_ARGS=--history=quick` builds a tenth.
+# own databases): every mart view, the review pack and a new month's load on it.
+# Then a thousand files through the real ingest DAG under a real scheduler at 1, 2 and 4 task slots
+# (bench/many_files.py). Writes bench/results.md. Takes about 45 minutes;
+# `make bench BENCH_ARGS="--history=quick --many-files=200"` is a quicker look.
 BENCH_ARGS ?=
 .PHONY: bench
 bench: install

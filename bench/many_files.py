@@ -33,13 +33,14 @@ DB_NAME = "district_reports_many_files"
 
 
 def distinct_copy(source: Path, target: Path, n: int) -> None:
-    """``source`` as a file of other bytes and the same content (n-th copy)."""
+    """``source`` as a file of other bytes and the same content (the n-th copy, n < 40,000: a minute of the
+    zip timestamps each, as zip keeps even seconds only)."""
     if source.suffix.lower() == ".csv":
         target.write_bytes(source.read_bytes() + b"\r\n" * n)
         return
     with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
         for item in zin.infolist():
-            info = zipfile.ZipInfo(item.filename, date_time=(2022, 1, 1, n // 3600 % 24, n // 60 % 60, n % 60 // 2 * 2))
+            info = zipfile.ZipInfo(item.filename, date_time=(2022, 1, 1 + n // 1440, n // 60 % 24, n % 60, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             zout.writestr(info, zin.read(item.filename))
 
@@ -83,7 +84,7 @@ def one_configuration(admin_dsn: str, files: int, slots: int, per_task: int, wor
 
     from etl.warehouse.engine import get_engine
 
-    root = work / f"slots{slots}"
+    root = work
     shared = root / "shared"
     written = write_files(shared / "inbox", files)
     url = warehouse(admin_dsn)
@@ -176,11 +177,17 @@ def wait_for_run(base: str, home: Path, timeout: float = 3600) -> dict:
     raise SystemExit("district_ingest did not finish")
 
 
-def run(admin_dsn: str, files: int, slots: list[int], per_task: int) -> list[dict]:
+def run(admin_dsn: str, files: int, slots: list[int], per_task: int, unbatched: int = 0) -> list[dict]:
+    """Each slot count with ``per_task`` files a task; then, if ``unbatched``, that many files at two slots
+    with one file a task (the DAG before batching), for the per-file overhead side by side."""
     results = []
     with tempfile.TemporaryDirectory(prefix="many-files-") as work:
         for n in slots:
-            results.append(one_configuration(admin_dsn, files, n, per_task, Path(work)))
+            results.append(one_configuration(admin_dsn, files, n, per_task, Path(work) / f"batched{n}"))
+            print(results[-1], flush=True)
+        if unbatched:
+            results.append(one_configuration(admin_dsn, unbatched, 2, 1, Path(work) / "unbatched"))
+            results[-1]["files_per_task"] = 1
             print(results[-1], flush=True)
     import psycopg
 
@@ -199,6 +206,13 @@ def render(results: list[dict], per_task: int) -> tuple[str, list[tuple[str, boo
     ]
     checks = []
     for r in results:
+        if r.get("files_per_task") == 1:
+            lines.append(
+                f"| {r['slots']}, **one file a task** (before batching) | {r['files']:,} | {r['seconds']:.0f} s | "
+                f"{r['files_per_minute']:.0f} | — | {r['inside_per_file']:.2f} s | {r['overhead_per_file']:.2f} s | "
+                f"{r['state']}: {', '.join(f'{k} {v}' for k, v in sorted(r['statuses'].items()))} |"
+            )
+            continue
         lines.append(
             f"| {r['slots']} | {r['files']:,} | {r['seconds']:.0f} s | {r['files_per_minute']:.0f} | "
             f"{one['seconds'] / r['seconds']:.2f}× | {r['inside_per_file']:.2f} s | {r['overhead_per_file']:.2f} s | "
@@ -221,9 +235,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--slots", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--files-per-task", type=int, default=20)
+    parser.add_argument("--unbatched", type=int, default=200, help="files run one a task, for comparison (0: none)")
     args = parser.parse_args(argv)
     admin = os.environ.get("BENCH_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
-    table, checks = render(run(admin, args.files, args.slots, args.files_per_task), args.files_per_task)
+    results = run(admin, args.files, args.slots, args.files_per_task, args.unbatched)
+    table, checks = render(results, args.files_per_task)
     print(table)
     for name, ok, value in checks:
         print(f"{'MET    ' if ok else 'NOT MET'}  {name}: {value}")

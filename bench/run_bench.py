@@ -748,6 +748,12 @@ def main(argv: list[str] | None = None) -> int:
         default="full",
         help="a year of history (bench/history.py): full (10M tickets), quick (a tenth) or none",
     )
+    parser.add_argument(
+        "--many-files",
+        type=int,
+        default=1000,
+        help="files through the real DAG under a real scheduler at 1, 2 and 4 slots (bench/many_files.py); 0: skip",
+    )
     parser.add_argument("--child-hotline", nargs=3, metavar=("SHARED", "URL", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_hotline:
@@ -868,6 +874,15 @@ def main(argv: list[str] | None = None) -> int:
         section, history_checks = history.render(history.run(args.pg_admin, quick=args.history == "quick"))
         table += "\n\n" + section
         checks += history_checks
+    if args.many_files:
+        from bench import many_files
+
+        log(f"{args.many_files:,} files through the real DAG at 1, 2 and 4 task slots …")
+        section, many_checks = many_files.render(
+            many_files.run(args.pg_admin, args.many_files, [1, 2, 4], 20, unbatched=200), 20
+        )
+        table += "\n\n" + section
+        checks += many_checks
     print()
     print(table)
     print()
