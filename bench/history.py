@@ -33,6 +33,8 @@ import pandas as pd
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.databases import drop_databases, fresh_database  # noqa: E402
+
 YEAR = 2023
 MONTHS = [f"{YEAR}-{m:02d}" for m in range(1, 13)]
 TICKETS_PER_MONTH = 120_000
@@ -287,12 +289,7 @@ def build(admin_dsn: str, workdir: Path, tickets_per_month: int) -> tuple[str, s
     from etl.ingest.pipeline import ingest_inbox
     from etl.warehouse.engine import get_engine
 
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    conninfo = psycopg.conninfo.make_conninfo(admin_dsn, dbname=DB_NAME)
-    info = psycopg.conninfo.conninfo_to_dict(admin_dsn)
-    url = f"postgresql+psycopg://{info.get('user', 'postgres')}@{info.get('host', '127.0.0.1')}:{info.get('port', '5432')}/{DB_NAME}"
+    url, conninfo = fresh_database(admin_dsn, DB_NAME)
     settings = Settings(workdir / "shared", url, 0)
     counts = {}
     start = time.perf_counter()
@@ -389,29 +386,12 @@ def review_pack_seconds(url: str, workdir: Path, repeats: int = 3) -> list[float
 
 def empty_warehouse(admin_dsn: str) -> str:
     """A second database holding the schema only: the new month's load measured into it too."""
-    import psycopg
-
     from etl.warehouse.engine import get_engine
     from etl.warehouse.schema import ensure_schema
 
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{EMPTY_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{EMPTY_DB}"')
-    info = psycopg.conninfo.conninfo_to_dict(admin_dsn)
-    url = f"postgresql+psycopg://{info.get('user', 'postgres')}@{info.get('host', '127.0.0.1')}:{info.get('port', '5432')}/{EMPTY_DB}"
+    url, _conninfo = fresh_database(admin_dsn, EMPTY_DB)
     ensure_schema(get_engine(url))
     return url
-
-
-def drop_databases(admin_dsn: str) -> None:
-    import psycopg
-
-    from etl.warehouse.engine import get_engine
-
-    get_engine.cache_clear()
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        for name in (DB_NAME, EMPTY_DB):
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # mart_hotline_by_district's district rows as the view computed them before the summaries: every ticket
@@ -446,7 +426,7 @@ def run(admin_dsn: str, quick: bool, keep: bool = False) -> dict:
             result["new_month_empty"] = new_month_seconds(empty_warehouse(admin_dsn), work, TICKETS_PER_MONTH)
         finally:
             if not keep:
-                drop_databases(admin_dsn)
+                drop_databases(admin_dsn, DB_NAME, EMPTY_DB)
     return result
 
 

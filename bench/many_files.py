@@ -27,6 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.databases import drop_databases, fresh_database  # noqa: E402
 from etl.ops.airflow_api import call, free_port  # noqa: E402
 
 DB_NAME = "district_reports_many_files"
@@ -67,16 +68,6 @@ def write_files(inbox: Path, count: int) -> int:
     return written
 
 
-def warehouse(admin_dsn: str) -> str:
-    import psycopg
-
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    info = psycopg.conninfo.conninfo_to_dict(admin_dsn)
-    return f"postgresql+psycopg://{info.get('user', 'postgres')}@{info.get('host', '127.0.0.1')}:{info.get('port', '5432')}/{DB_NAME}"
-
-
 def one_configuration(admin_dsn: str, files: int, slots: int, per_task: int, work: Path) -> dict:
     """Start a local Airflow with ``slots`` task slots on a fresh inbox of ``files`` files; the first
     scheduled district_ingest run takes them all."""
@@ -87,7 +78,7 @@ def one_configuration(admin_dsn: str, files: int, slots: int, per_task: int, wor
     root = work
     shared = root / "shared"
     written = write_files(shared / "inbox", files)
-    url = warehouse(admin_dsn)
+    url, _conninfo = fresh_database(admin_dsn, DB_NAME)
     port = free_port()
     home = root / "airflow"
     env = {
@@ -189,10 +180,7 @@ def run(admin_dsn: str, files: int, slots: list[int], per_task: int, unbatched: 
             results.append(one_configuration(admin_dsn, unbatched, 2, 1, Path(work) / "unbatched"))
             results[-1]["files_per_task"] = 1
             print(results[-1], flush=True)
-    import psycopg
-
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+    drop_databases(admin_dsn, DB_NAME)
     return results
 
 

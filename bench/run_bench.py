@@ -102,29 +102,21 @@ def load_average() -> str:
 
 
 def create_database(admin_dsn: str) -> tuple[str, str, str]:
+    """The benchmark's database, fresh: (server version, SQLAlchemy URL, conninfo)."""
     import psycopg
 
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    from bench.databases import fresh_database
+
+    url, conninfo = fresh_database(admin_dsn, DB_NAME)
+    with psycopg.connect(admin_dsn) as conn:
         server = conn.execute("SHOW server_version").fetchone()[0]
-    host = psycopg.conninfo.conninfo_to_dict(admin_dsn)
-    user, hostname, port = host.get("user", "postgres"), host.get("host", "127.0.0.1"), host.get("port", "5432")
-    return (
-        server,
-        f"postgresql+psycopg://{user}@{hostname}:{port}/{DB_NAME}",
-        psycopg.conninfo.make_conninfo(admin_dsn, dbname=DB_NAME),
-    )
+    return server, url, conninfo
 
 
 def drop_database(admin_dsn: str) -> None:
-    import psycopg
+    from bench.databases import drop_databases
 
-    from etl.warehouse.engine import get_engine
-
-    get_engine.cache_clear()
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+    drop_databases(admin_dsn, DB_NAME)
 
 
 def table_counts(url: str) -> dict[str, int]:
