@@ -36,6 +36,15 @@ def _ids(statement: str) -> sa.TextClause:
     return sa.text(statement).bindparams(sa.bindparam("ids", expanding=True))
 
 
+def load_summary_statement(report_type: str) -> str:
+    """The INSERT of fct_load_summary's rows for loads of ``report_type`` (its fact table, from its contract)."""
+    return (
+        "INSERT INTO fct_load_summary (load_id, fact_rows, first_row, last_row) "
+        f"SELECT load_id, COUNT(*), MIN(source_row), MAX(source_row) FROM {CONTRACTS[report_type].fact_table} "
+        "WHERE load_id IN :ids GROUP BY load_id"
+    )
+
+
 def forget(conn: Connection, load_ids: list[int]) -> None:
     """Drop the summaries of these loads (their facts are gone or about to be rewritten)."""
     if load_ids:
@@ -48,15 +57,7 @@ def refresh(conn: Connection, report_type: str, load_ids: list[int]) -> None:
     if not load_ids:
         return
     forget(conn, load_ids)
-    fact_table = CONTRACTS[report_type].fact_table
-    conn.execute(
-        _ids(
-            "INSERT INTO fct_load_summary (load_id, fact_rows, first_row, last_row) "
-            f"SELECT load_id, COUNT(*), MIN(source_row), MAX(source_row) FROM {fact_table} "
-            "WHERE load_id IN :ids GROUP BY load_id"
-        ),
-        {"ids": load_ids},
-    )
+    conn.execute(_ids(load_summary_statement(report_type)), {"ids": load_ids})
     if report_type == HOTLINE:
         conn.execute(
             _ids(f"INSERT INTO fct_hotline_load_summary ({_HOTLINE_COLUMNS}) {_HOTLINE_COUNTS}"), {"ids": load_ids}

@@ -299,11 +299,16 @@ def test_publications_have_distinct_sheets_and_order():
 
 @pytest.mark.parametrize("contract", CONTRACT_LIST, ids=IDS)
 def test_lineage_counts_rows_of_every_fact_table(contract, built_warehouse):
+    """mart_lineage reads fct_load_summary, which every load of every report type writes from its own fact
+    table (etl.warehouse.summaries)."""
     import sqlalchemy as sa
+
+    from etl.warehouse.summaries import load_summary_statement
 
     with built_warehouse.connect() as conn:
         sql = conn.execute(sa.text("SELECT sql FROM sqlite_master WHERE name = 'mart_lineage'")).scalar()
-    assert re.search(rf"\bFROM {contract.fact_table}\b", sql)
+    assert re.search(r"\bJOIN fct_load_summary\b", sql)
+    assert re.search(rf"\bFROM {contract.fact_table}\b", load_summary_statement(contract.report_type))
 
 
 @pytest.mark.parametrize("contract", CONTRACT_LIST, ids=IDS)
