@@ -49,7 +49,14 @@ from bench.inputs import REGISTER_ROWS, hotline_path, register_path, write_hotli
 
 DB_NAME = "district_reports_bench"
 DEFAULT_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-TARGETS = {"c_vs_b": 5.0, "c_vs_a": 3.0, "csv_seconds": 30.0, "csv_rss_gb": 1.5, "dag_parse": 0.5, "rerun": 2.0}
+TARGETS = {  # issue 17's (the register's and the CSV's tightened from issue 9's 5×, 3×, 30 s and 1.5 GB)
+    "c_vs_b": 8.0,
+    "c_vs_a": 2.0,
+    "csv_vs_floor": 3.0,
+    "csv_rss_gib": 1.0,
+    "dag_parse": 0.5,
+    "rerun": 2.0,
+}
 PACKAGES = (
     "pandas",
     "numpy",
@@ -176,31 +183,48 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-@contextmanager
-def stage_timer(stages: dict[str, float]):
-    """Time the stages of process_file by wrapping the functions it calls (negligible overhead)."""
-    import etl.ingest.check
-    import etl.ingest.inbox.entries
-    import etl.ingest.parse.tables
-    import etl.ingest.pipeline
-    import etl.ingest.validate.data_docs
-    import etl.ingest.validate.suite
+REGISTER_STAGES = (  # (module, attribute, label): what process_file calls for a workbook
+    ("etl.ingest.inbox.entries", "claim", "claim"),
+    ("etl.ingest.inbox.entries", "snapshot", "archive"),
+    ("etl.ingest.parse.tables", "read_isolated", "read (child)"),
+    ("etl.ingest.check", "parse_file", "parse"),
+    ("etl.ingest.validate.suite", "SuiteRun.check", "validate"),
+    ("etl.ingest.validate.suite", "SuiteRun.finish", "validate"),
+    ("etl.ingest.validate.data_docs", "DataDocs.record", "data docs"),
+    ("etl.ingest.pipeline", "record", "load"),
+    ("etl.ingest.pipeline", "_write_receipt", "receipt"),
+    ("etl.ingest.pipeline", "file_away", "file away"),
+)
+CSV_STAGES = (  # the same for a large CSV read in chunks (etl.ingest.check.check_in_chunks), main thread
+    ("etl.ingest.inbox.entries", "snapshot", "archive (sha256 + copy)"),
+    ("etl.ingest.read.csv_chunks", "text_encoding", "encoding (decode every block)"),
+    ("etl.ingest.read.csv_chunks", "holds_nul", "NUL scan"),
+    ("pandas.io.parsers.readers", "TextFileReader.get_chunk", "read (pandas C parser)"),
+    ("etl.ingest.check", "chunk_data_rows", "rows (blank, 合计, footer)"),
+    ("etl.ingest.parse.tables", "TableParse.add_chunk", "parse (types, places, derived columns)"),
+    ("etl.ingest.check", "LoadCheck._repeats_a_key", "key check"),
+    ("etl.ingest.validate.suite", "SuiteRun.check", "validate (GX)"),
+    ("etl.ingest.load.sinks", "LiveCopy.write", "COPY text (formatting)"),
+    ("etl.ingest.validate.suite", "SuiteRun.finish", "GX result merge"),
+    ("etl.ingest.load.sinks", "LiveCopy.finish", "waiting for the server's COPY"),
+    ("etl.ingest.pipeline", "record", "record (incl. that wait)"),
+    ("etl.ingest.pipeline", "_write_receipt", "receipt"),
+)
 
-    patches = [
-        (etl.ingest.inbox.entries, "claim", "claim"),
-        (etl.ingest.inbox.entries, "snapshot", "archive"),
-        (etl.ingest.parse.tables, "read_isolated", "read (child)"),
-        (etl.ingest.check, "parse_file", "parse"),
-        (etl.ingest.validate.suite.SuiteRun, "check", "validate"),
-        (etl.ingest.validate.suite.SuiteRun, "finish", "validate"),
-        (etl.ingest.validate.data_docs.DataDocs, "record", "data docs"),
-        (etl.ingest.pipeline, "record", "load"),
-        (etl.ingest.pipeline, "_write_receipt", "receipt"),
-        (etl.ingest.pipeline, "file_away", "file away"),
-    ]
+
+@contextmanager
+def stage_timer(stages: dict[str, float], patches=REGISTER_STAGES):
+    """Time the stages of process_file by wrapping the functions it calls (negligible overhead);
+    ``patches``: (module, attribute — a function or Class.method —, label)."""
+    import importlib
+
     originals = []
-    for owner, name, label in patches:
-        original = getattr(owner, name)
+    for module, attribute, label in patches:
+        owner = importlib.import_module(module)
+        *path, name = attribute.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
         originals.append((owner, name, original))
 
         def timed(*args, __original=original, __label=label, **kwargs):
@@ -214,7 +238,7 @@ def stage_timer(stages: dict[str, float]):
     try:
         yield stages
     finally:
-        for owner, name, original in originals:
+        for owner, name, original in reversed(originals):
             setattr(owner, name, original)
 
 
@@ -263,6 +287,80 @@ def floor_csv(path: Path, conninfo: str) -> float:
         conn.execute("DROP TABLE public.bench_floor_hotline")
         conn.commit()
     assert rows >= 1_000_000 or rows > 0
+    return seconds
+
+
+UNTYPABLE_TIME = b"2021-09-31 25:61"  # bench/inputs.py plants it: no TIMESTAMP column takes it
+
+
+def floor_csv_fact(path: Path, conninfo: str) -> tuple[float, int]:
+    """The floor issue 17 names: the export's rows COPYed as CSV (FORMAT csv, the file's own bytes) straight
+    into a fact-shaped table — ``core.fct_hotline_ticket``'s columns and types and its primary key, the
+    lineage columns filled by constant defaults; no foreign key (there is no load to point at) and no
+    derived column computed. The lines whose 受理时间 is no time (planted by bench/inputs.py) cannot enter a
+    TIMESTAMP column: they are left out before the clock starts (the project quarantines them too).
+    Returns (seconds, rows)."""
+    import psycopg
+
+    kept = b"".join(line for line in path.read_bytes()[3:].splitlines(keepends=True) if UNTYPABLE_TIME not in line)
+    with psycopg.connect(conninfo) as conn:
+        conn.execute("DROP TABLE IF EXISTS public.bench_floor_hotline_fact")
+        conn.execute("CREATE TABLE public.bench_floor_hotline_fact (LIKE core.fct_hotline_ticket INCLUDING DEFAULTS)")
+        conn.execute(
+            "ALTER TABLE public.bench_floor_hotline_fact ALTER load_id SET DEFAULT 1, "
+            "ALTER source_sha256 SET DEFAULT repeat('0', 64), ALTER source_row SET DEFAULT 0, "
+            "ADD PRIMARY KEY (load_id, ticket_id)"
+        )
+        conn.commit()
+        columns = "ticket_id, received_at, district, street, category, first_reply_at, closed_at, satisfaction"
+        start = time.perf_counter()
+        with conn.cursor() as cursor:
+            with cursor.copy(
+                f"COPY public.bench_floor_hotline_fact ({columns}) FROM STDIN WITH (FORMAT csv, HEADER true)"
+            ) as copy:
+                for first in range(0, len(kept), 1 << 20):
+                    copy.write(kept[first : first + (1 << 20)])
+        conn.commit()
+        seconds = time.perf_counter() - start
+        rows = conn.execute("SELECT COUNT(*) FROM public.bench_floor_hotline_fact").fetchone()[0]
+        conn.execute("DROP TABLE public.bench_floor_hotline_fact")
+        conn.commit()
+    return seconds, rows
+
+
+def server_share(conninfo: str, statement_rows: int = 20_000) -> dict[str, float]:
+    """The server's part of the CSV's load, measured after it: the loaded 12345 facts COPYed again (as
+    text, in statements of ``statement_rows`` as etl.ingest.load.sinks.LiveCopy sends them) into the fact
+    table itself — its key, index and load reference (rolled back) — and into a copy of it with the key
+    and index only."""
+    import psycopg
+
+    from etl.warehouse.schema import SEARCH_PATH
+
+    with psycopg.connect(conninfo) as conn:
+        conn.execute(f"SET search_path TO {SEARCH_PATH}")
+        text = bytearray()
+        with conn.cursor().copy("COPY (SELECT * FROM fct_hotline_ticket) TO STDOUT") as copy:
+            for block in copy:
+                text += block
+        lines = bytes(text).splitlines(keepends=True)
+        statements = [b"".join(lines[i : i + statement_rows]) for i in range(0, len(lines), statement_rows)]
+        conn.execute(
+            "CREATE TEMP TABLE bench_fact_key_only (LIKE fct_hotline_ticket INCLUDING DEFAULTS INCLUDING INDEXES)"
+        )
+        conn.commit()
+        seconds = {}
+        for label, table in (("fact table", "fct_hotline_ticket"), ("key and index only", "bench_fact_key_only")):
+            if table == "fct_hotline_ticket":
+                conn.execute("DELETE FROM fct_hotline_ticket")  # before the clock; rolled back after
+            start = time.perf_counter()
+            for statement in statements:
+                with conn.cursor().copy(f"COPY {table} FROM STDIN") as copy:
+                    copy.write(statement)
+            conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            seconds[label] = time.perf_counter() - start
+            conn.rollback()
+        seconds["rows"] = len(lines)
     return seconds
 
 
@@ -346,13 +444,21 @@ def hotline_child(shared: str, url: str, relative: str) -> None:
 
     batch_definition()  # GX imported and its context built, as in (b) and (c)
     settings = Settings(Path(shared), url, 0)
-    start, cpu = time.perf_counter(), time.process_time()
-    outcome = process_file(relative, settings)
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    stages: dict[str, float] = {}
+    with stage_timer(stages, CSV_STAGES):
+        start, cpu = time.perf_counter(), time.process_time()
+        outcome = process_file(relative, settings)
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
     print(
         json.dumps(
-            {"seconds": seconds, "cpu": cpu, "vmhwm_kb": int(status["VmHWM"].split()[0]), "outcome": outcome.as_dict()},
+            {
+                "seconds": seconds,
+                "cpu": cpu,
+                "stages": stages,
+                "vmhwm_kb": int(status["VmHWM"].split()[0]),
+                "outcome": outcome.as_dict(),
+            },
             ensure_ascii=False,
         )
     )
@@ -554,22 +660,26 @@ def fmt(seconds: float | None) -> str:
 def render(r: dict) -> tuple[str, list[tuple[str, bool, str]]]:
     a, b, c = r["floor"], r["naive"], r["project"]
     csv_ = r["hotline"]
+    csv_ratio = csv_["seconds"] / r["csv_floor_fact"]
     checks = [
         (
-            "(c) ≥ 5× faster than (b) on the register",
+            f"(c) ≥ {TARGETS['c_vs_b']:.0f}× faster than (b) on the register",
             b["total"] / c["total"] >= TARGETS["c_vs_b"],
             f"{b['total'] / c['total']:.1f}×",
         ),
-        ("(c) ≤ 3× (a) on the register", c["total"] / a <= TARGETS["c_vs_a"], f"{c['total'] / a:.2f}×"),
-        (f"{r['rows']:,}-row CSV in ≤ 30 s", csv_["seconds"] <= TARGETS["csv_seconds"], f"{csv_['seconds']:.1f} s"),
         (
-            f"{r['rows']:,}-row CSV ≤ 3× its floor (COPY of the file)",
-            csv_["seconds"] / r["csv_floor"] <= 3,
-            f"{csv_['seconds'] / r['csv_floor']:.1f}×",
+            f"(c) ≤ {TARGETS['c_vs_a']:.0f}× (a) on the register",
+            c["total"] / a <= TARGETS["c_vs_a"],
+            f"{c['total'] / a:.2f}×",
         ),
         (
-            f"{r['rows']:,}-row CSV peak RSS ≤ 1.5 GB",
-            csv_["vmhwm_kb"] / 1024 / 1024 <= TARGETS["csv_rss_gb"],
+            f"{r['rows']:,}-row CSV ≤ {TARGETS['csv_vs_floor']:.0f}× its floor (COPY of the file into a fact-shaped table)",
+            csv_ratio <= TARGETS["csv_vs_floor"],
+            f"{csv_ratio:.1f}× ({csv_['seconds']:.1f} s against {r['csv_floor_fact']:.2f} s)",
+        ),
+        (
+            f"{r['rows']:,}-row CSV peak RSS ≤ {TARGETS['csv_rss_gib']:.0f} GiB",
+            csv_["vmhwm_kb"] / 1024 / 1024 <= TARGETS["csv_rss_gib"],
             f"{csv_['vmhwm_kb'] / 1024 / 1024:.2f} GiB",
         ),
         (
@@ -604,11 +714,11 @@ def render(r: dict) -> tuple[str, list[tuple[str, bool, str]]]:
     )
     every = lambda xs: ", ".join(f"{x:.2f}" for x in xs)  # noqa: E731
     lines.append(
-        f"| (c) vs (b) | {b['total'] / c['total']:.1f}× faster | target ≥ 5× (medians; every round: "
+        f"| (c) vs (b) | {b['total'] / c['total']:.1f}× faster | target ≥ {TARGETS['c_vs_b']:.0f}× (medians; every round: "
         f"(b) {every(r['naive_all'])}) |"
     )
     lines.append(
-        f"| (c) vs (a) | {c['total'] / a:.2f}× the floor | target ≤ 3× (medians; every round: (a) "
+        f"| (c) vs (a) | {c['total'] / a:.2f}× the floor | target ≤ {TARGETS['c_vs_a']:.0f}× (medians; every round: (a) "
         f"{every(r['floor_all'])}; (c) {every(r['project_all'])}) |"
     )
     o = csv_["outcome"]
@@ -620,9 +730,29 @@ def render(r: dict) -> tuple[str, list[tuple[str, bool, str]]]:
         f"{csv_['process_seconds']:.1f} s; input {r['hotline_mb']:.0f} MB |"
     )
     lines.append(
-        f"| 12345 CSV floor: COPY (FORMAT csv) of the file's bytes | **{fmt(r['csv_floor'])}** | median of "
-        f"{len(r['csv_floor_all'])} ({every(r['csv_floor_all'])}); into 8 text columns, no index, one transaction; "
-        f"process_file is {csv_['seconds'] / r['csv_floor']:.1f}× it |"
+        f"| **12345 CSV floor**: COPY (FORMAT csv) of the file's bytes into a fact-shaped table | "
+        f"**{fmt(r['csv_floor_fact'])}** | median of {len(r['csv_floor_fact_all'])} "
+        f"({every(r['csv_floor_fact_all'])}); {r['csv_floor_fact_rows']:,} rows into `fct_hotline_ticket`'s "
+        "columns and types with its primary key, lineage by constant defaults, one transaction (the 20 lines whose "
+        f"受理时间 is no time left out); process_file is **{csv_['seconds'] / r['csv_floor_fact']:.1f}×** it |"
+    )
+    lines.append(
+        f"| 12345 CSV, bytes only: the same COPY into 8 text columns | {fmt(r['csv_floor'])} | median of "
+        f"{len(r['csv_floor_all'])} ({every(r['csv_floor_all'])}); no type, no key: reading the bytes and "
+        f"writing them, for reference (process_file is {csv_['seconds'] / r['csv_floor']:.1f}× it) |"
+    )
+    share = r["server_share"]
+    lines.append(
+        f"| 12345 CSV: the server's share | {fmt(share['fact table'])} | the {share['rows']:,} loaded facts "
+        f"COPYed again as process_file sends them (text, 20,000 rows a statement) into `fct_hotline_ticket` "
+        f"(key, index, load reference; rolled back); into a copy of it with the key and index only: "
+        f"{fmt(share['key and index only'])}. It runs on the other core while the file is parsed |"
+    )
+    stages = csv_["stages"]
+    lines.append(
+        f"| 12345 CSV: where process_file's time goes | {csv_['seconds']:.1f} s | main thread, the median run: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in stages.items())
+        + f"; the rest {csv_['seconds'] - sum(v for k, v in stages.items() if not k.startswith('waiting')):.2f} |"
     )
     lines.append(
         f"| 12345 CSV, {r['rows']:,} rows: peak RSS | **{csv_['vmhwm_kb'] / 1024 / 1024:.2f} GiB** | "
@@ -834,11 +964,19 @@ def main(argv: list[str] | None = None) -> int:
         results["hotline"] = dict(sorted(csv_runs, key=lambda r: r["seconds"])[len(csv_runs) // 2])  # the median
         results["hotline"]["all"] = [r["seconds"] for r in csv_runs]
         results["hotline"]["vmhwm_kb"] = max(r["vmhwm_kb"] for r in csv_runs)
-        log("12345 CSV floor: COPY of the file's bytes …")
-        floors_csv = []
+        log("12345 CSV: the server's share of the load …")
+        settle(conninfo)
+        results["server_share"] = server_share(conninfo)
+        log("12345 CSV floors: COPY of the file's bytes into a fact-shaped table, and into text columns …")
+        floors_csv, floors_fact = [], []
         for _ in range(args.csv_repeats):
             settle(conninfo)
+            floors_fact.append(floor_csv_fact(hotline_file, conninfo))
+            settle(conninfo)
             floors_csv.append(floor_csv(hotline_file, conninfo))
+        results["csv_floor_fact"] = median([s for s, _ in floors_fact])
+        results["csv_floor_fact_all"] = [s for s, _ in floors_fact]
+        results["csv_floor_fact_rows"] = floors_fact[0][1]
         results["csv_floor"] = median(floors_csv)
         results["csv_floor_all"] = floors_csv
 

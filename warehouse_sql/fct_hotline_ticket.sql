@@ -6,7 +6,7 @@
 --                      stored as the following midnight
 --   closed_within_3wd  closed_at IS NOT NULL AND closed_at <= closure_deadline (an open ticket is FALSE)
 CREATE TABLE IF NOT EXISTS fct_hotline_ticket (
-    load_id            BIGINT NOT NULL REFERENCES stg_file_load (load_id),
+    load_id            BIGINT NOT NULL ${LOAD_REFERENCE},  -- its load in stg_file_load (schema.py LOAD_REFERENCE)
     source_sha256      CHAR(64) NOT NULL,    -- lineage: the raw file (archive/<sha256>) and sheet
     source_sheet       VARCHAR(200),
     source_row         INTEGER NOT NULL,

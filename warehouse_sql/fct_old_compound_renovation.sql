@@ -5,7 +5,7 @@
 --   scope_building / scope_facilities / scope_gas  改造内容 includes 楼本体改造 / 基础配套设施改造 / 燃气管网改造
 --   overdue  工程状态 <> 已完工 AND due_date <= last day of the ledger month
 CREATE TABLE IF NOT EXISTS fct_old_compound_renovation (
-    load_id              BIGINT NOT NULL REFERENCES stg_file_load (load_id),
+    load_id              BIGINT NOT NULL ${LOAD_REFERENCE},  -- its load in stg_file_load (schema.py LOAD_REFERENCE)
     source_sha256        CHAR(64) NOT NULL,    -- lineage: the raw file (archive/<sha256>) and sheet
     source_sheet         VARCHAR(200),
     source_row           INTEGER NOT NULL,

@@ -4,7 +4,7 @@
 --   has_deadline  deadline IS NOT NULL
 --   overdue       status = 整改中 AND deadline <= last day of the ledger month
 CREATE TABLE IF NOT EXISTS fct_rectification_issue (
-    load_id           BIGINT NOT NULL REFERENCES stg_file_load (load_id),
+    load_id           BIGINT NOT NULL ${LOAD_REFERENCE},  -- its load in stg_file_load (schema.py LOAD_REFERENCE)
     source_sha256     CHAR(64) NOT NULL,    -- lineage: the raw file (archive/<sha256>) and sheet
     source_sheet      VARCHAR(200),
     source_row        INTEGER NOT NULL,

@@ -1,6 +1,6 @@
 -- 政务服务事项清单: one row per service item per register snapshot (load).
 CREATE TABLE IF NOT EXISTS fct_service_item (
-    load_id             BIGINT NOT NULL REFERENCES stg_file_load (load_id),
+    load_id             BIGINT NOT NULL ${LOAD_REFERENCE},  -- its load in stg_file_load (schema.py LOAD_REFERENCE)
     source_sha256       CHAR(64) NOT NULL,
     source_sheet        VARCHAR(200),
     source_row          INTEGER NOT NULL,

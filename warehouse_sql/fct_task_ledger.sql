@@ -4,7 +4,7 @@
 --   overdue         status <> 已完成 AND due_date <= last day of the ledger month
 --   completed_late  status = 已完成 AND done_date > due_date
 CREATE TABLE IF NOT EXISTS fct_task_ledger (
-    load_id           BIGINT NOT NULL REFERENCES stg_file_load (load_id),
+    load_id           BIGINT NOT NULL ${LOAD_REFERENCE},  -- its load in stg_file_load (schema.py LOAD_REFERENCE)
     source_sha256     CHAR(64) NOT NULL,    -- lineage: the raw file (archive/<sha256>) and sheet
     source_sheet      VARCHAR(200),
     source_row        INTEGER NOT NULL,

@@ -1,6 +1,6 @@
 -- 志愿服务活动统计: one row per volunteer activity.
 CREATE TABLE IF NOT EXISTS fct_volunteer_activity (
-    load_id           BIGINT NOT NULL REFERENCES stg_file_load (load_id),
+    load_id           BIGINT NOT NULL ${LOAD_REFERENCE},  -- its load in stg_file_load (schema.py LOAD_REFERENCE)
     source_sha256     CHAR(64) NOT NULL,
     source_sheet      VARCHAR(200) NOT NULL,
     source_row        INTEGER NOT NULL,

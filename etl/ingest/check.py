@@ -83,9 +83,10 @@ class LoadCheck:
         if not key or not len(frame):
             return False
         values = frame[key[0]].tolist() if len(key) == 1 else list(zip(*(frame[c] for c in key)))
-        if len(set(values)) < len(values) or any(v in self.seen_keys for v in values):
+        keys = set(values)
+        if len(keys) < len(values) or not self.seen_keys.isdisjoint(keys):
             return True
-        self.seen_keys.update(values)
+        self.seen_keys |= keys
         return False
 
     def done(self) -> None:

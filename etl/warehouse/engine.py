@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -64,6 +65,7 @@ def fact_column_names(contract: ReportContract) -> list[str]:
 
 COPY_NULL = "\\N"
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")  # a character _COPY_ESCAPES rewrites
 
 
 def copy_statement(contract: ReportContract, columns: list[str]):
@@ -136,7 +138,7 @@ def _object_copy_texts(array: np.ndarray) -> np.ndarray:
         out = array.copy()
         out[missing] = COPY_NULL
         present = out[~missing]
-        if any(ch in "\x00".join(present) for ch in "\\\t\n\r"):
+        if _COPY_SPECIAL.search("\x00".join(present)):
             out[~missing] = [v.translate(_COPY_ESCAPES) for v in present]
         return out
     if kind == "datetime":  # datetime.datetime cells, as str(datetime) writes them when whole seconds
