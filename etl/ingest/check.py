@@ -256,7 +256,8 @@ def _read_chunks(path, inbox, encoding, places, contracts, chunk_rows, sink, per
     for chunk in csv_chunks.record_chunks(path, encoding, head, chunk_rows):
         records, totals, footer = chunk_data_rows(chunk, layout.first_data_row)
         if len(records):
-            grid = chunk.loc[records].reset_index(drop=True)
+            every_row = len(records) == len(chunk) and (records == chunk.index.to_numpy()).all()
+            grid = (chunk if every_row else chunk.loc[records]).reset_index(drop=True)  # the usual chunk: no copy
             frame, found = table.add_chunk(records, grid, totals)
             if header_critical:  # the whole-file path validates no file with critical findings
                 load.stopped = True
