@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.databases import drop_databases, fresh_database  # noqa: E402
-from etl.ops.airflow_api import call, free_port  # noqa: E402
+from etl.ops.airflow_api import ThrowawayAirflow, call  # noqa: E402
 
 DB_NAME = "district_reports_many_files"
 
@@ -79,41 +77,22 @@ def one_configuration(admin_dsn: str, files: int, slots: int, per_task: int, wor
     shared = root / "shared"
     written = write_files(shared / "inbox", files)
     url, _conninfo = fresh_database(admin_dsn, DB_NAME)
-    port = free_port()
-    home = root / "airflow"
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-        "AIRFLOW__CORE__PARALLELISM": str(slots),
-        "AIRFLOW__API_AUTH__JWT_SECRET": "bench-jwt-secret",
-        "AIRFLOW__API__SECRET_KEY": "bench-secret-key",
-        "SHARED_DIR": str(shared),
-        "WAREHOUSE_URL": url,
-        "MAX_FILES_PER_RUN": str(files),
-        "FILES_PER_TASK": str(per_task),
-        "FILE_SETTLE_SECONDS": "0",
-        "GX_ANALYTICS_ENABLED": "false",
-        "PATH": f"{os.path.dirname(sys.executable)}:{os.environ.get('PATH', '')}",
-    }
-    log = (root / "airflow.log").open("w")
-    airflow = subprocess.Popen(
-        [sys.executable, "-m", "etl", "airflow-standalone", "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    airflow = ThrowawayAirflow(
+        root / "airflow",
+        root / "airflow.log",
+        {
+            "AIRFLOW__CORE__PARALLELISM": str(slots),
+            "SHARED_DIR": str(shared),
+            "WAREHOUSE_URL": url,
+            "MAX_FILES_PER_RUN": str(files),
+            "FILES_PER_TASK": str(per_task),
+            "FILE_SETTLE_SECONDS": "0",
+        },
+    ).start()
     try:
-        run = wait_for_run(base, home)
+        run = wait_for_run(airflow)
     finally:
-        airflow.send_signal(signal.SIGTERM)
-        airflow.wait(timeout=120)
-        log.close()
+        airflow.stop()
     engine = get_engine(url)
     with engine.connect() as conn:
         rows = conn.execute(
@@ -142,22 +121,18 @@ def _dt(value) -> dt.datetime:
     return value.replace(tzinfo=None) if value.tzinfo else value
 
 
-def wait_for_run(base: str, home: Path, timeout: float = 3600) -> dict:
+def wait_for_run(airflow: ThrowawayAirflow, timeout: float = 3600) -> dict:
     """The first district_ingest run, once it has ended (the scheduler starts it on its own)."""
     deadline = time.monotonic() + timeout
     token = None
     while time.monotonic() < deadline:
         try:
-            if token is None and (home / "logins.env").exists():
-                logins = dict(
-                    line.split("=", 1) for line in (home / "logins.env").read_text().splitlines() if "=" in line
-                )
-                status, body = call(
-                    f"{base}/auth/token", {"username": "admin", "password": logins["AIRFLOW_ADMIN_PASSWORD"]}
-                )
-                token = body["access_token"] if status == 201 else None
+            if token is None and (airflow.home / "logins.env").exists():
+                token = airflow.token("admin", airflow.logins()["AIRFLOW_ADMIN_PASSWORD"])
             if token:
-                status, body = call(f"{base}/api/v2/dags/district_ingest/dagRuns?order_by=start_date", token=token)
+                status, body = call(
+                    f"{airflow.base}/api/v2/dags/district_ingest/dagRuns?order_by=start_date", token=token
+                )
                 runs = (body or {}).get("dag_runs", []) if status == 200 else []
                 done = [r for r in runs if r["state"] in ("success", "failed")]
                 if done:

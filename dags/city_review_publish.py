@@ -20,12 +20,7 @@ from datetime import timedelta
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
 from etl.config import APPROVAL_ASSET, WAREHOUSE_ASSET
-
-
-def alert_on_failure(context) -> None:
-    from etl.publish.alerts import task_failed
-
-    task_failed(context)
+from etl.publish.on_failure import alert_on_failure
 
 
 @dag(

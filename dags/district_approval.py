@@ -23,12 +23,7 @@ from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param,
 from etl.approval.airflow_tasks import StewardDecision
 from etl.approval.choices import COMMENT, OPTIONS
 from etl.config import APPROVAL_ASSET, WAREHOUSE_ASSET, approval_response_days
-
-
-def alert_on_failure(context) -> None:
-    from etl.publish.alerts import task_failed
-
-    task_failed(context)
+from etl.publish.on_failure import alert_on_failure
 
 
 @dag(

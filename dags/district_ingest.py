@@ -21,12 +21,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import Asset, dag, get_current_context, task
 
 from etl.config import WAREHOUSE_ASSET
-
-
-def alert_on_failure(context) -> None:
-    from etl.publish.alerts import task_failed
-
-    task_failed(context)
+from etl.publish.on_failure import alert_on_failure
 
 
 @dag(

@@ -16,12 +16,7 @@ from airflow.sdk import Asset, Param, dag, get_current_context, task
 from etl.approval.airflow_tasks import WithdrawApproval
 from etl.approval.choices import REASON
 from etl.config import APPROVAL_ASSET
-
-
-def alert_on_failure(context) -> None:
-    from etl.publish.alerts import task_failed
-
-    task_failed(context)
+from etl.publish.on_failure import alert_on_failure
 
 
 @dag(

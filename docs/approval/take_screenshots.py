@@ -18,7 +18,6 @@ import base64
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # run as a script from anywhere: the project's packages first
-from etl.ops.airflow_api import call, free_port  # noqa: E402
+from etl.ops.airflow_api import ThrowawayAirflow, call, free_port  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
 WIDTH, HEIGHT = 1400, 900
@@ -138,39 +137,20 @@ def wait_for(what: str, check, seconds: float = 240):
 
 def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="approval-walkthrough-"))
-    port = free_port()
-    os.environ.update(
-        {
-            "AIRFLOW_HOME": str(work / "airflow"),
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{work}/airflow/airflow.db",
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-            "AIRFLOW__API_AUTH__JWT_SECRET": "walkthrough-jwt-secret",
-            "AIRFLOW__API__SECRET_KEY": "walkthrough-secret-key",
-            "SHARED_DIR": str(work / "shared"),
-            "WAREHOUSE_URL": f"sqlite:///{work}/warehouse.sqlite",
-            "PUBLISH_UNAPPROVED": "0",
-            "GX_ANALYTICS_ENABLED": "false",
-            "PATH": f"{os.path.dirname(sys.executable)}:{os.environ.get('PATH', '')}",
-        }
-    )
+    data = {
+        "SHARED_DIR": str(work / "shared"),
+        "WAREHOUSE_URL": f"sqlite:///{work}/warehouse.sqlite",
+        "PUBLISH_UNAPPROVED": "0",
+        "GX_ANALYTICS_ENABLED": "false",
+    }
+    os.environ.update(data)  # prepare_data runs here, on the same shared folder and warehouse
     prepare_data()
-    log = (work / "airflow.log").open("w")
-    airflow = subprocess.Popen(
-        [sys.executable, "-m", "etl", "airflow-standalone", "--port", str(port)],
-        cwd=REPO,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    airflow = ThrowawayAirflow(work / "airflow", work / "airflow.log", data).start()
+    port, base = airflow.port, airflow.base
     try:
-        wait_for("the API server", lambda: _up(base))
-        logins = dict(
-            line.split("=", 1) for line in (work / "airflow" / "logins.env").read_text().splitlines() if "=" in line
-        )
-        user, password = logins["STEWARD_USERS"].split(",")[0].split(":", 1)
-        token = call(f"{base}/auth/token", {"username": user, "password": password})[1]["access_token"]
+        airflow.wait_until_up()
+        user, password = airflow.logins()["STEWARD_USERS"].split(",")[0].split(":", 1)
+        token = airflow.token(user, password)
         dag = f"{base}/api/v2/dags/district_approval"
         wait_for("the DAG to be parsed", lambda: call(dag, token=token)[0] == 200)
         run = call(f"{dag}/dagRuns", {"logical_date": None}, token)[1]["dag_run_id"]
@@ -214,18 +194,9 @@ def main() -> int:
             )
         )
     finally:
-        airflow.send_signal(signal.SIGTERM)
-        airflow.wait(timeout=90)
-        log.close()
+        airflow.stop(timeout=90)
     print(f"work folder (logs, warehouse): {work}")
     return 0
-
-
-def _up(base: str) -> bool:
-    try:
-        return call(f"{base}/api/v2/monitor/health")[0] == 200
-    except OSError:
-        return False
 
 
 if __name__ == "__main__":

@@ -6,20 +6,16 @@ until a steward answers it (a viewer may not); and SIGTERM stops every process i
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
 import time
 
 import pytest
-from conftest import REPO
 from warehouse_helpers import query
 from workbooks import hotline_csv
 
 from etl.approval.choices import APPROVE, COMMENT
 from etl.config import Settings
-from etl.ops.airflow_api import call, free_port
+from etl.ops.airflow_api import ThrowawayAirflow, call
 
 
 def group_members(pgid: int) -> list[int]:
@@ -28,53 +24,28 @@ def group_members(pgid: int) -> list[int]:
 
 
 def test_a_real_scheduler_runs_a_steward_triggered_dag_on_another_port_and_sigterm_stops_it_all(tmp_path):
-    port = free_port()
-    home = tmp_path / "airflow"
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-        "AIRFLOW__API_AUTH__JWT_SECRET": "test-jwt-secret-not-for-production",
-        "AIRFLOW__API__SECRET_KEY": "test-secret-key-not-for-production",
-        "SHARED_DIR": str(tmp_path / "shared"),
-        "WAREHOUSE_URL": f"sqlite:///{tmp_path}/warehouse.sqlite",
-        "PATH": f"{os.path.dirname(sys.executable)}:{os.environ.get('PATH', '')}",
-    }
+    airflow = ThrowawayAirflow(
+        tmp_path / "airflow",
+        tmp_path / "standalone.log",
+        {"SHARED_DIR": str(tmp_path / "shared"), "WAREHOUSE_URL": f"sqlite:///{tmp_path}/warehouse.sqlite"},
+    )
     inbox = tmp_path / "shared" / "inbox" / "明山区"
     inbox.mkdir(parents=True)
     (inbox / "明山区_12345_2021-09.csv").write_bytes(hotline_csv(40).encode("utf-8"))
-    log = (tmp_path / "standalone.log").open("w")
-    supervisor = subprocess.Popen(
-        [sys.executable, "-m", "etl", "airflow-standalone", "--port", str(port)],
-        env=env,
-        cwd=REPO,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    supervisor = airflow.start().process
+    base = airflow.base
     standalone_pgid = None
     try:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            if supervisor.poll() is not None:
-                pytest.fail("standalone ended: " + (tmp_path / "standalone.log").read_text()[-3000:])
-            try:
-                if call(f"{base}/api/v2/monitor/health")[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(2)
-        else:
-            pytest.fail("the API server did not come up: " + (tmp_path / "standalone.log").read_text()[-3000:])
+        try:
+            airflow.wait_until_up()
+        except RuntimeError as exc:
+            pytest.fail(str(exc))
         children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(supervisor.pid)], capture_output=True, text=True)
         standalone_pgid = int(children.stdout.split()[0])
-        logins = dict(line.split("=", 1) for line in (home / "logins.env").read_text().splitlines() if "=" in line)
+        logins = airflow.logins()
         steward, viewer = logins["STEWARD_USERS"].split(":", 1), logins["VIEWER_USERS"].split(":", 1)
-        tokens = {}
-        for name, password in (steward, viewer):
-            status, body = call(f"{base}/auth/token", {"username": name, "password": password})
-            assert status == 201, (name, status)
-            tokens[name] = body["access_token"]
+        tokens = {name: airflow.token(name, password) for name, password in (steward, viewer)}
+        assert all(tokens.values()), tokens
         dag = f"{base}/api/v2/dags/district_ingest"
         for _ in range(60):  # the dag-processor parses the DAG files first
             if call(dag, token=tokens[steward[0]])[0] == 200:
@@ -89,16 +60,14 @@ def test_a_real_scheduler_runs_a_steward_triggered_dag_on_another_port_and_sigte
             if state in ("success", "failed"):
                 break
             time.sleep(2)
-        assert state == "success", (tmp_path / "standalone.log").read_text()[-3000:]
+        assert state == "success", airflow.log_tail()
         answer_the_approval_task(base, tokens[steward[0]], tokens[viewer[0]])
-        settings = Settings(tmp_path / "shared", env["WAREHOUSE_URL"])
+        settings = Settings(tmp_path / "shared", airflow.env["WAREHOUSE_URL"])
         (decision,) = query(settings, "SELECT decision, decided_by, decided_via, comment FROM stg_approval")
         assert decision == {"decision": "approved", "decided_by": steward[0], "decided_via": "airflow", "comment": "ok"}
         assert group_members(standalone_pgid)  # scheduler, api-server… are running
     finally:
-        supervisor.send_signal(signal.SIGTERM)
-        supervisor.wait(timeout=60)
-        log.close()
+        airflow.stop(timeout=60)
     deadline = time.monotonic() + 30
     while standalone_pgid and group_members(standalone_pgid) and time.monotonic() < deadline:
         time.sleep(0.5)

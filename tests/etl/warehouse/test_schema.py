@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from conftest import DATA
 
 from etl.warehouse.engine import get_engine
-from etl.warehouse.schema import ensure_schema, migrations, statements
+from etl.warehouse.schema import definition_files, ensure_schema, migrations, split_statements, statements
 
 V1 = DATA / "warehouse_v1"
 SHA = "ab" * 32
@@ -146,3 +146,22 @@ def test_a_current_warehouse_is_left_alone_until_something_changes(engine):
     ensure_schema(engine, expected=fewer, force=True)  # `python -m etl migrate` always rebuilds
     with engine.connect() as conn:
         assert conn.execute(sa.text(count)).scalar() == 0
+
+
+def test_statements_keep_dollar_quoted_bodies_whole():
+    text = "CREATE FUNCTION f() RETURNS trigger AS $$ BEGIN x; y; END $$;\nSELECT 1;\n DO $$ BEGIN z; END $$ ;  "
+    assert split_statements(text) == [
+        "CREATE FUNCTION f() RETURNS trigger AS $$ BEGIN x; y; END $$",
+        "SELECT 1",
+        "DO $$ BEGIN z; END $$",
+    ]
+
+
+def test_a_file_for_one_database_is_that_database_s_and_comes_after_every_table():
+    for dialect, other in (("postgresql", "sqlite"), ("sqlite", "postgresql")):
+        files = definition_files(dialect)
+        assert not any(p.name.endswith(f".{other}.sql") for p in files)
+        own = [i for i, p in enumerate(files) if p.name.endswith(f".{dialect}.sql")]
+        tables = [i for i, p in enumerate(files) if not p.name.startswith("mart_") and i not in own]
+        assert all(i > max(tables) for i in own)
+    assert any(p.name == "fct_load_reference.postgresql.sql" for p in definition_files("postgresql"))
