@@ -4,10 +4,12 @@
 -- the COPY itself on a 12345 export (bench/results.md, "the server's share"). The same promises:
 --   * a fact row whose load_id is in no stg_file_load row is refused (COPY or INSERT; SQLSTATE 23503),
 --     and the load rows named are locked FOR KEY SHARE to the end of the transaction, as the foreign key does;
---   * a load with fact rows cannot be deleted, nor stg_file_load truncated while any fact row exists;
+--   * a load with fact rows cannot be deleted, nor stg_file_load truncated while any fact row exists — under
+--     READ COMMITTED only, where the check sees every committed fact row (the foreign key looks past a
+--     REPEATABLE READ snapshot; this check cannot, so it refuses to run in one);
 --   * a load_id never changes, neither a load's nor a fact row's (stricter than the foreign key: lineage).
 -- The fact tables are the contracts' (${FACT_TABLES}, from etl/contracts). Older warehouses lose the
--- foreign keys here too: the last statement drops them.
+-- foreign keys here too: the last statement drops them. CREATE OR REPLACE TRIGGER: PostgreSQL 14 or later.
 
 CREATE OR REPLACE FUNCTION fct_rows_name_a_load() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -34,6 +36,11 @@ DECLARE
     fact_table TEXT;
     referenced BIGINT;
 BEGIN
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION '% on table "stg_file_load" runs under READ COMMITTED only', TG_OP
+            USING ERRCODE = 'foreign_key_violation',
+                  HINT = 'The check of the loads'' fact rows must see every committed row.';
+    END IF;
     FOREACH fact_table IN ARRAY ${FACT_TABLES} LOOP
         IF TG_OP = 'TRUNCATE' THEN
             EXECUTE format('SELECT f.load_id FROM core.%I AS f LIMIT 1', fact_table) INTO referenced;

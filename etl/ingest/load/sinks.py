@@ -195,10 +195,12 @@ class LiveCopy(FactSink):
     and validated, finished by ``etl.ingest.load.record.record``: the savepoint released (or rolled back
     when the file is not loaded), audit row completed, findings and quarantined rows written, one commit.
 
-    Every ``statement_rows`` rows are a COPY statement of their own: the server checks a statement's
-    foreign keys (every fact row's load_id) when the statement ends, which costs about as much again as
-    the COPY, so a single COPY of a million rows left all of that to wait for at the end. Statement by
-    statement it runs on the other core while this thread goes on. At most ``queued_statements`` wait in
+    Every ``statement_rows`` rows are a COPY statement of their own, and the server checks a statement's
+    rows against their load when the statement ends (warehouse_sql/fct_load_reference.postgresql.sql), so a
+    single COPY of a million rows would leave all of that to wait for at the end. Statement by statement
+    it runs on the other core while this thread goes on. (Formatting the text in this worker instead, or
+    in a forked child, was measured slower: the first takes turns with GX for the GIL, the second makes
+    both processes copy the pages whose objects' reference counts they touch.) At most ``queued_statements`` wait in
     memory (0: no bound — a workbook's frame is in memory anyway). ``STREAM`` suits a large CSV read in
     chunks, ``WHOLE_FRAME`` a workbook written as one frame while GX validates it."""
 

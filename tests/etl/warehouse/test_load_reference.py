@@ -123,11 +123,15 @@ def test_every_contract_fact_table_carries_the_load_reference(engine):
                 continue
             triggers = set(
                 conn.execute(
-                    sa.text("SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass(:t) AND NOT tgisinternal"),
+                    sa.text(
+                        "SELECT t.tgname, p.proname FROM pg_trigger AS t JOIN pg_proc AS p ON p.oid = t.tgfoid "
+                        "WHERE t.tgrelid = to_regclass(:t) AND NOT t.tgisinternal"
+                    ),
                     {"t": f"core.{table}"},
-                ).scalars()
+                ).all()
             )
-            assert {"fct_rows_name_a_load", "load_id_is_fixed"} <= triggers, table
+            expected = {("fct_rows_name_a_load", "fct_rows_name_a_load"), ("load_id_is_fixed", "load_id_is_fixed")}
+            assert expected <= triggers, table
             per_row = conn.execute(
                 sa.text(
                     "SELECT COUNT(*) FROM pg_constraint WHERE contype = 'f' AND conrelid = to_regclass(:t) "
@@ -165,3 +169,32 @@ def test_an_older_postgresql_warehouse_loses_the_per_row_foreign_keys(pg_url):
             ).scalar()
             == 1
         )
+
+
+def test_a_load_being_written_cannot_be_deleted_from_another_session(pg_url):
+    """The statement-level check locks the loads its rows name (FOR KEY SHARE, as the foreign key did):
+    another session's DELETE of that load waits for the writer, then finds its facts and is refused."""
+    import psycopg
+
+    engine = get_engine(pg_url)
+    ensure_schema(engine)
+    with engine.begin() as conn:
+        (load,) = add_loads(conn, 1)
+    conninfo = pg_url.replace("postgresql+psycopg://", "postgresql://")
+    options = f"-c search_path={SEARCH_PATH.replace(' ', '')}"
+    with psycopg.connect(conninfo, options=options) as writer, psycopg.connect(conninfo, options=options) as deleter:
+        writer.execute(
+            "INSERT INTO fct_service_item (load_id, source_sha256, source_row, item_code) VALUES (%s, %s, 3, 'C')",
+            (load, SHA),
+        )  # not committed yet
+        deleter.execute("SET lock_timeout = '300ms'")
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            deleter.execute("DELETE FROM stg_file_load WHERE load_id = %s", (load,))
+        deleter.rollback()
+        writer.commit()
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            deleter.execute("DELETE FROM stg_file_load WHERE load_id = %s", (load,))
+        deleter.rollback()
+        deleter.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # its snapshot would miss new facts
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            deleter.execute("DELETE FROM stg_file_load WHERE load_id = %s", (load,))
