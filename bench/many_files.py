@@ -73,13 +73,12 @@ def one_configuration(admin_dsn: str, files: int, slots: int, per_task: int, wor
 
     from etl.warehouse.engine import get_engine
 
-    root = work
-    shared = root / "shared"
+    shared = work / "shared"
     written = write_files(shared / "inbox", files)
     url, _conninfo = fresh_database(admin_dsn, DB_NAME)
     airflow = ThrowawayAirflow(
-        root / "airflow",
-        root / "airflow.log",
+        work / "airflow",
+        work / "airflow.log",
         {
             "AIRFLOW__CORE__PARALLELISM": str(slots),
             "SHARED_DIR": str(shared),

@@ -16,7 +16,7 @@ import urllib.request
 from pathlib import Path
 
 from etl.config import REPO_ROOT
-from etl.ops.local_airflow import local_logins
+from etl.ops.local_airflow import read_logins
 
 
 def free_port() -> int:
@@ -93,8 +93,9 @@ class ThrowawayAirflow:
         raise RuntimeError("the API server did not come up: " + self.log_tail())
 
     def logins(self) -> dict[str, str]:
-        """The users it made (etl.ops.local_airflow.local_logins): AIRFLOW_ADMIN_PASSWORD, STEWARD_USERS…"""
-        return local_logins(self.home / "logins.env")
+        """The users it made (etl.ops.local_airflow.local_logins): AIRFLOW_ADMIN_PASSWORD, STEWARD_USERS…
+        Read only: a caller never makes passwords of its own for the Airflow it talks to."""
+        return read_logins(self.home / "logins.env")
 
     def token(self, user: str, password: str) -> str | None:
         status, body = call(f"{self.base}/auth/token", {"username": user, "password": password})

@@ -51,6 +51,11 @@ def local_logins(path: Path) -> dict[str, str]:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write("\n".join(lines) + "\n")
+    return read_logins(path)
+
+
+def read_logins(path: Path) -> dict[str, str]:
+    """The variables of a logins file ``local_logins`` wrote (it must exist: nothing is generated here)."""
     values = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         name, sep, value = line.partition("=")

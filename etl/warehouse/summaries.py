@@ -69,7 +69,7 @@ def refresh(conn: Connection, report_type: str, load_ids: list[int]) -> None:
         sa.text(
             f"INSERT INTO fct_hotline_load_summary ({_HOTLINE_COLUMNS}) VALUES ({', '.join(':' + c for c in columns)})"
         ),
-        [dict(zip(columns, (row[0], row[1], *row[2:3], *row[5:]), strict=True)) for row in counts],
+        [dict(zip(columns, (*row[:3], *row[5:]), strict=True)) for row in counts],  # less the span
     )
     spans: dict[int, list[int]] = {}
     for load_id, _district, tickets, first, last, *_ in counts:
