@@ -33,7 +33,8 @@ from etl.contracts import ReportContract
 from etl.ingest.parse.frames import datetime_objects
 from etl.ingest.parse.tables import APPROXIMATE, SOURCE_ROW, SOURCE_SHEET
 from etl.statuses import REJECTED
-from etl.warehouse.engine import COPY_NULL, copy_statement, copy_text_lines, copy_texts, fact_column_names, insert_facts
+from etl.warehouse.copy_format import copy_block, copy_texts
+from etl.warehouse.engine import copy_statement, fact_column_names, insert_facts
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +80,11 @@ def insert_frame(conn, contract: ReportContract, frame: pd.DataFrame, load_id: i
     columns = fact_column_names(contract)
     if conn.dialect.name == "postgresql":
         by_sheet = frame.groupby(SOURCE_SHEET, sort=False) if SOURCE_SHEET in frame else [(sheet, frame)]
-        lines = [
-            line
+        blocks = [
+            fact_copy_block(rows, contract, lineage_fields(load_id, sha256, sheet_name))
             for sheet_name, rows in by_sheet
-            for line in fact_copy_lines(rows, contract, lineage_fields(load_id, sha256, sheet_name))
         ]
-        insert_facts(conn, contract, columns, lines)
+        insert_facts(conn, contract, columns, blocks)
         return len(frame)
     data = {
         "load_id": [load_id] * len(frame),
@@ -114,14 +114,14 @@ def driver_value(value: object) -> object:
     return value.item() if hasattr(value, "item") else value
 
 
-def fact_copy_lines(frame: pd.DataFrame, contract, lineage: str) -> list[str]:
-    """COPY text lines of the facts in ``frame``: the lineage constants (``lineage_fields``), source row, the
+def fact_copy_block(frame: pd.DataFrame, contract, lineage: str) -> bytes:
+    """COPY text of the facts in ``frame``: the lineage constants (``lineage_fields``), source row, the
     contract's fact columns (NULL where the file had no such column), approximate_cols."""
-    null = np.full(len(frame), COPY_NULL, dtype=object)
-    columns = [copy_texts(frame[SOURCE_ROW])]
-    columns += [copy_texts(frame[c.name]) if c.name in frame else null for c in contract.fact_columns]
-    columns.append(copy_texts(frame[APPROXIMATE]))
-    return copy_text_lines(columns, lead=lineage)
+    null = pd.Series(None, index=frame.index, dtype=object)
+    columns = [frame[SOURCE_ROW]]
+    columns += [frame[c.name] if c.name in frame else null for c in contract.fact_columns]
+    columns.append(frame[APPROXIMATE])
+    return copy_block(columns, lead=lineage)
 
 
 def lineage_fields(load_id: int, sha256: str, sheet: str | None) -> str:
@@ -242,7 +242,7 @@ class LiveCopy(FactSink):
             self._thread.start()
         for first in range(0, len(frame), self.statement_rows):
             rows = frame.iloc[first : first + self.statement_rows]
-            self._queue.put("\n".join(fact_copy_lines(rows, self.contract, self._lineage)) + "\n")
+            self._queue.put(fact_copy_block(rows, self.contract, self._lineage))
         self.count += len(frame)
 
     def begin(self, engine):

@@ -1,16 +1,14 @@
 """Large CSV exports read in chunks (etl/ingest/check.py `check_in_chunks`) give exactly what reading them whole gives: the same
 findings in the same order, statuses, reasons, facts, quarantined rows and audit rows, on SQLite (spooled
 facts) and PostgreSQL (COPY into the open load transaction). Small files are forced through the streaming
-path with a tiny chunk size. Also: the vectorised date/time reading and COPY text formatting equal the
-per-value functions they stand in for, and the receipt of a very large file lists every finding without a
+path with a tiny chunk size. Also: the vectorised date/time reading equals the per-value functions it
+stands in for (the COPY text formatting: tests/etl/warehouse/test_copy_format.py), and the receipt of a very large file lists every finding without a
 copy of the table. No timing assertions here: bench/run_bench.py measures."""
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 
-import numpy as np
 import pandas as pd
 from openpyxl import load_workbook
 from warehouse_helpers import ingest, query
@@ -24,7 +22,6 @@ from etl.ingest.load.sinks import LiveCopy
 from etl.ingest.parse.frames import datetime_objects
 from etl.ingest.parse.values import ColumnConverter, ValueProblem, parse_date, parse_datetime
 from etl.reference.places import default_places
-from etl.warehouse.engine import copy_text, copy_texts
 
 
 def drop(settings, name: str, text: str):
@@ -213,25 +210,3 @@ def test_vectorised_date_and_time_reading_equals_the_per_value_parsers():
             assert value == expected and type(value) is type(expected), (kind, text)
             assert (converted.problems[i].zh if i in converted.problems else None) == problem, (kind, text)
         assert list(converted.problems) == sorted(converted.problems)
-
-
-def test_copy_text_formatting_equals_the_per_value_form():
-    when = [dt.datetime(2021, 9, 1, 13, 40, 43), None, dt.datetime(1999, 12, 31, 23, 59, 59)]
-    columns = [
-        pd.Series([1, 2, 3], dtype="int64"),
-        pd.Series([1, None, 3], dtype="Int64"),
-        pd.Series([True, None, False], dtype="boolean"),
-        pd.Series([0.1, np.nan, 1e16], dtype="float64"),
-        pd.Series(["a\tb", None, "c\\d\ne"], dtype=object),
-        pd.Series(when, dtype=object),
-        pd.Series([dt.date(2021, 9, 1), None, dt.date(2022, 1, 5)], dtype=object),
-        pd.Series([None, None, None], dtype=object),
-        pd.Series([dt.datetime(2021, 9, 1, 1, 2, 3, 4), None, "x"], dtype=object),
-    ]
-    for column in columns:
-        assert list(copy_texts(column)) == [copy_text(v) for v in column.astype(object)], column.dtype
-    assert list(copy_texts(columns[4])) == ["a\\tb", "\\N", "c\\\\d\\ne"]
-    assert list(copy_texts(columns[5])) == ["2021-09-01 13:40:43", "\\N", "1999-12-31 23:59:59"]
-    stamps = pd.Series(when, dtype=object).astype("datetime64[us]")  # the streamed 12345 columns: NaT for NULL
-    assert list(copy_texts(stamps)) == ["2021-09-01 13:40:43", "\\N", "1999-12-31 23:59:59"]
-    assert list(copy_texts(stamps.iloc[1:2])) == ["\\N"]

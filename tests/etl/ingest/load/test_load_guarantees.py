@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from conftest import SAMPLES
 
 import etl.ingest.load.sinks
-from etl.ingest.load.sinks import LiveCopy, fact_copy_lines
+from etl.ingest.load.sinks import LiveCopy, fact_copy_block
 from etl.ingest.pipeline import discover, prepare, process_file
 from etl.warehouse.engine import get_engine, insert_facts
 
@@ -51,9 +51,9 @@ def test_a_load_cut_off_half_way_leaves_nothing_and_the_next_run_loads_it(settin
             chunks.append(len(frame))
             if len(chunks) == 2:
                 kill_after_first_copy(admin, settings.warehouse_url.rsplit("/", 1)[1])
-            return fact_copy_lines(frame, contract, lineage)
+            return fact_copy_block(frame, contract, lineage)
 
-        monkeypatch.setattr(etl.ingest.load.sinks, "fact_copy_lines", dying_lines)
+        monkeypatch.setattr(etl.ingest.load.sinks, "fact_copy_block", dying_lines)
     else:
 
         def dying_insert(conn, contract, columns, rows):
@@ -67,7 +67,7 @@ def test_a_load_cut_off_half_way_leaves_nothing_and_the_next_run_loads_it(settin
     assert counts(settings) == (0, 0)  # no audit row, no facts: the transaction rolled back
     assert path.exists()  # the original waits in the inbox for the retry
 
-    monkeypatch.setattr(etl.ingest.load.sinks, "fact_copy_lines", fact_copy_lines)
+    monkeypatch.setattr(etl.ingest.load.sinks, "fact_copy_block", fact_copy_block)
     monkeypatch.setattr(etl.ingest.load.sinks, "insert_facts", insert_facts)
     outcome = process_file(discover(settings)[0], settings)
     assert outcome.status == "accepted" and outcome.rows == 40
