@@ -11,6 +11,8 @@ Table names come from the contracts, never from file content.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -61,7 +63,8 @@ def refresh(conn: Connection, report_type: str, load_ids: list[int]) -> None:
         conn.execute(_ids(load_summary_statement(report_type)), {"ids": load_ids})
         return
     # a month's export is a million tickets: read them once, for both summaries (a few rows per load)
-    counts = conn.execute(_ids(_HOTLINE_COUNTS), {"ids": load_ids}).all()
+    with _hash_grouping(conn):
+        counts = conn.execute(_ids(_HOTLINE_COUNTS), {"ids": load_ids}).all()
     if not counts:
         return
     columns = _HOTLINE_COLUMNS.split(", ")
@@ -82,6 +85,21 @@ def refresh(conn: Connection, report_type: str, load_ids: list[int]) -> None:
         ),
         [{"load_id": k, "fact_rows": n, "first_row": a, "last_row": b} for k, (n, a, b) in spans.items()],
     )
+
+
+@contextmanager
+def _hash_grouping(conn: Connection):
+    """PostgreSQL: group by hashing, not sorting, for one statement. A load's tickets were written in the
+    same transaction, so the planner has no statistics of them and guesses a few thousand rows: it sorts
+    the million by district, spilling to disk, to make the few groups (1.1 s against 0.35 s hashed, on the
+    12345 export of bench/run_bench.py)."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    previous = conn.execute(sa.text("SELECT current_setting('enable_sort')")).scalar()
+    conn.execute(sa.text("SELECT set_config('enable_sort', 'off', true)"))  # this transaction only
+    yield  # on an error the transaction is rolled back, and the setting with it
+    conn.execute(sa.text("SELECT set_config('enable_sort', :previous, true)"), {"previous": previous})
 
 
 def rebuild(conn: Connection) -> int:

@@ -65,3 +65,21 @@ def test_summaries_say_what_the_facts_say(settings):
     with get_engine(settings.warehouse_url).begin() as conn:
         assert summaries.rebuild(conn) == len(counted)
     assert summary_tables(settings) == incremental
+
+
+def test_a_refresh_leaves_the_planner_as_it_found_it(settings):
+    """On PostgreSQL the 12345 counts are grouped by hashing (etl.warehouse.summaries) for that statement
+    only: the rest of the load's transaction plans as configured, sorts included."""
+    drop_hotline(settings, "明山区_12345_2021-09.csv", 30)
+    engine = get_engine(settings.warehouse_url)
+    with engine.begin() as conn:
+        load_ids = [r[0] for r in conn.exec_driver_sql("SELECT load_id FROM fct_load_summary")]
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL enable_sort = off")
+            summaries.refresh(conn, summaries.HOTLINE, load_ids)
+            assert conn.exec_driver_sql("SHOW enable_sort").scalar() == "off"
+            conn.exec_driver_sql("SET LOCAL enable_sort = on")
+        summaries.refresh(conn, summaries.HOTLINE, load_ids)
+        if engine.dialect.name == "postgresql":
+            assert conn.exec_driver_sql("SHOW enable_sort").scalar() == "on"
+    assert district_rows(settings) == scanned(settings) and len(scanned(settings)) == 1
