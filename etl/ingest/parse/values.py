@@ -196,16 +196,12 @@ def _text(raw: object) -> str | None:
     return str(raw).strip()
 
 
-# Layouts of date/time text the vectorised path reads: (length, separator positions → character, format).
-# Every other character must be an ASCII digit.
+# Layouts of date/time text the vectorised path reads: (length, separator positions → character). Every
+# other character must be an ASCII digit; the moment is computed from the digits (_layout_moments).
 _ISO_LAYOUTS = tuple(
-    (len(example), {i: ch for i, ch in enumerate(example) if not ch.isdigit()}, fmt)
+    (len(example), {i: ch for i, ch in enumerate(example) if not ch.isdigit()})
     for sep in "-/"
-    for example, fmt in (
-        (f"2021{sep}09{sep}24 10:05:00", f"%Y{sep}%m{sep}%d %H:%M:%S"),
-        (f"2021{sep}09{sep}24 10:05", f"%Y{sep}%m{sep}%d %H:%M"),
-        (f"2021{sep}09{sep}24", f"%Y{sep}%m{sep}%d"),
-    )
+    for example in (f"2021{sep}09{sep}24 10:05:00", f"2021{sep}09{sep}24 10:05", f"2021{sep}09{sep}24")
 )
 
 
@@ -225,28 +221,52 @@ def _iso_datetimes(raw: pd.Series, dates: bool, stamps: bool = False) -> tuple[n
         if stamps
         else np.empty(len(values), dtype=object)
     )
-    for length, separators, fmt in _ISO_LAYOUTS:
+    for length, separators in _ISO_LAYOUTS:
         if dates and length != 10:
             continue
         fits = (codes[:, length] == 0) & ~mask
         for i in range(length):
             fits &= (codes[:, i] == ord(separators[i])) if i in separators else digit[:, i]
-        for tens in (14, 17):  # minutes and seconds 00-59: pandas reads second 60 as the next minute
+        for tens in (14, 17):  # minutes and seconds 00-59
             if tens < length:
                 fits &= codes[:, tens] <= ord("5")
         if not fits.any():
             continue
-        read = pd.to_datetime(pd.Series(values[fits], dtype=object), format=fmt, errors="coerce")
-        ok = (read.notna() & (read.dt.year >= 1)).to_numpy()  # year 0 exists in pandas, not in Python
+        moments, ok = _layout_moments(codes[fits], length)
         if not ok.any():
             continue
         where = np.flatnonzero(fits)[ok]
-        good = pd.DatetimeIndex(read[ok])
-        parsed[where] = good.as_unit("us").to_numpy() if stamps else good.date if dates else good.to_pydatetime()
+        good = moments[ok].astype("datetime64[us]")
+        parsed[where] = good if stamps else good.astype("datetime64[D]" if dates else "datetime64[us]").astype(object)
         mask[where] = True
     if not mask.any():
         return None, None
     return mask, parsed[mask]
+
+
+def _layout_moments(codes: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """(datetime64[s] of each row, whether it names a real moment) for rows of character codes written in a
+    layout of ``length`` (digits where the layout has digits, checked already): computed from the digits,
+    year 1-9999, a day the month has, hours 00-23 (minutes and seconds 00-59 checked already)."""
+
+    def number(start: int, width: int) -> np.ndarray:
+        value = np.zeros(len(codes), dtype=np.int64)
+        for k in range(start, start + width):
+            value = value * 10 + (codes[:, k].astype(np.int64) - 48)
+        return value
+
+    year, month, day = number(0, 4), number(5, 2), number(8, 2)
+    hour, minute = (number(11, 2), number(14, 2)) if length > 10 else (0, 0)
+    second = number(17, 2) if length > 16 else 0
+    ok = (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (hour <= 23)
+    first_of_month = (np.where(ok, year, 1970) - 1970).astype("datetime64[Y]").astype("datetime64[M]")
+    first_of_month = first_of_month + (np.where(ok, month, 1) - 1)
+    month_days = ((first_of_month + 1).astype("datetime64[D]") - first_of_month.astype("datetime64[D]")).astype(
+        np.int64
+    )
+    ok &= day <= month_days
+    days = first_of_month.astype("datetime64[D]") + (np.where(ok, day, 1) - 1)
+    return days.astype("datetime64[s]") + (hour * 3600 + minute * 60 + second), ok
 
 
 def _factorize_strings(raw: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
