@@ -3,8 +3,8 @@
 The pipeline reaches below GX's public API in three places, each for speed or for a page GX cannot
 make on its own:
 
-* ``shortcuts``: three pieces of GX's bookkeeping cut short while a suite is validated (no DataFrame
-  fingerprint, an expectation's configuration and a metric's id computed once);
+* ``shortcuts``: four pieces of GX's bookkeeping cut short while a suite is validated (no DataFrame
+  fingerprint, an expectation's configuration, a metric's id and a column pair's rows computed once);
 * ``format_map_output``: GX's own formatting of a map expectation's result, to merge the results of a
   file validated chunk by chunk into the result GX would give for the whole file;
 * ``summary_index_builder``: a Data Docs index builder that lists a validation from a small cache
@@ -53,7 +53,7 @@ def internals_usable() -> bool:
 
 @contextmanager
 def shortcuts(enabled: bool = True):
-    """Three pieces of GX's own bookkeeping, cut short while one suite is validated; the checks themselves
+    """Four pieces of GX's own bookkeeping, cut short while one suite is validated; the checks themselves
     and their results are unchanged (tests/etl/ingest/validate/test_suite.py compares every suite with and
     without).
 
@@ -66,7 +66,11 @@ def shortcuts(enabled: bool = True):
       validated; callers that modify a configuration deep-copy it first.
     * ``IDDict.to_id`` (the md5 of a metric's JSON-serialised kwargs) computed once per distinct kwargs: GX
       asks for it about 1,600 times per register validation, for 28 distinct kwargs. Only kwargs made of
-      plain values are memoised, by their exact values and types; anything else is computed as GX does."""
+      plain values are memoised, by their exact values and types; anything else is computed as GX does.
+    * A column pair's or column list's rows (``get_domain_records``: the batch less the rows its
+      ``ignore_row_if`` skips) filtered once per domain: GX filters the whole frame again for each of the
+      four metrics of a pair expectation, about 0.6 s of a million-row 12345 export. Only domains without a
+      row condition, of plain values, are kept, for the one batch this validation has."""
     if not enabled or not internals_usable():
         yield
         return
@@ -100,19 +104,36 @@ def shortcuts(enabled: bool = True):
             ids[key] = hashed(self, id_keys, id_ignore_keys)
         return ids[key]
 
+    filtered = engine.PandasExecutionEngine.get_domain_records
+    domains: dict[tuple, object] = {}
+
+    def get_domain_records(self, domain_kwargs: dict):
+        if "ignore_row_if" not in domain_kwargs or domain_kwargs.get("row_condition"):
+            return filtered(self, domain_kwargs)
+        try:
+            key = (id(self), self.batch_manager.active_batch_data_id, plain_key(domain_kwargs))
+        except TypeError:
+            return filtered(self, domain_kwargs)
+        if key not in domains:
+            domains[key] = filtered(self, domain_kwargs)
+        return domains[key]
+
     with _PATCH_LOCK:
         threshold = engine.HASH_THRESHOLD
         engine.HASH_THRESHOLD = -1  # "df.memory_usage().sum() < HASH_THRESHOLD" never holds: no fingerprint
         Expectation.configuration = property(configuration, doc=computed.__doc__)
         IDDict.to_id = to_id
+        engine.PandasExecutionEngine.get_domain_records = get_domain_records
         try:
             yield
         finally:
+            engine.PandasExecutionEngine.get_domain_records = filtered
             IDDict.to_id = hashed
             Expectation.configuration = computed
             engine.HASH_THRESHOLD = threshold
             memo.clear()
             ids.clear()
+            domains.clear()
 
 
 def plain_key(value) -> tuple:

@@ -132,8 +132,9 @@ def plain_json(result) -> dict:
 
 @pytest.mark.parametrize("report_type", sorted(CONTRACTS))
 def test_gx_shortcuts_give_the_result_gx_gives(report_type):
-    """etl.ingest.validate.suite._gx_shortcuts memoises GX's Expectation.configuration and skips the frame fingerprint:
-    every suite's result on a frame full of failures must be exactly what plain GX returns."""
+    """etl.ingest.validate.gx_internals.shortcuts skips the frame fingerprint and computes an expectation's
+    configuration, a metric's id and a column pair's rows once: every suite's result on a frame full of
+    failures must be exactly what plain GX returns."""
     frame, places = broken_frame(report_type), default_places()
     suite = load_suite_json(CONTRACTS[report_type].suite_name)
     fast = run_suite(frame, suite, places)
@@ -144,9 +145,11 @@ def test_gx_shortcuts_give_the_result_gx_gives(report_type):
     assert plain_json(fast) == plain_json(plain)
     assert "pandas_data_fingerprint" in plain.meta["batch_markers"]
     assert "pandas_data_fingerprint" not in fast.meta["batch_markers"]
+    from great_expectations.execution_engine import PandasExecutionEngine
     from great_expectations.expectations.expectation import Expectation
 
     assert Expectation.__dict__["configuration"].fget.__module__.startswith("great_expectations")  # restored
+    assert PandasExecutionEngine.get_domain_records.__module__.startswith("great_expectations")
 
 
 def test_a_task_log_carries_no_gx_registration_noise():
