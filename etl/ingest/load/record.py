@@ -189,7 +189,9 @@ def _record_load(
     else:  # the sink's provisional audit row: its facts' savepoint is settled before anything else is written
         rows_loaded = sink.finish(conn, load_id, meta.sha256, loaded)
         audit_row(conn, meta, values, load_id)
-    if loaded:
+    if loaded and sink.tally is not None:
+        summaries.write_tally(conn, load_id, sink.tally)
+    elif loaded:  # a sink never started holds no facts: the summaries from the warehouse
         summaries.refresh(conn, report.report_type, [load_id])
     _insert_findings(conn, load_id, report)
     if loaded and report.quarantined_rows:

@@ -33,6 +33,7 @@ from etl.contracts import ReportContract
 from etl.ingest.parse.frames import datetime_objects
 from etl.ingest.parse.tables import APPROXIMATE, SOURCE_ROW, SOURCE_SHEET
 from etl.statuses import REJECTED
+from etl.warehouse import summaries
 from etl.warehouse.copy_format import copy_block, copy_texts
 from etl.warehouse.engine import copy_statement, fact_column_names, insert_facts
 
@@ -46,9 +47,11 @@ class FactSink:
 
     holds_transaction = False  # True: the load's transaction is the sink's own (opened by ``start``)
     count = 0
+    tally: summaries.Tally | None = None  # the summaries of the facts written so far
 
     def start(self, contract: ReportContract, sheet: str | None) -> None:
         self.contract, self.sheet, self.count = contract, sheet, 0
+        self.tally = summaries.Tally(contract.report_type, SOURCE_ROW)
 
     def write(self, frame: pd.DataFrame) -> None:
         raise NotImplementedError
@@ -148,6 +151,7 @@ class KeptFrames(FactSink):
     def write(self, frame: pd.DataFrame) -> None:
         self.kept.append(frame)
         self.count += len(frame)
+        self.tally.add(frame)
 
     def frames(self):
         return iter(self.kept)
@@ -174,6 +178,7 @@ class Spool(FactSink):
         with self.path.open("ab") as handle:
             pickle.dump(frame, handle, protocol=pickle.HIGHEST_PROTOCOL)
         self.count += len(frame)
+        self.tally.add(frame)
 
     def frames(self):
         with self.path.open("rb") as handle:
@@ -244,6 +249,7 @@ class LiveCopy(FactSink):
             rows = frame.iloc[first : first + self.statement_rows]
             self._queue.put(fact_copy_block(rows, self.contract, self._lineage))
         self.count += len(frame)
+        self.tally.add(frame)
 
     def begin(self, engine):
         return self.conn, self.transaction, self.load_id

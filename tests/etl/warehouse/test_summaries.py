@@ -1,14 +1,25 @@
 """The summaries written beside the facts (etl.warehouse.summaries) say what the facts say: after loads,
 a resubmission, a file held for approval and a held file dropped, mart_hotline_by_district equals the
 same figures added up over every ticket (the view's definition before the summaries), mart_lineage's rows
-per load equal a count of the facts, and ``rebuild`` from the facts gives the same summaries."""
+per load equal a count of the facts, and ``rebuild`` from the facts gives the same summaries. A load's
+summaries are tallied from its facts as they are written (``Tally``): on exports hypothesis writes (every
+kind of reply, closure and rating, blanks, a column left out, rows quarantined), read whole or in chunks,
+they equal what the warehouse's SQL computes from the loaded facts."""
 
 from __future__ import annotations
 
-from hostile import hotline_csv, hotline_ticket
+import datetime as dt
+import itertools
+
+import pytest
+from hostile import HOTLINE_HEADER, hotline_csv, hotline_ticket
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from warehouse_helpers import drop_hotline, ingest, query
 
+import etl.ingest.read.csv_chunks
 from etl.approval.decisions import Decision, decide
+from etl.ingest.load.sinks import LiveCopy
 from etl.warehouse import summaries
 from etl.warehouse.engine import get_engine
 
@@ -83,3 +94,65 @@ def test_a_refresh_leaves_the_planner_as_it_found_it(settings):
         if engine.dialect.name == "postgresql":
             assert conn.exec_driver_sql("SHOW enable_sort").scalar() == "on"
     assert district_rows(settings) == scanned(settings) and len(scanned(settings)) == 1
+
+
+RECEIVED = dt.datetime(2021, 9, 3, 16, 0)  # a Friday: the deadline crosses a weekend
+TICKET = st.fixed_dictionaries(
+    {
+        "reply": st.sampled_from([None, 5, 119, 120, 121, 900]),  # minutes after receipt (120: exactly 2 h)
+        "closed": st.sampled_from([None, 1, 60, 200]),  # hours after receipt
+        "satisfaction": st.sampled_from(["满意", "基本满意", "不满意", "未评价", "", "很好"]),
+        "street": st.sampled_from(["北地街道", "高台子街道", ""]),
+        "bad_time": st.booleans(),  # quarantined: 受理时间 is no time
+    }
+)
+
+
+EXPORTS = itertools.count(1)  # each export its own ticket numbers: never a duplicate of an earlier one
+
+
+def tally_export(path, tickets: list[dict], drop_column: str | None, export: int) -> None:
+    stamp = "%Y-%m-%d %H:%M:%S"
+    rows = []
+    for i, t in enumerate(tickets, 1000 * export):
+        received = RECEIVED + dt.timedelta(minutes=7 * i)
+        reply = received + dt.timedelta(minutes=t["reply"]) if t["reply"] is not None else None
+        closed = received + dt.timedelta(hours=t["closed"]) if t["closed"] is not None else None
+        row = hotline_ticket(i, street=t["street"])
+        row[1] = "2021-09-31 25:61" if t["bad_time"] else received.strftime(stamp)
+        row[5] = reply.strftime(stamp) if reply else ""
+        row[6] = closed.strftime(stamp) if closed else ""
+        row[7] = t["satisfaction"]
+        rows.append(row)
+    if drop_column is not None:
+        k = HOTLINE_HEADER.index(drop_column)
+        rows = [r[:k] + r[k + 1 :] for r in rows]
+    hotline_csv(path, rows)
+    if drop_column is not None:  # the header without that column
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        lines[1] = ",".join(h for h in HOTLINE_HEADER if h != drop_column) + "\r\n"
+        path.write_text("".join(lines), encoding="utf-8")
+
+
+@settings(max_examples=10)
+@given(
+    tickets=st.lists(TICKET, min_size=1, max_size=30),
+    drop_column=st.sampled_from([None, None, "满意度", "办结时间", "首次答复时间"]),
+    streamed=st.booleans(),
+)
+def test_a_loads_tally_is_what_the_warehouse_computes_from_its_facts(
+    settings, monkeypatch, tickets, drop_column, streamed
+):
+    monkeypatch.setattr(etl.ingest.read.csv_chunks, "STREAM_MIN_BYTES", 0 if streamed else 1 << 60)
+    monkeypatch.setattr(etl.ingest.read.csv_chunks, "CHUNK_ROWS", 7)
+    monkeypatch.setitem(LiveCopy.STREAM, "statement_rows", 3)
+    export = next(EXPORTS)
+    tickets = [{**tickets[0], "bad_time": False, "satisfaction": "满意"}, *tickets[1:]]  # one at least is loaded
+    tally_export(settings.inbox / "明山区" / f"明山区_12345_2021-09_{export}.csv", tickets, drop_column, export)
+    (outcome,) = ingest(settings).values()
+    if outcome.status not in ("accepted", "flagged"):
+        pytest.fail(f"not loaded: {outcome.status} {outcome.reason_zh}")
+    tallied = summary_tables(settings)
+    with get_engine(settings.warehouse_url).begin() as conn:
+        summaries.refresh(conn, summaries.HOTLINE, [outcome.load_id])
+    assert summary_tables(settings) == tallied
