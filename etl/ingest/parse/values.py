@@ -212,9 +212,11 @@ def _iso_datetimes(raw: pd.Series, dates: bool, stamps: bool = False) -> tuple[n
     values = raw.to_numpy(dtype=object)
     if len(values) < 64 or infer_dtype(values, skipna=True) != "string":
         return None, None  # few cells, or cells that are not all text: the per-value path
-    width = 20  # longer than every layout: a longer text keeps a character at the layout's length
-    codes = values.astype(f"U{width}").view(np.uint32).reshape(len(values), width)
-    digit = (codes >= 48) & (codes <= 57)
+    # every text's characters as one byte each (ASCII; any other character as "?", which no layout has),
+    # row i at starts[i]: the rows of one length are a matrix gathered from these bytes
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    data = np.frombuffer("".join(values).encode("ascii", errors="replace"), dtype=np.uint8)
+    starts = np.cumsum(lengths) - lengths
     mask = np.zeros(len(values), dtype=bool)
     parsed = (
         np.full(len(values), np.datetime64("NaT"), dtype="datetime64[us]")
@@ -224,9 +226,13 @@ def _iso_datetimes(raw: pd.Series, dates: bool, stamps: bool = False) -> tuple[n
     for length, separators in _ISO_LAYOUTS:
         if dates and length != 10:
             continue
-        fits = (codes[:, length] == 0) & ~mask
-        for i in range(length):
-            fits &= (codes[:, i] == ord(separators[i])) if i in separators else digit[:, i]
+        rows = np.flatnonzero((lengths == length) & ~mask)
+        if not len(rows):
+            continue
+        codes = data[starts[rows, None] + np.arange(length)]
+        fits = np.ones(len(rows), dtype=bool)
+        for i in range(length):  # a digit: code - 48 <= 9 (uint8: a code below "0" wraps round)
+            fits &= (codes[:, i] == ord(separators[i])) if i in separators else (codes[:, i] - 48 <= 9)
         for tens in (14, 17):  # minutes and seconds 00-59
             if tens < length:
                 fits &= codes[:, tens] <= ord("5")
@@ -235,7 +241,7 @@ def _iso_datetimes(raw: pd.Series, dates: bool, stamps: bool = False) -> tuple[n
         moments, ok = _layout_moments(codes[fits], length)
         if not ok.any():
             continue
-        where = np.flatnonzero(fits)[ok]
+        where = rows[fits][ok]
         good = moments[ok].astype("datetime64[us]")
         parsed[where] = good if stamps else good.astype("datetime64[D]" if dates else "datetime64[us]").astype(object)
         mask[where] = True
@@ -367,9 +373,7 @@ class ColumnConverter:
         if distinct is not None:
             codes, uniques = distinct
             cleaned = np.empty(len(uniques) + 1, dtype=object)  # the last slot is for blanks (code -1)
-            for code, value in enumerate(uniques):
-                text = value.strip()
-                cleaned[code] = None if text in BLANK_TOKENS else text
+            cleaned[:-1] = [None if text in BLANK_TOKENS else text for text in map(str.strip, uniques)]
             cleaned[-1] = None
             return Converted(
                 pd.Series(cleaned[codes], index=raw.index, dtype=object), pd.Series(False, index=raw.index)
