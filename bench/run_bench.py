@@ -207,7 +207,7 @@ CSV_STAGES = (  # the same for a large CSV read in chunks (etl.ingest.check.chec
     ("etl.ingest.parse.tables", "TableParse.add_chunk", "parse (types, places, derived columns)"),
     ("etl.ingest.check", "LoadCheck._repeats_a_key", "key check"),
     ("etl.ingest.validate.suite", "SuiteRun.check", "validate (GX)"),
-    ("etl.ingest.load.sinks", "LiveCopy.write", "COPY text (formatting)"),
+    ("etl.ingest.load.sinks", "LiveCopy.write", "COPY text (formatting, summary tally)"),
     ("etl.ingest.validate.suite", "SuiteRun.finish", "GX result merge"),
     ("etl.ingest.load.sinks", "LiveCopy.finish", "waiting for the server's COPY"),
     ("etl.ingest.pipeline", "record", "record (incl. that wait)"),
@@ -817,10 +817,10 @@ def write_results(r: dict, table: str, checks: list, out: Path, command: str) ->
         "already holds the schema (the register's earlier loads are deleted between repetitions); stages: "
         "claim (rename into work/), archive (one read: sha256 + copy), read (child) (the reader child process "
         "with the zip scan beside it, inside parse), parse (read + layout + normalise; the zip container is tested while "
-        "python-calamine, which releases the GIL, reads it in a thread), validate (GX, with three of its "
-        "bookkeeping steps cut short: no DataFrame fingerprint, each expectation's configuration and each "
-        "metric id computed once — etl/ingest/validate/gx_internals.py `shortcuts`; the results are identical to plain GX's, "
-        "tested for every suite), data docs (the result "
+        "python-calamine, which releases the GIL, reads it in a thread), validate (GX, with four of its "
+        "bookkeeping steps cut short: no DataFrame fingerprint, each expectation's configuration, each "
+        "metric id and each column pair's rows computed once — etl/ingest/validate/gx_internals.py `shortcuts`; the results "
+        "are identical to plain GX's, tested for every suite), data docs (the result "
         "stored and its page rendered), load (audit row, findings, facts by COPY with lineage, one "
         "transaction), receipt, file away. On PostgreSQL the register's facts are COPYed by a worker thread "
         'while GX validates (etl/ingest/load/sinks.py `LiveCopy`, written before the suite runs), so "load" is only what is left after validation, and '
@@ -829,8 +829,10 @@ def write_results(r: dict, table: str, checks: list, out: Path, command: str) ->
         "planted bad rows (an impossible time, a satisfaction outside the list, a blank category, a reply "
         "before receipt: quarantined, the rest loaded); `process_file` in a child process whose GX is warm; "
         "read in chunks (etl/ingest/check.py `check_in_chunks`: 20,000 rows, then 100,000), each validated with the suite, its facts "
-        "COPYed into the open load transaction, one COPY statement per chunk run by a worker thread while "
-        "the next chunk is parsed; the receipt lists every finding without a copy of the table (above "
+        "COPYed into the open load transaction as text built column-wise in one byte matrix per statement "
+        "(etl/warehouse/copy_format.py `copy_block`), one COPY statement per 20,000 rows run by a worker thread while "
+        "the next chunk is parsed, the load's summaries tallied from the same frames (etl/warehouse/summaries.py "
+        "`Tally`); the receipt lists every finding without a copy of the table (above "
         "50,000 rows).",
         "- **CSV floor**: the same export's bytes streamed into `COPY … (FORMAT csv)` of a table made `LIKE "
         "core.fct_hotline_ticket` with its primary key, the lineage columns filled by constant defaults (one load, one "

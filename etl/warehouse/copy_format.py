@@ -5,9 +5,9 @@ Two forms of the same text. ``copy_texts`` formats one column as an array of ``s
 them by tabs: general, one Python string per field and per line. ``copy_block`` builds the same bytes
 without those: each column becomes a matrix of UTF-8 bytes, one row per fact and NUL-padded to the
 column's widest field; the matrices are laid side by side with a tab or newline column between them and
-the padding is dropped in one pass. A million-row 12345 export spends about a fifth of the time
-formatting it did line by line. No value may hold a NUL (PostgreSQL text cannot, and the parser turns a
-NUL cell into a finding); where one does, ``copy_block`` falls back to the line form so that the server
+the padding is dropped in one pass: a million-row 12345 export takes about a third of the time to
+format that it took line by line. No value may hold a NUL (PostgreSQL text cannot, and the parser turns
+a NUL cell into a finding); where one does, ``copy_block`` falls back to the line form so that the server
 refuses it as before rather than the padding pass dropping it.
 """
 

@@ -51,7 +51,8 @@ class FactSink:
 
     def start(self, contract: ReportContract, sheet: str | None) -> None:
         self.contract, self.sheet, self.count = contract, sheet, 0
-        self.tally = summaries.Tally(contract.report_type, SOURCE_ROW)
+        # a file of no known report type (unreadable, unrecognised) has no facts to tally
+        self.tally = summaries.Tally(contract.report_type, SOURCE_ROW) if contract is not None else None
 
     def write(self, frame: pd.DataFrame) -> None:
         raise NotImplementedError
