@@ -26,6 +26,9 @@ COPY_NULL = "\\N"
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _COPY_SPECIAL = re.compile(r"[\\\t\n\r]")  # a character _COPY_ESCAPES rewrites
 _TAB, _NEWLINE = 9, 10
+# Below this many rows the line form is faster: the matrix costs a few dozen numpy calls a column (about
+# 15 ms for a 12345 frame of any size), the lines about 4 µs a row.
+MATRIX_MIN_ROWS = 4_096
 _NULL_BYTES = COPY_NULL.encode()
 
 
@@ -36,6 +39,8 @@ def copy_block(columns: Sequence[pd.Series], lead: str | None = None) -> bytes:
     n = len(columns[0]) if columns else 0
     if n == 0:
         return b""
+    if n < MATRIX_MIN_ROWS:
+        return _line_block(columns, lead)
     parts = []
     if lead is not None:
         if "\x00" in lead:

@@ -7,7 +7,7 @@ hundred rows instead of scanning a year of facts:
 A load's summaries are added up from its facts as they are written (``Tally``, fed by the load's sink in
 etl.ingest.load.sinks) and written with the load (``write_tally``): reading a million tickets back from the
 server took longer than the rest of recording the load. ``refresh`` recomputes them from the facts in the
-warehouse: after the pending-deadline fill changes deadlines; ``rebuild`` recomputes every summary
+warehouse, after the pending-deadline fill changes deadlines; ``rebuild`` recomputes every summary
 (python -m etl migrate, migration 008). Both give the same rows (tests/etl/warehouse/test_summaries.py).
 Table names come from the contracts, never from file content.
 """
@@ -172,10 +172,10 @@ def write_tally(conn: Connection, load_id: int, tally: Tally) -> None:
 
 @contextmanager
 def _hash_grouping(conn: Connection):
-    """PostgreSQL: group by hashing, not sorting, for one statement. A load's tickets were written in the
-    same transaction, so the planner has no statistics of them and guesses a few thousand rows: it sorts
-    the million by district, spilling to disk, to make the few groups (1.1 s against 0.35 s hashed, on the
-    12345 export of bench/run_bench.py)."""
+    """PostgreSQL: group by hashing, not sorting, for one statement. Tickets written in the same
+    transaction (a load, a deadline fill) have no statistics yet and the planner guesses a few thousand
+    rows: it sorted a million by district, spilling to disk, to make the few groups (1.1 s against 0.35 s
+    hashed, on the 12345 export of bench/run_bench.py)."""
     if conn.dialect.name != "postgresql":
         yield
         return

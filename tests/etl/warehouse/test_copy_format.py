@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from etl.warehouse import copy_format
 from etl.warehouse.copy_format import copy_block, copy_text, copy_text_lines, copy_texts
 
 
@@ -87,9 +88,15 @@ def frames(draw) -> tuple[list[pd.Series], str | None]:
     return draw(st.lists(columns(n), min_size=1, max_size=6)), lead
 
 
+@pytest.fixture
+def matrix_always(monkeypatch):
+    """The byte matrix for frames of any size (a small frame takes the line form: MATRIX_MIN_ROWS)."""
+    monkeypatch.setattr(copy_format, "MATRIX_MIN_ROWS", 0)
+
+
 @settings(max_examples=200)  # milliseconds each
 @given(frames())
-def test_the_byte_block_equals_the_line_form(frame):
+def test_the_byte_block_equals_the_line_form(matrix_always, frame):
     columns, lead = frame
     assert copy_block(columns, lead) == line_form(columns, lead)
 
@@ -102,7 +109,7 @@ def test_the_column_forms_equal_the_per_value_form(frame):
 
 
 def test_a_month_of_tickets_takes_the_table_path_and_equals_the_line_form():
-    """Large enough for every fast path (few distinct texts, a month of datetimes, whole floats)."""
+    """Large enough for the matrix and every fast path (few distinct texts, a month of datetimes, whole floats)."""
     n = 5_000
     rng = np.random.default_rng(7)
     stamps = np.datetime64("2021-09-01T00:00:00", "us") + rng.integers(0, 30 * 86_400, n).astype("timedelta64[s]")
@@ -120,7 +127,7 @@ def test_a_month_of_tickets_takes_the_table_path_and_equals_the_line_form():
     assert block.count(b"\n") == n and b"\x00" not in block
 
 
-def test_a_nul_is_never_dropped():
+def test_a_nul_is_never_dropped(matrix_always):
     """The padding pass drops NUL bytes: a value holding one goes out in the line form, for the server to
     refuse, never silently shortened."""
     for values in (["ok", "a\x00b", None], ["a\x00"] * 300, ["x"] * 300 + ["y\x00"]):
@@ -130,7 +137,7 @@ def test_a_nul_is_never_dropped():
     assert b"\x00" in copy_block([pd.Series([1])], lead="1\tbad\x00sheet")
 
 
-def test_known_forms():
+def test_known_forms(matrix_always):
     when = [dt.datetime(2021, 9, 1, 13, 40, 43), None, dt.datetime(1999, 12, 31, 23, 59, 59)]
     columns = [
         pd.Series([1, 2, 3], dtype="int64"),
@@ -157,7 +164,7 @@ def test_known_forms():
 
 
 @pytest.mark.postgres
-def test_postgresql_reads_back_what_was_meant(pg_admin):
+def test_postgresql_reads_back_what_was_meant(pg_admin, matrix_always):
     """The block through COPY into typed columns: the server parses every field as the value it stands for."""
     import psycopg
 
