@@ -13,7 +13,8 @@ import itertools
 
 import pytest
 from hostile import HOTLINE_HEADER, hotline_csv, hotline_ticket
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from warehouse_helpers import drop_hotline, ingest, query
 
@@ -134,7 +135,7 @@ def tally_export(path, tickets: list[dict], drop_column: str | None, export: int
         path.write_text("".join(lines), encoding="utf-8")
 
 
-@settings(max_examples=10)
+@hypothesis_settings(max_examples=10)
 @given(
     tickets=st.lists(TICKET, min_size=1, max_size=30),
     drop_column=st.sampled_from([None, None, "满意度", "办结时间", "首次答复时间"]),
