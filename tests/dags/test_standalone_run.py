@@ -61,7 +61,7 @@ def test_a_real_scheduler_runs_a_steward_triggered_dag_on_another_port_and_sigte
                 break
             time.sleep(2)
         assert state == "success", airflow.log_tail()
-        answer_the_approval_task(base, tokens[steward[0]], tokens[viewer[0]])
+        answer_the_approval_task(airflow, tokens[steward[0]], tokens[viewer[0]])
         settings = Settings(tmp_path / "shared", airflow.env["WAREHOUSE_URL"])
         (decision,) = query(settings, "SELECT decision, decided_by, decided_via, comment FROM stg_approval")
         assert decision == {"decision": "approved", "decided_by": steward[0], "decided_via": "airflow", "comment": "ok"}
@@ -74,10 +74,10 @@ def test_a_real_scheduler_runs_a_steward_triggered_dag_on_another_port_and_sigte
     assert standalone_pgid and group_members(standalone_pgid) == []
 
 
-def answer_the_approval_task(base: str, steward: str, viewer: str) -> None:
+def answer_the_approval_task(airflow: ThrowawayAirflow, steward: str, viewer: str) -> None:
     """The load announced the warehouse asset: the scheduler starts district_approval, whose task waits in
     awaiting_input (no worker slot) until a steward answers through the API; a viewer may not."""
-    runs = f"{base}/api/v2/dags/district_approval/dagRuns"
+    runs = f"{airflow.base}/api/v2/dags/district_approval/dagRuns"
     waiting = None
     for _ in range(120):
         details = call(f"{runs}/~/hitlDetails", token=steward)[1] or {"hitl_details": []}
@@ -87,6 +87,7 @@ def answer_the_approval_task(base: str, steward: str, viewer: str) -> None:
         time.sleep(2)
     assert waiting is not None, "no approval task is waiting"
     ti = waiting["task_instance"]
+    wait_until_the_pause_is_seen(airflow, ti["task_id"])
     url = f"{runs}/{ti['dag_run_id']}/taskInstances/{ti['task_id']}/{ti['map_index']}/hitlDetails"
     answer = {"chosen_options": [APPROVE], "params_input": {COMMENT: "ok"}}
     assert call(url, answer, viewer, method="PATCH")[0] == 403
@@ -98,3 +99,16 @@ def answer_the_approval_task(base: str, steward: str, viewer: str) -> None:
             break
         time.sleep(2)
     assert state == "success"
+
+
+def wait_until_the_pause_is_seen(airflow: ThrowawayAirflow, task_id: str, seconds: float = 90) -> None:
+    """Answer only after the scheduler has taken in the executor's report that the paused task's process
+    exited. Airflow 3.3.2 fails a resumed task when that report arrives after the answer has queued it again
+    (apache/airflow#67287: its guard covers a task back in `scheduled`, not `queued`). A steward takes longer
+    than the scheduler's loop; a test answering at once does not, on a busy machine (seen in CI: the report
+    came 5 s after the pause). The README says what a steward sees if it ever happens (the task is asked again)."""
+    seen = f"Received executor event with state success for task instance TaskInstanceKey(dag_id='district_approval', task_id='{task_id}'"
+    deadline = time.monotonic() + seconds
+    while seen not in airflow.log_tail(10**9) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert seen in airflow.log_tail(10**9), "the scheduler never took in the paused task's exit"
