@@ -133,7 +133,7 @@ def plain_json(result) -> dict:
 @pytest.mark.parametrize("report_type", sorted(CONTRACTS))
 def test_gx_shortcuts_give_the_result_gx_gives(report_type):
     """etl.ingest.validate.gx_internals.shortcuts skips the frame fingerprint and computes an expectation's
-    configuration, a metric's id and a column pair's rows once: every suite's result on a frame full of
+    configuration, a metric's id and kwargs and a column pair's or row condition's rows once: every suite's result on a frame full of
     failures must be exactly what plain GX returns."""
     frame, places = broken_frame(report_type), default_places()
     suite = load_suite_json(CONTRACTS[report_type].suite_name)
@@ -150,6 +150,10 @@ def test_gx_shortcuts_give_the_result_gx_gives(report_type):
 
     assert Expectation.__dict__["configuration"].fget.__module__.startswith("great_expectations")  # restored
     assert PandasExecutionEngine.get_domain_records.__module__.startswith("great_expectations")
+    from great_expectations.expectations import expectation, registry
+
+    assert expectation.get_metric_kwargs is registry.get_metric_kwargs
+    assert registry.get_metric_kwargs.__module__.startswith("great_expectations")
 
 
 def test_a_task_log_carries_no_gx_registration_noise():
