@@ -8,6 +8,9 @@ Table of contents:
                             findings, change against the previous period, links to the receipt, Data Docs
                             and the stewards' page; 批准 or 退回修改 with a comment, applied at once
                             (etl.approval.decisions) and announced to the publish DAG
+  release_unanswered        once every task of the run has ended (a teardown): what the run asked and got
+                            no decision for — a task that failed or timed out — is asked again by the next
+                            run (etl.approval.units.release_requests)
 
 Runs whenever district_ingest loads something and every morning; a task waits for its steward without a
 worker slot, up to APPROVAL_RESPONSE_DAYS (then it times out, an alert goes out, and the next run asks
@@ -48,7 +51,16 @@ def district_approval():
 
         return approval_requests(Settings.from_env(), get_current_context()["run_id"], page_links())
 
-    StewardDecision.partial(
+    @task(retries=2, retry_delay=timedelta(minutes=1))
+    def release_unanswered() -> int:
+        from etl.approval.units import release_requests
+        from etl.config import Settings
+        from etl.warehouse.engine import get_engine
+
+        return release_requests(get_engine(Settings.from_env().warehouse_url), get_current_context()["run_id"])
+
+    requests = find_versions_to_approve()
+    decisions = StewardDecision.partial(
         task_id="steward_decides",
         options=OPTIONS,
         params={
@@ -59,7 +71,8 @@ def district_approval():
         response_timeout=timedelta(days=approval_response_days()),
         map_index_template="{{ task.subject }}",
         outlets=[Asset(APPROVAL_ASSET)],
-    ).expand_kwargs(find_versions_to_approve())
+    ).expand_kwargs(requests)
+    decisions >> release_unanswered().as_teardown(setups=requests)
 
 
 district_approval()

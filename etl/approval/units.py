@@ -118,6 +118,14 @@ def to_request(engine: Engine, run_id: str, response_days: int) -> list[Version]
     return pending
 
 
+def release_requests(engine: Engine, run_id: str) -> int:
+    """Forget what ``run_id`` asked, once its approval tasks have all ended: a decided version's request is
+    gone already (etl.approval.decisions), so what is left ended without a decision — the task failed or
+    timed out — and the next run asks about it again. Returns how many were released."""
+    with engine.begin() as conn:
+        return conn.execute(sa.text("DELETE FROM stg_approval_request WHERE run_id = :run"), {"run": run_id}).rowcount
+
+
 def previous_period(engine: Engine, version: Version) -> dict | None:
     """The current version of the same report type and district for the period before, if any (rows and
     findings, to show the change)."""

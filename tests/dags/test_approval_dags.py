@@ -44,7 +44,8 @@ def api(airflow_db):
 
 def run_answering(api, dag_id: str, answer) -> tuple[object, list[dict]]:
     """dag.test() of ``dag_id`` while a thread answers each waiting human-in-the-loop task with
-    ``answer(detail) -> (chosen_options, params_input)`` through the REST API. Returns the run and the
+    ``answer(detail) -> (chosen_options, params_input)`` through the REST API, or fails the task through
+    the API when ``answer`` returns None (a task that ends without a decision). Returns the run and the
     details answered. A task nobody could answer is failed through the API, so dag.test() ends."""
     answered: list[dict] = []
     problems: list[str] = []
@@ -61,12 +62,15 @@ def run_answering(api, dag_id: str, answer) -> tuple[object, list[dict]]:
                 ti = detail["task_instance"]
                 if detail["response_received"] or ti["state"] != "awaiting_input":
                     continue
-                chosen, params = answer(detail)
-                url = (
-                    f"/api/v2/dags/{dag_id}/dagRuns/{ti['dag_run_id']}/taskInstances/{ti['task_id']}/"
-                    f"{ti['map_index']}/hitlDetails"
-                )
-                response = api.patch(url, json={"chosen_options": chosen, "params_input": params})
+                given = answer(detail)
+                if given is None:
+                    response = fail_task(api, dag_id, ti)
+                else:
+                    url = (
+                        f"/api/v2/dags/{dag_id}/dagRuns/{ti['dag_run_id']}/taskInstances/{ti['task_id']}/"
+                        f"{ti['map_index']}/hitlDetails"
+                    )
+                    response = api.patch(url, json={"chosen_options": given[0], "params_input": given[1]})
                 if response.status_code != 200:
                     problems.append(f"answer: {response.status_code} {response.text[:300]}")
                 answered.append(detail)
@@ -75,11 +79,7 @@ def run_answering(api, dag_id: str, answer) -> tuple[object, list[dict]]:
             problems.append("a human-in-the-loop task was still waiting")
             for ti in api.get(f"/api/v2/dags/{dag_id}/dagRuns/~/taskInstances").json()["task_instances"]:
                 if ti["state"] == "awaiting_input":
-                    api.patch(
-                        f"/api/v2/dags/{dag_id}/dagRuns/{ti['dag_run_id']}/taskInstances/{ti['task_id']}"
-                        f"?map_index={ti['map_index']}",
-                        json={"new_state": "failed"},
-                    )
+                    fail_task(api, dag_id, ti)
 
     thread = threading.Thread(target=answer_all, daemon=True)
     thread.start()
@@ -90,6 +90,13 @@ def run_answering(api, dag_id: str, answer) -> tuple[object, list[dict]]:
         thread.join(timeout=30)
     assert not problems, problems
     return dag_run, answered
+
+
+def fail_task(api, dag_id: str, ti: dict):
+    return api.patch(
+        f"/api/v2/dags/{dag_id}/dagRuns/{ti['dag_run_id']}/taskInstances/{ti['task_id']}?map_index={ti['map_index']}",
+        json={"new_state": "failed"},
+    )
 
 
 def figures(settings):
@@ -147,3 +154,22 @@ def test_approve_hold_reject_approve_and_withdraw_in_airflow(airflow_db, api, se
     assert unit(settings)["approval_state"] == "awaiting_approval" and figures(settings) == []
     last = query(settings, "SELECT decision, comment FROM stg_approval ORDER BY approval_id DESC")[0]
     assert last == {"decision": "unapproved", "comment": "区里报告统计口径有误"}
+
+
+def test_a_task_that_ends_without_a_decision_is_asked_again_by_the_next_run(airflow_db, api, settings, monkeypatch):
+    """An approval task that fails or times out without a decision (Airflow 3.3.2 can fail one whose answer
+    raced its pause: apache/airflow#67287) leaves its version waiting, and the run says so (failed); the run's
+    teardown releases what it asked, so the next run asks again at once, not after APPROVAL_RESPONSE_DAYS."""
+    monkeypatch.setenv("PUBLISH_UNAPPROVED", "0")
+    loaded = drop(settings, "明山区_12345_2021-09.csv", 60)
+    run, answered = run_answering(api, "district_approval", lambda d: None)
+    assert str(run.state) == "failed" and len(answered) == 1
+    assert unit(settings)["approval_state"] == "awaiting_approval" and figures(settings) == []
+    assert query(settings, "SELECT * FROM stg_approval") == []
+    assert query(settings, "SELECT * FROM stg_approval_request") == []
+
+    run, answered = run_answering(api, "district_approval", lambda d: ([APPROVE], {COMMENT: "已核对"}))
+    assert str(run.state) == "success" and [d["subject"] for d in answered] == [
+        "审核：明山区 · 12345便民服务热线工单 · 2021-09"
+    ]
+    assert unit(settings)["approval_state"] == "approved" and unit(settings)["load_id"] == loaded.load_id
