@@ -305,10 +305,13 @@ def _datetime_codes(stamps: np.ndarray) -> np.ndarray | None:
         return None
     if last - first > len(days):  # few values over many years: no table
         return _datetime_digits(stamps)
-    day_table = _datetime_digits(np.arange(first, last + 1).astype("datetime64[D]").astype("datetime64[us]"))
-    codes = np.empty((len(stamps), 19), dtype=np.uint8)
-    codes[:, :11] = day_table[days - first, :11]
-    codes[:, 11:] = _time_of_day_table()[seconds - days * 86_400]
+    day_table = np.zeros((last - first + 1, 16), dtype=np.uint8)  # 'YYYY-MM-DD ' padded: one 16-byte item a day
+    day_table[:, :11] = _datetime_digits(np.arange(first, last + 1).astype("datetime64[D]").astype("datetime64[us]"))[
+        :, :11
+    ]
+    codes = np.empty((len(stamps), 19), dtype=np.uint8)  # rows gathered as single items, not byte by byte
+    codes[:, :11] = day_table.view("V16").ravel()[days - first].view(np.uint8).reshape(-1, 16)[:, :11]
+    codes[:, 11:] = _time_of_day_table().view(np.uint64).ravel()[seconds - days * 86_400].view(np.uint8).reshape(-1, 8)
     return codes
 
 
@@ -319,7 +322,9 @@ _YEAR_10000 = int(np.datetime64("9999-12-31", "D").astype("int64")) + 1
 @lru_cache(maxsize=1)
 def _time_of_day_table() -> np.ndarray:
     """'HH:MM:SS' of each second of a day, as 8 bytes."""
-    return _datetime_digits(np.arange(86_400).astype("datetime64[s]").astype("datetime64[us]"))[:, 11:]
+    return np.ascontiguousarray(
+        _datetime_digits(np.arange(86_400).astype("datetime64[s]").astype("datetime64[us]"))[:, 11:]
+    )
 
 
 def _datetime_digits(stamps: np.ndarray) -> np.ndarray:

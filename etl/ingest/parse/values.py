@@ -227,9 +227,9 @@ def _iso_datetimes(raw: pd.Series, dates: bool, stamps: bool = False) -> tuple[n
         if dates and length != 10:
             continue
         rows = np.flatnonzero((lengths == length) & ~mask)
-        if not len(rows):
+        if not len(rows) or len(data) < length:
             continue
-        codes = data[starts[rows, None] + np.arange(length)]
+        codes = np.lib.stride_tricks.sliding_window_view(data, length)[starts[rows]]  # each row's bytes, one copy
         fits = np.ones(len(rows), dtype=bool)
         for i in range(length):  # a digit: code - 48 <= 9 (uint8: a code below "0" wraps round)
             fits &= (codes[:, i] == ord(separators[i])) if i in separators else (codes[:, i] - 48 <= 9)

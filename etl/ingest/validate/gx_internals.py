@@ -53,7 +53,7 @@ def internals_usable() -> bool:
 
 
 @contextmanager
-def shortcuts(enabled: bool = True):
+def shortcuts(enabled: bool = True, index_columns: tuple[str, ...] = ()):
     """Five pieces of GX's own bookkeeping, cut short while one suite is validated; the checks themselves
     and their results are unchanged (tests/etl/ingest/validate/test_suite.py compares every suite with and
     without).
@@ -72,8 +72,10 @@ def shortcuts(enabled: bool = True):
       ``ignore_row_if`` skips) filtered once per domain: GX filters the whole frame again for each of the
       four metrics of a pair expectation, about 0.6 s of a million-row 12345 export. A domain with a row
       condition (``in_service_hall == False``) is filtered once too: GX runs ``DataFrame.query`` — parsing
-      the condition anew — for each of its metrics. Only domains of plain values are kept, for the one
-      batch this validation has.
+      the condition anew — for each of its metrics. A single column's domain is that column and the
+      result's ``index_columns`` only: GX drops a column's nulls from the frame it is given for each of
+      its metrics, and the whole frame's other columns were copied each time for nothing. Only domains
+      of plain values are kept, for the one batch this validation has.
     * ``get_metric_kwargs`` (a metric's domain and value kwargs for an expectation) computed once per
       metric, expectation type and kwargs: GX builds a new pydantic expectation and its configuration for
       each of about 190 calls per validation, a third of a register's validation time. Only plain kwargs
@@ -115,14 +117,16 @@ def shortcuts(enabled: bool = True):
     domains: dict[tuple, object] = {}
 
     def get_domain_records(self, domain_kwargs: dict):
-        if "ignore_row_if" not in domain_kwargs and not domain_kwargs.get("row_condition"):
+        whole_batch = "ignore_row_if" not in domain_kwargs and not domain_kwargs.get("row_condition")
+        if whole_batch and not isinstance(domain_kwargs.get("column"), str):
             return filtered(self, domain_kwargs)  # the batch itself: nothing to filter
         try:
             key = (id(self), self.batch_manager.active_batch_data_id, plain_key(domain_kwargs))
         except TypeError:
             return filtered(self, domain_kwargs)
         if key not in domains:
-            domains[key] = filtered(self, domain_kwargs)
+            records = filtered(self, domain_kwargs)
+            domains[key] = _one_column(records, domain_kwargs["column"], index_columns) if whole_batch else records
         return domains[key]
 
     from great_expectations.expectations import registry
@@ -152,6 +156,14 @@ def shortcuts(enabled: bool = True):
             ids.clear()
             domains.clear()
             kwargs_of.clear()
+
+
+def _one_column(records, column: str, index_columns: tuple[str, ...]):
+    """The batch's ``column`` and the index columns a result lists unexpected rows by (the batch itself
+    when it has no such column: GX says why)."""
+    if column not in records.columns:
+        return records
+    return records[[column, *(c for c in index_columns if c in records.columns and c != column)]]
 
 
 def _memoised(metric_kwargs, kwargs_of: dict):

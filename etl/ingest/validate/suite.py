@@ -362,12 +362,13 @@ def run_suite(frame, suite_json: dict, places: Places, shortcuts: bool = True):
             if str(frame[c].dtype) == "boolean" or (str(frame[c].dtype) == "Int64" and not frame[c].hasnans)
         }
     )
-    with gx_internals.shortcuts(shortcuts):
+    listed_by = result_format(frame)
+    with gx_internals.shortcuts(shortcuts, tuple(listed_by["unexpected_index_column_names"])):
         # what Batch.validate does, without building the batch a first time for the Batch object
         validator = Validator(
             batch_definition=batch_definition(),
             batch_parameters={"dataframe": frame},
-            result_format=result_format(frame),
+            result_format=listed_by,
         )
         return validator.validate_expectation_suite(suite, expectation_parameters=suite_parameters(places))
 
