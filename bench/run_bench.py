@@ -872,7 +872,7 @@ def write_results(r: dict, table: str, checks: list, out: Path, command: str) ->
         f"- **12345 CSV**: {r['rows']:,} tickets of one district (UTF-8 with BOM, {r['hotline_mb']:.0f} MB), 76 "
         "planted bad rows (an impossible time, a satisfaction outside the list, a blank category, a reply "
         "before receipt: quarantined, the rest loaded); `process_file` in a child process whose GX is warm; "
-        "read in chunks (etl/ingest/check.py `check_in_chunks`: 20,000 rows, then 100,000), each validated with the suite, its facts "
+        "read in chunks (etl/ingest/check.py `check_in_chunks`: 20,000 rows, then 150,000), each validated with the suite, its facts "
         "COPYed into the open load transaction as text built column-wise in one byte matrix per statement "
         "(etl/warehouse/copy_format.py `copy_block`), one COPY statement per 20,000 rows run by a worker thread while "
         "the next chunk is parsed, the load's summaries tallied from the same frames (etl/warehouse/summaries.py "

@@ -24,7 +24,7 @@ import pandas as pd
 from etl.ingest.read.readers import CSV_ENCODINGS, OLE_MAGIC, TEXT_TABLE_SUFFIXES, ZIP_MAGIC, looks_binary
 
 STREAM_MIN_BYTES = 16 << 20  # smaller files are read whole (a 16 MiB CSV is ~130,000 tickets)
-CHUNK_ROWS = 100_000
+CHUNK_ROWS = 150_000  # GX pays about 35 ms a chunk whatever its size: fewer, larger chunks (measured: 100k, 150k, 200k)
 FIRST_CHUNK_ROWS = 20_000  # a small first chunk: the database starts sooner
 HEAD_RECORDS = 64
 
