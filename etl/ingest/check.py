@@ -23,7 +23,7 @@ from etl.ingest import findings as F
 from etl.ingest.findings import FindingList
 from etl.ingest.load.sinks import FactSink, KeptFrames, LiveCopy, Spool
 from etl.ingest.parse.layout import chunk_data_rows, find_table
-from etl.ingest.parse.tables import ParsedReport, TableParse, folder_district, parse_file, row_places
+from etl.ingest.parse.tables import ParsedReport, TableParse, folder_district, parse_file, rows_at
 from etl.ingest.read import csv_chunks
 from etl.ingest.read.csv_chunks import ReadWhole
 from etl.ingest.read.readers import Sheet
@@ -60,7 +60,7 @@ class LoadCheck:
         if self.run is not None:
             errors |= self.run.check(frame, found)
         if errors:
-            held = row_places(frame, self.report.sheet).isin(list(errors))
+            held = rows_at(frame, self.report.sheet, errors)
             if held.any():
                 self.held.append(frame[held])
                 frame = frame[~held]
