@@ -10,6 +10,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from etl.contracts import CONTRACTS
 from etl.ingest.parse.layout import data_rows, find_table, title_text
@@ -403,3 +405,30 @@ def test_rows_are_classified_at_once_as_one_by_one():
     assert [r for r, _ in rows.total_rows] == expected["total"] == [4, 5, 6, 9]
     assert rows.footer_row == footer
     assert all(cells is grid[r] for r, cells in rows.rows)  # the grid's own rows, not copies
+
+
+CELLS = [None, "", " ", "\u3000", "N", "None", "nan", float("nan"), 0, 7, 3.5, True, "明山区", "合计", "合 计", "总计",
+         "小计", "填报人：张三", "审核人", "注：", "  12", "x"]  # fmt: skip
+
+
+@settings(max_examples=120)
+@given(
+    grid=st.lists(st.lists(st.sampled_from(CELLS), max_size=5), min_size=1, max_size=30),
+    start=st.integers(0, 3),
+)
+def test_generated_rows_are_classified_at_once_as_one_by_one(grid, start):
+    """classify_rows against classify_row on generated grids: None, "N" and "None" (a None reads "N" in the
+    vectorised test), NaN, blanks, whitespace, 合计 and footer cells anywhere in a row."""
+    from etl.ingest.parse.layout import classify_row, classify_rows
+
+    rows = classify_rows(grid, start)
+    data, totals, footer = [], [], None
+    for r in range(start, len(grid)):
+        kind = classify_row(grid[r])
+        if kind == "footer":
+            footer = r
+            break
+        {"data": data, "total": totals}.get(kind, []).append(r)
+    assert [r for r, _ in rows.rows] == data
+    assert [r for r, _ in rows.total_rows] == totals
+    assert rows.footer_row == footer
