@@ -476,21 +476,29 @@ class ColumnConverter:
         """A street in the district's reference is stored under its reference name (北地 → 北地街道); one not in
         the reference is kept as written (cleaned) and is a warning, not an error."""
         distinct = _factorize_strings(raw)
-        if distinct is not None:  # text cells only: fold each distinct name once
+        codes = names = None
+        if distinct is not None:  # text cells only: fold, resolve and rename each distinct name once
             codes, uniques = distinct
-            folded = np.empty(len(uniques) + 1, dtype=object)
-            folded[:-1] = [None if is_blank(v) else fold(v) for v in uniques]
-            folded[-1] = None
-            values = pd.Series(folded[codes], index=raw.index, dtype=object)
+            names = [None if is_blank(v) else fold(v) for v in uniques]
+            present = {name for name in names if name is not None}
         else:
             values = raw.map(lambda v: None if is_blank(v) else fold(v)).astype(object)
+            present = set(values.dropna().unique())
         notes: dict[int, ValueProblem] = {}
+        unknown: set = set()
         if self.district_code:
-            resolved = {name: self.places.resolve_street(self.district_code, name) for name in values.dropna().unique()}
+            resolved = {name: self.places.resolve_street(self.district_code, name) for name in present}
             unknown = {name for name, street in resolved.items() if street is None}
             renamed = {name: street.name for name, street in resolved.items() if street and street.name != name}
-            if renamed:
+            if names is not None:
+                names = [renamed.get(name, name) for name in names]
+            elif renamed:
                 values = values.where(~values.isin(list(renamed)), values.map(renamed))
+        if names is not None:
+            folded = np.empty(len(names) + 1, dtype=object)
+            folded[:-1], folded[-1] = names, None
+            values = pd.Series(folded[codes], index=raw.index, dtype=object)
+        if unknown:
             for i in values[values.isin(unknown)].index:
                 name = values.at[i]
                 notes[int(i)] = ValueProblem(
