@@ -249,23 +249,13 @@ def stage_timer(stages: dict[str, float], patches=REGISTER_STAGES):
 
 
 def floor_register(path: Path, conninfo: str) -> float:
-    import psycopg
+    """(a) python-calamine reads the data sheet; its rows are COPYed as they come into 12 text columns."""
     import python_calamine
 
-    with psycopg.connect(conninfo) as conn:
-        conn.execute("DROP TABLE IF EXISTS public.bench_floor_register")
-        conn.execute("CREATE TABLE public.bench_floor_register (" + ", ".join(f"c{i} text" for i in range(12)) + ")")
-        conn.commit()
-        start = time.perf_counter()
-        rows = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name("事项清单").to_python()
-        body = rows[2:]
-        with conn.cursor() as cursor, cursor.copy("COPY public.bench_floor_register FROM STDIN") as copy:
-            for row in body:
-                copy.write_row(row)
-        conn.commit()
-        seconds = time.perf_counter() - start
-    assert len(body) == REGISTER_ROWS
-    return seconds
+    def read() -> list[list]:
+        return python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name("事项清单").to_python()[2:]
+
+    return _register_floor(conninfo, "bench_floor_register", "", read)
 
 
 def floor_register_kept(path: Path, conninfo: str) -> float:
@@ -273,27 +263,30 @@ def floor_register_kept(path: Path, conninfo: str) -> float:
     is read (``read_isolated``: python-calamine in a child under its memory limit, the rows sent back, the
     zip container measured beside it) and the same rows COPYed into a table keyed like the fact table
     (primary key on load and item code). No typing, no validation, no lineage, no receipt."""
-    import psycopg
-
     from etl.ingest.read.isolated import read_isolated
     from etl.ingest.read.limits import Limits
 
+    def read() -> list[list]:
+        return next(sheet.rows for sheet in read_isolated(path, Limits()) if sheet.name == "事项清单")[2:]
+
+    return _register_floor(
+        conninfo, "bench_floor_register_kept", "load_id bigint NOT NULL DEFAULT 1, PRIMARY KEY (load_id, c0), ", read
+    )
+
+
+def _register_floor(conninfo: str, table: str, more_columns: str, read) -> float:
+    """A fresh ``table`` of 12 text columns (and ``more_columns``); the time of ``read()`` — the register's
+    data rows — and of their COPY as they come, in one transaction."""
+    import psycopg
+
+    columns = ", ".join(f"c{i}" for i in range(12))
     with psycopg.connect(conninfo) as conn:
-        conn.execute("DROP TABLE IF EXISTS public.bench_floor_register_kept")
-        conn.execute(
-            "CREATE TABLE public.bench_floor_register_kept (load_id bigint NOT NULL DEFAULT 1, "
-            + ", ".join(f"c{i} text" for i in range(12))
-            + ", PRIMARY KEY (load_id, c0))"
-        )
+        conn.execute(f"DROP TABLE IF EXISTS public.{table}")
+        conn.execute(f"CREATE TABLE public.{table} ({more_columns}" + ", ".join(f"c{i} text" for i in range(12)) + ")")
         conn.commit()
-        columns = ", ".join(f"c{i}" for i in range(12))
         start = time.perf_counter()
-        sheets = read_isolated(path, Limits())
-        body = next(sheet.rows for sheet in sheets if sheet.name == "事项清单")[2:]
-        with (
-            conn.cursor() as cursor,
-            cursor.copy(f"COPY public.bench_floor_register_kept ({columns}) FROM STDIN") as copy,
-        ):
+        body = read()
+        with conn.cursor() as cursor, cursor.copy(f"COPY public.{table} ({columns}) FROM STDIN") as copy:
             for row in body:
                 copy.write_row(row)
         conn.commit()
