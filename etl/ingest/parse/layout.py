@@ -311,7 +311,6 @@ _SPECIAL_FIRST_CODES = np.array(
     dtype=np.uint32,
 )
 _FOOTER_FIRST_CODES = np.array(sorted(_WHITESPACE_CODES | {ord(m[0]) for m in FOOTER_MARKERS}), dtype=np.uint32)
-_N_STARTS_A_FOOTER = ord("N") in _FOOTER_FIRST_CODES
 
 
 def classify_array(values: np.ndarray) -> tuple[np.ndarray, list[int], int | None]:
@@ -322,10 +321,9 @@ def classify_array(values: np.ndarray) -> tuple[np.ndarray, list[int], int | Non
     if values.size == 0:
         return np.zeros(len(values), dtype=bool), [], None
     first = values.astype("U1").view(np.uint32).reshape(values.shape)  # str(cell)[:1]; "" → 0, None → "N"
-    if _N_STARTS_A_FOOTER:
-        first[np.equal(values, None)] = 0
-    else:  # a None read as "N" only matters where emptiness does: the first column (a cell-wise test costs)
-        first[:, 0][np.equal(values[:, 0], None)] = 0
+    # A None read as "N" matters only where emptiness does, the first column; elsewhere it can at most send
+    # a row to classify_row below (were "N" to start a footer), never take one away from it.
+    first[:, 0][np.equal(values[:, 0], None)] = 0
     plain = (
         (first[:, 0] != 0)
         & ~np.isin(first[:, 0], _SPECIAL_FIRST_CODES)
