@@ -4,6 +4,7 @@ to while the read runs in a child process with a memory limit and a time limit."
 
 from __future__ import annotations
 
+import marshal
 import os
 import signal
 import time
@@ -23,9 +24,9 @@ from hypothesis import strategies as st
 
 import etl.ingest.read.isolated
 from etl.ingest.findings import column_letter
-from etl.ingest.read.isolated import read_isolated
+from etl.ingest.read.isolated import FRAME_HEAD, read_isolated
 from etl.ingest.read.limits import Limits
-from etl.ingest.read.readers import UnreadableFile
+from etl.ingest.read.readers import CellError, Sheet, UnreadableFile
 
 LIMITS = Limits()
 MiB = 1 << 20
@@ -129,3 +130,68 @@ def test_an_ordinary_workbook_reads_the_same_in_the_child(tmp_path):
         title="明山区政务服务事项清单（2021年第四季度）",
     )
     assert [s.rows for s in read_isolated(path, LIMITS)] == [s.rows for s in read_sheets(path, LIMITS)]
+
+
+PLAIN_CELLS = (  # what marshal carries
+    st.none()
+    | st.text(max_size=6)
+    | st.floats(allow_nan=True)
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.booleans()
+)
+OTHER_CELLS = st.datetimes() | st.sampled_from(["#REF!", "#N/A"]).map(CellError)  # what only pickle carries
+
+
+@st.composite
+def sheets(draw, cells):
+    width, height = draw(st.integers(1, 5)), draw(st.integers(0, 40))
+    rows = [[draw(cells) for _ in range(width)] for _ in range(height)]
+    return Sheet(draw(st.text(min_size=1, max_size=5)), rows, draw(st.booleans()), [((0, 0), (0, 1))], True, False)
+
+
+def cells_of(found: list[Sheet]) -> list:
+    """Every field of every sheet, each cell by type and repr (NaN equals itself)."""
+    return [
+        (s.name, s.visible, s.merged, s.has_cell_errors, s.may_hold_nul, s.unreadable)
+        + tuple(tuple((type(v), repr(v)) for v in row) for row in s.rows)
+        for s in found
+    ]
+
+
+@given(
+    sent=st.lists(sheets(PLAIN_CELLS), min_size=1, max_size=3)
+    | st.lists(sheets(PLAIN_CELLS), max_size=2).flatmap(
+        lambda first: st.lists(sheets(PLAIN_CELLS | OTHER_CELLS), min_size=1, max_size=2).map(lambda rest: first + rest)
+    )
+)
+def test_whatever_the_child_read_arrives_whole_frame_by_frame(tmp_path_factory, sent):
+    """Runs of rows in many frames, and a value marshal cannot carry (a date, a formula error value) after
+    frames were already sent: the parent ends with exactly the child's sheets."""
+    path = tmp_path_factory.mktemp("frames") / "a.csv"
+    path.write_text("a\n", encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(etl.ingest.read.isolated, "FRAME_CELLS", 7)
+        patch.setattr(etl.ingest.read.isolated, "read_sheets", lambda p, limits, **_: sent)
+        assert cells_of(read_isolated(path, LIMITS)) == cells_of(sent)
+
+
+@pytest.mark.parametrize("where", ["in-a-frame-head", "in-a-sheet-frame", "in-a-row-frame", "before-the-end"])
+def test_a_child_that_stops_half_way_through_its_frames_is_the_files_rejection(tmp_path, where):
+    path = tmp_path / "a.csv"
+    path.write_text("a\n", encoding="utf-8")
+    sent = [Sheet("表", [["x" * 20, 1.0]] * 50)]
+    head, sheet_frame = FRAME_HEAD.size, FRAME_HEAD.size + len(marshal.dumps(("表", True, [], False, True, None)))
+    cut = {"in-a-frame-head": 3, "in-a-sheet-frame": head + 2, "in-a-row-frame": sheet_frame + head + 5}.get(where)
+
+    def send_part(out, payload):
+        reader, writer = os.pipe()
+        real_send(writer, payload)
+        os.close(writer)
+        sent_bytes = os.read(reader, 1 << 20)
+        os.write(out, sent_bytes[:cut] if cut else sent_bytes[: -FRAME_HEAD.size])  # or all but the end frame
+
+    real_send = etl.ingest.read.isolated._send
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(etl.ingest.read.isolated, "read_sheets", lambda p, limits, **_: sent)
+        patch.setattr(etl.ingest.read.isolated, "_send", send_part)
+        assert "已损坏" in rejected(path).zh
