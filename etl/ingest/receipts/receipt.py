@@ -37,10 +37,11 @@ HEADER_FONT = Font(bold=True)
 
 
 def receipt_path(receipts_dir: Path, folder: str | None, file_name: str) -> Path:
-    """receipts/<区县>/<file>.回执.xlsx; a second receipt for the same name gets (2), (3)… — never overwritten.
+    """receipts/<区县>/<file>.回执.xlsx (without a leading "."); a second receipt for the same name gets (2),
+    (3)… — never overwritten.
     Folder and name are bounded (etl.ingest.inbox.names.bounded_name): the receipt of any name can be written."""
     base = real_folder(receipts_dir / bounded_name(folder or "_未分区"), receipts_dir.parent)
-    stem = f"{bounded_name(file_name)}.回执"
+    stem = f"{bounded_name(file_name).lstrip('.') or '_'}.回执"  # never a hidden file: Samba hides ".x" by default
     candidate, n = base / f"{stem}.xlsx", 2
     while os.path.lexists(candidate):
         candidate, n = base / f"{stem}({n}).xlsx", n + 1

@@ -157,6 +157,7 @@ def test_links_fifos_devices_and_sockets_are_rejected_without_being_opened(make_
     )
 )
 @example(raw_names=[b"\xc5\x1d\x8e\xd9W", b"~$", b"\x8d\x91"])  # found by CI: "~$…" is a lock file's name
+@example(raw_names=[b".\xe6\xba\xaa\xe6\xb9\x96\xe5\x8c\xba \xe5\xae\x9e\xe4\xba\x8b", b"..x"])  # hidden names
 def test_every_name_in_any_bytes_gets_a_status_and_bounded_paths_inside_the_share(make_settings, raw_names):
     settings = make_settings()
     prepare(settings)
@@ -179,6 +180,7 @@ def test_every_name_in_any_bytes_gets_a_status_and_bounded_paths_inside_the_shar
             path = os.path.realpath(settings.shared_dir / derived)
             assert path.startswith(shared + os.sep) and os.path.exists(path)
             assert all(len(part.encode()) <= 200 for part in derived.split("/"))
+            assert not os.path.basename(derived).startswith(".")  # what the clerk looks for is never hidden
     # a name an office suite gives its lock file ("~$…") waits, in place, saying so and how to clear it
     assert {w["file"]: w["reason_zh"] for w in waiting(settings) if w["file"] in locks} == dict.fromkeys(
         locks, inbox.LOCK_FILE_REASON
