@@ -476,28 +476,23 @@ class ColumnConverter:
         """A street in the district's reference is stored under its reference name (北地 → 北地街道); one not in
         the reference is kept as written (cleaned) and is a warning, not an error."""
         distinct = _factorize_strings(raw)
-        codes = names = None
-        if distinct is not None:  # text cells only: fold, resolve and rename each distinct name once
+        if distinct is not None:  # text cells only: each distinct text folded once
             codes, uniques = distinct
             names = [None if is_blank(v) else fold(v) for v in uniques]
-            present = {name for name in names if name is not None}
-        else:
-            values = raw.map(lambda v: None if is_blank(v) else fold(v)).astype(object)
-            present = set(values.dropna().unique())
+        else:  # cells of other types folded one by one; folded, they are all text and factorize safely
+            codes, uniques = pd.factorize(raw.map(lambda v: None if is_blank(v) else fold(v)).to_numpy(dtype=object))
+            names = list(uniques)
         notes: dict[int, ValueProblem] = {}
         unknown: set = set()
-        if self.district_code:
+        if self.district_code:  # each distinct name resolved and renamed once
+            present = {name for name in names if name is not None}
             resolved = {name: self.places.resolve_street(self.district_code, name) for name in present}
             unknown = {name for name, street in resolved.items() if street is None}
             renamed = {name: street.name for name, street in resolved.items() if street and street.name != name}
-            if names is not None:
-                names = [renamed.get(name, name) for name in names]
-            elif renamed:
-                values = values.where(~values.isin(list(renamed)), values.map(renamed))
-        if names is not None:
-            folded = np.empty(len(names) + 1, dtype=object)
-            folded[:-1], folded[-1] = names, None
-            values = pd.Series(folded[codes], index=raw.index, dtype=object)
+            names = [renamed.get(name, name) for name in names]
+        folded = np.empty(len(names) + 1, dtype=object)
+        folded[:-1], folded[-1] = names, None  # code -1 (a missing cell) is the last
+        values = pd.Series(folded[codes], index=raw.index, dtype=object)
         if unknown:
             for i in values[values.isin(unknown)].index:
                 name = values.at[i]
