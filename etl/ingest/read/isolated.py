@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import faulthandler
 import fcntl
+import gc
 import marshal
 import os
 import pickle
@@ -86,6 +87,7 @@ class _Child:
         self.pid = os.fork()
         if self.pid == 0:  # the child: read, send the result, exit without running the parent's cleanup
             try:
+                gc.disable()  # a collection would walk, and so copy, every page of the parent's heap it inherited
                 os.close(read_end)
                 os.close(err_read)
                 os.dup2(err_write, 2)

@@ -318,4 +318,5 @@ def _site(gx_dir: str, index_limit: int | None):
     )
     if index_builder is not None:
         builder.site_index_builder.cache_path = Path(gx_dir) / INDEX_CACHE
+    gx_internals.copy_static_assets_when_changed(builder, Path(gx_dir).parent / DOCS_DIR / SITE_NAME / "static")
     return context, builder

@@ -1,6 +1,6 @@
 """Every use of Great Expectations' internals, in one place, behind one version guard.
 
-The pipeline reaches below GX's public API in three places, each for speed or for a page GX cannot
+The pipeline reaches below GX's public API in four places, each for speed or for a page GX cannot
 make on its own:
 
 * ``shortcuts``: five pieces of GX's bookkeeping cut short while a suite is validated (no DataFrame
@@ -9,12 +9,14 @@ make on its own:
 * ``format_map_output``: GX's own formatting of a map expectation's result, to merge the results of a
   file validated chunk by chunk into the result GX would give for the whole file;
 * ``summary_index_builder``: a Data Docs index builder that lists a validation from a small cache
-  instead of deserialising its whole stored result.
+  instead of deserialising its whole stored result;
+* ``copy_static_assets_when_changed``: the site's static files copied when they are missing or changed,
+  not once per page.
 
 They were written against ``TESTED_GX`` (tests/etl/ingest/validate compare every suite with and
 without them). On any other GX version each falls back to plain GX — validation as GX ships it, chunk
-results merged by counting, GX's default Data Docs index —
-and says so once in the log.
+results merged by counting, GX's default Data Docs index, static files copied with every page — and says
+so once in the log.
 """
 
 from __future__ import annotations
@@ -305,6 +307,35 @@ def merge_map_results(parts: list, result_format: dict):
     merged["result"]["unexpected_index_list"] = index_list
     item.success, item.result = success, merged["result"]
     return item
+
+
+def copy_static_assets_when_changed(builder, static_dir: Path) -> None:
+    """GX's site builder copies its static files (4 MB of fonts, images and styles) into the site each
+    time it renders a page; with this, ``builder`` copies them only when one of them is missing or was
+    changed since this process last copied them (size or mtime). On an untested GX it copies as GX does."""
+    if not internals_usable():
+        return
+    import great_expectations as gx
+
+    from etl.ingest.validate.offline_docs import file_stats
+
+    store = builder.target_store
+    copy_all = store.copy_static_assets
+    source = Path(gx.__file__).parent / "render" / "view" / "static"
+    shipped = [static_dir / p.relative_to(source) for p in source.rglob("*") if p.is_file() and p.name != ".DS_Store"]
+    copied: dict = {}
+
+    def copy_static_assets(static_assets_source_dir=None):
+        if static_assets_source_dir is not None:  # GX's own recursion into a folder
+            return copy_all(static_assets_source_dir)
+        if copied and file_stats(shipped) == copied:
+            return None
+        copy_all()
+        copied.clear()
+        copied.update(file_stats(shipped))
+        return None
+
+    store.copy_static_assets = copy_static_assets
 
 
 def index_builder_config(index_limit: int | None) -> dict | None:

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import stat
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,16 +32,38 @@ def manifest() -> dict:
     return json.loads((ASSETS / "MANIFEST.json").read_text(encoding="utf-8"))
 
 
+_INSTALLED: dict[Path, dict[Path, tuple[int, int] | None]] = {}  # site → its vendored files as last verified
+
+
 def install_assets(site_dir: Path) -> None:
-    """Copy the vendored files into ``site_dir/static/vendor/`` where missing or different."""
-    for relative, digest in manifest()["files"].items():
-        target = site_dir / "static" / "vendor" / relative
+    """Copy the vendored files into ``site_dir/static/vendor/`` where missing or different. Files this
+    process verified and nobody touched since (same size and mtime) are not read again: each page would
+    otherwise hash a few megabytes."""
+    targets = {site_dir / "static" / "vendor" / relative: digest for relative, digest in manifest()["files"].items()}
+    verified = _INSTALLED.get(site_dir)
+    if verified is not None and file_stats(targets) == verified:
+        return
+    for target, digest in targets.items():
         if target.is_file() and hashlib.sha256(target.read_bytes()).hexdigest() == digest:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-        shutil.copyfile(ASSETS / "vendor" / relative, tmp)
+        shutil.copyfile(ASSETS / "vendor" / target.relative_to(site_dir / "static" / "vendor"), tmp)
         tmp.replace(target)
+    _INSTALLED[site_dir] = file_stats(targets)
+
+
+def file_stats(paths) -> dict[Path, tuple[int, int] | None]:
+    """Each path's (size, mtime in ns), None where it is no regular file: equal stats mean untouched."""
+    stats = {}
+    for path in paths:
+        try:
+            info = os.stat(path)
+        except OSError:
+            stats[path] = None
+            continue
+        stats[path] = (info.st_size, info.st_mtime_ns) if stat.S_ISREG(info.st_mode) else None
+    return stats
 
 
 def offline_html(text: str, up: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -107,6 +108,43 @@ def test_processes_validating_at_once_all_get_their_page_in_one_index(tmp_path):
     index = DataDocs(tmp_path / "shared").index_page.read_text(encoding="utf-8")
     assert all(index_link(p) in index for p in pages)
     assert len(list((tmp_path / "shared" / SITE / "validations").rglob("*.html"))) == 4
+
+
+def static_files(site_dir: Path) -> dict[Path, tuple[int, int, int]]:
+    return {p: (p.stat().st_ino, p.stat().st_size, p.stat().st_mtime_ns) for p in files_under(site_dir / "static")}
+
+
+def test_static_files_are_copied_once_and_again_only_when_missing_or_changed(tmp_path):
+    """GX copies its 4 MB of fonts, images and styles with every page, and each page checked the vendored
+    files by hashing them: now a page leaves untouched static files alone, and puts back what is gone."""
+    import hashlib
+
+    import great_expectations
+
+    from etl.ingest.validate.offline_docs import ASSETS, manifest
+
+    docs = DataDocs(tmp_path / "shared")
+    validate_report(parse_service_rows(tmp_path, failing_rows()), docs=docs)
+    before = static_files(docs.site_dir)
+    gx_static = Path(great_expectations.__file__).parent / "render" / "view" / "static"
+    assert len(before) >= 20 + len(manifest()["files"])
+    time.sleep(0.05)  # a rewrite now would show in the mtimes
+
+    validate_report(parse_service_rows(tmp_path, failing_rows(), name="明山区_政务服务事项清单_更正.xlsx"), docs=docs)
+    assert static_files(docs.site_dir) == before  # nothing written again
+
+    styles = docs.site_dir / "static" / "styles" / "data_docs_default_styles.css"
+    styles.write_text("body { display: none }", encoding="utf-8")
+    logo = docs.site_dir / "static" / "images" / "logo-long.png"
+    logo.unlink()
+    vendored = next(iter(manifest()["files"]))
+    (docs.site_dir / "static" / "vendor" / vendored).write_bytes(b"alert(1)")
+    validate_report(parse_service_rows(tmp_path, failing_rows(), name="明山区_政务服务事项清单_3.xlsx"), docs=docs)
+    assert styles.read_bytes() == (gx_static / "styles" / "data_docs_default_styles.css").read_bytes()
+    assert logo.read_bytes() == (gx_static / "images" / "logo-long.png").read_bytes()
+    restored = (docs.site_dir / "static" / "vendor" / vendored).read_bytes()
+    assert restored == (ASSETS / "vendor" / vendored).read_bytes()
+    assert hashlib.sha256(restored).hexdigest() == manifest()["files"][vendored]
 
 
 def test_run_names_are_safe_folder_names():
