@@ -19,7 +19,7 @@ import pandas as pd
 from pandas.api.types import infer_dtype
 
 from etl.contracts import Column
-from etl.ingest.read.readers import CellError
+from etl.ingest.read.readers import CellError, UncachedFormula
 from etl.reference.places import Places
 from etl.text import fold
 
@@ -299,6 +299,19 @@ def _nul_cells(raw: pd.Series) -> pd.Series | None:
     return found.astype(bool) if found.any() else None
 
 
+def _cell_error_problem(value: CellError) -> ValueProblem:
+    if isinstance(value, UncachedFormula):
+        return ValueProblem(
+            f"单元格是公式「{value}」，但文件中没有它的计算结果（文件可能由程序生成、未在 Excel/WPS 中保存过），"
+            "数值未知；请用 Excel/WPS 打开、保存后重新提交，或直接填写数值",
+            f"the formula {value} was saved without its result",
+            stage=2,
+        )
+    return ValueProblem(
+        f"单元格是公式错误值「{value}」，请检查公式或直接填写数值", f"the cell holds the formula error {value}", stage=2
+    )
+
+
 class ColumnConverter:
     """Converts one raw column to its contract kind."""
 
@@ -329,11 +342,7 @@ class ColumnConverter:
             column, raw.mask(unusable, None) if unusable.any() else raw
         )
         for i in errors[errors].index:
-            converted.problems[int(i)] = ValueProblem(
-                f"单元格是公式错误值「{raw.iat[i]}」，请检查公式或直接填写数值",
-                f"the cell holds the formula error {raw.iat[i]}",
-                stage=2,
-            )
+            converted.problems[int(i)] = _cell_error_problem(raw.iat[i])
         if nul is not None:
             for i in nul[nul].index:
                 converted.problems[int(i)] = ValueProblem(

@@ -12,11 +12,12 @@ the reason of the first limit it finds broken.
 
 from __future__ import annotations
 
+import html
 import re
 import struct
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl.ingest.read.limits import Limits, mib
@@ -28,6 +29,15 @@ _CELL = re.compile(rb"<c[\s>/]")
 _CELL_REF = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,4})(\d{1,9})"')
 _ROW_REF = re.compile(rb'<row\b[^>]*?\br="(\d{1,9})"')
 _ERROR_CELL = re.compile(rb'<c [^>]*t="e"')
+# A formula cell saved without its result: no <v>, or an empty one where the result is no text (t="str"
+# with an empty <v> is a formula whose result is ""). openpyxl and other programs write formulas so; Excel,
+# WPS and LibreOffice always save the result. Group 1: the cell's attributes (its r="E4").
+_UNCACHED_FORMULA = re.compile(
+    rb'<c\b(?![^>]*\bt="(?:str|e|inlineStr)")([^>]*)>\s*<f\b[^>]*(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>'
+)
+_REF = re.compile(rb'\br="([A-Z]{1,4})(\d{1,9})"')
+MAX_UNCACHED_FORMULAS = 100_000  # cells of a file marked one by one; more and the file is turned away
+_LONGEST_CELL = 1 << 16  # an unfinished cell carried over to the next piece, at most (a formula ≤ 8,192 characters)
 
 
 @dataclass
@@ -39,6 +49,9 @@ class ContainerFacts:
     broken: str | None = None
     error_cells: bool = False
     nul_escapes: bool = False  # a member escapes a NUL character (_x0000_): python-calamine decodes it
+    # formula cells saved without their result, which python-calamine reads as blanks: worksheet member →
+    # [(row, column, formula)], 0-based
+    uncached_formulas: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
 
 
 class LimitExceeded(Exception):
@@ -82,6 +95,8 @@ def scan_actual(path: Path, limits: Limits) -> ContainerFacts:
             if sheet is not None:
                 sheet.feed(b"", info.filename, final=True)
                 facts.error_cells = facts.error_cells or sheet.error_cells
+                if sheet.uncached:
+                    facts.uncached_formulas[info.filename] = sheet.uncached
             if not intact and facts.broken is None:
                 facts.broken = info.filename
             facts.nul_escapes = facts.nul_escapes or nul
@@ -192,6 +207,8 @@ class _SheetExtent:
         self.carry = b""
         self.rows = self.cells = self.max_row = self.max_column = 0
         self.error_cells = False
+        self.uncached: list[tuple[int, int, str]] = []
+        self.open_cell = b""  # a cell the last piece ended in, for the uncached formula search
 
     def feed(self, piece: bytes, name: str, final: bool = False) -> None:
         """Count the tags in ``piece``; a tag cut at the end waits for the next piece (``final``: no more)."""
@@ -202,6 +219,7 @@ class _SheetExtent:
         data, self.carry = data[:cut], data[cut:]
         if not self.error_cells and b't="e"' in data:  # a substring test first: the pattern walks every cell
             self.error_cells = _ERROR_CELL.search(data) is not None
+        self._find_uncached(self.open_cell + data, name)
         self.rows += len(_ROW.findall(data))
         self.cells += len(_CELL.findall(data))
         refs = _CELL_REF.findall(data)
@@ -211,6 +229,25 @@ class _SheetExtent:
         for r in _ROW_REF.findall(data):
             self.max_row = max(self.max_row, int(r))
         self._check(name)
+
+    def _find_uncached(self, data: bytes, name: str) -> None:
+        """Formula cells without their result in ``data``; a cell cut off at its end waits for the next piece."""
+        for match in _UNCACHED_FORMULA.finditer(data) if b"<f" in data else ():
+            ref = _REF.search(match.group(1))
+            if ref is None:
+                continue  # a cell without its reference: nowhere to say which (calamine reads it blank)
+            if len(self.uncached) >= MAX_UNCACHED_FORMULAS:
+                raise LimitExceeded(
+                    f"工作表（{name.rsplit('/', 1)[-1]}）中有超过 {MAX_UNCACHED_FORMULAS} 个公式没有计算结果"
+                    "（文件可能由程序生成、从未在 Excel/WPS 中保存过）；请用 Excel/WPS 打开、保存后重新提交",
+                    f"{name} holds more than {MAX_UNCACHED_FORMULAS} formula cells without a cached result",
+                )
+            formula = re.search(rb"<f\b[^>]*>([^<]*)</f>", match.group(0))
+            text = html.unescape(formula.group(1).decode("utf-8", "replace")) if formula else ""
+            self.uncached.append((int(ref.group(2)) - 1, _column_number(ref.group(1)) - 1, text))
+        start = max(data.rfind(b"<c "), data.rfind(b"<c>"))
+        unfinished = start >= 0 and data.find(b"</c>", start) < 0 and not data[start:].split(b">", 1)[0].endswith(b"/")
+        self.open_cell = data[start:] if unfinished and len(data) - start <= _LONGEST_CELL else b""
 
     def _check(self, name: str) -> None:
         limits = self.limits

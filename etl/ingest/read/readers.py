@@ -39,6 +39,11 @@ class CellError(str):
     """A formula error value (#REF!, #DIV/0!, #VALUE!, #N/A …) read from a cell's cached result."""
 
 
+class UncachedFormula(CellError):
+    """A formula cell saved without its result (its text: the formula, "=SUM(D5:D9)"): the cell's value is
+    unknown, like an error value's (etl.ingest.read.uncached_formulas)."""
+
+
 @dataclass
 class Sheet:
     name: str
@@ -187,10 +192,16 @@ def check_zip_facts(facts) -> None:
 
 
 def finish_zip_container(source, sheets: list[Sheet], facts) -> list[Sheet]:
-    """The formula error values calamine read as blanks, put back (only when the scan saw any); a NUL is
-    possible in a cell only where the XML escapes one (``_x0000_``)."""
+    """The formula error values and the formulas saved without a result, which calamine read as blanks, put
+    back (only when the scan saw any); a NUL is possible in a cell only where the XML escapes one (``_x0000_``)."""
     for sheet in sheets:
         sheet.may_hold_nul = facts.nul_escapes
+    if facts.uncached_formulas:
+        from etl.ingest.read.uncached_formulas import mark_uncached_formulas
+
+        source.seek(0)
+        mark_uncached_formulas(source, sheets, facts.uncached_formulas)
+        source.seek(0)
     if facts.error_cells:
         try:
             _mark_error_cells(source, sheets)

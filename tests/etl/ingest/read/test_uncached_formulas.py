@@ -1,0 +1,148 @@
+"""A formula saved without its result (a workbook a program wrote and no spreadsheet ever saved) is a cell
+whose value is unknown: it is reported on its cell, never loaded as a blank. A formula saved with its
+result reads as that result, and a formula whose result is the empty text is an empty cell, as before."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+from workbooks import SERVICE_HEADER, service_item, write_xlsx
+
+import etl.ingest.read.container_guard as container_guard
+from etl.ingest.parse.tables import SOURCE_ROW, parse_file
+from etl.ingest.read.isolated import read_isolated
+from etl.ingest.read.limits import Limits
+from etl.ingest.read.readers import UncachedFormula
+from etl.ingest.read.uncached_formulas import worksheet_names
+
+NUMBER_COLUMNS = {"J": "legal_days", "L": "max_visits"}  # 法定时限, 最多跑动次数
+REASON = "H"  # 不进厅原因: optional text
+FIRST_DATA_ROW = 3  # a title row, the header, then the items
+
+# what a number cell of a row holds: a plain number, a formula saved without its result, or with it
+cells = st.sampled_from(("plain", "uncached", "cached"))
+rows = st.lists(st.tuples(cells, cells, st.booleans(), st.integers(0, 5)), min_size=1, max_size=25)
+
+
+def uncached_message(finding) -> bool:
+    return finding.rule == "value_format" and "没有它的计算结果" in finding.message_zh
+
+
+def write_register(folder: Path, plan) -> tuple[Path, set[str], dict[str, float]]:
+    """A register whose number cells follow ``plan``; returns the path, the cells left without a result
+    and the cached results by cell."""
+    items, uncached, cached, empty_text = [], set(), {}, set()
+    for i, (legal, visits, empty_reason, k) in enumerate(plan):
+        row = FIRST_DATA_ROW + i
+        item = service_item(f"MS{i:04d}", legal=30, visits=k)
+        for letter, how in (("J", legal), ("L", visits)):
+            index = ord(letter) - ord("A")
+            if how != "plain":
+                item[index] = f"={k}+{index}"
+                (uncached.add(f"{letter}{row}") if how == "uncached" else cached.update({f"{letter}{row}": k + index}))
+        if empty_reason:
+            item[ord(REASON) - ord("A")] = '=""'
+            empty_text.add(f"{REASON}{row}")
+        items.append(item)
+    path = write_xlsx(
+        folder / "明山区" / "明山区_政务服务事项清单_2021Q4.xlsx",
+        [SERVICE_HEADER, *items],
+        title="明山区政务服务事项清单",
+    )
+    _saved_like_a_spreadsheet(path, cached, empty_text)
+    return path, uncached, cached
+
+
+def _saved_like_a_spreadsheet(path: Path, cached: dict[str, float], empty_text: set[str]) -> None:
+    """openpyxl writes every formula as <c r="J3"><f>…</f><v /></c>; give the ``cached`` cells their result
+    and the ``empty_text`` cells the empty text result, as Excel saves them (t="str", <v></v>)."""
+
+    def saved(match: re.Match) -> bytes:
+        ref, formula = match.group(1).decode(), match.group(2)
+        if ref in cached:
+            return b'<c r="%s"><f>%s</f><v>%d</v></c>' % (ref.encode(), formula, cached[ref])
+        if ref in empty_text:
+            return b'<c r="%s" t="str"><f>%s</f><v></v></c>' % (ref.encode(), formula)
+        return match.group(0)
+
+    with zipfile.ZipFile(path) as archive:
+        members = [(info, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in members:
+            if info.filename.startswith("xl/worksheets/"):
+                data = re.sub(rb'<c r="([A-Z]+\d+)"[^>]*><f>([^<]*)</f><v\s*/></c>', saved, data)
+            archive.writestr(info, data)
+
+
+@given(plan=rows, block=st.sampled_from((1 << 20, 211, 64)))
+@example(plan=[("uncached", "cached", True, 1), ("cached", "uncached", False, 2)], block=64)
+def test_a_formula_without_its_result_is_reported_on_its_cell_never_loaded_blank(tmp_path_factory, plan, block):
+    """Whatever cells hold formulas with or without results, and wherever the scan's pieces cut the XML
+    (``block``: the scan reads the sheet in pieces of that many bytes)."""
+    inbox = tmp_path_factory.mktemp("inbox")
+    path, uncached, cached = write_register(inbox, plan)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(container_guard, "BLOCK", block)
+        report = parse_file(path, inbox=inbox)
+
+    reported = {f.cell for f in report.findings if uncached_message(f)}
+    assert reported == uncached
+    assert all(f.value.startswith("=") for f in report.findings if uncached_message(f))
+    # nothing else is said of a cell with its result or an empty text result
+    assert not {f.cell for f in report.findings if f.cell and f.cell[0] in "HJL"} - uncached
+    rows_by_excel = {int(r): i for i, r in enumerate(report.frame[SOURCE_ROW])}
+    if report.quarantine is None or not len(report.quarantine):
+        assert len(rows_by_excel) == len(plan)  # no row lost, none loaded with a blank for an unknown value
+    for cell, value in cached.items():
+        column = NUMBER_COLUMNS[cell[0]]
+        if int(cell[1:]) in rows_by_excel:
+            assert report.frame[column].iat[rows_by_excel[int(cell[1:])]] == value
+
+
+def test_the_reader_puts_each_formula_without_its_result_on_its_cell(tmp_path):
+    """Below the parse: the sheet the reader hands on holds the formula where calamine saw a blank, also
+    beyond the rectangle calamine read (a last column of formulas only)."""
+    path, uncached, _ = write_register(tmp_path, [("uncached", "plain", False, 1), ("plain", "uncached", True, 2)])
+    _saved_like_a_spreadsheet(path, {}, set())
+    with zipfile.ZipFile(path) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml")
+    xml = xml.replace(b'</row><row r="4"', b'<c r="Q3"><f>SUM(J3:L3)</f></c></row><row r="4"', 1)
+    rewrite_member(path, "xl/worksheets/sheet1.xml", xml)
+
+    (sheet,) = read_isolated(path, Limits())
+    found = {
+        (r, c): str(v) for r, row in enumerate(sheet.rows) for c, v in enumerate(row) if isinstance(v, UncachedFormula)
+    }
+    assert found == {(2, 9): "=1+9", (3, 11): "=2+11", (2, 16): "=SUM(J3:L3)"}
+    assert len({len(row) for row in sheet.rows}) == 1  # still a rectangle
+
+
+def rewrite_member(path: Path, name: str, data: bytes) -> None:
+    with zipfile.ZipFile(path) as archive:
+        members = [(info, data if info.filename == name else archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, body in members:
+            archive.writestr(info, body)
+
+
+def test_worksheet_members_are_named_by_the_workbook_whatever_their_file_names():
+    workbook = (
+        b'<workbook xmlns:r="r"><sheets><sheet name="A &amp; B" sheetId="1" r:id="rId7"/>'
+        b'<x:sheet r:id="rId2" name="\xe6\x98\x8e\xe7\xbb\x86" sheetId="2"/></sheets></workbook>'
+    )
+    relationships = (
+        b'<Relationships><Relationship Id="rId7" Target="worksheets/data.xml"/>'
+        b'<Relationship Target="/xl/worksheets/sheet9.xml" Id="rId2"/></Relationships>'
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("xl/workbook.xml", workbook)
+        archive.writestr("xl/_rels/workbook.xml.rels", relationships)
+    with zipfile.ZipFile(buffer) as archive:
+        assert worksheet_names(archive) == {"xl/worksheets/data.xml": "A & B", "xl/worksheets/sheet9.xml": "明细"}
