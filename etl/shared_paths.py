@@ -45,3 +45,46 @@ def clear_entry(path: Path) -> None:
     """Remove whatever a clerk left at a name we are about to write (a link would be followed)."""
     if os.path.islink(path) or os.path.isfile(path):
         os.unlink(path)
+
+
+def no_link_below(path: Path, root: Path) -> bool:
+    """Whether no component of ``path`` below ``root`` (``path`` itself included) is a link; components
+    that do not exist are none."""
+    current = root
+    for part in path.relative_to(root).parts:
+        current = current / part
+        try:
+            if stat.S_ISLNK(os.lstat(current).st_mode):
+                return False
+        except FileNotFoundError:
+            return True
+    return True
+
+
+def write_no_follow(path: Path, data: bytes) -> None:
+    """``data`` into the file ``path`` (created or truncated), never through a link left at its name."""
+    if os.path.islink(path):
+        os.unlink(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def replace_no_follow(path: Path, data: bytes) -> None:
+    """``path`` replaced atomically by ``data`` (readers never see half a file), through no link."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    write_no_follow(tmp, data)
+    os.replace(tmp, path)  # replaces a link at ``path`` itself, never its target
+
+
+def read_no_follow(path: Path) -> bytes | None:
+    """The bytes of the regular file ``path``; None if it is missing, a link or no regular file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError:
+        return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()

@@ -3,9 +3,10 @@
 Where things land under the shared folder (``Settings.shared_dir``):
 
 ``gx/``
-    a file-mode GX context owned by the pipeline: ``great_expectations.yml``, ``expectations/`` (a copy of
-    each suite under the repo's ``expectations/`` as it was at its last validation) and
-    ``uncommitted/validations/`` (every validation result as JSON, never deleted by the pipeline).
+    a file-mode GX context owned by the pipeline: ``great_expectations.yml`` (written from
+    ``project_config``, never read for configuration), ``expectations/`` (a copy of each suite under the
+    repo's ``expectations/`` as it was at its last validation) and ``uncommitted/validations/`` (every
+    validation result as JSON, never deleted by the pipeline).
 ``data_docs/local_site/index.html``
     the steward's entry point: the validations (newest first, up to ``index_limit``) and the suites.
 ``data_docs/local_site/validations/<suite>/<district>_<file name>/<UTC time>/<batch>.html``
@@ -52,6 +53,7 @@ from etl.config import DATA_DOCS, GX_STORE
 from etl.ingest.findings import storable
 from etl.ingest.validate import gx_internals
 from etl.ingest.validate.offline_docs import rewrite_pages
+from etl.shared_paths import read_no_follow, real_folder, replace_no_follow
 
 if TYPE_CHECKING:
     from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
@@ -66,9 +68,9 @@ INDEX_CACHE = "uncommitted/data_docs_index_cache.json"  # index row per stored r
 SUITE_DIGESTS = "uncommitted/suite_digests.json"  # sha256 of each suite JSON last stored in gx/expectations
 DATAFRAME_PLACEHOLDER = "<DATAFRAME>"
 
-# The site as written into gx/great_expectations.yml. The base directory is relative to gx/ so the
-# configuration stays right wherever the shared folder is mounted. Profiling pages are off (we never
-# profile) and every run name is a validation: GX's default filter would hide a file named "…profiling…".
+# The site (``project_config`` puts its base directory, data_docs/local_site/ beside gx/, as an absolute
+# path). Profiling pages are off (we never profile) and every run name is a validation: GX's default
+# filter would hide a file named "…profiling…".
 SITE_CONFIG: dict[str, Any] = {
     "class_name": "SiteBuilder",
     "show_how_to_buttons": False,
@@ -77,6 +79,7 @@ SITE_CONFIG: dict[str, Any] = {
     "site_section_builders": {"profiling": "None", "validations": {"run_name_filter": {"matches_regex": "."}}},
 }
 
+YML_HEADER = "# Written by the district pipeline from etl/ingest/validate/data_docs.py (project_config); edits are overwritten.\n"
 _UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')  # not allowed in a Windows/SMB file name
 _THREAD_LOCK = threading.Lock()
 
@@ -212,8 +215,8 @@ class DataDocs:
         digest = hashlib.sha256(json.dumps(suite, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
         marker = self.gx_dir / SUITE_DIGESTS
         try:
-            digests = json.loads(marker.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            digests = json.loads(read_no_follow(marker) or b"{}")
+        except ValueError:
             digests = {}
         page = self.site_dir / "expectations" / f"{suite['name']}.html"
         if digests.get(suite["name"]) == digest and page.exists():
@@ -242,12 +245,14 @@ class DataDocs:
     @contextmanager
     def _lock(self):
         """Exclusive across threads and processes (flock on a file in gx/; works on local disks and NFS)."""
-        self.gx_dir.mkdir(parents=True, exist_ok=True)
+        Path(self.shared_dir).mkdir(parents=True, exist_ok=True)  # the share itself is the operator's
+        for folder in _folders(self.gx_dir):  # a link left where one of them goes is moved aside, each time
+            real_folder(folder, Path(self.shared_dir))
         deadline = time.monotonic() + self.lock_timeout
         if not _THREAD_LOCK.acquire(timeout=self.lock_timeout):
             raise TimeoutError(f"Data Docs busy in this process for {self.lock_timeout:.0f} s")
         try:
-            with open(self.gx_dir / LOCK_FILE, "a+b") as handle:
+            with _lock_file(self.gx_dir / LOCK_FILE) as handle:
                 while True:
                     try:
                         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -266,6 +271,19 @@ class DataDocs:
             _THREAD_LOCK.release()
 
 
+def _lock_file(path: Path):
+    """The lock file, opened without following a link left at its name (such a link is removed)."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError:
+        if not path.is_symlink():
+            raise
+        path.unlink()
+        fd = os.open(path, flags, 0o644)
+    return os.fdopen(fd, "r+b")
+
+
 def _batch_identifier(result) -> str:
     """The batch id GX gave the validated DataFrame (its page's file name), e.g. district_files-parsed_report."""
     for item in result.results:
@@ -279,11 +297,8 @@ def _batch_identifier(result) -> str:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    """Replace ``path`` atomically (readers never see half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(path)
+    """Replace ``path`` atomically (readers never see half a file), through no link."""
+    replace_no_follow(path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
 
 
 def _url_path(url: str) -> Path:
@@ -293,20 +308,26 @@ def _url_path(url: str) -> Path:
 @lru_cache(maxsize=4)
 def _site(gx_dir: str, index_limit: int | None):
     """The file-mode context rooted at ``gx_dir`` and its site builder, once per process (the builder keeps
-    its Jinja templates compiled). Called under the lock: the first call may scaffold gx/ and write its yml."""
+    its Jinja templates compiled). Called under the lock.
+
+    gx/ and data_docs/ lie in the shared folder, which clerks can write into, so nothing of the context is
+    read from there: its configuration is ``project_config`` (GX would read gx/great_expectations.yml and
+    uncommitted/config_variables.yml, put gx/plugins/ on ``sys.path`` and take Data Docs templates and
+    styles from gx/plugins/custom_data_docs/), its folders are made real before GX uses them, and its file
+    stores never follow a link (``gx_internals.SharedFolderStoreBackend``)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
     from great_expectations.render.renderer.site_builder import SiteBuilder
 
-    context = gx.get_context(mode="file", context_root_dir=gx_dir)
-    if context.variables.data_docs_sites != {SITE_NAME: SITE_CONFIG} or context.config.analytics_enabled is not False:
-        context.variables.data_docs_sites = copy.deepcopy({SITE_NAME: SITE_CONFIG})
-        context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        context.config.analytics_enabled = False
-        context.variables.save()
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    config = {k: v for k, v in copy.deepcopy(SITE_CONFIG).items() if k != "class_name"}
+    root = Path(gx_dir)
+    project = project_config(root)
+    # GX scaffolds a project without a great_expectations.yml and reads its datasources from it: it is
+    # written from ``project`` whenever it holds anything else (a link left there is replaced, not followed)
+    written = (YML_HEADER + project.to_yaml_str()).encode("utf-8")
+    if read_no_follow(root / "great_expectations.yml") != written:
+        replace_no_follow(root / "great_expectations.yml", written)
+    context = gx.get_context(project_config=project, context_root_dir=gx_dir, mode="file")
+    config = {k: v for k, v in copy.deepcopy(project.data_docs_sites[SITE_NAME]).items() if k != "class_name"}
     index_builder = gx_internals.index_builder_config(index_limit)
     if index_builder is not None:
         config["site_index_builder"] = index_builder
@@ -318,5 +339,40 @@ def _site(gx_dir: str, index_limit: int | None):
     )
     if index_builder is not None:
         builder.site_index_builder.cache_path = Path(gx_dir) / INDEX_CACHE
-    gx_internals.copy_static_assets_when_changed(builder, Path(gx_dir).parent / DOCS_DIR / SITE_NAME / "static")
+    gx_internals.copy_static_assets_when_changed(builder, _site_dir(root) / "static")
     return context, builder
+
+
+def _site_dir(gx_dir: Path) -> Path:
+    return gx_dir.parent / DOCS_DIR / SITE_NAME
+
+
+def _folders(gx_dir: Path) -> tuple[Path, ...]:
+    """The folders GX's stores and the site are rooted in (what lies below them, its stores check)."""
+    site = _site_dir(gx_dir)
+    return (gx_dir / "expectations", gx_dir / "uncommitted" / "validations", site / "static", site / "validations")
+
+
+def project_config(gx_dir: Path):
+    """The GX project behind Data Docs, in code: GX's file stores under ``gx_dir`` and the site under
+    data_docs/ (absolute paths: ``gx_dir/..`` must not go through a link), no plugins, no config variables."""
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        FilesystemStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    defaults = FilesystemStoreBackendDefaults(root_directory=str(gx_dir))
+    backend = gx_internals.store_backend_config()
+    for store in defaults.stores.values():
+        store["store_backend"].update(backend)
+    site = copy.deepcopy(SITE_CONFIG)
+    site["store_backend"] = {**site["store_backend"], "base_directory": f"{_site_dir(gx_dir)}/", **backend}
+    return DataContextConfig(
+        store_backend_defaults=defaults,
+        data_docs_sites={SITE_NAME: site},
+        plugins_directory=None,
+        config_variables_file_path=None,
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )

@@ -1,7 +1,7 @@
 """Every use of Great Expectations' internals, in one place, behind one version guard.
 
-The pipeline reaches below GX's public API in four places, each for speed or for a page GX cannot
-make on its own:
+The pipeline reaches below GX's public API in five places, for speed, for a page GX cannot make on its
+own, or to keep GX inside the shared folder:
 
 * ``shortcuts``: five pieces of GX's bookkeeping cut short while a suite is validated (no DataFrame
   fingerprint; an expectation's configuration, a metric's id and kwargs, and the rows of a column pair or
@@ -11,12 +11,13 @@ make on its own:
 * ``summary_index_builder``: a Data Docs index builder that lists a validation from a small cache
   instead of deserialising its whole stored result;
 * ``copy_static_assets_when_changed``: the site's static files copied when they are missing or changed,
-  not once per page.
+  not once per page;
+* ``SharedFolderStoreBackend``: GX's file store, never following a link a clerk left in gx/ or data_docs/.
 
 They were written against ``TESTED_GX`` (tests/etl/ingest/validate compare every suite with and
 without them). On any other GX version each falls back to plain GX — validation as GX ships it, chunk
-results merged by counting, GX's default Data Docs index, static files copied with every page — and says
-so once in the log.
+results merged by counting, GX's default Data Docs index, static files copied with every page, GX's own
+file store (which follows links) — and says so once in the log.
 """
 
 from __future__ import annotations
@@ -426,26 +427,95 @@ def _summary_index_builder_class():
         def read_cache(self) -> dict:
             if self.cache_path is None:
                 return {}
+            from etl.shared_paths import read_no_follow
+
             try:
-                return json.loads(self.cache_path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+                return json.loads(read_no_follow(self.cache_path) or b"{}")
+            except ValueError:
                 return {}
 
         def write_cache(self, cache: dict) -> None:
             if self.cache_path is None:
                 return
-            tmp = self.cache_path.with_name(f"{self.cache_path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(cache, ensure_ascii=False), encoding="utf-8")
-            tmp.replace(self.cache_path)
+            from etl.shared_paths import replace_no_follow
+
+            replace_no_follow(self.cache_path, json.dumps(cache, ensure_ascii=False).encode("utf-8"))
 
     return SummaryIndexBuilder
 
 
+def store_backend_config() -> dict:
+    """``module_name``/``class_name`` of the file store every GX store and the Data Docs site use:
+    ``SharedFolderStoreBackend`` (below); on an untested GX nothing (GX's own, which follows links)."""
+    if not internals_usable():
+        return {}
+    return {"module_name": __name__, "class_name": "SharedFolderStoreBackend"}
+
+
+def _shared_folder_store_backend_class():
+    from great_expectations.data_context.store.tuple_store_backend import TupleFilesystemStoreBackend
+    from great_expectations.exceptions import InvalidKeyError
+
+    from etl.shared_paths import no_link_below, read_no_follow, real_folder, write_no_follow
+
+    class SharedFolderStoreBackend(TupleFilesystemStoreBackend):
+        """GX's filesystem store for a folder clerks can write into (gx/ and data_docs/ in the share):
+        a link left anywhere below its base directory is never followed — a folder we write into is made
+        real (the link moved aside), a file is written without following a link at its name, and a
+        stored object reached through a link is not there (GX follows links both ways)."""
+
+        def _file(self, key) -> Path:
+            if not isinstance(key, tuple):
+                key = key.to_tuple()
+            return Path(self.full_base_directory, self._convert_key_to_filepath(key))
+
+        def _get(self, key):
+            path = self._file(key)
+            data = read_no_follow(path) if no_link_below(path, Path(self.full_base_directory)) else None
+            if data is None:  # missing, reached through a link, or no regular file
+                raise InvalidKeyError(f"no stored object at {path}")
+            return data.decode("utf-8").rstrip("\n")
+
+        def _set(self, key, value, **kwargs):
+            path = self._file(key)
+            real_folder(path.parent, Path(self.full_base_directory).parent)  # the base folder itself too
+            write_no_follow(path, value.encode("utf-8") if isinstance(value, str) else value)
+            return str(path)
+
+        def _move(self, source_key, dest_key, **kwargs):
+            source, target = self._file(source_key), self._file(dest_key)
+            if not no_link_below(source, Path(self.full_base_directory)) or not source.is_file():
+                return False
+            real_folder(target.parent, Path(self.full_base_directory).parent)
+            os.replace(source, target)
+            return dest_key
+
+        def list_keys(self, prefix: tuple = ()) -> list:
+            base = Path(self.full_base_directory)
+            if not no_link_below(base.joinpath(*prefix), base):
+                return []
+            # GX walks without entering linked folders; a linked file is left out here
+            return [key for key in super().list_keys(prefix) if not self._file(key).is_symlink()]
+
+        def remove_key(self, key):
+            path = self._file(key)
+            if no_link_below(path, Path(self.full_base_directory)) and path.is_file():
+                path.unlink()
+                return True
+            return False
+
+    return SharedFolderStoreBackend
+
+
 def __getattr__(name: str):
-    # GX instantiates the index builder by module and class name; build the class (which subclasses a
-    # GX class) only then, so that importing this module never imports GX.
-    if name == "SummaryIndexBuilder":
-        cls = _summary_index_builder_class()
+    # GX instantiates the index builder and the store backend by module and class name; build each class
+    # (which subclasses a GX class) only then, so that importing this module never imports GX.
+    factories = {
+        "SummaryIndexBuilder": _summary_index_builder_class,
+        "SharedFolderStoreBackend": _shared_folder_store_backend_class,
+    }
+    if name in factories:
+        cls = factories[name]()
         globals()[name] = cls
         return cls
     raise AttributeError(name)

@@ -15,10 +15,11 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import stat
 from functools import lru_cache
 from pathlib import Path
+
+from etl.shared_paths import read_no_follow, real_folder, replace_no_follow
 
 ASSETS = Path(__file__).with_name("data_docs_assets")
 S3_ASSETS = "https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/"
@@ -44,21 +45,21 @@ def install_assets(site_dir: Path) -> None:
     if verified is not None and file_stats(targets) == verified:
         return
     for target, digest in targets.items():
-        if target.is_file() and hashlib.sha256(target.read_bytes()).hexdigest() == digest:
+        present = read_no_follow(target)
+        if present is not None and hashlib.sha256(present).hexdigest() == digest:
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-        shutil.copyfile(ASSETS / "vendor" / target.relative_to(site_dir / "static" / "vendor"), tmp)
-        tmp.replace(target)
+        real_folder(target.parent, site_dir)
+        replace_no_follow(target, (ASSETS / "vendor" / target.relative_to(site_dir / "static" / "vendor")).read_bytes())
     _INSTALLED[site_dir] = file_stats(targets)
 
 
 def file_stats(paths) -> dict[Path, tuple[int, int] | None]:
-    """Each path's (size, mtime in ns), None where it is no regular file: equal stats mean untouched."""
+    """Each path's (size, mtime in ns), None where it is no regular file (or a link): equal stats mean
+    untouched."""
     stats = {}
     for path in paths:
         try:
-            info = os.stat(path)
+            info = os.lstat(path)
         except OSError:
             stats[path] = None
             continue
@@ -87,14 +88,13 @@ def rewrite_pages(site_dir: Path, pages) -> None:
     install_assets(site_dir)
     for page in pages:
         page = Path(page)
-        if not page.is_file():
+        data = read_no_follow(page)
+        if data is None:
             continue
-        text = page.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
         fixed = offline_html(text, Path(os.path.relpath(site_dir, page.parent)).as_posix())
         if fixed != text:
-            tmp = page.with_name(f"{page.name}.{os.getpid()}.tmp")
-            tmp.write_text(fixed, encoding="utf-8")
-            tmp.replace(page)
+            replace_no_follow(page, fixed.encode("utf-8"))
 
 
 def external_assets(text: str) -> list[str]:

@@ -1,0 +1,109 @@
+"""gx/ and data_docs/ lie in the shared folder, which clerks can write into: whatever link, file or folder
+someone leaves there, Great Expectations reads and writes nothing outside the shared folder, loads no
+code or template from it, and keeps its pages."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_data_docs import failing_rows, parse_service_rows
+
+from etl.ingest.validate.data_docs import DataDocs
+from etl.ingest.validate.suite import validate_report
+
+SECRET = "OUTSIDE-SECRET-7361"
+
+
+def outside_tree(tmp_path: Path) -> Path:
+    """A folder beyond the share that a link may point into: a file and a folder holding one."""
+    outside = tmp_path / "outside"
+    (outside / "folder").mkdir(parents=True)
+    (outside / "secret.json").write_text(f'{{"success": true, "note": "{SECRET}"}}', encoding="utf-8")
+    (outside / "folder" / "secret.html").write_text(f"<p>{SECRET}</p>", encoding="utf-8")
+    return outside
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def site_with_two_pages(tmp_path: Path) -> DataDocs:
+    docs = DataDocs(tmp_path / "shared")
+    validate_report(parse_service_rows(tmp_path, failing_rows()), docs=docs)
+    validate_report(parse_service_rows(tmp_path, failing_rows(), name="明山区_政务服务事项清单_更正.xlsx"), docs=docs)
+    docs.refresh_index()
+    return docs
+
+
+def entries(docs: DataDocs) -> list[str]:
+    shared = Path(docs.shared_dir)
+    found = [p for top in ("gx", "data_docs") for p in (shared / top, *(shared / top).rglob("*"))]
+    return sorted(str(p.relative_to(shared)) for p in found if ".data_docs.lock" not in p.name)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None)
+@given(data=st.data())
+def test_links_left_in_gx_or_data_docs_are_never_followed(tmp_path_factory, data):
+    tmp_path = tmp_path_factory.mktemp("share")
+    outside = outside_tree(tmp_path)
+    before = snapshot(outside)
+    docs = site_with_two_pages(tmp_path)
+    chosen = data.draw(st.lists(st.sampled_from(entries(docs)), min_size=1, max_size=3, unique=True))
+    for relative in sorted(chosen, key=len, reverse=True):  # deepest first: a chosen folder may hold another
+        place = Path(docs.shared_dir) / relative
+        if not place.exists() and not place.is_symlink():
+            continue
+        target = outside / ("folder" if place.is_dir() and not place.is_symlink() else "secret.json")
+        shutil.rmtree(place) if place.is_dir() and not place.is_symlink() else place.unlink()
+        place.symlink_to(target, target_is_directory=target.is_dir())
+
+    same_name = validate_report(parse_service_rows(tmp_path, failing_rows()), docs=docs)
+    docs.refresh_index()
+    docs.rebuild()
+
+    assert snapshot(outside) == before, chosen  # nothing written outside the share
+    assert same_name.docs_page and (Path(docs.shared_dir) / same_name.docs_page).is_file()
+    pages = list(docs.site_dir.rglob("*.html"))
+    assert all(SECRET not in p.read_text(encoding="utf-8") for p in pages if not p.is_symlink()), chosen
+    assert all(".." not in Path(p).parts for p in pages)
+
+
+def test_the_gx_project_in_the_share_is_never_read_for_configuration_code_or_templates(tmp_path):
+    """A clerk's edit of gx/great_expectations.yml (stores elsewhere), a module in gx/plugins/ (GX puts the
+    plugins folder on sys.path) and custom Data Docs styles and views are all ignored."""
+    outside = outside_tree(tmp_path)
+    before = snapshot(outside)
+    docs = site_with_two_pages(tmp_path)
+    gx_dir = docs.gx_dir
+    yml = gx_dir / "great_expectations.yml"
+    yml.write_text(
+        yml.read_text(encoding="utf-8").replace("uncommitted/validations/", f"{outside}/folder/"), encoding="utf-8"
+    )
+    plugins = gx_dir / "plugins"
+    (plugins / "custom_data_docs" / "styles").mkdir(parents=True, exist_ok=True)
+    (plugins / "custom_data_docs" / "styles" / "data_docs_custom_styles.css").write_text(
+        f"body::after {{ content: '{SECRET}' }}", encoding="utf-8"
+    )
+    (plugins / "custom_data_docs" / "views").mkdir(parents=True, exist_ok=True)
+    (plugins / "custom_data_docs" / "views" / "page.j2").write_text(f"<script>{SECRET}</script>", encoding="utf-8")
+    (plugins / "district_planted_module.py").write_text("RAN = True\n", encoding="utf-8")
+    from etl.ingest.validate import data_docs
+
+    data_docs._site.cache_clear()  # a new process, as the next Airflow task would be
+
+    outcome = validate_report(parse_service_rows(tmp_path, failing_rows(), name="明山区_第三次.xlsx"), docs=docs)
+    docs.rebuild()
+
+    assert snapshot(outside) == before
+    assert outcome.docs_page and (Path(docs.shared_dir) / outcome.docs_page).is_file()
+    assert all(SECRET not in p.read_text(encoding="utf-8") for p in docs.site_dir.rglob("*.html"))
+    assert all(SECRET not in p.read_text(encoding="utf-8") for p in docs.site_dir.rglob("*.css"))
+    assert str(plugins) not in sys.path and str(plugins) + "/" not in sys.path
+    assert "district_planted_module" not in sys.modules
+    assert "uncommitted/validations/" in yml.read_text(encoding="utf-8")  # written back as the pipeline's
