@@ -75,35 +75,37 @@ def test_links_left_in_gx_or_data_docs_are_never_followed(tmp_path_factory, data
 
 
 def test_the_gx_project_in_the_share_is_never_read_for_configuration_code_or_templates(tmp_path):
-    """A clerk's edit of gx/great_expectations.yml (stores elsewhere), a module in gx/plugins/ (GX puts the
-    plugins folder on sys.path) and custom Data Docs styles and views are all ignored."""
+    """What a clerk leaves in gx/ before the pipeline first uses it — a great_expectations.yml whose stores
+    lie elsewhere, a module in gx/plugins/ (GX puts the plugins folder on sys.path) and custom Data Docs
+    styles and views — is all ignored."""
+    from etl.ingest.validate.data_docs import project_config
+
     outside = outside_tree(tmp_path)
     before = snapshot(outside)
-    docs = site_with_two_pages(tmp_path)
+    docs = DataDocs(tmp_path / "shared")
     gx_dir = docs.gx_dir
-    yml = gx_dir / "great_expectations.yml"
-    yml.write_text(
-        yml.read_text(encoding="utf-8").replace("uncommitted/validations/", f"{outside}/folder/"), encoding="utf-8"
-    )
     plugins = gx_dir / "plugins"
-    (plugins / "custom_data_docs" / "styles").mkdir(parents=True, exist_ok=True)
+    (plugins / "custom_data_docs" / "styles").mkdir(parents=True)
+    (plugins / "custom_data_docs" / "views").mkdir(parents=True)
+    yml = gx_dir / "great_expectations.yml"
+    tampered = project_config(gx_dir).to_yaml_str().replace("uncommitted/validations/", f"{outside}/folder/")
+    assert str(outside) in tampered
+    yml.write_text(tampered.replace("plugins_directory: null", "plugins_directory: plugins/"), encoding="utf-8")
     (plugins / "custom_data_docs" / "styles" / "data_docs_custom_styles.css").write_text(
         f"body::after {{ content: '{SECRET}' }}", encoding="utf-8"
     )
-    (plugins / "custom_data_docs" / "views").mkdir(parents=True, exist_ok=True)
     (plugins / "custom_data_docs" / "views" / "page.j2").write_text(f"<script>{SECRET}</script>", encoding="utf-8")
     (plugins / "district_planted_module.py").write_text("RAN = True\n", encoding="utf-8")
-    from etl.ingest.validate import data_docs
 
-    data_docs._site.cache_clear()  # a new process, as the next Airflow task would be
-
-    outcome = validate_report(parse_service_rows(tmp_path, failing_rows(), name="明山区_第三次.xlsx"), docs=docs)
+    outcome = validate_report(parse_service_rows(tmp_path, failing_rows()), docs=docs)
+    docs.refresh_index()
     docs.rebuild()
 
     assert snapshot(outside) == before
     assert outcome.docs_page and (Path(docs.shared_dir) / outcome.docs_page).is_file()
+    assert list((gx_dir / "uncommitted" / "validations").rglob("*.json"))  # the result is kept in the share
     assert all(SECRET not in p.read_text(encoding="utf-8") for p in docs.site_dir.rglob("*.html"))
     assert all(SECRET not in p.read_text(encoding="utf-8") for p in docs.site_dir.rglob("*.css"))
-    assert str(plugins) not in sys.path and str(plugins) + "/" not in sys.path
+    assert not any(str(plugins) in entry for entry in sys.path)
     assert "district_planted_module" not in sys.modules
-    assert "uncommitted/validations/" in yml.read_text(encoding="utf-8")  # written back as the pipeline's
+    assert str(outside) not in yml.read_text(encoding="utf-8")  # written back as the pipeline's
