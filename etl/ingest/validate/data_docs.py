@@ -42,6 +42,7 @@ import os
 import re
 import threading
 import time
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -374,5 +375,6 @@ def project_config(gx_dir: Path):
         plugins_directory=None,
         config_variables_file_path=None,
         analytics_enabled=False,
+        data_context_id=uuid.uuid5(uuid.NAMESPACE_URL, gx_dir.as_uri()),  # the same in every process: one yml
         progress_bars=ProgressBarsConfig(globally=False),
     )

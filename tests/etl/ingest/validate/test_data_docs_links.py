@@ -4,6 +4,7 @@ code or template from it, and keeps its pages."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -89,8 +90,9 @@ def test_the_gx_project_in_the_share_is_never_read_for_configuration_code_or_tem
     (plugins / "custom_data_docs" / "views").mkdir(parents=True)
     yml = gx_dir / "great_expectations.yml"
     tampered = project_config(gx_dir).to_yaml_str().replace("uncommitted/validations/", f"{outside}/folder/")
-    assert str(outside) in tampered
-    yml.write_text(tampered.replace("plugins_directory: null", "plugins_directory: plugins/"), encoding="utf-8")
+    tampered = re.sub(r"(?m)^plugins_directory:.*$", "plugins_directory: plugins/", tampered)
+    assert str(outside) in tampered and "plugins_directory: plugins/" in tampered
+    yml.write_text(tampered, encoding="utf-8")
     (plugins / "custom_data_docs" / "styles" / "data_docs_custom_styles.css").write_text(
         f"body::after {{ content: '{SECRET}' }}", encoding="utf-8"
     )
