@@ -3,10 +3,10 @@
 Where things land under the shared folder (``Settings.shared_dir``):
 
 ``gx/``
-    a file-mode GX context owned by the pipeline: ``great_expectations.yml`` (written from
-    ``project_config``, never read for configuration), ``expectations/`` (a copy of each suite under the
-    repo's ``expectations/`` as it was at its last validation) and ``uncommitted/validations/`` (every
-    validation result as JSON, never deleted by the pipeline).
+    the stores of the pipeline's GX context (configured in code, ``project_config``: no
+    great_expectations.yml is read or written): ``expectations/`` (a copy of each suite under the repo's
+    ``expectations/`` as it was at its last validation) and ``uncommitted/validations/`` (every validation
+    result as JSON, never deleted by the pipeline).
 ``data_docs/local_site/index.html``
     the steward's entry point: the validations (newest first, up to ``index_limit``) and the suites.
 ``data_docs/local_site/validations/<suite>/<district>_<file name>/<UTC time>/<batch>.html``
@@ -80,7 +80,6 @@ SITE_CONFIG: dict[str, Any] = {
     "site_section_builders": {"profiling": "None", "validations": {"run_name_filter": {"matches_regex": "."}}},
 }
 
-YML_HEADER = "# Written by the district pipeline from etl/ingest/validate/data_docs.py (project_config); edits are overwritten.\n"
 _UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')  # not allowed in a Windows/SMB file name
 _THREAD_LOCK = threading.Lock()
 
@@ -308,26 +307,22 @@ def _url_path(url: str) -> Path:
 
 @lru_cache(maxsize=4)
 def _site(gx_dir: str, index_limit: int | None):
-    """The file-mode context rooted at ``gx_dir`` and its site builder, once per process (the builder keeps
-    its Jinja templates compiled). Called under the lock.
+    """The pipeline's GX context, whose stores are files under ``gx_dir``, and its site builder, once per
+    process (the builder keeps its Jinja templates compiled). Called under the lock.
 
     gx/ and data_docs/ lie in the shared folder, which clerks can write into, so nothing of the context is
-    read from there: its configuration is ``project_config`` (GX would read gx/great_expectations.yml and
-    uncommitted/config_variables.yml, put gx/plugins/ on ``sys.path`` and take Data Docs templates and
-    styles from gx/plugins/custom_data_docs/), its folders are made real before GX uses them, and its file
-    stores never follow a link (``gx_internals.SharedFolderStoreBackend``)."""
+    read from there: it is an ephemeral context configured by ``project_config`` (a file-mode one would read
+    gx/great_expectations.yml and uncommitted/config_variables.yml, put gx/plugins/ on ``sys.path`` and take
+    Data Docs templates and styles from gx/plugins/custom_data_docs/), the folders its stores are rooted in
+    are made real before each use (``DataDocs._lock``), and its file stores never follow a link
+    (``gx_internals.SharedFolderStoreBackend``)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     from great_expectations.render.renderer.site_builder import SiteBuilder
 
     root = Path(gx_dir)
     project = project_config(root)
-    # GX scaffolds a project without a great_expectations.yml and reads its datasources from it: it is
-    # written from ``project`` whenever it holds anything else (a link left there is replaced, not followed)
-    written = (YML_HEADER + project.to_yaml_str()).encode("utf-8")
-    if read_no_follow(root / "great_expectations.yml") != written:
-        replace_no_follow(root / "great_expectations.yml", written)
-    context = gx.get_context(project_config=project, context_root_dir=gx_dir, mode="file")
+    context = gx.get_context(project_config=project, mode="ephemeral")  # its stores are files; no project file
     config = {k: v for k, v in copy.deepcopy(project.data_docs_sites[SITE_NAME]).items() if k != "class_name"}
     index_builder = gx_internals.index_builder_config(index_limit)
     if index_builder is not None:
@@ -375,6 +370,6 @@ def project_config(gx_dir: Path):
         plugins_directory=None,
         config_variables_file_path=None,
         analytics_enabled=False,
-        data_context_id=uuid.uuid5(uuid.NAMESPACE_URL, gx_dir.as_uri()),  # the same in every process: one yml
+        data_context_id=uuid.uuid5(uuid.NAMESPACE_URL, gx_dir.as_uri()),  # the same in every process
         progress_bars=ProgressBarsConfig(globally=False),
     )

@@ -77,7 +77,7 @@ def test_without_docs_nothing_is_written(tmp_path, monkeypatch):
 
 def test_a_docs_failure_does_not_change_the_outcome(tmp_path, caplog):
     shared = tmp_path / "shared"
-    (shared / "gx" / "great_expectations.yml").mkdir(parents=True)  # GX's project file cannot be written
+    (shared / "gx" / ".data_docs.lock").mkdir(parents=True)  # the lock cannot be taken
     report = parse_service_rows(tmp_path, failing_rows())
     outcome = validate_report(report, docs=DataDocs(shared))
     assert outcome.docs_page is None and not outcome.success

@@ -110,4 +110,3 @@ def test_the_gx_project_in_the_share_is_never_read_for_configuration_code_or_tem
     assert all(SECRET not in p.read_text(encoding="utf-8") for p in docs.site_dir.rglob("*.css"))
     assert not any(str(plugins) in entry for entry in sys.path)
     assert "district_planted_module" not in sys.modules
-    assert str(outside) not in yml.read_text(encoding="utf-8")  # written back as the pipeline's
