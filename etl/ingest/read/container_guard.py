@@ -31,11 +31,10 @@ _ROW_REF = re.compile(rb'<row\b[^>]*?\br="(\d{1,9})"')
 _ERROR_CELL = re.compile(rb'<c [^>]*t="e"')
 # A formula cell saved without its result: no <v>, or an empty one where the result is no text (t="str"
 # with an empty <v> is a formula whose result is ""). openpyxl and other programs write formulas so; Excel,
-# WPS and LibreOffice always save the result. Group 1: the cell's attributes (its r="E4").
+# WPS and LibreOffice always save the result. Group 1: the formula (None for a shared formula's later cells).
 _UNCACHED_FORMULA = re.compile(
-    rb'<c\b(?![^>]*\bt="(?:str|e|inlineStr)")([^>]*)>\s*<f\b[^>]*(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>'
+    rb'<c\b(?![^>]*\bt="(?:str|e|inlineStr)")[^>]*>\s*<f\b[^>]*(?:/>|>([^<]*)</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>'
 )
-_REF = re.compile(rb'\br="([A-Z]{1,4})(\d{1,9})"')
 MAX_UNCACHED_FORMULAS = 100_000  # cells of a file marked one by one; more and the file is turned away
 _LONGEST_CELL = 1 << 16  # an unfinished cell carried over to the next piece, at most (a formula ≤ 8,192 characters)
 
@@ -233,7 +232,7 @@ class _SheetExtent:
     def _find_uncached(self, data: bytes, name: str) -> None:
         """Formula cells without their result in ``data``; a cell cut off at its end waits for the next piece."""
         for match in _UNCACHED_FORMULA.finditer(data) if b"<f" in data else ():
-            ref = _REF.search(match.group(1))
+            ref = _CELL_REF.match(match.group(0))
             if ref is None:
                 continue  # a cell without its reference: nowhere to say which (calamine reads it blank)
             if len(self.uncached) >= MAX_UNCACHED_FORMULAS:
@@ -242,8 +241,8 @@ class _SheetExtent:
                     "（文件可能由程序生成、从未在 Excel/WPS 中保存过）；请用 Excel/WPS 打开、保存后重新提交",
                     f"{name} holds more than {MAX_UNCACHED_FORMULAS} formula cells without a cached result",
                 )
-            formula = re.search(rb"<f\b[^>]*>([^<]*)</f>", match.group(0))
-            text = html.unescape(formula.group(1).decode("utf-8", "replace")) if formula else ""
+            formula = match.group(1)
+            text = html.unescape(formula.decode("utf-8", "replace")) if formula else ""
             self.uncached.append((int(ref.group(2)) - 1, _column_number(ref.group(1)) - 1, text))
         start = max(data.rfind(b"<c "), data.rfind(b"<c>"))
         unfinished = start >= 0 and data.find(b"</c>", start) < 0 and not data[start:].split(b">", 1)[0].endswith(b"/")

@@ -299,14 +299,21 @@ def _mark_error_cells(source, sheets: list[Sheet]) -> None:
         for row in worksheet.iter_rows():
             for cell in row:
                 if getattr(cell, "data_type", None) == "e" and cell.value is not None:
-                    r, c = cell.row - 1, cell.column - 1
-                    while len(sheet.rows) <= r:
-                        sheet.rows.append([])
-                    line = sheet.rows[r]
-                    line.extend([""] * (c + 1 - len(line)))
-                    line[c] = CellError(cell.value)
+                    put_cell(sheet, cell.row - 1, cell.column - 1, CellError(cell.value))
                     sheet.has_cell_errors = True
     workbook.close()
+
+
+def put_cell(sheet: Sheet, row: int, column: int, value: object) -> None:
+    """``value`` at (row, column), 0-based; where the cell lies beyond the sheet, the sheet grows as a
+    rectangle of blanks."""
+    width = max(len(sheet.rows[0]) if sheet.rows else 0, column + 1)
+    while len(sheet.rows) <= row:
+        sheet.rows.append([""] * width)
+    if len(sheet.rows[0]) < width:
+        for line in sheet.rows:
+            line.extend([""] * (width - len(line)))
+    sheet.rows[row][column] = value
 
 
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13))

@@ -14,7 +14,7 @@ import posixpath
 import re
 import zipfile
 
-from etl.ingest.read.readers import Sheet, UncachedFormula
+from etl.ingest.read.readers import Sheet, UncachedFormula, put_cell
 
 _TAG_ATTRIBUTES = re.compile(rb'([\w:]+)\s*=\s*"([^"]*)"')
 _SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)>")
@@ -34,7 +34,7 @@ def mark_uncached_formulas(source, sheets: list[Sheet], found: dict[str, list[tu
         for row, column, formula in cells:
             if row < len(sheet.rows) and column < len(sheet.rows[row]) and sheet.rows[row][column] not in ("", None):
                 continue  # the reader found a value after all
-            _put(sheet, row, column, UncachedFormula(f"={formula}" if formula else "=…"))
+            put_cell(sheet, row, column, UncachedFormula(f"={formula}" if formula else "=…"))
             sheet.has_cell_errors = True
 
 
@@ -60,14 +60,3 @@ def worksheet_names(archive: zipfile.ZipFile) -> dict[str, str]:
         member = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
         names[member] = html.unescape(attributes[b"name"].decode("utf-8", "replace"))
     return names
-
-
-def _put(sheet: Sheet, row: int, column: int, value: object) -> None:
-    """``value`` at (row, column), the sheet grown as a rectangle of blanks where the cell lies beyond it."""
-    width = max(len(sheet.rows[0]) if sheet.rows else 0, column + 1)
-    while len(sheet.rows) <= row:
-        sheet.rows.append([""] * width)
-    if len(sheet.rows[0]) < width:
-        for line in sheet.rows:
-            line.extend([""] * (width - len(line)))
-    sheet.rows[row][column] = value

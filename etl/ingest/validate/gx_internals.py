@@ -464,42 +464,45 @@ def _shared_folder_store_backend_class():
         real (the link moved aside), a file is written without following a link at its name, and a
         stored object reached through a link is not there (GX follows links both ways)."""
 
+        @property
+        def _base(self) -> Path:
+            return Path(self.full_base_directory)
+
         def _file(self, key) -> Path:
             if not isinstance(key, tuple):
                 key = key.to_tuple()
-            return Path(self.full_base_directory, self._convert_key_to_filepath(key))
+            return self._base / self._convert_key_to_filepath(key)
 
         def _get(self, key):
             path = self._file(key)
-            data = read_no_follow(path) if no_link_below(path, Path(self.full_base_directory)) else None
+            data = read_no_follow(path) if no_link_below(path, self._base) else None
             if data is None:  # missing, reached through a link, or no regular file
                 raise InvalidKeyError(f"no stored object at {path}")
             return data.decode("utf-8").rstrip("\n")
 
         def _set(self, key, value, **kwargs):
             path = self._file(key)
-            real_folder(path.parent, Path(self.full_base_directory).parent)  # the base folder itself too
+            real_folder(path.parent, self._base.parent)  # the base folder itself too
             write_no_follow(path, value.encode("utf-8") if isinstance(value, str) else value)
             return str(path)
 
         def _move(self, source_key, dest_key, **kwargs):
             source, target = self._file(source_key), self._file(dest_key)
-            if not no_link_below(source, Path(self.full_base_directory)) or not source.is_file():
+            if not no_link_below(source, self._base) or not source.is_file():
                 return False
-            real_folder(target.parent, Path(self.full_base_directory).parent)
+            real_folder(target.parent, self._base.parent)
             os.replace(source, target)
             return dest_key
 
         def list_keys(self, prefix: tuple = ()) -> list:
-            base = Path(self.full_base_directory)
-            if not no_link_below(base.joinpath(*prefix), base):
+            if not no_link_below(self._base.joinpath(*prefix), self._base):
                 return []
             # GX walks without entering linked folders; a linked file is left out here
             return [key for key in super().list_keys(prefix) if not self._file(key).is_symlink()]
 
         def remove_key(self, key):
             path = self._file(key)
-            if no_link_below(path, Path(self.full_base_directory)) and path.is_file():
+            if no_link_below(path, self._base) and path.is_file():
                 path.unlink()
                 return True
             return False
