@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -127,3 +129,15 @@ def hotline_csv(rows: int = 120, duplicate: bool = False, wide_row_at: int | Non
         lines.append(",".join(cells))
     lines += ["填报人：张三,审核人：李四", "MS29999999,2021-09-30 10:00:00,明山区,明山街道,其他,,,"]
     return "\r\n".join(lines) + "\r\n"
+
+
+def edit_members(path: Path, edit: Callable[[str, bytes], bytes], target: Path | None = None) -> Path:
+    """The zip container ``path`` written again (to ``target``, default in place) with each member's bytes
+    passed through ``edit(name, data)``: for a file shaped the way another tool saves it."""
+    with zipfile.ZipFile(path) as archive:
+        members = [(info, edit(info.filename, archive.read(info))) for info in archive.infolist()]
+    target = target or path
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in members:
+            archive.writestr(info, data)
+    return target

@@ -520,17 +520,17 @@ def test_ods_merged_areas_count_against_max_cells(tmp_path):
 
 
 def test_an_ods_with_a_dtd_is_refused(tmp_path):
-    import zipfile
+    from workbooks import edit_members
 
     from etl.ingest.read.readers import UnreadableFile
 
     source = _ods_with_span(tmp_path / "a.ods", 2, 1)
-    target = tmp_path / "实体.ods"
-    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "content.xml":
-                data = data.replace(b"?>", b'?><!DOCTYPE x [<!ENTITY a "aaaaaaaa">]>', 1)
-            dst.writestr(info, data)
+    target = edit_members(
+        source,
+        lambda name, data: (
+            data.replace(b"?>", b'?><!DOCTYPE x [<!ENTITY a "aaaaaaaa">]>', 1) if name == "content.xml" else data
+        ),
+        tmp_path / "实体.ods",
+    )
     with pytest.raises(UnreadableFile, match="DTD"):
         read_isolated(target, Limits())

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
-from workbooks import SERVICE_HEADER, service_item, write_xlsx
+from workbooks import SERVICE_HEADER, edit_members, service_item, write_xlsx
 
 import etl.ingest.read.container_guard as container_guard
 from etl.ingest.parse.tables import SOURCE_ROW, parse_file
@@ -71,13 +71,14 @@ def _saved_like_a_spreadsheet(path: Path, cached: dict[str, float], empty_text: 
             return b'<c r="%s" t="str"><f>%s</f><v></v></c>' % (ref.encode(), formula)
         return match.group(0)
 
-    with zipfile.ZipFile(path) as archive:
-        members = [(info, archive.read(info)) for info in archive.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for info, data in members:
-            if info.filename.startswith("xl/worksheets/"):
-                data = re.sub(rb'<c r="([A-Z]+\d+)"[^>]*><f>([^<]*)</f><v\s*/></c>', saved, data)
-            archive.writestr(info, data)
+    edit_members(
+        path,
+        lambda name, data: (
+            re.sub(rb'<c r="([A-Z]+\d+)"[^>]*><f>([^<]*)</f><v\s*/></c>', saved, data)
+            if name.startswith("xl/worksheets/")
+            else data
+        ),
+    )
 
 
 @given(plan=rows, block=st.sampled_from((1 << 20, 211, 64)))
@@ -108,12 +109,15 @@ def test_a_formula_without_its_result_is_reported_on_its_cell_never_loaded_blank
 def test_the_reader_puts_each_formula_without_its_result_on_its_cell(tmp_path):
     """Below the parse: the sheet the reader hands on holds the formula where calamine saw a blank, also
     beyond the rectangle calamine read (a last column of formulas only)."""
-    path, uncached, _ = write_register(tmp_path, [("uncached", "plain", False, 1), ("plain", "uncached", True, 2)])
-    _saved_like_a_spreadsheet(path, {}, set())
-    with zipfile.ZipFile(path) as archive:
-        xml = archive.read("xl/worksheets/sheet1.xml")
-    xml = xml.replace(b'</row><row r="4"', b'<c r="Q3"><f>SUM(J3:L3)</f></c></row><row r="4"', 1)
-    rewrite_member(path, "xl/worksheets/sheet1.xml", xml)
+    path, _, _ = write_register(tmp_path, [("uncached", "plain", False, 1), ("plain", "uncached", True, 2)])
+    edit_members(  # a formula in column Q, beyond every other cell: outside the rectangle calamine reads
+        path,
+        lambda name, data: (
+            data.replace(b'</row><row r="4"', b'<c r="Q3"><f>SUM(J3:L3)</f></c></row><row r="4"', 1)
+            if name == "xl/worksheets/sheet1.xml"
+            else data
+        ),
+    )
 
     (sheet,) = read_isolated(path, Limits())
     found = {
@@ -121,14 +125,6 @@ def test_the_reader_puts_each_formula_without_its_result_on_its_cell(tmp_path):
     }
     assert found == {(2, 9): "=1+9", (3, 11): "=2+11", (2, 16): "=SUM(J3:L3)"}
     assert len({len(row) for row in sheet.rows}) == 1  # still a rectangle
-
-
-def rewrite_member(path: Path, name: str, data: bytes) -> None:
-    with zipfile.ZipFile(path) as archive:
-        members = [(info, data if info.filename == name else archive.read(info)) for info in archive.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for info, body in members:
-            archive.writestr(info, body)
 
 
 def test_worksheet_members_are_named_by_the_workbook_whatever_their_file_names():
