@@ -22,11 +22,11 @@ from etl.contracts import CONTRACTS, ReportContract
 from etl.ingest import findings as F
 from etl.ingest.findings import FindingList
 from etl.ingest.load.sinks import FactSink, KeptFrames, LiveCopy, Spool
-from etl.ingest.parse.layout import chunk_data_rows, find_table
+from etl.ingest.parse.layout import TableLayout, chunk_data_rows, find_table
 from etl.ingest.parse.tables import ParsedReport, TableParse, folder_district, parse_file, rows_at
 from etl.ingest.read import csv_chunks
 from etl.ingest.read.csv_chunks import ReadWhole
-from etl.ingest.read.readers import Sheet
+from etl.ingest.read.readers import Sheet, other_delimiters
 from etl.ingest.validate.suite import SuiteRun, chunkable_suite
 from etl.reference.places import Places, default_places
 
@@ -226,6 +226,24 @@ def check_in_chunks(
     return report, sink, outcome
 
 
+def _head_where_the_header_is(path, encoding, contracts) -> tuple[str, list[list[str]], TableLayout]:
+    """The delimiter, the first records split on it and their table: the delimiter the first records
+    suggest, or else the first other one under which a complete header is found (as the whole-file
+    parse decides, etl.ingest.parse.tables); ReadWhole when no header is found at all."""
+    judged = csv_chunks.file_delimiter(path, encoding)
+    first = None
+    for delimiter in (judged, *other_delimiters(judged)):
+        head = csv_chunks.head_records(path, encoding, delimiter)
+        layout = find_table([Sheet(path.stem, [list(r) for r in head])], contracts)
+        if layout is not None and not layout.missing_required:
+            return delimiter, head, layout
+        if first is None and layout is not None:  # an incomplete header: its findings, if no other is complete
+            first = delimiter, head, layout
+    if first is None:
+        raise ReadWhole("no known header in the first records")
+    return first
+
+
 def _read_chunks(path, inbox, encoding, places, contracts, chunk_rows, sink, period, findings_cap):
     report = ParsedReport(path, findings=FindingList(cap=findings_cap))
     folder, report.district = folder_district(path, inbox, places)
@@ -236,10 +254,7 @@ def _read_chunks(path, inbox, encoding, places, contracts, chunk_rows, sink, per
             f"提交文件夹「{folder}」不是本市区县，请放入本区县的文件夹",
             f"folder {folder!r} is not a known district",
         )
-    head = csv_chunks.head_records(path, encoding)
-    layout = find_table([Sheet(path.stem, [list(r) for r in head])], list(contracts.values()))
-    if layout is None:
-        raise ReadWhole("no known header in the first records")
+    delimiter, head, layout = _head_where_the_header_is(path, encoding, list(contracts.values()))
     chunkable_suite(layout.contract)
     table = TableParse(
         report,
@@ -253,7 +268,7 @@ def _read_chunks(path, inbox, encoding, places, contracts, chunk_rows, sink, per
     report.source_sheets = []  # the head only: receipts of files read in chunks carry no copy of the table
     header_critical = any(f.severity == F.CRITICAL for f in report.findings)
     load = LoadCheck(report, sink, SuiteRun(report, places, whole=False))
-    for chunk in csv_chunks.record_chunks(path, encoding, head, chunk_rows):
+    for chunk in csv_chunks.record_chunks(path, encoding, head, chunk_rows, delimiter):
         records, totals, footer = chunk_data_rows(chunk, layout.first_data_row)
         if len(records):
             every_row = len(records) == len(chunk) and (records == chunk.index.to_numpy()).all()

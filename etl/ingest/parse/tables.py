@@ -18,11 +18,11 @@ from etl.ingest import findings as F
 from etl.ingest.findings import Finding, FindingList, column_letter, storable
 from etl.ingest.parse import layout as L
 from etl.ingest.parse.frames import datetime_objects
-from etl.ingest.parse.layout import TableLayout, data_rows, find_tables, title_text
+from etl.ingest.parse.layout import TableLayout, WorkbookTables, data_rows, find_tables, title_text
 from etl.ingest.parse.values import ColumnConverter, ValueProblem, is_blank, parse_number
 from etl.ingest.read.isolated import read_isolated
 from etl.ingest.read.limits import Limits
-from etl.ingest.read.readers import Sheet, UnreadableFile
+from etl.ingest.read.readers import Sheet, UnreadableFile, other_delimiters
 from etl.reference.periods import most_common_period, period_from_sheet_name, period_from_text, period_keys, year_hint
 from etl.reference.places import Place, Places, default_places
 from etl.text import fold
@@ -209,7 +209,7 @@ def _parse_file(
     except UnreadableFile as exc:
         report.add("unreadable_file", F.CRITICAL, exc.zh, exc.en)
         return report
-    found = find_tables(sheets, list(contracts.values()))
+    found = _split_where_the_header_is(path, limits, sheets, list(contracts.values()))
     if not found.tables:
         expected = "；".join(
             f"{c.title_zh}：{'、'.join(col.header for col in c.required_columns)}" for c in contracts.values()
@@ -234,6 +234,29 @@ def _parse_file(
     _skipped_sheet_findings(parts[0], found.skipped)
     parts[0].later_parts = parts[1:]
     return parts[0]
+
+
+def _split_where_the_header_is(
+    path: Path, limits: Limits, sheets: list[Sheet], contracts: list[ReportContract]
+) -> WorkbookTables:
+    """The file's tables. A text table was split on the delimiter its first records suggest; when no
+    complete header is found that way it is split again on each other delimiter, and the first under
+    which the header is found wins: the header decides, not a count of commas."""
+    found = find_tables(sheets, contracts)
+    if _complete(found) or len(sheets) != 1 or sheets[0].delimiter is None:
+        return found
+    for delimiter in other_delimiters(sheets[0].delimiter):
+        try:
+            again = find_tables(read_isolated(path, limits, delimiter), contracts)
+        except UnreadableFile:  # e.g. more fields than max_columns that way: not this delimiter
+            continue
+        if _complete(again):
+            return again
+    return found
+
+
+def _complete(found: WorkbookTables) -> bool:
+    return bool(found.tables) and not found.tables[0].missing_required
 
 
 def _by_period(tables: list[ParsedReport]) -> list[list[ParsedReport]]:

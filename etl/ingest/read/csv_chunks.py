@@ -2,7 +2,8 @@
 province's to millions, and one frame of Python objects for all of them would take gigabytes.
 
 The encoding is decided as ``etl.ingest.read.readers`` decides it (UTF-16 BOM, UTF-8 with or without BOM,
-else GB18030), checking the whole file block by block. The first ``HEAD_RECORDS`` records are read with
+else GB18030), checking the whole file block by block; the delimiter (comma or tab) as it decides it, the
+header having the last word (etl.ingest.check). The first ``HEAD_RECORDS`` records are read with
 the csv module (the header is looked for there, as in the first 20 rows of any sheet); the body with
 ``pandas.read_csv(chunksize=…)`` as text cells, records numbered as the csv module numbers them (the first
 records of both are compared). Any difference, a record wider than the head, an HTML file or a report
@@ -21,7 +22,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl.ingest.read.readers import CSV_ENCODINGS, OLE_MAGIC, TEXT_TABLE_SUFFIXES, ZIP_MAGIC, looks_binary
+from etl.ingest.read.readers import (
+    CSV_ENCODINGS,
+    DELIMITER_HEAD_CHARS,
+    OLE_MAGIC,
+    TEXT_TABLE_SUFFIXES,
+    ZIP_MAGIC,
+    looks_binary,
+    text_delimiter,
+)
 
 STREAM_MIN_BYTES = 16 << 20  # smaller files are read whole (a 16 MiB CSV is ~130,000 tickets)
 CHUNK_ROWS = 150_000  # GX pays about 35 ms a chunk whatever its size: fewer, larger chunks (measured: 100k, 150k, 200k)
@@ -83,23 +92,30 @@ def decodes(path: Path, encoding: str) -> bool:
     return True
 
 
-def head_records(path: Path, encoding: str) -> list[list[str]]:
+def file_delimiter(path: Path, encoding: str) -> str:
+    """The file's field delimiter, judged as the whole-file path judges it (``readers.text_delimiter``)."""
+    with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
+        return text_delimiter(handle.read(DELIMITER_HEAD_CHARS))
+
+
+def head_records(path: Path, encoding: str, delimiter: str = ",") -> list[list[str]]:
     """The first records, with the csv module's field size limit (``Limits.max_field_bytes``'s default):
     a longer field sends the file to be read whole, whose limits reject it with the reason."""
     try:
         with path.open("r", encoding=encoding, newline="") as handle:
-            return [list(r) for r in itertools.islice(csv.reader(handle), HEAD_RECORDS)]
+            return [list(r) for r in itertools.islice(csv.reader(handle, delimiter=delimiter), HEAD_RECORDS)]
     except csv.Error as exc:
         raise ReadWhole(f"the head records are not plain CSV: {exc}") from exc
 
 
-def record_chunks(path: Path, encoding: str, head: list[list[str]], chunk_rows: int):
+def record_chunks(path: Path, encoding: str, head: list[list[str]], chunk_rows: int, delimiter: str = ","):
     """The file's records as DataFrames of text cells ("" where a record is short), positional columns,
-    index = record number from 0. The first records must be the csv module's (``head``)."""
+    index = record number from 0. The first records must be the csv module's (``head``, read with the
+    same ``delimiter``)."""
     width = max((len(r) for r in head), default=1)
     reader = pd.read_csv(
         path,
-        sep=",",
+        sep=delimiter,
         header=None,
         names=list(range(width)),
         index_col=False,

@@ -43,10 +43,11 @@ from etl.ingest.read.readers import (
 )
 
 
-def read_isolated(path: Path, limits: Limits) -> list[Sheet]:
+def read_isolated(path: Path, limits: Limits, delimiter: str | None = None) -> list[Sheet]:
     """``etl.ingest.read.readers.read_sheets`` in a child process under ``limits``; raises UnreadableFile. For a zip
     container the child only reads; this process checks the directory before, and measures the members
-    (limits, damage, formula error cells) while the child reads."""
+    (limits, damage, formula error cells) while the child reads. ``delimiter``: a text table's, when not
+    the one its first records suggest."""
     with path.open("rb") as handle:
         zip_container = handle.read(4) == ZIP_MAGIC
     try:
@@ -55,7 +56,7 @@ def read_isolated(path: Path, limits: Limits) -> list[Sheet]:
                 return read_sheets(path, limits)  # raises with that limit's reason, reading nothing
             check_declared(path, limits)
             check_zip_names(path)
-        child = _Child(path, limits)
+        child = _Child(path, limits, delimiter)
         try:
             if zip_container:
                 facts = scan_actual(path, limits)  # while the child reads
@@ -72,7 +73,7 @@ def read_isolated(path: Path, limits: Limits) -> list[Sheet]:
 
 
 class _Child:
-    def __init__(self, path: Path, limits: Limits):
+    def __init__(self, path: Path, limits: Limits, delimiter: str | None):
         import openpyxl  # noqa: F401 - imported before fork: the child never takes the import lock
         import python_calamine  # noqa: F401
 
@@ -91,7 +92,7 @@ class _Child:
                 os.close(read_end)
                 os.close(err_read)
                 os.dup2(err_write, 2)
-                _run_child(path, limits, write_end)
+                _run_child(path, limits, delimiter, write_end)
             finally:
                 os._exit(0)
         os.close(write_end)
@@ -199,7 +200,7 @@ def _send(out: int, payload: tuple) -> None:
         try:
             for sheet in payload[1]:
                 fields = (sheet.name, sheet.visible, sheet.merged, sheet.has_cell_errors, sheet.may_hold_nul)
-                _write_frame(out, b"S", marshal.dumps((*fields, sheet.unreadable)))
+                _write_frame(out, b"S", marshal.dumps((*fields, sheet.unreadable, sheet.delimiter)))
                 step = max(1, FRAME_CELLS // max(1, len(sheet.rows[0]) if sheet.rows else 1))
                 for start in range(0, len(sheet.rows), step):
                     _write_frame(out, b"R", marshal.dumps(sheet.rows[start : start + step]))
@@ -256,22 +257,22 @@ class _Frames:
             self.payload = pickle.loads(body)
 
 
-def _sheet(name, visible, merged, has_cell_errors, may_hold_nul, unreadable) -> Sheet:
+def _sheet(name, visible, merged, has_cell_errors, may_hold_nul, unreadable, delimiter) -> Sheet:
     """A Sheet as the child read it, its rows still to come (they are already rectangular: no
     __post_init__ again)."""
     sheet = Sheet.__new__(Sheet)
     sheet.name, sheet.rows, sheet.visible, sheet.has_cell_errors = name, [], visible, has_cell_errors
-    sheet.may_hold_nul, sheet.unreadable = may_hold_nul, unreadable
+    sheet.may_hold_nul, sheet.unreadable, sheet.delimiter = may_hold_nul, unreadable, delimiter
     sheet.merged = [tuple(tuple(corner) for corner in m) for m in merged]
     return sheet
 
 
-def _run_child(path: Path, limits: Limits, out: int) -> None:
+def _run_child(path: Path, limits: Limits, delimiter: str | None, out: int) -> None:
     faulthandler.disable()  # a crash here is reported by the parent as the file's rejection
     os.environ.update(RUST_BACKTRACE="0")  # set for the native reader, not configuration: no backtrace on abort
     _limit_address_space(limits.max_read_memory_bytes)
     try:
-        payload = ("ok", read_sheets(path, limits, scan=False))
+        payload = ("ok", read_sheets(path, limits, scan=False, delimiter=delimiter))
     except UnreadableFile as exc:
         payload = ("unreadable", exc.zh, exc.en)
     except MemoryError:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import zipfile
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,11 @@ from etl.ingest.read.limits import Limits, mib
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 # Text content is read as CSV only under these names (a CSV renamed to .xls is still a CSV).
 TEXT_TABLE_SUFFIXES = {".csv", ".txt", ".xls", ".xlsx", ".xlsm", ".et", ".htm", ".html"}
+# A text table's fields are separated by commas (CSV) or by tabs: what Excel/WPS save as "文本文件(制表符分隔)"
+# and "Unicode 文本" (UTF-16), and what a copy out of a web table gives.
+TEXT_DELIMITERS = (",", "\t")
+DELIMITER_HEAD_CHARS = 65536  # the delimiter is judged on the records that begin in this much of the text
+DELIMITER_HEAD_RECORDS = 50
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 ENCRYPTED_MARKERS = ("EncryptedPackage".encode("utf-16-le"), "EncryptionInfo".encode("utf-16-le"))
@@ -55,6 +62,7 @@ class Sheet:
         True  # False when the reader knows no cell holds a NUL character (etl.ingest.parse.values checks)
     )
     unreadable: str | None = None  # why the reader could not read this sheet (its rows are empty)
+    delimiter: str | None = None  # a text table's field delimiter (None: a workbook's or a web page's sheet)
 
     def __post_init__(self) -> None:
         """A rectangle: CSV lines and HTML rows come ragged (a title line has one field)."""
@@ -64,10 +72,13 @@ class Sheet:
                 row.extend([""] * (width - len(row)))
 
 
-def read_sheets(path: Path, limits: Limits | None = None, scan: bool = True) -> list[Sheet]:
+def read_sheets(
+    path: Path, limits: Limits | None = None, scan: bool = True, delimiter: str | None = None
+) -> list[Sheet]:
     """The file's sheets as rows of cell values, within ``limits`` (files read whole, CSV fields, cells);
     ``etl.ingest.read.isolated.read_isolated`` runs this in a child process with a memory limit (``scan=False``:
-    a zip container's scan is the parent's)."""
+    a zip container's scan is the parent's). A text table is split on ``delimiter``, by default the one
+    its first records suggest (``text_delimiter``)."""
     limits = limits or Limits()
     size = path.stat().st_size
     if size > limits.max_whole_file_bytes:
@@ -114,16 +125,48 @@ def read_sheets(path: Path, limits: Limits | None = None, scan: bool = True) -> 
             Sheet(f"表{i}", rows, True, merged, has_cell_errors=errors, may_hold_nul=nul)
             for i, (rows, merged) in enumerate(tables, start=1)
         ]
-    return [Sheet(path.stem, csv_rows(io.StringIO(text), limits), may_hold_nul="\x00" in text)]
+    delimiter = delimiter or text_delimiter(text[:DELIMITER_HEAD_CHARS])
+    rows = csv_rows(io.StringIO(text), limits, delimiter)
+    return [Sheet(path.stem, rows, may_hold_nul="\x00" in text, delimiter=delimiter)]
 
 
-def csv_rows(handle, limits: Limits) -> list[list[str]]:
-    """CSV records as lists of fields, within ``limits``: a field over ``max_field_bytes``, a record over
-    ``max_columns`` fields or more than ``max_cells`` fields in all reject the file (UnreadableFile)."""
+def text_delimiter(head: str) -> str:
+    """The delimiter of a text table whose text begins with ``head``: the one of ``TEXT_DELIMITERS`` under
+    which most of its first records split alike, as a table's header and rows do (the most fields in
+    records of one same width of two or more); the comma when none does better. A comma inside a
+    tab-separated row (an address, "1,234") or a tab inside a CSV field splits that row under the wrong
+    delimiter, never the header: what is split alike there is fewer records, of fewer fields. The header
+    has the last word (``other_delimiters``)."""
+    best, best_fields = ",", 0
+    for delimiter in TEXT_DELIMITERS:
+        widths: Counter[int] = Counter()
+        try:
+            records = csv.reader(io.StringIO(head), delimiter=delimiter)
+            for record in itertools.islice(records, DELIMITER_HEAD_RECORDS):
+                if len(record) > 1:
+                    widths[len(record)] += 1
+        except csv.Error:  # a field longer than the csv module's limit: judged on the records before it
+            pass
+        fields = max((width * count for width, count in widths.items()), default=0)
+        if fields > best_fields:
+            best, best_fields = delimiter, fields
+    return best
+
+
+def other_delimiters(delimiter: str) -> tuple[str, ...]:
+    """The delimiters to split a text table on when ``delimiter`` gives no complete header: the parse
+    and the chunked read try each, and keep the one under which the header is found."""
+    return tuple(d for d in TEXT_DELIMITERS if d != delimiter)
+
+
+def csv_rows(handle, limits: Limits, delimiter: str = ",") -> list[list[str]]:
+    """Text records (fields separated by ``delimiter``) as lists of fields, within ``limits``: a field over
+    ``max_field_bytes``, a record over ``max_columns`` fields or more than ``max_cells`` fields in all reject
+    the file (UnreadableFile)."""
     csv.field_size_limit(limits.max_field_bytes)
     rows, cells = [], 0
     try:
-        for row in csv.reader(handle):
+        for row in csv.reader(handle, delimiter=delimiter):
             if len(row) > limits.max_columns:
                 raise UnreadableFile(
                     f"第{len(rows) + 1}行有 {len(row)} 列，超过 {limits.max_columns} 列的上限（max_columns）",

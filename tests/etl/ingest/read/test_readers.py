@@ -3,16 +3,20 @@ anything that is not a table is rejected with a reason instead of a crash."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import zipfile
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from workbooks import write_xlsx
 
 from etl.ingest import findings as F
 from etl.ingest.parse.tables import parse_file
+from etl.ingest.read.csv_chunks import file_delimiter
 from etl.ingest.read.readers import CellError, UnreadableFile, read_sheets
 
 HEADER = ["活动日期", "区县", "组织单位", "志愿服务队", "活动类型", "参与志愿者（人）", "服务时长（小时）", "服务地点"]
@@ -52,6 +56,56 @@ def test_csv_in_every_encoding_clerks_produce(tmp_path, encoding):
     path = in_inbox(tmp_path, f"志愿服务_2022-03_{encoding}.csv")
     path.write_bytes(csv_text().encode(encoding))
     assert_volunteer_table(path, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("name", "encoding"),
+    [
+        ("志愿服务_2022-03.txt", "utf-16"),  # Excel/WPS "Unicode 文本"
+        ("志愿服务_2022-03.txt", "gbk"),  # "文本文件(制表符分隔)"
+        ("志愿服务_2022-03.csv", "utf-8-sig"),  # a copy out of a web table, saved under .csv
+    ],
+)
+def test_tab_separated_text_as_excel_saves_it(tmp_path, name, encoding):
+    rows = [["2022年3月志愿服务活动统计"], HEADER, *ROWS]
+    rows[3] = [*ROWS[1][:-1], "铁山街道,平山路1号"]  # a comma inside a tab-separated row
+    text = "\r\n".join("\t".join(row) for row in rows) + "\r\n"
+    path = in_inbox(tmp_path, name)
+    path.write_bytes(text.encode(encoding))
+    report = assert_volunteer_table(path, tmp_path)
+    assert report.frame["place"].tolist()[1] == "铁山街道,平山路1号"
+
+
+TEXT_FIELD = st.text(alphabet=st.sampled_from(["a", "7", " ", ",", "\t", '"', "\n", "街", "—"]), max_size=6)
+
+
+@settings(max_examples=60)
+@given(
+    width=st.integers(1, 8),
+    body=st.lists(st.lists(TEXT_FIELD, min_size=8, max_size=8), max_size=30),
+    title=st.one_of(st.none(), st.text(alphabet="报表年月,\t区 ", min_size=1, max_size=8)),
+    delimiter=st.sampled_from([",", "\t"]),
+    encoding=st.sampled_from(["utf-8-sig", "gb18030", "utf-16"]),
+)
+def test_text_tables_are_split_on_their_delimiter_and_both_paths_judge_it_alike(
+    tmp_path_factory, width, body, title, delimiter, encoding
+):
+    """A table written with commas or tabs between its fields (either may also stand inside a field, as
+    may quotes and line breaks; a title line above the header) reads back as the records written, split
+    on that delimiter; the whole-file read and the chunked read judge a file's delimiter alike. (Whether
+    the judgement finds the header is tests/etl/ingest/parse/test_text_delimiters.py's: the header decides.)"""
+    records = [[f"列{i}" for i in range(width)], *(row[:width] for row in body)]
+    if title is not None:
+        records.insert(0, [title])
+    path = tmp_path_factory.mktemp("text") / "报表.txt"
+    with path.open("w", encoding=encoding, newline="") as handle:
+        csv.writer(handle, delimiter=delimiter, lineterminator="\r\n").writerows(records)
+
+    (sheet,) = read_sheets(path, delimiter=delimiter)
+    assert sheet.rows == [row + [""] * (max(map(len, records)) - len(row)) for row in records]
+    assert sheet.delimiter == delimiter
+    (judged,) = read_sheets(path)
+    assert file_delimiter(path, encoding) == judged.delimiter
 
 
 def test_gb18030_only_characters_survive(tmp_path):

@@ -1,0 +1,112 @@
+"""Text tables with commas or tabs between their fields (CSV; Excel/WPS "文本文件(制表符分隔)" and "Unicode 文本";
+a copy out of a web table) parse as the same table saved as a workbook, whatever their cells hold: the
+delimiter the first records suggest is tried first (etl/ingest/read/readers.py ``text_delimiter``), and
+the header decides when that gives none (etl/ingest/parse/tables.py, etl/ingest/check.py), in the
+whole-file parse and in the chunked read alike."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from workbooks import write_xlsx
+
+import etl.ingest.read.csv_chunks
+from etl.ingest.check import check_in_chunks
+from etl.ingest.parse.tables import parse_file
+from etl.ingest.read.readers import text_delimiter
+
+HEADER = ["活动日期", "区县", "组织单位", "志愿服务队", "活动类型", "参与志愿者（人）", "服务时长（小时）", "服务地点"]
+TEXT = st.text(alphabet=st.sampled_from(["a", "7", " ", ",", "\t", '"', "\n", "街", "—", "，"]), max_size=8)
+
+
+def volunteer_row(day: int, unit: str, team: str, place: str) -> list[str]:
+    return [f"2022-03-{day:02d}", "南芬区", unit, team, "创城", str(10 + day), "2.5", place]
+
+
+def write_text(path, records, delimiter: str, encoding: str):
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n").writerows(records)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(buffer.getvalue().encode(encoding))
+    return path
+
+
+def facts(report) -> dict:
+    """What a parse gives, comparable across formats."""
+
+    def plain(value):
+        return None if isinstance(value, float) and math.isnan(value) else value
+
+    frame = report.frame
+    return {
+        "report_type": report.report_type,
+        "period": report.period,
+        "district": report.district.name if report.district else None,
+        "findings": [(f.rule, f.severity, f.row, f.column, f.message_zh) for f in report.findings],
+        "rows": None
+        if frame is None
+        else [[plain(v) for v in row] for row in frame.drop(columns=["_sheet"], errors="ignore").to_numpy().tolist()],
+    }
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(
+    cells=st.lists(st.tuples(TEXT, TEXT, TEXT), min_size=1, max_size=12),
+    title=st.booleans(),
+    delimiter=st.sampled_from([",", "\t"]),
+    encoding=st.sampled_from(["utf-8-sig", "gb18030", "utf-16"]),
+)
+def test_a_text_table_parses_as_the_workbook_whatever_its_cells_hold(
+    tmp_path_factory, cells, title, delimiter, encoding
+):
+    rows = [volunteer_row(day, *texts) for day, texts in enumerate(cells, start=1)]
+    inbox = tmp_path_factory.mktemp("delimiters") / "inbox"
+    title_text = "南芬区2022年3月志愿服务活动统计" if title else None
+    workbook = write_xlsx(inbox / "南芬区" / "志愿服务_2022-03.xlsx", [HEADER, *rows], title=title_text)
+    text = write_text(
+        inbox / "南芬区" / "志愿服务_2022-03.txt", [[title_text]] * title + [HEADER, *rows], delimiter, encoding
+    )
+
+    expected = facts(parse_file(workbook, inbox=inbox))
+    assert expected["report_type"] == "volunteer_activity"
+    assert facts(parse_file(text, inbox=inbox)) == expected
+
+
+def commas_everywhere(tmp_path, delimiter: str = "\t", encoding: str = "utf-16"):
+    """A tab-separated table whose every row holds more commas than it has fields: its first records
+    suggest the comma."""
+    rows = [
+        volunteer_row(day, "南芬区文明办", f"南芬志愿{day}队", "平山路1,3,5,7,9,11,13,15,17,19,21,23号")
+        for day in range(1, 6)
+    ]
+    inbox = tmp_path / "inbox"
+    return write_text(inbox / "南芬区" / "志愿服务_2022-03.txt", [HEADER, *rows], delimiter, encoding), inbox, rows
+
+
+def test_the_header_decides_when_the_first_records_suggest_the_wrong_delimiter(tmp_path):
+    path, inbox, rows = commas_everywhere(tmp_path)
+    assert text_delimiter(path.read_text(encoding="utf-16")) == ","  # the count of fields is fooled
+
+    report = parse_file(path, inbox=inbox)
+    assert report.report_type == "volunteer_activity" and report.findings == []
+    assert report.frame["place"].tolist() == [row[-1] for row in rows]
+    assert report.frame["team"].tolist() == [row[3] for row in rows]
+
+
+def test_the_chunked_read_splits_where_the_whole_file_parse_does(tmp_path, monkeypatch):
+    path, inbox, rows = commas_everywhere(tmp_path, encoding="utf-8-sig")
+    whole = parse_file(path, inbox=inbox)
+    monkeypatch.setattr(etl.ingest.read.csv_chunks, "STREAM_MIN_BYTES", 0)
+    encoding = etl.ingest.read.csv_chunks.text_encoding(path)
+    report, sink, _outcome = check_in_chunks(path, inbox, encoding, chunk_rows=2)
+    try:
+        assert report.report_type == "volunteer_activity"
+        assert report.findings == whole.findings == []
+        assert (report.period, report.district, report.rows_read) == (whole.period, whole.district, len(rows))
+        assert sink.count == len(rows)
+    finally:
+        sink.close()
