@@ -14,6 +14,7 @@ import io
 import itertools
 import zipfile
 from collections import Counter
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,12 +74,18 @@ class Sheet:
 
 
 def read_sheets(
-    path: Path, limits: Limits | None = None, scan: bool = True, delimiter: str | None = None
+    path: Path,
+    limits: Limits | None = None,
+    scan: bool = True,
+    delimiter: str | None = None,
+    rows_to: Callable[[Sheet, Iterator[list]], None] | None = None,
 ) -> list[Sheet]:
     """The file's sheets as rows of cell values, within ``limits`` (files read whole, CSV fields, cells);
     ``etl.ingest.read.isolated.read_isolated`` runs this in a child process with a memory limit (``scan=False``:
     a zip container's scan is the parent's). A text table is split on ``delimiter``, by default the one
-    its first records suggest (``text_delimiter``)."""
+    its first records suggest (``text_delimiter``). ``rows_to``: an xlsx workbook's sheets are handed to it
+    one by one, in order, with their rows as python-calamine converts them, instead of being kept (the
+    returned sheets have no rows); other formats are returned whole."""
     limits = limits or Limits()
     size = path.stat().st_size
     if size > limits.max_whole_file_bytes:
@@ -91,7 +98,7 @@ def read_sheets(
     if not data.strip():
         raise UnreadableFile("文件是空的，请重新导出后提交", "the file is empty")
     if data.startswith(ZIP_MAGIC):
-        return _read_zip_container(path, data, limits, scan)
+        return _read_zip_container(path, data, limits, scan, rows_to)
     if data.startswith(OLE_MAGIC):
         if any(marker in data for marker in ENCRYPTED_MARKERS):
             raise UnreadableFile(
@@ -188,15 +195,15 @@ def csv_rows(handle, limits: Limits, delimiter: str = ",") -> list[list[str]]:
     return rows
 
 
-def _read_zip_container(path: Path, data: bytes, limits: Limits, scan: bool = True) -> list[Sheet]:
+def _read_zip_container(path: Path, data: bytes, limits: Limits, scan: bool = True, rows_to=None) -> list[Sheet]:
     """A zip container: measured whole (etl.ingest.read.container_guard.scan_actual: limits, truncated or corrupt
     members, formula error cells) while python-calamine reads it in a thread. Calamine releases the GIL,
     so the two take the same time as the read alone; a container the scan finds broken gets the scan's
     reason, whatever the read made of it. ``scan=False``: the read only (etl.ingest.read.isolated's child: its
     parent scans, ``finish_zip_container``)."""
     check_zip_names(io.BytesIO(data))
-    if not scan:
-        return _read_with_calamine(data, limits)
+    if not scan:  # an .ods is returned whole: etl.ingest.read.office_facts completes its rows
+        return _read_with_calamine(data, limits, None if _is_ods(data) else rows_to)
     from etl.ingest.read.container_guard import LimitExceeded, scan_actual
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="calamine") as pool:
@@ -256,7 +263,9 @@ def finish_zip_container(source, sheets: list[Sheet], facts) -> list[Sheet]:
     return sheets
 
 
-def _read_with_calamine(data: bytes, limits: Limits) -> list[Sheet]:
+def _read_with_calamine(data: bytes, limits: Limits, rows_to=None) -> list[Sheet]:
+    """``rows_to``: see ``read_sheets`` (an .ods or .xls, whose rows ``_add_office_facts`` completes, is not
+    handed to it)."""
     import python_calamine as calamine
 
     try:
@@ -268,6 +277,8 @@ def _read_with_calamine(data: bytes, limits: Limits) -> list[Sheet]:
                 sheet = workbook.get_sheet_by_name(meta.name)
             except Exception as exc:  # noqa: BLE001 - one damaged sheet: the others are still read
                 sheets.append(Sheet(meta.name, [], visible, unreadable=f"{type(exc).__name__}: {exc}"[:300]))
+                if rows_to is not None:
+                    rows_to(sheets[-1], iter(()))
                 continue
             cells += sheet.height * sheet.width  # before a Python object is made for each cell
             if cells > limits.max_cells:
@@ -276,9 +287,13 @@ def _read_with_calamine(data: bytes, limits: Limits) -> list[Sheet]:
                     "请删除多余内容，或导出为 CSV 后重新提交",
                     f"sheets span more than max_cells={limits.max_cells} cells",
                 )
-            rows = sheet.to_python(skip_empty_area=False)  # fresh lists of lists: ours to pad and mark
             merged = list(getattr(sheet, "merged_cell_ranges", None) or [])
-            sheets.append(Sheet(meta.name, rows, visible, merged))
+            if rows_to is None:
+                rows = sheet.to_python(skip_empty_area=False)  # fresh lists of lists: ours to pad and mark
+                sheets.append(Sheet(meta.name, rows, visible, merged))
+            else:
+                sheets.append(Sheet(meta.name, [], visible, merged))
+                rows_to(sheets[-1], _calamine_rows(sheet))
         if sheets and all(sheet.unreadable for sheet in sheets):
             raise ValueError(sheets[0].unreadable)
     except UnreadableFile:
@@ -292,6 +307,16 @@ def _read_with_calamine(data: bytes, limits: Limits) -> list[Sheet]:
         ) from exc
     _add_office_facts(data, sheets, limits)
     return sheets
+
+
+def _calamine_rows(sheet) -> Iterator[list]:
+    """The rows ``sheet.to_python(skip_empty_area=False)`` gives, one at a time as they are converted:
+    python-calamine's ``iter_rows`` starts at the sheet's first row but at its first used column."""
+    if sheet.start is None:
+        return iter(sheet.to_python(skip_empty_area=False))
+    lead = sheet.start[1]
+    rows = sheet.iter_rows()
+    return rows if not lead else ([""] * lead + row for row in rows)
 
 
 def _add_office_facts(data: bytes, sheets: list[Sheet], limits: Limits) -> None:

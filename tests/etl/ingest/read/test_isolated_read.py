@@ -19,7 +19,7 @@ from hostile import (
     shared_strings_bomb_xlsx,
     sparse_xlsx,
 )
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import etl.ingest.read.isolated
@@ -146,6 +146,53 @@ def test_an_ordinary_workbook_reads_the_same_in_the_child(tmp_path):
     assert [s.rows for s in read_isolated(path, LIMITS)] == [s.rows for s in read_sheets(path, LIMITS)]
 
 
+XLSX_CELLS = (
+    st.none() | st.text("ab 街7,", max_size=4) | st.integers(-(10**6), 10**6) | st.floats(-1e6, 1e6) | st.booleans()
+)
+
+
+@st.composite
+def sparse_workbooks(draw):
+    """Sheets of cells anywhere in a corner of A1:J40 (so rows and columns before the first used one),
+    of every type a cell holds (dates too), some sheets empty or hidden."""
+    import datetime as dt
+
+    cells = XLSX_CELLS | st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2030, 1, 1)).map(
+        lambda d: d.replace(microsecond=0)
+    )
+    books = []
+    for _ in range(draw(st.integers(1, 3))):
+        placed = draw(st.dictionaries(st.tuples(st.integers(1, 40), st.integers(1, 10)), cells, max_size=25))
+        books.append((placed, draw(st.booleans())))
+    return books
+
+
+@settings(max_examples=40, deadline=None)
+@given(book=sparse_workbooks())
+def test_an_xlsx_sent_while_it_is_read_arrives_as_read_in_process(tmp_path_factory, book):
+    """The child sends an xlsx sheet's rows as python-calamine converts them (``iter_rows``, which starts
+    at the first used column): they arrive exactly as ``to_python(skip_empty_area=False)`` reads them in
+    this process, leading blank rows and columns, dates and every sheet's facts included."""
+    from openpyxl import Workbook
+
+    from etl.ingest.read.readers import read_sheets
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for number, (placed, hidden) in enumerate(book):
+        sheet = workbook.create_sheet(f"表{number}")
+        sheet.sheet_state = "hidden" if hidden and number else "visible"
+        for (row, column), value in placed.items():
+            sheet.cell(row, column, value)
+    path = tmp_path_factory.mktemp("stream") / "sparse.xlsx"
+    workbook.save(path)
+
+    def facts(sheets):
+        return [(s.name, s.visible, s.merged, s.unreadable, s.may_hold_nul, repr(s.rows)) for s in sheets]
+
+    assert facts(read_isolated(path, LIMITS)) == facts(read_sheets(path, LIMITS))
+
+
 PLAIN_CELLS = (  # what marshal carries
     st.none()
     | st.text(max_size=6)
@@ -194,18 +241,23 @@ def test_a_child_that_stops_half_way_through_its_frames_is_the_files_rejection(t
     path = tmp_path / "a.csv"
     path.write_text("a\n", encoding="utf-8")
     sent = [Sheet("表", [["x" * 20, 1.0]] * 50)]
-    head, sheet_frame = FRAME_HEAD.size, FRAME_HEAD.size + len(marshal.dumps(("表", True, [], False, True, None)))
-    cut = {"in-a-frame-head": 3, "in-a-sheet-frame": head + 2, "in-a-row-frame": sheet_frame + head + 5}.get(where)
+    head = FRAME_HEAD.size
+    sheet_frame = head + len(marshal.dumps(("表", True, [], False, True, None, None)))
+    first_run = sheet_frame + head + len(marshal.dumps([["x" * 20, 1.0]]))  # the first run is a row long
+    cut = {"in-a-frame-head": 3, "in-a-sheet-frame": head + 2, "in-a-row-frame": first_run + head + 5}.get(where)
+    written = bytearray()
 
-    def send_part(out, payload):
-        reader, writer = os.pipe()
-        real_send(writer, payload)
-        os.close(writer)
-        sent_bytes = os.read(reader, 1 << 20)
-        os.write(out, sent_bytes[:cut] if cut else sent_bytes[: -FRAME_HEAD.size])  # or all but the end frame
+    def write_part(out, kind, body):
+        """The frames up to ``cut`` bytes in all, or all but the end frame."""
+        if cut is None and kind == b"E":
+            return
+        frame = FRAME_HEAD.pack(kind, len(body)) + body
+        keep = len(frame) if cut is None else max(0, min(len(frame), cut - len(written)))
+        written.extend(frame[:keep])
+        if keep:
+            os.write(out, frame[:keep])
 
-    real_send = etl.ingest.read.isolated._send
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(etl.ingest.read.isolated, "read_sheets", lambda p, limits, **_: sent)
-        patch.setattr(etl.ingest.read.isolated, "_send", send_part)
+        patch.setattr(etl.ingest.read.isolated, "_write_frame", write_part)
         assert "已损坏" in rejected(path).zh
