@@ -8,6 +8,8 @@ import logging
 
 import great_expectations
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from test_data_docs import failing_rows, index_link, parse_service_rows
 from workbooks import hotline_csv
 
@@ -74,3 +76,68 @@ def test_an_untested_gx_still_lists_every_validation_in_the_index(untested_gx, t
     assert first.docs_page and second.docs_page
     assert index_link(first.docs_page) in index and index_link(second.docs_page) in index
     assert not (docs.gx_dir / INDEX_CACHE).exists()  # GX's own index builder
+
+
+PLAIN = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.floats(-3, 3, allow_nan=False) | st.text("ab", max_size=2),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(st.text("ab", max_size=2) | st.integers(0, 2), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+def same_plain(a, b) -> bool:
+    """The same plain values of the same types, all the way down (1, 1.0 and True differ; key order does not)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same_plain(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(
+            any(type(k) is type(j) and k == j and same_plain(a[k], b[j]) for j in b) for k in a
+        )
+    return a == b
+
+
+def twin(draw, value):
+    """``value`` with some parts swapped for values equal to them in Python (1, 1.0, True; a list and its
+    tuple) and its dicts' keys reordered: the same value or a near twin."""
+    kind = type(value)
+    if kind in (int, float, bool) and value == int(value) and draw(st.booleans()):
+        return draw(st.sampled_from([int, float, bool] if value in (0, 1) else [int, float]))(value)
+    if kind in (list, tuple):
+        items = [twin(draw, v) for v in value]
+        return (list if draw(st.booleans()) else tuple)(items) if draw(st.booleans()) else kind(items)
+    if kind is dict:
+        keys = draw(st.permutations(list(value)))
+        return {k: twin(draw, value[k]) for k in keys}
+    return value
+
+
+@st.composite
+def plain_pairs(draw):
+    a = draw(PLAIN)
+    return a, draw(PLAIN) if draw(st.booleans()) else twin(draw, a)
+
+
+@settings(max_examples=300)  # a pure function: 300 pairs take a second
+@given(pair=plain_pairs())
+@example(pair=([1], [1.0]))
+@example(pair=({"a": (1, None)}, {"a": [True, None]}))
+@example(pair=({"a": 0, 1: "b"}, {1: "b", "a": 0}))
+def test_a_memo_key_is_equal_exactly_for_the_same_plain_values(pair):
+    a, b = pair
+    """``plain_key`` (the shortcuts' memo key for GX's metric ids and kwargs) tells 1, 1.0 and True apart and
+    lists from tuples, or raises TypeError (then GX computes as it ships); it never makes two different
+    values one key."""
+    try:
+        key_a, key_b = gx_internals.plain_key(a), gx_internals.plain_key(b)
+    except TypeError:
+        return  # keys that do not sort (1 and "a" in one dict): not memoised
+    assert (key_a == key_b) == same_plain(a, b)
+    assert gx_internals.plain_key(a) == key_a  # the same value, the same key
+    with pytest.raises(TypeError):
+        gx_internals.plain_key([a, object()])
