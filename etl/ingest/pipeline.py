@@ -373,7 +373,7 @@ def _write_findings_receipt(target: Path, summary: dict, findings: list[F.Findin
     million-row export cell by cell into a workbook would take minutes and gigabytes."""
     from openpyxl import Workbook
 
-    from etl.excel_safe import set_cell
+    from etl.excel_safe import save_workbook, set_cell
     from etl.ingest.receipts.receipt import RESULT_SHEET, result_sheet
 
     workbook = Workbook()
@@ -386,7 +386,7 @@ def _write_findings_receipt(target: Path, summary: dict, findings: list[F.Findin
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".writing")
     clear_entry(tmp)
-    workbook.save(tmp)
+    save_workbook(workbook, tmp, target.parent)
     tmp.replace(target)
     return target
 

@@ -60,7 +60,7 @@ from etl.contracts.publication import (
     Definition,
     Publication,
 )
-from etl.excel_safe import set_cell
+from etl.excel_safe import save_workbook, set_cell
 from etl.ingest.pipeline import unused_path
 
 PACK_NAME = "城市报表评审材料"
@@ -959,7 +959,8 @@ def _write_section(ws, section: Section) -> None:
     ws.sheet_view.zoomScale = 100
 
 
-def render_xlsx(pack: Pack) -> bytes:
+def render_xlsx(pack: Pack, scratch_in: Path) -> bytes:
+    """The pack as a workbook's bytes (openpyxl's scratch files in ``scratch_in``: etl.excel_safe.save_workbook)."""
     wb = Workbook()
     wb.remove(wb.active)
     for section in pack.sections:
@@ -967,7 +968,7 @@ def render_xlsx(pack: Pack) -> bytes:
     wb.properties.title = f"{pack.city}{PACK_NAME}_{pack.as_of}"
     wb.properties.creator = "district reports pipeline"
     buffer = io.BytesIO()
-    wb.save(buffer)
+    save_workbook(wb, buffer, scratch_in)
     return buffer.getvalue()
 
 
@@ -1218,7 +1219,7 @@ def build_review_pack(
     ``as_of`` (YYYY-MM-DD, default today in the city) dates the pack; periods that begin after it are left out.
     ``volunteer_day`` picks the volunteer day shown (default: the busiest day of the latest month)."""
     pack = collect(engine, as_of, volunteer_day)
-    xlsx_bytes = render_xlsx(pack)
+    xlsx_bytes = render_xlsx(pack, Path(out_dir))
     html_bytes = render_html(pack).encode("utf-8")
     xlsx, html_path = _reserve(Path(out_dir), f"{PACK_NAME}_{pack.as_of}")
     try:

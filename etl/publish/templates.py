@@ -32,7 +32,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from etl.contracts import CONTRACTS, Column, ReportContract
-from etl.excel_safe import set_cell
+from etl.excel_safe import save_workbook, set_cell
 from etl.ingest.validate.suite import load_suite_json
 from etl.reference.places import Place, Places, default_places
 
@@ -309,7 +309,7 @@ def write_template(report_type: str, target: Path, district: str | None = None, 
     data.sheet_view.tabSelected = True
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".writing")
-    wb.save(tmp)
+    save_workbook(wb, tmp, target.parent)
     tmp.replace(target)
     return target
 

@@ -17,7 +17,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from etl.excel_safe import set_cell
+from etl.excel_safe import save_workbook, set_cell
 from etl.ingest import findings as F
 from etl.ingest.findings import Finding, FindingList
 from etl.ingest.inbox.names import bounded_name
@@ -63,7 +63,7 @@ def write_receipt(
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".writing")
     clear_entry(tmp)
-    workbook.save(tmp)
+    save_workbook(workbook, tmp, target.parent)
     tmp.replace(target)
     return target
 

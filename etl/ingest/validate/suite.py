@@ -130,9 +130,16 @@ def suite_parameters(places: Places) -> dict:
 def batch_definition():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
 
-    context = gx.get_context(mode="ephemeral")
+    # in memory, without the Data Docs site GX's default ephemeral context names in a temporary folder it
+    # creates and removes (outside SHARED_DIR); this context only validates (the docs: etl.ingest.validate.data_docs)
+    memory = InMemoryStoreBackendDefaults(init_temp_docs_sites=False)
+    context = gx.get_context(project_config=DataContextConfig(store_backend_defaults=memory), mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     asset = context.data_sources.add_pandas("district_files").add_dataframe_asset("parsed_report")
     batch_definition = asset.add_batch_definition_whole_dataframe("whole_file")
