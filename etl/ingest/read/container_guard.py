@@ -51,6 +51,9 @@ class ContainerFacts:
     # formula cells saved without their result, which python-calamine reads as blanks: worksheet member →
     # [(row, column, formula)], 0-based
     uncached_formulas: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
+    # worksheets holding such a formula in a cell without a reference (r=): located by counting
+    # (etl.ingest.read.uncached_formulas.locate_uncached_formulas)
+    unlocated_formulas: set[str] = field(default_factory=set)
 
 
 class LimitExceeded(Exception):
@@ -96,6 +99,8 @@ def scan_actual(path: Path, limits: Limits) -> ContainerFacts:
                 facts.error_cells = facts.error_cells or sheet.error_cells
                 if sheet.uncached:
                     facts.uncached_formulas[info.filename] = sheet.uncached
+                if sheet.unlocated:
+                    facts.unlocated_formulas.add(info.filename)
             if not intact and facts.broken is None:
                 facts.broken = info.filename
             facts.nul_escapes = facts.nul_escapes or nul
@@ -208,6 +213,7 @@ class _SheetExtent:
         self.error_cells = False
         self.uncached: list[tuple[int, int, str]] = []
         self.open_cell = b""  # a cell the last piece ended in, for the uncached formula search
+        self.unlocated = False  # an uncached formula in a cell without a reference (r=)
 
     def feed(self, piece: bytes, name: str, final: bool = False) -> None:
         """Count the tags in ``piece``; a tag cut at the end waits for the next piece (``final``: no more)."""
@@ -223,7 +229,7 @@ class _SheetExtent:
         self.cells += len(_CELL.findall(data))
         refs = _CELL_REF.findall(data)
         if refs:
-            self.max_column = max(self.max_column, max(_column_number(c) for c in {c for c, _ in refs}))
+            self.max_column = max(self.max_column, max(column_number(c) for c in {c for c, _ in refs}))
             self.max_row = max(self.max_row, max(map(int, (r for _, r in refs))))
         for r in _ROW_REF.findall(data):
             self.max_row = max(self.max_row, int(r))
@@ -233,8 +239,9 @@ class _SheetExtent:
         """Formula cells without their result in ``data``; a cell cut off at its end waits for the next piece."""
         for match in _UNCACHED_FORMULA.finditer(data) if b"<f" in data else ():
             ref = _CELL_REF.match(match.group(0))
-            if ref is None:
-                continue  # a cell without its reference: nowhere to say which (calamine reads it blank)
+            if ref is None:  # its place is counted from the cells before it, once the scan is over
+                self.unlocated = True
+                continue
             if len(self.uncached) >= MAX_UNCACHED_FORMULAS:
                 raise LimitExceeded(
                     f"工作表（{name.rsplit('/', 1)[-1]}）中有超过 {MAX_UNCACHED_FORMULAS} 个公式没有计算结果"
@@ -243,7 +250,7 @@ class _SheetExtent:
                 )
             formula = match.group(1)
             text = html.unescape(formula.decode("utf-8", "replace")) if formula else ""
-            self.uncached.append((int(ref.group(2)) - 1, _column_number(ref.group(1)) - 1, text))
+            self.uncached.append((int(ref.group(2)) - 1, column_number(ref.group(1)) - 1, text))
         start = max(data.rfind(b"<c "), data.rfind(b"<c>"))
         unfinished = start >= 0 and data.find(b"</c>", start) < 0 and not data[start:].split(b">", 1)[0].endswith(b"/")
         self.open_cell = data[start:] if unfinished and len(data) - start <= _LONGEST_CELL else b""
@@ -273,7 +280,8 @@ class _SheetExtent:
             )
 
 
-def _column_number(letters: bytes) -> int:
+def column_number(letters: bytes) -> int:
+    """A reference's column letters (b"AB") as the column's number, 1-based."""
     number = 0
     for ch in letters:
         number = number * 26 + ch - 64

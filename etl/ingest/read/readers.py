@@ -246,11 +246,11 @@ def finish_zip_container(source, sheets: list[Sheet], facts) -> list[Sheet]:
     back (only when the scan saw any); a NUL is possible in a cell only where the XML escapes one (``_x0000_``)."""
     for sheet in sheets:
         sheet.may_hold_nul = facts.nul_escapes
-    if facts.uncached_formulas:
+    if facts.uncached_formulas or facts.unlocated_formulas:
         from etl.ingest.read.uncached_formulas import mark_uncached_formulas
 
         source.seek(0)
-        mark_uncached_formulas(source, sheets, facts.uncached_formulas)
+        mark_uncached_formulas(source, sheets, facts.uncached_formulas, facts.unlocated_formulas)
         source.seek(0)
     if facts.error_cells:
         try:

@@ -18,7 +18,7 @@ import etl.ingest.read.container_guard as container_guard
 from etl.ingest.parse.tables import SOURCE_ROW, parse_file
 from etl.ingest.read.isolated import read_isolated
 from etl.ingest.read.limits import Limits
-from etl.ingest.read.readers import UncachedFormula
+from etl.ingest.read.readers import UncachedFormula, UnreadableFile
 from etl.ingest.read.uncached_formulas import worksheet_names
 
 NUMBER_COLUMNS = {"J": "legal_days", "L": "max_visits"}  # 法定时限, 最多跑动次数
@@ -81,13 +81,67 @@ def _saved_like_a_spreadsheet(path: Path, cached: dict[str, float], empty_text: 
     )
 
 
-@given(plan=rows, block=st.sampled_from((1 << 20, 211, 64)))
-@example(plan=[("uncached", "cached", True, 1), ("cached", "uncached", False, 2)], block=64)
-def test_a_formula_without_its_result_is_reported_on_its_cell_never_loaded_blank(tmp_path_factory, plan, block):
-    """Whatever cells hold formulas with or without results, and wherever the scan's pieces cut the XML
-    (``block``: the scan reads the sheet in pieces of that many bytes)."""
+_ROW_XML = re.compile(rb'<row r="(\d+)"([^>]*)>(.*?)</row>', re.S)
+_CELL_OPEN = re.compile(rb'<c r="([A-Z]+)(\d+)"')
+
+
+def without_references(data: bytes, drop) -> bytes:
+    """The worksheet XML with the references (r=) of rows and cells taken out where ``drop(row, column)``
+    says and where that leaves the place the same (a row right after the last, a cell right after the last
+    of its row): the same sheet as a program that leaves them out writes it."""
+    last_row = 0
+
+    def row_without(match: re.Match) -> bytes:
+        nonlocal last_row
+        number, attributes, body = int(match.group(1)), match.group(2), match.group(3)
+        last_column = 0
+
+        def cell_without(cell: re.Match) -> bytes:
+            nonlocal last_column
+            column = container_guard.column_number(cell.group(1))
+            keep = column != last_column + 1 or int(cell.group(2)) != number or not drop(number, column)
+            last_column = column
+            return cell.group(0) if keep else b"<c"
+
+        body = _CELL_OPEN.sub(cell_without, body)
+        head = (
+            b"<row%s>" % attributes
+            if number == last_row + 1 and drop(number, 0)
+            else match.group(0)[: match.start(3) - match.start(0)]
+        )
+        last_row = number
+        return head + body + b"</row>"
+
+    return _ROW_XML.sub(row_without, data)
+
+
+@given(
+    plan=rows,
+    block=st.sampled_from((1 << 20, 211, 64)),
+    references=st.sampled_from(("kept", "none", "some")),
+    seed=st.integers(0, 2**16),
+)
+@example(plan=[("uncached", "cached", True, 1), ("cached", "uncached", False, 2)], block=64, references="kept", seed=0)
+@example(
+    plan=[("uncached", "uncached", True, 1), ("cached", "uncached", False, 2)], block=64, references="none", seed=0
+)
+def test_a_formula_without_its_result_is_reported_on_its_cell_never_loaded_blank(
+    tmp_path_factory, plan, block, references, seed
+):
+    """Whatever cells hold formulas with or without results, wherever the scan's pieces cut the XML
+    (``block``: the scan reads the sheet in pieces of that many bytes), and whether the rows and cells
+    carry their references (r=) or leave them out, all or some (their places counted)."""
     inbox = tmp_path_factory.mktemp("inbox")
     path, uncached, cached = write_register(inbox, plan)
+    if references != "kept":
+        drop = (
+            (lambda row, column: True)
+            if references == "none"
+            else (lambda row, column: (row * 31 + column + seed) % 3 == 0)
+        )
+        edit_members(
+            path, lambda name, data: without_references(data, drop) if name.startswith("xl/worksheets/") else data
+        )
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(container_guard, "BLOCK", block)
         report = parse_file(path, inbox=inbox)
@@ -142,3 +196,22 @@ def test_worksheet_members_are_named_by_the_workbook_whatever_their_file_names()
         archive.writestr("xl/_rels/workbook.xml.rels", relationships)
     with zipfile.ZipFile(buffer) as archive:
         assert worksheet_names(archive) == {"xl/worksheets/data.xml": "A & B", "xl/worksheets/sheet9.xml": "明细"}
+
+
+def test_a_worksheet_whose_places_must_be_counted_expands_no_entity(tmp_path):
+    """Counting places parses the worksheet's XML (defusedxml): an entity defined in it turns the file
+    away with a reason instead of being expanded."""
+    path, _, _ = write_register(tmp_path, [("uncached", "plain", False, 1)])
+    edit_members(
+        path,
+        lambda name, data: (
+            without_references(data, lambda row, column: True).replace(
+                b"<worksheet", b'<!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa">]><worksheet', 1
+            )
+            if name.startswith("xl/worksheets/")
+            else data
+        ),
+    )
+    with pytest.raises(UnreadableFile) as caught:
+        read_isolated(path, Limits())
+    assert "无法核对没有计算结果的公式" in caught.value.zh and "EntitiesForbidden" in caught.value.en
