@@ -32,6 +32,7 @@ import zipfile
 from dataclasses import dataclass, field
 from xml.parsers import expat
 
+from etl.ingest.read.container_guard import MAX_UNCACHED_FORMULAS
 from etl.ingest.read.limits import Limits
 
 # Excel's error values and LibreOffice's own (Err:502 …), as a cell's cached text shows them
@@ -77,6 +78,8 @@ class ContainerUnreadable(Exception):
 class TableFacts:
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)  # 0-based, inclusive
     errors: list[tuple[int, int, str]] = field(default_factory=list)  # (row, column, error text)
+    # formula cells saved without their result (no value, no text): (row, column, formula as "=…")
+    uncached: list[tuple[int, int, str]] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------------------------------ ods
@@ -88,6 +91,7 @@ _NAMESPACES = {
     "calcext": "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0",
 }
 # what makes the expat pass worth running: no span and no formula in content.xml, nothing to find
+_FORMULA_NAMESPACE = re.compile(r"^[A-Za-z]+:(?==)")  # of:=…, oooc:=…, msoxl:=…: the formula is what follows
 _ODS_MARKERS = (b"-spanned=", b'value-type="error"', b":formula=")
 _BLOCK = 1 << 20
 
@@ -115,6 +119,7 @@ class _OdsScanner:
         self.row = self.column = 0
         self.row_repeat = self.cell_repeat = 1
         self.error: tuple[int, int, int, bool] | None = None  # (row, column, repeat, certain) of an error cell
+        self.formula: str | None = None  # that cell's formula when it says no result at all (no value type)
         self.text: list[str] = []
         self.text_depth = 0
         self.in_cell = False
@@ -164,6 +169,7 @@ class _OdsScanner:
                 ):
                     # LibreOffice says so (calcext); another writer's formula cell is one if its text is
                     self.error = (self.row, self.column, repeat, calc_type == "error")
+                    self.formula = attrs.get(self.FORMULA) if self.VALUE_TYPE not in attrs else None
                     self.text = []
                     self.parser.CharacterDataHandler = self.data  # text is read only here
         elif tag == self.TEXT_P:
@@ -215,6 +221,9 @@ class _OdsScanner:
     def _error_cell(self, text: str) -> None:
         row, column, repeat, certain = self.error
         self.error = None
+        if self.formula is not None and not text:
+            self._uncached(row, column, repeat, self.formula)
+            return
         if not (is_error_text(text) or (certain and text)):
             return
         height, width = self.extents.get(self.name, (0, 0))
@@ -222,6 +231,22 @@ class _OdsScanner:
         for r in range(row, min(row + self.row_repeat, height)):
             for c in range(column, min(column + repeat, width)):
                 facts.errors.append((r, c, text))
+
+    def _uncached(self, row: int, column: int, repeat: int, formula: str) -> None:
+        """A formula cell with neither a value nor a text (a program wrote the formula alone, as openpyxl does
+        in xlsx): its result is unknown, wherever it stands (also beyond what calamine read: it read a blank)."""
+        facts = self.tables[self.name]
+        formula = _FORMULA_NAMESPACE.sub("", formula)
+        formula = formula if formula.startswith("=") else "=" + formula
+        if len(facts.uncached) + self.row_repeat * repeat > MAX_UNCACHED_FORMULAS:
+            raise ContainerUnreadable(
+                f"工作表「{self.name}」中有超过 {MAX_UNCACHED_FORMULAS} 个公式没有计算结果（文件可能由程序生成、"
+                "从未在表格软件中保存过）；请用 Excel/WPS/LibreOffice 打开、保存后重新提交",
+                f"table {self.name!r} holds more than {MAX_UNCACHED_FORMULAS} formula cells without a result",
+            )
+        for r in range(row, row + self.row_repeat):
+            for c in range(column, column + repeat):
+                facts.uncached.append((r, c, formula))
 
     def data(self, text: str) -> None:
         if self.text_depth > 0:

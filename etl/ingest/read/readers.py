@@ -326,12 +326,14 @@ def _add_office_facts(data: bytes, sheets: list[Sheet], limits: Limits) -> None:
 
     try:
         if data.startswith(OLE_MAGIC):
-            errors = xls_error_cells(data)
+            errors = xls_error_cells(data)  # a BIFF formula record always holds its result
             merged: dict[str, list] = {}
+            uncached: dict[str, list] = {}
         elif _is_ods(data):
             facts = ods_facts(data, {s.name: (len(s.rows), len(s.rows[0]) if s.rows else 0) for s in sheets}, limits)
             errors = {name: f.errors for name, f in facts.items() if f.errors}
             merged = {name: f.merged for name, f in facts.items() if f.merged}
+            uncached = {name: f.uncached for name, f in facts.items() if f.uncached}
         else:
             return
     except ContainerUnreadable as exc:
@@ -342,6 +344,17 @@ def _add_office_facts(data: bytes, sheets: list[Sheet], limits: Limits) -> None:
         for r, c, text in errors.get(sheet.name, ()):
             if r < len(sheet.rows) and c < len(sheet.rows[r]) and sheet.rows[r][c] in ("", None, text):
                 sheet.rows[r][c] = CellError(text)  # calamine's extent holds every error cell: it is not empty
+                sheet.has_cell_errors = True
+        for r, c, formula in uncached.get(sheet.name, ()):  # read as blanks, perhaps beyond calamine's extent
+            width = max(len(sheet.rows[0]) if sheet.rows else 0, c + 1)
+            if r >= limits.max_rows or width > limits.max_columns or (r + 1) * width > limits.max_cells:
+                raise UnreadableFile(
+                    f"工作表「{sheet.name}」第 {r + 1} 行第 {c + 1} 列有公式，其范围超过上限（max_rows、max_columns"
+                    f"或 max_cells={limits.max_cells}）；请删除多余内容后重新提交",
+                    f"a formula at row {r + 1}, column {c + 1} of {sheet.name!r} lies beyond the sheet limits",
+                )
+            if r >= len(sheet.rows) or c >= len(sheet.rows[r]) or sheet.rows[r][c] in ("", None):
+                put_cell(sheet, r, c, UncachedFormula(formula))
                 sheet.has_cell_errors = True
 
 

@@ -215,3 +215,87 @@ def test_a_worksheet_whose_places_must_be_counted_expands_no_entity(tmp_path):
     with pytest.raises(UnreadableFile) as caught:
         read_isolated(path, Limits())
     assert "无法核对没有计算结果的公式" in caught.value.zh and "EntitiesForbidden" in caught.value.en
+
+
+def write_ods_register(folder: Path, plan, extra: list | None = None) -> tuple[Path, set[str]]:
+    """The register of ``plan`` as a program writes an .ods (odfpy): a formula cell with its result has a
+    value type and value, one without has the formula alone. ``extra``: (rows repeated before, formula)
+    rows appended below, a formula-only cell in column N each."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    def text_cell(value) -> TableCell:
+        cell = TableCell(valuetype="string")
+        if value is not None:
+            cell.addElement(P(text=str(value)))
+        return cell
+
+    def number_cell(value, how: str, formula: str) -> TableCell:
+        if how == "plain":
+            cell = TableCell(valuetype="float", value=value)
+        elif how == "cached":
+            cell = TableCell(formula=f"of:={formula}", valuetype="float", value=value)
+        else:
+            return TableCell(formula=f"of:={formula}")
+        cell.addElement(P(text=str(value)))
+        return cell
+
+    sheet, uncached = Table(name="事项清单"), set()
+    for values in (["明山区政务服务事项清单"], SERVICE_HEADER):
+        row = TableRow()
+        for value in values:
+            row.addElement(text_cell(value))
+        sheet.addElement(row)
+    for i, (legal, visits, _empty_reason, k) in enumerate(plan):
+        excel_row, item = FIRST_DATA_ROW + i, service_item(f"MS{i:04d}", legal=30, visits=k)
+        row = TableRow()
+        for index, value in enumerate(item):
+            letter = chr(ord("A") + index)
+            how = {"J": legal, "L": visits}.get(letter, "plain")
+            if isinstance(value, int):
+                row.addElement(number_cell(value if how == "plain" else k + index, how, f"{k}+{index}"))
+                if how == "uncached":
+                    uncached.add(f"{letter}{excel_row}")
+            else:
+                row.addElement(text_cell(value))
+        sheet.addElement(row)
+    for repeated, formula in extra or []:
+        if repeated:
+            sheet.addElement(TableRow(numberrowsrepeated=repeated))
+        row = TableRow()
+        row.addElement(TableCell(numbercolumnsrepeated=13))
+        row.addElement(TableCell(formula=formula))
+        sheet.addElement(row)
+    document = OpenDocumentSpreadsheet()
+    document.spreadsheet.addElement(sheet)
+    path = folder / "明山区" / "明山区_政务服务事项清单_2021Q4.ods"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document.save(str(path))
+    return path, uncached
+
+
+@given(plan=rows)
+@example(plan=[("uncached", "cached", False, 1), ("cached", "uncached", False, 2)])
+def test_an_ods_formula_without_its_result_is_reported_on_its_cell_too(tmp_path_factory, plan):
+    """The same promise for .ods, whose formula cells python-calamine also reads as blanks when a program
+    saved them without a value (etl/ingest/read/office_facts.py finds them in content.xml)."""
+    inbox = tmp_path_factory.mktemp("inbox")
+    path, uncached = write_ods_register(inbox, plan)
+    report = parse_file(path, inbox=inbox)
+    assert {f.cell for f in report.findings if uncached_message(f)} == uncached
+    assert all(f.value.startswith("=") and "[" not in f.value for f in report.findings if uncached_message(f))
+
+
+def test_an_ods_formula_beyond_what_was_read_is_put_in_or_the_file_turned_away(tmp_path):
+    """A formula-only cell right of everything calamine read grows the sheet; one a million empty rows down
+    would grow it past max_rows: the file is turned away with that reason, nothing allocated."""
+    path, _ = write_ods_register(tmp_path, [("plain", "plain", False, 1)], extra=[(0, "of:=SUM([.J3:.L3])")])
+    (sheet,) = read_isolated(path, Limits())
+    assert [
+        (r, c, str(v)) for r, row in enumerate(sheet.rows) for c, v in enumerate(row) if isinstance(v, UncachedFormula)
+    ] == [(3, 13, "=SUM([.J3:.L3])")]
+    far, _ = write_ods_register(tmp_path / "far", [("plain", "plain", False, 1)], extra=[(1_048_576, "of:=1+1")])
+    with pytest.raises(UnreadableFile, match="beyond the sheet limits") as caught:
+        read_isolated(far, Limits())
+    assert "max_rows" in caught.value.zh
