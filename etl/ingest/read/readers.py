@@ -228,6 +228,11 @@ def check_zip_names(source) -> None:
         ) from exc
     if "word/document.xml" in names:
         raise UnreadableFile("这是 Word 文档，不是表格，请提交 Excel 表格（xlsx/xls）或 CSV", "a Word document")
+    if "xl/workbook.bin" in names:  # calamine reads it, but its formula results and errors cannot be checked
+        raise UnreadableFile(
+            "这是 Excel 二进制工作簿（.xlsb），无法核对其中的公式结果；请在 Excel/WPS 中另存为 xlsx 后重新提交",
+            "an Excel binary workbook (xlsb)",
+        )
     if "ppt/presentation.xml" in names:
         raise UnreadableFile("这是 PowerPoint 文件，不是表格，请提交 Excel 表格", "a PowerPoint file")
     if "xl/workbook.xml" not in names and "content.xml" not in names:

@@ -200,6 +200,11 @@ def test_encrypted_workbook_is_rejected_with_a_reason(tmp_path):
             "这是 Word 文档，不是表格，请提交 Excel 表格（xlsx/xls）或 CSV",
         ),
         (
+            "南芬区_志愿服务_2022-03.xlsb",
+            lambda b: _zip({"xl/workbook.bin": b"\x83\x01\x00", "[Content_Types].xml": b"<x/>"}),
+            "这是 Excel 二进制工作簿（.xlsb），无法核对其中的公式结果；请在 Excel/WPS 中另存为 xlsx 后重新提交",
+        ),
+        (
             "附件.xlsx",
             lambda b: _zip({"readme.txt": b"hi"}),
             "压缩包里没有表格，请直接提交 Excel 表格（xlsx/xls）或 CSV",
