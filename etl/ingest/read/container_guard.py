@@ -256,28 +256,31 @@ class _SheetExtent:
         self.open_cell = data[start:] if unfinished and len(data) - start <= _LONGEST_CELL else b""
 
     def _check(self, name: str) -> None:
-        limits = self.limits
-        rows = max(self.rows, self.max_row)
-        columns = max(self.max_column, 1)
-        sheet = name.rsplit("/", 1)[-1]
-        if rows > limits.max_rows:
-            raise LimitExceeded(
-                f"工作表（{sheet}）用到了第 {rows} 行，超过 {limits.max_rows} 行的上限（max_rows）；"
-                "请删除表格下方多余的内容后重新提交",
-                f"{sheet} reaches row {rows}, over max_rows={limits.max_rows}",
-            )
-        if columns > limits.max_columns:
-            raise LimitExceeded(
-                f"工作表（{sheet}）用到了第 {columns} 列，超过 {limits.max_columns} 列的上限"
-                "（max_columns）；请删除表格右侧多余的内容后重新提交",
-                f"{sheet} reaches column {columns}, over max_columns={limits.max_columns}",
-            )
-        if rows * columns > limits.max_cells or self.cells > limits.max_cells:
-            raise LimitExceeded(
-                f"工作表（{sheet}）的范围达 {rows} 行 × {columns} 列，超过 {limits.max_cells} 个"
-                "单元格的上限（max_cells）；请删除多余内容，或导出为 CSV 后重新提交",
-                f"{sheet} spans {rows}x{columns} cells, over max_cells={limits.max_cells}",
-            )
+        check_extent(name.rsplit("/", 1)[-1], max(self.rows, self.max_row), self.max_column, self.cells, self.limits)
+
+
+def check_extent(sheet: str, rows: int, columns: int, cells: int, limits: Limits) -> None:
+    """Raise LimitExceeded, naming the limit, when a sheet reaches ``rows`` × ``columns`` (its last used
+    row and column, 1-based) or holds ``cells`` cells beyond what ``limits`` allow."""
+    columns = max(columns, 1)
+    if rows > limits.max_rows:
+        raise LimitExceeded(
+            f"工作表（{sheet}）用到了第 {rows} 行，超过 {limits.max_rows} 行的上限（max_rows）；"
+            "请删除表格下方多余的内容后重新提交",
+            f"{sheet} reaches row {rows}, over max_rows={limits.max_rows}",
+        )
+    if columns > limits.max_columns:
+        raise LimitExceeded(
+            f"工作表（{sheet}）用到了第 {columns} 列，超过 {limits.max_columns} 列的上限"
+            "（max_columns）；请删除表格右侧多余的内容后重新提交",
+            f"{sheet} reaches column {columns}, over max_columns={limits.max_columns}",
+        )
+    if rows * columns > limits.max_cells or cells > limits.max_cells:
+        raise LimitExceeded(
+            f"工作表（{sheet}）的范围达 {rows} 行 × {columns} 列，超过 {limits.max_cells} 个"
+            "单元格的上限（max_cells）；请删除多余内容，或导出为 CSV 后重新提交",
+            f"{sheet} spans {rows}x{columns} cells, over max_cells={limits.max_cells}",
+        )
 
 
 def column_number(letters: bytes) -> int:

@@ -5,6 +5,7 @@ The content decides, not the file name: web systems export HTML as ".xls", clerk
 times faster than openpyxl); openpyxl is only opened when an xlsx holds formula error cells, which
 calamine reads as blanks. What calamine leaves out of .ods (merged ranges, error cells) and .xls (error
 cells) is read from the container by etl.ingest.read.office_facts, so every format gives the same facts.
+XML Spreadsheet 2003, a text format, is read by etl.ingest.read.spreadsheet_xml.
 """
 
 from __future__ import annotations
@@ -118,6 +119,14 @@ def read_sheets(
             f"无法识别的文件格式（{path.suffix or '无扩展名'}），请提交 Excel 表格（xlsx/xls）或 CSV",
             "not a spreadsheet, HTML table or text file",
         )
+    if text.lstrip().startswith("<"):
+        from etl.ingest.read.spreadsheet_xml import is_spreadsheet_xml, spreadsheet_xml_sheets
+
+        if is_spreadsheet_xml(text[:4096]):
+            sheets = spreadsheet_xml_sheets(text, limits)
+            for sheet in sheets:
+                sheet.may_hold_nul = "\x00" in text
+            return sheets
     head = text.lstrip()[:2048].lower()
     if head.startswith("<") and ("<table" in text.lower() or "<html" in head):
         tables = html_tables(text, limits)
@@ -327,6 +336,7 @@ def _calamine_rows(sheet) -> Iterator[list]:
 def _add_office_facts(data: bytes, sheets: list[Sheet], limits: Limits) -> None:
     """What calamine leaves out of .ods (merged ranges, formula error cells) and .xls (formula error
     cells), from the container itself (etl.ingest.read.office_facts), so that every format gives .xlsx's facts."""
+    from etl.ingest.read.container_guard import LimitExceeded, check_extent
     from etl.ingest.read.office_facts import ContainerUnreadable, ods_facts, xls_error_cells
 
     try:
@@ -352,12 +362,10 @@ def _add_office_facts(data: bytes, sheets: list[Sheet], limits: Limits) -> None:
                 sheet.has_cell_errors = True
         for r, c, formula in uncached.get(sheet.name, ()):  # read as blanks, perhaps beyond calamine's extent
             width = max(len(sheet.rows[0]) if sheet.rows else 0, c + 1)
-            if r >= limits.max_rows or width > limits.max_columns or (r + 1) * width > limits.max_cells:
-                raise UnreadableFile(
-                    f"工作表「{sheet.name}」第 {r + 1} 行第 {c + 1} 列有公式，其范围超过上限（max_rows、max_columns"
-                    f"或 max_cells={limits.max_cells}）；请删除多余内容后重新提交",
-                    f"a formula at row {r + 1}, column {c + 1} of {sheet.name!r} lies beyond the sheet limits",
-                )
+            try:
+                check_extent(sheet.name, max(len(sheet.rows), r + 1), width, 0, limits)
+            except LimitExceeded as exc:
+                raise UnreadableFile(exc.zh, exc.en) from exc
             if r >= len(sheet.rows) or c >= len(sheet.rows[r]) or sheet.rows[r][c] in ("", None):
                 put_cell(sheet, r, c, UncachedFormula(formula))
                 sheet.has_cell_errors = True
