@@ -7,10 +7,12 @@ pack or an export a leader opens (CSV/formula injection, OWASP).
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -41,6 +43,17 @@ def csv_safe(value: object) -> object:
 
 
 _SCRATCH_LOCK = threading.Lock()
+SCRATCH_PREFIX = ".writing-"
+STALE_SCRATCH_SECONDS = 3600  # a save takes seconds: an older scratch folder is a killed process's
+
+
+def _sweep_stale_scratch(folder: Path) -> None:
+    """Scratch folders a killed process left in ``folder`` (real folders only: a link is left alone)."""
+    now = time.time()
+    for entry in os.scandir(folder):
+        if entry.name.startswith(SCRATCH_PREFIX) and entry.is_dir(follow_symlinks=False):
+            if now - entry.stat(follow_symlinks=False).st_mtime > STALE_SCRATCH_SECONDS:
+                shutil.rmtree(entry.path, ignore_errors=True)
 
 
 def save_workbook(workbook, target, scratch_in: Path) -> None:
@@ -48,9 +61,11 @@ def save_workbook(workbook, target, scratch_in: Path) -> None:
     each sheet to a temporary file before zipping them — in a folder of their own made in ``scratch_in``
     (inside SHARED_DIR) and removed after, not in the system's temporary folder: nothing outside the
     shared folder is written. ``tempfile.tempdir`` is the documented way to move them; any other
-    temporary file this process makes meanwhile goes there too."""
+    temporary file this process makes meanwhile goes there too (no other thread makes one while a
+    receipt or the pack is saved). A scratch folder an hour old is a killed save's, and is removed."""
     scratch_in.mkdir(parents=True, exist_ok=True)
-    scratch = tempfile.mkdtemp(prefix=".writing-", dir=scratch_in)
+    _sweep_stale_scratch(scratch_in)
+    scratch = tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=scratch_in)
     try:
         with _SCRATCH_LOCK:
             previous, tempfile.tempdir = tempfile.tempdir, scratch

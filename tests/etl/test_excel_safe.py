@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+import time
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -49,3 +50,21 @@ def test_a_failed_save_leaves_no_scratch_folder_and_the_temporary_folder_as_it_w
         save_workbook(workbook(), tmp_path / "no such folder" / "a.xlsx", tmp_path / "out")
     assert list((tmp_path / "out").iterdir()) == []
     assert tempfile.tempdir == before
+
+
+def test_a_killed_saves_scratch_folder_is_swept_but_not_a_fresh_one_or_a_link(tmp_path):
+    out = tmp_path / "out"
+    stale, fresh = out / ".writing-old", out / ".writing-new"
+    for folder in (stale, fresh):
+        (folder / "openpyxl.x").parent.mkdir(parents=True)
+        (folder / "openpyxl.x").write_bytes(b"half a sheet")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep").write_text("x")
+    os.symlink(elsewhere, out / ".writing-link")
+    os.utime(out / ".writing-link", (time.time() - 7200, time.time() - 7200), follow_symlinks=False)
+
+    save_workbook(workbook(), io.BytesIO(), out)
+    assert sorted(p.name for p in out.iterdir()) == [".writing-link", ".writing-new"]
+    assert (elsewhere / "keep").exists()

@@ -252,6 +252,8 @@ def _split_where_the_header_is(
             continue
         if _complete(again):
             return again
+        if again.tables and not found.tables:  # an incomplete header beats none (its findings say what lacks)
+            found = again
     return found
 
 

@@ -71,7 +71,7 @@ def read_isolated(path: Path, limits: Limits, delimiter: str | None = None) -> l
     if not zip_container:
         return sheets
     with path.open("rb") as handle:  # a file object: openpyxl judges a path by its suffix, not its content
-        return finish_zip_container(handle, sheets, facts)
+        return finish_zip_container(handle, sheets, facts, limits)
 
 
 class _Child:

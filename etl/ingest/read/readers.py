@@ -222,7 +222,7 @@ def _read_zip_container(path: Path, data: bytes, limits: Limits, scan: bool = Tr
         except LimitExceeded as exc:
             raise UnreadableFile(exc.zh, exc.en) from exc
         check_zip_facts(facts)
-        return finish_zip_container(io.BytesIO(data), reading.result(), facts)
+        return finish_zip_container(io.BytesIO(data), reading.result(), facts, limits)
 
 
 def check_zip_names(source) -> None:
@@ -255,7 +255,7 @@ def check_zip_facts(facts) -> None:
         raise UnreadableFile("文件已损坏（部分内容无法解压），请重新保存后提交", f"corrupt member {facts.broken}")
 
 
-def finish_zip_container(source, sheets: list[Sheet], facts) -> list[Sheet]:
+def finish_zip_container(source, sheets: list[Sheet], facts, limits: Limits) -> list[Sheet]:
     """The formula error values and the formulas saved without a result, which calamine read as blanks, put
     back (only when the scan saw any); a NUL is possible in a cell only where the XML escapes one (``_x0000_``)."""
     for sheet in sheets:
@@ -264,7 +264,7 @@ def finish_zip_container(source, sheets: list[Sheet], facts) -> list[Sheet]:
         from etl.ingest.read.uncached_formulas import mark_uncached_formulas
 
         source.seek(0)
-        mark_uncached_formulas(source, sheets, facts.uncached_formulas, facts.unlocated_formulas)
+        mark_uncached_formulas(source, sheets, facts.uncached_formulas, limits, facts.unlocated_formulas)
         source.seek(0)
     if facts.error_cells:
         try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import re
 
 from etl.ingest.read.container_guard import LimitExceeded, check_extent
@@ -26,6 +27,8 @@ NAMESPACE = "urn:schemas-microsoft-com:office:spreadsheet"
 _SS = "{" + NAMESPACE + "}"
 _EXCEL = "{urn:schemas-microsoft-com:office:excel}"
 _DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_DIGITS = re.compile(r"[0-9]{1,9}")
+_NUMBER = re.compile(r"\s*[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]{1,3})?\s*")
 
 
 def is_spreadsheet_xml(head: str) -> bool:
@@ -62,7 +65,7 @@ class _Reader:
         self.sheet: Sheet | None = None
         self.table = None  # the Table element: its rows are dropped once read
         self.row = self.column = -1
-        self.cells = 0
+        self.cells = self.merged_area = 0
         self.covered: dict[int, set[int]] = {}  # row → columns a MergeDown above covers
 
     def start(self, element) -> None:
@@ -90,6 +93,11 @@ class _Reader:
             self.sheet = self.table = None
 
     def _cell(self, element) -> None:
+        if self.row < 0:
+            raise UnreadableFile(
+                "XML 电子表格的结构异常（单元格不在任何行中）；请用 Excel/WPS 打开后另存为 xlsx 重新提交",
+                "a SpreadsheetML Cell outside a Row",
+            )
         column = _index(element, self.column)
         while column in self.covered.get(self.row, ()):
             column += 1  # a merged range from a row above covers it: the cell is the next one
@@ -98,6 +106,12 @@ class _Reader:
         self.cells += 1
         self._check(self.row + down, column + across)
         if across or down:
+            self.merged_area += (across + 1) * (down + 1)
+            if self.merged_area > self.limits.max_cells:
+                raise UnreadableFile(
+                    f"合并单元格的范围超过 {self.limits.max_cells} 个单元格的上限（max_cells），请检查后重新保存",
+                    f"merged ranges cover more than max_cells={self.limits.max_cells} cells",
+                )
             self.sheet.merged.append(((self.row, column), (self.row + down, column + across)))
             for row in range(self.row + 1, self.row + down + 1):
                 self.covered.setdefault(row, set()).update(range(column, column + across + 1))
@@ -122,12 +136,13 @@ class _Reader:
 
 def _index(element, previous: int) -> int:
     """The 0-based place of a row or cell: its ss:Index (1-based), else the one after ``previous``."""
-    index = element.get(_SS + "Index")
-    return int(index) - 1 if index and index.isdigit() and int(index) > 0 else previous + 1
+    index = _count(element.get(_SS + "Index"))
+    return index - 1 if index > 0 else previous + 1
 
 
 def _count(value: str | None) -> int:
-    return int(value) if value and value.isdigit() else 0
+    """A whole number attribute (ASCII digits only), else 0."""
+    return int(value) if value and _DIGITS.fullmatch(value) else 0
 
 
 def _value(cell) -> object:
@@ -137,11 +152,9 @@ def _value(cell) -> object:
         return None
     text = "".join(data.itertext())
     kind = data.get(_SS + "Type", "String")
-    if kind == "Number":
-        try:
-            return float(text)
-        except ValueError:
-            return text
+    if kind == "Number":  # a plain finite number; anything else stays text, which the parse reports
+        number = float(text) if _NUMBER.fullmatch(text) else math.nan
+        return number if math.isfinite(number) else text
     if kind == "DateTime":
         try:
             return dt.datetime.fromisoformat(text.strip().rstrip("Z"))

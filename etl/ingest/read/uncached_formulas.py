@@ -15,8 +15,10 @@ import html
 import posixpath
 import re
 import zipfile
+import zlib
 
-from etl.ingest.read.container_guard import MAX_UNCACHED_FORMULAS, column_number
+from etl.ingest.read.container_guard import MAX_UNCACHED_FORMULAS, LimitExceeded, check_extent, column_number
+from etl.ingest.read.limits import Limits
 from etl.ingest.read.readers import Sheet, UncachedFormula, UnreadableFile, put_cell
 
 _TAG_ATTRIBUTES = re.compile(rb'([\w:]+)\s*=\s*"([^"]*)"')
@@ -25,16 +27,22 @@ _RELATIONSHIP_TAG = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)>")
 
 
 def mark_uncached_formulas(
-    source, sheets: list[Sheet], found: dict[str, list[tuple[int, int, str]]], unlocated=()
+    source, sheets: list[Sheet], found: dict[str, list[tuple[int, int, str]]], limits: Limits, unlocated=()
 ) -> None:
     """``found`` (worksheet member → [(row, column, formula)], 0-based) as ``UncachedFormula`` values in the
     sheets of the xlsx ``source`` (a path or binary file object), where the reader left the cell blank; the
-    worksheet members in ``unlocated`` are located by counting instead."""
-    with zipfile.ZipFile(source) as archive:
-        names = worksheet_names(archive)
-        found = dict(found)
-        for member in unlocated:
-            found[member] = locate_uncached_formulas(archive, member)
+    worksheet members in ``unlocated`` are located by counting instead. A cell the sheet would have to
+    grow past ``limits`` to hold turns the file away (a place counted from cells without a reference was
+    in no limit the scan checked)."""
+    found = dict(found)
+    try:
+        with zipfile.ZipFile(source) as archive:
+            names = worksheet_names(archive)
+            for member in unlocated:
+                found[member] = locate_uncached_formulas(archive, member)
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, OSError) as exc:
+        # read again here: a member whose local header disagrees with the directory, an encrypted one …
+        raise _unchecked("the workbook", exc) from exc
     by_name = {sheet.name: sheet for sheet in sheets}
     for member, cells in found.items():
         sheet = by_name.get(names.get(member, ""))
@@ -43,6 +51,11 @@ def mark_uncached_formulas(
         for row, column, formula in cells:
             if row < len(sheet.rows) and column < len(sheet.rows[row]) and sheet.rows[row][column] not in ("", None):
                 continue  # the reader found a value after all
+            width = max(len(sheet.rows[0]) if sheet.rows else 0, column + 1)
+            try:
+                check_extent(sheet.name, max(len(sheet.rows), row + 1), width, 0, limits)
+            except LimitExceeded as exc:
+                raise UnreadableFile(exc.zh, exc.en) from exc
             put_cell(sheet, row, column, UncachedFormula(f"={formula}" if formula else "=…"))
             sheet.has_cell_errors = True
 
@@ -97,11 +110,15 @@ def locate_uncached_formulas(archive: zipfile.ZipFile, member: str) -> list[tupl
                 elif name == "row" and rows is not None:
                     rows.clear()  # the rows read so far: nothing of them is needed any more
     except (ParseError, DefusedXmlException, KeyError, ValueError) as exc:
-        raise UnreadableFile(
-            "文件中含有无法解析的内容，无法核对没有计算结果的公式；请用 Excel/WPS 另存为 xlsx 后重新提交",
-            f"{member} could not be parsed for formulas without a result: {type(exc).__name__}: {exc}",
-        ) from exc
+        raise _unchecked(member, exc) from exc
     return found
+
+
+def _unchecked(what: str, exc: Exception) -> UnreadableFile:
+    return UnreadableFile(
+        "文件中含有无法解析的内容，无法核对没有计算结果的公式；请用 Excel/WPS 另存为 xlsx 后重新提交",
+        f"{what} could not be read for formulas without a result: {type(exc).__name__}: {exc}",
+    )
 
 
 def worksheet_names(archive: zipfile.ZipFile) -> dict[str, str]:

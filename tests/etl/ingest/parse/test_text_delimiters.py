@@ -110,3 +110,28 @@ def test_the_chunked_read_splits_where_the_whole_file_parse_does(tmp_path, monke
         assert sink.count == len(rows)
     finally:
         sink.close()
+
+
+def test_a_header_lacking_a_column_is_said_so_when_the_other_delimiter_finds_it(tmp_path, monkeypatch):
+    """The first records suggest the comma, under which no header is found; under the tab the header is
+    there but lacks 活动类型: both paths say that column is missing, not that the report type is unknown."""
+    rows = [
+        [
+            v
+            for i, v in enumerate(volunteer_row(day, "文明办", f"队{day}", "平山路1,3,5,7,9,11,13,15,17,19,21,23号"))
+            if i != 4
+        ]
+        for day in range(1, 6)
+    ]
+    header = [h for i, h in enumerate(HEADER) if i != 4]
+    inbox = tmp_path / "inbox"
+    path = write_text(inbox / "南芬区" / "志愿服务_2022-03.txt", [header, *rows], "\t", "utf-8-sig")
+    assert text_delimiter(path.read_text(encoding="utf-8-sig")) == ","
+
+    whole = parse_file(path, inbox=inbox)
+    rules = {f.rule for f in whole.findings}
+    assert "unknown_report_type" not in rules and any("活动类型" in f.message_zh for f in whole.findings), rules
+    monkeypatch.setattr(etl.ingest.read.csv_chunks, "STREAM_MIN_BYTES", 0)
+    report, sink, _ = check_in_chunks(path, inbox, etl.ingest.read.csv_chunks.text_encoding(path), chunk_rows=2)
+    sink.close()
+    assert [f.message_zh for f in report.findings] == [f.message_zh for f in whole.findings]

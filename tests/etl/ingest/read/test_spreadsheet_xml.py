@@ -176,8 +176,22 @@ def test_formulas_without_a_result_errors_and_hidden_sheets_are_read_as_on_any_w
             "max_cells",
             500,
         ),
+        (lambda: document([("表", [cell("x")], False)]), "结构异常", None),
+        (
+            lambda: document(
+                [
+                    (
+                        "表",
+                        [row([cell("x", index=1, extra=' ss:MergeAcross="99" ss:MergeDown="99"') for _ in range(20)])],
+                        False,
+                    )
+                ]
+            ),
+            "合并单元格的范围超过",
+            100_000,
+        ),
     ],
-    ids=["entity", "far-row", "far-column", "too-many-cells"],
+    ids=["entity", "far-row", "far-column", "too-many-cells", "cell-outside-a-row", "merged-area"],
 )
 def test_a_hostile_document_is_turned_away_with_its_reason(tmp_path, make, reason, limit):
     path = tmp_path / "导出.xls"
@@ -185,3 +199,14 @@ def test_a_hostile_document_is_turned_away_with_its_reason(tmp_path, make, reaso
     with pytest.raises(UnreadableFile) as caught:
         read_isolated(path, Limits(max_cells=limit) if limit else Limits())
     assert reason in caught.value.zh
+
+
+def test_a_number_cell_that_is_no_plain_finite_number_stays_text(tmp_path):
+    """ss:Type="Number" with "inf", "1_000", "NaN", "1e999" or "²": kept as the text written (the parse says
+    it is no number), never an infinity or a blank."""
+    odd = ["inf", "1_000", "NaN", "1e999", "²"]
+    rows = [row(['<Cell><Data ss:Type="Number">' + text + "</Data></Cell>" for text in [*odd, "-2.5e3"]])]
+    path = tmp_path / "数字.xls"
+    path.write_text(document([("表", rows, False)]), encoding="utf-8")
+    (sheet,) = read_sheets(path)
+    assert sheet.rows == [[*odd, -2500.0]]

@@ -299,3 +299,41 @@ def test_an_ods_formula_beyond_what_was_read_is_put_in_or_the_file_turned_away(t
     with pytest.raises(UnreadableFile, match="max_rows") as caught:
         read_isolated(far, Limits())
     assert "超过 1048576 行的上限（max_rows）" in caught.value.zh
+
+
+def test_a_formula_counted_far_beyond_the_limits_turns_the_file_away_before_anything_grows(tmp_path):
+    """A row a million down whose cells carry no reference, a thousand empty ones and then a formula
+    without its result: the scan saw one column; counting puts the formula at column 1,001 of row
+    1,000,000 — past max_cells, so the file is turned away with that reason instead of the sheet growing
+    to a billion cells."""
+    path, _, _ = write_register(tmp_path, [("plain", "plain", False, 1)])
+    far = b'<row r="1000000">' + b"<c/>" * 1000 + b"<c><f>1+1</f></c></row></sheetData>"
+    edit_members(
+        path,
+        lambda name, data: data.replace(b"</sheetData>", far, 1) if name == "xl/worksheets/sheet1.xml" else data,
+    )
+    with pytest.raises(UnreadableFile) as caught:
+        read_isolated(path, Limits())
+    assert "max_cells" in caught.value.zh and "1000000" in caught.value.zh
+
+
+def test_a_member_that_cannot_be_opened_again_is_a_reason_not_a_crash(tmp_path, monkeypatch):
+    """Counting re-reads the worksheet: a member the zip module refuses then (a local header that
+    disagrees with the directory, an encrypted member) turns the file away with a reason."""
+    import etl.ingest.read.uncached_formulas as uncached_formulas
+
+    path, _, _ = write_register(tmp_path, [("uncached", "plain", False, 1)])
+    edit_members(
+        path,
+        lambda name, data: (
+            without_references(data, lambda row, column: True) if name.startswith("xl/worksheets/") else data
+        ),
+    )
+
+    def refused(self, name, *args, **kwargs):
+        raise zipfile.BadZipFile(f"File name in directory {name!r} and header differ")
+
+    monkeypatch.setattr(uncached_formulas.zipfile.ZipFile, "open", refused)
+    with pytest.raises(UnreadableFile) as caught:
+        read_isolated(path, Limits())
+    assert "无法核对没有计算结果的公式" in caught.value.zh
