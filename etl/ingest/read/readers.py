@@ -24,8 +24,9 @@ from etl.ingest.read.html_tables import html_tables
 from etl.ingest.read.limits import Limits, mib
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
-# Text content is read as CSV only under these names (a CSV renamed to .xls is still a CSV).
-TEXT_TABLE_SUFFIXES = {".csv", ".txt", ".xls", ".xlsx", ".xlsm", ".et", ".htm", ".html"}
+# Text content is read only under these names (a CSV renamed to .xls is still a CSV; .xml is what Excel
+# names an "XML 电子表格 2003").
+TEXT_TABLE_SUFFIXES = {".csv", ".txt", ".xls", ".xlsx", ".xlsm", ".et", ".htm", ".html", ".xml"}
 # A text table's fields are separated by commas (CSV) or by tabs: what Excel/WPS save as "文本文件(制表符分隔)"
 # and "Unicode 文本" (UTF-16), and what a copy out of a web table gives.
 TEXT_DELIMITERS = (",", "\t")

@@ -84,10 +84,11 @@ def facts(report) -> tuple:
     )
 
 
-@pytest.mark.parametrize("encoding", ["UTF-8", "GB2312"])
-def test_an_oa_export_named_xls_parses_as_the_same_table_saved_as_xlsx(tmp_path, encoding):
+@pytest.mark.parametrize(("encoding", "suffix"), [("UTF-8", ".xls"), ("GB2312", ".xls"), ("UTF-8", ".xml")])
+def test_an_oa_export_named_xls_parses_as_the_same_table_saved_as_xlsx(tmp_path, encoding, suffix):
+    """As an OA system exports it (.xls) and as Excel saves it (.xml)."""
     inbox = tmp_path / "inbox"
-    xml = inbox / "南芬区" / "志愿服务_2022-03.xls"
+    xml = inbox / "南芬区" / f"志愿服务_2022-03{suffix}"
     xml.parent.mkdir(parents=True)
     codec = "gb18030" if encoding == "GB2312" else "utf-8"
     xml.write_bytes(document([("志愿服务", volunteer_rows(), False)], encoding).encode(codec))
