@@ -3,7 +3,7 @@ repository's top-level ``demo`` package, not part of ``etl``);
 ``python -m etl indicators`` prints the indicator views; ``python -m etl ingest`` processes the inbox
 without a scheduler (the same code the DAG runs); ``migrate`` upgrades the warehouse schema;
 ``create-leader-role`` creates the read-only role for leaders (PostgreSQL); ``publish`` writes the review
-pack; ``template`` writes blank
+pack; ``data-docs [--rebuild]`` renders the Data Docs index (every page) again; ``template`` writes blank
 official templates; ``reprocess`` and ``backfill`` put archived files back (``--now``: and process them);
 ``workdays check|fill`` validates the working-day calendar / fills pending 12345 deadlines in place;
 ``approval list|approve|reject|unapprove`` is the stewards' approval without the Airflow UI."""
@@ -24,6 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("ingest", help="process every file waiting in the inbox, without Airflow")
     sub.add_parser("migrate", help="create or upgrade the warehouse schema (also done by every ingest run)")
     sub.add_parser("publish", help="write the city review pack (xlsx + HTML) into SHARED_DIR/published")
+    docs = sub.add_parser("data-docs", help="render the Data Docs index again from the stored validations")
+    docs.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="render every page again (after a GX upgrade or a damaged site; ~50 ms a page)",
+    )
     role = sub.add_parser("create-leader-role", help="PostgreSQL: a login role that can only read the mart views")
     role.add_argument("--name", default="leader")
     role.add_argument("--password", default=None, help="optional; or set it later with ALTER ROLE")
@@ -96,6 +102,11 @@ def main(argv: list[str] | None = None) -> int:
 
         for kind, path in publish(settings).items():
             print(f"review pack ({kind}): {path}")
+    elif args.command == "data-docs":
+        from etl.ingest.validate.data_docs import DataDocs
+
+        docs = DataDocs.from_settings(settings)
+        print(f"Data Docs: {settings.shared_dir / (docs.rebuild() if args.rebuild else docs.refresh_index())}")
     elif args.command == "migrate":
         from etl.warehouse.engine import get_engine
         from etl.warehouse.schema import ensure_schema

@@ -91,3 +91,21 @@ def test_the_index_and_a_validation_page_render_in_chromium_with_the_network_off
     assert all(index_link(str(p.relative_to(docs.shared_dir))) in dom.stdout for p in pages)
     validation = dump_dom_offline(pages[0], tmp_path / "profile2")
     assert validation.returncode == 0 and "行政审查" in validation.stdout
+
+
+def test_the_command_line_renders_the_index_again_and_with_rebuild_every_page(tmp_path, monkeypatch):
+    """``python -m etl data-docs [--rebuild]``: a steward's way back to a whole site from the stored results."""
+    from etl.__main__ import main
+
+    docs = written_site(tmp_path)
+    pages = sorted(p.relative_to(docs.site_dir) for p in docs.site_dir.rglob("*.html"))
+    validation = next(p for p in pages if p.parts[0] == "validations")
+    (docs.site_dir / validation).unlink()
+    docs.index_page.unlink()
+    monkeypatch.setenv("SHARED_DIR", str(tmp_path / "shared"))
+
+    assert main(["data-docs"]) == 0
+    assert docs.index_page.is_file() and not (docs.site_dir / validation).exists()  # the index alone
+    assert main(["data-docs", "--rebuild"]) == 0
+    assert sorted(p.relative_to(docs.site_dir) for p in docs.site_dir.rglob("*.html")) == pages
+    assert all(external_assets(p.read_text(encoding="utf-8")) == [] for p in docs.site_dir.rglob("*.html"))
