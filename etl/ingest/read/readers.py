@@ -337,7 +337,6 @@ def _calamine_rows(sheet) -> Iterator[list]:
 def _add_office_facts(data: bytes, sheets: list[Sheet], limits: Limits) -> None:
     """What calamine leaves out of .ods (merged ranges, formula error cells) and .xls (formula error
     cells), from the container itself (etl.ingest.read.office_facts), so that every format gives .xlsx's facts."""
-    from etl.ingest.read.container_guard import LimitExceeded, check_extent
     from etl.ingest.read.office_facts import ContainerUnreadable, ods_facts, xls_error_cells
 
     try:
@@ -362,13 +361,8 @@ def _add_office_facts(data: bytes, sheets: list[Sheet], limits: Limits) -> None:
                 sheet.rows[r][c] = CellError(text)  # calamine's extent holds every error cell: it is not empty
                 sheet.has_cell_errors = True
         for r, c, formula in uncached.get(sheet.name, ()):  # read as blanks, perhaps beyond calamine's extent
-            width = max(len(sheet.rows[0]) if sheet.rows else 0, c + 1)
-            try:
-                check_extent(sheet.name, max(len(sheet.rows), r + 1), width, 0, limits)
-            except LimitExceeded as exc:
-                raise UnreadableFile(exc.zh, exc.en) from exc
             if r >= len(sheet.rows) or c >= len(sheet.rows[r]) or sheet.rows[r][c] in ("", None):
-                put_cell(sheet, r, c, UncachedFormula(formula))
+                put_cell(sheet, r, c, UncachedFormula(formula), limits)
                 sheet.has_cell_errors = True
 
 
@@ -399,9 +393,24 @@ def _mark_error_cells(source, sheets: list[Sheet]) -> None:
     workbook.close()
 
 
-def put_cell(sheet: Sheet, row: int, column: int, value: object) -> None:
+def within_limits(sheet: Sheet, row: int, column: int, limits: Limits, cells: int = 0) -> None:
+    """UnreadableFile, naming the limit, when ``sheet`` grown to hold (row, column), 0-based — with
+    ``cells`` cells read in all — would break ``limits``: a place a reader was told of (a counted cell, a
+    repeat, an index) is checked before the sheet grows to it."""
+    from etl.ingest.read.container_guard import LimitExceeded, check_extent
+
+    width = max(len(sheet.rows[0]) if sheet.rows else 0, column + 1)
+    try:
+        check_extent(sheet.name, max(len(sheet.rows), row + 1), width, cells, limits)
+    except LimitExceeded as exc:
+        raise UnreadableFile(exc.zh, exc.en) from exc
+
+
+def put_cell(sheet: Sheet, row: int, column: int, value: object, limits: Limits | None = None) -> None:
     """``value`` at (row, column), 0-based; where the cell lies beyond the sheet, the sheet grows as a
-    rectangle of blanks."""
+    rectangle of blanks (within ``limits`` when given: ``within_limits``)."""
+    if limits is not None:
+        within_limits(sheet, row, column, limits)
     width = max(len(sheet.rows[0]) if sheet.rows else 0, column + 1)
     while len(sheet.rows) <= row:
         sheet.rows.append([""] * width)

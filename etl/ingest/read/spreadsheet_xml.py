@@ -19,9 +19,8 @@ import io
 import math
 import re
 
-from etl.ingest.read.container_guard import LimitExceeded, check_extent
 from etl.ingest.read.limits import Limits
-from etl.ingest.read.readers import CellError, Sheet, UncachedFormula, UnreadableFile, put_cell
+from etl.ingest.read.readers import CellError, Sheet, UncachedFormula, UnreadableFile, put_cell, within_limits
 
 NAMESPACE = "urn:schemas-microsoft-com:office:spreadsheet"
 _SS = "{" + NAMESPACE + "}"
@@ -126,12 +125,7 @@ class _Reader:
 
     def _check(self, row: int, column: int) -> None:
         """The sheet grown to (row, column), 0-based, and the cells read so far, within the limits."""
-        width = max(len(self.sheet.rows[0]) if self.sheet.rows else 0, column + 1)
-        height = max(len(self.sheet.rows), row + 1)
-        try:
-            check_extent(self.sheet.name, height, width, self.cells, self.limits)
-        except LimitExceeded as exc:
-            raise UnreadableFile(exc.zh, exc.en) from exc
+        within_limits(self.sheet, row, column, self.limits, self.cells)
 
 
 def _index(element, previous: int) -> int:

@@ -17,7 +17,7 @@ import re
 import zipfile
 import zlib
 
-from etl.ingest.read.container_guard import MAX_UNCACHED_FORMULAS, LimitExceeded, check_extent, column_number
+from etl.ingest.read.container_guard import MAX_UNCACHED_FORMULAS, column_number
 from etl.ingest.read.limits import Limits
 from etl.ingest.read.readers import Sheet, UncachedFormula, UnreadableFile, put_cell
 
@@ -51,12 +51,7 @@ def mark_uncached_formulas(
         for row, column, formula in cells:
             if row < len(sheet.rows) and column < len(sheet.rows[row]) and sheet.rows[row][column] not in ("", None):
                 continue  # the reader found a value after all
-            width = max(len(sheet.rows[0]) if sheet.rows else 0, column + 1)
-            try:
-                check_extent(sheet.name, max(len(sheet.rows), row + 1), width, 0, limits)
-            except LimitExceeded as exc:
-                raise UnreadableFile(exc.zh, exc.en) from exc
-            put_cell(sheet, row, column, UncachedFormula(f"={formula}" if formula else "=…"))
+            put_cell(sheet, row, column, UncachedFormula(f"={formula}" if formula else "=…"), limits)
             sheet.has_cell_errors = True
 
 
