@@ -56,6 +56,20 @@ def _sweep_stale_scratch(folder: Path) -> None:
                 shutil.rmtree(entry.path, ignore_errors=True)
 
 
+def write_workbook(workbook, target: Path) -> Path:
+    """``workbook`` saved as ``target`` (a receipt, a template): written beside it under a ``.writing`` name —
+    whatever a clerk left at that name removed first, a link would be followed — and moved into place, so
+    nobody opens half a workbook. Returns ``target``."""
+    from etl.shared_paths import clear_entry
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".writing")
+    clear_entry(tmp)
+    save_workbook(workbook, tmp, target.parent)
+    tmp.replace(target)
+    return target
+
+
 def save_workbook(workbook, target, scratch_in: Path) -> None:
     """``workbook.save(target)`` (a path or a binary file object) with openpyxl's scratch files — it writes
     each sheet to a temporary file before zipping them — in a folder of their own made in ``scratch_in``

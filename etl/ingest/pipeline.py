@@ -27,7 +27,6 @@ from etl.ingest.inbox.names import bounded_name, display_path, is_plain, key_byt
 from etl.ingest.load.record import FileMeta, find_previous, record, record_duplicate, record_filed
 from etl.ingest.parse.tables import ParsedReport
 from etl.ingest.receipts.receipt import receipt_path, write_receipt
-from etl.shared_paths import clear_entry
 from etl.statuses import HELD, LOADED_STATUSES, STATUSES
 from etl.warehouse.engine import get_engine, now
 from etl.warehouse.schema import ensure_schema
@@ -373,7 +372,7 @@ def _write_findings_receipt(target: Path, summary: dict, findings: list[F.Findin
     million-row export cell by cell into a workbook would take minutes and gigabytes."""
     from openpyxl import Workbook
 
-    from etl.excel_safe import save_workbook, set_cell
+    from etl.excel_safe import set_cell, write_workbook
     from etl.ingest.receipts.receipt import RESULT_SHEET, result_sheet
 
     workbook = Workbook()
@@ -383,12 +382,7 @@ def _write_findings_receipt(target: Path, summary: dict, findings: list[F.Findin
         f"本文件共{summary['rows_read']}行，超过{RECEIPT_COPY_MAX_ROWS}行，回执不附原表副本；"
         "下表列出每处问题在原文件中的行号和单元格。",
     )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".writing")
-    clear_entry(tmp)
-    save_workbook(workbook, tmp, target.parent)
-    tmp.replace(target)
-    return target
+    return write_workbook(workbook, target)
 
 
 def _recorded_outcome(engine, relative_path: str, run_id: str | None) -> FileOutcome | None:

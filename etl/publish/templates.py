@@ -32,7 +32,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from etl.contracts import CONTRACTS, Column, ReportContract
-from etl.excel_safe import save_workbook, set_cell
+from etl.excel_safe import set_cell, write_workbook
 from etl.ingest.validate.suite import load_suite_json
 from etl.reference.places import Place, Places, default_places
 
@@ -307,11 +307,7 @@ def write_template(report_type: str, target: Path, district: str | None = None, 
         options.protection.sheet = True
     wb.active = wb.index(data)  # opens on the data sheet
     data.sheet_view.tabSelected = True
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".writing")
-    save_workbook(wb, tmp, target.parent)
-    tmp.replace(target)
-    return target
+    return write_workbook(wb, target)
 
 
 def write_all_templates(target_dir: Path, district: str | None = None, places: Places | None = None) -> list[Path]:

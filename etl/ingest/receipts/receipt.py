@@ -17,12 +17,12 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from etl.excel_safe import save_workbook, set_cell
+from etl.excel_safe import set_cell, write_workbook
 from etl.ingest import findings as F
 from etl.ingest.findings import Finding, FindingList
 from etl.ingest.inbox.names import bounded_name
 from etl.ingest.receipts.safe_workbook import values_only_copy
-from etl.shared_paths import clear_entry, real_folder
+from etl.shared_paths import real_folder
 from etl.statuses import receipt_label
 
 RESULT_SHEET = "处理结果"
@@ -60,12 +60,7 @@ def write_receipt(
     workbook = _copy_of_submission(source, findings, source_sheets or [])
     marked = _mark_cells(workbook, findings)
     result_sheet(workbook, summary, findings, marked)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".writing")
-    clear_entry(tmp)
-    save_workbook(workbook, tmp, target.parent)
-    tmp.replace(target)
-    return target
+    return write_workbook(workbook, target)
 
 
 def _copy_of_submission(source: Path | None, findings: list[Finding], source_sheets: list) -> Workbook:
