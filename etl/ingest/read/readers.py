@@ -120,7 +120,8 @@ def read_sheets(
             f"无法识别的文件格式（{path.suffix or '无扩展名'}），请提交 Excel 表格（xlsx/xls）或 CSV",
             "not a spreadsheet, HTML table or text file",
         )
-    if text.lstrip().startswith("<"):
+    head = text.lstrip()[:2048].lower()
+    if head.startswith("<"):
         from etl.ingest.read.spreadsheet_xml import is_spreadsheet_xml, spreadsheet_xml_sheets
 
         if is_spreadsheet_xml(text[:4096]):
@@ -128,7 +129,6 @@ def read_sheets(
             for sheet in sheets:
                 sheet.may_hold_nul = "\x00" in text
             return sheets
-    head = text.lstrip()[:2048].lower()
     if head.startswith("<") and ("<table" in text.lower() or "<html" in head):
         tables = html_tables(text, limits)
         if not tables:
