@@ -24,9 +24,9 @@ from etl.ingest.read.html_tables import html_tables
 from etl.ingest.read.limits import Limits, mib
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
-# Text content is read only under these names (a CSV renamed to .xls is still a CSV; .xml is what Excel
-# names an "XML 电子表格 2003").
-TEXT_TABLE_SUFFIXES = {".csv", ".txt", ".xls", ".xlsx", ".xlsm", ".et", ".htm", ".html", ".xml"}
+# Text content is read only under these names (a CSV renamed to .xls is still a CSV; .tsv is a
+# tab-separated export; .xml is what Excel names an "XML 电子表格 2003").
+TEXT_TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".xls", ".xlsx", ".xlsm", ".et", ".htm", ".html", ".xml"}
 # A text table's fields are separated by commas (CSV) or by tabs: what Excel/WPS save as "文本文件(制表符分隔)"
 # and "Unicode 文本" (UTF-16), and what a copy out of a web table gives.
 TEXT_DELIMITERS = (",", "\t")
@@ -113,7 +113,7 @@ def read_sheets(
         )
     suffix = path.suffix.lower()
     text = _decode_text(data) if suffix in TEXT_TABLE_SUFFIXES else None
-    if text is None and suffix in (".csv", ".txt"):
+    if text is None and suffix in (".csv", ".tsv", ".txt"):
         raise UnreadableFile("无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV", "unknown text encoding")
     if text is None:
         raise UnreadableFile(

@@ -64,6 +64,7 @@ def test_csv_in_every_encoding_clerks_produce(tmp_path, encoding):
         ("志愿服务_2022-03.txt", "utf-16"),  # Excel/WPS "Unicode 文本"
         ("志愿服务_2022-03.txt", "gbk"),  # "文本文件(制表符分隔)"
         ("志愿服务_2022-03.csv", "utf-8-sig"),  # a copy out of a web table, saved under .csv
+        ("志愿服务_2022-03.tsv", "utf-8"),  # a reporting system's tab-separated export
     ],
 )
 def test_tab_separated_text_as_excel_saves_it(tmp_path, name, encoding):
