@@ -3,9 +3,9 @@
 The pipeline reaches below GX's public API in five places, for speed, for a page GX cannot make on its
 own, or to keep GX inside the shared folder:
 
-* ``shortcuts``: five pieces of GX's bookkeeping cut short while a suite is validated (no DataFrame
+* ``shortcuts``: six pieces of GX's bookkeeping cut short while a suite is validated (no DataFrame
   fingerprint; an expectation's configuration, a metric's id and kwargs, and the rows of a column pair or
-  a row condition computed once);
+  a row condition computed once; a suite's metric graph planned once per process);
 * ``format_map_output``: GX's own formatting of a map expectation's result, to merge the results of a
   file validated chunk by chunk into the result GX would give for the whole file;
 * ``summary_index_builder``: a Data Docs index builder that lists a validation from a small cache
@@ -22,11 +22,13 @@ file store (which follows links) — and says so once in the log.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import logging
 import os
 import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -57,7 +59,7 @@ def internals_usable() -> bool:
 
 @contextmanager
 def shortcuts(enabled: bool = True, index_columns: tuple[str, ...] = ()):
-    """Five pieces of GX's own bookkeeping, cut short while one suite is validated; the checks themselves
+    """Six pieces of GX's own bookkeeping, cut short while one suite is validated; the checks themselves
     and their results are unchanged (tests/etl/ingest/validate/test_suite.py compares every suite with and
     without).
 
@@ -82,7 +84,12 @@ def shortcuts(enabled: bool = True, index_columns: tuple[str, ...] = ()):
     * ``get_metric_kwargs`` (a metric's domain and value kwargs for an expectation) computed once per
       metric, expectation type and kwargs: GX builds a new pydantic expectation and its configuration for
       each of about 190 calls per validation, a third of a register's validation time. Only plain kwargs
-      are memoised, by their exact values; each caller gets its own copy."""
+      are memoised, by their exact values; each caller gets its own copy.
+    * The metric dependency graph of a suite's expectations (``Validator._generate_metric_dependency_
+      subgraphs_for_each_expectation_configuration``) planned once per process: it depends only on the
+      expectations as configured (parameters filled in), the result format, the batch's id — the same for
+      every frame (etl.ingest.validate.suite.batch_definition) — and the execution engine's type, never on
+      the data, and planning it again is about a third of a small file's validation. See ``_planned``."""
     if not enabled or not internals_usable():
         yield
         return
@@ -138,6 +145,9 @@ def shortcuts(enabled: bool = True, index_columns: tuple[str, ...] = ()):
     kwargs_of: dict[tuple, dict] = {}
     get_metric_kwargs = _memoised(metric_kwargs, kwargs_of)
     users = _metric_kwargs_users()
+    from great_expectations.validator.validator import Validator
+
+    plan = Validator._generate_metric_dependency_subgraphs_for_each_expectation_configuration
     with _PATCH_LOCK:
         threshold = engine.HASH_THRESHOLD
         engine.HASH_THRESHOLD = -1  # "df.memory_usage().sum() < HASH_THRESHOLD" never holds: no fingerprint
@@ -146,9 +156,11 @@ def shortcuts(enabled: bool = True, index_columns: tuple[str, ...] = ()):
         engine.PandasExecutionEngine.get_domain_records = get_domain_records
         for module in users:
             module.get_metric_kwargs = get_metric_kwargs
+        Validator._generate_metric_dependency_subgraphs_for_each_expectation_configuration = _planned(plan)
         try:
             yield
         finally:
+            Validator._generate_metric_dependency_subgraphs_for_each_expectation_configuration = plan
             for module in users:
                 module.get_metric_kwargs = metric_kwargs
             engine.PandasExecutionEngine.get_domain_records = filtered
@@ -167,6 +179,61 @@ def _one_column(records, column: str, index_columns: tuple[str, ...]):
     if column not in records.columns:
         return records
     return records[[column, *(c for c in index_columns if c in records.columns and c != column)]]
+
+
+PLANS_KEPT = 64  # suites' planned graphs kept per process (seven report types, a few result formats each)
+PLANS: OrderedDict[tuple, list] = OrderedDict()  # key → [(evaluated configuration, the graph's edges)]
+
+
+def _planned(plan):
+    """GX's planning of a suite's metric graph, remembered by what it depends on (``shortcuts``). Kept: each
+    expectation's evaluated configuration and its graph's edges (metric configurations: column names,
+    value sets, the batch's id — no data, no execution engine); given back as fresh configurations and
+    graphs on this validation's engine. A plan with an error (an expectation GX cannot plan) is not kept:
+    GX plans it again and reports it as it does."""
+    from great_expectations.validator.validation_graph import ValidationGraph
+    from great_expectations.validator.validator import ExpectationValidationGraph
+
+    def planned(
+        self, expectation_configurations, processed_configurations, catch_exceptions, runtime_configuration=None
+    ):
+        try:
+            key = (
+                self.active_batch_id,
+                type(self._execution_engine),
+                catch_exceptions,
+                plain_key(runtime_configuration),
+                tuple(plain_key(c.to_json_dict()) for c in expectation_configurations),
+            )
+        except TypeError:  # something that is not a plain value: planned as GX does
+            key = None
+        with _PATCH_LOCK:
+            kept = PLANS.get(key) if key is not None else None
+            if kept is not None:
+                PLANS.move_to_end(key)
+        if kept is None:
+            graphs, results, processed = plan(
+                self,
+                expectation_configurations=expectation_configurations,
+                processed_configurations=processed_configurations,
+                catch_exceptions=catch_exceptions,
+                runtime_configuration=runtime_configuration,
+            )
+            if key is not None and not results and len(graphs) == len(expectation_configurations):
+                with _PATCH_LOCK:
+                    PLANS[key] = [(copy.deepcopy(g.configuration), list(g.graph.edges)) for g in graphs]
+                    while len(PLANS) > PLANS_KEPT:
+                        PLANS.popitem(last=False)
+            return graphs, results, processed
+        graphs = []
+        for configuration, edges in kept:
+            configuration = copy.deepcopy(configuration)  # each result gets its own, as from GX
+            graph = ValidationGraph(execution_engine=self._execution_engine, edges=list(edges))
+            graphs.append(ExpectationValidationGraph(configuration=configuration, graph=graph))
+            processed_configurations.append(configuration)
+        return graphs, [], processed_configurations
+
+    return planned
 
 
 def _memoised(metric_kwargs, kwargs_of: dict):

@@ -11,11 +11,12 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from test_data_docs import failing_rows, index_link, parse_service_rows
+from test_suite import broken_frame, plain_json
 from workbooks import hotline_csv
 
 from etl.contracts import CONTRACTS
 from etl.ingest.check import check_in_chunks
-from etl.ingest.parse.tables import parse_file
+from etl.ingest.parse.tables import SOURCE_SHEET, parse_file
 from etl.ingest.validate import gx_internals
 from etl.ingest.validate.data_docs import INDEX_CACHE, DataDocs
 from etl.ingest.validate.suite import load_suite_json, run_suite, validate_report
@@ -141,3 +142,34 @@ def test_a_memo_key_is_equal_exactly_for_the_same_plain_values(pair):
     assert gx_internals.plain_key(a) == key_a  # the same value, the same key
     with pytest.raises(TypeError):
         gx_internals.plain_key([a, object()])
+
+
+@pytest.mark.parametrize("report_type", sorted(CONTRACTS))
+def test_a_suite_planned_for_one_file_validates_the_next_exactly_as_gx_does(report_type, monkeypatch):
+    """The suite's metric graph is planned once per process (gx_internals ``shortcuts``): a second frame, with
+    other rows and other failures, validated with the kept plan gets exactly plain GX's result, and GX does
+    not plan it again."""
+    from great_expectations.validator.validator import Validator
+
+    planning = Validator._generate_metric_dependency_subgraphs_for_each_expectation_configuration
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return planning(*args, **kwargs)
+
+    monkeypatch.setattr(Validator, "_generate_metric_dependency_subgraphs_for_each_expectation_configuration", counted)
+    gx_internals.PLANS.clear()
+    suite, places = load_suite_json(CONTRACTS[report_type].suite_name), default_places()
+    first, second = broken_frame(report_type, seed=1), broken_frame(report_type, rows=90, seed=2)
+    run_suite(first, suite, places)
+    assert len(calls) == 1 and len(gx_internals.PLANS) == 1
+    kept = run_suite(second, suite, places)
+    assert len(calls) == 1  # the kept plan, not a new one
+    plain = run_suite(second, suite, places, shortcuts=False)
+    assert len(calls) == 2 and len(gx_internals.PLANS) == 1  # plain GX plans for itself and keeps nothing
+    assert plain_json(kept) == plain_json(plain)
+    assert plain_json(plain) != plain_json(run_suite(first, suite, places, shortcuts=False))  # other failures
+    sheets = second.assign(**{SOURCE_SHEET: "第二页"})  # rows listed by sheet too: another result format
+    assert plain_json(run_suite(sheets, suite, places)) == plain_json(run_suite(sheets, suite, places, shortcuts=False))
+    assert Validator._generate_metric_dependency_subgraphs_for_each_expectation_configuration is counted  # restored

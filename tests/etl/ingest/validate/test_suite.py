@@ -87,9 +87,10 @@ def test_unknown_district_is_reported_once_per_cell(tmp_path, district):
     assert on_cell[0].rule == "value_format" and district in on_cell[0].message_zh
 
 
-def broken_frame(report_type: str, rows: int = 60) -> pd.DataFrame:
+def broken_frame(report_type: str, rows: int = 60, seed: int | None = None) -> pd.DataFrame:
     """A frame of the parser's dtypes in which every kind of rule breaks somewhere: blanks, values outside
-    the lists and ranges, repeated keys, dates in the wrong order. Deterministic (seeded by report type)."""
+    the lists and ranges, repeated keys, dates in the wrong order. Deterministic (seeded by report type, and
+    ``seed`` for another frame of the same type)."""
     contract = CONTRACTS[report_type]
     suite = load_suite_json(contract.suite_name)
     value_sets = {
@@ -97,7 +98,7 @@ def broken_frame(report_type: str, rows: int = 60) -> pd.DataFrame:
         for e in suite["expectations"]
         if e["type"] == "expect_column_values_to_be_in_set" and isinstance(e["kwargs"]["value_set"], list)
     }
-    rng = random.Random(report_type)
+    rng = random.Random(report_type if seed is None else f"{report_type}:{seed}")
     day = dt.date(2021, 9, 24)
     pools = {
         "district": ["210504", "210504", "210504", "999999", None],
