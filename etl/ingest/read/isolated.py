@@ -60,10 +60,15 @@ def read_isolated(path: Path, limits: Limits, delimiter: str | None = None) -> l
             check_zip_names(path)
         child = _Child(path, limits, delimiter)
         try:
-            if zip_container:
-                facts = scan_actual(path, limits)  # while the child reads
+            if zip_container:  # while the child reads; the child checks the rectangle calamine allocated
+                facts = scan_actual(path, limits, extent=False)
                 check_zip_facts(facts)
-            sheets = child.result()
+            try:
+                sheets = child.result()
+            except ReadOutOfMemory:
+                if zip_container:  # a rectangle too large to allocate: the limit it breaks is the reason
+                    scan_actual(path, limits)
+                raise
         finally:
             child.stop()
     except LimitExceeded as exc:
@@ -72,6 +77,10 @@ def read_isolated(path: Path, limits: Limits, delimiter: str | None = None) -> l
         return sheets
     with path.open("rb") as handle:  # a file object: openpyxl judges a path by its suffix, not its content
         return finish_zip_container(handle, sheets, facts, limits)
+
+
+class ReadOutOfMemory(UnreadableFile):
+    """The reader ran out of its memory limit, or the native reader died (usually by the same cause)."""
 
 
 class _Child:
@@ -109,7 +118,7 @@ class _Child:
             return payload[1]
         self._reap()
         if self.status is not None and os.WIFSIGNALED(self.status):
-            raise UnreadableFile(
+            raise ReadOutOfMemory(
                 f"读取文件时超出内存上限（max_read_memory_bytes={mib(self.limits.max_read_memory_bytes)}）"
                 "或使读取程序异常终止，文件可能已损坏或结构异常；请用 Excel/WPS 打开确认后另存为 xlsx 重新提交",
                 f"the reader child died with signal {os.WTERMSIG(self.status)}: {self._stderr()}",
@@ -123,7 +132,7 @@ class _Child:
         if kind == "unreadable":
             raise UnreadableFile(payload[1], payload[2])
         if kind == "memory":
-            raise UnreadableFile(
+            raise ReadOutOfMemory(
                 f"读取文件时超出内存上限（max_read_memory_bytes={mib(self.limits.max_read_memory_bytes)}），"
                 "请删除多余内容或拆分后重新提交",
                 "the read ran out of its memory limit",

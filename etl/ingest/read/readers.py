@@ -283,6 +283,8 @@ def _read_with_calamine(data: bytes, limits: Limits, rows_to=None) -> list[Sheet
     handed to it)."""
     import python_calamine as calamine
 
+    from etl.ingest.read.container_guard import LimitExceeded, check_extent
+
     try:
         workbook = calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets, cells = [], 0
@@ -295,7 +297,13 @@ def _read_with_calamine(data: bytes, limits: Limits, rows_to=None) -> list[Sheet
                 if rows_to is not None:
                     rows_to(sheets[-1], iter(()))
                 continue
-            cells += sheet.height * sheet.width  # before a Python object is made for each cell
+            end = sheet.end  # the sheet's last used cell (python-calamine has allocated up to it)
+            rows, columns = (end[0] + 1, end[1] + 1) if end else (0, 0)
+            try:  # checked here, before a Python object is made for each cell
+                check_extent(meta.name, rows, columns, 0, limits)
+            except LimitExceeded as exc:
+                raise UnreadableFile(exc.zh, exc.en) from exc
+            cells += rows * columns
             if cells > limits.max_cells:
                 raise UnreadableFile(
                     f"工作表「{meta.name}」等的范围超过 {limits.max_cells} 个单元格的上限（max_cells），"

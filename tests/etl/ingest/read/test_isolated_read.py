@@ -51,6 +51,24 @@ def test_a_single_cell_far_away_is_read_or_rejected_by_its_rectangle(tmp_path_fa
 
 
 @pytest.mark.parametrize(
+    ("far_ref", "reason", "named"),
+    [
+        ("AMK5", "用到了第 1025 列", "Sheet1"),
+        ("XFD1048576", "用到了第 16384 列", "sheet1.xml"),
+        ("H1048576", "max_cells", "Sheet1"),
+    ],
+    ids=["allocated-then-checked", "too-large-to-allocate", "allocated-over-max-cells"],
+)
+def test_a_rectangle_over_a_limit_is_named_whether_or_not_it_could_be_allocated(tmp_path, far_ref, reason, named):
+    """The reader child checks the rectangle python-calamine allocated (named by its sheet) before a Python
+    object is made per cell; a rectangle too large to allocate kills the child under its memory limit, and
+    the container's scan then names the limit (by the worksheet's member) instead of "out of memory"."""
+    error = rejected(sparse_xlsx(tmp_path / "远端.xlsx", far_ref))
+    assert reason in error.zh and named in error.zh, error.zh
+    assert "max_read_memory_bytes" not in error.zh
+
+
+@pytest.mark.parametrize(
     ("with_refs", "unpacked", "packed"),
     [(False, 320 * MiB, 2 * MiB), (True, 90 * MiB, 16 * MiB)],
     ids=["3-MB-bomb-rows-without-r", "2-million-rows-with-r"],
