@@ -7,6 +7,7 @@ recognised from the header signature, never from the file name.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -296,8 +297,9 @@ def classify_rows(grid: list[list[object]], start: int, end: int | None = None) 
 def _object_array(rows: list[list[object]]) -> np.ndarray:
     """The rows as one 2-D array of their cells (short rows padded with None)."""
     width = max(map(len, rows), default=0)
-    if all(len(row) == width for row in rows):
-        return np.array(rows, dtype=object).reshape(len(rows), width)
+    if all(len(row) == width for row in rows):  # one flat pass: numpy need not look for nested sequences
+        cells = itertools.chain.from_iterable(rows)
+        return np.fromiter(cells, dtype=object, count=len(rows) * width).reshape(len(rows), width)
     values = np.full((len(rows), width), None, dtype=object)
     for i, row in enumerate(rows):
         values[i, : len(row)] = row
