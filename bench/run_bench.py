@@ -852,9 +852,10 @@ def write_results(r: dict, table: str, checks: list, out: Path, command: str) ->
         'format run by GX as it ships (no shortcut of (c)\'s), `DataFrame.to_sql(if_exists="replace")`.',
         "- **(c)** `etl.ingest.pipeline.process_file` exactly as the DAG's mapped task runs it, on a warehouse that "
         "already holds the schema (the register's earlier loads are deleted between repetitions); stages: "
-        "claim (rename into work/), archive (one read: sha256 + copy), read (child) (the reader child process "
-        "with the zip scan beside it, inside parse), parse (read + layout + normalise; the zip container is tested while "
-        "python-calamine, which releases the GIL, reads it in a thread), validate (GX, with six of its "
+        "claim (rename into work/), archive (one read: sha256 + copy), read (child) (the reader child process: "
+        "python-calamine under a memory limit, the rectangle it allocated checked against the limits before a "
+        "Python object is made per cell; the zip members measured beside it in this process — sizes, damage, "
+        "formula errors, formulas without results —; inside parse), parse (read + layout + normalise), validate (GX, with six of its "
         "bookkeeping steps cut short: no DataFrame fingerprint, each expectation's configuration, each "
         "metric's id and kwargs, and the rows of each column pair or row condition computed once, the suite's "
         "metric graph planned once per process — etl/ingest/validate/gx_internals.py `shortcuts`; the results "
@@ -906,7 +907,7 @@ def main(argv: list[str] | None = None) -> int:
         help="DSN of a PostgreSQL server where the benchmark may create its database",
     )
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the hotline CSV")
-    parser.add_argument("--repeats", type=int, default=7, help="rounds of (a), (b), (c) on the register")
+    parser.add_argument("--repeats", type=int, default=11, help="rounds of (a), (b), (c) on the register")
     parser.add_argument("--csv-repeats", type=int, default=3, help="runs of the large CSV (the median is kept)")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results.md")
     parser.add_argument("--work", type=Path, default=None, help="keep inputs and shared folder here")

@@ -49,7 +49,7 @@ _RELS = (
 )
 _WORKBOOK = (
     '<?xml version="1.0" encoding="UTF-8"?><workbook ' + NS + ' xmlns:r="http://schemas.openxmlformats.org/'
-    'officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets>'
+    'officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/>{sheets}</sheets>'
     "{extra}</workbook>"
 )
 _WORKBOOK_RELS = (
@@ -67,14 +67,29 @@ def xlsx_from_sheet_xml(
     workbook_extra: str = "",
     rels_extra: str = "",
     types_extra: str = "",
+    more_sheets: dict[str, bytes] | None = None,
 ) -> Path:
-    """A minimal xlsx whose one worksheet is ``sheet_xml`` (bytes, or an iterable of byte chunks written
-    as a stream, so a bomb never exists in memory whole)."""
+    """A minimal xlsx whose first worksheet is ``sheet_xml`` (bytes, or an iterable of byte chunks written
+    as a stream, so a bomb never exists in memory whole); ``more_sheets``: name → XML of the sheets after it."""
+    more_sheets = more_sheets or {}
+    names = list(more_sheets)
+    workbook_sheets = "".join(
+        f'<sheet name="{name}" sheetId="{i}" r:id="rIdS{i}"/>' for i, name in enumerate(names, start=2)
+    )
+    rels_extra += "".join(
+        f'<Relationship Id="rIdS{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        f'worksheet" Target="worksheets/sheet{i}.xml"/>'
+        for i in range(2, len(names) + 2)
+    )
+    extra_members = {
+        **(extra_members or {}),
+        **{f"xl/worksheets/sheet{i}.xml": more_sheets[name] for i, name in enumerate(names, start=2)},
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", _CONTENT_TYPES.format(extra=types_extra))
         archive.writestr("_rels/.rels", _RELS)
-        archive.writestr("xl/workbook.xml", _WORKBOOK.format(extra=workbook_extra))
+        archive.writestr("xl/workbook.xml", _WORKBOOK.format(sheets=workbook_sheets, extra=workbook_extra))
         archive.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS.format(extra=rels_extra))
         if isinstance(sheet_xml, bytes):
             archive.writestr("xl/worksheets/sheet1.xml", sheet_xml)

@@ -269,7 +269,9 @@ def finish_zip_container(source, sheets: list[Sheet], facts, limits: Limits) -> 
         source.seek(0)
     if facts.error_cells:
         try:
-            _mark_error_cells(source, sheets)
+            _mark_error_cells(source, sheets, limits)
+        except UnreadableFile:
+            raise
         except Exception as exc:  # noqa: BLE001 - e.g. a DTD openpyxl refuses: the cells cannot be checked
             raise UnreadableFile(
                 "文件中含有无法解析的内容（例如 XML 定义），无法核对公式错误值；请用 Excel/WPS 另存为 xlsx 后重新提交",
@@ -382,21 +384,24 @@ def _is_ods(data: bytes) -> bool:
     return "content.xml" in names and "xl/workbook.xml" not in names
 
 
-def _mark_error_cells(source, sheets: list[Sheet]) -> None:
+def _mark_error_cells(source, sheets: list[Sheet], limits: Limits) -> None:
     """Put the cached error value (#REF!, #DIV/0! …) where calamine left a blank; only workbooks that hold
-    error cells (``etl.ingest.read.container_guard.scan_actual`` saw one) pay for opening openpyxl."""
+    error cells (``etl.ingest.read.container_guard.scan_actual`` saw one) pay for opening openpyxl. Only
+    within the rectangle calamine read (it reads every error cell it can, as a blank; a sheet it could not
+    read at all stays unread), each place within ``limits``: this runs in the process that has no memory
+    limit, and openpyxl's read-only rows can be padded to whatever extent a sheet declares."""
     from openpyxl import load_workbook
 
     workbook = load_workbook(source, read_only=True, data_only=True)
     by_name = {s.name: s for s in sheets}
     for worksheet in workbook.worksheets:
         sheet = by_name.get(worksheet.title)
-        if sheet is None:
+        if sheet is None or sheet.unreadable or not sheet.rows:
             continue
-        for row in worksheet.iter_rows():
+        for row in worksheet.iter_rows(max_row=len(sheet.rows), max_col=max(map(len, sheet.rows))):
             for cell in row:
                 if getattr(cell, "data_type", None) == "e" and cell.value is not None:
-                    put_cell(sheet, cell.row - 1, cell.column - 1, CellError(cell.value))
+                    put_cell(sheet, cell.row - 1, cell.column - 1, CellError(cell.value), limits)
                     sheet.has_cell_errors = True
     workbook.close()
 

@@ -88,8 +88,9 @@ def shortcuts(enabled: bool = True, index_columns: tuple[str, ...] = ()):
     * The metric dependency graph of a suite's expectations (``Validator._generate_metric_dependency_
       subgraphs_for_each_expectation_configuration``) planned once per process: it depends only on the
       expectations as configured (parameters filled in), the result format, the batch's id — the same for
-      every frame (etl.ingest.validate.suite.batch_definition) — and the execution engine's type, never on
-      the data, and planning it again is about a third of a small file's validation. See ``_planned``."""
+      every frame (etl.ingest.validate.suite.batch_definition) — and the execution engine's type, not on the
+      data, except for the expectation types in ``PLANNED_FROM_DATA``, whose plans are never kept; planning
+      again is about a third of a small file's validation. See ``_planned``."""
     if not enabled or not internals_usable():
         yield
         return
@@ -183,6 +184,10 @@ def _one_column(records, column: str, index_columns: tuple[str, ...]):
 
 PLANS_KEPT = 64  # suites' planned graphs kept per process (seven report types, a few result formats each)
 PLANS: OrderedDict[tuple, list] = OrderedDict()  # key → [(evaluated configuration, the graph's edges)]
+# GX's expectations whose get_validation_dependencies reads the batch (the column's type decides the plan):
+# a suite with one of them is planned for every frame (tests/etl/ingest/validate/test_gx_internals.py checks
+# that no other core expectation of the installed GX does so)
+PLANNED_FROM_DATA = frozenset({"expect_column_values_to_be_of_type", "expect_column_values_to_be_in_type_list"})
 
 
 def _planned(plan):
@@ -190,7 +195,10 @@ def _planned(plan):
     expectation's evaluated configuration and its graph's edges (metric configurations: column names,
     value sets, the batch's id — no data, no execution engine); given back as fresh configurations and
     graphs on this validation's engine. A plan with an error (an expectation GX cannot plan) is not kept:
-    GX plans it again and reports it as it does."""
+    GX plans it again and reports it as it does. GX rewrites a kept metric's column names to the batch's
+    spelling while it resolves them (``get_dbms_compatible_metric_domain_kwargs``: the first column equal
+    to it but for case); a metric's id is fixed when it is made, and any spelling of a name leads to the same
+    first column, so a kept plan resolves exactly as a new one."""
     from great_expectations.validator.validation_graph import ValidationGraph
     from great_expectations.validator.validator import ExpectationValidationGraph
 
@@ -203,9 +211,9 @@ def _planned(plan):
                 type(self._execution_engine),
                 catch_exceptions,
                 plain_key(runtime_configuration),
-                tuple(plain_key(c.to_json_dict()) for c in expectation_configurations),
+                tuple(map(_configuration_key, expectation_configurations)),
             )
-        except TypeError:  # something that is not a plain value: planned as GX does
+        except TypeError:  # something that is not a plain value, or planned from the data: planned as GX does
             key = None
         with _PATCH_LOCK:
             kept = PLANS.get(key) if key is not None else None
@@ -220,8 +228,8 @@ def _planned(plan):
                 runtime_configuration=runtime_configuration,
             )
             if key is not None and not results and len(graphs) == len(expectation_configurations):
-                with _PATCH_LOCK:
-                    PLANS[key] = [(copy.deepcopy(g.configuration), list(g.graph.edges)) for g in graphs]
+                with _PATCH_LOCK:  # kept as planned, before this validation resolves (and renames) anything
+                    PLANS[key] = copy.deepcopy([(g.configuration, list(g.graph.edges)) for g in graphs])
                     while len(PLANS) > PLANS_KEPT:
                         PLANS.popitem(last=False)
             return graphs, results, processed
@@ -234,6 +242,27 @@ def _planned(plan):
         return graphs, [], processed_configurations
 
     return planned
+
+
+def _configuration_key(configuration) -> tuple:
+    """Every field of an expectation's configuration as a plain key, exactly as given (not as its JSON, which
+    would make a tuple a list); TypeError for a field that is not plain, or an expectation planned from the data."""
+    if configuration.type in PLANNED_FROM_DATA:
+        raise TypeError(f"{configuration.type} is planned from the data")
+    if configuration.expectation_context is not None or configuration.rendered_content:
+        raise TypeError("a configuration with context or rendered content")
+    severity = getattr(configuration.severity, "value", configuration.severity)
+    fields = (
+        configuration.type,
+        configuration.kwargs,
+        configuration.meta,
+        configuration.notes,
+        configuration.description,
+        severity,
+        configuration.success_on_last_run,
+        configuration.id,
+    )
+    return plain_key(fields)
 
 
 def _memoised(metric_kwargs, kwargs_of: dict):

@@ -12,12 +12,16 @@ from dataclasses import replace
 
 import pytest
 from hostile import (
+    NS,
+    VOLUNTEER_HEADER,
     html_span_bomb,
+    inline,
     lying_sizes_xlsx,
     ods_repeat_bomb,
     row_bomb_xlsx,
     shared_strings_bomb_xlsx,
     sparse_xlsx,
+    xlsx_from_sheet_xml,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -66,6 +70,38 @@ def test_a_rectangle_over_a_limit_is_named_whether_or_not_it_could_be_allocated(
     error = rejected(sparse_xlsx(tmp_path / "远端.xlsx", far_ref))
     assert reason in error.zh and named in error.zh, error.zh
     assert "max_read_memory_bytes" not in error.zh
+
+
+def error_cell_workbook(path, error_sheet_xml: str):
+    header = "".join(inline(f"{column_letter(i)}1", h) for i, h in enumerate(VOLUNTEER_HEADER))
+    first = f'<worksheet {NS}><sheetData><row r="1">{header}</row></sheetData></worksheet>'
+    return xlsx_from_sheet_xml(path, first.encode(), more_sheets={"错误值": error_sheet_xml.encode()})
+
+
+def test_an_error_cell_the_reader_could_not_read_never_grows_its_sheet(tmp_path):
+    """A far error cell whose value python-calamine cannot parse leaves its sheet unread: openpyxl, asked in
+    this process (no memory limit) for the error values calamine read as blanks, must not grow that sheet
+    to the cell — at XFD1048576 that would be 137 GB."""
+    error_sheet = (
+        f'<worksheet {NS}><sheetData><row r="5"><c r="AMK5" t="e"><v>#BOGUS</v></c></row></sheetData></worksheet>'
+    )
+    sheets = {s.name: s for s in read_isolated(error_cell_workbook(tmp_path / "错误值.xlsx", error_sheet), LIMITS)}
+    assert sheets["错误值"].unreadable and sheets["错误值"].rows == []
+    assert sheets["Sheet1"].rows[0][: len(VOLUNTEER_HEADER)] == VOLUNTEER_HEADER
+
+
+def test_error_cells_are_looked_for_within_what_was_read_not_what_the_sheet_declares(tmp_path):
+    """A sheet that declares more than it holds (A1:XFD20000, which openpyxl's read-only rows can be padded
+    to): the error values are looked for within the rectangle calamine read, and found there."""
+    error_sheet = (
+        f'<worksheet {NS}><dimension ref="A1:XFD20000"/><sheetData><row r="1">{inline("A1", "甲")}</row>'
+        '<row r="2"><c r="B2" t="e"><v>#REF!</v></c></row></sheetData></worksheet>'
+    )
+    started = time.monotonic()
+    sheets = {s.name: s for s in read_isolated(error_cell_workbook(tmp_path / "声明.xlsx", error_sheet), LIMITS)}
+    assert time.monotonic() - started < 30
+    assert sheets["错误值"].rows == [["甲", ""], ["", "#REF!"]]
+    assert isinstance(sheets["错误值"].rows[1][1], CellError) and sheets["错误值"].has_cell_errors
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 
 import great_expectations
+import pandas as pd
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -16,7 +17,7 @@ from workbooks import hotline_csv
 
 from etl.contracts import CONTRACTS
 from etl.ingest.check import check_in_chunks
-from etl.ingest.parse.tables import SOURCE_SHEET, parse_file
+from etl.ingest.parse.tables import SOURCE_ROW, SOURCE_SHEET, parse_file
 from etl.ingest.validate import gx_internals
 from etl.ingest.validate.data_docs import INDEX_CACHE, DataDocs
 from etl.ingest.validate.suite import load_suite_json, run_suite, validate_report
@@ -173,3 +174,42 @@ def test_a_suite_planned_for_one_file_validates_the_next_exactly_as_gx_does(repo
     sheets = second.assign(**{SOURCE_SHEET: "第二页"})  # rows listed by sheet too: another result format
     assert plain_json(run_suite(sheets, suite, places)) == plain_json(run_suite(sheets, suite, places, shortcuts=False))
     assert Validator._generate_metric_dependency_subgraphs_for_each_expectation_configuration is counted  # restored
+
+
+def test_a_suite_whose_plan_reads_the_data_is_planned_for_every_frame():
+    """expect_column_values_to_be_of_type plans by the column's type: a kept plan from an integer column
+    would not fit a text column. Such a suite is never kept, and each frame gets plain GX's result."""
+    suite = {
+        "name": "types",
+        "expectations": [
+            {"type": "expect_column_values_to_be_of_type", "kwargs": {"column": "value", "type_": "int"}},
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "value"}},
+        ],
+    }
+    gx_internals.PLANS.clear()
+    places = default_places()
+    for values in ([1, 2, 3], ["1", "二", None]):
+        frame = pd.DataFrame(
+            {SOURCE_ROW: [3, 4, 5], "value": pd.Series(values, dtype=object if values[-1] is None else "int64")}
+        )
+        kept = run_suite(frame, suite, places)
+        assert plain_json(kept) == plain_json(run_suite(frame, suite, places, shortcuts=False))
+    assert not gx_internals.PLANS
+
+
+def test_no_other_core_expectation_plans_from_the_data():
+    """``PLANNED_FROM_DATA`` lists every expectation of the installed GX whose get_validation_dependencies
+    asks the execution engine for a metric: the others' plans may be kept."""
+    import inspect
+
+    from great_expectations.expectations.registry import (
+        get_expectation_impl,
+        list_registered_expectation_implementations,
+    )
+
+    reading = set()
+    for name in list_registered_expectation_implementations():
+        source = inspect.getsource(get_expectation_impl(name).get_validation_dependencies)
+        if "resolve_metrics" in source or "execution_engine.get" in source:
+            reading.add(name)
+    assert reading == set(gx_internals.PLANNED_FROM_DATA)
