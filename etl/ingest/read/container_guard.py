@@ -95,9 +95,10 @@ def scan_actual(path: Path, limits: Limits, extent: bool = True) -> ContainerFac
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return facts
     total = 0
+    labels = sheet_labels(path)
     with path.open("rb") as handle:
         for info in infos:
-            sheet = _SheetExtent(limits, extent) if _is_worksheet(info.filename) else None
+            sheet = _SheetExtent(limits, extent, labels.get(info.filename)) if _is_worksheet(info.filename) else None
             size, intact, nul = _inflate(handle, info, limits, sheet, total)
             total += size
             if sheet is not None:
@@ -111,6 +112,40 @@ def scan_actual(path: Path, limits: Limits, extent: bool = True) -> ContainerFac
                 facts.broken = info.filename
             facts.nul_escapes = facts.nul_escapes or nul
     return facts
+
+
+_LABELS_READ = 1 << 20  # the workbook part and its relationships are a few KB; larger ones are not read
+
+
+def sheet_labels(path: Path) -> dict[str, str]:
+    """Worksheet member → the name of its tab (xl/workbook.xml through its relationships), so that a reason
+    names the sheet the clerk sees; {} when the parts are missing, damaged or oversized."""
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import ParseError, fromstring
+
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    relationship = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = {}
+            for name in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
+                info = archive.getinfo(name)
+                if info.file_size > _LABELS_READ:
+                    return {}
+                with archive.open(info) as member:
+                    parts[name] = member.read(_LABELS_READ + 1)
+        targets = {
+            r.get("Id"): r.get("Target", "") for r in fromstring(parts["xl/_rels/workbook.xml.rels"]) if r.get("Id")
+        }
+        labels = {}
+        for sheet in fromstring(parts["xl/workbook.xml"]).iter(f"{main}sheet"):
+            target = targets.get(sheet.get(relationship), "")
+            member = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            if sheet.get("name"):
+                labels[member] = sheet.get("name")
+        return labels
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError, EOFError, ParseError, DefusedXmlException):
+        return {}
 
 
 def _is_worksheet(name: str) -> bool:
@@ -212,8 +247,9 @@ def _deflate_block(stream, block: bytes) -> tuple[list[bytes], bool, bool]:
 class _SheetExtent:
     """The rectangle one worksheet's cells reach, from its XML as it streams by."""
 
-    def __init__(self, limits: Limits, measure: bool = True):
+    def __init__(self, limits: Limits, measure: bool = True, label: str | None = None):
         self.limits, self.measure = limits, measure  # measure: the rectangle (else formulas and errors only)
+        self.label = label  # the tab's name, for a reason (default: the member's file name)
         self.carry = b""
         self.rows = self.cells = self.max_row = self.max_column = 0
         self.error_cells = False
@@ -252,7 +288,7 @@ class _SheetExtent:
                 continue
             if len(self.uncached) >= MAX_UNCACHED_FORMULAS:
                 raise LimitExceeded(
-                    f"工作表（{name.rsplit('/', 1)[-1]}）中有超过 {MAX_UNCACHED_FORMULAS} 个公式没有计算结果"
+                    f"工作表（{self.label or name.rsplit('/', 1)[-1]}）中有超过 {MAX_UNCACHED_FORMULAS} 个公式没有计算结果"
                     "（文件可能由程序生成、从未在 Excel/WPS 中保存过）；请用 Excel/WPS 打开、保存后重新提交",
                     f"{name} holds more than {MAX_UNCACHED_FORMULAS} formula cells without a cached result",
                 )
@@ -264,7 +300,8 @@ class _SheetExtent:
         self.open_cell = data[start:] if unfinished and len(data) - start <= _LONGEST_CELL else b""
 
     def _check(self, name: str) -> None:
-        check_extent(name.rsplit("/", 1)[-1], max(self.rows, self.max_row), self.max_column, self.cells, self.limits)
+        label = self.label or name.rsplit("/", 1)[-1]
+        check_extent(label, max(self.rows, self.max_row), self.max_column, self.cells, self.limits)
 
 
 def check_extent(sheet: str, rows: int, columns: int, cells: int, limits: Limits) -> None:

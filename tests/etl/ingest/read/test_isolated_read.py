@@ -58,7 +58,7 @@ def test_a_single_cell_far_away_is_read_or_rejected_by_its_rectangle(tmp_path_fa
     ("far_ref", "reason", "named"),
     [
         ("AMK5", "用到了第 1025 列", "Sheet1"),
-        ("XFD1048576", "用到了第 16384 列", "sheet1.xml"),
+        ("XFD1048576", "用到了第 16384 列", "Sheet1"),
         ("H1048576", "max_cells", "Sheet1"),
     ],
     ids=["allocated-then-checked", "too-large-to-allocate", "allocated-over-max-cells"],
@@ -66,10 +66,22 @@ def test_a_single_cell_far_away_is_read_or_rejected_by_its_rectangle(tmp_path_fa
 def test_a_rectangle_over_a_limit_is_named_whether_or_not_it_could_be_allocated(tmp_path, far_ref, reason, named):
     """The reader child checks the rectangle python-calamine allocated (named by its sheet) before a Python
     object is made per cell; a rectangle too large to allocate kills the child under its memory limit, and
-    the container's scan then names the limit (by the worksheet's member) instead of "out of memory"."""
+    the container's scan then names the limit instead of "out of memory" — the sheet by its tab's name either way."""
     error = rejected(sparse_xlsx(tmp_path / "远端.xlsx", far_ref))
     assert reason in error.zh and named in error.zh, error.zh
     assert "max_read_memory_bytes" not in error.zh
+
+
+def test_a_formatted_empty_cell_far_away_is_no_reason_to_turn_a_file_away(tmp_path):
+    """A cell with a style and no value at XFD1048576 (what formatting a whole row or column can leave): no
+    value is there to read, python-calamine's rectangle ends at the last value, and the file is read."""
+    header = "".join(inline(f"{column_letter(i)}1", h) for i, h in enumerate(VOLUNTEER_HEADER))
+    xml = (
+        f'<worksheet {NS}><sheetData><row r="1">{header}</row>'
+        '<row r="1048576"><c r="XFD1048576" s="1"/></row></sheetData></worksheet>'
+    )
+    sheets = read_isolated(xlsx_from_sheet_xml(tmp_path / "格式.xlsx", xml.encode()), LIMITS)
+    assert sheets[0].rows == [VOLUNTEER_HEADER]
 
 
 def error_cell_workbook(path, error_sheet_xml: str):
