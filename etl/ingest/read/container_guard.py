@@ -15,6 +15,7 @@ dies under its memory limit does a second scan measure the rectangle to name the
 from __future__ import annotations
 
 import html
+import posixpath
 import re
 import struct
 import zipfile
@@ -92,10 +93,10 @@ def scan_actual(path: Path, limits: Limits, extent: bool = True) -> ContainerFac
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
+            labels = _tab_names(archive)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return facts
     total = 0
-    labels = sheet_labels(path)
     with path.open("rb") as handle:
         for info in infos:
             sheet = _SheetExtent(limits, extent, labels.get(info.filename)) if _is_worksheet(info.filename) else None
@@ -114,37 +115,44 @@ def scan_actual(path: Path, limits: Limits, extent: bool = True) -> ContainerFac
     return facts
 
 
-_LABELS_READ = 1 << 20  # the workbook part and its relationships are a few KB; larger ones are not read
+_TAG_ATTRIBUTES = re.compile(rb'([\w:]+)\s*=\s*"([^"]*)"')
+_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)>")
+_RELATIONSHIP_TAG = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)>")
+_NAMES_READ = 1 << 20  # the workbook part and its relationships are a few KB; the scan reads no larger ones
 
 
-def sheet_labels(path: Path) -> dict[str, str]:
-    """Worksheet member → the name of its tab (xl/workbook.xml through its relationships), so that a reason
-    names the sheet the clerk sees; {} when the parts are missing, damaged or oversized."""
-    from defusedxml import DefusedXmlException
-    from defusedxml.ElementTree import ParseError, fromstring
-
-    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    relationship = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+def worksheet_names(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet member (xl/worksheets/sheet1.xml) → the sheet's name, from the workbook and its relationships."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            parts = {}
-            for name in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
-                info = archive.getinfo(name)
-                if info.file_size > _LABELS_READ:
-                    return {}
-                with archive.open(info) as member:
-                    parts[name] = member.read(_LABELS_READ + 1)
-        targets = {
-            r.get("Id"): r.get("Target", "") for r in fromstring(parts["xl/_rels/workbook.xml.rels"]) if r.get("Id")
-        }
-        labels = {}
-        for sheet in fromstring(parts["xl/workbook.xml"]).iter(f"{main}sheet"):
-            target = targets.get(sheet.get(relationship), "")
-            member = target.lstrip("/") if target.startswith("/") else "xl/" + target
-            if sheet.get("name"):
-                labels[member] = sheet.get("name")
-        return labels
-    except (KeyError, zipfile.BadZipFile, OSError, ValueError, EOFError, ParseError, DefusedXmlException):
+        workbook = archive.read("xl/workbook.xml")
+        relationships = archive.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return {}
+    targets = {}
+    for tag in _RELATIONSHIP_TAG.finditer(relationships):
+        attributes = dict(_TAG_ATTRIBUTES.findall(tag.group(1)))
+        if b"Id" in attributes and b"Target" in attributes:
+            targets[attributes[b"Id"]] = html.unescape(attributes[b"Target"].decode("utf-8", "replace"))
+    names = {}
+    for tag in _SHEET_TAG.finditer(workbook):
+        attributes = dict(_TAG_ATTRIBUTES.findall(tag.group(1)))
+        relation = next((v for k, v in attributes.items() if k.endswith(b":id")), None)
+        target = targets.get(relation)
+        if target is None or b"name" not in attributes:
+            continue
+        member = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+        names[member] = html.unescape(attributes[b"name"].decode("utf-8", "replace"))
+    return names
+
+
+def _tab_names(archive: zipfile.ZipFile) -> dict[str, str]:
+    """``worksheet_names`` for the scan's reasons, before any member is measured: {} when a part is over
+    ``_NAMES_READ`` or cannot be read (the reason then names the member)."""
+    try:
+        if any(archive.getinfo(p).file_size > _NAMES_READ for p in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")):
+            return {}
+        return worksheet_names(archive)
+    except (KeyError, zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, RuntimeError):
         return {}
 
 

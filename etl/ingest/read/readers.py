@@ -285,8 +285,6 @@ def _read_with_calamine(data: bytes, limits: Limits, rows_to=None) -> list[Sheet
     handed to it)."""
     import python_calamine as calamine
 
-    from etl.ingest.read.container_guard import LimitExceeded, check_extent
-
     try:
         workbook = calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets, cells = [], 0
@@ -301,10 +299,7 @@ def _read_with_calamine(data: bytes, limits: Limits, rows_to=None) -> list[Sheet
                 continue
             end = sheet.end  # the sheet's last used cell (python-calamine has allocated up to it)
             rows, columns = (end[0] + 1, end[1] + 1) if end else (0, 0)
-            try:  # checked here, before a Python object is made for each cell
-                check_extent(meta.name, rows, columns, 0, limits)
-            except LimitExceeded as exc:
-                raise UnreadableFile(exc.zh, exc.en) from exc
+            extent_within_limits(meta.name, rows, columns, 0, limits)  # before a Python object is made per cell
             cells += rows * columns
             if cells > limits.max_cells:
                 raise UnreadableFile(
@@ -410,11 +405,16 @@ def within_limits(sheet: Sheet, row: int, column: int, limits: Limits, cells: in
     """UnreadableFile, naming the limit, when ``sheet`` grown to hold (row, column), 0-based — with
     ``cells`` cells read in all — would break ``limits``: a place a reader was told of (a counted cell, a
     repeat, an index) is checked before the sheet grows to it."""
+    width = max(len(sheet.rows[0]) if sheet.rows else 0, column + 1)
+    extent_within_limits(sheet.name, max(len(sheet.rows), row + 1), width, cells, limits)
+
+
+def extent_within_limits(sheet: str, rows: int, columns: int, cells: int, limits: Limits) -> None:
+    """``etl.ingest.read.container_guard.check_extent``, its LimitExceeded raised as the file's UnreadableFile."""
     from etl.ingest.read.container_guard import LimitExceeded, check_extent
 
-    width = max(len(sheet.rows[0]) if sheet.rows else 0, column + 1)
     try:
-        check_extent(sheet.name, max(len(sheet.rows), row + 1), width, cells, limits)
+        check_extent(sheet, rows, columns, cells, limits)
     except LimitExceeded as exc:
         raise UnreadableFile(exc.zh, exc.en) from exc
 

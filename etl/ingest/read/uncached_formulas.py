@@ -11,19 +11,13 @@ it); the scan only notes that such a worksheet holds one, and ``locate_uncached_
 
 from __future__ import annotations
 
-import html
-import posixpath
 import re
 import zipfile
 import zlib
 
-from etl.ingest.read.container_guard import MAX_UNCACHED_FORMULAS, column_number
+from etl.ingest.read.container_guard import MAX_UNCACHED_FORMULAS, column_number, worksheet_names
 from etl.ingest.read.limits import Limits
 from etl.ingest.read.readers import Sheet, UncachedFormula, UnreadableFile, put_cell
-
-_TAG_ATTRIBUTES = re.compile(rb'([\w:]+)\s*=\s*"([^"]*)"')
-_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)>")
-_RELATIONSHIP_TAG = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)>")
 
 
 def mark_uncached_formulas(
@@ -114,27 +108,3 @@ def _unchecked(what: str, exc: Exception) -> UnreadableFile:
         "文件中含有无法解析的内容，无法核对没有计算结果的公式；请用 Excel/WPS 另存为 xlsx 后重新提交",
         f"{what} could not be read for formulas without a result: {type(exc).__name__}: {exc}",
     )
-
-
-def worksheet_names(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Worksheet member (xl/worksheets/sheet1.xml) → the sheet's name, from the workbook and its relationships."""
-    try:
-        workbook = archive.read("xl/workbook.xml")
-        relationships = archive.read("xl/_rels/workbook.xml.rels")
-    except KeyError:
-        return {}
-    targets = {}
-    for tag in _RELATIONSHIP_TAG.finditer(relationships):
-        attributes = dict(_TAG_ATTRIBUTES.findall(tag.group(1)))
-        if b"Id" in attributes and b"Target" in attributes:
-            targets[attributes[b"Id"]] = html.unescape(attributes[b"Target"].decode("utf-8", "replace"))
-    names = {}
-    for tag in _SHEET_TAG.finditer(workbook):
-        attributes = dict(_TAG_ATTRIBUTES.findall(tag.group(1)))
-        relation = next((v for k, v in attributes.items() if k.endswith(b":id")), None)
-        target = targets.get(relation)
-        if target is None or b"name" not in attributes:
-            continue
-        member = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-        names[member] = html.unescape(attributes[b"name"].decode("utf-8", "replace"))
-    return names

@@ -16,10 +16,10 @@ from workbooks import SERVICE_HEADER, edit_members, service_item, write_xlsx
 
 import etl.ingest.read.container_guard as container_guard
 from etl.ingest.parse.tables import SOURCE_ROW, parse_file
+from etl.ingest.read.container_guard import worksheet_names
 from etl.ingest.read.isolated import read_isolated
 from etl.ingest.read.limits import Limits
 from etl.ingest.read.readers import UncachedFormula, UnreadableFile
-from etl.ingest.read.uncached_formulas import worksheet_names
 
 NUMBER_COLUMNS = {"J": "legal_days", "L": "max_visits"}  # 法定时限, 最多跑动次数
 REASON = "H"  # 不进厅原因: optional text
