@@ -55,6 +55,7 @@ _NUMBER = re.compile(
     r"^(?P<approx_pre>约|近|大约)?(?P<num>[+-]?\d+(?:\.\d+)?)(?P<mult>万|千|亿)?"
     r"(?P<approx_post>余|多|多个|左右|\+)?(?P<unit>" + "|".join(UNITS) + r")?(?P<approx_tail>余|多|左右)?(?P<pct>%)?$"
 )
+_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])")  # 1,234 and 12,345,678.5; not 2,5 or 1,2345
 _MULTIPLIERS = {"万": 10_000, "千": 1_000, "亿": 100_000_000}
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _TIME = re.compile(r"(?P<h>\d{1,2})[:时](?P<mi>\d{2})分?(?::?(?P<s>\d{2})(?:\.\d+)?秒?)?$")
@@ -94,7 +95,12 @@ def parse_number(raw: object) -> tuple[float | None, bool]:
         raise ValueProblem(f"「{raw}」不是数字", f"{raw!r} is not a number")
     if isinstance(raw, (int, float)):
         return float(raw), False
-    text = fold(raw).replace(",", "").replace("，", "")
+    text = _THOUSANDS.sub(lambda grouped: grouped[0].replace(",", ""), fold(raw))  # ， folds to ,
+    if "," in text:  # 2,5 is not 25: a comma that does not group thousands is a decimal comma, or a slip
+        raise ValueProblem(
+            f"「{raw}」不是有效的数字：逗号只能用作千位分隔符（如 1,234），小数请用小数点（如 2.5）",
+            f"{raw!r} is not a valid number: a comma may only separate thousands",
+        )
     if text in BLANK_TOKENS:
         return None, False
     if text.startswith("#"):

@@ -28,8 +28,9 @@ CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 # tab-separated export; .xml is what Excel names an "XML 电子表格 2003").
 TEXT_TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".xls", ".xlsx", ".xlsm", ".et", ".htm", ".html", ".xml"}
 # A text table's fields are separated by commas (CSV) or by tabs: what Excel/WPS save as "文本文件(制表符分隔)"
-# and "Unicode 文本" (UTF-16), and what a copy out of a web table gives.
-TEXT_DELIMITERS = (",", "\t")
+# and "Unicode 文本" (UTF-16), and what a copy out of a web table gives; or by semicolons (Excel's CSV
+# under a locale whose decimal mark is the comma) or vertical bars (database and reporting-system dumps).
+TEXT_DELIMITERS = (",", "\t", ";", "|")
 DELIMITER_HEAD_CHARS = 65536  # the delimiter is judged on the records that begin in this much of the text
 DELIMITER_HEAD_RECORDS = 50
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

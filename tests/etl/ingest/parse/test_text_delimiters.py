@@ -1,5 +1,5 @@
-"""Text tables with commas or tabs between their fields (CSV; Excel/WPS "文本文件(制表符分隔)" and "Unicode 文本";
-a copy out of a web table) parse as the same table saved as a workbook, whatever their cells hold: the
+"""Text tables with commas, tabs, semicolons or vertical bars between their fields (CSV; Excel/WPS "文本文件(制表符分隔)"
+and "Unicode 文本"; a copy out of a web table; Excel's CSV under a decimal-comma locale; a system's dump) parse as the same table saved as a workbook, whatever their cells hold: the
 delimiter the first records suggest is tried first (etl/ingest/read/readers.py ``text_delimiter``), and
 the header decides when that gives none (etl/ingest/parse/tables.py, etl/ingest/check.py), in the
 whole-file parse and in the chunked read alike."""
@@ -17,10 +17,10 @@ from workbooks import write_xlsx
 import etl.ingest.read.csv_chunks
 from etl.ingest.check import check_in_chunks
 from etl.ingest.parse.tables import parse_file
-from etl.ingest.read.readers import text_delimiter
+from etl.ingest.read.readers import TEXT_DELIMITERS, text_delimiter
 
 HEADER = ["活动日期", "区县", "组织单位", "志愿服务队", "活动类型", "参与志愿者（人）", "服务时长（小时）", "服务地点"]
-TEXT = st.text(alphabet=st.sampled_from(["a", "7", " ", ",", "\t", '"', "\n", "街", "—", "，"]), max_size=8)
+TEXT = st.text(alphabet=st.sampled_from(["a", "7", " ", ",", "\t", ";", "|", '"', "\n", "街", "—", "，"]), max_size=8)
 
 
 def volunteer_row(day: int, unit: str, team: str, place: str) -> list[str]:
@@ -57,7 +57,7 @@ def facts(report) -> dict:
 @given(
     cells=st.lists(st.tuples(TEXT, TEXT, TEXT), min_size=1, max_size=12),
     title=st.booleans(),
-    delimiter=st.sampled_from([",", "\t"]),
+    delimiter=st.sampled_from(TEXT_DELIMITERS),
     encoding=st.sampled_from(["utf-8-sig", "gb18030", "utf-16"]),
 )
 def test_a_text_table_parses_as_the_workbook_whatever_its_cells_hold(
@@ -135,3 +135,31 @@ def test_a_header_lacking_a_column_is_said_so_when_the_other_delimiter_finds_it(
     report, sink, _ = check_in_chunks(path, inbox, etl.ingest.read.csv_chunks.text_encoding(path), chunk_rows=2)
     sink.close()
     assert [f.message_zh for f in report.findings] == [f.message_zh for f in whole.findings]
+
+
+def test_a_semicolon_export_with_decimal_commas_is_read_and_its_commas_are_named(tmp_path, monkeypatch):
+    """Excel's CSV under a locale whose decimal mark is the comma: semicolons between the fields, 2,5 for
+    two and a half. The table is found and read the same way by both paths, and every decimal comma is a
+    finding on its own cell — never read as 25."""
+    rows = [volunteer_row(day, "南芬区文明办", f"南芬志愿{day}队", "平山路1号") for day in range(1, 6)]
+    for row in rows[1::2]:
+        row[6] = "2,5"
+    inbox = tmp_path / "inbox"
+    path = write_text(inbox / "南芬区" / "志愿服务_2022-03.csv", [HEADER, *rows], ";", "utf-8-sig")
+    assert text_delimiter(path.read_text(encoding="utf-8-sig")) == ";"
+
+    whole = parse_file(path, inbox=inbox)
+    assert whole.report_type == "volunteer_activity"
+    assert whole.frame["team"].tolist() == [row[3] for row in rows]
+    commas = [f for f in whole.findings if "逗号只能用作千位分隔符" in f.message_zh]
+    assert [f.row for f in commas] == [3, 5] and {f.column for f in commas} == {"服务时长（小时）"}
+    assert whole.frame["hours"].tolist()[::2] == [2.5, 2.5, 2.5]
+
+    monkeypatch.setattr(etl.ingest.read.csv_chunks, "STREAM_MIN_BYTES", 0)
+    encoding = etl.ingest.read.csv_chunks.text_encoding(path)
+    report, sink, _outcome = check_in_chunks(path, inbox, encoding, chunk_rows=2)
+    sink.close()
+    assert report.report_type == "volunteer_activity"
+    assert [(f.row, f.column, f.message_zh) for f in report.findings if f in commas] == [
+        (f.row, f.column, f.message_zh) for f in commas
+    ]

@@ -6,6 +6,8 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from etl.contracts import CONTRACTS, Column
 from etl.ingest.parse.values import ColumnConverter, ValueProblem, is_blank, parse_bool, parse_date, parse_number
@@ -74,6 +76,34 @@ def test_parse_number_rejects(raw, zh):
         parse_number(raw)
     assert info.value.zh == zh
     assert str(info.value) == info.value.en
+
+
+@settings(max_examples=200)
+@given(
+    number=st.integers(0, 10**13),
+    commas=st.sets(st.integers(1, 13)),
+    full_width=st.booleans(),
+    sign=st.sampled_from(["", "-", "约"]),
+    tail=st.sampled_from(["", ".5", "吨", "万", "%"]),
+)
+def test_a_comma_in_a_number_only_ever_groups_thousands(number, commas, full_width, sign, tail):
+    """Commas anywhere in a number: grouped in threes from the decimal point (1,234 and 12,345,678) the number
+    is read as written; anywhere else (2,5 — a decimal comma — 1,2345, 12,34) the cell is a problem for
+    the clerk, never a value read with its comma dropped."""
+    digits = str(number)
+    at = sorted(c for c in commas if c < len(digits))
+    text = ",".join(digits[start:end] for start, end in zip([0, *at], [*at, len(digits)], strict=True))
+    raw = sign + (text.replace(",", "，") if full_width else text) + tail
+    grouped = {len(digits) - 3 * k for k in range(1, len(digits)) if len(digits) - 3 * k > 0}
+    if at and set(at) != grouped:
+        with pytest.raises(ValueProblem) as info:
+            parse_number(raw)
+        assert "逗号只能用作千位分隔符" in info.value.zh
+        return
+    value, _ = parse_number(raw)
+    expected = float(number) + (0.5 if tail == ".5" else 0)
+    expected *= {"万": 10_000, "%": 0.01}.get(tail, 1)
+    assert value == pytest.approx(-expected if sign == "-" else expected)
 
 
 def test_parse_number_rejects_booleans():

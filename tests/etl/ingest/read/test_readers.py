@@ -17,7 +17,7 @@ from workbooks import write_xlsx
 from etl.ingest import findings as F
 from etl.ingest.parse.tables import parse_file
 from etl.ingest.read.csv_chunks import file_delimiter
-from etl.ingest.read.readers import CellError, UnreadableFile, read_sheets
+from etl.ingest.read.readers import TEXT_DELIMITERS, CellError, UnreadableFile, read_sheets
 
 HEADER = ["活动日期", "区县", "组织单位", "志愿服务队", "活动类型", "参与志愿者（人）", "服务时长（小时）", "服务地点"]
 ROWS = [
@@ -77,7 +77,7 @@ def test_tab_separated_text_as_excel_saves_it(tmp_path, name, encoding):
     assert report.frame["place"].tolist()[1] == "铁山街道,平山路1号"
 
 
-TEXT_FIELD = st.text(alphabet=st.sampled_from(["a", "7", " ", ",", "\t", '"', "\n", "街", "—"]), max_size=6)
+TEXT_FIELD = st.text(alphabet=st.sampled_from(["a", "7", " ", ",", "\t", ";", "|", '"', "\n", "街", "—"]), max_size=6)
 
 
 @settings(max_examples=60)
@@ -85,13 +85,13 @@ TEXT_FIELD = st.text(alphabet=st.sampled_from(["a", "7", " ", ",", "\t", '"', "\
     width=st.integers(1, 8),
     body=st.lists(st.lists(TEXT_FIELD, min_size=8, max_size=8), max_size=30),
     title=st.one_of(st.none(), st.text(alphabet="报表年月,\t区 ", min_size=1, max_size=8)),
-    delimiter=st.sampled_from([",", "\t"]),
+    delimiter=st.sampled_from(TEXT_DELIMITERS),
     encoding=st.sampled_from(["utf-8-sig", "gb18030", "utf-16"]),
 )
 def test_text_tables_are_split_on_their_delimiter_and_both_paths_judge_it_alike(
     tmp_path_factory, width, body, title, delimiter, encoding
 ):
-    """A table written with commas or tabs between its fields (either may also stand inside a field, as
+    """A table written with any of the delimiters between its fields (any may also stand inside a field, as
     may quotes and line breaks; a title line above the header) reads back as the records written, split
     on that delimiter; the whole-file read and the chunked read judge a file's delimiter alike. (Whether
     the judgement finds the header is tests/etl/ingest/parse/test_text_delimiters.py's: the header decides.)"""
