@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -42,7 +41,6 @@ def csv_safe(value: object) -> object:
     return f"'{value}" if looks_like_formula(value) else value
 
 
-_SCRATCH_LOCK = threading.Lock()
 SCRATCH_PREFIX = ".writing-"
 STALE_SCRATCH_SECONDS = 3600  # a save takes seconds: an older scratch folder is a killed process's
 
@@ -74,18 +72,15 @@ def save_workbook(workbook, target, scratch_in: Path) -> None:
     """``workbook.save(target)`` (a path or a binary file object) with openpyxl's scratch files — it writes
     each sheet to a temporary file before zipping them — in a folder of their own made in ``scratch_in``
     (inside SHARED_DIR) and removed after, not in the system's temporary folder: nothing outside the
-    shared folder is written. ``tempfile.tempdir`` is the documented way to move them; any other
-    temporary file this process makes meanwhile goes there too (no other thread makes one while a
-    receipt or the pack is saved). A scratch folder an hour old is a killed save's, and is removed."""
+    shared folder is written (etl.openpyxl_internals: only this save's scratch files go there). A scratch
+    folder an hour old is a killed save's, and is removed."""
+    from etl.openpyxl_internals import scratch_files_in
+
     scratch_in.mkdir(parents=True, exist_ok=True)
     _sweep_stale_scratch(scratch_in)
     scratch = tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=scratch_in)
     try:
-        with _SCRATCH_LOCK:
-            previous, tempfile.tempdir = tempfile.tempdir, scratch
-            try:
-                workbook.save(target)
-            finally:
-                tempfile.tempdir = previous
+        with scratch_files_in(scratch):
+            workbook.save(target)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
