@@ -234,7 +234,7 @@ def _head_where_the_header_is(path, encoding, contracts) -> tuple[str, list[list
     first = None
     for delimiter in (judged, *other_delimiters(judged)):
         head = csv_chunks.head_records(path, encoding, delimiter)
-        layout = find_table([Sheet(path.stem, [list(r) for r in head])], contracts)
+        layout = find_table([Sheet(path.stem, [list(r) for r in head], delimiter=delimiter)], contracts)
         if layout is not None and not layout.missing_required:
             return delimiter, head, layout
         if first is None and layout is not None:  # an incomplete header: its findings, if no other is complete

@@ -21,6 +21,7 @@ from etl.text import fold
 
 HEADER_SCAN_ROWS = 20
 TOTAL_MARKERS = ("合计", "总计", "小计", "累计")
+GRAND_TOTAL_MARKERS = ("合计", "总计")  # what the rows above add up to (小计 is a part's, 累计 a running total)
 FOOTER_MARKERS = ("填报人", "审核人", "联系电话", "制表人", "填表人", "负责人", "填报日期", "制表日期")
 
 
@@ -267,7 +268,10 @@ def _spaced(words: tuple[str, ...]) -> str:
     return "|".join(r"\s*".join(word) for word in words)
 
 
-_TOTAL_CELL = re.compile(rf"^\s*(?:{_spaced(TOTAL_MARKERS)})|^\s*[合总]\s*$")
+# and a cell that is only 合 or 总 (合 | 计 in two cells) or 汇总 (an Excel/WPS table's 汇总行): 汇总 may begin a name
+_ALONE = r"|^\s*(?:[合总]|汇\s*总)\s*[:：]?\s*$"
+_TOTAL_CELL = re.compile(rf"^\s*(?:{_spaced(TOTAL_MARKERS)}){_ALONE}")
+_GRAND_TOTAL_CELL = re.compile(rf"^\s*(?:{_spaced(GRAND_TOTAL_MARKERS)}){_ALONE}")
 _FOOTER_CELL = re.compile(rf"^\s*(?:{_spaced(FOOTER_MARKERS)})")
 _FOOTER_FIRST = {m[0] for m in FOOTER_MARKERS} | {" ", "\u3000", "\t", "\n"}  # cheap test before the regex
 
@@ -309,7 +313,7 @@ def _object_array(rows: list[list[object]]) -> np.ndarray:
 _WHITESPACE_CODES = {c for c in range(0x3001) if chr(c).isspace()}
 # a first character no blank, 合计 or footer cell can start with marks a data row at a glance
 _SPECIAL_FIRST_CODES = np.array(
-    sorted(_WHITESPACE_CODES | {ord(m[0]) for m in FOOTER_MARKERS + TOTAL_MARKERS} | {ord("合"), ord("总")}),
+    sorted(_WHITESPACE_CODES | {ord(m[0]) for m in FOOTER_MARKERS + TOTAL_MARKERS} | {ord("合"), ord("总"), ord("汇")}),
     dtype=np.uint32,
 )
 _FOOTER_FIRST_CODES = np.array(sorted(_WHITESPACE_CODES | {ord(m[0]) for m in FOOTER_MARKERS}), dtype=np.uint32)
@@ -363,6 +367,13 @@ def classify_row(
     if isinstance(first, str) and _total(first):
         return "total"
     return "data"
+
+
+def is_grand_total(cells: list[object]) -> bool:
+    """Whether a total row (``classify_row``) is the table's grand total, which the rows above must add up
+    to: its first filled cell is 合计/总计…, a lone 合 or 总, or 汇总 — not 小计 or 累计."""
+    first = next((v for v in cells if not (v is None or (isinstance(v, str) and not v.strip()))), None)
+    return isinstance(first, str) and _GRAND_TOTAL_CELL.match(first) is not None
 
 
 def title_text(layout: TableLayout) -> str:

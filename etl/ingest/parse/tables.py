@@ -18,14 +18,13 @@ from etl.ingest import findings as F
 from etl.ingest.findings import Finding, FindingList, column_letter, storable
 from etl.ingest.parse import layout as L
 from etl.ingest.parse.frames import datetime_objects
-from etl.ingest.parse.layout import TableLayout, WorkbookTables, data_rows, find_tables, title_text
+from etl.ingest.parse.layout import TableLayout, WorkbookTables, data_rows, find_tables, is_grand_total, title_text
 from etl.ingest.parse.values import ColumnConverter, ValueProblem, is_blank, parse_number
 from etl.ingest.read.isolated import read_isolated
 from etl.ingest.read.limits import Limits
 from etl.ingest.read.readers import Sheet, UnreadableFile, other_delimiters
 from etl.reference.periods import most_common_period, period_from_sheet_name, period_from_text, period_keys, year_hint
 from etl.reference.places import Place, Places, default_places
-from etl.text import fold
 
 SOURCE_ROW = "_source_row"  # Excel row number (1-based) of each record, for findings and lineage
 APPROXIMATE = "_approximate"  # comma-separated columns whose value was written as approximate (30余)
@@ -514,6 +513,7 @@ def table_converter(report: ParsedReport, layout: TableLayout, places: Places, t
         district_code=report.district.code if report.district else None,
         cell_errors=layout.sheet.has_cell_errors,
         nul_check=layout.sheet.may_hold_nul,
+        dots_may_group=layout.sheet.delimiter == ";",
     )
 
 
@@ -608,12 +608,12 @@ def district_from_content(report: ParsedReport, places: Places) -> None:
 
 
 def check_totals(report: ParsedReport, layout: TableLayout, total_rows: list) -> None:
-    """The clerk's own 合计/总计 row must equal the sum of the detail rows (blank formula caches are skipped).
+    """The clerk's own 合计/总计/汇总 row (``is_grand_total``) must equal the sum of the detail rows (blank formula caches are skipped).
     When it does not and some detail cells of the column were numbers written as text (30余, ３０, 1.2万, a
     number stored as text), the warning names their rows: a SUM formula in Excel, WPS or LibreOffice skips
     text, which is why a total computed by the spreadsheet differs; and says so when the total is exactly
     the sum of the other rows."""
-    grand = [(r, cells) for r, cells in total_rows if fold(cells[0] if cells else "").startswith(("合计", "总计"))]
+    grand = [(r, cells) for r, cells in total_rows if is_grand_total(cells)]
     if not grand or report.frame is None or not len(report.frame):
         return
     r, cells = grand[-1]

@@ -56,6 +56,7 @@ _NUMBER = re.compile(
     r"(?P<approx_post>余|多|多个|左右|\+)?(?P<unit>" + "|".join(UNITS) + r")?(?P<approx_tail>余|多|左右)?(?P<pct>%)?$"
 )
 _THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])")  # 1,234 and 12,345,678.5; not 2,5 or 1,2345
+_DOT_GROUPED = r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+"  # 1.250, 12.345.678: thousands grouped by dots, or a decimal
 _MULTIPLIERS = {"万": 10_000, "千": 1_000, "亿": 100_000_000}
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _TIME = re.compile(r"(?P<h>\d{1,2})[:时](?P<mi>\d{2})分?(?::?(?P<s>\d{2})(?:\.\d+)?秒?)?$")
@@ -328,10 +329,12 @@ class ColumnConverter:
         district_code: str | None = None,
         cell_errors: bool = True,
         nul_check: bool = True,
+        dots_may_group: bool = False,
     ):
         self.places = places
         self.cell_errors = cell_errors  # False when the sheet is known to hold no formula errors: skip the scan
         self.nul_check = nul_check  # False when the reader knows no cell holds a NUL: skip that scan
+        self.dots_may_group = dots_may_group  # a semicolon-separated file's: 1.250 is ambiguous (_dot_grouped)
         # datetime columns as datetime64[us] (NaT for blanks) instead of datetime.datetime/None objects: for a
         # caller that hands them to a derive function that reads either the same way (etl.ingest.check, reading a large CSV in chunks)
         self.datetime64 = False
@@ -403,13 +406,17 @@ class ColumnConverter:
     _convert_code = _convert_text
 
     def _convert_number(self, column: Column, raw: pd.Series, integer: bool) -> Converted:
+        grouped = self._dot_grouped(raw) if self.dots_may_group else {}
+        if grouped:
+            raw = raw.mask(raw.index.isin(list(grouped)), None)
         fast = pd.to_numeric(raw, errors="coerce")
         slow_rows = fast.isna() & raw.notna()
         values = fast.astype("float64")
         approx = pd.Series(False, index=raw.index)
-        problems: dict[int, ValueProblem] = {}
+        problems: dict[int, ValueProblem] = dict(grouped)
         if slow_rows.any():
-            parsed, problems, slow_approx = self._by_unique(raw[slow_rows], parse_number)
+            parsed, slow_problems, slow_approx = self._by_unique(raw[slow_rows], parse_number)
+            problems.update(slow_problems)
             values.loc[slow_rows] = parsed.astype("float64")
             approx.loc[slow_rows] = slow_approx
         if column.blank_is_zero:
@@ -421,7 +428,25 @@ class ColumnConverter:
                     f"「{raw.iat[i]}」应为整数", f"{raw.iat[i]!r} should be a whole number", stage=1
                 )
             values = values.where(~fractional).round().astype("Int64")
+        if grouped:  # by row, as the problems of each kind are everywhere else
+            problems = dict(sorted(problems.items()))
         return Converted(values, approx, problems)
+
+    @staticmethod
+    def _dot_grouped(raw: pd.Series) -> dict[int, ValueProblem]:
+        """The text cells written like 1.250 or 12.345.678: in a semicolon-separated file — Excel's CSV under
+        a locale whose decimal mark is the comma, and whose thousands mark is the dot — 1.250 may be 1250 as
+        well as 1.25, and neither may be guessed."""
+        text = raw[raw.map(lambda v: isinstance(v, str))].str.strip()
+        found = text[text.str.fullmatch(_DOT_GROUPED)]
+        return {
+            int(i): ValueProblem(
+                f"「{value}」含义不明：以分号分隔的文件中，点可能是千位分隔符（{value.replace('.', '')}），"
+                f"也可能是小数点；请写成不带分隔符的数字，或另存为 xlsx 后重新提交",
+                f"{value!r} is ambiguous in a semicolon-separated file: the dot may group thousands",
+            )
+            for i, value in found.items()
+        }
 
     def _convert_int(self, column: Column, raw: pd.Series) -> Converted:
         return self._convert_number(column, raw, integer=True)

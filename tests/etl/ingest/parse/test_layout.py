@@ -323,12 +323,20 @@ def test_total_row_is_kept_apart(tmp_path):
     assert all(cells[0] != "合计" for _, cells in result.rows)
 
 
-@pytest.mark.parametrize("marker", ["合计", "总计", "小计", "合 计", "总"])
+@pytest.mark.parametrize("marker", ["合计", "总计", "小计", "合 计", "总", "汇总", "汇 总", "汇总："])
 def test_total_markers(tmp_path, marker):
     rows = [VOLUNTEER_HEADER, volunteer_row(1), [marker, "", "", "", "", 31, 10], volunteer_row(2)]
     result = data_rows(layout_of(write_csv(tmp_path / "v.csv", rows)))
     assert [r for r, _ in result.total_rows] == [2]
     assert [r for r, _ in result.rows] == [1, 3]
+
+
+def test_a_row_whose_first_cell_only_begins_with_huizong_is_data(tmp_path):
+    """An Excel table's 汇总行 is labelled 汇总 alone; a team named 汇总… is data."""
+    rows = [VOLUNTEER_HEADER, volunteer_row(1), ["汇总报送志愿队", "", "", "", "", 31, 10], volunteer_row(2)]
+    result = data_rows(layout_of(write_csv(tmp_path / "v.csv", rows)))
+    assert result.total_rows == []
+    assert [r for r, _ in result.rows] == [1, 2, 3]
 
 
 def test_footer_stops_data(tmp_path):
@@ -408,7 +416,7 @@ def test_rows_are_classified_at_once_as_one_by_one():
 
 
 CELLS = [None, "", " ", "\u3000", "N", "None", "nan", float("nan"), 0, 7, 3.5, True, "明山区", "合计", "合 计", "总计",
-         "小计", "填报人：张三", "审核人", "注：", "  12", "x"]  # fmt: skip
+         "小计", "汇总", "汇 总：", "汇总报送", "填报人：张三", "审核人", "注：", "  12", "x"]  # fmt: skip
 
 
 @settings(max_examples=120)

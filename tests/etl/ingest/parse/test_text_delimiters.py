@@ -141,9 +141,10 @@ def test_a_semicolon_export_with_decimal_commas_is_read_and_its_commas_are_named
     """Excel's CSV under a locale whose decimal mark is the comma: semicolons between the fields, 2,5 for
     two and a half. The table is found and read the same way by both paths, and every decimal comma is a
     finding on its own cell — never read as 25."""
-    rows = [volunteer_row(day, "南芬区文明办", f"南芬志愿{day}队", "平山路1号") for day in range(1, 6)]
-    for row in rows[1::2]:
+    rows = [volunteer_row(day, "南芬区文明办", f"南芬志愿{day}队", "平山路1号") for day in range(1, 7)]
+    for row in rows[1:4:2]:
         row[6] = "2,5"
+    rows[5][6] = "1.250"  # there, 1,250 written with its thousands dot — or 1.25: not to be guessed
     inbox = tmp_path / "inbox"
     path = write_text(inbox / "南芬区" / "志愿服务_2022-03.csv", [HEADER, *rows], ";", "utf-8-sig")
     assert text_delimiter(path.read_text(encoding="utf-8-sig")) == ";"
@@ -151,9 +152,12 @@ def test_a_semicolon_export_with_decimal_commas_is_read_and_its_commas_are_named
     whole = parse_file(path, inbox=inbox)
     assert whole.report_type == "volunteer_activity"
     assert whole.frame["team"].tolist() == [row[3] for row in rows]
-    commas = [f for f in whole.findings if "逗号只能用作千位分隔符" in f.message_zh]
-    assert [f.row for f in commas] == [3, 5] and {f.column for f in commas} == {"服务时长（小时）"}
-    assert whole.frame["hours"].tolist()[::2] == [2.5, 2.5, 2.5]
+    commas = [f for f in whole.findings if "逗号只能用作千位分隔符" in f.message_zh or "含义不明" in f.message_zh]
+    assert [f.row for f in commas] == [3, 5, 7] and {f.column for f in commas} == {"服务时长（小时）"}
+    assert "点可能是千位分隔符（1250）" in commas[-1].message_zh
+    assert whole.frame["hours"].tolist()[:5:2] == [2.5, 2.5, 2.5]
+    comma_separated = write_text(inbox / "南芬区" / "志愿服务_2022-04.csv", [HEADER, rows[5]], ",", "utf-8-sig")
+    assert parse_file(comma_separated, inbox=inbox).frame["hours"].tolist() == [1.25]  # a comma CSV's 1.250
 
     monkeypatch.setattr(etl.ingest.read.csv_chunks, "STREAM_MIN_BYTES", 0)
     encoding = etl.ingest.read.csv_chunks.text_encoding(path)

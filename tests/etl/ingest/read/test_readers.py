@@ -264,13 +264,25 @@ def test_formula_error_cells_are_findings_on_their_cells(tmp_path):
     assert report.rejected
 
 
-def test_total_row_is_checked_against_the_rows(tmp_path):
-    rows = [HEADER, *ROWS, ["合计", "", "", "", "", 60, 33.5, ""]]  # 39 + 18 = 57, 26 + 7.5 = 33.5
+@pytest.mark.parametrize(
+    ("label", "checked"),
+    [
+        (["合计", ""], True),
+        (["", "合计"], True),  # the label in the second column
+        (["合", "计"], True),  # 合 | 计 in two cells
+        (["汇总", ""], True),  # an Excel/WPS table's 汇总行
+        (["总 计：", ""], True),
+        (["小计", ""], False),  # a part's total: kept apart, not checked against the whole table
+        (["累计", ""], False),  # a running total
+    ],
+)
+def test_total_row_is_checked_against_the_rows(tmp_path, label, checked):
+    rows = [HEADER, *ROWS, [*label, "", "", "", 60, 33.5, ""]]  # 39 + 18 = 57, 26 + 7.5 = 33.5
     path = write_xlsx(in_inbox(tmp_path, "志愿服务_2022-03.xlsx"), rows)
     report = parse_file(path, inbox=tmp_path / "inbox")
     assert [(f.rule, f.severity, f.cell, f.message_zh) for f in report.findings] == [
         ("total_mismatch", F.WARNING, "F4", "合计行为 60，但明细各行相加为 57，请核对")
-    ]
+    ] * checked
     assert len(report.frame) == 2 and not report.rejected
 
 
