@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -142,6 +143,35 @@ def wait_for_run(airflow: ThrowawayAirflow, timeout: float = 3600) -> dict:
     raise SystemExit("district_ingest did not finish")
 
 
+def _spin(iterations: int) -> None:
+    total = 0
+    for i in range(iterations):
+        total += i * i % 7
+
+
+def machine_ceiling(rounds: int = 5, iterations: int = 4_000_000) -> list[float]:
+    """What two task slots could give on this machine at most: the speed-up of two processes over one on the
+    same CPU-bound work (a pure-Python loop, twice: one after the other in one process, then at once in two),
+    a ratio per round. Two vCPUs that are siblings of one core give well under 2×."""
+    import multiprocessing
+
+    fork = multiprocessing.get_context("fork")
+    ratios = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        _spin(iterations)
+        _spin(iterations)
+        alone = time.perf_counter() - start
+        start = time.perf_counter()
+        workers = [fork.Process(target=_spin, args=(iterations,)) for _ in range(2)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        ratios.append(alone / (time.perf_counter() - start))
+    return ratios
+
+
 def run(admin_dsn: str, files: int, slots: list[int], per_task: int, unbatched: int = 0) -> list[dict]:
     """Each slot count with ``per_task`` files a task; then, if ``unbatched``, that many files at two slots
     with one file a task (the DAG before batching), for the per-file overhead side by side."""
@@ -155,10 +185,13 @@ def run(admin_dsn: str, files: int, slots: list[int], per_task: int, unbatched: 
             results[-1]["files_per_task"] = 1
             print(results[-1], flush=True)
     drop_databases(admin_dsn, DB_NAME)
+    results.append({"ceiling": machine_ceiling()})
     return results
 
 
 def render(results: list[dict], per_task: int) -> tuple[str, list[tuple[str, bool, str]]]:
+    ceiling = next((r["ceiling"] for r in results if "ceiling" in r), None)
+    results = [r for r in results if "ceiling" not in r]
     one = results[0]
     lines = [
         f"## A thousand files in one run (bench/many_files.py, FILES_PER_TASK = {per_task}, {os.cpu_count()} cores)",
@@ -187,6 +220,16 @@ def render(results: list[dict], per_task: int) -> tuple[str, list[tuple[str, boo
                 f"{r['overhead_per_file']:.2f} s",
             )
         )
+    two = next((r for r in results if r["slots"] == 2 and r.get("files_per_task") != 1), None)
+    if ceiling and two:
+        best = statistics.median(ceiling)
+        lines += [
+            "",
+            f"The machine's own ceiling for two slots, measured after the runs: two processes on a CPU-bound loop "
+            f"do twice the work of one in 1/{best:.2f} of its time — **{best:.2f}×** (median of {len(ceiling)}: "
+            f"{', '.join(f'{x:.2f}' for x in ceiling)}). Two task slots gave {one['seconds'] / two['seconds']:.2f}×, "
+            f"{one['seconds'] / two['seconds'] / best:.0%} of it.",
+        ]
     return "\n".join(lines), checks
 
 
