@@ -608,8 +608,8 @@ def district_from_content(report: ParsedReport, places: Places) -> None:
 
 
 def check_totals(report: ParsedReport, layout: TableLayout, total_rows: list) -> None:
-    """The clerk's own 合计/总计/汇总 row (``is_grand_total``) must equal the sum of the detail rows (blank formula caches are skipped).
-    When it does not and some detail cells of the column were numbers written as text (30余, ３０, 1.2万, a
+    """The clerk's own 合计/总计/汇总 row (``is_grand_total``) must equal the sum of the detail rows (blank
+    formula caches are skipped). When it does not and some detail cells of the column were numbers written as text (30余, ３０, 1.2万, a
     number stored as text), the warning names their rows: a SUM formula in Excel, WPS or LibreOffice skips
     text, which is why a total computed by the spreadsheet differs; and says so when the total is exactly
     the sum of the other rows."""
