@@ -56,7 +56,7 @@ _NUMBER = re.compile(
     r"(?P<approx_post>余|多|多个|左右|\+)?(?P<unit>" + "|".join(UNITS) + r")?(?P<approx_tail>余|多|左右)?(?P<pct>%)?$"
 )
 _THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])")  # 1,234 and 12,345,678.5; not 2,5 or 1,2345
-_DOT_GROUPED = r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+"  # 1.250, 12.345.678: thousands grouped by dots, or a decimal
+_DOT_GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+")  # 1.250, 12.345.678: thousands grouped by dots?
 _MULTIPLIERS = {"万": 10_000, "千": 1_000, "亿": 100_000_000}
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _TIME = re.compile(r"(?P<h>\d{1,2})[:时](?P<mi>\d{2})分?(?::?(?P<s>\d{2})(?:\.\d+)?秒?)?$")
@@ -80,6 +80,20 @@ class Converted:
     approximate: pd.Series
     problems: dict[int, ValueProblem] = field(default_factory=dict)  # positional row → problem
     notes: dict[int, ValueProblem] = field(default_factory=dict)  # readable but worth a warning
+
+
+def _number_is_dot_grouped(text: str) -> bool:
+    """Whether the number written in ``text`` (bare, or with 约, a unit, 余…) has dots grouping digits in
+    threes: 1.250, 12.345.678, 约1.250吨."""
+    folded = fold(text)
+    if _DOT_GROUPED.fullmatch(folded):
+        return True
+    match = _NUMBER.match(folded)
+    return bool(match) and _DOT_GROUPED.fullmatch(match["num"]) is not None
+
+
+def _dot_free(text: str) -> str:
+    return fold(text).replace(".", "")
 
 
 def is_blank(raw: object) -> bool:
@@ -434,18 +448,19 @@ class ColumnConverter:
 
     @staticmethod
     def _dot_grouped(raw: pd.Series) -> dict[int, ValueProblem]:
-        """The text cells written like 1.250 or 12.345.678: in a semicolon-separated file — Excel's CSV under
-        a locale whose decimal mark is the comma, and whose thousands mark is the dot — 1.250 may be 1250 as
-        well as 1.25, and neither may be guessed."""
-        text = raw[raw.map(lambda v: isinstance(v, str))].str.strip()
-        found = text[text.str.fullmatch(_DOT_GROUPED)]
+        """The text cells whose number is written like 1.250 or 12.345.678 (约1.250吨 too): in a
+        semicolon-separated file — Excel's CSV under a locale whose decimal mark is the comma, and whose
+        thousands mark is the dot — 1.250 may be 1250 as well as 1.25, and neither may be guessed. Decided
+        once per distinct value."""
+        codes, uniques = pd.factorize(raw.to_numpy(dtype=object))  # blanks: -1
+        grouped = np.array([isinstance(u, str) and _number_is_dot_grouped(u) for u in uniques] + [False], dtype=bool)
         return {
             int(i): ValueProblem(
-                f"「{value}」含义不明：以分号分隔的文件中，点可能是千位分隔符（{value.replace('.', '')}），"
+                f"「{raw.iat[i]}」含义不明：以分号分隔的文件中，点可能是千位分隔符（{_dot_free(raw.iat[i])}），"
                 f"也可能是小数点；请写成不带分隔符的数字，或另存为 xlsx 后重新提交",
-                f"{value!r} is ambiguous in a semicolon-separated file: the dot may group thousands",
+                f"{raw.iat[i]!r} is ambiguous in a semicolon-separated file: the dot may group thousands",
             )
-            for i, value in found.items()
+            for i in np.flatnonzero(grouped[codes])
         }
 
     def _convert_int(self, column: Column, raw: pd.Series) -> Converted:

@@ -286,19 +286,21 @@ def test_decimal(converter):
 
 @pytest.mark.parametrize("kind", ["decimal", "int"])
 def test_a_dot_grouped_number_in_a_semicolon_file_is_ambiguous_and_elsewhere_a_decimal(converter, kind):
-    """1.250 in a semicolon-separated file (Excel's CSV where the comma is the decimal mark and the dot groups
-    thousands) may be 1250 or 1.25: a problem on its cell, in an int column or a decimal one (where 1.25 would
-    pass unseen). 2.5, 0.500 and numbers read as numbers are not in doubt; in any other file 1.250 is 1.25."""
+    """1.250 (or 约1.250吨) in a semicolon-separated file (Excel's CSV where the comma is the decimal mark and
+    the dot groups thousands) may be 1250 or 1.25: a problem on its cell, in an int column or a decimal one
+    (where 1.25 would pass unseen). 2.5, 0.500 and numbers read as numbers are not in doubt; in any other
+    file 1.250 is 1.25."""
     column = Column("tons", "吨数", kind, blank_is_zero=True)
-    cells = series("1.250", "2", "0.500", " 12.345.678 ", 1.25, "-3.000", "—")
+    cells = series("1.250", "2", "0.500", " 12.345.678 ", 1.25, "-3.000", "—", "约1.250吨", "1.250")
     converter.dots_may_group = True
     out = converter.convert(column, cells)
     ambiguous = {i for i, problem in out.problems.items() if "含义不明" in problem.zh}
-    assert ambiguous == {0, 3, 5}
+    assert ambiguous == {0, 3, 5, 7, 8}
+    assert "（约1250吨）" in out.problems[7].zh
     assert set(out.problems) - ambiguous == (set() if kind == "decimal" else {2, 4})  # 0.5 and 1.25: not whole
     assert out.problems[0].zh.startswith("「1.250」含义不明：以分号分隔的文件中，点可能是千位分隔符（1250）")
     assert out.values.iat[1] == 2 and out.values.iat[6] == 0
-    assert all(pd.isna(out.values.iat[i]) for i in (0, 3, 5))
+    assert all(pd.isna(out.values.iat[i]) for i in (0, 3, 5, 7, 8))
     if kind == "decimal":
         assert (out.values.iat[2], out.values.iat[4]) == (0.5, 1.25)
     converter.dots_may_group = False
