@@ -149,7 +149,7 @@ def _spin(iterations: int) -> None:
         total += i * i % 7
 
 
-def machine_ceiling(rounds: int = 5, iterations: int = 4_000_000) -> list[float]:
+def two_process_speedup(rounds: int = 5, iterations: int = 4_000_000) -> list[float]:
     """What two processes get from this machine's cores on pure computation: the speed-up of two processes
     over one on the same CPU-bound work (a pure-Python loop, twice: one after the other in one process, then
     at once in two), a ratio per round. Two vCPUs that are siblings of one core give well under 2×."""
@@ -185,13 +185,13 @@ def run(admin_dsn: str, files: int, slots: list[int], per_task: int, unbatched: 
             results[-1]["files_per_task"] = 1
             print(results[-1], flush=True)
     drop_databases(admin_dsn, DB_NAME)
-    results.append({"ceiling": machine_ceiling()})
+    results.append({"two_processes": two_process_speedup()})
     return results
 
 
 def render(results: list[dict], per_task: int) -> tuple[str, list[tuple[str, bool, str]]]:
-    ceiling = next((r["ceiling"] for r in results if "ceiling" in r), None)
-    results = [r for r in results if "ceiling" not in r]
+    loop = next((r["two_processes"] for r in results if "two_processes" in r), None)
+    results = [r for r in results if "two_processes" not in r]
     one = results[0]
     lines = [
         f"## A thousand files in one run (bench/many_files.py, FILES_PER_TASK = {per_task}, {os.cpu_count()} cores)",
@@ -221,18 +221,18 @@ def render(results: list[dict], per_task: int) -> tuple[str, list[tuple[str, boo
             )
         )
     two = next((r for r in results if r["slots"] == 2 and r.get("files_per_task") != 1), None)
-    if ceiling and two:
-        best = statistics.median(ceiling)
+    if loop and two:
+        loop_speedup = statistics.median(loop)
         lines += [
             "",
             f"What this machine's two vCPUs give two processes, measured after the runs: twice a CPU-bound loop "
-            f"in two processes at once against one after the other in one, **{best:.2f}×** (median of "
-            f"{len(ceiling)}: {', '.join(f'{x:.2f}' for x in ceiling)}). Two task slots gave "
+            f"in two processes at once against one after the other in one, **{loop_speedup:.2f}×** (median of "
+            f"{len(loop)}: {', '.join(f'{x:.2f}' for x in loop)}). Two task slots gave "
             f"{one['seconds'] / two['seconds']:.2f}×"
             + (
                 " — more than the loop: one slot leaves the second vCPU partly idle while its task waits for "
                 "PostgreSQL, files and the scheduler."
-                if one["seconds"] / two["seconds"] > best
+                if one["seconds"] / two["seconds"] > loop_speedup
                 else "."
             ),
         ]

@@ -23,6 +23,9 @@ from etl.text import fold
 HEADER_SCAN_ROWS = 20
 TOTAL_MARKERS = ("合计", "总计", "小计", "累计")
 GRAND_TOTAL_MARKERS = ("合计", "总计")  # what the rows above add up to (小计 is a part's, 累计 a running total)
+# a grand total's label when it is all the cell holds: 合 or 总 (合 | 计 in two cells), 汇总 (an Excel/WPS table's
+# 汇总行; a name may begin with 汇总)
+GRAND_TOTAL_ALONE = ("合", "总", "汇总")
 FOOTER_MARKERS = ("填报人", "审核人", "联系电话", "制表人", "填表人", "负责人", "填报日期", "制表日期")
 
 
@@ -269,8 +272,7 @@ def _spaced(words: tuple[str, ...]) -> str:
     return "|".join(r"\s*".join(word) for word in words)
 
 
-# and a cell that is only 合 or 总 (合 | 计 in two cells) or 汇总 (an Excel/WPS table's 汇总行): 汇总 may begin a name
-_ALONE = r"|^\s*(?:[合总]|汇\s*总)\s*[:：]?\s*$"
+_ALONE = rf"|^\s*(?:{_spaced(GRAND_TOTAL_ALONE)})\s*[:：]?\s*$"
 _TOTAL_CELL = re.compile(rf"^\s*(?:{_spaced(TOTAL_MARKERS)}){_ALONE}")
 _GRAND_TOTAL_CELL = re.compile(rf"^\s*(?:{_spaced(GRAND_TOTAL_MARKERS)}){_ALONE}")
 _FOOTER_CELL = re.compile(rf"^\s*(?:{_spaced(FOOTER_MARKERS)})")
@@ -312,23 +314,20 @@ def _object_array(rows: list[list[object]]) -> np.ndarray:
 
 
 _WHITESPACE_CODES = {c for c in range(0x3001) if chr(c).isspace()}
+
+
 # a first character no blank, 合计 or footer cell can start with marks a data row at a glance
-_SPECIAL_FIRST_CODES = np.array(
-    sorted(_WHITESPACE_CODES | {ord(m[0]) for m in FOOTER_MARKERS + TOTAL_MARKERS} | {ord("合"), ord("总"), ord("汇")}),
-    dtype=np.uint32,
-)
-_FOOTER_FIRST_CODES = np.array(sorted(_WHITESPACE_CODES | {ord(m[0]) for m in FOOTER_MARKERS}), dtype=np.uint32)
-
-
-def _code_table(codes: np.ndarray) -> np.ndarray:
+def _code_table(codes: set[int]) -> np.ndarray:
     """Whether each code point is one of ``codes``: looked up by index, a third of ``np.isin``'s time."""
     table = np.zeros(sys.maxunicode + 1, dtype=bool)
-    table[codes] = True
+    table[sorted(codes)] = True
     return table
 
 
-_SPECIAL_FIRST = _code_table(_SPECIAL_FIRST_CODES)
-_FOOTER_FIRST_TABLE = _code_table(_FOOTER_FIRST_CODES)
+_SPECIAL_FIRST = _code_table(
+    _WHITESPACE_CODES | {ord(m[0]) for m in FOOTER_MARKERS + TOTAL_MARKERS + GRAND_TOTAL_ALONE}
+)
+_FOOTER_FIRST_TABLE = _code_table(_WHITESPACE_CODES | {ord(m[0]) for m in FOOTER_MARKERS})
 
 
 def classify_array(values: np.ndarray) -> tuple[np.ndarray, list[int], int | None]:
@@ -361,12 +360,7 @@ def classify_row(
 ) -> str:
     """ "blank" (every cell None, "" or whitespace), "footer" (a cell starts like 填报人/审核人…), "total"
     (the first filled cell is 合计/总计…) or "data"."""
-    first = None
-    for v in cells:  # the first cell that is not blank
-        if v is None or v == "" or (isinstance(v, str) and not v.strip()):
-            continue
-        first = v
-        break
+    first = first_filled(cells)
     if first is None:
         return "blank"
     for v in cells:
@@ -377,10 +371,15 @@ def classify_row(
     return "data"
 
 
+def first_filled(cells: list[object]) -> object | None:
+    """The first cell that is not None, "" or whitespace (None when there is none)."""
+    return next((v for v in cells if not (v is None or (isinstance(v, str) and not v.strip()))), None)
+
+
 def is_grand_total(cells: list[object]) -> bool:
     """Whether a total row (``classify_row``) is the table's grand total, which the rows above must add up
     to: its first filled cell is 合计/总计…, a lone 合 or 总, or 汇总 — not 小计 or 累计."""
-    first = next((v for v in cells if not (v is None or (isinstance(v, str) and not v.strip()))), None)
+    first = first_filled(cells)
     return isinstance(first, str) and _GRAND_TOTAL_CELL.match(first) is not None
 
 

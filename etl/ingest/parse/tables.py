@@ -19,7 +19,7 @@ from etl.ingest.findings import Finding, FindingList, column_letter, storable
 from etl.ingest.parse import layout as L
 from etl.ingest.parse.frames import datetime_objects
 from etl.ingest.parse.layout import TableLayout, WorkbookTables, data_rows, find_tables, is_grand_total, title_text
-from etl.ingest.parse.values import ColumnConverter, ValueProblem, is_blank, parse_number
+from etl.ingest.parse.values import GROUPED_THOUSANDS, ColumnConverter, ValueProblem, is_blank, parse_number
 from etl.ingest.read.isolated import read_isolated
 from etl.ingest.read.limits import Limits
 from etl.ingest.read.readers import Sheet, UnreadableFile, other_delimiters
@@ -609,10 +609,10 @@ def district_from_content(report: ParsedReport, places: Places) -> None:
 
 def check_totals(report: ParsedReport, layout: TableLayout, total_rows: list) -> None:
     """The clerk's own 合计/总计/汇总 row (``is_grand_total``) must equal the sum of the detail rows (blank
-    formula caches are skipped). When it does not and some detail cells of the column were numbers written as text (30余, ３０, 1.2万, a
-    number stored as text), the warning names their rows: a SUM formula in Excel, WPS or LibreOffice skips
-    text, which is why a total computed by the spreadsheet differs; and says so when the total is exactly
-    the sum of the other rows."""
+    formula caches are skipped). When it does not and some detail cells of the column were numbers written
+    as text (30余, ３０, 1.2万, a number stored as text), the warning names their rows: a SUM formula in
+    Excel, WPS or LibreOffice skips text, which is why a total computed by the spreadsheet differs; and says
+    so when the total is exactly the sum of the other rows."""
     grand = [(r, cells) for r, cells in total_rows if is_grand_total(cells)]
     if not grand or report.frame is None or not len(report.frame):
         return
@@ -647,7 +647,7 @@ def check_totals(report: ParsedReport, layout: TableLayout, total_rows: list) ->
 
 
 # how an HTML or CSV export shows a number (its every cell is text): digits, ASCII, perhaps grouped by commas
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?", re.ASCII)
+_PLAIN_NUMBER = re.compile(rf"[+-]?(?:{GROUPED_THOUSANDS}|\d+)(?:\.\d+)?", re.ASCII)
 
 
 def _text_number_rows(

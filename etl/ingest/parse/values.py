@@ -55,7 +55,8 @@ _NUMBER = re.compile(
     r"^(?P<approx_pre>约|近|大约)?(?P<num>[+-]?\d+(?:\.\d+)?)(?P<mult>万|千|亿)?"
     r"(?P<approx_post>余|多|多个|左右|\+)?(?P<unit>" + "|".join(UNITS) + r")?(?P<approx_tail>余|多|左右)?(?P<pct>%)?$"
 )
-_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])")  # 1,234 and 12,345,678.5; not 2,5 or 1,2345
+GROUPED_THOUSANDS = r"\d{1,3}(?:,\d{3})+"  # 1,234 and 12,345,678: the one place a comma stands in a number
+_THOUSANDS = re.compile(rf"(?<![\d.,]){GROUPED_THOUSANDS}(?![\d,])")  # in 12,345,678.5; not in 2,5 or 1,2345
 _DOT_GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+")  # 1.250, 12.345.678: thousands grouped by dots?
 _MULTIPLIERS = {"万": 10_000, "千": 1_000, "亿": 100_000_000}
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)

@@ -2,8 +2,8 @@
 province's to millions, and one frame of Python objects for all of them would take gigabytes.
 
 The encoding is decided as ``etl.ingest.read.readers`` decides it (UTF-16 BOM, UTF-8 with or without BOM,
-else GB18030), checking the whole file block by block; the delimiter (comma, tab, semicolon or bar) as it decides it, the
-header having the last word (etl.ingest.check). The first ``HEAD_RECORDS`` records are read with
+else GB18030), checking the whole file block by block; the delimiter (comma, tab, semicolon or bar) as it
+decides it, the header having the last word (etl.ingest.check). The first ``HEAD_RECORDS`` records are read with
 the csv module (the header is looked for there, as in the first 20 rows of any sheet); the body with
 ``pandas.read_csv(chunksize=…)`` as text cells, records numbered as the csv module numbers them (the first
 records of both are compared). Any difference, a record wider than the head, an HTML file or a report
