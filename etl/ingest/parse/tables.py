@@ -672,7 +672,7 @@ def _text_number_rows(
         if raw.__class__ is not str or is_blank(raw):
             continue
         value = values.iat[position]
-        if value is None or value != value:
+        if pd.isna(value):  # None, NaN or, in a whole-number column, pandas' NA
             continue  # not read as a number (a finding of its own), nothing the total misses
         if typed or not _PLAIN_NUMBER.fullmatch(raw.strip()):
             found.append((position, row, raw.strip()))

@@ -286,6 +286,40 @@ def test_total_row_is_checked_against_the_rows(tmp_path, label, checked):
     assert len(report.frame) == 2 and not report.rejected
 
 
+ODD_NUMBER_CELLS = [None, "", "—", "abc", "1,2345", "2,5", "#REF!", "30余", "３０", "1.2万", "1,234", 7, 7.5, 0, "7", "7.5"]  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    volunteers=st.lists(st.sampled_from(ODD_NUMBER_CELLS), min_size=2, max_size=2),
+    hours=st.lists(st.sampled_from(ODD_NUMBER_CELLS), min_size=2, max_size=2),
+    stated=st.sampled_from([60, 57, 33.5, "60", "abc", None]),
+    label=st.sampled_from(["合计", "汇总", "总计："]),
+    workbook=st.booleans(),
+)
+def test_a_total_row_over_unreadable_missing_and_text_numbers_ends_in_findings(
+    tmp_path_factory, volunteers, hours, stated, label, workbook
+):
+    """Whatever the detail cells of a totalled column hold — blank, a dash, text no number can be read from
+    (missing in a whole-number column: pandas' NA), numbers written as text — the total row is checked and
+    the file gets its findings, never an error in the check: a total that differs from the rows is a
+    warning on the total's cell."""
+    rows = [[*row[:5], v, h, row[7]] for row, v, h in zip(ROWS, volunteers, hours, strict=True)]
+    rows = [HEADER, *rows, [label, "", "", "", "", stated, stated, ""]]
+    folder = tmp_path_factory.mktemp("totals")
+    if workbook:
+        path = write_xlsx(in_inbox(folder, "志愿服务_2022-03.xlsx"), rows)
+    else:
+        path = in_inbox(folder, "志愿服务_2022-03.csv")
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows([["" if v is None else v for v in row] for row in rows])
+        path.write_text(buffer.getvalue(), encoding="utf-8-sig")
+    report = parse_file(path, inbox=folder / "inbox")
+    assert report.report_type == "volunteer_activity" and len(report.frame) == 2
+    totals = [f for f in report.findings if f.rule == "total_mismatch"]
+    assert all(f.severity == F.WARNING and f.row == 4 for f in totals)
+
+
 def test_workbook_with_instructions_and_hidden_sheets_reads_the_data_sheet(tmp_path):
     wb = openpyxl.Workbook()
     wb.active.title = "填表说明"
