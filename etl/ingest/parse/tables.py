@@ -204,11 +204,10 @@ def _parse_file(
             f"folder {folder!r} is not a known district",
         )
     try:
-        sheets = read_isolated(path, limits)
+        found = _split_where_the_header_is(path, limits, list(contracts.values()))
     except UnreadableFile as exc:
         report.add("unreadable_file", F.CRITICAL, exc.zh, exc.en)
         return report
-    found = _split_where_the_header_is(path, limits, sheets, list(contracts.values()))
     if not found.tables:
         expected = "；".join(
             f"{c.title_zh}：{'、'.join(col.header for col in c.required_columns)}" for c in contracts.values()
@@ -235,23 +234,42 @@ def _parse_file(
     return parts[0]
 
 
-def _split_where_the_header_is(
-    path: Path, limits: Limits, sheets: list[Sheet], contracts: list[ReportContract]
-) -> WorkbookTables:
-    """The file's tables. A text table was split on the delimiter its first records suggest; when no
-    complete header is found that way it is split again on each other delimiter, and the first under
-    which the header is found wins: the header decides, not a count of commas."""
+def _split_where_the_header_is(path: Path, limits: Limits, contracts: list[ReportContract]) -> WorkbookTables:
+    """The file's tables, read in a child process. A text table is split on the delimiter its first records
+    suggest; when no complete header is found that way, or that split cannot be read (more fields than
+    max_columns, a quote left open), it is split again on each other delimiter, and the first under which
+    the header is found wins: the header decides, not a count of commas. Raises UnreadableFile when the
+    file cannot be read, or when its first split cannot and no other finds a complete header (the reason
+    is the first split's)."""
+    try:
+        sheets = read_isolated(path, limits)
+    except UnreadableFile as exc:
+        if exc.split_on is None:
+            raise
+        found = _split_otherwise(path, limits, contracts, exc.split_on, WorkbookTables([]))
+        if not _complete(found):
+            raise
+        return found
     found = find_tables(sheets, contracts)
     if _complete(found) or len(sheets) != 1 or sheets[0].delimiter is None:
         return found
-    for delimiter in other_delimiters(sheets[0].delimiter):
+    return _split_otherwise(path, limits, contracts, sheets[0].delimiter, found)
+
+
+def _split_otherwise(
+    path: Path, limits: Limits, contracts: list[ReportContract], tried: str, found: WorkbookTables
+) -> WorkbookTables:
+    """The text table split on each delimiter but ``tried``: the first split with a complete header, else
+    ``found`` (the tried split's tables) or, when that has none, the first split with an incomplete one
+    (its findings say what it lacks)."""
+    for delimiter in other_delimiters(tried):
         try:
             again = find_tables(read_isolated(path, limits, delimiter), contracts)
         except UnreadableFile:  # e.g. more fields than max_columns that way: not this delimiter
             continue
         if _complete(again):
             return again
-        if again.tables and not found.tables:  # an incomplete header beats none (its findings say what lacks)
+        if again.tables and not found.tables:
             found = again
     return found
 

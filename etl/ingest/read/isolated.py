@@ -130,7 +130,7 @@ class _Child:
             )
         kind = payload[0]
         if kind == "unreadable":
-            raise UnreadableFile(payload[1], payload[2])
+            raise UnreadableFile(*payload[1:])
         if kind == "memory":
             raise ReadOutOfMemory(
                 f"读取文件时超出内存上限（max_read_memory_bytes={mib(self.limits.max_read_memory_bytes)}），"
@@ -304,7 +304,7 @@ def _run_child(path: Path, limits: Limits, delimiter: str | None, out: int) -> N
             writer.sheet(sheet, sheet.rows)
         writer.end()
     except UnreadableFile as exc:
-        _send_failure(out, ("unreadable", exc.zh, exc.en))
+        _send_failure(out, ("unreadable", exc.zh, exc.en, exc.split_on))
     except MemoryError:
         _send_failure(out, ("memory",))
     except BaseException as exc:  # noqa: BLE001 - any failure of reading is this file's, told to the parent

@@ -39,11 +39,13 @@ ENCRYPTED_MARKERS = ("EncryptedPackage".encode("utf-16-le"), "EncryptionInfo".en
 
 
 class UnreadableFile(Exception):
-    """The file cannot be read as a table; ``zh`` tells the clerk why and what to do."""
+    """The file cannot be read as a table; ``zh`` tells the clerk why and what to do. ``split_on``: the
+    delimiter a text table was split on, when the failure comes from that split (too many fields, a field
+    over its limit, a quote left open): under another delimiter the same text may read."""
 
-    def __init__(self, zh: str, en: str):
+    def __init__(self, zh: str, en: str, split_on: str | None = None):
         super().__init__(en)
-        self.zh, self.en = zh, en
+        self.zh, self.en, self.split_on = zh, en, split_on
 
 
 class CellError(str):
@@ -189,12 +191,14 @@ def csv_rows(handle, limits: Limits, delimiter: str = ",") -> list[list[str]]:
                 raise UnreadableFile(
                     f"第{len(rows) + 1}行有 {len(row)} 列，超过 {limits.max_columns} 列的上限（max_columns）",
                     f"record {len(rows) + 1} has {len(row)} fields, over max_columns",
+                    delimiter,
                 )
             cells += len(row)
             if cells > limits.max_cells:
                 raise UnreadableFile(
                     f"文件超过 {limits.max_cells} 个单元格的上限（max_cells），请拆分后提交",
                     f"more than max_cells={limits.max_cells} fields",
+                    delimiter,
                 )
             rows.append(row)
     except csv.Error as exc:
@@ -202,6 +206,7 @@ def csv_rows(handle, limits: Limits, delimiter: str = ",") -> list[list[str]]:
             f"第{len(rows) + 1}行有单元格内容超过 {limits.max_field_bytes // 1024} KB 的上限"
             "（max_field_bytes）或引号不成对，请检查后重新导出",
             f"record {len(rows) + 1}: {exc}",
+            delimiter,
         ) from exc
     return rows
 

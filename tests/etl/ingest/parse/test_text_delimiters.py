@@ -17,6 +17,7 @@ from workbooks import write_xlsx
 import etl.ingest.read.csv_chunks
 from etl.ingest.check import check_in_chunks
 from etl.ingest.parse.tables import parse_file
+from etl.ingest.read.limits import Limits
 from etl.ingest.read.readers import TEXT_DELIMITERS, text_delimiter
 
 HEADER = ["活动日期", "区县", "组织单位", "志愿服务队", "活动类型", "参与志愿者（人）", "服务时长（小时）", "服务地点"]
@@ -95,6 +96,51 @@ def test_the_header_decides_when_the_first_records_suggest_the_wrong_delimiter(t
     assert report.report_type == "volunteer_activity" and report.findings == []
     assert report.frame["place"].tolist() == [row[-1] for row in rows]
     assert report.frame["team"].tolist() == [row[3] for row in rows]
+
+
+@settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(
+    delimiter=st.sampled_from([d for d in TEXT_DELIMITERS if d != ","]),
+    encoding=st.sampled_from(["utf-8-sig", "gb18030", "utf-16"]),
+    days=st.integers(1, 6),
+    max_columns=st.integers(8, 20),
+    extra_commas=st.integers(1, 12),
+)
+def test_a_split_that_cannot_be_read_gives_way_to_the_delimiter_the_header_is_found_by(
+    tmp_path_factory, delimiter, encoding, days, max_columns, extra_commas
+):
+    """The first records suggest the comma (every row's address holds more commas than the table has
+    fields), and split on it a row has more fields than max_columns allows: that split is not the file's.
+    The file reads as the same table saved as a workbook, not rejected for the comma's fields."""
+    fields = max(max_columns, 2 * len(HEADER)) + extra_commas  # a row's under the comma: more than the rest's
+    address = "平山路" + ",".join(map(str, range(fields))) + "号"
+    rows = [volunteer_row(day, "南芬区文明办", f"南芬志愿{day}队", address) for day in range(1, days + 1)]
+    inbox = tmp_path_factory.mktemp("split") / "inbox"
+    limits = Limits(max_columns=max_columns)
+    text = write_text(inbox / "南芬区" / "志愿服务_2022-03.txt", [HEADER, *rows], delimiter, encoding)
+    assert text_delimiter(text.read_text(encoding=encoding)) == ","
+    workbook = write_xlsx(inbox / "南芬区" / "志愿服务_2022-03.xlsx", [HEADER, *rows])
+
+    expected = facts(parse_file(workbook, inbox=inbox, limits=limits))
+    assert expected["report_type"] == "volunteer_activity" and expected["findings"] == []
+    assert facts(parse_file(text, inbox=inbox, limits=limits)) == expected
+
+
+def test_a_table_too_wide_under_every_delimiter_keeps_the_reason_of_its_own(tmp_path):
+    """A comma CSV wider than max_columns finds no header under the other delimiters either: it is
+    rejected with the comma split's reason (its width and the limit), not with 未识别出报表类型."""
+    inbox = tmp_path / "inbox"
+    wide = [*HEADER, *(f"备注{i}" for i in range(12))]
+    path = write_text(
+        inbox / "南芬区" / "志愿服务_2022-03.csv",
+        [wide, [*volunteer_row(1, "文明办", "队", "路"), *["x"] * 12]],
+        ",",
+        "utf-8-sig",
+    )
+
+    report = parse_file(path, inbox=inbox, limits=Limits(max_columns=12))
+    assert [(f.rule, f.severity) for f in report.findings] == [("unreadable_file", "critical")]
+    assert "第1行有 20 列，超过 12 列的上限" in report.findings[0].message_zh
 
 
 def test_the_chunked_read_splits_where_the_whole_file_parse_does(tmp_path, monkeypatch):
