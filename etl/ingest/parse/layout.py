@@ -379,8 +379,16 @@ def first_filled(cells: list[object]) -> object | None:
 def is_grand_total(cells: list[object]) -> bool:
     """Whether a total row (``classify_row``) is the table's grand total, which the rows above must add up
     to: its first filled cell is 合计/总计…, a lone 合 or 总, or 汇总 — not 小计 or 累计."""
+    return grand_total_label(cells) is not None
+
+
+def grand_total_label(cells: list[object]) -> str | None:
+    """A grand total row's name as the clerk labelled it, for the messages about it: 合计, 总计 or 汇总 (合 | 计
+    in two cells is 合计); None when the row is not the grand total."""
     first = first_filled(cells)
-    return isinstance(first, str) and _GRAND_TOTAL_CELL.match(first) is not None
+    if not isinstance(first, str) or _GRAND_TOTAL_CELL.match(first) is None:
+        return None
+    return {"总": "总计", "汇": "汇总"}.get(first.strip()[:1], "合计")
 
 
 def title_text(layout: TableLayout) -> str:

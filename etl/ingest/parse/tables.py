@@ -18,7 +18,7 @@ from etl.ingest import findings as F
 from etl.ingest.findings import Finding, FindingList, column_letter, storable
 from etl.ingest.parse import layout as L
 from etl.ingest.parse.frames import datetime_objects
-from etl.ingest.parse.layout import TableLayout, WorkbookTables, data_rows, find_tables, is_grand_total, title_text
+from etl.ingest.parse.layout import TableLayout, WorkbookTables, data_rows, find_tables, grand_total_label, title_text
 from etl.ingest.parse.values import GROUPED_THOUSANDS, ColumnConverter, ValueProblem, is_blank, parse_number
 from etl.ingest.read.isolated import read_isolated
 from etl.ingest.read.limits import Limits
@@ -626,15 +626,15 @@ def district_from_content(report: ParsedReport, places: Places) -> None:
 
 
 def check_totals(report: ParsedReport, layout: TableLayout, total_rows: list) -> None:
-    """The clerk's own 合计/总计/汇总 row (``is_grand_total``) must equal the sum of the detail rows (blank
+    """The clerk's own 合计/总计/汇总 row (``grand_total_label``) must equal the sum of the detail rows (blank
     formula caches are skipped). When it does not and some detail cells of the column were numbers written
     as text (30余, ３０, 1.2万, a number stored as text), the warning names their rows: a SUM formula in
     Excel, WPS or LibreOffice skips text, which is why a total computed by the spreadsheet differs; and says
     so when the total is exactly the sum of the other rows."""
-    grand = [(r, cells) for r, cells in total_rows if is_grand_total(cells)]
+    grand = [(r, cells, label) for r, cells in total_rows if (label := grand_total_label(cells)) is not None]
     if not grand or report.frame is None or not len(report.frame):
         return
-    r, cells = grand[-1]
+    r, cells, label = grand[-1]
     for name, c in layout.columns.items():
         column = report.contract.column(name)
         if column.kind not in ("int", "decimal") or c >= len(cells) or is_blank(cells[c]):
@@ -647,7 +647,7 @@ def check_totals(report: ParsedReport, layout: TableLayout, total_rows: list) ->
         total = float(values.fillna(0).sum())
         if stated is None or abs(stated - total) <= 0.005 + 1e-9 * abs(total):
             continue
-        zh = f"合计行为 {stated:g}，但明细各行相加为 {total:g}"
+        zh = f"{label}行为 {stated:g}，但明细各行相加为 {total:g}"
         en = f"the total row says {stated:g} but the rows add up to {total:g}"
         text_rows = _text_number_rows(report, layout, c, values)
         if text_rows:
@@ -659,7 +659,7 @@ def check_totals(report: ParsedReport, layout: TableLayout, total_rows: list) ->
             en += f"; row(s) {', '.join(str(row) for _, row, _ in text_rows[:10])} hold numbers written as text, which a SUM formula skips"
             numeric = total - sum(float(values.iat[i]) for i, _, _ in text_rows)
             if abs(stated - numeric) <= 0.005 + 1e-9 * abs(numeric):
-                zh += f"，合计 {stated:g} 正是其余以数字填写的各行之和"
+                zh += f"，{label} {stated:g} 正是其余以数字填写的各行之和"
                 en += f": {stated:g} is exactly the sum of the rows written as numbers"
         report.add_cell("total_mismatch", F.WARNING, zh + "，请核对", en, name, r + 1, _cell_value(cells[c]))
 

@@ -265,24 +265,25 @@ def test_formula_error_cells_are_findings_on_their_cells(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("label", "checked"),
+    ("label", "named"),
     [
-        (["合计", ""], True),
-        (["", "合计"], True),  # the label in the second column
-        (["合", "计"], True),  # 合 | 计 in two cells
-        (["汇总", ""], True),  # an Excel/WPS table's 汇总行
-        (["总 计：", ""], True),
-        (["小计", ""], False),  # a part's total: kept apart, not checked against the whole table
-        (["累计", ""], False),  # a running total
+        (["合计", ""], "合计"),
+        (["", "合计"], "合计"),  # the label in the second column
+        (["合", "计"], "合计"),  # 合 | 计 in two cells
+        (["汇总", ""], "汇总"),  # an Excel/WPS table's 汇总行
+        (["总 计：", ""], "总计"),
+        (["小计", ""], None),  # a part's total: kept apart, not checked against the whole table
+        (["累计", ""], None),  # a running total
     ],
 )
-def test_total_row_is_checked_against_the_rows(tmp_path, label, checked):
+def test_total_row_is_checked_against_the_rows(tmp_path, label, named):
+    """The warning names the row as the clerk labelled it."""
     rows = [HEADER, *ROWS, [*label, "", "", "", 60, 33.5, ""]]  # 39 + 18 = 57, 26 + 7.5 = 33.5
     path = write_xlsx(in_inbox(tmp_path, "志愿服务_2022-03.xlsx"), rows)
     report = parse_file(path, inbox=tmp_path / "inbox")
     assert [(f.rule, f.severity, f.cell, f.message_zh) for f in report.findings] == [
-        ("total_mismatch", F.WARNING, "F4", "合计行为 60，但明细各行相加为 57，请核对")
-    ] * checked
+        ("total_mismatch", F.WARNING, "F4", f"{named}行为 60，但明细各行相加为 57，请核对")
+    ] * (named is not None)
     assert len(report.frame) == 2 and not report.rejected
 
 
@@ -318,6 +319,8 @@ def test_a_total_row_over_unreadable_missing_and_text_numbers_ends_in_findings(
     assert report.report_type == "volunteer_activity" and len(report.frame) == 2
     totals = [f for f in report.findings if f.rule == "total_mismatch"]
     assert all(f.severity == F.WARNING and f.row == 4 for f in totals)
+    named = {"合计": "合计行为", "汇总": "汇总行为", "总计：": "总计行为"}[label]  # the row as the clerk labelled it
+    assert all(f.message_zh.startswith(named) for f in totals)
 
 
 def test_workbook_with_instructions_and_hidden_sheets_reads_the_data_sheet(tmp_path):
