@@ -269,7 +269,8 @@ def _read_chunks(path, inbox, encoding, places, contracts, chunk_rows, sink, per
     header_critical = any(f.severity == F.CRITICAL for f in report.findings)
     load = LoadCheck(report, sink, SuiteRun(report, places, whole=False))
     for chunk in csv_chunks.record_chunks(path, encoding, head, chunk_rows, delimiter):
-        records, totals, footer = chunk_data_rows(chunk, layout.first_data_row)
+        records, totals, footer, repeats = chunk_data_rows(chunk, layout)
+        table.header_repeats += repeats
         if len(records):
             every_row = len(records) == len(chunk) and (records == chunk.index.to_numpy()).all()
             grid = (chunk if every_row else chunk.loc[records]).reset_index(drop=True)  # the usual chunk: no copy

@@ -60,6 +60,7 @@ class DataRows:
     footer_row: int | None
     values: np.ndarray | None = None  # the data rows' cells as one 2-D object array (short rows padded with None)
     grid: list[list[object]] = field(default_factory=list, repr=False)
+    header_repeats: list[int] = field(default_factory=list)  # 0-based indices of rows that repeat the header
 
     @property
     def rows(self) -> list[tuple[int, list[object]]]:
@@ -280,25 +281,64 @@ _FOOTER_FIRST = {m[0] for m in FOOTER_MARKERS} | {" ", "\u3000", "\t", "\n"}  # 
 
 
 def data_rows(layout: TableLayout) -> DataRows:
-    """Rows below the header up to the footer, without blank and 合计 rows (kept apart for cross-checks).
-    Runs once per row of large registers, so it only looks at text cells, with precompiled patterns."""
+    """Rows below the header up to the footer, without blank and 合计 rows (kept apart for cross-checks)
+    and rows that repeat the header (``repeated_headers``). Runs once per row of large registers, so it
+    only looks at text cells, with precompiled patterns."""
     grid = fill_merged(layout.sheet) if layout.sheet.merged else layout.sheet.rows
-    return classify_rows(grid, layout.first_data_row)
+    return classify_rows(grid, layout.first_data_row, headers=header_rows_as_written(layout, grid))
 
 
-def classify_rows(grid: list[list[object]], start: int, end: int | None = None) -> DataRows:
+def header_rows_as_written(layout: TableLayout, grid: list[list[object]] | None = None) -> list[list[object]]:
+    """The header's rows as a repeat of them may be written: as in the sheet, and — where cells of the
+    header are merged (清运垃圾 over 吨 | 车次) — with each merged range's value in every cell of it, as a
+    copy pasted with its merges reads."""
+    rows = [layout.sheet.rows[h] for h in layout.header_rows]
+    if grid is None or grid is layout.sheet.rows:
+        return rows
+    return rows + [grid[h] for h in layout.header_rows]
+
+
+def classify_rows(
+    grid: list[list[object]], start: int, end: int | None = None, headers: list[list[object]] = ()
+) -> DataRows:
     """``data_rows`` on ``grid[start:end]`` (row indices stay those of ``grid``): blank rows skipped, 合计
-    rows apart, the first footer row ends the table."""
+    rows apart, the first footer row ends the table; rows that repeat one of ``headers`` apart."""
     body = grid[start : len(grid) if end is None else end]
     values = _object_array(body)
     data, totals, footer = classify_array(values)
+    repeats = repeated_headers(values, data, headers)
+    data[repeats] = False
     return DataRows(
         start + np.flatnonzero(data),
         [(start + p, grid[start + p]) for p in totals],
         None if footer is None else start + footer,
         values[data],
         grid,
+        [start + int(p) for p in repeats],
     )
+
+
+def repeated_headers(values: np.ndarray, data: np.ndarray, headers: list[list[object]]) -> np.ndarray:
+    """Positions of the data rows (``data``: the mask of ``values``' rows) that repeat one of the table's
+    header rows: two or more filled cells, and each the text of the same column of that header row. A
+    header pasted again between blocks of rows, or repeated on every page of an export, is no data: read
+    as data its every cell would be a finding. Vectorised on the header row's first filled column; the
+    few rows that match there are compared cell by cell."""
+    found: set[int] = set()
+    width = values.shape[1] if values.ndim == 2 else 0
+    for header in headers:
+        texts = [cell_text(v) for v in header[:width]] + [""] * max(0, width - len(header))
+        filled = [c for c, text in enumerate(texts) if text]
+        if len(filled) < 2:
+            continue
+        column = values[:, filled[0]]
+        same_first = (column == header[filled[0]]) | (column == texts[filled[0]])  # as written, or trimmed
+        for position in np.flatnonzero(same_first & data):
+            cells = [cell_text(v) for v in values[position]]
+            shown = [c for c, text in enumerate(cells) if text]
+            if len(shown) >= 2 and all(cells[c] == texts[c] for c in shown):
+                found.add(int(position))
+    return np.array(sorted(found), dtype=np.int64)
 
 
 def _object_array(rows: list[list[object]]) -> np.ndarray:
@@ -396,14 +436,18 @@ def title_text(layout: TableLayout) -> str:
     return " ".join(cell_text(v) for row in layout.sheet.rows[: layout.header_rows[0]] for v in row if cell_text(v))
 
 
-def chunk_data_rows(chunk, first_data_row: int) -> tuple[np.ndarray, list, bool]:
+def chunk_data_rows(chunk, layout: TableLayout) -> tuple[np.ndarray, list, bool, list[int]]:
     """``data_rows`` for one chunk of a table read in chunks (a DataFrame of text cells indexed by record
-    number): (record numbers of the data rows, 合计 rows, whether a footer row ended the table here)."""
-    if len(chunk) and chunk.index[0] < first_data_row:  # the first chunk, with the header: any other is all data
-        chunk = chunk[chunk.index >= first_data_row]
+    number): (record numbers of the data rows, 合计 rows, whether a footer row ended the table here, record
+    numbers of the rows that repeat the header)."""
+    if len(chunk) and chunk.index[0] < layout.first_data_row:  # the first chunk, with the header: any other is all data
+        chunk = chunk[chunk.index >= layout.first_data_row]
     if not len(chunk):
-        return np.empty(0, dtype=np.int64), [], False
+        return np.empty(0, dtype=np.int64), [], False, []
     values = chunk.to_numpy(dtype=object)
     data, totals, footer = classify_array(values)
+    repeats = repeated_headers(values, data, header_rows_as_written(layout))
+    data[repeats] = False
     index = chunk.index.to_numpy()
-    return index[data], [(int(index[p]), values[p].tolist()) for p in totals], footer is not None
+    totals = [(int(index[p]), values[p].tolist()) for p in totals]
+    return index[data], totals, footer is not None, [int(index[p]) for p in repeats]

@@ -343,6 +343,7 @@ def _read_table(report: ParsedReport, layout: TableLayout, places: Places, inbox
     """A sheet's table: its data rows are one chunk."""
     rows = data_rows(layout)
     table = TableParse(report, layout, places, inbox)
+    table.header_repeats += rows.header_repeats
     report.frame, _ = table.add_chunk(rows.indices, pd.DataFrame(rows.values, dtype=object), rows.total_rows)
     table.finish()
 
@@ -352,8 +353,8 @@ class TableParse:
     """One table's rows typed and checked chunk by chunk — a workbook's sheet is one chunk, a large CSV
     many (etl.ingest.read.csv_chunks) — and, at ``finish``, what needs every row: 合计 rows against the
     sum of all rows, the district of a file outside a district folder, the period. The findings come out
-    in the same order whatever the chunking: the header's, no data, each column's cell findings, the
-    district, the totals, the period.
+    in the same order whatever the chunking: the header's, no data, the rows repeating the header, each
+    column's cell findings, the district, the totals, the period.
 
     Each chunk is derived (``contract.derive``) with ``period_hint``: given, or the period known after
     the first chunk; when ``finish`` finds another one, the caller reads the file again with it."""
@@ -372,6 +373,7 @@ class TableParse:
     period_keys: Counter = field(default_factory=Counter)
     district_codes: set = field(default_factory=set)
     totals: list[tuple[int, list[object]]] = field(default_factory=list)
+    header_repeats: list[int] = field(default_factory=list)  # 0-based record numbers of rows repeating the header
 
     def __post_init__(self) -> None:
         self.contract = start_table(self.report, self.layout)
@@ -430,6 +432,14 @@ class TableParse:
         report.rows_total = self.rows
         if not self.rows:
             report.add("no_data", F.CRITICAL, "表头下方没有数据行", "the table has no data rows")
+        for r in self.header_repeats:
+            report.add(
+                "repeated_header",
+                F.WARNING,
+                f"第{r + 1}行与表头相同（重复粘贴的表头），未作为数据读取；如不需要请删除该行",
+                f"row {r + 1} repeats the header and was not read as data",
+                row=r + 1,
+            )
         for _key, items in sorted(self.groups.items(), key=lambda item: item[0]):
             report.findings.extend(items)
         if report.district is None and folder_district(report.path, self.inbox, self.places)[0] is None:
