@@ -24,7 +24,7 @@ from etl.ingest.findings import FindingList
 from etl.ingest.load.sinks import FactSink, KeptFrames, LiveCopy, Spool
 from etl.ingest.parse.layout import TableLayout, chunk_data_rows, find_table
 from etl.ingest.parse.tables import ParsedReport, TableParse, folder_district, parse_file, rows_at
-from etl.ingest.read import csv_chunks
+from etl.ingest.read import csv_chunks, text_literals
 from etl.ingest.read.csv_chunks import ReadWhole
 from etl.ingest.read.readers import Sheet, other_delimiters
 from etl.ingest.validate.suite import SuiteRun, chunkable_suite
@@ -234,7 +234,8 @@ def _head_where_the_header_is(path, encoding, contracts) -> tuple[str, list[list
     first = None
     for delimiter in (judged, *other_delimiters(judged)):
         head = csv_chunks.head_records(path, encoding, delimiter)
-        layout = find_table([Sheet(path.stem, [list(r) for r in head], delimiter=delimiter)], contracts)
+        rows = text_literals.unwrap_rows([list(r) for r in head])  # as the chunks will be: ="工单编号" is 工单编号
+        layout = find_table([Sheet(path.stem, rows, delimiter=delimiter)], contracts)
         if layout is not None and not layout.missing_required:
             return delimiter, head, layout
         if first is None and layout is not None:  # an incomplete header: its findings, if no other is complete
@@ -268,7 +269,10 @@ def _read_chunks(path, inbox, encoding, places, contracts, chunk_rows, sink, per
     report.source_sheets = []  # the head only: receipts of files read in chunks carry no copy of the table
     header_critical = any(f.severity == F.CRITICAL for f in report.findings)
     load = LoadCheck(report, sink, SuiteRun(report, places, whole=False))
+    literals = text_literals.held_in(path, encoding)
     for chunk in csv_chunks.record_chunks(path, encoding, head, chunk_rows, delimiter):
+        if literals:
+            chunk = text_literals.unwrap_chunk(chunk)
         records, totals, footer, repeats = chunk_data_rows(chunk, layout)
         table.header_repeats += repeats
         if len(records):

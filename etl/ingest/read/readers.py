@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from etl.ingest.read import text_literals
 from etl.ingest.read.html_tables import html_tables
 from etl.ingest.read.limits import Limits, mib
 
@@ -147,6 +148,8 @@ def read_sheets(
         ]
     delimiter = delimiter or text_delimiter(text[:DELIMITER_HEAD_CHARS])
     rows = csv_rows(io.StringIO(text), limits, delimiter)
+    if text_literals.MARK in text:
+        text_literals.unwrap_rows(rows)
     return [Sheet(path.stem, rows, may_hold_nul="\x00" in text, delimiter=delimiter)]
 
 
