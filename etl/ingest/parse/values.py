@@ -297,6 +297,16 @@ def _layout_moments(codes: np.ndarray, length: int) -> tuple[np.ndarray, np.ndar
     return days.astype("datetime64[s]") + (hour * 3600 + minute * 60 + second), ok
 
 
+# 2.02109E+12, 1E+15: how Excel and WPS write a long number they show so (one digit before the point, E+, two
+# or more digits), and nothing a code is made of otherwise (2021E001 is a code)
+_SCIENTIFIC = re.compile(r"-?\d(?:\.\d+)?E\+\d{2,}")
+
+
+def _has_lost_digits(value: object) -> bool:
+    """Whether a number cell holds 16 or more digits before its point: more than Excel keeps."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) >= 1e15
+
+
 def _factorize_strings(raw: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
     """(codes, distinct values) when every non-missing cell is a plain ``str`` (missing: None/NaN, code
     -1), else None. Cells of other types (numbers, dates, bools) take the general path: factorizing would
@@ -418,7 +428,34 @@ class ColumnConverter:
         values = values.mask(values.isna() | values.isin(BLANK_TOKENS) | values.str.strip(" \u3000").eq(""))
         return Converted(values.astype(object).where(values.notna(), None), pd.Series(False, index=raw.index))
 
-    _convert_code = _convert_text
+    def _convert_code(self, column: Column, raw: pd.Series) -> Converted:
+        """A code or an ID as text (``_convert_text``), and the two ways Excel loses a long code's digits
+        said on its cell, the value left empty: a number cell of 16 digits or more (Excel keeps 15
+        significant digits; the rest became 0) and a code written in scientific notation (2.02109E+12: a
+        CSV opened in Excel and saved again)."""
+        converted = self._convert_text(column, raw)
+        texts = converted.values
+        candidates = np.flatnonzero(  # few codes hold E+: a plain test first (70 ms a million), the pattern after
+            np.fromiter((t.__class__ is str and "E+" in t for t in texts.to_numpy()), bool, len(texts))
+        )
+        for i in (i for i in candidates if _SCIENTIFIC.fullmatch(texts.iat[i])):
+            converted.problems[int(i)] = ValueProblem(
+                f"编码「{texts.iat[i]}」是科学计数法：Excel 把长数字编码改写成了科学计数法，原编码的后几位已丢失；"
+                "请在导出系统中重新导出（不要用 Excel 打开后另存为 CSV），或把该列设为文本格式后重新填写",
+                f"the code {texts.iat[i]!r} is in scientific notation: its digits were lost by Excel",
+            )
+        values = raw.to_numpy(dtype=object)
+        if infer_dtype(values, skipna=True) != "string":  # number cells (a workbook's): 16 digits or more lost some
+            for i in np.flatnonzero([_has_lost_digits(v) for v in values]):
+                converted.problems[int(i)] = ValueProblem(
+                    f"编码「{texts.iat[i]}」是超过15位的数字：Excel 的数字单元格只保留15位有效数字，第16位起已变为0；"
+                    "请把该列设为文本格式后重新填写编码",
+                    f"the code {texts.iat[i]!r} is a number of 16 or more digits: Excel kept 15 of them",
+                )
+        if converted.problems:
+            converted.values = texts.mask(texts.index.isin(list(converted.problems)), None)
+            converted.problems = dict(sorted(converted.problems.items()))
+        return converted
 
     def _convert_number(self, column: Column, raw: pd.Series, integer: bool) -> Converted:
         grouped = self._dot_grouped(raw) if self.dots_may_group else {}

@@ -452,3 +452,21 @@ def test_the_garbage_collector_is_paused_while_a_file_is_read_and_restored(tmp_p
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_codes_whose_digits_excel_lost_are_named_on_their_cells(tmp_path):
+    """A 12345 export opened in Excel and saved again (a ticket number as 2.02109E+12): the cell is an
+    error naming it, never a code loaded with its digits gone (number cells of 16 digits or more:
+    test_values.py)."""
+    header = ["工单编号", "受理时间", "区县", "街道", "诉求类别", "首次答复时间", "办结时间", "满意度"]
+    tickets = [
+        [number, "2021-09-01 08:00", "明山区", "新明街道", "城市管理", "2021-09-01 09:00", "2021-09-02 10:00", "满意"]
+        for number in ("2021090100012", "2.02109E+12", "2021090100014")
+    ]
+    (tmp_path / "inbox" / "明山区").mkdir(parents=True)
+    path = write_csv(tmp_path / "inbox" / "明山区" / "12345工单_2021-09.csv", [header, *tickets], encoding="utf-8-sig")
+    report = parse_file(path, inbox=tmp_path / "inbox")
+    assert [(f.rule, f.severity, f.cell, f.value) for f in report.findings] == [
+        ("value_format", F.ERROR, "A3", "2.02109E+12")
+    ]
+    assert report.frame["ticket_id"].tolist() == ["2021090100012", None, "2021090100014"]

@@ -418,3 +418,43 @@ def test_text_and_code(converter):
     assert pd.isna(values[3]) and pd.isna(values[4])
     out = converter.convert(SERVICE_ITEMS.column("item_name"), series(" 本溪县事项0 ", 2.5))
     assert out.values.tolist() == ["本溪县事项0", "2.5"]
+
+
+CODE = Column("ticket_id", "工单编号", "code")
+
+
+@pytest.mark.parametrize(
+    ("cell", "kept", "lost"),
+    [
+        ("MS2109000012", "MS2109000012", False),
+        ("2021E001", "2021E001", False),  # a code with an E in it
+        ("110101199001011234", "110101199001011234", False),  # eighteen digits written as text: all kept
+        (2021090100012.0, "2021090100012", False),  # a number cell of 13 digits: exact
+        ("2.02109E+12", None, True),  # a CSV saved again by Excel
+        ("1E+15", None, True),
+        (110101199001011234.0, None, True),  # typed into a number cell: 110101199001011000
+    ],
+)
+def test_a_code_whose_digits_excel_lost_is_a_problem_on_its_cell(converter, cell, kept, lost):
+    converted = converter.convert(CODE, series("MS1", cell, "MS2"))
+    assert converted.values.tolist() == ["MS1", kept, "MS2"]
+    assert list(converted.problems) == ([1] if lost else [])
+    if lost:
+        assert "Excel" in converted.problems[1].zh and "编码" in converted.problems[1].zh
+
+
+@settings(max_examples=80, deadline=None)
+@given(digits=st.text(alphabet="0123456789", min_size=1, max_size=20).filter(lambda d: d[0] != "0"))
+def test_a_numeric_code_is_kept_as_text_and_flagged_exactly_where_excel_loses_digits(digits):
+    """Written as text, any code is kept as written; in a number cell, one of 16 digits or more is a
+    problem (Excel keeps 15 significant digits); as Excel writes a number in scientific notation, always."""
+    converter = ColumnConverter(default_places())
+    as_text = converter.convert(CODE, series(digits))
+    assert as_text.values.tolist() == [digits] and not as_text.problems
+    as_number = converter.convert(CODE, series(float(digits)))
+    assert bool(as_number.problems) == (len(digits) >= 16)
+    if len(digits) < 16:
+        assert as_number.values.tolist() == [digits]
+    scientific = f"{float(digits):.5E}"  # 2.02109E+12, as Excel's General writes it
+    if "E+" in scientific and int(scientific.split("E+")[1]) >= 10:
+        assert list(converter.convert(CODE, series(scientific)).problems) == [0]
