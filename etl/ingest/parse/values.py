@@ -61,6 +61,11 @@ _DOT_GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+")  # 1.250, 12.345.678
 _MULTIPLIERS = {"万": 10_000, "千": 1_000, "亿": 100_000_000}
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _TIME = re.compile(r"(?P<h>\d{1,2})[:时](?P<mi>\d{2})分?(?::?(?P<s>\d{2})(?:\.\d+)?秒?)?$")
+# a time of day in words (8时5分, 8点30分, 8时5分6秒, 8点) and a half-day marker (下午3:05, 3:05 PM), as clerks
+# write them and as Excel's Chinese formats (上午/下午 h:mm) export them: rewritten to h:mm[:ss] (_clock)
+_CLOCK_IN_WORDS = re.compile(r"(?<!\d)(?P<h>\d{1,2})[时点](?:(?P<mi>\d{1,2})分(?:(?P<s>\d{1,2})秒)?)?$")
+_HALF_DAY = re.compile(r"\s*(?P<half>上午|下午|AM|PM)\s*", re.IGNORECASE)
+_AFTERNOON = ("下午", "PM")
 
 
 class ValueProblem(ValueError):
@@ -154,6 +159,25 @@ _DATE_PATTERNS = (
 )
 
 
+def _clock(text: str) -> str:
+    """``text`` with its time of day as h:mm[:ss]: 8时5分 → 8:05, 8点 → 8:00, 下午3:05 → 15:05, 上午12:30 →
+    0:30, 3:05 PM → 15:05. A half-day marker before an hour outside 1–12 (下午15:00) is left in, so that
+    the cell is a finding rather than a guess."""
+    words = _CLOCK_IN_WORDS.search(text)
+    if words:
+        seconds = f":{int(words['s']):02d}" if words["s"] else ""
+        text = f"{text[: words.start()]}{int(words['h'])}:{int(words['mi'] or 0):02d}{seconds}"
+    half = _HALF_DAY.search(text)
+    if half is None:
+        return text
+    rest = (text[: half.start()] + " " + text[half.end() :]).strip()
+    time = _TIME.search(rest)
+    if time is None or not 1 <= int(time["h"]) <= 12:
+        return text
+    hour = int(time["h"]) % 12 + (12 if half["half"].upper() in _AFTERNOON else 0)
+    return f"{rest[: time.start()]}{hour}{rest[time.start() + len(time['h']) :]}"
+
+
 def parse_date(raw: object, default_year: int | None = None) -> dt.date | None:
     """Excel serials, date/datetime cells, 2021-07-28, 2021/7/28, 2021.7.28, 2021年7月28日, and 7月28日
     (year from the report period)."""
@@ -165,7 +189,7 @@ def parse_date(raw: object, default_year: int | None = None) -> dt.date | None:
         if 20_000 <= raw <= 80_000:  # Excel serial day numbers 1954–2119
             return (EXCEL_EPOCH + dt.timedelta(days=int(raw))).date()
         raise ValueProblem(f"「{raw}」不是有效的日期", f"{raw!r} is not a valid date")
-    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    text = _clock(unicodedata.normalize("NFKC", str(raw)).strip())
     time_of_day = _TIME.search(text)
     if time_of_day:  # a date written with its time: 2021-07-28 10:30
         text = text[: time_of_day.start()].rstrip("T ")
@@ -188,7 +212,7 @@ def parse_date(raw: object, default_year: int | None = None) -> dt.date | None:
 
 def parse_datetime(raw: object, default_year: int | None = None) -> dt.datetime | None:
     """Datetime cells, Excel serials with a fraction, and text like 2021-09-24 10:05, 2021/9/24 10:05:00,
-    2021年9月24日 10时05分. A bare date means midnight."""
+    2021年9月24日 10时05分, 8时5分, 8点, 下午3:05, 3:05 PM (``_clock``). A bare date means midnight."""
     if isinstance(raw, dt.datetime):
         return raw.replace(tzinfo=None)
     if isinstance(raw, dt.date):
@@ -197,7 +221,7 @@ def parse_datetime(raw: object, default_year: int | None = None) -> dt.datetime 
         if 20_000 <= raw <= 80_000:
             return (EXCEL_EPOCH + dt.timedelta(days=float(raw))).replace(microsecond=0)
         raise ValueProblem(f"「{raw}」不是有效的日期时间", f"{raw!r} is not a valid datetime")
-    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    text = _clock(unicodedata.normalize("NFKC", str(raw)).strip())
     if fold(text) in BLANK_TOKENS:
         return None
     match = _TIME.search(text)

@@ -458,3 +458,43 @@ def test_a_numeric_code_is_kept_as_text_and_flagged_exactly_where_excel_loses_di
     scientific = f"{float(digits):.5E}"  # 2.02109E+12, as Excel's General writes it
     if "E+" in scientific and int(scientific.split("E+")[1]) >= 10:
         assert list(converter.convert(CODE, series(scientific)).problems) == [0]
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    hour=st.integers(0, 23),
+    minute=st.integers(0, 59),
+    second=st.integers(0, 59),
+    day=st.sampled_from(["2021-09-24", "2021/9/24", "2021年9月24日"]),
+    space=st.sampled_from(["", " "]),
+)
+def test_a_time_of_day_in_words_or_with_a_half_day_reads_as_the_clock_does(hour, minute, second, day, space):
+    """8时5分6秒, 8点30分, 8点, 下午3:05 and 3:05 PM are the clock times they name, in a datetime column and
+    (time dropped) a date column. (Digits run together — 2021-09-248时 — are not split: a finding.)"""
+    from etl.ingest.parse.values import parse_datetime
+
+    space = space or ("" if day.endswith("日") else " ")
+
+    expected = dt.datetime(2021, 9, 24, hour, minute, second)
+    twelve = hour % 12 or 12
+    half_zh, half_en = ("下午", "PM") if hour >= 12 else ("上午", "AM")
+    written = [
+        f"{day}{space}{hour}时{minute}分{second}秒",
+        f"{day}{space}{half_zh}{space}{twelve}:{minute:02d}:{second:02d}",
+        f"{day}{space}{twelve}:{minute:02d}:{second:02d} {half_en}",
+    ]
+    for text in written:
+        assert parse_datetime(text) == expected, text
+        assert parse_date(text) == expected.date(), text
+    assert parse_datetime(f"{day}{space}{hour}点{minute}分") == expected.replace(second=0)
+    assert parse_datetime(f"{day}{space}{hour}点") == expected.replace(minute=0, second=0)
+
+
+@pytest.mark.parametrize(
+    "text", ["2021/9/24 下午 15:00", "2021/9/24 上午 0:30", "2021/9/24 下午", "2021/9/24 25时", "2021-09-248时"]
+)
+def test_a_half_day_or_clock_that_cannot_be_is_a_problem_not_a_guess(text):
+    from etl.ingest.parse.values import parse_datetime
+
+    with pytest.raises(ValueProblem):
+        parse_datetime(text)
