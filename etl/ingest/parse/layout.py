@@ -322,23 +322,31 @@ def repeated_headers(values: np.ndarray, data: np.ndarray, headers: list[list[ob
     """Positions of the data rows (``data``: the mask of ``values``' rows) that repeat one of the table's
     header rows: two or more filled cells, and each the text of the same column of that header row. A
     header pasted again between blocks of rows, or repeated on every page of an export, is no data: read
-    as data its every cell would be a finding. Vectorised on the header row's first filled column; the
-    few rows that match there are compared cell by cell."""
+    as data its every cell would be a finding; two exports joined into one file carry the second's header
+    too, after its byte-order mark. Vectorised on the header row's first filled column; the few rows that
+    match there are compared cell by cell."""
     found: set[int] = set()
     width = values.shape[1] if values.ndim == 2 else 0
     for header in headers:
-        texts = [cell_text(v) for v in header[:width]] + [""] * max(0, width - len(header))
+        texts = [_header_text(v) for v in header[:width]] + [""] * max(0, width - len(header))
         filled = [c for c, text in enumerate(texts) if text]
         if len(filled) < 2:
             continue
-        column = values[:, filled[0]]
-        same_first = (column == header[filled[0]]) | (column == texts[filled[0]])  # as written, or trimmed
+        column, first = values[:, filled[0]], texts[filled[0]]
+        same_first = (column == header[filled[0]]) | (column == first) | (column == BOM + first)
         for position in np.flatnonzero(same_first & data):
-            cells = [cell_text(v) for v in values[position]]
+            cells = [_header_text(v) for v in values[position]]
             shown = [c for c, text in enumerate(cells) if text]
             if len(shown) >= 2 and all(cells[c] == texts[c] for c in shown):
                 found.add(int(position))
     return np.array(sorted(found), dtype=np.int64)
+
+
+BOM = "\ufeff"  # a text file's byte-order mark: where two exports were joined, the second's is in a cell
+
+
+def _header_text(value: object) -> str:
+    return cell_text(value).lstrip(BOM).strip()
 
 
 def _object_array(rows: list[list[object]]) -> np.ndarray:

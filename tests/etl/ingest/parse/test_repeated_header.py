@@ -184,3 +184,32 @@ def test_a_row_that_is_not_all_header_stays_a_row_with_its_findings(tmp_path, ro
     assert "repeated_header" not in {f.rule for f in report.findings}
     assert any(f.severity == F.ERROR and f.row == 3 for f in report.findings)
     assert report.rows_read == 3
+
+
+@pytest.mark.parametrize("form", ["csv", "csv in chunks"])
+def test_two_exports_joined_into_one_file_read_as_one_table(tmp_path, form):
+    """Two UTF-8 exports joined byte for byte (copy /b a.csv+b.csv): the second's header, behind its
+    byte-order mark, is set apart and every ticket of both is read."""
+    header = ["工单编号", "受理时间", "区县", "街道", "诉求类别", "首次答复时间", "办结时间", "满意度"]
+
+    def export(first: int) -> bytes:
+        tickets = [
+            [f"MS21{n:06d}", "2021-09-01 08:00", "明山区", "新明街道", "城市管理", "2021-09-01 09:00", "", "满意"]
+            for n in range(first, first + 3)
+        ]
+        buffer = io.StringIO(newline="")
+        csv.writer(buffer, lineterminator="\r\n").writerows([header, *tickets])
+        return buffer.getvalue().encode("utf-8-sig")
+
+    path = tmp_path / "inbox" / "明山区" / "12345工单_2021-09.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(export(0) + export(3))
+    if form == "csv":
+        report = parse_file(path, inbox=tmp_path / "inbox")
+        frame = report.frame
+    else:
+        report, sink, _ = check_in_chunks(path, tmp_path / "inbox", "utf-8-sig", chunk_rows=2)
+        frame = pd.concat(list(sink.frames()), ignore_index=True)
+        sink.close()
+    assert findings(report) == [("repeated_header", F.WARNING, 5)]
+    assert frame["ticket_id"].tolist() == [f"MS21{n:06d}" for n in range(6)]
