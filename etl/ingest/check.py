@@ -229,11 +229,16 @@ def check_in_chunks(
 def _head_where_the_header_is(path, encoding, contracts) -> tuple[str, list[list[str]], TableLayout]:
     """The delimiter, the first records split on it and their table: the delimiter the first records
     suggest, or else the first other one under which a complete header is found (as the whole-file
-    parse decides, etl.ingest.parse.tables); ReadWhole when no header is found at all."""
+    parse decides, etl.ingest.parse.tables: a split whose first records cannot be read, a quote left
+    open, is not the file's); ReadWhole when no header is found at all."""
     judged = csv_chunks.file_delimiter(path, encoding)
-    first = None
+    first, unread = None, None
     for delimiter in (judged, *other_delimiters(judged)):
-        head = csv_chunks.head_records(path, encoding, delimiter)
+        try:
+            head = csv_chunks.head_records(path, encoding, delimiter)
+        except ReadWhole as exc:
+            unread = unread or exc
+            continue
         rows = text_literals.unwrap_rows([list(r) for r in head])  # as the chunks will be: ="工单编号" is 工单编号
         layout = find_table([Sheet(path.stem, rows, delimiter=delimiter)], contracts)
         if layout is not None and not layout.missing_required:
@@ -241,7 +246,7 @@ def _head_where_the_header_is(path, encoding, contracts) -> tuple[str, list[list
         if first is None and layout is not None:  # an incomplete header: its findings, if no other is complete
             first = delimiter, head, layout
     if first is None:
-        raise ReadWhole("no known header in the first records")
+        raise unread or ReadWhole("no known header in the first records")
     return first
 
 

@@ -305,9 +305,7 @@ def classify_rows(
     rows apart, the first footer row ends the table; rows that repeat one of ``headers`` apart."""
     body = grid[start : len(grid) if end is None else end]
     values = _object_array(body)
-    data, totals, footer = classify_array(values)
-    repeats = repeated_headers(values, data, headers)
-    data[repeats] = False
+    data, totals, footer, repeats = classify_array_under(values, headers)
     return DataRows(
         start + np.flatnonzero(data),
         [(start + p, grid[start + p]) for p in totals],
@@ -318,13 +316,33 @@ def classify_rows(
     )
 
 
-def repeated_headers(values: np.ndarray, data: np.ndarray, headers: list[list[object]]) -> np.ndarray:
-    """Positions of the data rows (``data``: the mask of ``values``' rows) that repeat one of the table's
-    header rows: two or more filled cells, and each the text of the same column of that header row. A
-    header pasted again between blocks of rows, or repeated on every page of an export, is no data: read
-    as data its every cell would be a finding; two exports joined into one file carry the second's header
-    too, after its byte-order mark. Vectorised on the header row's first filled column; the few rows that
-    match there are compared cell by cell."""
+def classify_array_under(
+    values: np.ndarray, headers: list[list[object]]
+) -> tuple[np.ndarray, list[int], int | None, np.ndarray]:
+    """``classify_array`` for the rows under a header (``headers``: its rows as written), with the rows that
+    repeat it set apart first: such a row is neither data nor — whatever its cells say, a 联系电话 or 负责人
+    column's header — the footer that ends the table. Returns the data mask, the 合计 rows, the footer
+    row and the repeated header rows (those above the footer)."""
+    repeats = repeated_headers(values, headers)
+    data, totals, footer = classify_array(values, set_apart=set(repeats.tolist()))
+    if footer is not None:
+        repeats = repeats[repeats < footer]
+    data[repeats] = False
+    return data, totals, footer, repeats
+
+
+# the header columns a repeat is looked for in, vectorised (a repeat is then compared cell by cell): one
+# of its first two filled cells must be written as in the header (or trimmed, or after a byte-order mark)
+REPEAT_PROBE_COLUMNS = 2
+
+
+def repeated_headers(values: np.ndarray, headers: list[list[object]]) -> np.ndarray:
+    """Positions of the rows of ``values`` that repeat one of the table's header rows: two or more filled
+    cells, and each the text of the same column of that header row. A header pasted again between blocks
+    of rows, or repeated on every page of an export, is no data: read as data its every cell would be a
+    finding; two exports joined into one file carry the second's header too, after its byte-order mark.
+    Vectorised on the header row's first ``REPEAT_PROBE_COLUMNS`` filled columns; the few rows that match
+    there are compared cell by cell."""
     found: set[int] = set()
     width = values.shape[1] if values.ndim == 2 else 0
     for header in headers:
@@ -332,9 +350,12 @@ def repeated_headers(values: np.ndarray, data: np.ndarray, headers: list[list[ob
         filled = [c for c, text in enumerate(texts) if text]
         if len(filled) < 2:
             continue
-        column, first = values[:, filled[0]], texts[filled[0]]
-        same_first = (column == header[filled[0]]) | (column == first) | (column == BOM + first)
-        for position in np.flatnonzero(same_first & data):
+        probe = np.zeros(len(values), dtype=bool)
+        for c in filled[:REPEAT_PROBE_COLUMNS]:
+            column = values[:, c]
+            for written in {header[c], texts[c], BOM + texts[c]}:
+                probe |= column == written
+        for position in np.flatnonzero(probe):
             cells = [_header_text(v) for v in values[position]]
             shown = [c for c, text in enumerate(cells) if text]
             if len(shown) >= 2 and all(cells[c] == texts[c] for c in shown):
@@ -378,11 +399,12 @@ _SPECIAL_FIRST = _code_table(
 _FOOTER_FIRST_TABLE = _code_table(_WHITESPACE_CODES | {ord(m[0]) for m in FOOTER_MARKERS})
 
 
-def classify_array(values: np.ndarray) -> tuple[np.ndarray, list[int], int | None]:
+def classify_array(values: np.ndarray, set_apart: set[int] = frozenset()) -> tuple[np.ndarray, list[int], int | None]:
     """``classify_row`` for every row of a 2-D object array, without a Python step per row for the rows
     that are plainly data: (data mask, positions of 合计 rows, position of the footer row or None). A row
     whose first cell starts with a character no blank, 合计 or footer cell can start with, and with no cell
-    starting like a footer, is data; the few others are classified one by one."""
+    starting like a footer, is data; the few others are classified one by one. ``set_apart``: positions
+    known to be none of these (a repeated header), left out."""
     if values.size == 0:
         return np.zeros(len(values), dtype=bool), [], None
     first = values.astype("U1").view(np.uint32).reshape(values.shape)  # str(cell)[:1]; "" → 0, None → "N"
@@ -392,6 +414,8 @@ def classify_array(values: np.ndarray) -> tuple[np.ndarray, list[int], int | Non
     plain = (first[:, 0] != 0) & ~_SPECIAL_FIRST[first[:, 0]] & ~_FOOTER_FIRST_TABLE[first].any(axis=1)
     data, totals = plain.copy(), []
     for position in np.flatnonzero(~plain):
+        if position in set_apart:  # known not to be data, a total or the footer (classify_array_under)
+            continue
         kind = classify_row(values[position].tolist())
         if kind == "footer":
             data[position:] = False
@@ -453,9 +477,7 @@ def chunk_data_rows(chunk, layout: TableLayout) -> tuple[np.ndarray, list, bool,
     if not len(chunk):
         return np.empty(0, dtype=np.int64), [], False, []
     values = chunk.to_numpy(dtype=object)
-    data, totals, footer = classify_array(values)
-    repeats = repeated_headers(values, data, header_rows_as_written(layout))
-    data[repeats] = False
+    data, totals, footer, repeats = classify_array_under(values, header_rows_as_written(layout))
     index = chunk.index.to_numpy()
     totals = [(int(index[p]), values[p].tolist()) for p in totals]
     return index[data], totals, footer is not None, [int(index[p]) for p in repeats]

@@ -471,10 +471,11 @@ class ColumnConverter:
         values = raw.to_numpy(dtype=object)
         if infer_dtype(values, skipna=True) != "string":  # number cells (a workbook's): 16 digits or more lost some
             for i in np.flatnonzero([_has_lost_digits(v) for v in values]):
+                shown = f"{int(Decimal(f'{values[i]:.15g}'))}"  # as Excel shows it: 15 digits, then zeros
                 converted.problems[int(i)] = ValueProblem(
-                    f"编码「{texts.iat[i]}」是超过15位的数字：Excel 的数字单元格只保留15位有效数字，第16位起已变为0；"
+                    f"编码「{shown}」是超过15位的数字：Excel 的数字单元格只保留15位有效数字，第16位起已变为0；"
                     "请把该列设为文本格式后重新填写编码",
-                    f"the code {texts.iat[i]!r} is a number of 16 or more digits: Excel kept 15 of them",
+                    f"the code {shown} is a number of 16 or more digits: Excel kept 15 of them",
                 )
         if converted.problems:
             converted.values = texts.mask(texts.index.isin(list(converted.problems)), None)

@@ -213,3 +213,29 @@ def test_a_semicolon_export_with_decimal_commas_is_read_and_its_commas_are_named
     assert [(f.row, f.column, f.message_zh) for f in report.findings if f in commas] == [
         (f.row, f.column, f.message_zh) for f in commas
     ]
+
+
+def test_the_chunked_read_tries_the_other_delimiters_when_the_guessed_one_leaves_a_quote_open(tmp_path, monkeypatch):
+    """A tab-separated file whose addresses are full of commas (the comma is guessed) and one of whose
+    places begins, after a comma, with a quote never closed: split on the comma that quote opens a field
+    running past the csv module's limit. The chunked read then splits on the tab, as the whole-file
+    parse does, instead of giving the file up to the whole-file path (which turns files above 64 MiB away)."""
+    rows = [
+        volunteer_row(day % 28 + 1, "南芬区文明办", f"南芬志愿{day}队", "平山路1,3,5,7,9,11,13,15,17,19,21,23号")
+        for day in range(3000)
+    ]
+    rows[60][-1] = '市民反映,"某小区门口'
+    text = "\r\n".join("\t".join(row) for row in [HEADER, *rows]) + "\r\n"
+    path = tmp_path / "inbox" / "南芬区" / "志愿服务_2022-03.txt"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(text.encode("utf-8-sig"))
+    assert text_delimiter(text) == ","
+
+    whole = parse_file(path, inbox=tmp_path / "inbox")
+    assert whole.findings == [] and len(whole.frame) == len(rows)
+    monkeypatch.setattr(etl.ingest.read.csv_chunks, "STREAM_MIN_BYTES", 0)
+    report, sink, _ = check_in_chunks(path, tmp_path / "inbox", "utf-8-sig", chunk_rows=1000)
+    try:
+        assert report.findings == [] and sink.count == len(rows)
+    finally:
+        sink.close()
