@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from etl.contracts import ReportContract, header_base, header_key
-from etl.ingest.parse.values import UNITS
+from etl.ingest.parse.units import UNITS
 from etl.ingest.read.readers import Sheet
 from etl.text import fold
 

@@ -650,7 +650,7 @@ def check_totals(report: ParsedReport, layout: TableLayout, total_rows: list) ->
         if column.kind not in ("int", "decimal") or c >= len(cells) or is_blank(cells[c]):
             continue
         try:
-            stated, _ = parse_number(cells[c])
+            stated, _ = parse_number(cells[c], column.unit)
         except ValueProblem:
             continue
         values = report.frame[name]

@@ -19,6 +19,7 @@ import pandas as pd
 from pandas.api.types import infer_dtype
 
 from etl.contracts import Column
+from etl.ingest.parse.units import MULTIPLIERS, UNITS, column_scale, per_column_unit
 from etl.ingest.read.readers import CellError, UncachedFormula
 from etl.reference.places import Places
 from etl.text import fold
@@ -26,31 +27,6 @@ from etl.text import fold
 BLANK_TOKENS = {"", "—", "——", "-", "--", "－", "/", "／", "无", "空", "nan", "None", "null", "NULL", "N/A"}
 TRUE_TOKENS = {"是", "√", "✓", "✔", "Y", "y", "YES", "Yes", "yes", "1", "TRUE", "True", "true", "对", "有"}
 FALSE_TOKENS = {"否", "×", "✗", "✘", "X", "x", "N", "n", "NO", "No", "no", "0", "FALSE", "False", "false", "不是"}
-UNITS = (
-    "立方米",
-    "工作日",
-    "人次",
-    "台次",
-    "车次",
-    "小时",
-    "吨",
-    "人",
-    "名",
-    "台",
-    "辆",
-    "方",
-    "条",
-    "座",
-    "个",
-    "户",
-    "次",
-    "天",
-    "处",
-    "支",
-    "家",
-    "件",
-    "元",
-)
 _NUMBER = re.compile(
     r"^(?P<approx_pre>约|近|大约)?(?P<num>[+-]?\d+(?:\.\d+)?)(?P<mult>万|千|亿)?"
     r"(?P<approx_post>余|多|多个|左右|\+)?(?P<unit>" + "|".join(UNITS) + r")?(?P<approx_tail>余|多|左右)?(?P<pct>%)?$"
@@ -58,7 +34,6 @@ _NUMBER = re.compile(
 GROUPED_THOUSANDS = r"\d{1,3}(?:,\d{3})+"  # 1,234 and 12,345,678: the one place a comma stands in a number
 _THOUSANDS = re.compile(rf"(?<![\d.,]){GROUPED_THOUSANDS}(?![\d,])")  # in 12,345,678.5; not in 2,5 or 1,2345
 _DOT_GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+")  # 1.250, 12.345.678: thousands grouped by dots?
-_MULTIPLIERS = {"万": 10_000, "千": 1_000, "亿": 100_000_000}
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _TIME = re.compile(r"(?P<h>\d{1,2})[:时](?P<mi>\d{2})分?(?::?(?P<s>\d{2})(?:\.\d+)?秒?)?$")
 # a time of day in words (8时5分, 8点30分, 8时5分6秒, 8点) and a half-day marker (下午3:05, 3:05 PM), as clerks
@@ -110,8 +85,10 @@ def is_blank(raw: object) -> bool:
     return isinstance(raw, str) and fold(raw) in BLANK_TOKENS
 
 
-def parse_number(raw: object) -> tuple[float | None, bool]:
-    """(value, approximate) for one cell: 30余 → (30, True), 1.2万 → (12000, False), ３０ → 30, 97.8% → 0.978."""
+def parse_number(raw: object, unit: str | None = None) -> tuple[float | None, bool]:
+    """(value, approximate) for one cell: 30余 → (30, True), 1.2万 → (12000, False), ３０ → 30, 97.8% → 0.978.
+    ``unit``: the column's (etl.ingest.parse.units) — a number written with a unit or 万 is read in it
+    (7874.97万元 in 万元 → 7874.97, 30分钟 in 小时 → 0.5), and a unit of another quantity is a problem."""
     if isinstance(raw, bool):
         raise ValueProblem(f"「{raw}」不是数字", f"{raw!r} is not a number")
     if isinstance(raw, (int, float)):
@@ -129,10 +106,25 @@ def parse_number(raw: object) -> tuple[float | None, bool]:
     match = _NUMBER.match(text)
     if not match:
         raise ValueProblem(f"「{raw}」不是有效的数字", f"{raw!r} is not a valid number")
-    exact = Decimal(match["num"]) * _MULTIPLIERS.get(match["mult"] or "", 1)  # 0.57万 is 5700, not 5699.99…
+    exact = Decimal(match["num"]) * MULTIPLIERS.get(match["mult"] or "", 1)  # 0.57万 is 5700, not 5699.99…
+    if unit is not None and (match["unit"] or match["mult"]):
+        exact = _in_column_unit(raw, exact, match["unit"], unit)
     value = float(exact / 100 if match["pct"] else exact)
     approximate = bool(match["approx_pre"] or match["approx_post"] or match["approx_tail"])
     return value, approximate
+
+
+def _in_column_unit(raw: object, exact: Decimal, written: str | None, unit: str) -> Decimal:
+    """``exact`` (with its 万 applied) in the column's ``unit``; ValueProblem when ``written`` is a unit of
+    another quantity."""
+    per = per_column_unit(written, unit) if written else 1
+    if per is None:
+        raise ValueProblem(
+            f"「{raw}」的单位是“{written}”，本列的单位是“{unit}”，不是同一种量；请填写以“{unit}”计的数值",
+            f"{raw!r} is in {written}, the column is in {unit}",
+        )
+    _base, scale = column_scale(unit)
+    return exact * per.numerator / per.denominator / scale if (per != 1 or scale != 1) else exact
 
 
 def parse_bool(raw: object) -> bool | None:
@@ -492,7 +484,7 @@ class ColumnConverter:
         approx = pd.Series(False, index=raw.index)
         problems: dict[int, ValueProblem] = dict(grouped)
         if slow_rows.any():
-            parsed, slow_problems, slow_approx = self._by_unique(raw[slow_rows], parse_number)
+            parsed, slow_problems, slow_approx = self._by_unique(raw[slow_rows], lambda v: parse_number(v, column.unit))
             problems.update(slow_problems)
             values.loc[slow_rows] = parsed.astype("float64")
             approx.loc[slow_rows] = slow_approx
