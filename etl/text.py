@@ -5,14 +5,29 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_SPACES = re.compile(r"\s+")
+# Unicode format characters a copy from a web page, a chat or a phone leaves in a cell, unseen: zero-width
+# space and joiners, direction marks and overrides (a number copied on a phone comes wrapped in U+202D …
+# U+202C), word joiners, a soft hyphen, a byte-order mark. No value means anything by them.
+INVISIBLE = "\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff"
+_INVISIBLE = re.compile(f"[{INVISIBLE}]+")
+_SPACES = re.compile(rf"[\s{INVISIBLE}]+")
 
 
 def fold(text: object) -> str:
-    """NFKC-fold (full-width → half-width digits, brackets, letters) and strip all whitespace.
+    """NFKC-fold (full-width → half-width digits, brackets, letters) and strip all whitespace and
+    invisible format characters.
 
     Clerks type 清运垃圾（吨）, 清运垃圾(吨) and "清运 垃圾\n（吨）" for the same header; folding makes them equal.
     """
     if text is None:
         return ""
     return _SPACES.sub("", unicodedata.normalize("NFKC", str(text)))
+
+
+def visible(text: str) -> str:
+    """``text`` without its invisible format characters (``INVISIBLE``)."""
+    return _INVISIBLE.sub("", text)
+
+
+def holds_invisible(text: str) -> bool:
+    return _INVISIBLE.search(text) is not None

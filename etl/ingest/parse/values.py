@@ -22,7 +22,7 @@ from etl.contracts import Column
 from etl.ingest.parse.units import MULTIPLIERS, UNITS, column_scale, per_column_unit
 from etl.ingest.read.readers import CellError, UncachedFormula
 from etl.reference.places import Places
-from etl.text import fold
+from etl.text import INVISIBLE, fold, holds_invisible, visible
 
 BLANK_TOKENS = {"", "—", "——", "-", "--", "－", "/", "／", "无", "空", "nan", "None", "null", "NULL", "N/A"}
 TRUE_TOKENS = {"是", "√", "✓", "✔", "Y", "y", "YES", "Yes", "yes", "1", "TRUE", "True", "true", "对", "有"}
@@ -181,7 +181,7 @@ def parse_date(raw: object, default_year: int | None = None) -> dt.date | None:
         if 20_000 <= raw <= 80_000:  # Excel serial day numbers 1954–2119
             return (EXCEL_EPOCH + dt.timedelta(days=int(raw))).date()
         raise ValueProblem(f"「{raw}」不是有效的日期", f"{raw!r} is not a valid date")
-    text = _clock(unicodedata.normalize("NFKC", str(raw)).strip())
+    text = _clock(visible(unicodedata.normalize("NFKC", str(raw))).strip())
     time_of_day = _TIME.search(text)
     if time_of_day:  # a date written with its time: 2021-07-28 10:30
         text = text[: time_of_day.start()].rstrip("T ")
@@ -213,7 +213,7 @@ def parse_datetime(raw: object, default_year: int | None = None) -> dt.datetime 
         if 20_000 <= raw <= 80_000:
             return (EXCEL_EPOCH + dt.timedelta(days=float(raw))).replace(microsecond=0)
         raise ValueProblem(f"「{raw}」不是有效的日期时间", f"{raw!r} is not a valid datetime")
-    text = _clock(unicodedata.normalize("NFKC", str(raw)).strip())
+    text = _clock(visible(unicodedata.normalize("NFKC", str(raw))).strip())
     if fold(text) in BLANK_TOKENS:
         return None
     match = _TIME.search(text)
@@ -431,6 +431,8 @@ class ColumnConverter:
         distinct = _factorize_strings(raw)
         if distinct is not None:
             codes, uniques = distinct
+            if holds_invisible("".join(uniques)):  # a copy from a web page or a phone: one search of all values
+                uniques = [visible(text) for text in uniques]
             cleaned = np.empty(len(uniques) + 1, dtype=object)  # the last slot is for blanks (code -1)
             cleaned[:-1] = [None if text in BLANK_TOKENS else text for text in map(str.strip, uniques)]
             cleaned[-1] = None
@@ -440,7 +442,7 @@ class ColumnConverter:
         kinds = raw.map(type)
         numeric = kinds.isin((float, int))
         text = raw.where(~numeric, raw[numeric].map(_text)) if numeric.any() else raw
-        values = text.astype("string").str.strip()
+        values = text.astype("string").str.replace(f"[{INVISIBLE}]+", "", regex=True).str.strip()
         values = values.mask(values.isna() | values.isin(BLANK_TOKENS) | values.str.strip(" \u3000").eq(""))
         return Converted(values.astype(object).where(values.notna(), None), pd.Series(False, index=raw.index))
 

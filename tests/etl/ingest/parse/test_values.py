@@ -500,3 +500,45 @@ def test_a_half_day_or_clock_that_cannot_be_is_a_problem_not_a_guess(text):
 
     with pytest.raises(ValueProblem):
         parse_datetime(text)
+
+
+INVISIBLE_CHARACTERS = ["\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u202a", "\u202c", "\u202d", "\u2060", "\ufeff", "\u00ad"]  # fmt: skip
+CLEAN_CELLS = {  # a column of each kind, and cells a clerk sees as they are written here
+    ("flood_cleanup", "street"): ["河西街道", "彩屯", "不存在街道"],
+    ("flood_cleanup", "district"): ["溪湖区", "溪湖"],
+    ("flood_cleanup", "personnel"): ["30", "50余人", "1,200", "1.2万"],
+    ("flood_cleanup", "garbage_tons"): ["30.5", "约30吨", "-", "97.8%"],
+    ("flood_cleanup", "date"): ["2021-07-28", "2021年7月28日", "7月28日"],
+    ("hotline_tickets", "received_at"): ["2021-09-01 08:05", "2021/9/1 8:05:06", "2021年9月1日 8时5分", "2021/9/1 下午3:05"],
+    ("hotline_tickets", "ticket_id"): ["MS2109000012", "2021090100012"],
+    ("service_items", "in_service_hall"): ["是", "否", "√", "Y"],
+    ("volunteer_activity", "team"): ["南芬志愿1队", "平山路 1 号"],
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    column=st.sampled_from(sorted(CLEAN_CELLS)),
+    inserts=st.lists(st.tuples(st.integers(0, 40), st.sampled_from(INVISIBLE_CHARACTERS)), min_size=1, max_size=4),
+)
+def test_invisible_characters_a_copy_leaves_in_a_cell_change_nothing(column, inserts):
+    """Zero-width spaces, direction marks (a number copied on a phone comes wrapped in U+202D … U+202C),
+    word joiners, soft hyphens and byte-order marks anywhere in a cell: the cell reads as the clerk sees
+    it — same value, same findings — in every kind of column."""
+    report_type, name = column
+    spec = CONTRACTS[report_type].column(name)
+    cells = CLEAN_CELLS[column]
+    dirty = []
+    for cell in cells:
+        for position, character in inserts:
+            position = position % (len(cell) + 1)
+            cell = cell[:position] + character + cell[position:]
+        dirty.append(cell)
+    converter = ColumnConverter(default_places(), default_year=2021, district_code="210503")
+    clean, seen = converter.convert(spec, series(*cells)), converter.convert(spec, series(*dirty))
+    assert seen.values.tolist() == clean.values.tolist() or (
+        pd.isna(seen.values).tolist() == pd.isna(clean.values).tolist()
+        and seen.values.dropna().tolist() == clean.values.dropna().tolist()
+    )
+    assert zh(seen.problems) == zh(clean.problems) == {}
+    assert sorted(seen.notes) == sorted(clean.notes)
