@@ -509,7 +509,12 @@ CLEAN_CELLS = {  # a column of each kind, and cells a clerk sees as they are wri
     ("flood_cleanup", "personnel"): ["30", "50余人", "1,200", "1.2万"],
     ("flood_cleanup", "garbage_tons"): ["30.5", "约30吨", "-", "97.8%"],
     ("flood_cleanup", "date"): ["2021-07-28", "2021年7月28日", "7月28日"],
-    ("hotline_tickets", "received_at"): ["2021-09-01 08:05", "2021/9/1 8:05:06", "2021年9月1日 8时5分", "2021/9/1 下午3:05"],
+    ("hotline_tickets", "received_at"): [
+        "2021-09-01 08:05",
+        "2021/9/1 8:05:06",
+        "2021年9月1日 8时5分",
+        "2021/9/1 下午3:05",
+    ],
     ("hotline_tickets", "ticket_id"): ["MS2109000012", "2021090100012"],
     ("service_items", "in_service_hall"): ["是", "否", "√", "Y"],
     ("volunteer_activity", "team"): ["南芬志愿1队", "平山路 1 号"],
