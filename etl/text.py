@@ -31,3 +31,8 @@ def visible(text: str) -> str:
 
 def holds_invisible(text: str) -> bool:
     return _INVISIBLE.search(text) is not None
+
+
+def visible_codes() -> list[str]:
+    """Every character of ``INVISIBLE`` (its ranges expanded)."""
+    return [chr(c) for c in range(0x00A0, 0x10000) if _INVISIBLE.fullmatch(chr(c))]

@@ -18,7 +18,7 @@ import numpy as np
 from etl.contracts import ReportContract, header_base, header_key
 from etl.ingest.parse.units import UNITS
 from etl.ingest.read.readers import Sheet
-from etl.text import fold
+from etl.text import INVISIBLE, fold, visible, visible_codes
 
 HEADER_SCAN_ROWS = 20
 TOTAL_MARKERS = ("合计", "总计", "小计", "累计")
@@ -38,6 +38,8 @@ class TableLayout:
     headers: dict[int, str]  # column index → header as written (two-row headers joined with " / ")
     unknown_columns: dict[int, str] = field(default_factory=dict)
     duplicate_columns: dict[int, str] = field(default_factory=dict)
+    # contract column → the unit its header names in brackets where that is not the contract's (总投资（元）)
+    written_units: dict[str, str] = field(default_factory=dict)
 
     @property
     def missing_required(self) -> list[str]:
@@ -146,6 +148,9 @@ def _header_keys(text: str) -> tuple[str, str]:
     return header_key(joined), header_base(joined)
 
 
+_BRACKETED_UNIT = re.compile(r"\(([^()]+)\)$")  # 总投资(元) → 元 (folded: full-width brackets are half-width)
+
+
 def match_header(
     contract: ReportContract, sheet: Sheet, header_rows: tuple[int, ...], headers: dict[int, str]
 ) -> TableLayout:
@@ -154,6 +159,11 @@ def match_header(
     for c, text in headers.items():
         key, base = _header_keys(text)
         name = index.get(key) or index.get(base)  # 最多跑动次数（次） → 最多跑动次数
+        written = (
+            _BRACKETED_UNIT.search(fold(text.replace(" / ", ""))) if name is not None and key not in index else None
+        )
+        if written and name not in layout.columns:
+            layout.written_units[name] = written[1]
         if name is None:
             layout.unknown_columns[c] = text
         elif name in layout.columns:
@@ -268,16 +278,20 @@ def _is_unit_row(layout: TableLayout) -> bool:
     return bool(cells) and all(fold(c).strip("()（）") in UNITS for c in cells)
 
 
+_GAP = rf"[\s{INVISIBLE}]*"  # spaces, and the invisible characters a copy leaves (etl.text.INVISIBLE)
+
+
 def _spaced(words: tuple[str, ...]) -> str:
     r"""合计 → 合\s*计: clerks write 合 计 and 合　计 too."""
-    return "|".join(r"\s*".join(word) for word in words)
+    return "|".join(_GAP.join(word) for word in words)
 
 
-_ALONE = rf"|^\s*(?:{_spaced(GRAND_TOTAL_ALONE)})\s*[:：]?\s*$"
-_TOTAL_CELL = re.compile(rf"^\s*(?:{_spaced(TOTAL_MARKERS)}){_ALONE}")
-_GRAND_TOTAL_CELL = re.compile(rf"^\s*(?:{_spaced(GRAND_TOTAL_MARKERS)}){_ALONE}")
-_FOOTER_CELL = re.compile(rf"^\s*(?:{_spaced(FOOTER_MARKERS)})")
-_FOOTER_FIRST = {m[0] for m in FOOTER_MARKERS} | {" ", "\u3000", "\t", "\n"}  # cheap test before the regex
+_ALONE = rf"|^{_GAP}(?:{_spaced(GRAND_TOTAL_ALONE)}){_GAP}[:：]?{_GAP}$"
+_TOTAL_CELL = re.compile(rf"^{_GAP}(?:{_spaced(TOTAL_MARKERS)}){_ALONE}")
+_GRAND_TOTAL_CELL = re.compile(rf"^{_GAP}(?:{_spaced(GRAND_TOTAL_MARKERS)}){_ALONE}")
+_FOOTER_CELL = re.compile(rf"^{_GAP}(?:{_spaced(FOOTER_MARKERS)})")
+_INVISIBLE_CHARACTERS = set(visible_codes())
+_FOOTER_FIRST = {m[0] for m in FOOTER_MARKERS} | {" ", "\u3000", "\t", "\n"} | _INVISIBLE_CHARACTERS  # before the regex
 
 
 def data_rows(layout: TableLayout) -> DataRows:
@@ -382,7 +396,7 @@ def _object_array(rows: list[list[object]]) -> np.ndarray:
     return values
 
 
-_WHITESPACE_CODES = {c for c in range(0x3001) if chr(c).isspace()}
+_WHITESPACE_CODES = {c for c in range(0x3001) if chr(c).isspace()} | {ord(c) for c in _INVISIBLE_CHARACTERS}
 
 
 # a first character no blank, 合计 or footer cell can start with marks a data row at a glance
@@ -445,7 +459,7 @@ def classify_row(
 
 def first_filled(cells: list[object]) -> object | None:
     """The first cell that is not None, "" or whitespace (None when there is none)."""
-    return next((v for v in cells if not (v is None or (isinstance(v, str) and not v.strip()))), None)
+    return next((v for v in cells if not (v is None or (isinstance(v, str) and not visible(v).strip()))), None)
 
 
 def is_grand_total(cells: list[object]) -> bool:
@@ -460,7 +474,7 @@ def grand_total_label(cells: list[object]) -> str | None:
     first = first_filled(cells)
     if not isinstance(first, str) or _GRAND_TOTAL_CELL.match(first) is None:
         return None
-    return {"总": "总计", "汇": "汇总"}.get(first.strip()[:1], "合计")
+    return {"总": "总计", "汇": "汇总"}.get(visible(first).strip()[:1], "合计")
 
 
 def title_text(layout: TableLayout) -> str:

@@ -8,6 +8,7 @@ import re
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from etl.ingest.findings import Finding, FindingList, column_letter, storable
 from etl.ingest.parse import layout as L
 from etl.ingest.parse.frames import datetime_objects
 from etl.ingest.parse.layout import TableLayout, WorkbookTables, data_rows, find_tables, grand_total_label, title_text
+from etl.ingest.parse.units import written_factor
 from etl.ingest.parse.values import GROUPED_THOUSANDS, ColumnConverter, ValueProblem, is_blank, parse_number
 from etl.ingest.read.isolated import read_isolated
 from etl.ingest.read.limits import Limits
@@ -521,6 +523,19 @@ def start_table(report: ParsedReport, layout: TableLayout) -> ReportContract:
             column=text,
             cell=f"{column_letter(c)}{header_row}",
         )
+    for name, written in layout.written_units.items():
+        column, c = contract.column(name), layout.columns[name]
+        if column.kind in ("int", "decimal") and column.unit and written_factor(written, column.unit) is None:
+            report.add(
+                "header_unit",
+                F.CRITICAL,
+                f"表头「{layout.headers[c]}」的单位是“{written}”，本表该列的单位是“{column.unit}”，不是同一种量；"
+                f"请按“{column.unit}”填写该列并改正表头",
+                f"column {layout.headers[c]!r} is in {written}, the report type's is in {column.unit}",
+                row=header_row,
+                column=layout.headers[c],
+                cell=f"{column_letter(c)}{header_row}",
+            )
     for c, text in layout.duplicate_columns.items():
         report.add(
             "duplicate_column",
@@ -542,7 +557,21 @@ def table_converter(report: ParsedReport, layout: TableLayout, places: Places, t
         cell_errors=layout.sheet.has_cell_errors,
         nul_check=layout.sheet.may_hold_nul,
         dots_may_group=layout.sheet.delimiter == ";",
+        bare_factors=bare_factors(layout),
     )
+
+
+def bare_factors(layout: TableLayout) -> dict[str, Fraction]:
+    """For each number column whose header names a unit other than the contract's but of the same quantity
+    (总投资（元） for 万元, 服务时长（分钟） for 小时): what a number written bare under it is in the contract's unit."""
+    factors = {}
+    for name, written in layout.written_units.items():
+        column = layout.contract.column(name)
+        if column.kind in ("int", "decimal") and column.unit:
+            factor = written_factor(written, column.unit)
+            if factor is not None and factor != 1:
+                factors[name] = factor
+    return factors
 
 
 def convert_rows(
@@ -645,12 +674,13 @@ def check_totals(report: ParsedReport, layout: TableLayout, total_rows: list) ->
     if not grand or report.frame is None or not len(report.frame):
         return
     r, cells, label = grand[-1]
+    bare = bare_factors(layout)  # the total is written in the header's unit, as the rows are
     for name, c in layout.columns.items():
         column = report.contract.column(name)
         if column.kind not in ("int", "decimal") or c >= len(cells) or is_blank(cells[c]):
             continue
         try:
-            stated, _ = parse_number(cells[c], column.unit)
+            stated, _ = parse_number(cells[c], column.unit, bare.get(name))
         except ValueProblem:
             continue
         values = report.frame[name]

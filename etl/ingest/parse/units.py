@@ -5,8 +5,8 @@ unit is read in the column's unit when the two count or measure the same thing �
 clerks write for it (人/名/人次, 台/辆/台次, 立方米/方, 工作日/天), a smaller one (30分钟 in hours is 0.5),
 or the column's unit without its 万 (78749700元 or 7874.97万元 in 万元 are both 7874.97) — and is a
 finding when they do not (30车次 in tons, 3天 in hours): read as the bare number, it would be a figure
-of another thing. A column that names no unit takes any, as written. A bare number is in the column's
-unit.
+of another thing. A column that names no unit takes any, as written. A bare number is in the unit the
+file's header names for the column (总投资（元）, 服务时长（分钟）: ``written_factor``), else in the contract's.
 """
 
 from __future__ import annotations
@@ -16,13 +16,17 @@ from fractions import Fraction
 # Units a number cell may carry (longest first where one begins another: 人次 before 人).
 UNITS = (
     "立方米",
+    "个工作日",
     "工作日",
+    "个小时",
     "分钟",
     "人次",
     "台次",
     "车次",
     "小时",
     "吨",
+    "车",
+    "日",
     "人",
     "名",
     "位",
@@ -60,18 +64,26 @@ ACCEPTED: dict[str, dict[str, Fraction]] = {
         **_COUNTS,
     },
     "人": {"人": Fraction(1), "名": Fraction(1), "位": Fraction(1), "人次": Fraction(1), **_COUNTS},
-    "台次": {"台次": Fraction(1), "台": Fraction(1), "辆": Fraction(1), "次": Fraction(1), **_COUNTS},
-    "车次": {"车次": Fraction(1), "次": Fraction(1), "趟": Fraction(1)},
+    "台次": {
+        "台次": Fraction(1),
+        "台": Fraction(1),
+        "辆": Fraction(1),
+        "次": Fraction(1),
+        "车次": Fraction(1),
+        "趟": Fraction(1),
+        **_COUNTS,
+    },
+    "车次": {"车次": Fraction(1), "次": Fraction(1), "趟": Fraction(1), "车": Fraction(1)},
     "吨": {"吨": Fraction(1)},
     "立方米": {"立方米": Fraction(1), "方": Fraction(1)},
-    "条": {"条": Fraction(1), "处": Fraction(1), **_COUNTS},
-    "座": {"座": Fraction(1), "处": Fraction(1), **_COUNTS},
+    "条": {"条": Fraction(1), **_COUNTS},
+    "座": {"座": Fraction(1), **_COUNTS},
     "个": {"个": Fraction(1), "处": Fraction(1), "套": Fraction(1), "台": Fraction(1)},
     "户": {"户": Fraction(1)},
     "栋": {"栋": Fraction(1), "幢": Fraction(1), "座": Fraction(1), **_COUNTS},
     "次": {"次": Fraction(1)},
-    "工作日": {"工作日": Fraction(1), "天": Fraction(1)},
-    "小时": {"小时": Fraction(1), "分钟": Fraction(1, 60)},
+    "工作日": {"工作日": Fraction(1), "个工作日": Fraction(1), "天": Fraction(1), "日": Fraction(1)},
+    "小时": {"小时": Fraction(1), "个小时": Fraction(1), "分钟": Fraction(1, 60)},
     "元": {"元": Fraction(1)},
 }
 
@@ -88,3 +100,16 @@ def per_column_unit(cell_unit: str, column_unit: str) -> Fraction | None:
     quantity. A column unit this table does not know takes only itself."""
     base, _ = column_scale(column_unit)
     return ACCEPTED.get(base, {base: Fraction(1)}).get(cell_unit)
+
+
+def written_factor(written: str, column_unit: str) -> Fraction | None:
+    """How many of the column's units a bare number under a header naming ``written`` (元, 分钟, 万立方米)
+    is: 1 when ``written`` is no unit at all (人数, 详细), None when it is a unit of another quantity."""
+    mult = MULTIPLIERS.get(written[:1], 1) if len(written) > 1 and written[1:] in UNITS else 1
+    unit = written[1:] if mult != 1 else written
+    if unit not in UNITS:
+        return Fraction(1)
+    per = per_column_unit(unit, column_unit)
+    if per is None:
+        return None
+    return per * mult / column_scale(column_unit)[1]

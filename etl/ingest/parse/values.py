@@ -13,6 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -35,7 +36,7 @@ GROUPED_THOUSANDS = r"\d{1,3}(?:,\d{3})+"  # 1,234 and 12,345,678: the one place
 _THOUSANDS = re.compile(rf"(?<![\d.,]){GROUPED_THOUSANDS}(?![\d,])")  # in 12,345,678.5; not in 2,5 or 1,2345
 _DOT_GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+")  # 1.250, 12.345.678: thousands grouped by dots?
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
-_TIME = re.compile(r"(?P<h>\d{1,2})[:时](?P<mi>\d{2})分?(?::?(?P<s>\d{2})(?:\.\d+)?秒?)?$")
+_TIME = re.compile(r"(?<!\d)(?P<h>\d{1,2})[:时](?P<mi>\d{2})分?(?::?(?P<s>\d{2})(?:\.\d+)?秒?)?$")
 # a time of day in words (8时5分, 8点30分, 8时5分6秒, 8点) and a half-day marker (下午3:05, 3:05 PM), as clerks
 # write them and as Excel's Chinese formats (上午/下午 h:mm) export them: rewritten to h:mm[:ss] (_clock)
 _CLOCK_IN_WORDS = re.compile(r"(?<!\d)(?P<h>\d{1,2})[时点](?:(?P<mi>\d{1,2})分(?:(?P<s>\d{1,2})秒)?)?$")
@@ -85,14 +86,15 @@ def is_blank(raw: object) -> bool:
     return isinstance(raw, str) and fold(raw) in BLANK_TOKENS
 
 
-def parse_number(raw: object, unit: str | None = None) -> tuple[float | None, bool]:
+def parse_number(raw: object, unit: str | None = None, bare: Fraction | None = None) -> tuple[float | None, bool]:
     """(value, approximate) for one cell: 30余 → (30, True), 1.2万 → (12000, False), ３０ → 30, 97.8% → 0.978.
     ``unit``: the column's (etl.ingest.parse.units) — a number written with a unit or 万 is read in it
-    (7874.97万元 in 万元 → 7874.97, 30分钟 in 小时 → 0.5), and a unit of another quantity is a problem."""
+    (7874.97万元 in 万元 → 7874.97, 30分钟 in 小时 → 0.5), and a unit of another quantity is a problem.
+    ``bare``: what a number written without unit or 万 is in ``unit`` (its header names another unit)."""
     if isinstance(raw, bool):
         raise ValueProblem(f"「{raw}」不是数字", f"{raw!r} is not a number")
     if isinstance(raw, (int, float)):
-        return float(raw), False
+        return (float(raw) if bare is None else float(raw) * bare.numerator / bare.denominator), False
     text = _THOUSANDS.sub(lambda grouped: grouped[0].replace(",", ""), fold(raw))  # ， folds to ,
     if "," in text:  # 2,5 is not 25: a comma that does not group thousands is a decimal comma, or a slip
         raise ValueProblem(
@@ -109,6 +111,8 @@ def parse_number(raw: object, unit: str | None = None) -> tuple[float | None, bo
     exact = Decimal(match["num"]) * MULTIPLIERS.get(match["mult"] or "", 1)  # 0.57万 is 5700, not 5699.99…
     if unit is not None and (match["unit"] or match["mult"]):
         exact = _in_column_unit(raw, exact, match["unit"], unit)
+    elif bare is not None:
+        exact = exact * bare.numerator / bare.denominator
     value = float(exact / 100 if match["pct"] else exact)
     approximate = bool(match["approx_pre"] or match["approx_post"] or match["approx_tail"])
     return value, approximate
@@ -153,9 +157,13 @@ _DATE_PATTERNS = (
 
 def _clock(text: str) -> str:
     """``text`` with its time of day as h:mm[:ss]: 8时5分 → 8:05, 8点 → 8:00, 下午3:05 → 15:05, 上午12:30 →
-    0:30, 3:05 PM → 15:05. A half-day marker before an hour outside 1–12 (下午15:00) is left in, so that
-    the cell is a finding rather than a guess."""
+    0:30 (as Excel's 上午/下午 format writes midnight), 3:05 PM → 15:05. A half-day marker before an hour
+    outside 1–12 (下午15:00), and 上午 before 12 written in words (上午12点: a clerk's noon as often as
+    midnight), are left in, so that the cell is a finding rather than a guess."""
     words = _CLOCK_IN_WORDS.search(text)
+    half = _HALF_DAY.search(text)
+    if words and half and half["half"] == "上午" and int(words["h"]) == 12:
+        return text
     if words:
         seconds = f":{int(words['s']):02d}" if words["s"] else ""
         text = f"{text[: words.start()]}{int(words['h'])}:{int(words['mi'] or 0):02d}{seconds}"
@@ -187,6 +195,8 @@ def parse_date(raw: object, default_year: int | None = None) -> dt.date | None:
         text = text[: time_of_day.start()].rstrip("T ")
     text = fold(text)
     if text in BLANK_TOKENS:
+        if time_of_day:  # a time of day and no date (8:05, 8时5分): not a blank cell
+            raise ValueProblem(f"「{raw}」只有时刻，没有日期", f"{raw!r} is a time of day without a date")
         return None
     for pattern in _DATE_PATTERNS:
         match = pattern.match(text)
@@ -371,11 +381,14 @@ class ColumnConverter:
         cell_errors: bool = True,
         nul_check: bool = True,
         dots_may_group: bool = False,
+        bare_factors: dict[str, Fraction] | None = None,
     ):
         self.places = places
         self.cell_errors = cell_errors  # False when the sheet is known to hold no formula errors: skip the scan
         self.nul_check = nul_check  # False when the reader knows no cell holds a NUL: skip that scan
         self.dots_may_group = dots_may_group  # a semicolon-separated file's: 1.250 is ambiguous (_dot_grouped)
+        # column name → what a bare number is in the contract's unit, where the header names another (总投资（元）)
+        self.bare_factors = bare_factors or {}
         # datetime columns as datetime64[us] (NaT for blanks) instead of datetime.datetime/None objects: for a
         # caller that hands them to a derive function that reads either the same way (etl.ingest.check, reading a large CSV in chunks)
         self.datetime64 = False
@@ -480,13 +493,16 @@ class ColumnConverter:
         grouped = self._dot_grouped(raw) if self.dots_may_group else {}
         if grouped:
             raw = raw.mask(raw.index.isin(list(grouped)), None)
+        bare = self.bare_factors.get(column.name)
         fast = pd.to_numeric(raw, errors="coerce")
         slow_rows = fast.isna() & raw.notna()
-        values = fast.astype("float64")
+        values = fast.astype("float64") if bare is None else fast.astype("float64") * bare.numerator / bare.denominator
         approx = pd.Series(False, index=raw.index)
         problems: dict[int, ValueProblem] = dict(grouped)
         if slow_rows.any():
-            parsed, slow_problems, slow_approx = self._by_unique(raw[slow_rows], lambda v: parse_number(v, column.unit))
+            parsed, slow_problems, slow_approx = self._by_unique(
+                raw[slow_rows], lambda v: parse_number(v, column.unit, bare)
+            )
             problems.update(slow_problems)
             values.loc[slow_rows] = parsed.astype("float64")
             approx.loc[slow_rows] = slow_approx

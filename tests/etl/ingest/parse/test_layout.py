@@ -440,3 +440,32 @@ def test_generated_rows_are_classified_at_once_as_one_by_one(grid, start):
     assert [r for r, _ in rows.rows] == data
     assert [r for r, _ in rows.total_rows] == totals
     assert rows.footer_row == footer
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    row=st.sampled_from(
+        [["合计", None, 5], ["", "合 计", 5], ["填报人：张三", None], ["汇总", 3], ["", None], ["南芬区", 1]]
+    ),
+    character=st.sampled_from(["\u200b", "\u202d", "\u2060", "\ufeff", "\u00ad"]),
+    at=st.integers(0, 3),
+)
+def test_invisible_characters_in_a_row_do_not_change_what_kind_of_row_it_is(row, character, at):
+    """A 合计 or 填报人 cell copied from a web page or a phone, with a zero-width space or a direction mark in
+    it, is still the total or the footer (and a cell holding only one is blank) — on the vectorised path
+    and row by row."""
+    from etl.ingest.parse.layout import classify_row, classify_rows
+
+    def dirty(cell):
+        if not isinstance(cell, str):
+            return cell
+        position = at % (len(cell) + 1)
+        return cell[:position] + character + cell[position:]
+
+    kind = classify_row(row)
+    seen = [dirty(cell) for cell in row]
+    assert classify_row(seen) == kind
+    rows = classify_rows([["表头", "x", "y"], seen, ["南芬区", 1, 2]], 1)
+    assert (1 in {r for r, _ in rows.total_rows}) == (kind == "total")
+    assert (rows.footer_row == 1) == (kind == "footer")
+    assert (1 in rows.indices) == (kind == "data")

@@ -493,7 +493,16 @@ def test_a_time_of_day_in_words_or_with_a_half_day_reads_as_the_clock_does(hour,
 
 
 @pytest.mark.parametrize(
-    "text", ["2021/9/24 下午 15:00", "2021/9/24 上午 0:30", "2021/9/24 下午", "2021/9/24 25时", "2021-09-248时"]
+    "text",
+    [
+        "2021/9/24 下午 15:00",
+        "2021/9/24 上午 0:30",
+        "2021/9/24 下午",
+        "2021/9/24 25时",
+        "2021-09-248时",
+        "2021-09-24 上午12点",  # a clerk's noon as often as midnight: not guessed
+        "2021-09-24 上午12时30分",
+    ],
 )
 def test_a_half_day_or_clock_that_cannot_be_is_a_problem_not_a_guess(text):
     from etl.ingest.parse.values import parse_datetime
@@ -547,3 +556,16 @@ def test_invisible_characters_a_copy_leaves_in_a_cell_change_nothing(column, ins
     )
     assert zh(seen.problems) == zh(clean.problems) == {}
     assert sorted(seen.notes) == sorted(clean.notes)
+
+
+def test_excels_own_half_day_format_writes_midnight_as_am_twelve():
+    from etl.ingest.parse.values import parse_datetime
+
+    assert parse_datetime("2021/9/24 上午12:30") == dt.datetime(2021, 9, 24, 0, 30)
+    assert parse_datetime("2021/9/24 下午12:30") == dt.datetime(2021, 9, 24, 12, 30)
+
+
+@pytest.mark.parametrize("text", ["8时5分", "下午3:05", "10:30", "8点", "2021-09-248:05", "2021-09-241:05"])
+def test_a_date_cell_holding_a_time_only_or_digits_run_together_is_a_problem_not_a_blank_or_another_day(text):
+    with pytest.raises(ValueProblem):
+        parse_date(text)
