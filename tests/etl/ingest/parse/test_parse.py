@@ -12,6 +12,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from conftest import SAMPLES
+from hostile import HOTLINE_HEADER
 
 from etl.ingest import findings as F
 from etl.ingest.parse.tables import APPROXIMATE, SOURCE_ROW, parse_file
@@ -458,7 +459,7 @@ def test_codes_whose_digits_excel_lost_are_named_on_their_cells(tmp_path):
     """A 12345 export opened in Excel and saved again (a ticket number as 2.02109E+12): the cell is an
     error naming it, never a code loaded with its digits gone (number cells of 16 digits or more:
     test_values.py)."""
-    header = ["工单编号", "受理时间", "区县", "街道", "诉求类别", "首次答复时间", "办结时间", "满意度"]
+    header = HOTLINE_HEADER
     tickets = [
         [number, "2021-09-01 08:00", "明山区", "新明街道", "城市管理", "2021-09-01 09:00", "2021-09-02 10:00", "满意"]
         for number in ("2021090100012", "2.02109E+12", "2021090100014")

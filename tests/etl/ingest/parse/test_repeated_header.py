@@ -13,6 +13,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from hostile import HOTLINE_HEADER
+from hostile import VOLUNTEER_HEADER as HEADER
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from workbooks import write_xlsx
@@ -22,7 +24,6 @@ from etl.ingest import findings as F
 from etl.ingest.check import check_in_chunks
 from etl.ingest.parse.tables import parse_file
 
-HEADER = ["活动日期", "区县", "组织单位", "志愿服务队", "活动类型", "参与志愿者（人）", "服务时长（小时）", "服务地点"]
 FLOOD_TOP = [
     "日期",
     "区县",
@@ -172,16 +173,7 @@ def test_a_two_row_header_repeated_below_is_set_apart_row_by_row(tmp_path):
             "平山路1号",
         ],  # one header cell in a row of data
         ["2022-03-09", "区县", "", "", "", "", "", ""],  # a header's text in one cell only
-        [
-            "活动日期",
-            "区县",
-            "组织单位",
-            "志愿服务队",
-            "活动类型",
-            "参与志愿者（人）",
-            "服务时长（小时）",
-            "另一个地点",
-        ],
+        [*HEADER[:7], "另一个地点"],  # the header but for its last cell
     ],
 )
 def test_a_row_that_is_not_all_header_stays_a_row_with_its_findings(tmp_path, row):
@@ -199,7 +191,7 @@ def test_a_row_that_is_not_all_header_stays_a_row_with_its_findings(tmp_path, ro
 def test_two_exports_joined_into_one_file_read_as_one_table(tmp_path, form):
     """Two UTF-8 exports joined byte for byte (copy /b a.csv+b.csv): the second's header, behind its
     byte-order mark, is set apart and every ticket of both is read."""
-    header = ["工单编号", "受理时间", "区县", "街道", "诉求类别", "首次答复时间", "办结时间", "满意度"]
+    header = HOTLINE_HEADER
 
     def export(first: int) -> bytes:
         tickets = [

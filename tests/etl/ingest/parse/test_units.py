@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
+from hostile import VOLUNTEER_HEADER
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -105,18 +106,6 @@ def test_a_number_with_a_unit_is_in_the_columns_unit_or_a_problem_never_the_bare
         return
     assert not converted.problems
     assert float(converted.values.iat[0]) == pytest.approx(float(expected), rel=1e-12, abs=1e-9)
-
-
-VOLUNTEER_HEADER = [
-    "活动日期",
-    "区县",
-    "组织单位",
-    "志愿服务队",
-    "活动类型",
-    "参与志愿者（人）",
-    "服务时长（小时）",
-    "服务地点",
-]
 
 
 def volunteer_rows(hours: list) -> list[list]:

@@ -10,6 +10,7 @@ import math
 
 import pandas as pd
 import pytest
+from hostile import HOTLINE_HEADER as HEADER
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,8 +19,6 @@ from etl.ingest.check import check_in_chunks
 from etl.ingest.parse.tables import parse_file
 from etl.ingest.read.readers import TEXT_DELIMITERS
 from etl.ingest.read.text_literals import held_in, text_literal, unwrap_chunk
-
-HEADER = ["工单编号", "受理时间", "区县", "街道", "诉求类别", "首次答复时间", "办结时间", "满意度"]
 
 
 def ticket(n: int) -> list[str]:
