@@ -29,15 +29,10 @@ def visible(text: str) -> str:
     return _INVISIBLE.sub("", text)
 
 
+INVISIBLE_CHARACTERS = tuple(chr(c) for c in range(0x00A0, 0x10000) if _INVISIBLE.fullmatch(chr(c)))  # expanded
+
+
 def holds_invisible(text: str) -> bool:
     """Whether ``text`` holds an ``INVISIBLE`` character: none in ASCII text (told at once), else a plain
     search per character, three times faster than the pattern over a column's worth of text."""
-    return not text.isascii() and any(character in text for character in _INVISIBLE_CHARACTERS)
-
-
-def visible_codes() -> list[str]:
-    """Every character of ``INVISIBLE`` (its ranges expanded)."""
-    return list(_INVISIBLE_CHARACTERS)
-
-
-_INVISIBLE_CHARACTERS = tuple(chr(c) for c in range(0x00A0, 0x10000) if _INVISIBLE.fullmatch(chr(c)))
+    return not text.isascii() and any(character in text for character in INVISIBLE_CHARACTERS)

@@ -18,7 +18,7 @@ import numpy as np
 from etl.contracts import ReportContract, header_base, header_key
 from etl.ingest.parse.units import UNITS
 from etl.ingest.read.readers import Sheet
-from etl.text import INVISIBLE, fold, visible, visible_codes
+from etl.text import INVISIBLE, INVISIBLE_CHARACTERS, fold, visible
 
 HEADER_SCAN_ROWS = 20
 TOTAL_MARKERS = ("合计", "总计", "小计", "累计")
@@ -290,8 +290,9 @@ _ALONE = rf"|^{_GAP}(?:{_spaced(GRAND_TOTAL_ALONE)}){_GAP}[:：]?{_GAP}$"
 _TOTAL_CELL = re.compile(rf"^{_GAP}(?:{_spaced(TOTAL_MARKERS)}){_ALONE}")
 _GRAND_TOTAL_CELL = re.compile(rf"^{_GAP}(?:{_spaced(GRAND_TOTAL_MARKERS)}){_ALONE}")
 _FOOTER_CELL = re.compile(rf"^{_GAP}(?:{_spaced(FOOTER_MARKERS)})")
-_INVISIBLE_CHARACTERS = set(visible_codes())
-_FOOTER_FIRST = {m[0] for m in FOOTER_MARKERS} | {" ", "\u3000", "\t", "\n"} | _INVISIBLE_CHARACTERS  # before the regex
+_FOOTER_FIRST = (
+    {m[0] for m in FOOTER_MARKERS} | {" ", "\u3000", "\t", "\n"} | set(INVISIBLE_CHARACTERS)
+)  # before the regex
 
 
 def data_rows(layout: TableLayout) -> DataRows:
@@ -396,7 +397,7 @@ def _object_array(rows: list[list[object]]) -> np.ndarray:
     return values
 
 
-_WHITESPACE_CODES = {c for c in range(0x3001) if chr(c).isspace()} | {ord(c) for c in _INVISIBLE_CHARACTERS}
+_WHITESPACE_CODES = {c for c in range(0x3001) if chr(c).isspace()} | {ord(c) for c in INVISIBLE_CHARACTERS}
 
 
 # a first character no blank, 合计 or footer cell can start with marks a data row at a glance
