@@ -39,9 +39,27 @@ EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _TIME = re.compile(r"(?<!\d)(?P<h>\d{1,2})[:时](?P<mi>\d{2})分?(?::?(?P<s>\d{2})(?:\.\d+)?秒?)?$")
 # a time of day in words (8时5分, 8点30分, 8时5分6秒, 8点) and a half-day marker (下午3:05, 3:05 PM), as clerks
 # write them and as Excel's Chinese formats (上午/下午 h:mm) export them: rewritten to h:mm[:ss] (_clock)
-_CLOCK_IN_WORDS = re.compile(r"(?<!\d)(?P<h>\d{1,2})[时点](?:(?P<mi>\d{1,2})分(?:(?P<s>\d{1,2})秒)?)?$")
-_HALF_DAY = re.compile(r"\s*(?P<half>上午|下午|AM|PM)\s*", re.IGNORECASE)
-_AFTERNOON = ("下午", "PM")
+_CLOCK_IN_WORDS = re.compile(r"(?<!\d)(?P<h>\d{1,2})[时点](?:(?P<mi>\d{1,2})分(?:(?P<s>\d{1,2})秒)?|(?P<thirty>半))?$")
+# a part of the day before (or, AM/PM, after) the hour — 上午8点, 晚8点, 中午1点, 3:05 PM — and the hours it
+# may name, as the 24-hour clock; an hour it cannot name (下午15:00, 晚上3点) is a finding, not a guess
+_MORNING = {h: h for h in range(1, 12)} | {12: 0}  # Excel's 上午12:30 is 0:30 (words: see _clock)
+_AFTERNOON = {h: h + 12 for h in range(1, 12)} | {12: 12}
+_EVENING = {h: h + 12 for h in range(5, 12)}
+_PART_OF_DAY = {
+    "凌晨": {h: h for h in range(0, 7)},
+    "早上": {h: h for h in range(4, 12)},
+    "早晨": {h: h for h in range(4, 12)},
+    "早": {h: h for h in range(4, 12)},
+    "上午": _MORNING,
+    "AM": _MORNING,
+    "中午": {11: 11, 12: 12, 1: 13, 2: 14},
+    "下午": _AFTERNOON,
+    "PM": _AFTERNOON,
+    "傍晚": _EVENING,
+    "晚上": _EVENING,
+    "晚": _EVENING,
+}
+_HALF_DAY = re.compile(r"\s*(?P<half>" + "|".join(sorted(_PART_OF_DAY, key=len, reverse=True)) + r")\s*", re.IGNORECASE)
 
 
 class ValueProblem(ValueError):
@@ -156,25 +174,27 @@ _DATE_PATTERNS = (
 
 
 def _clock(text: str) -> str:
-    """``text`` with its time of day as h:mm[:ss]: 8时5分 → 8:05, 8点 → 8:00, 下午3:05 → 15:05, 上午12:30 →
-    0:30 (as Excel's 上午/下午 format writes midnight), 3:05 PM → 15:05. A half-day marker before an hour
-    outside 1–12 (下午15:00), and 上午 before 12 written in words (上午12点: a clerk's noon as often as
-    midnight), are left in, so that the cell is a finding rather than a guess."""
+    """``text`` with its time of day as h:mm[:ss]: 8时5分 → 8:05, 8点半 → 8:30, 下午3:05 → 15:05, 晚8点 →
+    20:00, 中午1点 → 13:00, 上午12:30 → 0:30 (as Excel's 上午/下午 format writes midnight), 3:05 PM → 15:05.
+    A part of the day before an hour it cannot name (下午15:00, 晚上3点), and 上午 before 12 written in words
+    (上午12点: a clerk's noon as often as midnight), are left in, so that the cell is a finding rather than
+    a guess."""
     words = _CLOCK_IN_WORDS.search(text)
     half = _HALF_DAY.search(text)
     if words and half and half["half"] == "上午" and int(words["h"]) == 12:
         return text
     if words:
+        minutes = 30 if words["thirty"] else int(words["mi"] or 0)
         seconds = f":{int(words['s']):02d}" if words["s"] else ""
-        text = f"{text[: words.start()]}{int(words['h'])}:{int(words['mi'] or 0):02d}{seconds}"
+        text = f"{text[: words.start()]}{int(words['h'])}:{minutes:02d}{seconds}"
     half = _HALF_DAY.search(text)
     if half is None:
         return text
     rest = (text[: half.start()] + " " + text[half.end() :]).strip()
     time = _TIME.search(rest)
-    if time is None or not 1 <= int(time["h"]) <= 12:
+    hour = None if time is None else _PART_OF_DAY[half["half"].upper()].get(int(time["h"]))
+    if hour is None:
         return text
-    hour = int(time["h"]) % 12 + (12 if half["half"].upper() in _AFTERNOON else 0)
     return f"{rest[: time.start()]}{hour}{rest[time.start() + len(time['h']) :]}"
 
 

@@ -490,6 +490,14 @@ def test_a_time_of_day_in_words_or_with_a_half_day_reads_as_the_clock_does(hour,
         assert parse_date(text) == expected.date(), text
     assert parse_datetime(f"{day}{space}{hour}点{minute}分") == expected.replace(second=0)
     assert parse_datetime(f"{day}{space}{hour}点") == expected.replace(minute=0, second=0)
+    assert parse_datetime(f"{day}{space}{hour}点半") == expected.replace(minute=30, second=0)
+    # the parts of the day a clerk writes before an hour: 晚8点 is 20:00, 中午1点 13:00, 凌晨2点 2:00
+    parts = {"凌晨": range(0, 7), "早": range(4, 12), "早上": range(4, 12), "中午": range(11, 15)}
+    parts |= {"晚": range(17, 24), "晚上": range(17, 24), "傍晚": range(17, 24)}
+    for part, hours in parts.items():
+        if hour in hours:
+            clock = hour - 12 if hour > 12 else hour
+            assert parse_datetime(f"{day}{space}{part}{clock}点") == expected.replace(minute=0, second=0), part
 
 
 @pytest.mark.parametrize(
@@ -501,6 +509,9 @@ def test_a_time_of_day_in_words_or_with_a_half_day_reads_as_the_clock_does(hour,
         "2021/9/24 25时",
         "2021-09-248时",
         "2021-09-24 上午12点",  # a clerk's noon as often as midnight: not guessed
+        "2021-09-24 晚上3点",  # an hour the part of the day cannot name
+        "2021-09-24 凌晨9点",
+        "2021-09-24 中午5点",
         "2021-09-24 上午12时30分",
     ],
 )
