@@ -40,6 +40,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import threading
 import time
 import uuid
@@ -219,8 +220,12 @@ class DataDocs:
         except ValueError:
             digests = {}
         page = self.site_dir / "expectations" / f"{suite['name']}.html"
-        if digests.get(suite["name"]) == digest and page.exists():
+        stored = self.gx_dir / "expectations" / f"{suite['name']}.json"
+        regular = stored.is_file() and not stored.is_symlink()
+        if digests.get(suite["name"]) == digest and page.exists() and regular:
             return True
+        if not regular and (stored.is_symlink() or stored.exists()):  # a link or folder left where it goes:
+            shutil.rmtree(stored) if stored.is_dir() and not stored.is_symlink() else stored.unlink()  # not followed
         context.suites.add_or_update(gx.ExpectationSuite(**copy.deepcopy(suite)))
         digests[suite["name"]] = digest
         _write_json(marker, digests)

@@ -52,10 +52,25 @@ def entries(docs: DataDocs) -> list[str]:
 @given(data=st.data())
 def test_links_left_in_gx_or_data_docs_are_never_followed(tmp_path_factory, data):
     tmp_path = tmp_path_factory.mktemp("share")
+    docs = site_with_two_pages(tmp_path)
+    links_left_and_pages_kept(
+        tmp_path, docs, data.draw(st.lists(st.sampled_from(entries(docs)), min_size=1, max_size=3, unique=True))
+    )
+
+
+def test_a_link_where_a_suite_is_stored_is_replaced_while_the_site_is_a_link_too(tmp_path):
+    """A draw of the test above that once failed: the stored suite JSON a link, the whole site folder a link
+    — GX's add_or_update found the suite "existing" but unreadable and wrote no page."""
+    docs = site_with_two_pages(tmp_path)
+    chosen = ["gx/expectations/service_items.json", "data_docs", "data_docs/local_site/static/vendor/vega-lite-5.23.0"]
+    links_left_and_pages_kept(tmp_path, docs, chosen)
+
+
+def links_left_and_pages_kept(tmp_path: Path, docs: DataDocs, chosen: list[str]) -> None:
+    """Each of ``chosen`` (entries of gx/ and data_docs/) replaced by a link out of the share; then a file of
+    the same name validated again and the site rebuilt: nothing outside is read or written, the page is there."""
     outside = outside_tree(tmp_path)
     before = snapshot(outside)
-    docs = site_with_two_pages(tmp_path)
-    chosen = data.draw(st.lists(st.sampled_from(entries(docs)), min_size=1, max_size=3, unique=True))
     for relative in sorted(chosen, key=len, reverse=True):  # deepest first: a chosen folder may hold another
         place = Path(docs.shared_dir) / relative
         if not place.exists() and not place.is_symlink():
