@@ -95,11 +95,13 @@ def column_scale(unit: str) -> tuple[str, int]:
     return unit, 1
 
 
-def per_column_unit(cell_unit: str, column_unit: str) -> Fraction | None:
-    """How many of the column's (base) units one ``cell_unit`` is; None when they are not the same
-    quantity. A column unit this table does not know takes only itself."""
-    base, _ = column_scale(column_unit)
-    return ACCEPTED.get(base, {base: Fraction(1)}).get(cell_unit)
+def in_column_units(cell_unit: str | None, column_unit: str) -> Fraction | None:
+    """How many of the column's units (万 included: 万元) one ``cell_unit`` is — one of its base unit when
+    the cell names none (7874.97万 in 万元); None when the two are not the same quantity. A column unit this
+    table does not know takes only itself."""
+    base, scale = column_scale(column_unit)
+    per = ACCEPTED.get(base, {base: Fraction(1)}).get(cell_unit) if cell_unit else Fraction(1)
+    return None if per is None else per / scale
 
 
 def written_factor(written: str, column_unit: str) -> Fraction | None:
@@ -109,7 +111,5 @@ def written_factor(written: str, column_unit: str) -> Fraction | None:
     unit = written[1:] if mult != 1 else written
     if unit not in UNITS:
         return Fraction(1)
-    per = per_column_unit(unit, column_unit)
-    if per is None:
-        return None
-    return per * mult / column_scale(column_unit)[1]
+    factor = in_column_units(unit, column_unit)
+    return None if factor is None else factor * mult

@@ -20,7 +20,7 @@ import pandas as pd
 from pandas.api.types import infer_dtype
 
 from etl.contracts import Column
-from etl.ingest.parse.units import MULTIPLIERS, UNITS, column_scale, per_column_unit
+from etl.ingest.parse.units import MULTIPLIERS, UNITS, in_column_units
 from etl.ingest.read.readers import CellError, UncachedFormula
 from etl.reference.places import Places
 from etl.text import INVISIBLE, fold, holds_invisible, visible
@@ -112,7 +112,7 @@ def parse_number(raw: object, unit: str | None = None, bare: Fraction | None = N
     if isinstance(raw, bool):
         raise ValueProblem(f"「{raw}」不是数字", f"{raw!r} is not a number")
     if isinstance(raw, (int, float)):
-        return (float(raw) if bare is None else float(raw) * bare.numerator / bare.denominator), False
+        return (float(raw) if bare is None else times(float(raw), bare)), False
     text = _THOUSANDS.sub(lambda grouped: grouped[0].replace(",", ""), fold(raw))  # ， folds to ,
     if "," in text:  # 2,5 is not 25: a comma that does not group thousands is a decimal comma, or a slip
         raise ValueProblem(
@@ -130,7 +130,7 @@ def parse_number(raw: object, unit: str | None = None, bare: Fraction | None = N
     if unit is not None and (match["unit"] or match["mult"]):
         exact = _in_column_unit(raw, exact, match["unit"], unit)
     elif bare is not None:
-        exact = exact * bare.numerator / bare.denominator
+        exact = times(exact, bare)
     value = float(exact / 100 if match["pct"] else exact)
     approximate = bool(match["approx_pre"] or match["approx_post"] or match["approx_tail"])
     return value, approximate
@@ -139,14 +139,19 @@ def parse_number(raw: object, unit: str | None = None, bare: Fraction | None = N
 def _in_column_unit(raw: object, exact: Decimal, written: str | None, unit: str) -> Decimal:
     """``exact`` (with its 万 applied) in the column's ``unit``; ValueProblem when ``written`` is a unit of
     another quantity."""
-    per = per_column_unit(written, unit) if written else 1
-    if per is None:
+    factor = in_column_units(written, unit)
+    if factor is None:
         raise ValueProblem(
             f"「{raw}」的单位是“{written}”，本列的单位是“{unit}”，不是同一种量；请填写以“{unit}”计的数值",
             f"{raw!r} is in {written}, the column is in {unit}",
         )
-    _base, scale = column_scale(unit)
-    return exact * per.numerator / per.denominator / scale if (per != 1 or scale != 1) else exact
+    return times(exact, factor)
+
+
+def times(value, factor: Fraction):
+    """``value`` (a Decimal, a float or a Series of them) times ``factor``, as exact as its type allows:
+    7874.97万 in 万元 stays 7874.97, 90 minutes are 1.5 hours."""
+    return value * factor.numerator / factor.denominator
 
 
 def parse_bool(raw: object) -> bool | None:
@@ -518,7 +523,7 @@ class ColumnConverter:
         bare = self.bare_factors.get(column.name)
         fast = pd.to_numeric(raw, errors="coerce")
         slow_rows = fast.isna() & raw.notna()
-        values = fast.astype("float64") if bare is None else fast.astype("float64") * bare.numerator / bare.denominator
+        values = fast.astype("float64") if bare is None else times(fast.astype("float64"), bare)
         approx = pd.Series(False, index=raw.index)
         problems: dict[int, ValueProblem] = dict(grouped)
         if slow_rows.any():
