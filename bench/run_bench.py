@@ -201,7 +201,7 @@ REGISTER_STAGES = (  # (module, attribute, label): what process_file calls for a
 CSV_STAGES = (  # the same for a large CSV read in chunks (etl.ingest.check.check_in_chunks), main thread
     ("etl.ingest.inbox.entries", "snapshot", "archive (sha256 + copy)"),
     ("etl.ingest.read.csv_chunks", "text_encoding", "encoding (decode every block)"),
-    ("etl.ingest.read.csv_chunks", "holds_nul", "NUL scan"),
+    ("etl.ingest.read.csv_chunks", "bytes_held", 'NUL and =" scan'),
     ("pandas.io.parsers.readers", "TextFileReader.get_chunk", "read (pandas C parser)"),
     ("etl.ingest.check", "chunk_data_rows", "rows (blank, 合计, footer)"),
     ("etl.ingest.parse.tables", "TableParse.add_chunk", "parse (types, places, derived columns)"),

@@ -262,19 +262,20 @@ def _read_chunks(path, inbox, encoding, places, contracts, chunk_rows, sink, per
         )
     delimiter, head, layout = _head_where_the_header_is(path, encoding, list(contracts.values()))
     chunkable_suite(layout.contract)
+    held = csv_chunks.bytes_held(path, (csv_chunks.NUL, *text_literals.marks(encoding)))  # one pass over the bytes
     table = TableParse(
         report,
         layout,
         places,
         inbox,
         keep_datetime64=True,
-        nul_check=csv_chunks.holds_nul(path),
+        nul_check=csv_chunks.NUL in held,
         period_hint=period,
     )
     report.source_sheets = []  # the head only: receipts of files read in chunks carry no copy of the table
     header_critical = any(f.severity == F.CRITICAL for f in report.findings)
     load = LoadCheck(report, sink, SuiteRun(report, places, whole=False))
-    literals = text_literals.held_in(path, encoding)
+    literals = not held.isdisjoint(text_literals.marks(encoding))
     for chunk in csv_chunks.record_chunks(path, encoding, head, chunk_rows, delimiter):
         if literals:
             chunk = text_literals.unwrap_chunk(chunk)

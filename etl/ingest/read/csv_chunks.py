@@ -73,10 +73,23 @@ def text_encoding(path: Path, min_bytes: int | None = None) -> str | None:
     return encoding
 
 
-def holds_nul(path: Path) -> bool:
-    """Whether any byte of the file is NUL (then every text cell is checked for one: etl.ingest.parse.values)."""
+NUL = b"\x00"  # a file holding one has every text cell checked for it (etl.ingest.parse.values)
+
+
+def bytes_held(path: Path, needles: tuple[bytes, ...], block_bytes: int = 8 << 20) -> set[bytes]:
+    """Which of ``needles`` the file's bytes hold — a NUL, the text literal's mark (etl.ingest.read.text_literals)
+    — in one pass, block by block, a needle across two blocks too."""
+    found: set[bytes] = set()
+    overlap = max(map(len, needles), default=1) - 1
+    tail = b""
     with path.open("rb") as handle:
-        return any(b"\x00" in block for block in iter(lambda: handle.read(8 << 20), b""))
+        for block in iter(lambda: handle.read(block_bytes), b""):
+            data = tail + block
+            found.update(needle for needle in needles if needle in data)
+            if len(found) == len(needles):
+                break
+            tail = data[-overlap:] if overlap else b""
+    return found
 
 
 def decodes(path: Path, encoding: str) -> bool:

@@ -13,7 +13,6 @@ Workbooks need none of this: a formula cell's cached value is read (python-calam
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pandas as pd
 
@@ -46,21 +45,11 @@ def unwrap_chunk(chunk: pd.DataFrame) -> pd.DataFrame:
     return chunk
 
 
-def held_in(path: Path, encoding: str, block_bytes: int = 8 << 20) -> bool:
-    """Whether the file holds ``MARK`` encoded as ``encoding`` (either byte order for UTF-16), searched
-    in its bytes block by block: a chunked file's chunks are unwrapped only when it does. In UTF-8 and
-    GB18030 the two ASCII bytes cannot be part of another character; in UTF-16 a match astride two
+def marks(encoding: str) -> tuple[bytes, ...]:
+    """``MARK`` as the bytes of a file in ``encoding`` (either byte order for UTF-16), to search the file for
+    (etl.ingest.read.csv_chunks.bytes_held): a chunked file's chunks are unwrapped only when it holds one. In
+    UTF-8 and GB18030 the two ASCII bytes cannot be part of another character; in UTF-16 a match astride two
     characters only costs the look at every cell."""
     if encoding.lower().replace("-", "").replace("_", "").startswith("utf16"):
-        marks = (MARK.encode("utf-16-le"), MARK.encode("utf-16-be"))
-    else:
-        marks = (MARK.encode("ascii"),)  # the same bytes in UTF-8 (with or without BOM) and GB18030
-    overlap = max(map(len, marks)) - 1
-    tail = b""
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(block_bytes), b""):
-            text = tail + block
-            if any(mark in text for mark in marks):
-                return True
-            tail = text[-overlap:]
-    return False
+        return (MARK.encode("utf-16-le"), MARK.encode("utf-16-be"))
+    return (MARK.encode("ascii"),)  # the same bytes in UTF-8 (with or without BOM) and GB18030

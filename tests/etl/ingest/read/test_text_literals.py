@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 import etl.ingest.read.csv_chunks
 from etl.ingest.check import check_in_chunks
 from etl.ingest.parse.tables import parse_file
+from etl.ingest.read.csv_chunks import bytes_held
 from etl.ingest.read.readers import TEXT_DELIMITERS
-from etl.ingest.read.text_literals import held_in, text_literal, unwrap_chunk
+from etl.ingest.read.text_literals import marks, text_literal, unwrap_chunk
 
 
 def ticket(n: int) -> list[str]:
@@ -67,9 +68,9 @@ def test_the_mark_is_found_in_the_files_bytes_wherever_the_blocks_break(tmp_path
     text = "工单编号,区县\r\n" + "x" * 37 + ',="0012"\r\n'
     path = tmp_path / "a.csv"
     path.write_bytes(text.encode(encoding))
-    assert all(held_in(path, encoding, block_bytes=size) for size in range(1, 12))
+    assert all(bytes_held(path, marks(encoding), block_bytes=size) for size in range(1, 12))
     path.write_bytes(text.replace('="', "=").encode(encoding))
-    assert not any(held_in(path, encoding, block_bytes=size) for size in range(1, 12))
+    assert not any(bytes_held(path, marks(encoding), block_bytes=size) for size in range(1, 12))
 
 
 def facts(report, frame=None) -> dict:
