@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from array import array
 from collections import Counter
 from dataclasses import asdict, dataclass
 
@@ -80,7 +81,8 @@ class Finding:
 class FindingList(list):
     """The findings of one file, at most ``cap`` per rule and severity: a file with a million bad cells
     must not cost gigabytes. The rest are counted (``counts``, the receipt's and the warehouse's figures
-    include them) and the rows of row errors are kept (``error_rows``: the quarantine needs every one)."""
+    include them), the rows of row errors are kept (``error_rows``: the quarantine needs every one) and so
+    are the cells they speak of, as row numbers per column (``OmittedCells``: one message per cell)."""
 
     def __init__(self, items=(), cap: int = MAX_PER_RULE):
         super().__init__()
@@ -89,16 +91,54 @@ class FindingList(list):
         self.omitted: Counter = Counter()  # (rule, severity) → findings counted, not kept
         self.omitted_error_rows: set[int] = set()
         self.omitted_error_places: set[tuple[str | None, int]] = set()  # (sheet, row) of those rows
+        self.omitted_cells = OmittedCells()
         self.extend(items)
 
     def has_room(self, rule: str, severity: str) -> bool:
         return self.kept[(rule, severity)] < self.cap
 
-    def count_omitted(self, rule: str, severity: str, row: int | None, n: int = 1, sheet: str | None = None) -> None:
+    def room(self, rule: str, severity: str) -> int | float:
+        """How many more findings of the rule this list keeps."""
+        return max(0, self.cap - self.kept[(rule, severity)])
+
+    def count_omitted(
+        self,
+        rule: str,
+        severity: str,
+        row: int | None,
+        n: int = 1,
+        sheet: str | None = None,
+        column: str | None = None,
+    ) -> None:
+        """A finding counted, not kept; ``column``: the header of the cell it speaks of, if one."""
         self.omitted[(rule, severity)] += n
-        if severity == ERROR and row is not None:
+        if row is None:
+            return
+        if severity == ERROR:
             self.omitted_error_rows.add(row)
             self.omitted_error_places.add((sheet, row))
+        if column is not None:
+            self.omitted_cells.add(sheet, column, [row])
+
+    def count_omitted_rows(
+        self, rule: str, severity: str, rows: list[int], sheet: str | None = None, column: str | None = None
+    ) -> None:
+        """``count_omitted`` for a finding on each of ``rows`` (of one sheet) at once."""
+        if not rows:
+            return
+        self.omitted[(rule, severity)] += len(rows)
+        if severity == ERROR:
+            self.omitted_error_rows.update(rows)
+            self.omitted_error_places.update((sheet, row) for row in rows)
+        if column is not None:
+            self.omitted_cells.add(sheet, column, rows)
+
+    def count_omitted_of(self, other: FindingList) -> None:
+        """What ``other`` counted without keeping, counted here too."""
+        self.omitted.update(other.omitted)
+        self.omitted_error_rows |= other.omitted_error_rows
+        self.omitted_error_places |= other.omitted_error_places
+        self.omitted_cells.update(other.omitted_cells)
 
     def append(self, finding: Finding) -> None:
         key = (finding.rule, finding.severity)
@@ -106,15 +146,13 @@ class FindingList(list):
             super().append(finding)
             self.kept[key] += 1
         else:
-            self.count_omitted(finding.rule, finding.severity, finding.row, sheet=finding.sheet)
+            self.count_omitted(finding.rule, finding.severity, finding.row, sheet=finding.sheet, column=finding.column)
 
     def extend(self, items) -> None:
         for finding in items:
             self.append(finding)
         if isinstance(items, FindingList):
-            self.omitted.update(items.omitted)
-            self.omitted_error_rows |= items.omitted_error_rows
-            self.omitted_error_places |= items.omitted_error_places
+            self.count_omitted_of(items)
 
     def __iadd__(self, items):
         self.extend(items)
@@ -155,3 +193,34 @@ class FindingList(list):
             if n
         ]
         return [*self, *extra]
+
+
+class OmittedCells:
+    """The cells of findings counted but not kept: Excel rows per (sheet, column header), 8 bytes a cell
+    (a million bad cells in a column are 8 MB, not a set of tuples ten times that)."""
+
+    def __init__(self):
+        self.rows: dict[tuple[str | None, str], array] = {}
+        self._sorted: dict[tuple[str | None, str], object] = {}  # numpy copies for lookups, made on demand
+
+    def add(self, sheet: str | None, column: str, rows) -> None:
+        self.rows.setdefault((sheet, column), array("q")).extend(rows)
+        self._sorted.pop((sheet, column), None)
+
+    def update(self, other: OmittedCells) -> None:
+        for (sheet, column), rows in other.rows.items():
+            self.add(sheet, column, rows)
+
+    def __contains__(self, cell: tuple[str | None, int | None, str | None]) -> bool:
+        """Whether (sheet, row, column header) is one of the cells."""
+        sheet, row, column = cell
+        rows = self.rows.get((sheet, column))
+        if not rows or row is None:
+            return False
+        import numpy as np
+
+        ordered = self._sorted.get((sheet, column))
+        if ordered is None:
+            ordered = self._sorted[(sheet, column)] = np.sort(np.frombuffer(rows, dtype=np.int64))
+        at = int(np.searchsorted(ordered, row))
+        return at < len(ordered) and int(ordered[at]) == row

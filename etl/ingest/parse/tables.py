@@ -89,6 +89,12 @@ class ParsedReport:
     def add_cell(
         self, rule: str, severity: str, zh: str, en: str, column: str, row: int, value: object, sheet: str | None = None
     ) -> None:
+        """A finding on one cell; beyond the rule's cap it is counted (its row kept for the quarantine), not
+        made: a million bad cells must not cost a million findings' worth of work."""
+        if not self.findings.has_room(rule, severity):
+            sheet = sheet or self.sheet
+            self.findings.count_omitted(rule, severity, row, sheet=sheet, column=self.header_of(column, sheet))
+            return
         self.findings.append(self.cell_finding(rule, severity, zh, en, column, row, value, sheet))
 
     def cell_finding(
@@ -97,8 +103,7 @@ class ParsedReport:
         """The finding ``add_cell`` would add, without adding it. ``sheet``: the row's sheet (default the
         report's: a table read from several sheets names it per row, ``sheet_of``)."""
         sheet = sheet or self.sheet
-        headers = self.sheet_headers.get(sheet, self.header_cells)
-        header, letter = headers.get(column, (column, None))
+        header, letter = self.sheet_headers.get(sheet, self.header_cells).get(column, (column, None))
         return Finding(
             rule,
             severity,
@@ -110,6 +115,10 @@ class ParsedReport:
             cell=f"{letter}{row}" if letter else None,
             value=None if value is None else str(value),
         )
+
+    def header_of(self, column: str, sheet: str | None = None) -> str:
+        """The header the clerk wrote for ``column`` (a contract name) on ``sheet`` (default the report's)."""
+        return self.sheet_headers.get(sheet or self.sheet, self.header_cells).get(column, (column, None))[0]
 
     def sheet_of(self, position: int) -> str | None:
         """The sheet of the frame's row at ``position``."""
@@ -370,7 +379,7 @@ class TableParse:
     period_hint: str | None = None
     rows: int = 0
     groups: dict[tuple[int, int, int], FindingList] = field(default_factory=dict)
-    mismatches: list[Finding] = field(default_factory=list)
+    mismatches: FindingList = field(init=False)  # rows of another district, capped as the report's findings
     numbers: dict[str, list[pd.Series]] = field(default_factory=dict)  # numeric columns, for 合计 rows
     period_keys: Counter = field(default_factory=Counter)
     district_codes: set = field(default_factory=set)
@@ -378,6 +387,7 @@ class TableParse:
     header_repeats: list[int] = field(default_factory=list)  # 0-based record numbers of rows repeating the header
 
     def __post_init__(self) -> None:
+        self.mismatches = FindingList(cap=self.report.findings.cap)
         self.contract = start_table(self.report, self.layout)
         self.title = title_text(self.layout)
         self.converter = table_converter(self.report, self.layout, self.places, self.title)
@@ -589,13 +599,14 @@ def convert_rows(
     cap = report.findings.cap
 
     def add(key, rule, severity, row, make) -> None:
-        """A finding for the group, made only while the group has room (the rest counted)."""
+        """A finding for the group, made only while the group has room (the rest counted, with its cell)."""
         group = groups.setdefault(key, FindingList(cap=cap))
         if group.has_room(rule, severity):
             group.append(make())
         else:
-            group.count_omitted(rule, severity, row)
+            group.count_omitted(rule, severity, row, sheet=report.sheet, column=headers[key[0]])
 
+    headers = [report.header_of(name) for name in layout.columns]  # by the column's order, as the group keys
     approximate = pd.Series([""] * len(frame), dtype=object)
     for order, (name, c) in enumerate(layout.columns.items()):
         column = contract.column(name)
@@ -747,18 +758,30 @@ def _cell_value(value: object) -> object:
 
 
 def check_district(report: ParsedReport, places: Places) -> None:
-    """Rows must belong to the clerk's folder district; a mismatch is never loaded under either."""
+    """Rows must belong to the clerk's folder district; a mismatch is never loaded under either. Every
+    mismatched row is a row error (the quarantine holds each one back); the first of them up to the rule's
+    cap are listed, the rest counted — a city-wide export dropped into one district's folder is a
+    million mismatches."""
     frame, column = report.frame, report.contract.district_column
     if column not in frame or report.district is None:
         return
-    wrong = frame[column].notna() & (frame[column] != report.district.code)
-    for i in wrong[wrong].index:
+    codes = frame[column]
+    wrong = np.flatnonzero((codes.notna() & (codes != report.district.code)).to_numpy(dtype=bool))
+    if not len(wrong):
+        return
+    rule, severity = "district_mismatch", F.ERROR
+    rows = frame[SOURCE_ROW].to_numpy()[wrong]
+    listed = min(len(wrong), report.findings.room(rule, severity))
+    for i, row in zip(wrong[:listed].tolist(), rows[:listed].tolist(), strict=True):
         report.add_cell(
-            "district_mismatch",
-            F.ERROR,
+            rule,
+            severity,
             f"本行区县与提交文件夹「{report.district.name}」不一致，请核对是否放错文件夹或填错区县",
             f"row district differs from the folder district {report.district.name}",
             column,
-            int(frame[SOURCE_ROW].iat[i]),
-            places.by_code(frame[column].iat[i]).name,
+            row,
+            places.by_code(codes.iat[i]).name,
         )
+    report.findings.count_omitted_rows(
+        rule, severity, rows[listed:].tolist(), sheet=report.sheet, column=report.header_of(column)
+    )

@@ -65,9 +65,21 @@ def result_format(frame) -> dict:
     return {**RESULT_FORMAT, "unexpected_index_column_names": [SOURCE_ROW, SOURCE_SHEET]}
 
 
-def cells_with_findings(findings, default_sheet: str | None) -> set[tuple[str | None, int | None, str | None]]:
-    """(sheet, row, column) of the cells ``findings`` already speak of: one message per cell."""
-    return {(f.sheet or default_sheet, f.row, f.column) for f in findings}
+class SpokenCells:
+    """The cells that findings already speak of, those counted beyond the cap included: one message per
+    cell. ``(sheet, row, column header) in cells``."""
+
+    def __init__(self, lists: list[FindingList], default_sheet: str | None):
+        self.default_sheet = default_sheet
+        self.listed = {(f.sheet or default_sheet, f.row, f.column) for findings in lists for f in findings}
+        self.omitted = [findings.omitted_cells for findings in lists if isinstance(findings, FindingList)]
+
+    def __contains__(self, cell: tuple[str | None, int | None, str | None]) -> bool:
+        if cell in self.listed:
+            return True
+        sheet, row, column = cell
+        sheets = (sheet, None) if sheet == self.default_sheet else (sheet,)  # None: the report's own sheet
+        return any((at, row, column) in cells for cells in self.omitted for at in sheets)
 
 
 # Fallback wording when a suite's expectation carries no meta.message_zh.
@@ -207,7 +219,7 @@ class SuiteRun:
             frame[[*index, *(c for c in self.columns if c in frame.columns)]], self.chunk_suite, self.places
         )
         self.results.append(result)
-        already = cells_with_findings([*report.findings, *chunk_findings], report.sheet)
+        already = SpokenCells([report.findings, chunk_findings], report.sheet)
         errors: set[tuple[str | None, int]] = set()
         for position, item in zip(self._positions(result), result.results, strict=True):
             if not failed_in(item, frame.columns):
@@ -221,10 +233,7 @@ class SuiteRun:
                     self.gx_plain.setdefault(position, finding)
                 else:
                     kept.append(finding)
-            for (rule, severity), n in found.findings.omitted.items():
-                kept.count_omitted(rule, severity, None, n)
-            kept.omitted_error_rows |= found.findings.omitted_error_rows
-            kept.omitted_error_places |= found.findings.omitted_error_places
+            kept.count_omitted_of(found.findings)
             errors |= found.findings.error_places(report.sheet)
         if not self.whole:
             trim_unexpected(result, report.findings.cap)  # kept until the end for Data Docs: bounded
@@ -245,7 +254,7 @@ class SuiteRun:
             suite = {**suite_json, "expectations": [suite_json["expectations"][i] for i in self.unique]}
             result = run_suite(keys, suite, self.places)
             unique_results = dict(zip(self._positions(result), result.results, strict=True))
-        already = cells_with_findings(report.findings, report.sheet)
+        already = SpokenCells([report.findings], report.sheet)
         merged = self.results[0] if len(self.results) == 1 and not unique_results else self._merged(unique_results)
         outcome = ValidationOutcome(suite_json["name"], bool(merged.success), len(merged.results), gx_result=merged)
         # in the order of the suite (as its author wrote the rules), whatever order GX reports them in
