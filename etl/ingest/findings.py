@@ -174,10 +174,9 @@ class FindingList(list):
     def error_places(self, default_sheet: str | None = None) -> set[tuple[str | None, int]]:
         """(sheet, Excel row) of row errors: a table read from several sheets has a row 5 on each.
         ``default_sheet`` stands for a finding that names no sheet."""
-        found = {
-            (f.sheet, f.row) for f in self if f.severity == ERROR and f.row is not None
-        } | self.omitted_error_places
-        return {(sheet or default_sheet, row) for sheet, row in found}
+        places = {(sheet or default_sheet, row) for sheet, row in self.omitted_error_places}  # one set, not two
+        places.update((f.sheet or default_sheet, f.row) for f in self if f.severity == ERROR and f.row is not None)
+        return places
 
     def listed(self) -> list[Finding]:
         """What receipts and the warehouse list: the kept findings, then one line per rule saying how

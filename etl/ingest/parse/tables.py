@@ -600,7 +600,9 @@ def convert_rows(
 
     def add(key, rule, severity, row, make) -> None:
         """A finding for the group, made only while the group has room (the rest counted, with its cell)."""
-        group = groups.setdefault(key, FindingList(cap=cap))
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = FindingList(cap=cap)
         if group.has_room(rule, severity):
             group.append(make())
         else:

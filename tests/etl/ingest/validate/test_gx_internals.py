@@ -213,3 +213,59 @@ def test_no_other_core_expectation_plans_from_the_data():
         if "resolve_metrics" in source or "execution_engine.get" in source:
             reading.add(name)
     assert reading == set(gx_internals.PLANNED_FROM_DATA)
+
+
+_CELLS = {
+    "float": st.one_of(st.floats(allow_infinity=False), st.just(float("nan"))),
+    "text": st.one_of(st.none(), st.text(max_size=5)),
+    "when": st.one_of(
+        st.none(), st.datetimes(min_value=pd.Timestamp("1700-01-01"), max_value=pd.Timestamp("2200-01-01"))
+    ),
+    "flag": st.booleans(),
+}
+
+
+@given(
+    rows=st.integers(0, 8),
+    domain=st.lists(st.sampled_from(["float", "text", "when", "flag", "count"]), min_size=1, max_size=2, unique=True),
+    sheets=st.booleans(),
+    data=st.data(),
+)
+def test_failing_rows_taken_a_column_at_a_time_are_what_gx_looks_up_row_by_row(rows, domain, sheets, data):
+    """``unexpected_indices`` (a shortcut) gives GX's own unexpected_index_list: the same dicts, keys in
+    the same order, values of the same types, for columns of every dtype a typed frame holds."""
+    from great_expectations.expectations.metrics.map_metric_provider import map_condition_auxilliary_methods
+
+    computed = map_condition_auxilliary_methods.compute_unexpected_pandas_indices
+    frame = pd.DataFrame(
+        {
+            SOURCE_ROW: pd.Series(
+                data.draw(st.lists(st.integers(2, 10**6), min_size=rows, max_size=rows)), dtype="int64"
+            ),
+            SOURCE_SHEET: [data.draw(st.sampled_from(["Sheet1", "二月"])) for _ in range(rows)],
+            "float": pd.Series([data.draw(_CELLS["float"]) for _ in range(rows)], dtype="float64"),
+            "text": pd.Series([data.draw(_CELLS["text"]) for _ in range(rows)], dtype=object),
+            "when": pd.to_datetime(pd.Series([data.draw(_CELLS["when"]) for _ in range(rows)], dtype=object)),
+            "flag": pd.Series([data.draw(_CELLS["flag"]) for _ in range(rows)], dtype=bool),
+            "count": pd.array(
+                [data.draw(st.one_of(st.none(), st.integers(0, 99))) for _ in range(rows)], dtype="Int64"
+            ),
+        }
+    )
+    frame.index = pd.RangeIndex(3, 3 + rows)[::-1] if rows else frame.index  # a filtered frame's index
+    result_format = {
+        "result_format": "COMPLETE",
+        "unexpected_index_column_names": [SOURCE_ROW, SOURCE_SHEET] if sheets else [SOURCE_ROW],
+    }
+    arguments = {
+        "domain_records_df": frame,
+        "expectation_domain_column_list": domain,
+        "result_format": result_format,
+        "execution_engine": None,
+        "metrics": {"table.columns": list(frame.columns)},
+    }
+
+    def typed(found):
+        return [[(key, type(value), repr(value)) for key, value in entry.items()] for entry in found]
+
+    assert typed(gx_internals.unexpected_indices(computed)(**arguments)) == typed(computed(**arguments))
