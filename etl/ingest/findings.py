@@ -89,8 +89,7 @@ class FindingList(list):
         self.cap = cap
         self.kept: Counter = Counter()
         self.omitted: Counter = Counter()  # (rule, severity) → findings counted, not kept
-        self.omitted_error_rows: set[int] = set()
-        self.omitted_error_places: set[tuple[str | None, int]] = set()  # (sheet, row) of those rows
+        self.omitted_error_places: set[tuple[str | None, int]] = set()  # (sheet, row) of the row errors counted
         self.omitted_cells = OmittedCells()
         self.extend(items)
 
@@ -115,7 +114,6 @@ class FindingList(list):
         if row is None:
             return
         if severity == ERROR:
-            self.omitted_error_rows.add(row)
             self.omitted_error_places.add((sheet, row))
         if column is not None:
             self.omitted_cells.add(sheet, column, [row])
@@ -128,7 +126,6 @@ class FindingList(list):
             return
         self.omitted[(rule, severity)] += len(rows)
         if severity == ERROR:
-            self.omitted_error_rows.update(rows)
             self.omitted_error_places.update((sheet, row) for row in rows)
         if column is not None:
             self.omitted_cells.add(sheet, column, rows)
@@ -136,7 +133,6 @@ class FindingList(list):
     def count_omitted_of(self, other: FindingList) -> None:
         """What ``other`` counted without keeping, counted here too."""
         self.omitted.update(other.omitted)
-        self.omitted_error_rows |= other.omitted_error_rows
         self.omitted_error_places |= other.omitted_error_places
         self.omitted_cells.update(other.omitted_cells)
 
@@ -169,7 +165,9 @@ class FindingList(list):
 
     def error_rows(self) -> set[int]:
         """Excel rows of row errors (of a one-sheet table: a streamed CSV's)."""
-        return {f.row for f in self if f.severity == ERROR and f.row is not None} | self.omitted_error_rows
+        rows = {row for _sheet, row in self.omitted_error_places}
+        rows.update(f.row for f in self if f.severity == ERROR and f.row is not None)
+        return rows
 
     def error_places(self, default_sheet: str | None = None) -> set[tuple[str | None, int]]:
         """(sheet, Excel row) of row errors: a table read from several sheets has a row 5 on each.
