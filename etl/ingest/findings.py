@@ -11,6 +11,7 @@ CRITICAL = "critical"  # the file cannot be loaded at all
 ERROR = "error"  # a row is wrong; the file is rejected until it is fixed
 WARNING = "warning"  # loaded, but worth a look (approximate values, unknown streets)
 SEVERITIES = (CRITICAL, ERROR, WARNING)
+RANK = {WARNING: 1, ERROR: 2, CRITICAL: 3}  # how grave a severity is
 MAX_PER_RULE = 1_000  # findings kept per rule and severity (etl.ingest.read.limits.Limits.max_findings_per_rule)
 MAX_VALUE_CHARS = 200  # a value quoted in a finding; the file in the archive has it whole
 MAX_MESSAGE_CHARS = 1_000
@@ -116,7 +117,7 @@ class FindingList(list):
         if severity == ERROR:
             self.omitted_error_places.add((sheet, row))
         if column is not None:
-            self.omitted_cells.add(sheet, column, [row])
+            self.omitted_cells.add(sheet, column, severity, [row])
 
     def count_omitted_rows(
         self, rule: str, severity: str, rows: list[int], sheet: str | None = None, column: str | None = None
@@ -128,7 +129,7 @@ class FindingList(list):
         if severity == ERROR:
             self.omitted_error_places.update((sheet, row) for row in rows)
         if column is not None:
-            self.omitted_cells.add(sheet, column, rows)
+            self.omitted_cells.add(sheet, column, severity, rows)
 
     def count_omitted_of(self, other: FindingList) -> None:
         """What ``other`` counted without keeping, counted here too."""
@@ -193,31 +194,21 @@ class FindingList(list):
 
 
 class OmittedCells:
-    """The cells of findings counted but not kept: Excel rows per (sheet, column header), 8 bytes a cell
-    (a million bad cells in a column are 8 MB, not a set of tuples ten times that)."""
+    """The cells of findings counted but not kept: Excel rows per (sheet, column header, severity), 8 bytes
+    a cell (a million bad cells in a column are 8 MB, not a set of tuples ten times that). Sheet and header
+    as a Finding stores them (``cell_place``)."""
 
     def __init__(self):
-        self.rows: dict[tuple[str | None, str], array] = {}
-        self._sorted: dict[tuple[str | None, str], object] = {}  # numpy copies for lookups, made on demand
+        self.rows: dict[tuple[str | None, str | None, str], array] = {}
 
-    def add(self, sheet: str | None, column: str, rows) -> None:
-        self.rows.setdefault((sheet, column), array("q")).extend(rows)
-        self._sorted.pop((sheet, column), None)
+    def add(self, sheet: str | None, column: str, severity: str, rows) -> None:
+        self.rows.setdefault((*cell_place(sheet, column), severity), array("q")).extend(rows)
 
     def update(self, other: OmittedCells) -> None:
-        for (sheet, column), rows in other.rows.items():
-            self.add(sheet, column, rows)
+        for key, rows in other.rows.items():
+            self.rows.setdefault(key, array("q")).extend(rows)
 
-    def __contains__(self, cell: tuple[str | None, int | None, str | None]) -> bool:
-        """Whether (sheet, row, column header) is one of the cells."""
-        sheet, row, column = cell
-        rows = self.rows.get((sheet, column))
-        if not rows or row is None:
-            return False
-        import numpy as np
 
-        ordered = self._sorted.get((sheet, column))
-        if ordered is None:
-            ordered = self._sorted[(sheet, column)] = np.sort(np.frombuffer(rows, dtype=np.int64))
-        at = int(np.searchsorted(ordered, row))
-        return at < len(ordered) and int(ordered[at]) == row
+def cell_place(sheet: str | None, column: str | None) -> tuple[str | None, str | None]:
+    """A cell's sheet and column header as a Finding stores them (cut to MAX_VALUE_CHARS, storable)."""
+    return storable(sheet, MAX_VALUE_CHARS), storable(column, MAX_VALUE_CHARS)

@@ -99,6 +99,12 @@ def shortcuts(enabled: bool = True, index_columns: tuple[str, ...] = ()):
     if not enabled or not internals_usable():
         yield
         return
+    with _PATCH_LOCK:  # GX's originals read under the lock too: never another validation's patches
+        yield from _cut_short(index_columns)
+
+
+def _cut_short(index_columns: tuple[str, ...]):
+    """The body of ``shortcuts``: GX's originals kept, the shortcuts in place while it yields."""
     from great_expectations.core.id_dict import IDDict
     from great_expectations.execution_engine import pandas_execution_engine as engine
     from great_expectations.expectations.expectation import Expectation
@@ -212,8 +218,6 @@ def unexpected_indices(computed):
         domain_records_df, expectation_domain_column_list, result_format, execution_engine, metrics
     ):
         names = result_format.get("unexpected_index_column_names")
-        if not len(domain_records_df):
-            return []  # as GX: no failing row, nothing looked up
         if (
             domain_records_df.index.names[0] is not None
             or not names
@@ -227,6 +231,8 @@ def unexpected_indices(computed):
                 execution_engine=execution_engine,
                 metrics=metrics,
             )
+        if not len(domain_records_df):
+            return []  # as GX: no failing row, nothing looked up
         index = [
             get_dbms_compatible_column_names(
                 column_names=name,

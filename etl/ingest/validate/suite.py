@@ -18,11 +18,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from etl.config import REPO_ROOT
 from etl.ingest import findings as F
-from etl.ingest.findings import Finding, FindingList
+from etl.ingest.findings import Finding, FindingList, cell_place
 from etl.ingest.parse.tables import SOURCE_ROW, SOURCE_SHEET, ParsedReport, collector
 from etl.ingest.read.csv_chunks import ReadWhole
 from etl.ingest.validate import gx_internals
@@ -66,20 +67,37 @@ def result_format(frame) -> dict:
 
 
 class SpokenCells:
-    """The cells that findings already speak of, those counted beyond the cap included: one message per
-    cell. ``(sheet, row, column header) in cells``."""
+    """The cells that findings already speak of, those counted beyond the cap included, as they were when
+    this was made: one message per cell — unless a rule finds the cell graver than what is said of it (an
+    approximate value, a warning, that is also out of range, an error)."""
 
     def __init__(self, lists: list[FindingList], default_sheet: str | None):
         self.default_sheet = default_sheet
-        self.listed = {(f.sheet or default_sheet, f.row, f.column) for findings in lists for f in findings}
-        self.omitted = [findings.omitted_cells for findings in lists if isinstance(findings, FindingList)]
+        self.listed: dict[tuple, int] = {}  # (sheet, row, column header) → the gravest severity's rank
+        omitted: dict[tuple, list] = {}
+        for findings in lists:
+            for f in findings:
+                key = (*cell_place(f.sheet or default_sheet, f.column), f.row)
+                self.listed[key] = max(self.listed.get(key, 0), F.RANK[f.severity])
+            if isinstance(findings, FindingList):
+                for (sheet, column, severity), rows in findings.omitted_cells.rows.items():
+                    key = (*cell_place(sheet or default_sheet, column), F.RANK[severity])
+                    omitted.setdefault(key, []).append(np.frombuffer(rows, dtype=np.int64).copy())
+        self.omitted = {key: np.sort(np.concatenate(parts)) for key, parts in omitted.items()}
 
-    def __contains__(self, cell: tuple[str | None, int | None, str | None]) -> bool:
-        if cell in self.listed:
+    def speak_of(self, sheet: str | None, row: int, column: str | None, severity: str) -> bool:
+        """Whether a finding as grave as ``severity`` or graver speaks of the cell already."""
+        sheet, column = cell_place(sheet or self.default_sheet, column)
+        grave = F.RANK[severity]
+        if self.listed.get((sheet, column, row), 0) >= grave:
             return True
-        sheet, row, column = cell
-        sheets = (sheet, None) if sheet == self.default_sheet else (sheet,)  # None: the report's own sheet
-        return any((at, row, column) in cells for cells in self.omitted for at in sheets)
+        for rank in range(grave, max(F.RANK.values()) + 1):
+            rows = self.omitted.get((sheet, column, rank))
+            if rows is not None:
+                at = int(np.searchsorted(rows, row))
+                if at < len(rows) and int(rows[at]) == row:
+                    return True
+        return False
 
 
 # Fallback wording when a suite's expectation carries no meta.message_zh.
@@ -429,7 +447,7 @@ def _missing(value: object) -> bool:
         return False
 
 
-def add_findings(report: ParsedReport, config, result: dict, already: set) -> None:
+def add_findings(report: ParsedReport, config, result: dict, already: SpokenCells) -> None:
     kwargs, meta = config.kwargs, config.meta or {}
     severity = meta.get("severity", F.ERROR)
     message_zh = meta.get("message_zh") or _MESSAGES_ZH.get(config.type, "不符合校验规则")
@@ -452,7 +470,7 @@ def add_findings(report: ParsedReport, config, result: dict, already: set) -> No
         row = int(entry[SOURCE_ROW])
         sheet = entry.get(SOURCE_SHEET) or report.sheet
         header = report.sheet_headers.get(sheet, report.header_cells).get(column, (column, None))[0]
-        if (sheet, row, header) in already:
+        if already.speak_of(sheet, row, header, severity):
             continue  # one message per cell: the parser's is the more specific one
         value = entry.get(column)
         report.add_cell(

@@ -98,3 +98,64 @@ def test_rows_beyond_the_findings_cap_are_still_held_back_and_counted(
             if n > cap
             else []
         )
+
+
+@given(
+    written=st.sampled_from(["约{n}", "{n}余", "{n}多", "近{n}"]),
+    volunteers=st.sampled_from([99_999, 100_000, 100_001, 200_000]),
+    before=st.integers(0, 3),
+    cap=st.integers(1, 3),
+)
+def test_a_cell_said_to_be_approximate_is_still_out_of_range(tmp_path_factory, written, volunteers, before, cap):
+    """One message per cell, unless a rule finds the cell graver than what is said of it: 约200000 volunteers
+    (an approximate value, a warning) above the suite's 100,000 is an error that rejects the file, whether
+    the warning is listed or counted beyond the cap (``before`` approximate values come first)."""
+    from hostile import volunteer_csv
+
+    from etl.ingest.parse.tables import parse_file
+    from etl.ingest.validate.suite import validate_report
+
+    inbox = tmp_path_factory.mktemp("case") / "inbox"
+    rows = [
+        ["2022-03-05", "南芬区", "南芬区文明办", f"南芬志愿{i}队", "创城", f"约{10 + i}", "10", "南芬区"]
+        for i in range(before)
+    ]
+    rows.append(
+        ["2022-03-05", "南芬区", "南芬区文明办", "南芬志愿9队", "创城", written.format(n=volunteers), "10", "南芬区"]
+    )
+    path = volunteer_csv(inbox / "南芬区" / "南芬区_志愿服务_2022-03.csv", rows=2, extra=rows)
+    report = parse_file(path, inbox=inbox, limits=Limits(max_findings_per_rule=cap))
+    validate_report(report)
+    out_of_range = [f for f in report.findings if f.rule == "gx:expect_column_values_to_be_between"]
+    assert report.rejected == (volunteers > 100_000)
+    assert [(f.row, f.value) for f in out_of_range] == ([(5 + before, str(volunteers))] if volunteers > 100_000 else [])
+    assert report.findings.counts()["warning"] == before + 1  # each approximate value, listed or counted
+
+
+@given(
+    cap=st.integers(1, 3),
+    spoiled=st.lists(st.tuples(st.sampled_from(["上半月", "下半月"]), st.integers(0, 5)), max_size=8, unique=True),
+)
+def test_rows_beyond_the_cap_are_held_back_on_their_own_sheet(make_settings, cap, spoiled):
+    """An export split over two sheets of one month is one load whose rows are named by sheet and row: a
+    row counted beyond the cap is held back on its own sheet, not on the first sheet's row of that number."""
+    from workbooks import write_workbook
+
+    settings = dataclasses.replace(make_settings(), limits=Limits(max_findings_per_rule=cap))
+    sheets = []
+    for s, sheet in enumerate(["上半月", "下半月"]):
+        kinds = ["no_time" if (sheet, i) in spoiled else None for i in range(6)]
+        lines = export(kinds).replace("MS21", f"MS2{s}").splitlines()
+        sheets.append((sheet, [line.split(",") for line in lines], True))
+    write_workbook(settings.inbox / FOLDER / "明山区_12345热线工单_2021-09.xlsx", sheets)
+
+    (outcome,) = ingest(settings).values()
+
+    held = query(
+        settings, "SELECT source_sheet, source_row FROM stg_quarantined_row WHERE load_id = :i", i=outcome.load_id
+    )
+    loaded = query(
+        settings, "SELECT source_sheet, source_row FROM fct_hotline_ticket WHERE load_id = :i", i=outcome.load_id
+    )
+    assert {(r["source_sheet"], r["source_row"]) for r in held} == {(sheet, i + 2) for sheet, i in spoiled}
+    assert len(loaded) == 12 - len(spoiled) and outcome.errors == len(spoiled)

@@ -227,7 +227,12 @@ _CELLS = {
 
 @given(
     rows=st.integers(0, 8),
-    domain=st.lists(st.sampled_from(["float", "text", "when", "flag", "count"]), min_size=1, max_size=2, unique=True),
+    domain=st.lists(
+        st.sampled_from(["float", "text", "label", "when", "flag", "count", SOURCE_ROW]),
+        min_size=1,
+        max_size=2,
+        unique=True,
+    ),
     sheets=st.booleans(),
     data=st.data(),
 )
@@ -245,6 +250,7 @@ def test_failing_rows_taken_a_column_at_a_time_are_what_gx_looks_up_row_by_row(r
             SOURCE_SHEET: [data.draw(st.sampled_from(["Sheet1", "二月"])) for _ in range(rows)],
             "float": pd.Series([data.draw(_CELLS["float"]) for _ in range(rows)], dtype="float64"),
             "text": pd.Series([data.draw(_CELLS["text"]) for _ in range(rows)], dtype=object),
+            "label": pd.Series([data.draw(_CELLS["text"]) for _ in range(rows)], dtype="str"),
             "when": pd.to_datetime(pd.Series([data.draw(_CELLS["when"]) for _ in range(rows)], dtype=object)),
             "flag": pd.Series([data.draw(_CELLS["flag"]) for _ in range(rows)], dtype=bool),
             "count": pd.array(
