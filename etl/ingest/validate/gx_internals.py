@@ -163,6 +163,7 @@ def _cut_short(index_columns: tuple[str, ...]):
     from great_expectations.expectations.metrics.map_metric_provider import map_condition_auxilliary_methods as rows
 
     indices = rows.compute_unexpected_pandas_indices
+    planned, taken_by_column = _planned(plan), unexpected_indices(indices)  # made (imports done) before any patch
     with _PATCH_LOCK:
         threshold = engine.HASH_THRESHOLD
         engine.HASH_THRESHOLD = -1  # "df.memory_usage().sum() < HASH_THRESHOLD" never holds: no fingerprint
@@ -171,8 +172,8 @@ def _cut_short(index_columns: tuple[str, ...]):
         engine.PandasExecutionEngine.get_domain_records = get_domain_records
         for module in users:
             module.get_metric_kwargs = get_metric_kwargs
-        Validator._generate_metric_dependency_subgraphs_for_each_expectation_configuration = _planned(plan)
-        rows.compute_unexpected_pandas_indices = unexpected_indices(indices)
+        Validator._generate_metric_dependency_subgraphs_for_each_expectation_configuration = planned
+        rows.compute_unexpected_pandas_indices = taken_by_column
         try:
             yield
         finally:

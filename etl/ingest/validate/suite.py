@@ -84,10 +84,14 @@ class SpokenCells:
                     key = (*cell_place(sheet or default_sheet, column), F.RANK[severity])
                     omitted.setdefault(key, []).append(np.frombuffer(rows, dtype=np.int64).copy())
         self.omitted = {key: np.sort(np.concatenate(parts)) for key, parts in omitted.items()}
+        self.places: dict[tuple, tuple] = {}  # (sheet, header) → as a Finding stores them: once each, not per row
 
     def speak_of(self, sheet: str | None, row: int, column: str | None, severity: str) -> bool:
         """Whether a finding as grave as ``severity`` or graver speaks of the cell already."""
-        sheet, column = cell_place(sheet or self.default_sheet, column)
+        place = (sheet or self.default_sheet, column)
+        if place not in self.places:
+            self.places[place] = cell_place(*place)
+        sheet, column = self.places[place]
         grave = F.RANK[severity]
         if self.listed.get((sheet, column, row), 0) >= grave:
             return True
