@@ -102,16 +102,10 @@ class FindingList(list):
         return max(0, self.cap - self.kept[(rule, severity)])
 
     def count_omitted(
-        self,
-        rule: str,
-        severity: str,
-        row: int | None,
-        n: int = 1,
-        sheet: str | None = None,
-        column: str | None = None,
+        self, rule: str, severity: str, row: int | None, sheet: str | None = None, column: str | None = None
     ) -> None:
         """A finding counted, not kept; ``column``: the header of the cell it speaks of, if one."""
-        self.omitted[(rule, severity)] += n
+        self.omitted[(rule, severity)] += 1
         if row is None:
             return
         if severity == ERROR:

@@ -103,7 +103,7 @@ class ParsedReport:
         """The finding ``add_cell`` would add, without adding it. ``sheet``: the row's sheet (default the
         report's: a table read from several sheets names it per row, ``sheet_of``)."""
         sheet = sheet or self.sheet
-        header, letter = self.sheet_headers.get(sheet, self.header_cells).get(column, (column, None))
+        header, letter = self.header_cell(column, sheet)
         return Finding(
             rule,
             severity,
@@ -116,9 +116,14 @@ class ParsedReport:
             value=None if value is None else str(value),
         )
 
+    def header_cell(self, column: str, sheet: str | None = None) -> tuple[str, str | None]:
+        """(the header the clerk wrote for ``column``, a contract name, on ``sheet`` — default the report's;
+        its column letter, None when the file has no such column)."""
+        return self.sheet_headers.get(sheet or self.sheet, self.header_cells).get(column, (column, None))
+
     def header_of(self, column: str, sheet: str | None = None) -> str:
-        """The header the clerk wrote for ``column`` (a contract name) on ``sheet`` (default the report's)."""
-        return self.sheet_headers.get(sheet or self.sheet, self.header_cells).get(column, (column, None))[0]
+        """The header the clerk wrote for ``column`` on ``sheet`` (``header_cell``)."""
+        return self.header_cell(column, sheet)[0]
 
     def sheet_of(self, position: int) -> str | None:
         """The sheet of the frame's row at ``position``."""
@@ -533,19 +538,19 @@ def start_table(report: ParsedReport, layout: TableLayout) -> ReportContract:
             column=text,
             cell=f"{column_letter(c)}{header_row}",
         )
-    for name, written in layout.written_units.items():
-        column, c = contract.column(name), layout.columns[name]
-        if column.kind in ("int", "decimal") and column.unit and written_factor(written, column.unit) is None:
-            report.add(
-                "header_unit",
-                F.CRITICAL,
-                f"表头「{layout.headers[c]}」的单位是“{written}”，本表该列的单位是“{column.unit}”，不是同一种量；"
-                f"请按“{column.unit}”填写该列并改正表头",
-                f"column {layout.headers[c]!r} is in {written}, the report type's is in {column.unit}",
-                row=header_row,
-                column=layout.headers[c],
-                cell=f"{column_letter(c)}{header_row}",
-            )
+    unmeasured = [name for name, factor in header_unit_factors(layout).items() if factor is None]
+    for name in unmeasured:  # a header unit of another quantity than the contract's
+        column, c, written = contract.column(name), layout.columns[name], layout.written_units[name]
+        report.add(
+            "header_unit",
+            F.CRITICAL,
+            f"表头「{layout.headers[c]}」的单位是“{written}”，本表该列的单位是“{column.unit}”，不是同一种量；"
+            f"请按“{column.unit}”填写该列并改正表头",
+            f"column {layout.headers[c]!r} is in {written}, the report type's is in {column.unit}",
+            row=header_row,
+            column=layout.headers[c],
+            cell=f"{column_letter(c)}{header_row}",
+        )
     for c, text in layout.duplicate_columns.items():
         report.add(
             "duplicate_column",
@@ -571,17 +576,22 @@ def table_converter(report: ParsedReport, layout: TableLayout, places: Places, t
     )
 
 
-def bare_factors(layout: TableLayout) -> dict[str, Fraction]:
-    """For each number column whose header names a unit other than the contract's but of the same quantity
-    (总投资（元） for 万元, 服务时长（分钟） for 小时): what a number written bare under it is in the contract's unit."""
+def header_unit_factors(layout: TableLayout) -> dict[str, Fraction | None]:
+    """For each number column of a contract unit whose header names a unit: how many of the contract's
+    units one of the header's is (``units.written_factor``), None when the header's measures another
+    quantity (服务时长（天） for 小时)."""
     factors = {}
     for name, written in layout.written_units.items():
         column = layout.contract.column(name)
         if column.kind in ("int", "decimal") and column.unit:
-            factor = written_factor(written, column.unit)
-            if factor is not None and factor != 1:
-                factors[name] = factor
+            factors[name] = written_factor(written, column.unit)
     return factors
+
+
+def bare_factors(layout: TableLayout) -> dict[str, Fraction]:
+    """For each number column whose header names a unit other than the contract's but of the same quantity
+    (总投资（元） for 万元, 服务时长（分钟） for 小时): what a number written bare under it is in the contract's unit."""
+    return {name: f for name, f in header_unit_factors(layout).items() if f is not None and f != 1}
 
 
 def convert_rows(
