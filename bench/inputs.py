@@ -154,3 +154,27 @@ def write_hotline_csv(inbox: Path, rows: int = 1_000_000, seed: int = SEED) -> t
                     record[5] = (received - timedelta(hours=3)).strftime(fmt)
             writer.writerow(record)
     return path, bad
+
+
+HELD_BACK_EVERY = 3  # the spoiled export: every third ticket answers 很满意, outside the allowed set
+
+
+def spoiled_hotline_path(inbox: Path, rows: int) -> Path:
+    return inbox / HOTLINE_DISTRICT / f"{HOTLINE_DISTRICT}_12345热线工单_{HOTLINE_PERIOD}_{rows}_很满意.csv"
+
+
+def write_spoiled_hotline_csv(source: Path, inbox: Path, rows: int) -> tuple[Path, int]:
+    """The export at ``source`` with every HELD_BACK_EVERY-th ticket's 满意度 written 很满意: a third of a
+    million rows that one GX rule holds back, each to be recorded with its values. Returns the path and
+    how many tickets were spoiled."""
+    path = spoiled_hotline_path(inbox, rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    spoiled = 0
+    with source.open(encoding="utf-8-sig", newline="") as src, path.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out, lineterminator="\r\n")
+        for seq, record in enumerate(csv.reader(src)):
+            if seq and seq % HELD_BACK_EVERY == 0:
+                record[7] = "很满意"
+                spoiled += 1
+            writer.writerow(record)
+    return path, spoiled

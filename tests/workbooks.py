@@ -88,6 +88,42 @@ HOTLINE_CSV_HEADER = "工单编号,受理时间,区县,街道,诉求类别,首�
 HOTLINE_STREETS = ("明山街道", "北地街道", "高峪街道", "新明街道", "牛心台街道", "高台子街道")
 
 
+# 12345 rows spoiled by kind: kind → (rule the finding is counted under, how the kind spoils row ``cells``)
+PLANTED = {
+    "other_district": ("district_mismatch", lambda cells: cells.__setitem__(2, "平山区")),
+    "no_time": ("value_format", lambda cells: cells.__setitem__(1, "2021-09-31 25:61")),
+    "odd_satisfaction": ("gx:expect_column_values_to_be_in_set", lambda cells: cells.__setitem__(7, "很满意")),
+    "no_category": ("gx:expect_column_values_to_not_be_null", lambda cells: cells.__setitem__(4, "")),
+    "reply_first": (
+        "gx:expect_column_pair_values_a_to_be_greater_than_b",
+        lambda cells: cells.__setitem__(5, "2021-09-01 00:00:00"),
+    ),
+}
+
+
+def spoiled_hotline_export(kinds: list[str | None], prefix: str = "MS21", category: str = "城市管理") -> str:
+    """明山区's clean export, one row per entry of ``kinds``, that row spoiled by its kind (None: clean);
+    ``prefix`` of the ticket numbers, ``category`` a CSV field as written."""
+    lines = [HOTLINE_CSV_HEADER]
+    start = dt.datetime(2021, 9, 1, 8, 0)
+    for i, kind in enumerate(kinds):
+        received = start + dt.timedelta(minutes=97 * i)
+        cells = [
+            f"{prefix}{i:06d}",
+            f"{received:%Y-%m-%d %H:%M:%S}",
+            "明山区",
+            HOTLINE_STREETS[i % len(HOTLINE_STREETS)],
+            category,
+            f"{received + dt.timedelta(minutes=30):%Y-%m-%d %H:%M:%S}",
+            f"{received + dt.timedelta(hours=5):%Y-%m-%d %H:%M:%S}",
+            "满意",
+        ]
+        if kind is not None:
+            PLANTED[kind][1](cells)
+        lines.append(",".join(cells))
+    return "\r\n".join(lines) + "\r\n"
+
+
 def hotline_csv(rows: int = 120, duplicate: bool = False, wide_row_at: int | None = None) -> str:
     """A 12345 export with a title line, blank lines, bad rows of every kind, an unknown street and a
     footer followed by rows that must not be read."""

@@ -7,6 +7,7 @@ contracts, never from file content. On PostgreSQL facts are bulk-loaded with COP
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -60,34 +61,54 @@ def fact_column_names(contract: ReportContract) -> list[str]:
 
 
 def copy_statement(contract: ReportContract, columns: list[str]):
+    return table_copy_statement(contract.fact_table, columns)
+
+
+def table_copy_statement(table: str, columns: list[str]):
+    """``COPY table (columns) FROM STDIN``; names are ours (contracts, schema), quoted as identifiers."""
     from psycopg import sql
 
     return sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(contract.fact_table), sql.SQL(", ").join(map(sql.Identifier, columns))
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
 
 
 def insert_facts(
     conn: Connection, contract: ReportContract, columns: list[str], rows: list[tuple] | list[bytes]
 ) -> None:
-    """Bulk insert: COPY on PostgreSQL, executemany elsewhere. Rows are plain Python tuples or, on
-    PostgreSQL only, blocks of COPY text lines of all ``columns`` (etl.warehouse.copy_format.copy_block)."""
-    if not rows:
-        return
+    """Bulk insert of facts (``bulk_insert``): rows are plain Python tuples or, on PostgreSQL only, blocks
+    of COPY text lines of all ``columns`` (etl.warehouse.copy_format.copy_block)."""
+    bulk_insert(conn, fact_table(contract), columns, rows)
+
+
+def bulk_insert(conn: Connection, table: sa.TableClause, columns: list[str], rows: list[tuple] | list[bytes]) -> None:
+    """COPY on PostgreSQL, executemany elsewhere: rows of ``columns`` as plain Python tuples or, on
+    PostgreSQL only, blocks of COPY text lines."""
+    if rows:
+        bulk_insert_blocks(conn, table, columns, [rows])
+
+
+def bulk_insert_blocks(
+    conn: Connection, table: sa.TableClause, columns: list[str], blocks: Iterable[list[tuple] | list[bytes]]
+) -> None:
+    """``bulk_insert`` of rows made a block at a time: on PostgreSQL one COPY, which the server works
+    through while the next block is made; elsewhere an executemany per block."""
     if conn.dialect.name == "postgresql":
         with (
             conn.connection.driver_connection.cursor() as cursor,
-            cursor.copy(copy_statement(contract, columns)) as copy,
+            cursor.copy(table_copy_statement(table.name, columns)) as copy,
         ):
-            if isinstance(rows[0], bytes):
-                for block in rows:
-                    copy.write(block)
-            else:
-                for row in rows:
-                    copy.write_row(row)
+            for rows in blocks:
+                if rows and isinstance(rows[0], bytes):
+                    for block in rows:
+                        copy.write(block)
+                else:
+                    for row in rows:
+                        copy.write_row(row)
         return
-    table = fact_table(contract)
-    conn.execute(sa.insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
+    for rows in blocks:
+        if rows:
+            conn.execute(sa.insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
 
 
 def as_datetime(value: object) -> dt.datetime | None:

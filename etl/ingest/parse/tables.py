@@ -50,6 +50,7 @@ class ParsedReport:
     # a table read from several sheets: each sheet's header cells (its columns may sit in other letters)
     sheet_headers: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
     later_parts: list["ParsedReport"] = field(default_factory=list)  # the workbook's other periods: a load each
+    _places: tuple | None = field(default=None, repr=False, compare=False)  # error_places' set, and what it was of
 
     @property
     def parts(self) -> list["ParsedReport"]:
@@ -74,14 +75,26 @@ class ParsedReport:
         quarantines = self.contract is not None and self.contract.row_errors == "quarantine_rows"
         if not quarantines:
             return any(f.severity == F.ERROR for f in self.findings)
-        return self.rows_read > 0 and len(self.findings.error_places(self.sheet)) >= self.rows_read
+        return self.rows_read > 0 and len(self.error_places()) >= self.rows_read
 
     @property
     def quarantined_rows(self) -> set[tuple[str | None, int]]:
-        """(sheet, Excel row) of the rows held back from the facts (only under the quarantine policy)."""
+        """(sheet, Excel row) of the rows held back from the facts (only under the quarantine policy); not
+        to be changed (``error_places``)."""
         if self.rejected or self.contract is None or self.contract.row_errors != "quarantine_rows":
             return set()
-        return self.findings.error_places(self.sheet)
+        return self.error_places()
+
+    def error_places(self) -> set[tuple[str | None, int]]:
+        """``findings.error_places`` on this report's sheet, built again only when a finding has been added
+        since: a million held-back rows are a set of a million places, which the outcome, the record and
+        the receipt each ask for. Findings are only ever added, kept or counted, so their numbers tell a
+        change. The set is shared: not to be changed by the caller."""
+        findings = self.findings
+        state = (len(findings), sum(findings.omitted.values()), self.sheet)
+        if self._places is None or self._places[0] is not findings or self._places[1] != state:
+            self._places = (findings, state, findings.error_places(self.sheet))
+        return self._places[2]
 
     def add(self, rule: str, severity: str, zh: str, en: str, **where) -> None:
         self.findings.append(Finding(rule, severity, zh, en, sheet=where.pop("sheet", self.sheet), **where))
@@ -138,17 +151,19 @@ class ParsedReport:
             return self.rows_total
         return 0 if self.frame is None else len(self.frame)
 
-    def held_back(self, frame: pd.DataFrame) -> np.ndarray:
-        """Which rows of ``frame`` (rows of this report) are quarantined, by (sheet, Excel row)."""
-        places = self.quarantined_rows
+    def held_back(self, frame: pd.DataFrame, places: set | None = None) -> np.ndarray:
+        """Which rows of ``frame`` (rows of this report) are quarantined, by (sheet, Excel row); ``places``:
+        ``quarantined_rows`` when the caller has it already (a set of every held-back row, built anew by each
+        call of that property)."""
+        places = self.quarantined_rows if places is None else places
         if not places:
             return np.zeros(len(frame), dtype=bool)
         return rows_at(frame, self.sheet, places)
 
-    def quarantine_frame(self) -> pd.DataFrame:
-        """The quarantined rows with their parsed values."""
+    def quarantine_frame(self, places: set | None = None) -> pd.DataFrame:
+        """The quarantined rows with their parsed values (``places`` as for ``held_back``)."""
         frame = self.quarantine if self.quarantine is not None else self.frame
-        return frame[self.held_back(frame)]
+        return frame[self.held_back(frame, places)]
 
 
 def _row_places(frame: pd.DataFrame, sheet: str | None) -> pd.MultiIndex:

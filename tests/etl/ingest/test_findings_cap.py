@@ -8,50 +8,16 @@ A row of another district than the folder's was once listed up to the cap and th
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 
 from hypothesis import example, given
 from hypothesis import strategies as st
 from warehouse_helpers import ingest, query
-from workbooks import HOTLINE_CSV_HEADER, HOTLINE_STREETS
+from workbooks import PLANTED, spoiled_hotline_export
 
 import etl.ingest.read.csv_chunks
 from etl.ingest.read.limits import Limits
 
 FOLDER = "明山区"
-# kind → (rule the finding is counted under, how the kind spoils row ``cells``)
-PLANTED = {
-    "other_district": ("district_mismatch", lambda cells: cells.__setitem__(2, "平山区")),
-    "no_time": ("value_format", lambda cells: cells.__setitem__(1, "2021-09-31 25:61")),
-    "odd_satisfaction": ("gx:expect_column_values_to_be_in_set", lambda cells: cells.__setitem__(7, "很满意")),
-    "no_category": ("gx:expect_column_values_to_not_be_null", lambda cells: cells.__setitem__(4, "")),
-    "reply_first": (
-        "gx:expect_column_pair_values_a_to_be_greater_than_b",
-        lambda cells: cells.__setitem__(5, "2021-09-01 00:00:00"),
-    ),
-}
-
-
-def export(kinds: list[str | None]) -> str:
-    """A clean export, one row per entry of ``kinds``, that row spoiled by its kind (None: clean)."""
-    lines = [HOTLINE_CSV_HEADER]
-    start = dt.datetime(2021, 9, 1, 8, 0)
-    for i, kind in enumerate(kinds):
-        received = start + dt.timedelta(minutes=97 * i)
-        cells = [
-            f"MS21{i:06d}",
-            f"{received:%Y-%m-%d %H:%M:%S}",
-            FOLDER,
-            HOTLINE_STREETS[i % len(HOTLINE_STREETS)],
-            "城市管理",
-            f"{received + dt.timedelta(minutes=30):%Y-%m-%d %H:%M:%S}",
-            f"{received + dt.timedelta(hours=5):%Y-%m-%d %H:%M:%S}",
-            "满意",
-        ]
-        if kind is not None:
-            PLANTED[kind][1](cells)
-        lines.append(",".join(cells))
-    return "\r\n".join(lines) + "\r\n"
 
 
 @given(
@@ -71,7 +37,7 @@ def test_rows_beyond_the_findings_cap_are_still_held_back_and_counted(
     monkeypatch.setattr(etl.ingest.read.csv_chunks, "CHUNK_ROWS", 4)  # the planted rows spread over chunks
     path = settings.inbox / FOLDER / "明山区_12345热线工单_2021-09.csv"
     path.parent.mkdir(parents=True)
-    path.write_bytes(export(kinds).encode("utf-8-sig"))
+    path.write_bytes(spoiled_hotline_export(kinds).encode("utf-8-sig"))
 
     (outcome,) = ingest(settings).values()
 
@@ -146,7 +112,7 @@ def test_rows_beyond_the_cap_are_held_back_on_their_own_sheet(make_settings, cap
     sheets = []
     for s, sheet in enumerate(["上半月", "下半月"]):
         kinds = ["no_time" if (sheet, i) in spoiled else None for i in range(6)]
-        lines = export(kinds).replace("MS21", f"MS2{s}").splitlines()
+        lines = spoiled_hotline_export(kinds).replace("MS21", f"MS2{s}").splitlines()
         sheets.append((sheet, [line.split(",") for line in lines], True))
     write_workbook(settings.inbox / FOLDER / "明山区_12345热线工单_2021-09.xlsx", sheets)
 
