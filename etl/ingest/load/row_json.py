@@ -21,10 +21,13 @@ def rows_as_json(frame: pd.DataFrame) -> list[str]:
     """``json.dumps(record, ensure_ascii=False, default=str)`` of each row's record (NA as None)."""
     if len(frame.columns) == 0:
         return ["{}"] * len(frame)
-    pieces = []
+    last = {}  # a name written twice is one key of the record: where it first stood, with its last column
     for position, name in enumerate(frame.columns):
+        last[name] = position
+    pieces = []
+    for name, position in last.items():
         key = json.dumps({name: 0}, ensure_ascii=False, default=str)[1:-4]  # the key as json.dumps writes it
-        pieces.append(("{" if position == 0 else "") + key + ": " + column_json(frame.iloc[:, position]))
+        pieces.append(("{" if not pieces else "") + key + ": " + column_json(frame.iloc[:, position]))
     pieces[-1] = pieces[-1] + "}"  # object arrays: a str concatenation per value
     return [", ".join(parts) for parts in zip(*pieces)]
 
@@ -36,7 +39,7 @@ def column_json(column: pd.Series) -> np.ndarray:
         whole = _whole_second_datetimes(column.to_numpy())
         if whole is not None:
             return whole
-    if isinstance(dtype, np.dtype) and dtype.kind == "f":  # by bit pattern: -0.0 is not 0.0
+    if dtype == np.float64:  # by bit pattern: -0.0 is not 0.0
         data = column.to_numpy()
         codes, uniques = pd.factorize(data.view(np.int64))
         out = np.array([_encode(float(u)) for u in uniques.view(np.float64)], dtype=object)[codes]
@@ -85,16 +88,16 @@ def _each(values: np.ndarray) -> np.ndarray:
 
 def _native(value: object) -> object:
     """The value as ``DataFrame.to_dict`` hands it over: numpy scalars as Python's, pd.NA as None."""
+    if isinstance(value, np.datetime64):  # numpy's datetime64 and timedelta64 are integers too: first
+        return pd.Timestamp(value)
+    if isinstance(value, np.timedelta64):
+        return pd.Timedelta(value)
     if isinstance(value, (float, np.floating)):
         return float(value)
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
         return int(value)
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
-    if isinstance(value, np.datetime64):
-        return pd.Timestamp(value)
-    if isinstance(value, np.timedelta64):
-        return pd.Timedelta(value)
     return None if value is pd.NA else value
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import itertools
 import math
 import re
 from collections import Counter
@@ -153,8 +154,7 @@ class ParsedReport:
 
     def held_back(self, frame: pd.DataFrame, places: set | None = None) -> np.ndarray:
         """Which rows of ``frame`` (rows of this report) are quarantined, by (sheet, Excel row); ``places``:
-        ``quarantined_rows`` when the caller has it already (a set of every held-back row, built anew by each
-        call of that property)."""
+        ``quarantined_rows``, when the caller has it already."""
         places = self.quarantined_rows if places is None else places
         if not places:
             return np.zeros(len(frame), dtype=bool)
@@ -651,7 +651,8 @@ def convert_rows(
                     "value_format", F.ERROR, p.zh, p.en, name, r, raw.iat[i]
                 ),
             )
-        for i, problem in converted.notes.items():
+        listed = itertools.islice(converted.notes.items(), cap)  # the rest are counted at once below
+        for i, problem in listed:
             row = int(rows[i])
             add(
                 (order, 1, 0),
@@ -662,6 +663,10 @@ def convert_rows(
                     "unknown_street", F.WARNING, p.zh, p.en, name, r, raw.iat[i]
                 ),
             )
+        if len(converted.notes) > cap:
+            beyond = rows[list(converted.notes)[cap:]].tolist()
+            group = groups.setdefault((order, 1, 0), FindingList(cap=cap))
+            group.count_omitted_rows("unknown_street", F.WARNING, beyond, sheet=report.sheet, column=headers[order])
         approximate_rows = converted.approximate[converted.approximate].index
         for i in approximate_rows:
             row = int(rows[i])

@@ -648,10 +648,13 @@ class ColumnConverter:
         folded = np.empty(len(names) + 1, dtype=object)
         folded[:-1], folded[-1] = names, None  # code -1 (a missing cell) is the last
         values = pd.Series(folded[codes], index=raw.index, dtype=object)
-        if unknown:
-            for i in values[values.isin(unknown)].index:
-                name = values.at[i]
-                notes[int(i)] = ValueProblem(
+        if unknown:  # one note per name, shared by its rows: an export in another district's folder is all unknown
+            said = {
+                name: ValueProblem(
                     f"街道「{name}」不在本区县街道名录中", f"street {name!r} is not in the places reference"
                 )
+                for name in unknown
+            }
+            at = values.isin(unknown).to_numpy()
+            notes = dict(zip(values.index[at].tolist(), map(said.__getitem__, values.to_numpy()[at]), strict=True))
         return Converted(values, pd.Series(False, index=raw.index), notes=notes)

@@ -126,3 +126,50 @@ def test_rows_beyond_the_cap_are_held_back_on_their_own_sheet(make_settings, cap
     )
     assert {(r["source_sheet"], r["source_row"]) for r in held} == {(sheet, i + 2) for sheet, i in spoiled}
     assert len(loaded) == 12 - len(spoiled) and outcome.errors == len(spoiled)
+
+
+@given(
+    streets=st.lists(st.sampled_from([None, "新街道", "老街道", "北地街道"]), min_size=1, max_size=12),
+    cap=st.integers(1, 3),
+    streamed=st.booleans(),
+)
+def test_unknown_streets_beyond_the_cap_are_counted_not_listed(make_settings, monkeypatch, streets, cap, streamed):
+    """A street not in the district's reference is a warning on its cell, listed up to the cap and counted
+    after it, its row loaded (an export dropped in another district's folder has one on every row)."""
+    settings = dataclasses.replace(make_settings(), limits=Limits(max_findings_per_rule=cap))
+    monkeypatch.setattr(etl.ingest.read.csv_chunks, "STREAM_MIN_BYTES", 0 if streamed else 1 << 60)
+    monkeypatch.setattr(etl.ingest.read.csv_chunks, "CHUNK_ROWS", 4)
+    lines = spoiled_hotline_export([None] * len(streets)).splitlines()
+    for i, street in enumerate(streets, start=1):
+        if street is not None:
+            cells = lines[i].split(",")
+            cells[3] = street
+            lines[i] = ",".join(cells)
+    path = settings.inbox / FOLDER / "明山区_12345热线工单_2021-09.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8-sig"))
+
+    (outcome,) = ingest(settings).values()
+
+    unknown = [i + 2 for i, street in enumerate(streets) if street in ("新街道", "老街道")]
+    assert (outcome.status, outcome.rows, outcome.warnings) == (
+        "flagged" if unknown else "accepted",
+        len(streets),
+        len(unknown),
+    )
+    listed = query(
+        settings,
+        "SELECT row_number, message_zh FROM stg_finding WHERE load_id = :i AND rule = 'unknown_street'",
+        i=outcome.load_id,
+    )
+    rows = [f["row_number"] for f in listed if f["row_number"] is not None]
+    assert len(rows) == min(len(unknown), cap) and set(rows) <= set(unknown)
+    assert all(f"街道「{streets[f['row_number'] - 2]}」" in f["message_zh"] for f in listed if f["row_number"])
+    more = [f["message_zh"] for f in listed if f["row_number"] is None]
+    assert more == (
+        [
+            f"另有 {len(unknown) - cap} 处同类问题（unknown_street）未逐条列出（每类最多列出 {cap} 处），请按上面列出的问题检查全表"
+        ]
+        if len(unknown) > cap
+        else []
+    )

@@ -1,7 +1,7 @@
 """Rows a 12345 export's row errors hold back are recorded with their values and reasons, the same on the
 embedded default and on PostgreSQL (where they go by COPY), however odd the text in them.
 
-A million-row export whose rows all but one failed a rule once took over ten minutes in the record: every
+A million-row export with 300,000 rows failing a rule once took 352 s, nearly all in the record: every
 listed finding rebuilt the set of every held-back row (``ParsedReport.quarantined_rows``) to ask whether
 its row was one, the outcome, the record and the receipt rebuilt it ten more times, and each held-back row
 became a dict and an encoder call. That set is now built a bounded number of times, whatever the number of

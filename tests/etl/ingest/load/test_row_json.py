@@ -31,7 +31,20 @@ ANY_VALUE = st.one_of(
     WHOLE_SECONDS.map(pd.Timestamp),
     WHOLE_SECONDS.map(lambda d: pd.Timestamp(d, tz="Asia/Shanghai")),
     st.sampled_from(
-        [pd.NA, pd.NaT, np.nan, np.int64(7), np.float64(-0.0), np.bool_(True), Decimal("-0"), Decimal("1.50")]
+        [
+            pd.NA,
+            pd.NaT,
+            np.nan,
+            np.int64(7),
+            np.float64(-0.0),
+            np.float32(0.1),
+            np.bool_(True),
+            np.datetime64("2021-09-01T08:00:40"),
+            np.timedelta64(5, "ns"),
+            pd.Timedelta(minutes=30),
+            Decimal("-0"),
+            Decimal("1.50"),
+        ]
     ),
 )
 
@@ -46,22 +59,26 @@ def _column(kind: str, n: int) -> st.SearchStrategy[pd.Series]:
         )
     if kind == "boolean":
         return st.lists(st.none() | st.booleans(), min_size=n, max_size=n).map(lambda v: pd.Series(v, dtype="boolean"))
-    if kind == "float64":
-        return st.lists(FLOATS, min_size=n, max_size=n).map(lambda v: pd.Series(v, dtype="float64"))
+    if kind in ("float64", "float32"):
+        floats = FLOATS if kind == "float64" else st.floats(width=32)
+        return st.lists(floats, min_size=n, max_size=n).map(lambda v, kind=kind: pd.Series(v, dtype=kind))
     if kind == "str":
         return st.lists(st.none() | TEXT, min_size=n, max_size=n).map(lambda v: pd.Series(v, dtype="str"))
     times = WHOLE_SECONDS if kind == "whole seconds" else DATETIMES
     return st.lists(st.none() | times, min_size=n, max_size=n).map(lambda v: pd.Series(v, dtype="datetime64[ns]"))
 
 
-KINDS = ["object", "Int64", "boolean", "float64", "str", "whole seconds", "datetime64"]
+KINDS = ["object", "Int64", "boolean", "float64", "float32", "str", "whole seconds", "datetime64"]
 
 
 @st.composite
 def frames(draw) -> pd.DataFrame:
     n = draw(ROWS)
-    names = draw(st.lists(TEXT | st.sampled_from(["工单编号", "受理时间", "满意度"]), max_size=5, unique=True))
-    return pd.DataFrame({name: draw(_column(draw(st.sampled_from(KINDS)), n)) for name in names})
+    names = draw(st.lists(TEXT | st.sampled_from(["工单编号", "受理时间", "满意度"]), max_size=5))  # repeats too
+    columns = [draw(_column(draw(st.sampled_from(KINDS)), n)) for _ in names]
+    frame = pd.concat(columns, axis=1, ignore_index=True) if columns else pd.DataFrame(index=range(n))
+    frame.columns = names
+    return frame
 
 
 def as_records(frame: pd.DataFrame) -> list[str]:
