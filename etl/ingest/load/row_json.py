@@ -88,7 +88,7 @@ def _each(values: np.ndarray) -> np.ndarray:
 
 def _native(value: object) -> object:
     """The value as ``DataFrame.to_dict`` hands it over: numpy scalars as Python's, pd.NA as None."""
-    if isinstance(value, np.datetime64):  # numpy's datetime64 and timedelta64 are integers too: first
+    if isinstance(value, np.datetime64):  # before the numbers: numpy's timedelta64 is an np.integer
         return pd.Timestamp(value)
     if isinstance(value, np.timedelta64):
         return pd.Timedelta(value)

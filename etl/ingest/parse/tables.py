@@ -651,7 +651,8 @@ def convert_rows(
                     "value_format", F.ERROR, p.zh, p.en, name, r, raw.iat[i]
                 ),
             )
-        listed = itertools.islice(converted.notes.items(), cap)  # the rest are counted at once below
+        shown = max(cap, 0)  # the notes listed (if the cap allows): the rest are counted at once below
+        listed = itertools.islice(converted.notes.items(), shown)
         for i, problem in listed:
             row = int(rows[i])
             add(
@@ -663,8 +664,8 @@ def convert_rows(
                     "unknown_street", F.WARNING, p.zh, p.en, name, r, raw.iat[i]
                 ),
             )
-        if len(converted.notes) > cap:
-            beyond = rows[list(converted.notes)[cap:]].tolist()
+        if len(converted.notes) > shown:
+            beyond = rows[list(converted.notes)[shown:]].tolist()
             group = groups.setdefault((order, 1, 0), FindingList(cap=cap))
             group.count_omitted_rows("unknown_street", F.WARNING, beyond, sheet=report.sheet, column=headers[order])
         approximate_rows = converted.approximate[converted.approximate].index
