@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import itertools
 import math
 import re
 from collections import Counter
@@ -623,15 +622,20 @@ def convert_rows(
     groups: dict[tuple[int, int, int], FindingList] = {}
     cap = report.findings.cap
 
-    def add(key, rule, severity, row, make) -> None:
-        """A finding for the group, made only while the group has room (the rest counted, with its cell)."""
+    def add_each(key, rule, severity, positions: list[int], make) -> None:
+        """The group's findings on the rows at ``positions`` (``make(i)``: the one at position i), made while
+        the group has room; the rest counted at once, with their cells (a million bad cells: one call)."""
+        if not positions:
+            return
         group = groups.get(key)
         if group is None:
             group = groups[key] = FindingList(cap=cap)
-        if group.has_room(rule, severity):
-            group.append(make())
-        else:
-            group.count_omitted(rule, severity, row, sheet=report.sheet, column=headers[key[0]])
+        made = int(min(len(positions), group.room(rule, severity)))
+        for i in positions[:made]:
+            group.append(make(i))
+        if made < len(positions):
+            beyond = rows[positions[made:]].tolist()
+            group.count_omitted_rows(rule, severity, beyond, sheet=report.sheet, column=headers[key[0]])
 
     headers = [report.header_of(name) for name in layout.columns]  # by the column's order, as the group keys
     approximate = pd.Series([""] * len(frame), dtype=object)
@@ -640,51 +644,43 @@ def convert_rows(
         raw = grid[c] if c in grid else pd.Series([None] * len(frame), dtype=object)
         converted = converter.convert(column, raw)
         frame[name] = converted.values.set_axis(frame.index)
+        by_stage: dict[int, list[int]] = {}
         for i, problem in converted.problems.items():
-            row = int(rows[i])
-            add(
-                (order, 0, problem.stage),
+            by_stage.setdefault(problem.stage, []).append(i)
+        for stage, positions in by_stage.items():
+            add_each(
+                (order, 0, stage),
                 "value_format",
                 F.ERROR,
-                row,
-                lambda p=problem, r=row, i=i: report.cell_finding(
-                    "value_format", F.ERROR, p.zh, p.en, name, r, raw.iat[i]
+                positions,
+                lambda i, problems=converted.problems, raw=raw, name=name: report.cell_finding(
+                    "value_format", F.ERROR, problems[i].zh, problems[i].en, name, int(rows[i]), raw.iat[i]
                 ),
             )
-        shown = max(cap, 0)  # the notes listed (if the cap allows): the rest are counted at once below
-        listed = itertools.islice(converted.notes.items(), shown)
-        for i, problem in listed:
-            row = int(rows[i])
-            add(
-                (order, 1, 0),
-                "unknown_street",
-                F.WARNING,
-                row,
-                lambda p=problem, r=row, i=i: report.cell_finding(
-                    "unknown_street", F.WARNING, p.zh, p.en, name, r, raw.iat[i]
-                ),
-            )
-        if len(converted.notes) > shown:
-            beyond = rows[list(converted.notes)[shown:]].tolist()
-            group = groups.setdefault((order, 1, 0), FindingList(cap=cap))
-            group.count_omitted_rows("unknown_street", F.WARNING, beyond, sheet=report.sheet, column=headers[order])
+        add_each(
+            (order, 1, 0),
+            "unknown_street",
+            F.WARNING,
+            list(converted.notes),
+            lambda i, notes=converted.notes, raw=raw, name=name: report.cell_finding(
+                "unknown_street", F.WARNING, notes[i].zh, notes[i].en, name, int(rows[i]), raw.iat[i]
+            ),
+        )
         approximate_rows = converted.approximate[converted.approximate].index
-        for i in approximate_rows:
-            row = int(rows[i])
 
-            def approximate_finding(i=i, row=row):
-                value = f"{converted.values.iat[i]:g}"
-                return report.cell_finding(
-                    "approximate_value",
-                    F.WARNING,
-                    f"「{raw.iat[i]}」是约数，按 {value} 入库并标记为约数",
-                    f"approximate value {raw.iat[i]!r} loaded as {value}",
-                    name,
-                    row,
-                    raw.iat[i],
-                )
+        def approximate_finding(i, converted=converted, raw=raw, name=name):
+            value = f"{converted.values.iat[i]:g}"
+            return report.cell_finding(
+                "approximate_value",
+                F.WARNING,
+                f"「{raw.iat[i]}」是约数，按 {value} 入库并标记为约数",
+                f"approximate value {raw.iat[i]!r} loaded as {value}",
+                name,
+                int(rows[i]),
+                raw.iat[i],
+            )
 
-            add((order, 2, 0), "approximate_value", F.WARNING, row, approximate_finding)
+        add_each((order, 2, 0), "approximate_value", F.WARNING, list(approximate_rows), approximate_finding)
         if len(approximate_rows):
             approximate = approximate.where(
                 ~converted.approximate.to_numpy(), approximate.map(lambda s, n=name: f"{s},{n}" if s else n)

@@ -473,7 +473,7 @@ def add_findings(report: ParsedReport, config, result: dict, already: SpokenCell
     for entry in rows:
         row = int(entry[SOURCE_ROW])
         sheet = entry.get(SOURCE_SHEET) or report.sheet
-        header = report.sheet_headers.get(sheet, report.header_cells).get(column, (column, None))[0]
+        header = report.header_of(column, sheet)
         if already.speak_of(sheet, row, header, severity):
             continue  # one message per cell: the parser's is the more specific one
         value = entry.get(column)
