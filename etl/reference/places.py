@@ -1,7 +1,10 @@
 """Places reference: city → districts → streets, with aliases, loaded from ``reference/places.yaml``.
 
 Names arrive as 明山 / 明山区 / " 明山区 " and occasionally wrong; we resolve through the alias table and
-return ``None`` for anything unknown so the caller reports it instead of guessing.
+return ``None`` for anything unknown so the caller reports it instead of guessing. A name written with the
+places above it (本溪市明山区, 辽宁省本溪市明山区 — how the 12345 platform writes it —, 明山区北地街道) or with its
+office's title (北地街道办事处, 桥头镇人民政府) resolves when what is left once those words are taken off is a
+known name of that level: a rule, not a guess.
 """
 
 from __future__ import annotations
@@ -31,18 +34,41 @@ class Places:
     places: tuple[Place, ...]
     aliases: dict[str, str]  # folded alias → place code (city and districts)
     streets: dict[tuple[str, str], str]  # (district code, folded street name) → street code
+    # folded names a district's or a street's name may be written after (辽宁省本溪市, 本溪市 …), longest first
+    above_city: tuple[str, ...] = ()
 
     def by_code(self, code: str) -> Place:
         return next(p for p in self.places if p.code == code)
 
     def resolve_district(self, raw: object) -> Place | None:
         """District (or 市本级 city level) for a name as a clerk wrote it, or None when unknown."""
-        code = self.aliases.get(fold(raw))
+        name = fold(raw)
+        code = self.aliases.get(name)
+        if code is None:  # 本溪市明山区, 明山区人民政府: a district's name, qualified
+            code = next(filter(None, map(self._district_code, _unqualified(name, self.above_city))), None)
         return self.by_code(code) if code else None
 
     def resolve_street(self, district_code: str, raw: object) -> Place | None:
-        code = self.streets.get((district_code, fold(raw)))
+        name = fold(raw)
+        code = self.streets.get((district_code, name))
+        if code is None:  # 明山区北地街道, 北地街道办事处: a street's name, qualified
+            above = self._district_names(district_code)
+            found = (self.streets.get((district_code, rest)) for rest in _unqualified(name, above))
+            code = next(filter(None, found), None)
         return self.by_code(code) if code else None
+
+    def _district_code(self, name: str) -> str | None:
+        """The code of a district (not the city) of this name as written, or None."""
+        code = self.aliases.get(name)
+        return code if code and code != self.places[0].code else None
+
+    def _district_names(self, district_code: str) -> tuple[str, ...]:
+        """The folded prefixes a street of this district may be written after: the district's names, each
+        alone and after the city's, longest first."""
+        names = [alias for alias, code in self.aliases.items() if code == district_code]
+        return tuple(
+            sorted({*names, *(city + name for city in self.above_city for name in names)}, key=len, reverse=True)
+        )
 
     @property
     def reporting_units(self) -> list[Place]:
@@ -51,6 +77,20 @@ class Places:
 
     def alias_rows(self) -> list[dict]:
         return [{"alias": alias, "place_code": code} for alias, code in sorted(self.aliases.items())]
+
+
+# an office's title after a place's name: 北地街道办事处, 桥头镇人民政府, 明山区人民政府
+OFFICE_TITLES = ("办事处", "人民政府")
+
+
+def _unqualified(name: str, above: tuple[str, ...]) -> list[str]:
+    """``name`` without one of the names ``above`` it at its start and/or an office title at its end: what
+    is left may be the name itself (looked up exactly by the caller; never empty)."""
+    bare = [name[: -len(title)] for title in OFFICE_TITLES if name.endswith(title)] or [name]
+    forms = [*bare]
+    for text in bare:
+        forms += [text[len(prefix) :] for prefix in above if text.startswith(prefix)]
+    return [form for form in dict.fromkeys(forms) if form and form != name]
 
 
 def load_places(path: Path = PLACES_FILE) -> Places:
@@ -70,7 +110,15 @@ def load_places(path: Path = PLACES_FILE) -> Places:
             places.append(Place(code, name, "street", str(district_code)))
             streets[(str(district_code), fold(name))] = code
     _add_short_street_names(streets)
-    return Places(tuple(places), aliases, streets)
+    return Places(tuple(places), aliases, streets, _above_city(city, data.get("province", {})))
+
+
+def _above_city(city: dict, province: dict) -> tuple[str, ...]:
+    """The folded ways the city (本溪市, 本溪), alone or after its province (辽宁省, 辽宁), may be written
+    before a district's name."""
+    cities = {fold(city["name"]), fold(city["name"]).removesuffix("市")} - {""}
+    provinces = {fold(name) for name in (province.get("name"), *province.get("aliases", [])) if name}
+    return tuple(sorted(cities | {p + c for p in provinces for c in cities}, key=len, reverse=True))
 
 
 _STREET_SUFFIX = re.compile(r"(街道|镇|乡)$")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from etl.reference.places import PLACES_FILE, default_places, load_places
 
@@ -151,3 +153,60 @@ def test_short_street_names_never_collide(tmp_path):
     places = load_places(path)
     assert places.resolve_street("110101", "东") is None  # 东街道 or 东镇: not guessed
     assert places.resolve_street("110101", "西").name == "西街道"
+
+
+# ------------------------------------------------------------------------ names written with the places above
+
+
+def _spaced(text: str, data) -> str:
+    """``text`` as a clerk may type it: a space, a full-width space or a line break between any characters."""
+    gaps = data.draw(st.lists(st.sampled_from(["", "", " ", "\u3000", "\n"]), min_size=len(text), max_size=len(text)))
+    return "".join(ch + gap for ch, gap in zip(text, gaps, strict=True))
+
+
+ABOVE_CITY = ["", "本溪市", "本溪", "辽宁省本溪市", "辽宁本溪市", "辽宁省本溪"]
+
+
+CHEAP = settings(max_examples=300)  # a lookup an example: many cases in well under a second
+
+
+@CHEAP
+@given(data=st.data())
+def test_a_district_written_after_its_city_or_with_its_title_resolves(places, data):
+    """本溪市明山区 (the 12345 platform's way), 辽宁省本溪市明山区, 明山区人民政府: the district, whatever it is."""
+    district = data.draw(st.sampled_from([p for p in places.places if p.level == "district"]))
+    names = [alias for alias, code in places.aliases.items() if code == district.code]
+    written = data.draw(st.sampled_from(ABOVE_CITY)) + data.draw(st.sampled_from(names))
+    written += data.draw(st.sampled_from(["", "人民政府"]))
+    assert places.resolve_district(_spaced(written, data)) == district
+
+
+@CHEAP
+@given(data=st.data())
+def test_a_street_written_after_its_district_or_with_its_title_resolves_only_in_its_district(places, data):
+    """明山区北地街道, 北地街道办事处, 本溪市明山区北地街道办事处 resolve in 明山区; after another district's name
+    (平山区北地街道) they are not guessed."""
+    street = data.draw(st.sampled_from([p for p in places.places if p.level == "street"]))
+    district = data.draw(st.sampled_from([p for p in places.places if p.level == "district"]))
+    names = [alias for alias, code in places.aliases.items() if code == district.code]
+    above = data.draw(st.sampled_from(["", *ABOVE_CITY[1:3]])) + data.draw(st.sampled_from(names))
+    title = data.draw(st.sampled_from(["", "办事处", "人民政府"]))
+    found = places.resolve_street(street.parent_code, _spaced(above + street.name + title, data))
+    assert found == (street if district.code == street.parent_code else None)
+    assert places.resolve_street(street.parent_code, street.name + title) == street
+
+
+@CHEAP
+@given(
+    above=st.sampled_from(ABOVE_CITY[1:]),
+    name=st.text(alphabet="东西南北区县镇街道山明平溪本级市湖芬", max_size=5),
+    title=st.sampled_from(["", "人民政府"]),
+)
+def test_what_is_left_must_be_a_known_name(places, above, name, title):
+    """Taking off the city and a title leaves a district's name, or nothing resolves: 本溪市XX区 is not a
+    guess at XX区, and the city written twice (本溪市本溪) is no district."""
+    found = places.resolve_district(above + name + title)
+    exact = places.aliases.get(above + name + title)
+    districts = [places.aliases.get(form) for form in (above + name, name)]  # the title off; the city too
+    district = next((code for code in districts if code and code != "210500"), None)
+    assert (found and found.code) == (exact or district)

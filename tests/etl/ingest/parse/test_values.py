@@ -406,6 +406,20 @@ def test_street_of_another_district_is_a_note(places):
     assert zh(out.notes) == {1: "街道「河西街道」不在本区县街道名录中"}
 
 
+def test_names_written_with_the_places_above_them_are_stored_by_their_reference_names(places):
+    """The 12345 platform writes 本溪市明山区 and 明山区北地街道办事处: the district's code and the street's
+    reference name, no finding; a street after another district's name is a note, not a guess."""
+    district = ColumnConverter(places).convert(
+        FLOOD_CLEANUP.column("district"), series("本溪市明山区", "辽宁省本溪市平山区")
+    )
+    assert district.values.tolist() == ["210504", "210502"] and district.problems == {}
+    street = ColumnConverter(places, district_code="210504").convert(
+        FLOOD_CLEANUP.column("street"), series("明山区北地街道", "北地街道办事处", "平山区北地街道")
+    )
+    assert street.values.tolist() == ["北地街道", "北地街道", "平山区北地街道"]
+    assert zh(street.notes) == {2: "街道「平山区北地街道」不在本区县街道名录中"}
+
+
 def test_street_without_district_has_no_notes(places):
     out = ColumnConverter(places).convert(FLOOD_CLEANUP.column("street"), series("不存在街道"))
     assert out.values.tolist() == ["不存在街道"] and out.notes == {}
