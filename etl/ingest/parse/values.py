@@ -27,7 +27,27 @@ from etl.text import INVISIBLE, fold, holds_invisible, visible
 
 BLANK_TOKENS = {"", "—", "——", "-", "--", "－", "/", "／", "无", "空", "nan", "None", "null", "NULL", "N/A"}
 TRUE_TOKENS = {"是", "√", "✓", "✔", "Y", "y", "YES", "Yes", "yes", "1", "TRUE", "True", "true", "对", "有"}
-FALSE_TOKENS = {"否", "×", "✗", "✘", "X", "x", "N", "n", "NO", "No", "no", "0", "FALSE", "False", "false", "不是"}
+# 无 is 否 where the column asks yes or no, as 有 is 是 (elsewhere it is blank: BLANK_TOKENS, checked after)
+FALSE_TOKENS = {
+    "否",
+    "×",
+    "✗",
+    "✘",
+    "X",
+    "x",
+    "N",
+    "n",
+    "NO",
+    "No",
+    "no",
+    "0",
+    "FALSE",
+    "False",
+    "false",
+    "不是",
+    "无",
+    "没有",
+}
 _NUMBER = re.compile(
     r"^(?P<approx_pre>约|近|大约)?(?P<num>[+-]?\d+(?:\.\d+)?)(?P<mult>万|千|亿)?"
     r"(?P<approx_post>余|多|多个|左右|\+)?(?P<unit>" + "|".join(UNITS) + r")?(?P<approx_tail>余|多|左右)?(?P<pct>%)?$"

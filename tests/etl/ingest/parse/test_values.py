@@ -124,12 +124,13 @@ def test_parse_bool_true(raw):
     assert parse_bool(raw) is True
 
 
-@pytest.mark.parametrize("raw", ["否", "×", "N", "n", "0", 0, 0.0, False, "不是", "X"])
+@pytest.mark.parametrize("raw", ["否", "×", "N", "n", "0", 0, 0.0, False, "不是", "X", "无", " 无 ", "没有"])
 def test_parse_bool_false(raw):
+    """无 in a yes/no column is 否, as 有 is 是: read as blank, a required 是否进厅 of 无 was 必填项为空."""
     assert parse_bool(raw) is False
 
 
-@pytest.mark.parametrize("raw", [None, "", " ", "—", "-", "/", "无", float("nan")])
+@pytest.mark.parametrize("raw", [None, "", " ", "—", "-", "/", float("nan")])
 def test_parse_bool_blank_is_none(raw):
     assert parse_bool(raw) is None
 
