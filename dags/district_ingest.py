@@ -31,7 +31,14 @@ from etl.publish.on_failure import alert_on_failure
     catchup=False,
     is_paused_upon_creation=False,  # files are picked up from the first deploy on
     max_active_runs=1,
-    default_args={"retries": 3, "retry_delay": timedelta(minutes=1), "on_failure_callback": alert_on_failure},
+    default_args={
+        "retries": 3,
+        "retry_delay": timedelta(minutes=1),
+        "on_failure_callback": alert_on_failure,
+        # a task that hangs (whatever a clerk found to make it wait on) is stopped and retried, not left to hold
+        # the one active run: a batch of the largest files takes minutes, not hours
+        "execution_timeout": timedelta(hours=2),
+    },
     tags=["district-reports", "ingest"],
     doc_md=__doc__,
 )

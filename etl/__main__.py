@@ -181,12 +181,14 @@ def _template(args, settings: Settings) -> int:
     from etl.publish.templates import write_all_templates, write_template
 
     out = Path(args.out) if args.out else settings.templates
-    out.mkdir(parents=True, exist_ok=True)
+    root = settings.shared_dir if not args.out else None  # in the share: written through no link (etl.shared_paths)
+    if root is None:
+        out.mkdir(parents=True, exist_ok=True)
     try:
         paths = (
-            [write_template(args.report_type, out, args.district)]
+            [write_template(args.report_type, out, args.district, root=root)]
             if args.report_type
-            else write_all_templates(out, args.district)
+            else write_all_templates(out, args.district, root=root)
         )
     except ValueError as exc:  # unknown report type or district
         print(exc, file=sys.stderr)

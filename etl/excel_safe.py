@@ -14,7 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# and their full-width forms: an IME types ＝ for =, and Excel in Chinese reads a cell so typed as a formula once edited
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 # control characters a workbook cannot hold (openpyxl refuses them: ILLEGAL_CHARACTERS_RE), and lone
 # surrogates: shown as U+FFFD
 _NOT_IN_WORKBOOKS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
@@ -54,17 +55,17 @@ def _sweep_stale_scratch(folder: Path) -> None:
                 shutil.rmtree(entry.path, ignore_errors=True)
 
 
-def write_workbook(workbook, target: Path) -> Path:
-    """``workbook`` saved as ``target`` (a receipt, a template): written beside it under a ``.writing`` name —
-    whatever a clerk left at that name removed first, a link would be followed — and moved into place, so
-    nobody opens half a workbook. Returns ``target``."""
-    from etl.shared_paths import clear_entry
+def write_workbook(workbook, target: Path, root: Path | None = None) -> Path:
+    """``workbook`` saved as ``target`` (a receipt, a template) below ``root`` (default: ``target``'s folder,
+    one the operator named): into a new file in the pinned folder, moved into place, so that nobody opens
+    half a workbook and nothing a clerk planted there — a link, a FIFO, a folder of the scratch name — is
+    followed or waited on (etl.shared_paths.write_new). Returns ``target``."""
+    from etl.shared_paths import pinned_folder, write_new
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".writing")
-    clear_entry(tmp)
-    save_workbook(workbook, tmp, target.parent)
-    tmp.replace(target)
+    if root is None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    with pinned_folder(target.parent, root or target.parent) as folder:
+        write_new(folder / target.name, folder, lambda handle: save_workbook(workbook, handle, folder))
     return target
 
 
@@ -79,8 +80,12 @@ def save_workbook(workbook, target, scratch_in: Path) -> None:
     scratch_in.mkdir(parents=True, exist_ok=True)
     _sweep_stale_scratch(scratch_in)
     scratch = tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=scratch_in)
-    try:
-        with scratch_files_in(scratch):
-            workbook.save(target)
+    try:  # the scratch folder pinned (etl.shared_paths): swapped for a link meanwhile, it is refused
+        fd = os.open(scratch, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            with scratch_files_in(f"/proc/self/fd/{fd}"):
+                workbook.save(target)
+        finally:
+            os.close(fd)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -5,24 +5,40 @@ folder of ours should be (``receipts/明山区`` → somewhere else on the serve
 write outside ``SHARED_DIR``. Every folder a receipt, an archive copy or a filed original goes into is
 checked component by component below the shared folder; a component that is a link (or a file) is moved
 aside under a name that says so, never followed, and a real folder made in its place.
+
+Checking a folder and then writing by its path leaves a moment in which a clerk may swap it for a link.
+So every write goes through a *pinned* folder (``pinned_folder``): the folder is opened component by
+component with ``O_NOFOLLOW`` and named by its descriptor (``/proc/self/fd/N``, which the kernel resolves
+to the directory we opened, not to whatever bears its name now). A file is written under a new random
+name (``O_CREAT | O_EXCL``: nothing planted at a name we could be predicted to use — a link, a FIFO, a
+folder — is opened or followed) and renamed into place (``write_new``), where a link left at the target
+name is replaced itself and a folder or anything else is moved aside. Linux only (/proc).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
 import os
 import stat
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 log = logging.getLogger(__name__)
+
+
+_OPEN_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def real_folder(folder: Path, root: Path) -> Path:
     """``folder``, inside ``root``, as a real directory (see the module doc); returns ``folder``."""
     current = root
-    for part in folder.relative_to(root).parts:
+    for part in _parts_below(folder, root):
         current = current / part
         for _attempt in range(3):
             try:
@@ -35,16 +51,141 @@ def real_folder(folder: Path, root: Path) -> Path:
                     continue  # made by another process meanwhile: look again
             if stat.S_ISDIR(info.st_mode):
                 break
-            aside = current.with_name(f"{part}.非文件夹已移开-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}")
-            os.rename(current, aside)  # the link itself, not its target
-            log.warning("%s was not a folder (a link or a file): moved aside to %s", current, aside.name)
+            move_aside(current, "非文件夹")
     return folder
 
 
-def clear_entry(path: Path) -> None:
-    """Remove whatever a clerk left at a name we are about to write (a link would be followed)."""
-    if os.path.islink(path) or os.path.isfile(path):
-        os.unlink(path)
+def _parts_below(folder: Path, root: Path) -> tuple[str, ...]:
+    """``folder``'s components below ``root``; ValueError for a ".." (or ".") among them, which would lead
+    out of ``root`` however the path reads."""
+    parts = folder.relative_to(root).parts
+    if any(part in ("..", ".") for part in parts):
+        raise ValueError(f"{folder} climbs out of {root}")
+    return parts
+
+
+def move_aside(path: Path, what: str) -> Path:
+    """Rename what is at ``path`` (the link itself, never its target) to a name beside it that says so."""
+    aside = path.with_name(f"{path.name[:120]}.{what}已移开-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}")
+    os.rename(path, aside)
+    log.warning("%s was in the way (a link, a file or a folder we did not make): moved aside to %s", path, aside.name)
+    return aside
+
+
+def open_folder(folder: Path, root: Path) -> int:
+    """A descriptor of ``folder``, made real below ``root`` and opened from ``root`` one component at a time
+    without following a link: a folder swapped for a link after it was made real is refused (OSError),
+    never followed. ``root`` (SHARED_DIR) is the operator's and is opened as configured."""
+    root.mkdir(parents=True, exist_ok=True)  # the share itself (the operator's), on a first run
+    for attempt in range(3):
+        real_folder(folder, root)
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            for part in _parts_below(folder, root):
+                inner = os.open(part, _OPEN_DIR, dir_fd=fd)
+                os.close(fd)
+                fd = inner
+            return fd
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno not in (errno.ELOOP, errno.ENOTDIR, errno.ENOENT) or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+@contextlib.contextmanager
+def pinned_folder(folder: Path, root: Path) -> Iterator[Path]:
+    """``folder`` (made real below ``root``) as a path that names the directory we opened, whatever bears its
+    name meanwhile: ``/proc/self/fd/N``. Paths below it are safe to create files in with ``_NEW_FILE``."""
+    fd = open_folder(folder, root)
+    try:
+        yield Path(f"/proc/self/fd/{fd}")
+    finally:
+        os.close(fd)
+
+
+def write_new(target: Path, root: Path, write: Callable[[BinaryIO], None] | bytes) -> Path:
+    """``target`` (below ``root``) written whole, atomically and through no link: ``write`` (bytes, or a
+    function given the open file) fills a new file of a random name in the pinned folder, which is then
+    renamed to ``target``'s name (see the module doc). Returns ``target``."""
+    with pinned_folder(target.parent, root) as folder:
+        scratch = folder / f".{uuid.uuid4().hex}.writing"
+        fd = os.open(scratch, _NEW_FILE, 0o644)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                if callable(write):
+                    write(handle)
+                else:
+                    handle.write(write)
+            rename_into(scratch, folder / target.name)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(scratch)
+            raise
+    return target
+
+
+def name_variants(name: str) -> Iterator[str]:
+    """name, then name with (2), (3)… before its suffix: the names a file may take beside others."""
+    yield name
+    stem, dot, suffix = name.rpartition(".")
+    n = 2
+    while True:
+        yield f"{stem}({n}).{suffix}" if dot else f"{name}({n})"
+        n += 1
+
+
+def write_unused(folder: Path, name: str, root: Path, data: bytes) -> Path:
+    """``data`` as a new file ``folder/name`` — or the first free of ``name_variants`` — created
+    exclusively in the pinned folder: nothing is overwritten or followed. Returns its path."""
+    with pinned_folder(folder, root) as pinned:
+        for candidate in name_variants(name):
+            try:
+                fd = os.open(pinned / candidate, _NEW_FILE, 0o644)
+            except FileExistsError:
+                continue
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            return folder / candidate
+    raise AssertionError("unreachable")
+
+
+def rename_into(source: Path, target: Path) -> None:
+    """``os.rename(source, target)``; a folder (or anything a file cannot replace) at ``target`` is moved
+    aside first."""
+    try:
+        os.rename(source, target)
+    except OSError as exc:
+        if exc.errno not in (errno.EISDIR, errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
+            raise
+        move_aside(target, "非本系统文件")
+        os.rename(source, target)
+
+
+def append_no_follow(target: Path, root: Path, data: bytes) -> None:
+    """``data`` appended to the regular file ``target`` (created if missing) in its pinned folder: never
+    through a link (O_NOFOLLOW), never into a FIFO (O_NONBLOCK: no reader, no wait) or a file with another
+    name elsewhere (a hard link); what else is there is moved aside and a new file begun."""
+    with pinned_folder(target.parent, root) as folder:
+        path = folder / target.name
+        for _attempt in range(3):
+            try:
+                fd = os.open(
+                    path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644
+                )
+            except OSError as exc:
+                if exc.errno not in (errno.ELOOP, errno.ENXIO, errno.EISDIR, errno.EWOULDBLOCK):
+                    raise
+                move_aside(path, "非本系统文件")
+                continue
+            info = os.fstat(fd)
+            if stat.S_ISREG(info.st_mode) and info.st_nlink == 1:
+                with os.fdopen(fd, "ab") as handle:
+                    handle.write(data)
+                return
+            os.close(fd)
+            move_aside(path, "非本系统文件")
+        raise OSError(errno.EEXIST, f"{target} keeps being replaced")
 
 
 def no_link_below(path: Path, root: Path) -> bool:
@@ -61,20 +202,9 @@ def no_link_below(path: Path, root: Path) -> bool:
     return True
 
 
-def write_no_follow(path: Path, data: bytes) -> None:
-    """``data`` into the file ``path`` (created or truncated), never through a link left at its name."""
-    if os.path.islink(path):
-        os.unlink(path)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-
-
-def replace_no_follow(path: Path, data: bytes) -> None:
-    """``path`` replaced atomically by ``data`` (readers never see half a file), through no link."""
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    write_no_follow(tmp, data)
-    os.replace(tmp, path)  # replaces a link at ``path`` itself, never its target
+def replace_no_follow(path: Path, data: bytes, root: Path) -> None:
+    """``path`` (below ``root``) replaced atomically by ``data``: ``write_new``."""
+    write_new(path, root, data)
 
 
 def read_no_follow(path: Path) -> bytes | None:

@@ -205,15 +205,13 @@ def _pending_replacement(conn: Connection, current: dict) -> dict | None:
 
 def _tell_the_clerk(outcome: Outcome, settings: Settings) -> Path:
     """A note beside the file's receipt (receipts/<区县>/…审核意见.txt), and an alert for the stewards."""
-    from etl.ingest.inbox.entries import unused_path
     from etl.publish.alerts import send_alert
-    from etl.shared_paths import real_folder
+    from etl.shared_paths import write_unused
 
     about, decision = outcome.version, outcome.decision
     receipt = settings.shared_dir / about.receipt_path if about.receipt_path else None
     folder = receipt.parent if receipt else settings.receipts
-    real_folder(folder, settings.shared_dir)
-    note = unused_path(folder, f"{receipt.name if receipt else about.file_name}{NOTE_SUFFIX}")
+    note_name = f"{receipt.name if receipt else about.file_name}{NOTE_SUFFIX}"
     lines = [
         f"文件：{about.file_name}",
         f"报表：{about.unit_label}",
@@ -226,8 +224,7 @@ def _tell_the_clerk(outcome: Outcome, settings: Settings) -> Path:
         if about.replaces is None
         else "本文件未替换已审核的数据，原数据继续有效；如需更正，请修改后重新提交。",
     ]
-    with open(note, "x", encoding="utf-8-sig") as handle:  # "x": a new file, never through a link
-        handle.write("\r\n".join(lines) + "\r\n")
+    note = write_unused(folder, note_name, settings.shared_dir, ("\r\n".join(lines) + "\r\n").encode("utf-8-sig"))
     send_alert(
         "approval_rejected",
         f"审核退回：{about.unit_label}",

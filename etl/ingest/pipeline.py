@@ -27,6 +27,7 @@ from etl.ingest.inbox.names import bounded_name, display_path, is_plain, key_byt
 from etl.ingest.load.record import FileMeta, find_previous, record, record_duplicate, record_filed
 from etl.ingest.parse.tables import ParsedReport
 from etl.ingest.receipts.receipt import receipt_path, write_receipt
+from etl.shared_paths import real_folder, write_unused
 from etl.statuses import HELD, LOADED_STATUSES, STATUSES
 from etl.warehouse.engine import get_engine, now
 from etl.warehouse.schema import ensure_schema
@@ -151,15 +152,15 @@ def file_away(
                 *(f"{f.where_zh}：{f.message_zh}" for f in findings.listed()),
             ]
         )
-        with open(unused_path(folder, f"{target.name}.退回原因.txt"), "x", encoding="utf-8-sig") as handle:
-            handle.write(note + "\r\n")  # "x": a new file, never through a link someone left there
+        write_unused(folder, f"{target.name}.退回原因.txt", settings.shared_dir, (note + "\r\n").encode("utf-8-sig"))
     return target
 
 
 def prepare(settings: Settings | None = None) -> None:
     settings = settings or Settings.from_env()
+    settings.shared_dir.mkdir(parents=True, exist_ok=True)
     for folder in (settings.inbox, settings.archive, settings.processed, settings.rejected, settings.receipts):
-        folder.mkdir(parents=True, exist_ok=True)
+        real_folder(folder, settings.shared_dir)  # a link left at one of them is moved aside, not followed
     ensure_schema(get_engine(settings.warehouse_url))
 
 
@@ -352,8 +353,9 @@ def _write_receipt(
         "loads": outcome.loads,
     }
     if rows_read > RECEIPT_COPY_MAX_ROWS and any(f.cell for f in findings):
-        return _write_findings_receipt(target, summary, findings)
-    return write_receipt(target, path, summary, findings, [s for part in report.parts for s in part.source_sheets])
+        return _write_findings_receipt(target, summary, findings, settings.shared_dir)
+    sheets = [s for part in report.parts for s in part.source_sheets]
+    return write_receipt(target, path, summary, findings, sheets, root=settings.shared_dir)
 
 
 def file_findings(report: ParsedReport) -> F.FindingList:
@@ -366,7 +368,7 @@ def file_findings(report: ParsedReport) -> F.FindingList:
     return findings
 
 
-def _write_findings_receipt(target: Path, summary: dict, findings: list[F.Finding]) -> Path:
+def _write_findings_receipt(target: Path, summary: dict, findings: list[F.Finding], root: Path) -> Path:
     """The receipt of a file above RECEIPT_COPY_MAX_ROWS rows: the 处理结果 sheet with every finding (sheet,
     row, column, cell, value, message) and a note, but no copy of the clerk's table: copying a
     million-row export cell by cell into a workbook would take minutes and gigabytes."""
@@ -382,7 +384,7 @@ def _write_findings_receipt(target: Path, summary: dict, findings: list[F.Findin
         f"本文件共{summary['rows_read']}行，超过{RECEIPT_COPY_MAX_ROWS}行，回执不附原表副本；"
         "下表列出每处问题在原文件中的行号和单元格。",
     )
-    return write_workbook(workbook, target)
+    return write_workbook(workbook, target, root)
 
 
 def _recorded_outcome(engine, relative_path: str, run_id: str | None) -> FileOutcome | None:

@@ -22,6 +22,7 @@ from email.message import EmailMessage
 import sqlalchemy as sa
 
 from etl.config import Settings, local_time
+from etl.shared_paths import append_no_follow
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +39,8 @@ def send_alert(
         "details": details or {},
     }
     log.warning("ALERT %s: %s — %s", kind, subject, body)
-    folder = settings.alerts
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / "alerts.jsonl").open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(alert, ensure_ascii=False, default=str) + "\n")
+    line = json.dumps(alert, ensure_ascii=False, default=str) + "\n"
+    append_no_follow(settings.alerts / "alerts.jsonl", settings.shared_dir, line.encode("utf-8"))
     for channel in (_webhook, _email):
         try:
             channel(alert)

@@ -62,6 +62,7 @@ from etl.contracts.publication import (
 )
 from etl.excel_safe import save_workbook, set_cell
 from etl.ingest.pipeline import unused_path
+from etl.shared_paths import pinned_folder, write_new
 
 PACK_NAME = "城市报表评审材料"
 CITY_TOTAL = "全市合计"
@@ -1176,11 +1177,13 @@ def _pair_stems(stem: str):
         n += 1
 
 
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
 def _reserve(out_dir: Path, stem: str) -> tuple[Path, Path]:
-    """Claim <stem>.xlsx and <stem>.html — or the first (n) free for both — by exclusive creation: an
-    existing file, even one half of a pair, is never overwritten, and two concurrent builds never share a
-    name."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Claim <stem>.xlsx and <stem>.html — or the first (n) free for both — by exclusive creation in
+    ``out_dir`` (a pinned folder: etl.shared_paths): an existing file, even one half of a pair, is never
+    overwritten, and two concurrent builds never share a name."""
     first_free = unused_path(out_dir, f"{stem}.xlsx").stem  # where the pipeline's own naming would start
     stems = _pair_stems(stem)
     for candidate in stems:
@@ -1191,13 +1194,11 @@ def _reserve(out_dir: Path, stem: str) -> tuple[Path, Path]:
         if xlsx.exists() or html_path.exists():
             continue
         try:
-            with open(xlsx, "xb"):
-                pass
+            os.close(os.open(xlsx, _NEW_FILE, 0o644))
         except FileExistsError:
             continue
         try:
-            with open(html_path, "xb"):
-                pass
+            os.close(os.open(html_path, _NEW_FILE, 0o644))
         except FileExistsError:
             xlsx.unlink()
             continue
@@ -1206,31 +1207,38 @@ def _reserve(out_dir: Path, stem: str) -> tuple[Path, Path]:
 
 
 def _write_over_reservation(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    write_new(path, path.parent, data)
 
 
 def build_review_pack(
-    engine: Engine, out_dir: Path, as_of: str | None = None, *, volunteer_day: str | None = None
+    engine: Engine,
+    out_dir: Path,
+    as_of: str | None = None,
+    *,
+    volunteer_day: str | None = None,
+    root: Path | None = None,
 ) -> dict[str, Path]:
     """Write 城市报表评审材料_<as_of>.xlsx and .html into out_dir; returns {"xlsx": path, "html": path}.
 
     ``as_of`` (YYYY-MM-DD, default today in the city) dates the pack; periods that begin after it are left out.
     ``volunteer_day`` picks the volunteer day shown (default: the busiest day of the latest month)."""
     pack = collect(engine, as_of, volunteer_day)
-    xlsx_bytes = render_xlsx(pack, Path(out_dir))
-    html_bytes = render_html(pack).encode("utf-8")
-    xlsx, html_path = _reserve(Path(out_dir), f"{PACK_NAME}_{pack.as_of}")
-    try:
-        _write_over_reservation(xlsx, xlsx_bytes)
-        _write_over_reservation(html_path, html_bytes)
-    except BaseException:
-        for path in (xlsx, html_path):
-            if path.exists() and path.stat().st_size == 0:
-                path.unlink()
-        raise
-    return {"xlsx": xlsx, "html": html_path}
+    out_dir = Path(out_dir)
+    if root is None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    with pinned_folder(out_dir, Path(root or out_dir)) as folder:  # written where we checked, never through a link
+        xlsx_bytes = render_xlsx(pack, folder)
+        html_bytes = render_html(pack).encode("utf-8")
+        xlsx, html_path = _reserve(folder, f"{PACK_NAME}_{pack.as_of}")
+        try:
+            _write_over_reservation(xlsx, xlsx_bytes)
+            _write_over_reservation(html_path, html_bytes)
+        except BaseException:
+            for path in (xlsx, html_path):
+                if path.exists() and path.stat().st_size == 0:
+                    path.unlink()
+            raise
+    return {"xlsx": out_dir / xlsx.name, "html": out_dir / html_path.name}
 
 
 def publish(settings, as_of: str | None = None) -> dict[str, Path]:
@@ -1240,4 +1248,4 @@ def publish(settings, as_of: str | None = None) -> dict[str, Path]:
 
     engine = get_engine(settings.warehouse_url)
     ensure_schema(engine)
-    return build_review_pack(engine, settings.published, as_of)
+    return build_review_pack(engine, settings.published, as_of, root=settings.shared_dir)

@@ -277,11 +277,14 @@ def default_file_name(contract: ReportContract, unit: Place | None, places: Plac
     return f"{prefix}{contract.title_zh}_填报模板.xlsx"
 
 
-def write_template(report_type: str, target: Path, district: str | None = None, places: Places | None = None) -> Path:
+def write_template(
+    report_type: str, target: Path, district: str | None = None, places: Places | None = None, root: Path | None = None
+) -> Path:
     """Write the blank template of ``report_type`` and return its path. ``target`` is the .xlsx file to
     write, or a directory (existing, or any path without the .xlsx suffix) to write the default file name
     into. ``district`` (明山区, 明山, 市本级 …) narrows the district and street drop-downs and names the unit
-    in the title; unknown names raise ValueError."""
+    in the title; unknown names raise ValueError. ``root``: the shared folder when the target is in it
+    (etl.excel_safe.write_workbook)."""
     if report_type not in CONTRACTS:
         raise ValueError(f"unknown report type {report_type!r}; known: {', '.join(sorted(CONTRACTS))}")
     places = places or default_places()
@@ -307,14 +310,17 @@ def write_template(report_type: str, target: Path, district: str | None = None, 
         options.protection.sheet = True
     wb.active = wb.index(data)  # opens on the data sheet
     data.sheet_view.tabSelected = True
-    return write_workbook(wb, target)
+    return write_workbook(wb, target, root)
 
 
-def write_all_templates(target_dir: Path, district: str | None = None, places: Places | None = None) -> list[Path]:
+def write_all_templates(
+    target_dir: Path, district: str | None = None, places: Places | None = None, root: Path | None = None
+) -> list[Path]:
     """One template per report type into ``target_dir``; returns the paths, in report type order."""
     target_dir = Path(target_dir)
-    target_dir.mkdir(parents=True, exist_ok=True)
-    return [write_template(rt, target_dir, district, places) for rt in sorted(CONTRACTS)]
+    if root is None:
+        target_dir.mkdir(parents=True, exist_ok=True)
+    return [write_template(rt, target_dir, district, places, root) for rt in sorted(CONTRACTS)]
 
 
 def _title(contract: ReportContract, unit: Place | None, places: Places) -> str:

@@ -25,7 +25,9 @@ imported only when the app is built or a page is asked for. Times are shown as s
 import datetime as dt
 import logging
 import mimetypes
+import os
 import re
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -38,6 +40,7 @@ from jinja2.ext import Extension
 from markupsafe import Markup, escape
 
 from etl.config import DATA_DOCS, RECEIPTS, Settings, city_timezone
+from etl.shared_paths import no_link_below
 from etl.statuses import LABELS
 
 log = logging.getLogger(__name__)
@@ -198,21 +201,24 @@ def get_findings(conn: sa.Connection, load_id: int, limit: int = MAX_FINDINGS) -
 
 # ------------------------------------------------------------------------------------------ file paths
 def resolve_inside(base: Path, relative: str) -> Path | None:
-    """``base/relative`` if it is an existing file inside ``base`` (symlinks resolved), else None.
+    """``base/relative`` if it is a regular file inside ``base`` reached through no link — ``base`` itself,
+    a folder of the share, included — and no other name of a file elsewhere (a hard link), else None.
     Absolute paths, ``..``, hidden components, backslashes and NULs are refused outright."""
     if not relative or "\x00" in relative or "\\" in relative:
         return None
     parts = relative.split("/")
     if any(part in ("", ".", "..") or part.startswith(".") for part in parts):  # also refuses "/abs" and "a//b"
         return None
+    candidate = base.joinpath(*parts)
+    if not no_link_below(candidate, base.parent):  # clerks can write into the share: a link there leads anywhere
+        return None
     try:
-        root = base.resolve(strict=True)
-        candidate = root.joinpath(*parts).resolve(strict=True)
-    except (OSError, RuntimeError):
+        info = os.lstat(candidate)
+    except OSError:
         return None
-    if not candidate.is_relative_to(root) or not candidate.is_file():
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
         return None
-    return candidate
+    return candidate.resolve()
 
 
 def under(stored: str | None, folder: str) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
 import threading
 import time
@@ -17,6 +18,14 @@ from openpyxl import Workbook, load_workbook
 
 import etl.openpyxl_internals
 from etl.excel_safe import save_workbook, set_cell
+
+
+def named(path) -> str:
+    """A path as the folder it is in names it: a pinned folder (/proc/self/fd/N, etl.shared_paths) as the
+    folder the descriptor stands for, while it is open."""
+    name = os.fsdecode(path)
+    pinned = re.match(r"^/proc/self/fd/\d+", name)
+    return os.readlink(pinned[0]) + name[pinned.end() :] if pinned else name
 
 
 def workbook(sheets: int = 3) -> Workbook:
@@ -32,7 +41,7 @@ def test_a_workbook_is_saved_with_its_scratch_files_inside_the_folder_and_gone_a
 
     def watched(path, flags, *args, **kwargs):
         if flags & os.O_CREAT:
-            seen.append(os.fsdecode(path))
+            seen.append(named(path))
         return original(path, flags, *args, **kwargs)
 
     before = tempfile.tempdir
@@ -85,8 +94,8 @@ def test_a_file_another_thread_makes_during_a_save_stays_where_that_thread_puts_
     original = os.open
 
     def watched(path, flags, *args, **kwargs):
-        if flags & os.O_CREAT and os.fsdecode(path).startswith(str(tmp_path)):
-            seen.append(os.fsdecode(path))
+        if flags & os.O_CREAT and named(path).startswith(str(tmp_path)):
+            seen.append(named(path))
             if len(seen) == 1:
                 other = threading.Thread(target=lambda: theirs.append(tempfile.mkstemp(prefix="theirs-")))
                 other.start()
@@ -111,7 +120,7 @@ def test_saves_in_two_threads_each_keep_their_scratch_files_in_their_own_folder(
     both_saving = threading.Barrier(2, timeout=10)
 
     def watched(path, flags, *args, **kwargs):
-        name = os.fsdecode(path)
+        name = named(path)
         for key in made:
             if flags & os.O_CREAT and name.startswith(str(tmp_path / key) + "/"):
                 made[key].append(name)

@@ -6,7 +6,17 @@ import os
 
 import pytest
 
-from etl.shared_paths import no_link_below, read_no_follow, real_folder, replace_no_follow, write_no_follow
+from etl.shared_paths import (
+    append_no_follow,
+    no_link_below,
+    open_folder,
+    pinned_folder,
+    read_no_follow,
+    real_folder,
+    replace_no_follow,
+    write_new,
+    write_unused,
+)
 
 
 @pytest.fixture
@@ -33,14 +43,14 @@ def test_files_are_written_and_read_never_through_a_link(share):
     link = shared / "a" / "page.html"
     link.symlink_to(outside / "secret.txt")
     assert read_no_follow(link) is None  # not the target's bytes
-    write_no_follow(link, b"ours")
+    write_new(link, shared, b"ours")
     assert (outside / "secret.txt").read_bytes() == b"secret"
     assert not link.is_symlink() and link.read_bytes() == b"ours"
 
     link.unlink()
     link.symlink_to(outside / "secret.txt")
-    (shared / "a" / f"page.html.{os.getpid()}.tmp").symlink_to(outside / "secret.txt")  # its temporary name too
-    replace_no_follow(link, b"replaced")
+    (shared / "a" / f"page.html.{os.getpid()}.tmp").symlink_to(outside / "secret.txt")  # an old temporary name
+    replace_no_follow(link, b"replaced", shared)
     assert (outside / "secret.txt").read_bytes() == b"secret"
     assert read_no_follow(link) == b"replaced"
     assert read_no_follow(shared / "a") is None  # a folder is no file
@@ -51,4 +61,52 @@ def test_a_folder_that_is_a_link_is_moved_aside_and_made_real(share):
     (shared / "a" / "b").symlink_to(outside, target_is_directory=True)
     made = real_folder(shared / "a" / "b" / "c", shared)
     assert made.is_dir() and no_link_below(made, shared)
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
+
+
+def test_a_folder_swapped_for_a_link_after_it_was_pinned_is_not_followed(share):
+    """The race a check-then-write loses: the folder is checked, a clerk swaps it for a link to somewhere
+    else, we write. Through the pinned folder the write lands in the folder we checked."""
+    shared, outside = share
+    with pinned_folder(shared / "a" / "receipts", shared) as folder:
+        (shared / "a" / "receipts").rename(shared / "a" / "moved")
+        (shared / "a" / "receipts").symlink_to(outside, target_is_directory=True)
+        write_new(folder / "回执.xlsx", folder, b"receipt")
+        write_unused(folder, "note.txt", folder, b"note")
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
+    assert sorted(p.name for p in (shared / "a" / "moved").iterdir()) == ["note.txt", "回执.xlsx"]
+
+
+@pytest.mark.parametrize("planted", ["link", "fifo", "folder", "hardlink"])
+def test_what_a_clerk_leaves_at_a_name_we_write_is_moved_aside_not_followed_or_waited_on(share, planted):
+    shared, outside = share
+    folder = shared / "alerts"
+    folder.mkdir()
+    target = folder / "alerts.jsonl"
+    if planted == "link":
+        target.symlink_to(outside / "secret.txt")
+    elif planted == "fifo":
+        os.mkfifo(target)  # opened for writing, it would wait for a reader forever
+    elif planted == "folder":
+        (target / "inner").mkdir(parents=True)
+    else:
+        os.link(outside / "secret.txt", target)  # another name of a file outside
+    append_no_follow(target, shared, b"line 1\n")
+    append_no_follow(target, shared, b"line 2\n")
+    assert (outside / "secret.txt").read_bytes() == b"secret"
+    assert read_no_follow(target) == b"line 1\nline 2\n"
+    assert any("已移开" in p.name for p in folder.iterdir())
+
+    page = folder / "page.html"
+    os.mkfifo(page) if planted == "fifo" else (page / "x").mkdir(parents=True) if planted == "folder" else None
+    write_new(page, shared, b"<html>")
+    assert read_no_follow(page) == b"<html>"
+
+
+def test_a_path_that_climbs_out_is_refused(share):
+    shared, outside = share
+    with pytest.raises(ValueError):
+        open_folder(shared / "a" / ".." / ".." / "outside", shared)
+    with pytest.raises(ValueError):
+        write_unused(shared / "a" / ".." / "..", "x.txt", shared, b"x")
     assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]

@@ -7,6 +7,7 @@ reads (tests/etl/ingest/read/test_isolated_read.py)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from warehouse_helpers import ingest
 from etl.ingest.validate.suite import batch_definition
 from etl.publish.review_pack import publish
 
+PINNED = re.compile(r"^/proc/self/fd/(\d+)(?=/|$)")
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 # audit event → the positions of its path arguments, and of the dir_fd they are relative to (or None)
 PATH_EVENTS = {
@@ -66,6 +68,9 @@ class WriteAudit:
     @staticmethod
     def _absolute(path, dir_fd) -> str:
         path = os.fsdecode(path)
+        pinned = PINNED.match(path)  # a folder named by its descriptor (etl.shared_paths.pinned_folder)
+        if pinned:
+            return os.path.normpath(os.readlink(f"/proc/self/fd/{pinned[1]}") + path[pinned.end() :])
         if os.path.isabs(path):
             return os.path.normpath(path)
         base = os.readlink(f"/proc/self/fd/{dir_fd}") if isinstance(dir_fd, int) else os.getcwd()

@@ -238,6 +238,22 @@ def test_resolve_inside_refuses_everything_outside(tmp_path):
         assert submissions.resolve_inside(base, bad) is None, bad
 
 
+def test_resolve_inside_serves_nothing_through_a_linked_folder_or_a_hard_link(tmp_path):
+    """receipts/ and data_docs/ are folders of the share: a clerk who links one of them (or a folder in it)
+    to a server folder, or hard-links a server file into it, gets nothing of it served."""
+    shared = tmp_path / "shared"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "airflow.cfg").write_bytes(b"secret")
+    (shared / "receipts" / "a").mkdir(parents=True)
+    (shared / "data_docs").symlink_to(outside, target_is_directory=True)
+    (shared / "receipts" / "b").symlink_to(outside, target_is_directory=True)
+    os.link(outside / "airflow.cfg", shared / "receipts" / "a" / "r.xlsx")
+    assert submissions.resolve_inside(shared / "data_docs", "airflow.cfg") is None
+    assert submissions.resolve_inside(shared / "receipts", "b/airflow.cfg") is None
+    assert submissions.resolve_inside(shared / "receipts", "a/r.xlsx") is None
+
+
 def test_validated_files_link_to_their_data_docs_page(ingested, client):
     page = client.get("/").text
     links = re.findall(r'href="(/data-docs/local_site/validations/[^"]+\.html)"', page)

@@ -18,7 +18,6 @@ file out of it.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import errno
 import fcntl
@@ -34,9 +33,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl.config import Settings
-from etl.ingest.inbox.names import bounded_name, display_name, display_path, entry_key, key_bytes, safe_suffix
+from etl.ingest.inbox.names import (
+    bounded_name,
+    display_name,
+    display_path,
+    entry_key,
+    is_inbox_path,
+    key_bytes,
+    safe_suffix,
+)
 from etl.ingest.read.limits import mib
-from etl.shared_paths import real_folder
+from etl.shared_paths import name_variants, pinned_folder, read_no_follow, real_folder
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +57,7 @@ TEMP_SUFFIXES = (b".tmp", b".part", b".crdownload", b".partial", b".swp")
 MAX_DEPTH = 6
 _OPEN_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _OPEN_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_NEW_FILE = os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC  # with O_RDWR or O_WRONLY
 KIND_ZH = {
     "symlink": "快捷方式（符号链接）",
     "fifo": "管道文件",
@@ -134,6 +142,9 @@ def scan(
     ``first_seen``: records the entries as seen and answers when each was first seen (etl.ingest.inbox.sightings);
     the batch is then the entries seen first (by mtime among those first seen together)."""
     result = Scan()
+    if settings.inbox.is_symlink():  # a link left where the inbox is: nothing is listed through it
+        log.warning("%s is a link, not the inbox folder: nothing listed", settings.inbox)
+        return result
     if not settings.inbox.is_dir():
         return result
     found: list[Entry] = []
@@ -233,6 +244,9 @@ def claim(settings: Settings, key: str) -> Claim | None:
     """Take the entry named by ``key`` out of the inbox, or adopt it from a stranded claim; None when
     another process has it (or it is gone)."""
     raw = key_bytes(key)
+    if not is_inbox_path(raw):
+        log.warning("refused to claim %r: not a path below the inbox", display_path(raw))
+        return None
     own = _new_claim(settings, raw)
     try:
         if _take_from_inbox(os.fsencode(settings.inbox), raw, os.fsencode(own.entry)) or _adopt_stranded(
@@ -250,14 +264,22 @@ def _new_claim(settings: Settings, raw: bytes) -> Claim:
     real_folder(settings.work, settings.shared_dir)
     folder = settings.work / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     folder.mkdir()
-    lock_fd = os.open(folder / Claim.LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    fcntl.flock(lock_fd, fcntl.LOCK_EX)
-    (folder / Claim.KEY).write_bytes(raw)
+    folder_fd = os.open(folder, _OPEN_DIR)  # its files made in the folder just made, not through a link put there
+    try:
+        pinned = Path(f"/proc/self/fd/{folder_fd}")  # etl.shared_paths.pinned_folder
+        lock_fd = os.open(pinned / Claim.LOCK, _NEW_FILE | os.O_RDWR, 0o600)
+        fcntl.flock(lock_fd, fcntl.LOCK_EX)
+        with os.fdopen(os.open(pinned / Claim.KEY, _NEW_FILE | os.O_WRONLY, 0o600), "wb") as key:
+            key.write(raw)
+    finally:
+        os.close(folder_fd)
     return Claim(folder, raw, lock_fd)
 
 
 def _take_from_inbox(inbox: bytes, raw: bytes, target: bytes) -> bool:
     """Rename inbox/<raw> to ``target``; every directory on the way opened without following links."""
+    if not is_inbox_path(raw):
+        return False
     *folders, name = raw.split(b"/")
     fds = []
     try:
@@ -296,6 +318,7 @@ def stranded_claims(settings: Settings) -> list[str]:
     (the process died after filing its entry away) are removed."""
     if not settings.work.is_dir():
         return []
+    real_folder(settings.work, settings.shared_dir)  # a link at work/ is moved aside, not listed through
     keys = []
     for folder in sorted(p for p in settings.work.iterdir() if p.is_dir() and not p.is_symlink()):
         fd = _try_lock(folder)
@@ -304,8 +327,12 @@ def stranded_claims(settings: Settings) -> list[str]:
                 shutil.rmtree(folder, ignore_errors=True)  # died before its lock was made
             continue
         try:
-            if os.path.lexists(folder / Claim.ENTRY) and (folder / Claim.KEY).is_file():
-                keys.append(entry_key((folder / Claim.KEY).read_bytes()))
+            raw = read_no_follow(folder / Claim.KEY)
+            if os.path.lexists(folder / Claim.ENTRY) and raw is not None:
+                if is_inbox_path(raw):
+                    keys.append(entry_key(raw))
+                else:  # planted: its entry is left where it is, for a person to look at
+                    log.warning("claim folder %s names no inbox path; left alone", folder.name)
             elif time.time() - folder.stat().st_mtime > 60:  # not a claim still being made
                 shutil.rmtree(folder, ignore_errors=True)
         finally:
@@ -314,12 +341,8 @@ def stranded_claims(settings: Settings) -> list[str]:
 
 
 def _adopt_stranded(settings: Settings, raw: bytes, own: Claim) -> bool:
-    for folder in sorted(p for p in settings.work.iterdir() if p.is_dir() and p != own.folder):
-        key_file = folder / Claim.KEY
-        with contextlib.suppress(OSError):
-            if key_file.read_bytes() != raw:
-                continue
-        if not key_file.exists():
+    for folder in sorted(p for p in settings.work.iterdir() if p.is_dir() and not p.is_symlink() and p != own.folder):
+        if read_no_follow(folder / Claim.KEY) != raw:
             continue
         fd = _try_lock(folder)
         if fd is None:
@@ -432,10 +455,10 @@ def _place(source: Path, target: Path, keep_source: bool = False) -> None:
 def file_away(claim: Claim, folder: Path, name: str, root: Path) -> Path:
     """Move the claimed entry itself (a file, or a link as a link) to ``folder/name`` or a free variant;
     ``folder`` is made real below ``root`` (etl.shared_paths)."""
-    real_folder(folder, root)
-    target = unused_path(folder, bounded_name(name))
-    os.rename(claim.entry, target)
-    return target
+    with pinned_folder(folder, root) as pinned:  # renamed into the folder checked, whatever bears its name now
+        free = unused_path(pinned, bounded_name(name))
+        os.rename(claim.entry, free)
+    return folder / free.name
 
 
 def give_back(claim: Claim, settings: Settings) -> None:
@@ -458,12 +481,7 @@ def give_back(claim: Claim, settings: Settings) -> None:
 
 def unused_path(folder: Path, name: str) -> Path:
     """folder/name, or folder/name with (2), (3)… before the suffix: nothing is ever overwritten."""
-    candidate, n = folder / name, 2
-    while os.path.lexists(candidate):
-        stem, dot, suffix = name.rpartition(".")
-        candidate = folder / (f"{stem}({n}).{suffix}" if dot else f"{name}({n})")
-        n += 1
-    return candidate
+    return next(folder / n for n in name_variants(name) if not os.path.lexists(folder / n))
 
 
 def district_folder(raw: bytes) -> str | None:

@@ -43,6 +43,16 @@ def key_bytes(key: str) -> bytes:
     return os.fsencode(key)
 
 
+def is_inbox_path(raw: bytes) -> bool:
+    """Whether ``raw`` can name an entry below the inbox: a relative path of plain components — none empty,
+    "." or "..", no NUL. A name that comes from outside this process (a stranded claim's key file, a
+    task's argument) is checked before it is followed: in the shared folder, a planted one could name
+    any file on the server."""
+    if not raw or raw.startswith(b"/") or b"\x00" in raw:
+        return False
+    return all(part not in (b"", b".", b"..") for part in raw.split(b"/"))
+
+
 def display_name(raw: bytes) -> str:
     """One name component as text a person can read and every system can store."""
     for encoding in ("utf-8", "gb18030"):

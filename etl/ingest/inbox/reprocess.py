@@ -22,9 +22,12 @@ stays in the history.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
 import os
-import shutil
+import stat
+import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -32,6 +35,7 @@ import sqlalchemy as sa
 from etl.config import Settings
 from etl.ingest.inbox import sightings
 from etl.ingest.inbox.names import path_key
+from etl.shared_paths import pinned_folder
 from etl.statuses import LOADED_STATUSES, REJECTED
 from etl.warehouse.engine import as_datetime, get_engine
 
@@ -122,33 +126,61 @@ def inbox_path(row: dict, settings: Settings) -> Path:
 
 
 def _redrop(row: dict, target: Path, settings: Settings) -> Path:
+    """The archived bytes back at ``target``. Both ends are in the shared folder, where a clerk may leave a
+    link at any name: the archive copy is opened without following one (and its bytes checked against the
+    recorded sha256 as they are copied), and the copy is written under a new random name (``.part``: the
+    scan ignores it) in the pinned inbox folder, then renamed into place (etl.shared_paths)."""
     if not row["archive_path"]:
         raise FileNotFoundError(f"load {row['load_id']} 没有存档文件，无法重新处理")
     archived = settings.shared_dir / row["archive_path"]
-    if not archived.is_file():
+    source = _open_archived(archived, settings.shared_dir)
+    if source is None:
         raise FileNotFoundError(f"load {row['load_id']} 的存档文件不存在：{archived}")
-    from etl.ingest.pipeline import sha256_of
-
-    if sha256_of(archived) != row["sha256"]:
-        raise ValueError(f"load {row['load_id']} 的存档文件已损坏（sha256 不符）：{archived}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Copy under a name discovery ignores (.part), then rename: a run never sees a half-written file.
-    tmp = target.with_name(f"{target.name}.reprocess.part")
-    shutil.copy2(archived, tmp)  # keeps the archived copy's mtime (information)
-    if target.exists():  # someone dropped a file of that name meanwhile
-        tmp.unlink()
-        raise FileExistsError(f"收件箱中已有同名文件，未覆盖：{target}")
-    if row["received_at"] is not None:  # the original submission's received time, set before it is visible
-        sightings.preset(
-            get_engine(settings.warehouse_url),
-            path_key(settings.inbox, target),
-            as_datetime(row["received_at"]),
-            sightings.REPROCESS,
-            os.stat(tmp).st_mtime,
-        )
-    tmp.rename(target)
+    with os.fdopen(source, "rb") as original, pinned_folder(target.parent, settings.shared_dir) as folder:
+        scratch = folder / f".{uuid.uuid4().hex}.reprocess.part"
+        try:
+            with os.fdopen(os.open(scratch, _NEW_FILE, 0o644), "wb") as copy:
+                digest = hashlib.sha256()
+                for block in iter(lambda: original.read(1 << 20), b""):
+                    digest.update(block)
+                    copy.write(block)
+            if digest.hexdigest() != row["sha256"]:
+                raise ValueError(f"load {row['load_id']} 的存档文件已损坏（sha256 不符）：{archived}")
+            mtime = os.fstat(original.fileno()).st_mtime
+            os.utime(scratch, (mtime, mtime))  # the archived copy's mtime (information)
+            if os.path.lexists(folder / target.name):  # someone dropped a file of that name meanwhile
+                raise FileExistsError(f"收件箱中已有同名文件，未覆盖：{target}")
+            if row["received_at"] is not None:  # the original submission's received time, set before it is visible
+                sightings.preset(
+                    get_engine(settings.warehouse_url),
+                    path_key(settings.inbox, target),
+                    as_datetime(row["received_at"]),
+                    sightings.REPROCESS,
+                    mtime,
+                )
+            os.rename(scratch, folder / target.name)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(scratch)
     log.info("load %s (%s, %s) back in the inbox: %s", row["load_id"], row["status"], row["file_name"], target)
     return target
+
+
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _open_archived(archived: Path, root: Path) -> int | None:
+    """A descriptor of the regular file ``archived`` (below ``root``), reached without following a link;
+    None when it is missing, a link or no regular file."""
+    try:
+        with pinned_folder(archived.parent, root) as folder:
+            fd = os.open(folder / archived.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except (OSError, ValueError):
+        return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    return fd
 
 
 def _warn_if_loaded(engine, row: dict) -> None:

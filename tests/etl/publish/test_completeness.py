@@ -162,3 +162,25 @@ def test_a_task_failure_alert_says_why_even_when_the_task_never_ran(sqlite_setti
     assert "None" not in alert["body"] and alert["details"]["map_index"] == 3
     expected = "RuntimeError: 数据库连接中断" if exception else "upstream_failed"
     assert expected in alert["body"]
+
+
+def test_alerts_and_the_review_pack_are_never_written_through_a_link(sqlite_settings, tmp_path):
+    """alerts/ and published/ are in the share: a link left at alerts/alerts.jsonl, or at published/ itself,
+    must not make us append to or create files outside it."""
+    from etl.publish.review_pack import publish
+
+    settings = sqlite_settings
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"precious")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (settings.shared_dir / "alerts").mkdir(parents=True, exist_ok=True)
+    (settings.shared_dir / "alerts" / "alerts.jsonl").symlink_to(victim)
+    settings.published.symlink_to(elsewhere, target_is_directory=True)
+
+    send_alert("task_failed", "测试", "正文", settings)
+    paths = publish(settings, "2023-12-31")
+
+    assert victim.read_bytes() == b"precious" and list(elsewhere.iterdir()) == []
+    assert "测试" in (settings.shared_dir / "alerts" / "alerts.jsonl").read_text(encoding="utf-8")
+    assert paths["xlsx"].is_file() and not settings.published.is_symlink()

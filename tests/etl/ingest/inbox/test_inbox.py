@@ -291,3 +291,41 @@ def test_links_planted_where_our_folders_go_are_moved_aside_not_followed(make_se
     assert list(outside.iterdir()) == []  # nothing written through a link
     for folder in (settings.receipts / "南芬区", settings.processed / "南芬区", settings.archive / sha[:2]):
         assert folder.is_dir() and not folder.is_symlink() and any(folder.iterdir())
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        b"../../../outside/secret.csv",
+        b"/etc/passwd",
+        "南芬区/../../../outside/secret.csv".encode(),
+        b"./x",
+        b"a//b",
+        b"",
+    ],
+)
+def test_a_planted_claim_naming_a_path_outside_the_inbox_is_never_followed(make_settings, tmp_path, key):
+    """work/ is in the share too: a clerk can plant a "stranded claim" whose key names a file anywhere.
+    Adopting it would move that file into the share (and archive it where the clerk can read it): a key
+    that is no plain path below the inbox is refused, and its folder left for a person to look at."""
+    settings = make_settings()
+    prepare(settings)
+    outside = tmp_path / "outside" / "secret.csv"
+    outside.parent.mkdir()
+    secret = "服务器上的秘密,不属于任何区县\r\n".encode()
+    outside.write_bytes(secret)
+    planted = settings.work / "20200101T000000-1-deadbeef"
+    planted.mkdir(parents=True)
+    (planted / inbox.Claim.LOCK).touch()
+    (planted / inbox.Claim.ENTRY).write_bytes(b"x")
+    (planted / inbox.Claim.KEY).write_bytes(key)
+    volunteer_csv(district(settings) / "南芬区_志愿服务_2022-03.csv")
+
+    keys = discover(settings)
+    assert keys == ["南芬区/南芬区_志愿服务_2022-03.csv"]  # the planted key is not listed
+    assert process_file(keys[0], settings).status == "accepted"
+    for forged in (key.decode("utf-8", "replace"), inbox.entry_key(key)):
+        assert inbox.claim(settings, forged) is None  # nor taken when a task is handed it
+    assert outside.read_bytes() == secret
+    shared = list(settings.shared_dir.rglob("*"))
+    assert not any(p.is_file() and p.read_bytes() == secret for p in shared)

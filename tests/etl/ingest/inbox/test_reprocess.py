@@ -232,3 +232,34 @@ def test_a_name_in_gbk_bytes_goes_back_under_its_raw_bytes(sqlite_settings):
     assert os.fsencode(path.name) == raw and path.read_bytes() == source
     again = process_file(str(path.relative_to(settings.inbox)), settings, force=True)
     assert again.status == "duplicate"  # the same content is loaded already
+
+
+def test_a_link_planted_where_the_copy_is_written_is_not_followed(sqlite_settings, tmp_path):
+    """The copy back into the inbox is written under a name the scan ignores, then renamed: a clerk who
+    leaves a link at any such name (the old fixed one, <name>.reprocess.part, included) must not make the
+    steward's reprocess write the archived bytes over a file outside the share."""
+    settings = sqlite_settings
+    path, raw, _mtime, load_id = rejected_register(settings)
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"precious")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    (path.parent / f"{path.name}.reprocess.part").symlink_to(victim)
+
+    back = reprocess(load_id, settings)
+
+    assert victim.read_bytes() == b"precious"
+    assert back.read_bytes() == raw and not back.is_symlink()
+
+
+def test_an_archive_copy_swapped_for_a_link_is_not_read(sqlite_settings, tmp_path):
+    """archive/ is in the share: an archived file replaced by a link to a server file is not copied back."""
+    settings = sqlite_settings
+    _path, _raw, _mtime, load_id = rejected_register(settings)
+    (archived,) = [p for p in settings.archive.rglob("*") if p.is_file()]
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"server secret")
+    archived.unlink()
+    archived.symlink_to(secret)
+    with pytest.raises(FileNotFoundError, match="存档文件不存在"):
+        reprocess(load_id, settings)
+    assert not any(p.is_file() and p.read_bytes() == b"server secret" for p in settings.inbox.rglob("*"))
