@@ -202,6 +202,29 @@ def no_link_below(path: Path, root: Path) -> bool:
     return True
 
 
+class PinnedPath(type(Path())):
+    """A file's path as it is shown and reasoned about (its folders, its name and suffix, ``relative_to``)
+    whose opens reach the file this process holds a descriptor of: ``os.fspath`` gives /proc/self/fd/N, so
+    ``open``, ``stat``, ``ZipFile`` and pandas — and a forked reader child, which inherits the descriptor —
+    read the bytes that were hashed and archived, whatever bears the name meanwhile. Paths derived from it
+    (``parent``, ``/``, ``with_name``) are plain paths. ``unpin`` closes the descriptor; the path is then a
+    plain one too."""
+
+    def __new__(cls, path: Path, fd: int):
+        self = super().__new__(cls, path)
+        self._pinned_fd = fd
+        return self
+
+    def __fspath__(self) -> str:
+        fd = getattr(self, "_pinned_fd", None)
+        return f"/proc/self/fd/{fd}" if fd is not None else str(self)
+
+    def unpin(self) -> None:
+        fd, self._pinned_fd = getattr(self, "_pinned_fd", None), None
+        if fd is not None:
+            os.close(fd)
+
+
 def replace_no_follow(path: Path, data: bytes, root: Path) -> None:
     """``path`` (below ``root``) replaced atomically by ``data``: ``write_new``."""
     write_new(path, root, data)

@@ -124,12 +124,14 @@ def check_file(
     meta=None,
     background_docs: bool = False,
     inbox_root: Path | None = None,
+    scratch_dir: Path | None = None,
 ) -> CheckedFile:
     """Read, parse and validate ``path`` (its suite's result kept in Data Docs, the rules that need history
     applied), each load's facts in a sink for ``record``. With ``background_docs`` the Data Docs pages are
     written by a thread while the file is loaded. On PostgreSQL, given ``meta``, a load's transaction may be
     opened here (``LiveCopy``): ``record`` finishes it, ``CheckedFile.close`` rolls back what it did not.
-    ``inbox_root``: the folder whose subfolders name districts (default the inbox)."""
+    ``inbox_root``: the folder whose subfolders name districts (default the inbox); ``scratch_dir``: where a
+    large file's facts wait for the load (default ``inbox_root``'s folder)."""
     from etl.ingest.validate.data_docs import DataDocs
 
     inbox_root = inbox_root or settings.inbox
@@ -137,7 +139,7 @@ def check_file(
     live = meta is not None and engine.dialect.name == "postgresql"
     encoding = csv_chunks.text_encoding(path)
     if encoding is not None:
-        sink = LiveCopy(engine, meta, **LiveCopy.STREAM) if live else Spool(inbox_root.parent)
+        sink = LiveCopy(engine, meta, **LiveCopy.STREAM) if live else Spool(scratch_dir or inbox_root.parent)
         try:
             report, sink, outcome = check_in_chunks(
                 path,

@@ -207,6 +207,16 @@ def _process_claimed(held: inbox.Claim, settings: Settings, engine, run_id: str 
         snap = inbox.snapshot(held, settings)
     except (inbox.NotRegularFile, inbox.FileTooLarge, PermissionError) as exc:
         return _finish_unread(held, settings, engine, meta, exc)
+    try:
+        return _process_snapshot(held, settings, engine, run_id, force, meta, snap)
+    finally:
+        snap.close()
+
+
+def _process_snapshot(
+    held: inbox.Claim, settings: Settings, engine, run_id: str | None, force: bool, meta: FileMeta, snap
+) -> FileOutcome:
+    started, display = meta.started_at, held.display
     meta.archive_path = str(snap.archive.relative_to(settings.shared_dir))
     meta.sha256, meta.size_bytes = snap.sha256, snap.size
     meta.received_at, meta.file_modified_at = received_time(engine, held, snap.mtime, started)
@@ -244,7 +254,14 @@ def _check_and_record(
     docs_page = None
     try:
         checked = check_file(
-            snap.read_path, settings, engine, run_id, meta, background_docs=True, inbox_root=snap.read_root
+            snap.read_path,
+            settings,
+            engine,
+            run_id,
+            meta,
+            background_docs=True,
+            inbox_root=snap.read_root,
+            scratch_dir=snap.scratch,
         )
         report = checked.report
         try:

@@ -18,6 +18,7 @@ file out of it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import fcntl
@@ -43,7 +44,7 @@ from etl.ingest.inbox.names import (
     safe_suffix,
 )
 from etl.ingest.read.limits import mib
-from etl.shared_paths import name_variants, pinned_folder, read_no_follow, real_folder
+from etl.shared_paths import PinnedPath, name_variants, pinned_folder, read_no_follow, real_folder
 
 log = logging.getLogger(__name__)
 
@@ -214,23 +215,34 @@ def _lstat(path: bytes) -> os.stat_result | None:
 
 class Claim(RawNamed):
     """An inbox entry this process has taken: ``work/<claim>/`` holds ``lock`` (locked while the process
-    lives), ``key`` (the entry's raw relative path) and ``entry`` (the entry itself, renamed there)."""
+    lives), ``key`` (the entry's raw relative path) and ``entry`` (the entry itself, renamed there). The
+    folder is its process's alone (mode 0700) and is reached through its descriptor (``pinned``,
+    etl.shared_paths.pinned_folder): a claim folder renamed away and replaced by a link leads nowhere."""
 
     ENTRY, KEY, LOCK, READ = "entry", "key", "lock", "read"
 
-    def __init__(self, folder: Path, raw: bytes, lock_fd: int):
-        self.folder, self.raw, self._lock_fd = folder, raw, lock_fd
+    def __init__(self, folder: Path, raw: bytes, lock_fd: int, folder_fd: int):
+        self.folder, self.raw, self._lock_fd, self._folder_fd = folder, raw, lock_fd, folder_fd
+
+    @property
+    def pinned(self) -> Path:
+        """The claim folder as the folder this process made, whatever bears its name now."""
+        return Path(f"/proc/self/fd/{self._folder_fd}")
 
     @property
     def entry(self) -> Path:
-        return self.folder / self.ENTRY
+        return self.pinned / self.ENTRY
 
     def entry_kind(self) -> str:
         return kind_of(os.lstat(self.entry).st_mode)
 
     def release(self) -> None:
         """Remove the claim folder (the entry has been filed away, or was never taken) and unlock."""
-        shutil.rmtree(self.folder, ignore_errors=True)
+        for name in os.listdir(self.pinned):  # its contents, through the descriptor; then the folder by name
+            path = self.pinned / name
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() and not path.is_symlink() else path.unlink()
+        with contextlib.suppress(OSError):
+            os.rmdir(self.folder)  # empty if it is ours; a link or another folder put in its place stays
         self.unlock()
 
     def unlock(self) -> None:
@@ -238,6 +250,9 @@ class Claim(RawNamed):
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
+        if self._folder_fd is not None:
+            os.close(self._folder_fd)
+            self._folder_fd = None
 
 
 def claim(settings: Settings, key: str) -> Claim | None:
@@ -263,7 +278,7 @@ def claim(settings: Settings, key: str) -> Claim | None:
 def _new_claim(settings: Settings, raw: bytes) -> Claim:
     real_folder(settings.work, settings.shared_dir)
     folder = settings.work / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    folder.mkdir()
+    folder.mkdir(mode=0o700)  # this process's alone: where the shared folder's writers are other users, closed to them
     folder_fd = os.open(folder, _OPEN_DIR)  # its files made in the folder just made, not through a link put there
     try:
         pinned = Path(f"/proc/self/fd/{folder_fd}")  # etl.shared_paths.pinned_folder
@@ -271,9 +286,10 @@ def _new_claim(settings: Settings, raw: bytes) -> Claim:
         fcntl.flock(lock_fd, fcntl.LOCK_EX)
         with os.fdopen(os.open(pinned / Claim.KEY, _NEW_FILE | os.O_WRONLY, 0o600), "wb") as key:
             key.write(raw)
-    finally:
+    except BaseException:
         os.close(folder_fd)
-    return Claim(folder, raw, lock_fd)
+        raise
+    return Claim(folder, raw, lock_fd, folder_fd)
 
 
 def _take_from_inbox(inbox: bytes, raw: bytes, target: bytes) -> bool:
@@ -348,10 +364,16 @@ def _adopt_stranded(settings: Settings, raw: bytes, own: Claim) -> bool:
         if fd is None:
             continue
         try:
-            os.rename(folder / Claim.ENTRY, own.entry)
+            folder_fd = os.open(folder, _OPEN_DIR)  # the folder whose lock we hold, not a link put in its place
+        except OSError:
+            os.close(fd)
+            continue
+        try:
+            os.rename(f"/proc/self/fd/{folder_fd}/{Claim.ENTRY}", own.entry)
         except FileNotFoundError:
             continue
         finally:
+            os.close(folder_fd)
             os.close(fd)
         shutil.rmtree(folder, ignore_errors=True)
         log.info("%s: adopted from the stranded claim %s", display_path(raw), folder.name)
@@ -386,8 +408,14 @@ class Snapshot:
     size: int
     mtime: float
     archive: Path  # archive/<xx>/<sha256><suffix>, where these bytes are kept
-    read_path: Path  # our own copy of the bytes under the clerk's folder and name: what is parsed
+    # our own copy of the bytes under the clerk's folder and name: what is parsed, opened through a descriptor
+    # of the file that was hashed (etl.shared_paths.PinnedPath) — close() when done
+    read_path: PinnedPath
     read_root: Path  # the folder read_path's district folder is in (the parser's "inbox")
+    scratch: Path  # the claim folder, pinned: where scratch files of this file's processing go
+
+    def close(self) -> None:
+        self.read_path.unpin()
 
 
 def snapshot(claim: Claim, settings: Settings) -> Snapshot:
@@ -411,31 +439,37 @@ def snapshot(claim: Claim, settings: Settings) -> Snapshot:
         if info.st_size > limit:
             raise FileTooLarge(info.st_size, limit)
         name = claim.file_name
-        real_folder(settings.archive, settings.shared_dir)
-        incoming = settings.archive / f".incoming-{claim.folder.name}"
-        digest, size = hashlib.sha256(), 0
-        try:
-            with open(incoming, "wb") as out:
-                while block := os.read(fd, 1 << 20):
-                    size += len(block)
-                    if size > limit:
-                        raise FileTooLarge(size, limit)
-                    digest.update(block)
-                    out.write(block)
-            os.utime(incoming, ns=(info.st_atime_ns, info.st_mtime_ns))  # the archive keeps the original's mtime
-            sha256 = digest.hexdigest()
-            target = settings.archive / sha256[:2] / f"{sha256}{safe_suffix(name)}"
-            real_folder(target.parent, settings.shared_dir)
-            read_root = claim.folder / Claim.READ
-            read_path = read_root.joinpath(*claim.safe_folders, bounded_name(name))
-            real_folder(read_path.parent, settings.shared_dir)
-            _place(incoming, read_path, keep_source=True)  # what is parsed: this copy, whatever archive/ holds
-            _place(incoming, target)
-        finally:
-            incoming.unlink(missing_ok=True)
+        with pinned_folder(settings.archive, settings.shared_dir) as archive:
+            incoming = archive / f".incoming-{uuid.uuid4().hex}"
+            digest, size = hashlib.sha256(), 0
+            copy_fd = os.open(incoming, _NEW_FILE | os.O_RDWR, 0o644)  # read back through it: the bytes hashed
+            try:
+                with open(copy_fd, "wb", closefd=False) as out:
+                    while block := os.read(fd, 1 << 20):
+                        size += len(block)
+                        if size > limit:
+                            raise FileTooLarge(size, limit)
+                        digest.update(block)
+                        out.write(block)
+                os.utime(copy_fd, ns=(info.st_atime_ns, info.st_mtime_ns))  # the archive keeps the original's mtime
+                sha256 = digest.hexdigest()
+                target = settings.archive / sha256[:2] / f"{sha256}{safe_suffix(name)}"
+                with pinned_folder(target.parent, settings.shared_dir) as folder:
+                    _place(incoming, folder / target.name, keep_source=True)
+                read_root = claim.folder / Claim.READ
+                read_path = read_root.joinpath(*claim.safe_folders, bounded_name(name))
+                pinned_read = claim.pinned.joinpath(Claim.READ, *claim.safe_folders)
+                pinned_read.mkdir(parents=True, exist_ok=True)  # in the claim folder: ours alone
+                _place(incoming, pinned_read / read_path.name)  # the clerk's folder and name, for people
+            except BaseException:
+                os.close(copy_fd)
+                raise
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(incoming)
     finally:
         os.close(fd)
-    return Snapshot(sha256, size, info.st_mtime, target, read_path, read_root)
+    return Snapshot(sha256, size, info.st_mtime, target, PinnedPath(read_path, copy_fd), read_root, claim.pinned)
 
 
 def _place(source: Path, target: Path, keep_source: bool = False) -> None:

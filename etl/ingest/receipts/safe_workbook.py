@@ -12,6 +12,7 @@ calls out when Excel evaluates it).
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
@@ -23,8 +24,12 @@ FORMULA_NOTE = "原公式（回执中已改为数值）："
 
 
 def values_only_copy(path: Path) -> Workbook:
-    workbook = load_workbook(path, keep_vba=False, keep_links=False, rich_text=False)
-    cached = load_workbook(path, data_only=True, read_only=True, keep_links=False)
+    """``path``: an .xlsx/.xlsm (opened as a file: openpyxl judges a path by its suffix, and a pinned path,
+    etl.shared_paths.PinnedPath, has none)."""
+    with path.open("rb") as handle:
+        data = handle.read()
+    workbook = load_workbook(io.BytesIO(data), keep_vba=False, keep_links=False, rich_text=False)
+    cached = load_workbook(io.BytesIO(data), data_only=True, read_only=True, keep_links=False)
     try:
         for sheet in workbook.worksheets:
             values = None

@@ -329,3 +329,42 @@ def test_a_planted_claim_naming_a_path_outside_the_inbox_is_never_followed(make_
     assert outside.read_bytes() == secret
     shared = list(settings.shared_dir.rglob("*"))
     assert not any(p.is_file() and p.read_bytes() == secret for p in shared)
+
+
+@pytest.mark.parametrize("swapped", ["claim folder", "read folder", "district folder"])
+def test_what_is_parsed_is_what_was_hashed_even_if_the_folders_are_swapped_meanwhile(
+    make_settings, tmp_path, monkeypatch, swapped
+):
+    """work/ is in the share: while a file is parsed, a clerk may rename our claim folder (or a folder in it)
+    away and put a link to a server folder in its place, holding a file of the same name. What is parsed —
+    and what findings and receipts quote — is the file that was hashed and archived, never that one."""
+    import etl.ingest.pipeline
+
+    settings = make_settings()
+    prepare(settings)
+    name = "南芬区_志愿服务_2022-03.csv"
+    volunteer_csv(district(settings) / name)
+    lure = tmp_path / "server"
+    volunteer_csv(lure / "read" / "南芬区" / name, extra=[["2022-03-05", "南芬区", "SECRET_FROM_THE_SERVER"]])
+    original = etl.ingest.pipeline.check_file
+
+    def swap_then_check(path, *args, **kwargs):
+        (claim,) = list(settings.work.iterdir())
+        moved = {
+            "claim folder": (claim, lure),
+            "read folder": (claim / "read", lure / "read"),
+            "district folder": (claim / "read" / "南芬区", lure / "read" / "南芬区"),
+        }[swapped]
+        if swapped != "claim folder":
+            os.chmod(claim, 0o755)  # a clerk who writes as the pipeline's own user could do this too
+        moved[0].rename(moved[0].with_name(moved[0].name + ".away"))
+        moved[0].symlink_to(moved[1], target_is_directory=True)
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(etl.ingest.pipeline, "check_file", swap_then_check)
+    outcome = process_file(discover(settings)[0], settings)
+    assert outcome.status == "accepted" and outcome.rows == 3
+    stored = query(settings, "SELECT * FROM stg_finding") + query(settings, "SELECT * FROM fct_volunteer_activity")
+    assert "SECRET" not in repr(stored)
+    receipt = settings.shared_dir / outcome.receipt
+    assert b"SECRET" not in receipt.read_bytes()
