@@ -21,12 +21,15 @@ from etl.ingest.read.readers import Sheet
 from etl.text import INVISIBLE, INVISIBLE_CHARACTERS, fold, visible
 
 HEADER_SCAN_ROWS = 20
-TOTAL_MARKERS = ("合计", "总计", "小计", "累计")
-GRAND_TOTAL_MARKERS = ("合计", "总计")  # what the rows above add up to (小计 is a part's, 累计 a running total)
+TOTAL_MARKERS = ("合计", "总计", "小计", "累计", "共计")
+GRAND_TOTAL_MARKERS = ("合计", "总计", "共计")  # what the rows above add up to (小计 is a part's, 累计 a running total)
 # a grand total's label when it is all the cell holds: 合 or 总 (合 | 计 in two cells), 汇总 (an Excel/WPS table's
 # 汇总行; a name may begin with 汇总)
 GRAND_TOTAL_ALONE = ("合", "总", "汇总")
 FOOTER_MARKERS = ("填报人", "审核人", "联系电话", "制表人", "填表人", "负责人", "填报日期", "制表日期")
+# a note or an annex under the table (注：…, 说明：…, 附表：…), in a row's first filled cell, ends it too
+NOTE_MARKERS = ("注", "说明", "备注", "附注")  # followed by a colon
+ANNEX_MARKERS = ("附表", "附件")
 
 
 @dataclass
@@ -290,6 +293,13 @@ _ALONE = rf"|^{_GAP}(?:{_spaced(GRAND_TOTAL_ALONE)}){_GAP}[:：]?{_GAP}$"
 _TOTAL_CELL = re.compile(rf"^{_GAP}(?:{_spaced(TOTAL_MARKERS)}){_ALONE}")
 _GRAND_TOTAL_CELL = re.compile(rf"^{_GAP}(?:{_spaced(GRAND_TOTAL_MARKERS)}){_ALONE}")
 _FOOTER_CELL = re.compile(rf"^{_GAP}(?:{_spaced(FOOTER_MARKERS)})")
+_NOTE_CELL = re.compile(rf"^{_GAP}(?:(?:{_spaced(NOTE_MARKERS)}){_GAP}[:：]|{_spaced(ANNEX_MARKERS)})")
+# a total named for what it adds up, written before the marker: 全区合计, 明山区合计, 北地街道小计, 总合计
+_NAMED_TOTAL_CELL = re.compile(
+    rf"^{_GAP}(?P<name>[^\s\d{INVISIBLE}][^\s{INVISIBLE}]{{0,11}}?){_GAP}(?P<marker>{'|'.join(TOTAL_MARKERS)})"
+    rf"{_GAP}[:：]?{_GAP}$"
+)
+WHOLE_PREFIXES = ("全", "总")  # a named total of the whole (全区合计, 全市总计, 总合计) is the grand total
 _FOOTER_FIRST = (
     {m[0] for m in FOOTER_MARKERS} | {" ", "\u3000", "\t", "\n"} | set(INVISIBLE_CHARACTERS)
 )  # before the regex
@@ -299,8 +309,10 @@ def data_rows(layout: TableLayout) -> DataRows:
     """Rows below the header up to the footer, without blank and 合计 rows (kept apart for cross-checks)
     and rows that repeat the header (``repeated_headers``). Runs once per row of large registers, so it
     only looks at text cells, with precompiled patterns."""
-    grid = fill_merged(layout.sheet) if layout.sheet.merged else layout.sheet.rows
-    return classify_rows(grid, layout.first_data_row, headers=header_rows_as_written(layout, grid))
+    sheet = layout.sheet
+    grid = fill_merged(sheet) if sheet.merged else sheet.rows
+    headers = header_rows_as_written(layout, grid)
+    return classify_rows(grid, layout.first_data_row, headers=headers, as_written=sheet.rows if sheet.merged else None)
 
 
 def header_rows_as_written(layout: TableLayout, grid: list[list[object]] | None = None) -> list[list[object]]:
@@ -314,16 +326,25 @@ def header_rows_as_written(layout: TableLayout, grid: list[list[object]] | None 
 
 
 def classify_rows(
-    grid: list[list[object]], start: int, end: int | None = None, headers: list[list[object]] = ()
+    grid: list[list[object]],
+    start: int,
+    end: int | None = None,
+    headers: list[list[object]] = (),
+    as_written: list[list[object]] | None = None,
 ) -> DataRows:
     """``data_rows`` on ``grid[start:end]`` (row indices stay those of ``grid``): blank rows skipped, 合计
-    rows apart, the first footer row ends the table; rows that repeat one of ``headers`` apart."""
-    body = grid[start : len(grid) if end is None else end]
-    values = _object_array(body)
-    data, totals, footer, repeats = classify_array_under(values, headers)
+    rows apart, the first footer row ends the table; rows that repeat one of ``headers`` apart.
+    ``as_written``: the sheet's rows before merged ranges were filled in (``fill_merged``), which decide what
+    kind each row is — a date merged down over the 合计 row is the rows above's, and that row's first cell
+    of its own is 合计 — while the data rows' values are the grid's."""
+    stop = len(grid) if end is None else end
+    values = _object_array(grid[start:stop])
+    kinds = None if as_written is None else _object_array(as_written[start:stop])
+    data, totals, footer, repeats = classify_array_under(values, headers, kinds)
+    rows = grid if as_written is None else as_written
     return DataRows(
         start + np.flatnonzero(data),
-        [(start + p, grid[start + p]) for p in totals],
+        [(start + p, rows[start + p]) for p in totals],
         None if footer is None else start + footer,
         values[data],
         grid,
@@ -332,14 +353,15 @@ def classify_rows(
 
 
 def classify_array_under(
-    values: np.ndarray, headers: list[list[object]]
+    values: np.ndarray, headers: list[list[object]], kinds: np.ndarray | None = None
 ) -> tuple[np.ndarray, list[int], int | None, np.ndarray]:
     """``classify_array`` for the rows under a header (``headers``: its rows as written), with the rows that
     repeat it set apart first: such a row is neither data nor — whatever its cells say, a 联系电话 or 负责人
     column's header — the footer that ends the table. Returns the data mask, the 合计 rows, the footer
-    row and the repeated header rows (those above the footer)."""
+    row and the repeated header rows (those above the footer). ``kinds``: the same rows as written, before
+    merged ranges were filled in, to classify by (``classify_rows``)."""
     repeats = repeated_headers(values, headers)
-    data, totals, footer = classify_array(values, set_apart=set(repeats.tolist()))
+    data, totals, footer = classify_array(values if kinds is None else kinds, set_apart=set(repeats.tolist()))
     if footer is not None:
         repeats = repeats[repeats < footer]
     data[repeats] = False
@@ -409,7 +431,8 @@ def _code_table(codes: set[int]) -> np.ndarray:
 
 
 _SPECIAL_FIRST = _code_table(
-    _WHITESPACE_CODES | {ord(m[0]) for m in FOOTER_MARKERS + TOTAL_MARKERS + GRAND_TOTAL_ALONE}
+    _WHITESPACE_CODES
+    | {ord(m[0]) for m in FOOTER_MARKERS + TOTAL_MARKERS + GRAND_TOTAL_ALONE + NOTE_MARKERS + ANNEX_MARKERS}
 )
 _FOOTER_FIRST_TABLE = _code_table(_WHITESPACE_CODES | {ord(m[0]) for m in FOOTER_MARKERS})
 
@@ -427,6 +450,7 @@ def classify_array(values: np.ndarray, set_apart: set[int] = frozenset()) -> tup
     # a row to classify_row below (were "N" to start a footer), never take one away from it.
     first[:, 0][np.equal(values[:, 0], None)] = 0
     plain = (first[:, 0] != 0) & ~_SPECIAL_FIRST[first[:, 0]] & ~_FOOTER_FIRST_TABLE[first].any(axis=1)
+    plain[_named_total_candidates(values[:, 0])] = False
     data, totals = plain.copy(), []
     for position in np.flatnonzero(~plain):
         if position in set_apart:  # known not to be data, a total or the footer (classify_array_under)
@@ -442,19 +466,35 @@ def classify_array(values: np.ndarray, set_apart: set[int] = frozenset()) -> tup
     return data, totals, None
 
 
+def _named_total_candidates(column: np.ndarray) -> np.ndarray:
+    """Positions of the text cells of ``column`` that hold 计 (全区合计 …: what a named total ends with); one
+    search of the whole column first — most columns hold none."""
+    try:
+        joined = "\x00".join(column.tolist())
+    except TypeError:  # cells that are no text
+        joined = "\x00".join(v for v in column.tolist() if v.__class__ is str)
+    if "计" not in joined:
+        return np.empty(0, dtype=np.int64)
+    return np.flatnonzero(np.fromiter((v.__class__ is str and "计" in v for v in column), bool, len(column)))
+
+
 def classify_row(
     cells: list[object], _footer_first=_FOOTER_FIRST, _footer=_FOOTER_CELL.match, _total=_TOTAL_CELL.match
 ) -> str:
-    """ "blank" (every cell None, "" or whitespace), "footer" (a cell starts like 填报人/审核人…), "total"
-    (the first filled cell is 合计/总计…) or "data"."""
+    """ "blank" (every cell None, "" or whitespace), "footer" (a cell starts like 填报人/审核人…, or the first
+    filled cell is a note or an annex: 注：…, 附表…), "total" (the first filled cell is 合计/总计…, or a
+    total named for what it adds up: 全区合计, 明山区合计) or "data"."""
     first = first_filled(cells)
     if first is None:
         return "blank"
     for v in cells:
         if v.__class__ is str and v[:1] in _footer_first and _footer(v):
             return "footer"
-    if isinstance(first, str) and _total(first):
-        return "total"
+    if isinstance(first, str):
+        if _NOTE_CELL.match(first):
+            return "footer"
+        if _total(first) or _NAMED_TOTAL_CELL.match(first):
+            return "total"
     return "data"
 
 
@@ -473,9 +513,13 @@ def grand_total_label(cells: list[object]) -> str | None:
     """A grand total row's name as the clerk labelled it, for the messages about it: 合计, 总计 or 汇总 (合 | 计
     in two cells is 合计); None when the row is not the grand total."""
     first = first_filled(cells)
-    if not isinstance(first, str) or _GRAND_TOTAL_CELL.match(first) is None:
+    if not isinstance(first, str):
         return None
-    return {"总": "总计", "汇": "汇总"}.get(visible(first).strip()[:1], "合计")
+    if _GRAND_TOTAL_CELL.match(first) is None:
+        named = _NAMED_TOTAL_CELL.match(first)
+        whole = named and visible(named["name"]).startswith(WHOLE_PREFIXES) and named["marker"] in GRAND_TOTAL_MARKERS
+        return visible(first).strip().rstrip(":：") if whole else None
+    return {"总": "总计", "汇": "汇总", "共": "共计"}.get(visible(first).strip()[:1], "合计")
 
 
 def title_text(layout: TableLayout) -> str:

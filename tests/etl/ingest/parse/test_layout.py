@@ -416,7 +416,8 @@ def test_rows_are_classified_at_once_as_one_by_one():
 
 
 CELLS = [None, "", " ", "\u3000", "N", "None", "nan", float("nan"), 0, 7, 3.5, True, "明山区", "合计", "合 计", "总计",
-         "小计", "汇总", "汇 总：", "汇总报送", "填报人：张三", "审核人", "注：", "  12", "x"]  # fmt: skip
+         "小计", "汇总", "汇 总：", "汇总报送", "填报人：张三", "审核人", "注：", "  12", "x", "全区合计", "明山区合计：",
+         "共计", "计划", "2021合计", "说明：见附表", "说明书", "附表", "注册登记"]  # fmt: skip
 
 
 @settings(max_examples=120)
@@ -469,3 +470,52 @@ def test_invisible_characters_in_a_row_do_not_change_what_kind_of_row_it_is(row,
     assert (1 in {r for r, _ in rows.total_rows}) == (kind == "total")
     assert (rows.footer_row == 1) == (kind == "footer")
     assert (1 in rows.indices) == (kind == "data")
+
+
+# ----------------------------------------------------------------- what ends a table, what is its total
+
+TOTAL_LABELS = ["合计", "合 计", "总计", "共计", "全区合计", "溪湖区合计", "全区总计：", "总合计"]
+NOTES = ["注：出动人员含志愿者。", "说明：数据截至当日17时", "备注:车辆含租用", "附表：物资使用情况"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    streets=st.lists(st.sampled_from(["河西街道", "彩屯街道", "东风街道", "日月岛街道"]), min_size=1, max_size=4),
+    label=st.sampled_from(TOTAL_LABELS),
+    merged_down=st.sampled_from([None, "date", "district"]),
+    note=st.sampled_from([None, *NOTES]),
+)
+def test_totals_notes_and_annexes_under_the_table_are_no_data(tmp_path_factory, streets, label, merged_down, note):
+    """A flood report as clerks lay it out: the total labelled 合计 or named (全区合计, 溪湖区合计), the date or
+    the district merged down over every row the total's included, a note or an annex (with a table of its
+    own) under it. Only the street rows are data; the total row is one, found as such; nothing below it."""
+    from etl.ingest.parse.tables import parse_file
+
+    header = ["日期", "区县", "街道（乡镇）", "出动人员（人次）", "出动车辆（台次）"]
+    rows = [header] + [["2021-07-29", "溪湖区", street, 10 * (i + 1), 1] for i, street in enumerate(streets)]
+    total = [label, None, None, sum(r[3] for r in rows[1:]), len(streets)]
+    if merged_down == "date":  # 日期 merged down over the streets and the total: the label goes in the next cell
+        total = [None, label, None, *total[3:]]
+    rows.append(total)
+    if note:
+        rows += [[note], ["物资", "数量"], ["沙袋", 500]]
+    path = tmp_path_factory.mktemp("t") / "溪湖区" / "溪湖区防汛日报2021-07-29.xlsx"
+    path.parent.mkdir()
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    column = {"date": 1, "district": 2}.get(merged_down)
+    if column:
+        for r in range(3, len(streets) + 3 if merged_down == "district" else len(streets) + 3):
+            sheet.cell(r, column).value = None
+        sheet.merge_cells(start_row=2, start_column=column, end_row=len(streets) + 1 + (merged_down == "date"),
+                          end_column=column)  # fmt: skip
+    book.save(path)
+
+    report = parse_file(path, inbox=path.parent.parent)
+    assert report.frame["street"].tolist() == streets
+    assert [t["row"] for t in report.total_rows] == [len(streets) + 2]
+    assert report.frame["personnel"].tolist() == [10 * (i + 1) for i in range(len(streets))]
+    quoted = " ".join(f.message_zh for f in report.findings)
+    assert label.strip("：") not in quoted and "物资" not in quoted and "沙袋" not in quoted, quoted
