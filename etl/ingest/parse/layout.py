@@ -21,6 +21,8 @@ from etl.ingest.read.readers import Sheet
 from etl.text import INVISIBLE, INVISIBLE_CHARACTERS, fold, visible
 
 HEADER_SCAN_ROWS = 20
+# a column that only numbers the rows (序号, 行号, No.): not loaded, and no finding — unless a report type has it
+ROW_NUMBER_HEADERS = frozenset(header_key(text) for text in ("序号", "行号", "No.", "NO.", "No", "NO", "no."))
 TOTAL_MARKERS = ("合计", "总计", "小计", "累计", "共计")
 GRAND_TOTAL_MARKERS = ("合计", "总计", "共计")  # what the rows above add up to (小计 is a part's, 累计 a running total)
 # a grand total's label when it is all the cell holds: 合 or 总 (合 | 计 in two cells), 汇总 (an Excel/WPS table's
@@ -168,7 +170,8 @@ def match_header(
         if written and name not in layout.columns:
             layout.written_units[name] = written[1]
         if name is None:
-            layout.unknown_columns[c] = text
+            if key not in ROW_NUMBER_HEADERS:  # 序号 numbers the rows of almost every form: no data, no finding
+                layout.unknown_columns[c] = text
         elif name in layout.columns:
             layout.duplicate_columns[c] = text
         else:

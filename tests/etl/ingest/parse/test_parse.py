@@ -414,6 +414,17 @@ def test_no_data_rows(tmp_path):
     assert report.period == "2022-03"  # from the file name
 
 
+@pytest.mark.parametrize("row_number", ["序号", "序 号", "行号", "No."])
+def test_a_row_number_column_is_no_finding_but_a_column_nobody_knows_is(tmp_path, row_number):
+    """序号 numbers the rows of almost every form: read as an unknown column, every file was flagged."""
+    path, inbox = drop(tmp_path, "南芬区", "南芬区_志愿服务_2022-03.csv")
+    row = ["2022-03-04", "南芬区", "文明办", "1队", "创城", 30, 2, "南芬街道"]
+    write_csv(path, [[row_number, *VOLUNTEER_HEADER, "备注"], [1, *row, "雨天"], [2, *row[:3], "2队", *row[4:], ""]])
+    report = parse_file(path, inbox=inbox)
+    assert len(report.frame) == 2
+    assert [(f.rule, f.column) for f in report.findings] == [("unknown_column", "备注")]
+
+
 def test_csv_with_unpadded_title_line_does_not_crash(tmp_path):
     path, inbox = drop(tmp_path, "南芬区", "南芬区_志愿服务_2022-03.csv")
     write_csv(
