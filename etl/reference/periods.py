@@ -20,6 +20,10 @@ _QUARTER = (
 _DAY = re.compile(r"(?P<y>(?:19|20)\d{2})[-_.年/](?P<m>\d{1,2})[-_.月/](?P<d>\d{1,2})")
 _MONTH = re.compile(r"(?P<y>(?:19|20)\d{2})[-_.年/](?P<m>\d{1,2})(?!\d)")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+# the day a ledger was filled in (填报日期：2022年1月4日 — written after its month ended): not its period
+_FILED_ON = re.compile(
+    r"(?:填报|报送|填表|制表|上报|统计|报表)(?:日期|时间)[:]?(?P<y>(?:19|20)\d{2})[-_.年/]\d{1,2}(?:[-_.月/]\d{1,2}[日号]?)?"
+)
 
 
 def quarter_of(day: dt.date) -> str:
@@ -28,6 +32,8 @@ def quarter_of(day: dt.date) -> str:
 
 def period_from_text(text: str, grain: str) -> str | None:
     text = fold(text)
+    if grain != "day":  # a month's or a quarter's period is never the day its form was filled in
+        text = _FILED_ON.sub(" ", text)
     if grain == "quarter":
         for pattern in _QUARTER:
             match = pattern.search(text)

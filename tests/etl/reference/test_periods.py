@@ -129,3 +129,20 @@ def test_a_month_titles_month_wins_over_a_later_fill_in_date(month, filled_in, t
     title = "明山区老旧小区改造项目台账（" + title_style.format(y=first.year, m=first.month) + "）"
     line = "填报单位：明山区住建局 填报日期：" + date_style.format(y=day.year, m=day.month, d=day.day)
     assert period_from_text(f"{title} {line}", "month") == f"{first:%Y-%m}"
+
+
+@given(
+    day=st.dates(min_value=D(2000, 1, 1), max_value=D(2098, 12, 31)),
+    label=st.sampled_from(["填报日期", "报送日期", "填表日期", "制表日期", "统计时间"]),
+    colon=st.sampled_from(["：", ":", " ", ""]),
+    date_style=st.sampled_from(["{y}年{m}月{d}日", "{y}-{m:02d}-{d:02d}", "{y}/{m}/{d}", "{y}.{m}.{d}"]),
+    grain=st.sampled_from(["month", "quarter"]),
+)
+def test_the_day_a_ledger_was_filled_in_is_never_its_period(day, label, colon, date_style, grain):
+    """A ledger titled without its month, with a 填报日期 line (filled in on 2022年1月4日 for December): no
+    period from the text — the sheet's or the file's name gives it — rather than the month it was filled in."""
+    line = f"明山区“我为群众办实事”项目台账 填报单位：明山区 {label}{colon}" + date_style.format(
+        y=day.year, m=day.month, d=day.day
+    )
+    assert period_from_text(line, grain) is None
+    assert period_from_text(f"{line} 明山区实事台账2021年12月", "month") == "2021-12"
