@@ -79,16 +79,20 @@ def cell_text(value: object) -> str:
     return "" if value is None else str(value).strip()
 
 
-def fill_merged(sheet: Sheet) -> list[list[object]]:
+def fill_merged(sheet: Sheet, numbers: frozenset[int] = frozenset(), from_row: int = 0) -> list[list[object]]:
     """A copy of the grid where every cell of a merged range carries the range's top-left value. Rows no
-    merged range touches are the sheet's own row lists (read-only to callers); the others are copies."""
+    merged range touches are the sheet's own row lists (read-only to callers); the others are copies.
+    ``numbers``: columns of figures, whose ranges merged down over data rows (from ``from_row`` on) keep
+    their value in their first row only — 4 vehicles merged over two streets' rows are 4, not 4 + 4
+    (``merged_figures`` lists them for a finding)."""
     grid = list(sheet.rows)
     copied: set[int] = set()
     for (r1, c1), (r2, c2) in sheet.merged:
         if r1 >= len(grid) or c1 >= len(grid[r1]):
             continue
         value = grid[r1][c1]
-        for r in range(r1, min(r2, len(grid) - 1) + 1):
+        last = r1 if r1 >= from_row and numbers.intersection(range(c1, c2 + 1)) else r2
+        for r in range(r1, min(last, len(grid) - 1) + 1):
             if r not in copied:
                 grid[r] = list(grid[r])
                 copied.add(r)
@@ -313,9 +317,26 @@ def data_rows(layout: TableLayout) -> DataRows:
     and rows that repeat the header (``repeated_headers``). Runs once per row of large registers, so it
     only looks at text cells, with precompiled patterns."""
     sheet = layout.sheet
-    grid = fill_merged(sheet) if sheet.merged else sheet.rows
+    grid = fill_merged(sheet, figure_columns(layout), layout.first_data_row) if sheet.merged else sheet.rows
     headers = header_rows_as_written(layout, grid)
     return classify_rows(grid, layout.first_data_row, headers=headers, as_written=sheet.rows if sheet.merged else None)
+
+
+def figure_columns(layout: TableLayout) -> frozenset[int]:
+    """The sheet columns of the table's figures (counts, amounts): a figure belongs to one row."""
+    kinds = {c.name: c.kind for c in layout.contract.columns}
+    return frozenset(c for name, c in layout.columns.items() if kinds.get(name) in ("int", "decimal"))
+
+
+def merged_figures(layout: TableLayout) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """The merged ranges of the sheet that run down over data rows in a column of figures (0-based
+    ((first row, first column), (last row, last column))): their value is read in their first row only."""
+    figures = figure_columns(layout)
+    return [
+        ((r1, c1), (r2, c2))
+        for (r1, c1), (r2, c2) in layout.sheet.merged
+        if r2 > r1 and r1 >= layout.first_data_row and figures.intersection(range(c1, c2 + 1))
+    ]
 
 
 def header_rows_as_written(layout: TableLayout, grid: list[list[object]] | None = None) -> list[list[object]]:

@@ -19,7 +19,15 @@ from etl.ingest import findings as F
 from etl.ingest.findings import Finding, FindingList, column_letter, storable
 from etl.ingest.parse import layout as L
 from etl.ingest.parse.frames import datetime_objects
-from etl.ingest.parse.layout import TableLayout, WorkbookTables, data_rows, find_tables, grand_total_label, title_text
+from etl.ingest.parse.layout import (
+    TableLayout,
+    WorkbookTables,
+    data_rows,
+    find_tables,
+    grand_total_label,
+    merged_figures,
+    title_text,
+)
 from etl.ingest.parse.units import written_factor
 from etl.ingest.parse.values import GROUPED_THOUSANDS, ColumnConverter, ValueProblem, is_blank, parse_number
 from etl.ingest.read.isolated import read_isolated
@@ -373,6 +381,18 @@ def _read_table(report: ParsedReport, layout: TableLayout, places: Places, inbox
     """A sheet's table: its data rows are one chunk."""
     rows = data_rows(layout)
     table = TableParse(report, layout, places, inbox)
+    for (r1, c1), (r2, c2) in merged_figures(layout):
+        where, value = f"{column_letter(c1)}{r1 + 1}:{column_letter(c2)}{r2 + 1}", layout.sheet.rows[r1][c1]
+        report.add(
+            "merged_figure",
+            F.WARNING,
+            f"单元格 {where} 已合并，其中的数值「{value}」只计入第{r1 + 1}行（一个数值只能属于一行）；"
+            "如各行分别有该数值，请取消合并后逐行填写",
+            f"the merged cells {where} hold one figure ({value!r}): counted in row {r1 + 1} only",
+            row=r1 + 1,
+            column=layout.headers.get(c1),
+            cell=f"{column_letter(c1)}{r1 + 1}",
+        )
     table.header_repeats += rows.header_repeats
     report.frame, _ = table.add_chunk(rows.indices, pd.DataFrame(rows.values, dtype=object), rows.total_rows)
     table.finish()

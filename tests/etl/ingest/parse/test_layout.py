@@ -519,3 +519,39 @@ def test_totals_notes_and_annexes_under_the_table_are_no_data(tmp_path_factory, 
     assert report.frame["personnel"].tolist() == [10 * (i + 1) for i in range(len(streets))]
     quoted = " ".join(f.message_zh for f in report.findings)
     assert label.strip("：") not in quoted and "物资" not in quoted and "沙袋" not in quoted, quoted
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    personnel=st.lists(st.integers(1, 99), min_size=2, max_size=5),
+    vehicles=st.integers(1, 9),
+    span=st.integers(2, 5),
+)
+def test_a_figure_merged_down_over_rows_is_counted_once(tmp_path_factory, personnel, vehicles, span):
+    """出动车辆 4 merged over two streets' rows (vehicles they shared) is 4 vehicles, not 4 in each row: the
+    value stays in the range's first row, the others are empty, and a warning names the range. A merged
+    district or date still belongs to every row."""
+    from etl.ingest.parse.tables import parse_file
+
+    span = min(span, len(personnel))
+    streets = ["河西街道", "彩屯街道", "东风街道", "日月岛街道", "石桥子街道"][: len(personnel)]
+    rows = [["日期", "区县", "街道（乡镇）", "出动人员（人次）", "出动车辆（台次）"]]
+    rows += [["2021-07-29", "溪湖区", street, n, 1] for street, n in zip(streets, personnel, strict=True)]
+    path = tmp_path_factory.mktemp("m") / "溪湖区" / "溪湖区防汛日报2021-07-29.xlsx"
+    path.parent.mkdir()
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    sheet.cell(2, 5).value = vehicles
+    sheet.merge_cells(start_row=2, start_column=5, end_row=1 + span, end_column=5)
+    sheet.merge_cells(start_row=2, start_column=2, end_row=1 + len(personnel), end_column=2)  # the district
+    book.save(path)
+
+    report = parse_file(path, inbox=path.parent.parent)
+    frame = report.frame
+    assert frame["district"].tolist() == ["210503"] * len(personnel)
+    assert frame["personnel"].tolist() == personnel
+    shared = frame["vehicles"].tolist()
+    assert shared[0] == vehicles and sum(v for v in shared[:span] if v == v and v is not None) == vehicles
+    assert [(f.rule, f.cell) for f in report.findings if f.rule == "merged_figure"] == [("merged_figure", "E2")]
