@@ -1,5 +1,5 @@
--- Flood clean-up per district and day (current versions only). approximate_values counts cells written
--- as 30余 / 60多, loaded as their number and flagged.
+-- Flood clean-up per district and day (current versions only; each street's day once, from its latest
+-- load). approximate_values counts cells written as 30余 / 60多, loaded as their number and flagged.
 -- Published versions only (mart_published_load): steward-approved, or awaiting approval under
 -- PUBLISH_UNAPPROVED. approved: 1 when every version behind the row is approved, 0 when any awaits.
 CREATE VIEW mart_flood_cleanup_daily AS
@@ -18,8 +18,15 @@ SELECT f.date,
        SUM(f.disinfected_bins)            AS disinfected_bins,
        SUM(f.power_restored_households)   AS power_restored_households,
        SUM(CASE WHEN f.approximate_cols IS NULL THEN 0 ELSE 1 END) AS rows_with_approximate_values,
-       MIN(l.approved)                    AS approved
-FROM fct_flood_cleanup f
-JOIN mart_published_load l ON l.load_id = f.load_id
+       MIN(f.approved)                    AS approved
+FROM (
+    -- A street's day is counted once: a daily report may carry a late row of an earlier day, which another
+    -- file reported too; the later submission's row is the street's figure for that day.
+    SELECT c.*, l.approved,
+           ROW_NUMBER() OVER (PARTITION BY c.date, c.district, c.street ORDER BY c.load_id DESC) AS newest
+    FROM fct_flood_cleanup c
+    JOIN mart_published_load l ON l.load_id = c.load_id
+) f
 LEFT JOIN dim_place p ON p.place_code = f.district
+WHERE f.newest = 1
 GROUP BY f.date, f.district, p.place_name;

@@ -18,7 +18,7 @@ from etl.contracts import CONTRACTS, ReportContract
 from etl.ingest import findings as F
 from etl.ingest.findings import Finding, FindingList, column_letter, storable
 from etl.ingest.parse import layout as L
-from etl.ingest.parse.frames import datetime_objects
+from etl.ingest.parse.frames import dates, datetime_objects
 from etl.ingest.parse.layout import (
     TableLayout,
     WorkbookTables,
@@ -395,7 +395,28 @@ def _read_table(report: ParsedReport, layout: TableLayout, places: Places, inbox
         )
     table.header_repeats += rows.header_repeats
     report.frame, _ = table.add_chunk(rows.indices, pd.DataFrame(rows.values, dtype=object), rows.total_rows)
-    table.finish()
+    _rows_of_another_day(report, table.finish())
+
+
+def _rows_of_another_day(report: ParsedReport, period: str | None) -> None:
+    """A daily report's rows dated another day (a late row of the day before): each is that day's figure
+    for its street, and where another file reported the street's day too the later submission counts
+    (mart_flood_cleanup_daily) — said on the row, so the clerk knows which figure stands."""
+    contract, frame = report.contract, report.frame
+    if contract.period_grain != "day" or not period or frame is None or contract.date_column not in frame:
+        return
+    days = dates(frame, contract.date_column).dt.strftime("%Y-%m-%d")
+    for position in np.flatnonzero((days.notna() & (days != period)).to_numpy()):
+        day = days.iat[position]
+        report.add_cell(
+            "another_day",
+            F.WARNING,
+            f"该行日期为{day}，不是本日报的日期{period}：按{day}计入；该街道当日如另有报送，以较晚提交的为准",
+            f"the row is dated {day}, not the report's day {period}: counted on {day}, the later submission wins",
+            contract.date_column,
+            int(frame[SOURCE_ROW].iat[position]),
+            day,
+        )
 
 
 @dataclass
