@@ -24,6 +24,8 @@ class Column:
     unit: str | None = None
     required: bool = False  # the column must be present in the file
     blank_is_zero: bool = False  # counts where clerks write —, -, /, 无 for "none"
+    # a datetime whose time of day a rule needs (a reply within 2 hours): a column of dates alone is critical
+    clock: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

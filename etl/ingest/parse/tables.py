@@ -445,6 +445,8 @@ class TableParse:
     district_codes: set = field(default_factory=set)
     totals: list[tuple[int, list[object]]] = field(default_factory=list)
     header_repeats: list[int] = field(default_factory=list)  # 0-based record numbers of rows repeating the header
+    # for each column whose time of day a rule needs (Column.clock): (values seen, a time of day seen)
+    clocks: dict[str, tuple[int, bool]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.mismatches = FindingList(cap=self.report.findings.cap)
@@ -465,6 +467,11 @@ class TableParse:
         report, contract = self.report, self.contract
         self.totals += totals
         frame, groups = convert_rows(report, self.layout, self.converter, np.asarray(records) + 1, grid)
+        for column in (c for c in contract.columns if c.clock and c.name in frame):
+            seen, timed = self.clocks.get(column.name, (0, False))
+            if not timed:  # once one value has a time of day, the column has them
+                stamps = dates(frame, column.name).dropna()
+                self.clocks[column.name] = (seen + len(stamps), bool((stamps != stamps.dt.normalize()).any()))
         found = FindingList(cap=math.inf)  # every finding of the chunk (each group is capped already)
         for key, items in groups:
             self.groups.setdefault(key, FindingList(cap=report.findings.cap)).extend(items)
@@ -521,6 +528,17 @@ class TableParse:
             report.district = found.district
             report.findings += found.findings
         report.findings += self.mismatches
+        for name, (seen, timed) in self.clocks.items():
+            if seen >= 2 and not timed:  # one ticket at 00:00 may be one; a column of them is dates alone
+                header = report.header_of(name)
+                report.add(
+                    "no_time_of_day",
+                    F.CRITICAL,
+                    f"「{header}」列只有日期、没有时刻（时:分），无法判断是否在2小时内首次答复；"
+                    "请从12345平台导出含时刻的时间后重新提交",
+                    f"the column {header} holds dates without a time of day: the 2-hour rule cannot be judged",
+                    column=header,
+                )
         if self.totals:
             numbers = collector(
                 report, pd.DataFrame({n: pd.concat(s, ignore_index=True) for n, s in self.numbers.items()})

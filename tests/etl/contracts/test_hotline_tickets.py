@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pandas as pd
+import pytest
 from warehouse_helpers import ingest, query
 from workbooks import write_xlsx
 
@@ -392,3 +393,30 @@ def test_demo_files_load_and_the_city_row_matches_the_generator(settings):
         ("明山区", 64),
         ("南芬区", 26),
     ]
+
+
+@pytest.mark.parametrize("header", ["受理日期", "受理时间"])
+@pytest.mark.parametrize("as_text", [True, False])
+def test_a_receipt_column_of_dates_alone_is_critical_not_midnight(tmp_path, header, as_text):
+    """A 受理日期 column (dates without a time of day) read as midnight made every ticket replied after
+    9:30 late: the 2-hour rule cannot be judged from dates, so the file is sent back with the reason."""
+    inbox = tmp_path / "inbox"
+    day = (lambda d: d.isoformat()) if as_text else (lambda d: d)
+    rows = [
+        [f"MS2109{i:04d}", day(dt.date(2021, 9, 24 + i % 3)), "明山区", "北地街道", "城市管理", "2021-09-24 09:30",
+         "2021-09-25 10:00", "满意"]
+        for i in range(3)
+    ]  # fmt: skip
+    header_row = ["工单编号", header, "区县", "街道", "诉求类别", "首次答复时间", "办结时间", "满意度"]
+    path = write_xlsx(
+        inbox / "明山区" / "明山区12345工单2021-09.xlsx", [header_row, *rows], title="12345工单（2021年9月）"
+    )
+    report = parse_file(path, inbox=inbox)
+    assert [(f.rule, f.severity) for f in report.findings] == [("no_time_of_day", "critical")]
+    assert f"「{header}」列只有日期" in report.findings[0].message_zh
+
+    rows[0][1] = "2021-09-24 00:00" if as_text else dt.datetime(2021, 9, 24)  # midnight, with times beside it
+    rows[1][1] = "2021-09-24 08:15" if as_text else dt.datetime(2021, 9, 24, 8, 15)
+    path.unlink()
+    report = parse_file(write_xlsx(path, [header_row, *rows], title="12345工单（2021年9月）"), inbox=inbox)
+    assert report.findings == []
