@@ -265,3 +265,22 @@ def test_the_demo_ledger_gives_the_seed_figures_through_the_views(settings):
     assert {s["street"] for s in streets} == {"明山街道", "北地街道", "高峪街道"}
     latest_due = query(settings, "SELECT MAX(due_date) AS d FROM fct_old_compound_renovation")[0]["d"]
     assert str(latest_due)[:10] <= "2023-12-31"
+
+
+@given(data=st.data())
+def test_an_investment_written_in_yuan_is_flagged_on_its_cell(make_settings, data):
+    """项目总投资 names no unit and a clerk writes 元 (850000 for 85 万元): read in the contract's 万元 — and
+    under the 1,000,000 万元 bound — it is more than 50 万元 a household, which no renovation costs, so the
+    cell gets a warning to check the unit; the same money written in 万元 gets none."""
+    households = data.draw(st.integers(1, 200))
+    yuan = households * data.draw(st.integers(5_000, min(400_000, 1_000_000 // households)))  # 0.5–40 万元 each
+    settings = make_settings()
+    base = {"street": "北地街道", "short_street": False, "kinds": ["楼本体改造"], "separator": "、"}
+    base |= {"status": "在建", "cameras": 0, "doors": 0, "due_days": 100, "buildings": 1}
+    wrong = base | {"extra_households": households - 1, "fen": yuan * 100, "name": "元写成万元"}  # the cell: yuan
+    right = base | {"extra_households": households - 1, "fen": yuan // 100, "name": "按万元填写"}  # the cell: 万元
+    write_ledger(settings.inbox, [wrong, right], ALIAS_HEADER)
+    (outcome,) = ingest(settings).values()
+    assert outcome.status == "flagged", outcome.reason_zh
+    found = query(settings, "SELECT cell_ref FROM stg_finding WHERE rule = 'investment_per_household'")
+    assert [f["cell_ref"] for f in found] == ["H4"]
