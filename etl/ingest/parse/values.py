@@ -223,6 +223,15 @@ def _clock(text: str) -> str:
     return f"{rest[: time.start()]}{hour}{rest[time.start() + len(time['h']) :]}"
 
 
+# a day typed as a number, 20210729: far above any Excel serial (80,000 is the year 2119)
+_YYYYMMDD = (19_000_101, 20_991_231)
+
+
+def _shown(value: object) -> object:
+    """A number as a clerk typed it: 20210729, not the 20210729.0 the reader made of it."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def parse_date(raw: object, default_year: int | None = None) -> dt.date | None:
     """Excel serials, date/datetime cells, 2021-07-28, 2021/7/28, 2021.7.28, 2021年7月28日, and 7月28日
     (year from the report period)."""
@@ -233,7 +242,9 @@ def parse_date(raw: object, default_year: int | None = None) -> dt.date | None:
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         if 20_000 <= raw <= 80_000:  # Excel serial day numbers 1954–2119
             return (EXCEL_EPOCH + dt.timedelta(days=int(raw))).date()
-        raise ValueProblem(f"「{raw}」不是有效的日期", f"{raw!r} is not a valid date")
+        if _YYYYMMDD[0] <= raw <= _YYYYMMDD[1] and float(raw).is_integer():  # 20210729 typed as a number
+            return parse_date(str(int(raw)), default_year)
+        raise ValueProblem(f"「{_shown(raw)}」不是有效的日期", f"{raw!r} is not a valid date")
     text = _clock(visible(unicodedata.normalize("NFKC", str(raw))).strip())
     time_of_day = _TIME.search(text)
     if time_of_day:  # a date written with its time: 2021-07-28 10:30
@@ -267,7 +278,9 @@ def parse_datetime(raw: object, default_year: int | None = None) -> dt.datetime 
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         if 20_000 <= raw <= 80_000:
             return (EXCEL_EPOCH + dt.timedelta(days=float(raw))).replace(microsecond=0)
-        raise ValueProblem(f"「{raw}」不是有效的日期时间", f"{raw!r} is not a valid datetime")
+        if _YYYYMMDD[0] <= raw <= _YYYYMMDD[1] and float(raw).is_integer():  # a day typed as 20210924
+            return dt.datetime.combine(parse_date(raw, default_year), dt.time())
+        raise ValueProblem(f"「{_shown(raw)}」不是有效的日期时间", f"{raw!r} is not a valid datetime")
     text = _clock(visible(unicodedata.normalize("NFKC", str(raw))).strip())
     if fold(text) in BLANK_TOKENS:
         return None
@@ -640,7 +653,7 @@ class ColumnConverter:
             place = self.places.resolve_district(value)
             if place is None:
                 raise ValueProblem(
-                    f"区县「{value}」不在本市区县名录中", f"district {value!r} is not in the places reference"
+                    f"区县「{_shown(value)}」不在本市区县名录中", f"district {value!r} is not in the places reference"
                 )
             return place.code
 

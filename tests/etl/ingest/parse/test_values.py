@@ -10,7 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from etl.contracts import CONTRACTS, Column
-from etl.ingest.parse.values import ColumnConverter, ValueProblem, is_blank, parse_bool, parse_date, parse_number
+from etl.ingest.parse.values import (
+    ColumnConverter,
+    ValueProblem,
+    is_blank,
+    parse_bool,
+    parse_date,
+    parse_datetime,
+    parse_number,
+)
 from etl.reference.places import default_places
 
 SERVICE_ITEMS = CONTRACTS["service_items"]
@@ -166,6 +174,23 @@ def test_parse_bool_rejects(raw):
 )
 def test_parse_date(raw, expected):
     assert parse_date(raw) == expected
+
+
+@given(day=st.dates(min_value=D(1900, 1, 1), max_value=D(2099, 12, 31)), as_float=st.booleans())
+def test_a_day_typed_as_a_number_is_that_day(day, as_float):
+    """20210729 typed into a number cell (the reader gives 20210729.0): the day, as the same text is; never
+    mistaken for an Excel serial (those end at 80,000)."""
+    number = int(day.strftime("%Y%m%d"))
+    raw = float(number) if as_float else number
+    assert parse_date(raw) == day == parse_date(str(number))
+    assert parse_datetime(raw) == dt.datetime.combine(day, dt.time())
+
+
+@pytest.mark.parametrize("raw", [20211332.0, 20210230, 123456.0])
+def test_a_number_that_is_no_day_is_said_as_typed(raw):
+    with pytest.raises(ValueProblem) as info:
+        parse_date(raw)
+    assert info.value.zh == f"「{int(raw)}」不是有效的日期"  # not 20211332.0
 
 
 def test_parse_date_without_year_uses_default_year():
