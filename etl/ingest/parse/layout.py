@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from etl.contracts import ReportContract, header_base, header_key
-from etl.ingest.parse.units import UNITS
+from etl.ingest.parse.units import MULTIPLIERS, UNITS, written_factor
 from etl.ingest.read.readers import Sheet
 from etl.text import INVISIBLE, INVISIBLE_CHARACTERS, fold, visible
 
@@ -160,6 +160,24 @@ def _header_keys(text: str) -> tuple[str, str]:
 _BRACKETED_UNIT = re.compile(r"\(([^()]+)\)$")  # 总投资(元) → 元 (folded: full-width brackets are half-width)
 
 
+def _by_unit(contract: ReportContract, base: str, text: str) -> str | None:
+    """The column a header names by its unit where its words name several (清运垃圾 is 清运垃圾（吨） and
+    清运垃圾（车次）: 清运垃圾（公斤） is the tons, in another unit of weight), when exactly one of them
+    takes that unit."""
+    written = _BRACKETED_UNIT.search(fold(text.replace(" / ", "")))
+    unit = written[1] if written else ""
+    if unit not in UNITS and not (len(unit) > 1 and unit[0] in MULTIPLIERS and unit[1:] in UNITS):
+        return None
+    owners = [
+        c.name
+        for c in contract.columns
+        if c.unit
+        and any(header_base(h) == base for h in (c.header, *c.aliases))
+        and written_factor(unit, c.unit) is not None
+    ]
+    return owners[0] if len(owners) == 1 else None
+
+
 def match_header(
     contract: ReportContract, sheet: Sheet, header_rows: tuple[int, ...], headers: dict[int, str]
 ) -> TableLayout:
@@ -167,7 +185,7 @@ def match_header(
     layout = TableLayout(contract, sheet, header_rows, {}, headers)
     for c, text in headers.items():
         key, base = _header_keys(text)
-        name = index.get(key) or index.get(base)  # 最多跑动次数（次） → 最多跑动次数
+        name = index.get(key) or index.get(base) or _by_unit(contract, base, text)  # 最多跑动次数（次） → 最多跑动次数
         written = (
             _BRACKETED_UNIT.search(fold(text.replace(" / ", ""))) if name is not None and key not in index else None
         )

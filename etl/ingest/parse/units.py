@@ -16,6 +16,11 @@ from fractions import Fraction
 # Units a number cell may carry (longest first where one begins another: 人次 before 人).
 UNITS = (
     "立方米",
+    "公斤",
+    "千克",
+    "kg",
+    "KG",
+    "Kg",
     "个工作日",
     "工作日",
     "个小时",
@@ -74,7 +79,7 @@ ACCEPTED: dict[str, dict[str, Fraction]] = {
         **_COUNTS,
     },
     "车次": {"车次": Fraction(1), "次": Fraction(1), "趟": Fraction(1), "车": Fraction(1)},
-    "吨": {"吨": Fraction(1)},
+    "吨": {"吨": Fraction(1), **dict.fromkeys(("公斤", "千克", "kg", "KG", "Kg"), Fraction(1, 1000))},
     "立方米": {"立方米": Fraction(1), "方": Fraction(1)},
     "条": {"条": Fraction(1), **_COUNTS},
     "座": {"座": Fraction(1), **_COUNTS},

@@ -203,3 +203,29 @@ def test_a_header_naming_a_unit_of_another_quantity_rejects_the_file_naming_the_
     )
     assert [(f.rule, f.severity, f.cell) for f in report.findings] == [("header_unit", "critical", "G1")]
     assert "“天”" in report.findings[0].message_zh and "“小时”" in report.findings[0].message_zh
+
+
+WEIGHTS = {"吨": 1, "公斤": Decimal("0.001"), "千克": Decimal("0.001"), "kg": Decimal("0.001"), "万公斤": 10}
+
+
+@given(header_unit=st.sampled_from(sorted(WEIGHTS)), cell_unit=st.sampled_from(["", *sorted(WEIGHTS)]),
+       amount=st.integers(0, 99_999))  # fmt: skip
+def test_garbage_in_any_unit_of_weight_is_read_in_tons(tmp_path_factory, header_unit, cell_unit, amount):
+    """清运垃圾 heads both the tons and the trips: 清运垃圾（公斤） is the tons, written in 公斤 (it was an
+    unknown column, and the file loaded with no tonnage at all); a cell in 公斤/千克/kg under any of them is
+    read in tons too."""
+    from workbooks import write_xlsx
+
+    from etl.ingest.parse.tables import parse_file
+
+    header = ["日期", "区县", "街道（乡镇）", "出动人员（人次）", f"清运垃圾（{header_unit}）", "清运垃圾（车次）"]
+    cell = f"{amount}{cell_unit}" if cell_unit else amount
+    inbox = tmp_path_factory.mktemp("w") / "inbox"
+    path = write_xlsx(
+        inbox / "溪湖区" / "溪湖区防汛日报2021-07-29.xlsx", [header, ["2021-07-29", "溪湖区", "河西街道", 5, cell, 2]]
+    )
+    report = parse_file(path, inbox=inbox)
+    tons = amount * (WEIGHTS[cell_unit] if cell_unit else WEIGHTS[header_unit])
+    assert report.frame["garbage_tons"].tolist() == [pytest.approx(float(tons))]
+    assert report.frame["garbage_trips"].tolist() == [2]
+    assert [f.rule for f in report.findings] == []
