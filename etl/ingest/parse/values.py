@@ -223,6 +223,9 @@ def _clock(text: str) -> str:
     return f"{rest[: time.start()]}{hour}{rest[time.start() + len(time['h']) :]}"
 
 
+# what a clerk can write instead of a value that is no date (30/7/2021: day and month cannot be told apart)
+DATE_HINT = "，请写成 2021-07-30 或 2021年7月30日"
+DATETIME_HINT = "，请写成 2021-09-24 10:05 这样的日期和时刻"
 # a day typed as a number, 20210729: far above any Excel serial (80,000 is the year 2119)
 _YYYYMMDD = (19_000_101, 20_991_231)
 
@@ -244,7 +247,7 @@ def parse_date(raw: object, default_year: int | None = None) -> dt.date | None:
             return (EXCEL_EPOCH + dt.timedelta(days=int(raw))).date()
         if _YYYYMMDD[0] <= raw <= _YYYYMMDD[1] and float(raw).is_integer():  # 20210729 typed as a number
             return parse_date(str(int(raw)), default_year)
-        raise ValueProblem(f"「{_shown(raw)}」不是有效的日期", f"{raw!r} is not a valid date")
+        raise ValueProblem(f"「{_shown(raw)}」不是有效的日期{DATE_HINT}", f"{raw!r} is not a valid date")
     text = _clock(visible(unicodedata.normalize("NFKC", str(raw))).strip())
     time_of_day = _TIME.search(text)
     if time_of_day:  # a date written with its time: 2021-07-28 10:30
@@ -265,7 +268,7 @@ def parse_date(raw: object, default_year: int | None = None) -> dt.date | None:
             return dt.date(year, int(match["m"]), int(match["d"]))
         except ValueError:
             break
-    raise ValueProblem(f"「{raw}」不是有效的日期", f"{raw!r} is not a valid date")
+    raise ValueProblem(f"「{raw}」不是有效的日期{DATE_HINT}", f"{raw!r} is not a valid date")
 
 
 def parse_datetime(raw: object, default_year: int | None = None) -> dt.datetime | None:
@@ -280,7 +283,7 @@ def parse_datetime(raw: object, default_year: int | None = None) -> dt.datetime 
             return (EXCEL_EPOCH + dt.timedelta(days=float(raw))).replace(microsecond=0)
         if _YYYYMMDD[0] <= raw <= _YYYYMMDD[1] and float(raw).is_integer():  # a day typed as 20210924
             return dt.datetime.combine(parse_date(raw, default_year), dt.time())
-        raise ValueProblem(f"「{_shown(raw)}」不是有效的日期时间", f"{raw!r} is not a valid datetime")
+        raise ValueProblem(f"「{_shown(raw)}」不是有效的日期时间{DATETIME_HINT}", f"{raw!r} is not a valid datetime")
     text = _clock(visible(unicodedata.normalize("NFKC", str(raw))).strip())
     if fold(text) in BLANK_TOKENS:
         return None
@@ -291,7 +294,7 @@ def parse_datetime(raw: object, default_year: int | None = None) -> dt.datetime 
             return dt.datetime.combine(day, dt.time(int(match["h"]), int(match["mi"]), int(match["s"] or 0)))
         return dt.datetime.combine(day, dt.time())
     except (ValueProblem, ValueError, TypeError):
-        raise ValueProblem(f"「{raw}」不是有效的日期时间", f"{raw!r} is not a valid datetime") from None
+        raise ValueProblem(f"「{raw}」不是有效的日期时间{DATETIME_HINT}", f"{raw!r} is not a valid datetime") from None
 
 
 def _text(raw: object) -> str | None:

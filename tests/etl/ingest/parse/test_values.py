@@ -190,7 +190,7 @@ def test_a_day_typed_as_a_number_is_that_day(day, as_float):
 def test_a_number_that_is_no_day_is_said_as_typed(raw):
     with pytest.raises(ValueProblem) as info:
         parse_date(raw)
-    assert info.value.zh == f"「{int(raw)}」不是有效的日期"  # not 20211332.0
+    assert info.value.zh == f"「{int(raw)}」不是有效的日期，请写成 2021-07-30 或 2021年7月30日"  # not 20211332.0
 
 
 def test_parse_date_without_year_uses_default_year():
@@ -210,7 +210,7 @@ def test_parse_date_without_year_and_no_default_raises():
 def test_parse_date_rejects(raw):
     with pytest.raises(ValueProblem) as info:
         parse_date(raw, default_year=2021)
-    assert info.value.zh == f"「{raw}」不是有效的日期"
+    assert info.value.zh == f"「{raw}」不是有效的日期，请写成 2021-07-30 或 2021年7月30日"
 
 
 @pytest.mark.parametrize("raw", [None, "", "—", "/", "无"])
@@ -372,7 +372,7 @@ def test_date(converter):
     )
     assert out.values.tolist()[:7] == [D(2021, 7, 28)] * 7
     assert pd.isna(out.values.iat[7]) and pd.isna(out.values.iat[8])
-    assert zh(out.problems) == {7: "「2021-02-30」不是有效的日期"}
+    assert zh(out.problems) == {7: "「2021-02-30」不是有效的日期，请写成 2021-07-30 或 2021年7月30日"}
 
 
 def test_date_without_default_year(places):
