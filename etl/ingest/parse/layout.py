@@ -102,6 +102,11 @@ def fill_merged(sheet: Sheet, numbers: frozenset[int] = frozenset(), from_row: i
     return grid
 
 
+# a group header over the figures of the report's own period (当日 | 累计 side by side): its children are the
+# contract's columns; a 累计 group beside it stays "累计 / 出动人员", a column nobody knows (said, not loaded)
+THIS_PERIOD = frozenset({"当日", "本日", "今日", "当天", "本月", "当月", "本期", "本季度", "当季"})
+
+
 def _header_candidates(sheet: Sheet, grid: list[list[object]], r: int) -> list[tuple[tuple[int, ...], dict[int, str]]]:
     """Header texts per column for a one-row header at r and a two-row header at r, r+1."""
     raw = sheet.rows
@@ -117,7 +122,9 @@ def _header_candidates(sheet: Sheet, grid: list[list[object]], r: int) -> list[t
             child = cell_text(raw[r + 1][c]) if c < len(raw[r + 1]) else ""
             if not parent and child:  # a group header typed once, not merged over its children
                 parent = _left_group_parent(raw, r, c)
-            if parent and child and parent != child:
+            if parent and child and fold(parent) in THIS_PERIOD:  # 当日 over 出动人员（人次）: the day's figures
+                double[c] = child
+            elif parent and child and parent != child:
                 double[c] = f"{parent} / {child}"
             elif parent or child:
                 double[c] = parent or child

@@ -555,3 +555,34 @@ def test_a_figure_merged_down_over_rows_is_counted_once(tmp_path_factory, person
     shared = frame["vehicles"].tolist()
     assert shared[0] == vehicles and sum(v for v in shared[:span] if v == v and v is not None) == vehicles
     assert [(f.rule, f.cell) for f in report.findings if f.rule == "merged_figure"] == [("merged_figure", "E2")]
+
+
+@pytest.mark.parametrize("today", ["当日", "本日", "当 日"])
+@pytest.mark.parametrize("cumulative", [None, "累计", "本月累计"])
+def test_the_days_figures_under_a_group_header_are_read_and_a_running_total_beside_them_is_said(
+    tmp_path, today, cumulative
+):
+    """日期 | 区县 | 街道 merged down two rows, 当日 over 出动人员 | 车辆 | 垃圾, and perhaps 累计 over the same three:
+    the day's figures are the contract's columns (the file was rejected: the header read as data, required
+    columns missing); the running totals are columns nobody knows, said and not loaded."""
+    from etl.ingest.parse.tables import parse_file
+
+    figures = ["出动人员（人次）", "出动车辆（台次）", "清运垃圾（吨）"]
+    groups = [today] + ([cumulative] if cumulative else [])
+    path = tmp_path / "溪湖区" / "溪湖区防汛日报2021-07-29.xlsx"
+    path.parent.mkdir()
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["日期", "区县", "街道（乡镇）"] + [cell for g in groups for cell in (g, None, None)])
+    sheet.append([None, None, None] + figures * len(groups))
+    sheet.append(["2021-07-29", "溪湖区", "河西街道"] + [10, 2, 3] + ([100, 20, 30] if cumulative else []))
+    for column in (1, 2, 3):
+        sheet.merge_cells(start_row=1, start_column=column, end_row=2, end_column=column)
+    for i in range(len(groups)):
+        sheet.merge_cells(start_row=1, start_column=4 + 3 * i, end_row=1, end_column=6 + 3 * i)
+    book.save(path)
+
+    report = parse_file(path, inbox=tmp_path)
+    assert report.frame[["personnel", "vehicles", "garbage_tons"]].values.tolist() == [[10, 2, 3.0]]
+    said = [(f.rule, f.cell) for f in report.findings]
+    assert said == ([("unknown_column", c) for c in ("G1", "H1", "I1")] if cumulative else [])
