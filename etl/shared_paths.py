@@ -37,21 +37,7 @@ _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 def real_folder(folder: Path, root: Path) -> Path:
     """``folder``, inside ``root``, as a real directory (see the module doc); returns ``folder``."""
-    current = root
-    for part in _parts_below(folder, root):
-        current = current / part
-        for _attempt in range(3):
-            try:
-                info = os.lstat(current)
-            except FileNotFoundError:
-                try:
-                    os.mkdir(current)
-                    break
-                except FileExistsError:
-                    continue  # made by another process meanwhile: look again
-            if stat.S_ISDIR(info.st_mode):
-                break
-            move_aside(current, "非文件夹")
+    os.close(open_folder(folder, root))
     return folder
 
 
@@ -64,33 +50,52 @@ def _parts_below(folder: Path, root: Path) -> tuple[str, ...]:
     return parts
 
 
+def _aside_name(name: str, what: str) -> str:
+    return f"{name[:120]}.{what}已移开-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+
+
 def move_aside(path: Path, what: str) -> Path:
     """Rename what is at ``path`` (the link itself, never its target) to a name beside it that says so."""
-    aside = path.with_name(f"{path.name[:120]}.{what}已移开-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}")
+    aside = path.with_name(_aside_name(path.name, what))
     os.rename(path, aside)
     log.warning("%s was in the way (a link, a file or a folder we did not make): moved aside to %s", path, aside.name)
     return aside
 
 
 def open_folder(folder: Path, root: Path) -> int:
-    """A descriptor of ``folder``, made real below ``root`` and opened from ``root`` one component at a time
-    without following a link: a folder swapped for a link after it was made real is refused (OSError),
-    never followed. ``root`` (SHARED_DIR) is the operator's and is opened as configured."""
+    """A descriptor of ``folder`` below ``root``, reached from ``root`` one component at a time, each opened
+    relative to the one before without following a link: a missing folder is made there, and a link or a
+    file where a folder goes is moved aside there (never followed, whatever is swapped in by name
+    meanwhile). ``root`` (SHARED_DIR) is the operator's and is opened as configured."""
+    parts = _parts_below(folder, root)
     root.mkdir(parents=True, exist_ok=True)  # the share itself (the operator's), on a first run
-    for attempt in range(3):
-        real_folder(folder, root)
-        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        try:
-            for part in _parts_below(folder, root):
-                inner = os.open(part, _OPEN_DIR, dir_fd=fd)
-                os.close(fd)
-                fd = inner
-            return fd
-        except OSError as exc:
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for part in parts:
+            inner = _enter(fd, part)
             os.close(fd)
-            if exc.errno not in (errno.ELOOP, errno.ENOTDIR, errno.ENOENT) or attempt == 2:
+            fd = inner
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _enter(parent: int, name: str) -> int:
+    """The folder ``name`` in the folder ``parent`` (a descriptor), made real there (see ``open_folder``)."""
+    for _attempt in range(5):
+        try:
+            return os.open(name, _OPEN_DIR, dir_fd=parent)
+        except FileNotFoundError:
+            with contextlib.suppress(FileExistsError):  # made by another process meanwhile: look again
+                os.mkdir(name, dir_fd=parent)
+        except OSError as exc:
+            if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
                 raise
-    raise AssertionError("unreachable")
+            aside = _aside_name(name, "非文件夹")
+            os.rename(name, aside, src_dir_fd=parent, dst_dir_fd=parent)  # the link itself, not its target
+            log.warning("%s was not a folder (a link or a file): moved aside to %s", name, aside)
+    raise OSError(errno.ELOOP, f"{name} keeps being replaced")
 
 
 @contextlib.contextmanager
@@ -228,6 +233,30 @@ class PinnedPath(type(Path())):
 def replace_no_follow(path: Path, data: bytes, root: Path) -> None:
     """``path`` (below ``root``) replaced atomically by ``data``: ``write_new``."""
     write_new(path, root, data)
+
+
+def read_below(path: Path, root: Path) -> bytes | None:
+    """The bytes of the regular file ``path`` below ``root``, every component opened relative to the one
+    before without following a link (nothing is made); None when it is missing, reached through a link, no
+    regular file, or another name of a file elsewhere (a hard link)."""
+    try:
+        parts = _parts_below(path, root)
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except (OSError, ValueError):
+        return None
+    try:
+        for part in parts[:-1]:
+            inner = os.open(part, _OPEN_DIR, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        file_fd = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=fd)
+    except (OSError, IndexError):
+        return None
+    finally:
+        os.close(fd)
+    with os.fdopen(file_fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        return handle.read() if stat.S_ISREG(info.st_mode) and info.st_nlink == 1 else None
 
 
 def read_no_follow(path: Path) -> bytes | None:

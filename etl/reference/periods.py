@@ -20,9 +20,10 @@ _QUARTER = (
 _DAY = re.compile(r"(?P<y>(?:19|20)\d{2})[-_.年/](?P<m>\d{1,2})[-_.月/](?P<d>\d{1,2})")
 _MONTH = re.compile(r"(?P<y>(?:19|20)\d{2})[-_.年/](?P<m>\d{1,2})(?!\d)")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
-# the day a ledger was filled in (填报日期：2022年1月4日 — written after its month ended): not its period
+# the day a ledger was filled in (填报日期：2022年1月4日 — written after its month ended): not its period. A
+# day, not a month (报送时间：2021.12 states the month), and not 统计时间 (统计时间：2021年12月 is the period)
 _FILED_ON = re.compile(
-    r"(?:填报|报送|填表|制表|上报|统计|报表)(?:日期|时间)[:]?(?P<y>(?:19|20)\d{2})[-_.年/]\d{1,2}(?:[-_.月/]\d{1,2}[日号]?)?"
+    r"(?:填报|报送|填表|制表|上报)(?:日期|时间)[:]?(?:19|20)\d{2}[-_.年/]\d{1,2}[-_.月/]\d{1,2}(?![\d])[日号]?"
 )
 
 

@@ -40,7 +40,7 @@ from jinja2.ext import Extension
 from markupsafe import Markup, escape
 
 from etl.config import DATA_DOCS, RECEIPTS, Settings, city_timezone
-from etl.shared_paths import no_link_below
+from etl.shared_paths import no_link_below, read_below
 from etl.statuses import LABELS
 
 log = logging.getLogger(__name__)
@@ -218,7 +218,7 @@ def resolve_inside(base: Path, relative: str) -> Path | None:
         return None
     if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
         return None
-    return candidate.resolve()
+    return candidate
 
 
 def under(stored: str | None, folder: str) -> str | None:
@@ -380,7 +380,7 @@ def create_app(*, dependencies: Sequence[Any] = (), settings_factory: Callable[[
     its login check); settings are read on every request so the environment decides SHARED_DIR and the
     warehouse, as for the DAG."""
     from fastapi import FastAPI, HTTPException, Request
-    from fastapi.responses import FileResponse, HTMLResponse
+    from fastapi.responses import HTMLResponse
 
     app = FastAPI(
         title="District submissions / 区县报送情况",
@@ -468,7 +468,7 @@ def create_app(*, dependencies: Sequence[Any] = (), settings_factory: Callable[[
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "no-store",
         }
-        return FileResponse(target, media_type=XLSX_TYPE, headers=headers)
+        return served(target, settings.receipts, XLSX_TYPE, headers)
 
     @app.get(f"{DATA_DOCS_PATH}{{path:path}}", name="data_docs")
     def data_docs(path: str, request: Request):
@@ -480,7 +480,7 @@ def create_app(*, dependencies: Sequence[Any] = (), settings_factory: Callable[[
 def data_docs_response(root: Path, path: str, base: str):
     """A file of the Data Docs site under ``root``; a folder redirects to its index.html."""
     from fastapi import HTTPException
-    from fastapi.responses import FileResponse, RedirectResponse
+    from fastapi.responses import RedirectResponse
 
     if path in ("", "/") or path.endswith("/"):
         index = f"{path.strip('/')}/index.html".lstrip("/") if path.strip("/") else DATA_DOCS_INDEX
@@ -493,4 +493,16 @@ def data_docs_response(root: Path, path: str, base: str):
     media_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
     if media_type.startswith("text/") or media_type in ("application/javascript", "application/json"):
         media_type += "; charset=utf-8"
-    return FileResponse(target, media_type=media_type, headers=DATA_DOCS_HEADERS)
+    return served(target, root, media_type, DATA_DOCS_HEADERS)
+
+
+def served(target: Path, base: Path, media_type: str, headers: dict):
+    """``target``'s bytes, read again through no link (etl.shared_paths.read_below: a folder swapped for a link
+    since ``resolve_inside`` looked is not followed); 404 when they cannot be."""
+    from fastapi import HTTPException
+    from fastapi.responses import Response
+
+    data = read_below(target, base.parent)
+    if data is None:
+        raise HTTPException(status_code=404, detail="not found")
+    return Response(data, media_type=media_type, headers=headers)

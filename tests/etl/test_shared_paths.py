@@ -110,3 +110,37 @@ def test_a_path_that_climbs_out_is_refused(share):
     with pytest.raises(ValueError):
         write_unused(shared / "a" / ".." / "..", "x.txt", shared, b"x")
     assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
+
+
+def test_a_folder_swapped_for_a_link_while_the_path_is_walked_is_not_followed(share, monkeypatch):
+    """The clerk's race: receipts/ is checked, then swapped for a link to a server folder before the next
+    component is made. Each component is opened relative to the one before, so the walk goes on in the
+    folder it opened: nothing is made, renamed or moved in the server folder."""
+    import etl.shared_paths
+
+    shared, outside = share
+    (shared / "receipts").mkdir()
+    (outside / "airflow.cfg").write_bytes(b"[core]")
+    swapped = []
+
+    def racing(call):
+        """``call``, and right after the first look at receipts/ (by name or by path), the swap."""
+
+        def raced(path, *args, **kwargs):
+            result = call(path, *args, **kwargs)
+            if os.fsdecode(path).endswith("receipts") and not swapped:
+                swapped.append(True)
+                (shared / "receipts").rename(shared / "receipts.real")
+                (shared / "receipts").symlink_to(outside, target_is_directory=True)
+            return result
+
+        return raced
+
+    monkeypatch.setattr(etl.shared_paths.os, "open", racing(os.open))
+    monkeypatch.setattr(etl.shared_paths.os, "lstat", racing(os.lstat))
+    with pinned_folder(shared / "receipts" / "airflow.cfg", shared) as folder:
+        write_new(folder / "回执.xlsx", folder, b"receipt")
+    monkeypatch.undo()
+    assert swapped and sorted(p.name for p in outside.iterdir()) == ["airflow.cfg", "secret.txt"]
+    assert (outside / "airflow.cfg").read_bytes() == b"[core]"
+    assert (shared / "receipts.real" / "airflow.cfg" / "回执.xlsx").read_bytes() == b"receipt"

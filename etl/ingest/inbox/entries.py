@@ -44,7 +44,7 @@ from etl.ingest.inbox.names import (
     safe_suffix,
 )
 from etl.ingest.read.limits import mib
-from etl.shared_paths import PinnedPath, name_variants, pinned_folder, read_no_follow, real_folder
+from etl.shared_paths import PinnedPath, name_variants, pinned_folder, read_no_follow
 
 log = logging.getLogger(__name__)
 
@@ -276,10 +276,11 @@ def claim(settings: Settings, key: str) -> Claim | None:
 
 
 def _new_claim(settings: Settings, raw: bytes) -> Claim:
-    real_folder(settings.work, settings.shared_dir)
-    folder = settings.work / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    folder.mkdir(mode=0o700)  # this process's alone: where the shared folder's writers are other users, closed to them
-    folder_fd = os.open(folder, _OPEN_DIR)  # its files made in the folder just made, not through a link put there
+    name = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    with pinned_folder(settings.work, settings.shared_dir) as work:  # made in work/ as checked, not through a link
+        os.mkdir(work / name, 0o700)  # this process's alone: where the share's writers are other users, closed to them
+        folder_fd = os.open(work / name, _OPEN_DIR)
+    lock_fd = None
     try:
         pinned = Path(f"/proc/self/fd/{folder_fd}")  # etl.shared_paths.pinned_folder
         lock_fd = os.open(pinned / Claim.LOCK, _NEW_FILE | os.O_RDWR, 0o600)
@@ -288,8 +289,10 @@ def _new_claim(settings: Settings, raw: bytes) -> Claim:
             key.write(raw)
     except BaseException:
         os.close(folder_fd)
+        if lock_fd is not None:
+            os.close(lock_fd)
         raise
-    return Claim(folder, raw, lock_fd, folder_fd)
+    return Claim(settings.work / name, raw, lock_fd, folder_fd)
 
 
 def _take_from_inbox(inbox: bytes, raw: bytes, target: bytes) -> bool:
@@ -334,9 +337,19 @@ def stranded_claims(settings: Settings) -> list[str]:
     (the process died after filing its entry away) are removed."""
     if not settings.work.is_dir():
         return []
-    real_folder(settings.work, settings.shared_dir)  # a link at work/ is moved aside, not listed through
+    with pinned_folder(settings.work, settings.shared_dir) as work:  # listed as checked, not through a link
+        return _stranded_in(work)
+
+
+def _claim_folders(work: Path) -> list[Path]:
+    """The claim folders in the pinned ``work`` folder (real folders, not links), by name."""
+    with os.scandir(work) as entries:
+        return sorted(work / e.name for e in entries if e.is_dir(follow_symlinks=False))
+
+
+def _stranded_in(work: Path) -> list[str]:
     keys = []
-    for folder in sorted(p for p in settings.work.iterdir() if p.is_dir() and not p.is_symlink()):
+    for folder in _claim_folders(work):
         fd = _try_lock(folder)
         if fd is None:
             if not (folder / Claim.LOCK).exists() and time.time() - folder.stat().st_mtime > 60:
@@ -357,8 +370,13 @@ def stranded_claims(settings: Settings) -> list[str]:
 
 
 def _adopt_stranded(settings: Settings, raw: bytes, own: Claim) -> bool:
-    for folder in sorted(p for p in settings.work.iterdir() if p.is_dir() and not p.is_symlink() and p != own.folder):
-        if read_no_follow(folder / Claim.KEY) != raw:
+    with pinned_folder(settings.work, settings.shared_dir) as work:  # listed as checked, not through a link
+        return _adopt_from(work, raw, own)
+
+
+def _adopt_from(work: Path, raw: bytes, own: Claim) -> bool:
+    for folder in _claim_folders(work):
+        if folder.name == own.folder.name or read_no_follow(folder / Claim.KEY) != raw:
             continue
         fd = _try_lock(folder)
         if fd is None:
@@ -479,9 +497,10 @@ def _place(source: Path, target: Path, keep_source: bool = False) -> None:
         os.link(source, target)
     except FileExistsError:
         pass
-    except OSError:
-        if not target.exists():
-            shutil.copyfile(source, target, follow_symlinks=False)
+    except OSError:  # no hard links here: a copy, into a new file (nothing at the name is followed)
+        with contextlib.suppress(FileExistsError), open(source, "rb") as original:
+            with os.fdopen(os.open(target, _NEW_FILE | os.O_WRONLY, 0o644), "wb") as copy:
+                shutil.copyfileobj(original, copy)
     if not keep_source:
         source.unlink(missing_ok=True)
 
@@ -501,11 +520,12 @@ def give_back(claim: Claim, settings: Settings) -> None:
     try:
         if os.path.lexists(claim.entry):
             *folders, name = claim.raw.split(b"/")
-            parent = os.path.join(os.fsencode(settings.inbox), *folders) if folders else os.fsencode(settings.inbox)
-            target = os.path.join(parent, name)
-            if os.path.isdir(parent) and not os.path.islink(parent) and not os.path.lexists(target):
-                os.rename(claim.entry, target)
-    except OSError:
+            parent = settings.inbox.joinpath(*map(os.fsdecode, folders))
+            with pinned_folder(parent, settings.shared_dir) as pinned:  # back where it was, through no link
+                target = os.path.join(os.fsencode(pinned), name)
+                if not os.path.lexists(target):
+                    os.rename(claim.entry, target)
+    except (OSError, ValueError):
         log.warning("%s stays in its claim folder %s for the next run", claim.display, claim.folder.name)
     if os.path.lexists(claim.entry):
         claim.unlock()

@@ -325,11 +325,16 @@ _ALONE = rf"|^{_GAP}(?:{_spaced(GRAND_TOTAL_ALONE)}){_GAP}[:：]?{_GAP}$"
 _TOTAL_CELL = re.compile(rf"^{_GAP}(?:{_spaced(TOTAL_MARKERS)}){_ALONE}")
 _GRAND_TOTAL_CELL = re.compile(rf"^{_GAP}(?:{_spaced(GRAND_TOTAL_MARKERS)}){_ALONE}")
 _FOOTER_CELL = re.compile(rf"^{_GAP}(?:{_spaced(FOOTER_MARKERS)})")
-_NOTE_CELL = re.compile(rf"^{_GAP}(?:(?:{_spaced(NOTE_MARKERS)}){_GAP}[:：]|{_spaced(ANNEX_MARKERS)})")
-# a total named for what it adds up, written before the marker: 全区合计, 明山区合计, 北地街道小计, 总合计
+# 注：…, 说明：…; 附表：…, 附件1 物资… — a colon or a number after the word (附件材料电子化 is a task's name)
+_NUMBERED = r"[0-9一二三四五六七八九十]+"
+_NOTE_CELL = re.compile(
+    rf"^{_GAP}(?:(?:{_spaced(NOTE_MARKERS)}){_GAP}[:：]|(?:{_spaced(ANNEX_MARKERS)}){_GAP}(?:{_NUMBERED}|[:：]))"
+)
+# a total named for the place it adds up, written before the marker: 全区合计, 明山区合计, 北地街道小计, 总合计 —
+# the whole (全…, 总) or a place (…区, …县, …街道); 城镇新增就业累计 names a task, not a place
 _NAMED_TOTAL_CELL = re.compile(
-    rf"^{_GAP}(?P<name>[^\s\d{INVISIBLE}][^\s{INVISIBLE}]{{0,11}}?){_GAP}(?P<marker>{'|'.join(TOTAL_MARKERS)})"
-    rf"{_GAP}[:：]?{_GAP}$"
+    rf"^{_GAP}(?P<name>全[^\s\d{INVISIBLE}]{{0,3}}?|总|[^\s\d{INVISIBLE}]{{1,10}}?(?:区|县|市|镇|乡|街道|社区|村))"
+    rf"{_GAP}(?P<marker>{'|'.join(TOTAL_MARKERS)}){_GAP}[:：]?{_GAP}$"
 )
 WHOLE_PREFIXES = ("全", "总")  # a named total of the whole (全区合计, 全市总计, 总合计) is the grand total
 _FOOTER_FIRST = (
@@ -349,8 +354,9 @@ def data_rows(layout: TableLayout) -> DataRows:
 
 def figure_columns(layout: TableLayout) -> frozenset[int]:
     """The sheet columns of the table's figures (counts, amounts): a figure belongs to one row."""
-    kinds = {c.name: c.kind for c in layout.contract.columns}
-    return frozenset(c for name, c in layout.columns.items() if kinds.get(name) in ("int", "decimal"))
+    figures = {c.name for c in layout.contract.columns if c.kind in ("int", "decimal")}
+    numbering = {c.name for c in layout.contract.columns if header_key(c.header) in ROW_NUMBER_HEADERS}  # 序号
+    return frozenset(c for name, c in layout.columns.items() if name in figures - numbering)
 
 
 def merged_figures(layout: TableLayout) -> list[tuple[tuple[int, int], tuple[int, int]]]:

@@ -146,3 +146,12 @@ def test_the_day_a_ledger_was_filled_in_is_never_its_period(day, label, colon, d
     )
     assert period_from_text(line, grain) is None
     assert period_from_text(f"{line} 明山区实事台账2021年12月", "month") == "2021-12"
+
+
+@pytest.mark.parametrize(
+    ("text", "period"),
+    [("统计时间：2021年12月", "2021-12"), ("统计日期：2021年12月31日", "2021-12"), ("报送时间：2021.12", "2021-12")],
+)
+def test_a_line_stating_the_period_is_not_taken_for_a_filing_date(text, period):
+    """统计时间：2021年12月 states the month; only a labelled filing day (填报日期：2022年1月4日) is set aside."""
+    assert period_from_text(text, "month") == period

@@ -368,3 +368,48 @@ def test_what_is_parsed_is_what_was_hashed_even_if_the_folders_are_swapped_meanw
     assert "SECRET" not in repr(stored)
     receipt = settings.shared_dir / outcome.receipt
     assert b"SECRET" not in receipt.read_bytes()
+
+
+def test_stranded_claims_are_swept_only_in_the_work_folder_checked(make_settings, tmp_path, monkeypatch):
+    """work/ swapped for a link to a server folder right after it is checked: old folders without a lock
+    there look like claims that died before their lock was made — they must not be swept."""
+    import etl.shared_paths
+
+    settings = make_settings()
+    prepare(settings)
+    settings.work.mkdir(exist_ok=True)
+    server = tmp_path / "airflow_home"
+    for name in ("dags", "logs"):
+        (server / name).mkdir(parents=True)
+        os.utime(server / name, (1, 1))
+    real_open, swapped = os.open, []
+
+    def racing_open(path, flags, *args, **kwargs):
+        fd = real_open(path, flags, *args, **kwargs)
+        if os.fsdecode(path) == "work" and not swapped:
+            swapped.append(True)
+            settings.work.rename(settings.work.with_name("work.real"))
+            settings.work.symlink_to(server, target_is_directory=True)
+        return fd
+
+    monkeypatch.setattr(etl.shared_paths.os, "open", racing_open)
+    assert inbox.stranded_claims(settings) == []
+    monkeypatch.undo()
+    assert swapped and sorted(p.name for p in server.iterdir()) == ["dags", "logs"]
+
+
+def test_a_file_given_back_after_a_fault_stays_in_the_share(make_settings, tmp_path):
+    """After a system fault the claimed file goes back to inbox/<folders>/<name>: a folder on the way swapped
+    for a link to a server folder meanwhile is moved aside, not followed."""
+    settings = make_settings()
+    prepare(settings)
+    volunteer_csv(settings.inbox / "南芬区" / "三月" / "志愿服务.csv")
+    held = inbox.claim(settings, discover(settings)[0])
+    server = tmp_path / "server"
+    (server / "三月").mkdir(parents=True)
+    (settings.inbox / "南芬区").rename(settings.inbox / "南芬区.away")
+    (settings.inbox / "南芬区").symlink_to(server, target_is_directory=True)
+    inbox.give_back(held, settings)
+    assert list((server / "三月").iterdir()) == []
+    assert (settings.inbox / "南芬区" / "三月" / "志愿服务.csv").is_file()
+    assert not (settings.inbox / "南芬区").is_symlink()

@@ -586,3 +586,47 @@ def test_the_days_figures_under_a_group_header_are_read_and_a_running_total_besi
     assert report.frame[["personnel", "vehicles", "garbage_tons"]].values.tolist() == [[10, 2, 3.0]]
     said = [(f.rule, f.cell) for f in report.findings]
     assert said == ([("unknown_column", c) for c in ("G1", "H1", "I1")] if cumulative else [])
+
+
+@pytest.mark.parametrize(
+    ("cell", "kind"),
+    [
+        ("城镇新增就业累计", "data"),  # a task's name that ends like a total
+        ("附件材料电子化", "data"),  # a task's name that begins like an annex
+        ("附件厂宿舍改造", "data"),
+        ("说明书印制", "data"),
+        ("注册登记便利化", "data"),
+        ("全区合计", "total"),
+        ("明山区合计", "total"),
+        ("北地街道小计", "total"),
+        ("附表1 物资使用情况", "footer"),
+        ("附件2：联系人", "footer"),
+        ("注：含志愿者", "footer"),
+    ],
+)
+def test_names_that_look_like_a_total_or_an_annex_are_data(cell, kind):
+    """A review found 城镇新增就业累计 read as a total and 附件材料电子化 ending the table, every row after it
+    dropped without a word: a named total names the whole or a place, an annex has a number or a colon."""
+    from etl.ingest.parse.layout import classify_row, classify_rows
+
+    assert classify_row([cell, "明山区", 3]) == kind
+    rows = classify_rows([["实事名称", "区县", "数"], [cell, "明山区", 3], ["背街小巷整治", "明山区", 1]], 1)
+    assert [r for r, _ in rows.rows] == {"data": [1, 2], "total": [2], "footer": []}[kind]
+
+
+def test_a_row_number_merged_over_a_tasks_rows_is_no_figure(tmp_path):
+    """序号 merged down over a task's two rows numbers them both: no merged-figure warning, no empty 序号."""
+    from etl.ingest.parse.tables import parse_file
+
+    path = tmp_path / "明山区" / "明山区办实事台账2021年12月.xlsx"
+    path.parent.mkdir()
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["序号", "实事名称", "区县", "牵头单位", "类别", "计划完成时间", "完成状态", "实际完成时间"])
+    sheet.append([1, "背街小巷整治（一期）", "明山区", "住建局", "环境", "2021-12-31", "推进中", None])
+    sheet.append([None, "背街小巷整治（二期）", "明山区", "住建局", "环境", "2021-12-31", "推进中", None])
+    sheet.merge_cells("A2:A3")
+    book.save(path)
+    report = parse_file(path, inbox=tmp_path)
+    assert report.frame["seq"].tolist() == [1, 1]
+    assert [f.rule for f in report.findings] == []
