@@ -474,6 +474,22 @@ def test_invisible_characters_in_a_row_do_not_change_what_kind_of_row_it_is(row,
 
 # ----------------------------------------------------------------- what ends a table, what is its total
 
+
+def write_flood(folder: Path, rows: list[list[object]], merges: list[tuple[int, int, int, int]]) -> Path:
+    """溪湖区's daily report of ``rows`` with the cells of each (first row, first column, last row, last
+    column) merged (1-based); returns its path under ``folder``/溪湖区."""
+    path = folder / "溪湖区" / "溪湖区防汛日报2021-07-29.xlsx"
+    path.parent.mkdir()
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    for r1, c1, r2, c2 in merges:
+        sheet.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
+    book.save(path)
+    return path
+
+
 TOTAL_LABELS = ["合计", "合 计", "总计", "共计", "全区合计", "溪湖区合计", "全区总计：", "总合计"]
 NOTES = ["注：出动人员含志愿者。", "说明：数据截至当日17时", "备注:车辆含租用", "附表：物资使用情况"]
 
@@ -499,20 +515,9 @@ def test_totals_notes_and_annexes_under_the_table_are_no_data(tmp_path_factory, 
     rows.append(total)
     if note:
         rows += [[note], ["物资", "数量"], ["沙袋", 500]]
-    path = tmp_path_factory.mktemp("t") / "溪湖区" / "溪湖区防汛日报2021-07-29.xlsx"
-    path.parent.mkdir()
-    book = openpyxl.Workbook()
-    sheet = book.active
-    for row in rows:
-        sheet.append(row)
     column = {"date": 1, "district": 2}.get(merged_down)
-    if column:
-        for r in range(3, len(streets) + 3 if merged_down == "district" else len(streets) + 3):
-            sheet.cell(r, column).value = None
-        sheet.merge_cells(start_row=2, start_column=column, end_row=len(streets) + 1 + (merged_down == "date"),
-                          end_column=column)  # fmt: skip
-    book.save(path)
-
+    last = len(streets) + 1 + (merged_down == "date")  # the date over the total row too
+    path = write_flood(tmp_path_factory.mktemp("t"), rows, [(2, column, last, column)] if column else [])
     report = parse_file(path, inbox=path.parent.parent)
     assert report.frame["street"].tolist() == streets
     assert [t["row"] for t in report.total_rows] == [len(streets) + 2]
@@ -537,17 +542,9 @@ def test_a_figure_merged_down_over_rows_is_counted_once(tmp_path_factory, person
     streets = ["河西街道", "彩屯街道", "东风街道", "日月岛街道", "石桥子街道"][: len(personnel)]
     rows = [["日期", "区县", "街道（乡镇）", "出动人员（人次）", "出动车辆（台次）"]]
     rows += [["2021-07-29", "溪湖区", street, n, 1] for street, n in zip(streets, personnel, strict=True)]
-    path = tmp_path_factory.mktemp("m") / "溪湖区" / "溪湖区防汛日报2021-07-29.xlsx"
-    path.parent.mkdir()
-    book = openpyxl.Workbook()
-    sheet = book.active
-    for row in rows:
-        sheet.append(row)
-    sheet.cell(2, 5).value = vehicles
-    sheet.merge_cells(start_row=2, start_column=5, end_row=1 + span, end_column=5)
-    sheet.merge_cells(start_row=2, start_column=2, end_row=1 + len(personnel), end_column=2)  # the district
-    book.save(path)
-
+    rows[1][4] = vehicles
+    merges = [(2, 5, 1 + span, 5), (2, 2, 1 + len(personnel), 2)]  # the vehicles, and the district
+    path = write_flood(tmp_path_factory.mktemp("m"), rows, merges)
     report = parse_file(path, inbox=path.parent.parent)
     frame = report.frame
     assert frame["district"].tolist() == ["210503"] * len(personnel)
