@@ -50,6 +50,14 @@ class TableLayout:
     def missing_required(self) -> list[str]:
         return [c.name for c in self.contract.required_columns if c.name not in self.columns]
 
+    def own_header_row(self, c: int) -> int:
+        """The 0-based header row holding column ``c``'s own header text (the lowest of a two-row header
+        that has one)."""
+        rows = self.sheet.rows
+        return next(
+            (r for r in reversed(self.header_rows) if c < len(rows[r]) and cell_text(rows[r][c])), self.header_rows[0]
+        )
+
     @property
     def first_data_row(self) -> int:
         return self.header_rows[-1] + 1

@@ -29,7 +29,14 @@ from etl.ingest.parse.layout import (
     title_text,
 )
 from etl.ingest.parse.units import written_factor
-from etl.ingest.parse.values import GROUPED_THOUSANDS, ColumnConverter, ValueProblem, is_blank, parse_number
+from etl.ingest.parse.values import (
+    GROUPED_THOUSANDS,
+    ColumnConverter,
+    ValueProblem,
+    as_typed,
+    is_blank,
+    parse_number,
+)
 from etl.ingest.read.isolated import read_isolated
 from etl.ingest.read.limits import Limits
 from etl.ingest.read.readers import Sheet, UnreadableFile, other_delimiters
@@ -382,7 +389,7 @@ def _read_table(report: ParsedReport, layout: TableLayout, places: Places, inbox
     rows = data_rows(layout)
     table = TableParse(report, layout, places, inbox)
     for (r1, c1), (r2, c2) in merged_figures(layout):
-        where, value = f"{column_letter(c1)}{r1 + 1}:{column_letter(c2)}{r2 + 1}", layout.sheet.rows[r1][c1]
+        where, value = f"{column_letter(c1)}{r1 + 1}:{column_letter(c2)}{r2 + 1}", as_typed(layout.sheet.rows[r1][c1])
         report.add(
             "merged_figure",
             F.WARNING,
@@ -602,14 +609,15 @@ def start_table(report: ParsedReport, layout: TableLayout) -> ReportContract:
             row=header_row,
         )
     for c, text in layout.unknown_columns.items():
+        row = layout.own_header_row(c) + 1  # 累计 / 出动人员: the cell of 出动人员, under the group's
         report.add(
             "unknown_column",
             F.WARNING,
             f"未知列「{text}」不属于{contract.title_zh}，该列未入库（原文件已存档）",
             f"unknown column {text!r} was not loaded",
-            row=header_row,
+            row=row,
             column=text,
-            cell=f"{column_letter(c)}{header_row}",
+            cell=f"{column_letter(c)}{row}",
         )
     unmeasured = [name for name, factor in header_unit_factors(layout).items() if factor is None]
     for name in unmeasured:  # a header unit of another quantity than the contract's

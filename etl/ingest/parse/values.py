@@ -230,7 +230,7 @@ DATETIME_HINT = "，请写成 2021-09-24 10:05 这样的日期和时刻"
 _YYYYMMDD = (19_000_101, 20_991_231)
 
 
-def _shown(value: object) -> object:
+def as_typed(value: object) -> object:
     """A number as a clerk typed it: 20210729, not the 20210729.0 the reader made of it."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
@@ -247,7 +247,7 @@ def parse_date(raw: object, default_year: int | None = None) -> dt.date | None:
             return (EXCEL_EPOCH + dt.timedelta(days=int(raw))).date()
         if _YYYYMMDD[0] <= raw <= _YYYYMMDD[1] and float(raw).is_integer():  # 20210729 typed as a number
             return parse_date(str(int(raw)), default_year)
-        raise ValueProblem(f"「{_shown(raw)}」不是有效的日期{DATE_HINT}", f"{raw!r} is not a valid date")
+        raise ValueProblem(f"「{as_typed(raw)}」不是有效的日期{DATE_HINT}", f"{raw!r} is not a valid date")
     text = _clock(visible(unicodedata.normalize("NFKC", str(raw))).strip())
     time_of_day = _TIME.search(text)
     if time_of_day:  # a date written with its time: 2021-07-28 10:30
@@ -283,7 +283,7 @@ def parse_datetime(raw: object, default_year: int | None = None) -> dt.datetime 
             return (EXCEL_EPOCH + dt.timedelta(days=float(raw))).replace(microsecond=0)
         if _YYYYMMDD[0] <= raw <= _YYYYMMDD[1] and float(raw).is_integer():  # a day typed as 20210924
             return dt.datetime.combine(parse_date(raw, default_year), dt.time())
-        raise ValueProblem(f"「{_shown(raw)}」不是有效的日期时间{DATETIME_HINT}", f"{raw!r} is not a valid datetime")
+        raise ValueProblem(f"「{as_typed(raw)}」不是有效的日期时间{DATETIME_HINT}", f"{raw!r} is not a valid datetime")
     text = _clock(visible(unicodedata.normalize("NFKC", str(raw))).strip())
     if fold(text) in BLANK_TOKENS:
         return None
@@ -656,7 +656,7 @@ class ColumnConverter:
             place = self.places.resolve_district(value)
             if place is None:
                 raise ValueProblem(
-                    f"区县「{_shown(value)}」不在本市区县名录中", f"district {value!r} is not in the places reference"
+                    f"区县「{as_typed(value)}」不在本市区县名录中", f"district {value!r} is not in the places reference"
                 )
             return place.code
 

@@ -101,7 +101,7 @@ def _mark_cells(workbook: Workbook, findings: list[Finding]) -> dict[tuple[str, 
         if finding.cell and finding.sheet:
             by_cell[(finding.sheet, finding.cell)].append(finding)
     marked = {}
-    for (sheet_name, ref), items in by_cell.items():
+    for (sheet_name, ref), items in _merged_together(workbook, by_cell).items():
         title = sheet_name if sheet_name in workbook.sheetnames else _sheet_title(sheet_name)
         if title not in workbook.sheetnames:
             continue
@@ -112,8 +112,23 @@ def _mark_cells(workbook: Workbook, findings: list[Finding]) -> dict[tuple[str, 
         if cell.comment is not None:  # e.g. the formula a values-only copy replaced (etl.ingest.receipts.safe_workbook)
             text = f"{text}\n{cell.comment.text}"
         cell.comment = Comment(text, "数据管理员", width=320, height=40 + 30 * len(items))
-        marked[(sheet_name, ref)] = title
+        for finding in items:
+            marked[(sheet_name, finding.cell)] = title
     return marked
+
+
+def _merged_together(workbook: Workbook, by_cell: dict) -> dict:
+    """``by_cell`` with the findings on a cell inside a merged range (C5 under a 区县 merged down from C4)
+    moved to the range's first cell, the one Excel shows and the only one that takes a fill or a comment."""
+    moved: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    for (sheet_name, ref), items in by_cell.items():
+        title = sheet_name if sheet_name in workbook.sheetnames else _sheet_title(sheet_name)
+        if title in workbook.sheetnames:
+            ranges = workbook[title].merged_cells
+            inside = next((r for r in ranges.ranges if ref in r), None) if ref in ranges else None
+            ref = inside.start_cell.coordinate if inside is not None else ref
+        moved[(sheet_name, ref)] += items
+    return moved
 
 
 def result_sheet(workbook: Workbook, summary: dict, findings: FindingList, marked: dict) -> None:

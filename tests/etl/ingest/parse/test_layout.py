@@ -551,7 +551,8 @@ def test_a_figure_merged_down_over_rows_is_counted_once(tmp_path_factory, person
     assert frame["personnel"].tolist() == personnel
     shared = frame["vehicles"].tolist()
     assert shared[0] == vehicles and sum(v for v in shared[:span] if v == v and v is not None) == vehicles
-    assert [(f.rule, f.cell) for f in report.findings if f.rule == "merged_figure"] == [("merged_figure", "E2")]
+    merged = [f for f in report.findings if f.rule == "merged_figure"]
+    assert [(f.cell, f"「{vehicles}」" in f.message_zh) for f in merged] == [("E2", True)]  # as typed, not 4.0
 
 
 @pytest.mark.parametrize("today", ["当日", "本日", "当 日"])
@@ -582,7 +583,7 @@ def test_the_days_figures_under_a_group_header_are_read_and_a_running_total_besi
     report = parse_file(path, inbox=tmp_path)
     assert report.frame[["personnel", "vehicles", "garbage_tons"]].values.tolist() == [[10, 2, 3.0]]
     said = [(f.rule, f.cell) for f in report.findings]
-    assert said == ([("unknown_column", c) for c in ("G1", "H1", "I1")] if cumulative else [])
+    assert said == ([("unknown_column", c) for c in ("G2", "H2", "I2")] if cumulative else [])  # their own cells
 
 
 @pytest.mark.parametrize(

@@ -155,3 +155,27 @@ def test_quarantine_policy_loads_good_rows_and_holds_back_bad_ones(tmp_path):
         ).scalar()
     assert teams == ["1队", "3队"] and loaded == 2
     assert held.source_row == 3 and "「很多」不是有效的数字" in held.reason_zh and '"team": "2队"' in held.row_json
+
+
+def test_a_finding_on_a_cell_inside_a_merged_range_is_marked_on_the_range(sqlite_settings):
+    """平山区 merged down over two rows of a file in 溪湖区's folder: both rows' district cells (C3, and C4
+    inside the merge) have a finding. The receipt's copy of the table marks the range's cell, with both
+    rows' messages; a cell inside a merge takes no comment, and the copy was dropped."""
+    import openpyxl
+
+    settings = sqlite_settings
+    path = settings.inbox / "溪湖区" / "溪湖区防汛日报2021-07-29.xlsx"
+    path.parent.mkdir(parents=True)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["溪湖区防汛救灾清理情况日报（2021年7月29日）"])
+    sheet.append(["日期", "区县", "街道（乡镇）", "出动人员（人次）"])
+    sheet.append(["2021-07-29", "平山区", "河西街道", 10])
+    sheet.append(["2021-07-29", None, "彩屯街道", 12])
+    sheet.merge_cells("B3:B4")
+    book.save(path)
+    outcome = ingest(settings)["溪湖区/溪湖区防汛日报2021-07-29.xlsx"]
+    receipt = load_workbook(settings.shared_dir / outcome.receipt)
+    assert len(receipt.sheetnames) == 2  # 处理结果 and the copy of the clerk's sheet
+    copy = receipt[receipt.sheetnames[1]]
+    assert copy["B3"].comment is not None and copy["B3"].comment.text.count("不一致") == 2
