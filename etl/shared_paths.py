@@ -235,10 +235,10 @@ def replace_no_follow(path: Path, data: bytes, root: Path) -> None:
     write_new(path, root, data)
 
 
-def read_below(path: Path, root: Path) -> bytes | None:
-    """The bytes of the regular file ``path`` below ``root``, every component opened relative to the one
-    before without following a link (nothing is made); None when it is missing, reached through a link, no
-    regular file, or another name of a file elsewhere (a hard link)."""
+def open_below(path: Path, root: Path) -> BinaryIO | None:
+    """The regular file ``path`` below ``root``, opened for reading with every component opened relative to
+    the one before without following a link (nothing is made); None when it is missing, reached through a
+    link, no regular file (a folder, a FIFO), or another name of a file elsewhere (a hard link)."""
     try:
         parts = _parts_below(path, root)
         fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -254,9 +254,11 @@ def read_below(path: Path, root: Path) -> bytes | None:
         return None
     finally:
         os.close(fd)
-    with os.fdopen(file_fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        return handle.read() if stat.S_ISREG(info.st_mode) and info.st_nlink == 1 else None
+    info = os.fstat(file_fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+        os.close(file_fd)
+        return None
+    return os.fdopen(file_fd, "rb")
 
 
 def read_no_follow(path: Path) -> bytes | None:

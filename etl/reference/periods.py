@@ -23,7 +23,8 @@ _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 # the day a ledger was filled in (填报日期：2022年1月4日 — written after its month ended): not its period. A
 # day, not a month (报送时间：2021.12 states the month), and not 统计时间 (统计时间：2021年12月 is the period)
 _FILED_ON = re.compile(
-    r"(?:填报|报送|填表|制表|上报)(?:日期|时间)[:]?(?:19|20)\d{2}[-_.年/]\d{1,2}[-_.月/]\d{1,2}(?![\d])[日号]?"
+    r"(?:填报|报送|填表|制表|上报)(?:日期|时间)[:]?(?:19|20)\d{2}[-_.年/]\d{1,2}[-_.月/]\d{1,2}[日号]?"
+    r"(?:\d{1,2}[:时]\d{1,2}(?:[:分]\d{1,2})?[分秒]?)?"  # and its time of day (folded: 2022-01-0410:30)
 )
 
 

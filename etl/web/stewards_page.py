@@ -40,7 +40,7 @@ from jinja2.ext import Extension
 from markupsafe import Markup, escape
 
 from etl.config import DATA_DOCS, RECEIPTS, Settings, city_timezone
-from etl.shared_paths import no_link_below, read_below
+from etl.shared_paths import no_link_below, open_below
 from etl.statuses import LABELS
 
 log = logging.getLogger(__name__)
@@ -497,12 +497,18 @@ def data_docs_response(root: Path, path: str, base: str):
 
 
 def served(target: Path, base: Path, media_type: str, headers: dict):
-    """``target``'s bytes, read again through no link (etl.shared_paths.read_below: a folder swapped for a link
-    since ``resolve_inside`` looked is not followed); 404 when they cannot be."""
+    """``target``, opened again through no link (etl.shared_paths.open_below: a folder swapped for a link since
+    ``resolve_inside`` looked is not followed) and streamed from that descriptor; 404 when it cannot be."""
     from fastapi import HTTPException
-    from fastapi.responses import Response
+    from fastapi.responses import StreamingResponse
 
-    data = read_below(target, base.parent)
-    if data is None:
+    handle = open_below(target, base.parent)
+    if handle is None:
         raise HTTPException(status_code=404, detail="not found")
-    return Response(data, media_type=media_type, headers=headers)
+
+    def blocks():
+        with handle:
+            while block := handle.read(1 << 16):
+                yield block
+
+    return StreamingResponse(blocks(), media_type=media_type, headers=headers)

@@ -9,6 +9,7 @@ import pytest
 from etl.shared_paths import (
     append_no_follow,
     no_link_below,
+    open_below,
     open_folder,
     pinned_folder,
     read_no_follow,
@@ -144,3 +145,16 @@ def test_a_folder_swapped_for_a_link_while_the_path_is_walked_is_not_followed(sh
     assert swapped and sorted(p.name for p in outside.iterdir()) == ["airflow.cfg", "secret.txt"]
     assert (outside / "airflow.cfg").read_bytes() == b"[core]"
     assert (shared / "receipts.real" / "airflow.cfg" / "回执.xlsx").read_bytes() == b"receipt"
+
+
+def test_open_below_opens_regular_files_only_and_leaks_nothing(share):
+    shared, outside = share
+    (shared / "a" / "r.xlsx").write_bytes(b"PK")
+    (shared / "a" / "linked").symlink_to(outside, target_is_directory=True)
+    os.mkfifo(shared / "a" / "pipe")
+    before = len(os.listdir("/proc/self/fd"))
+    for path in (shared / "a", shared / "a" / "linked" / "secret.txt", shared / "a" / "pipe", shared, shared / "b"):
+        assert open_below(path, shared) is None
+    assert len(os.listdir("/proc/self/fd")) == before
+    with open_below(shared / "a" / "r.xlsx", shared) as handle:
+        assert handle.read() == b"PK"

@@ -333,18 +333,21 @@ _ALONE = rf"|^{_GAP}(?:{_spaced(GRAND_TOTAL_ALONE)}){_GAP}[:：]?{_GAP}$"
 _TOTAL_CELL = re.compile(rf"^{_GAP}(?:{_spaced(TOTAL_MARKERS)}){_ALONE}")
 _GRAND_TOTAL_CELL = re.compile(rf"^{_GAP}(?:{_spaced(GRAND_TOTAL_MARKERS)}){_ALONE}")
 _FOOTER_CELL = re.compile(rf"^{_GAP}(?:{_spaced(FOOTER_MARKERS)})")
-# 注：…, 说明：…; 附表：…, 附件1 物资… — a colon or a number after the word (附件材料电子化 is a task's name)
-_NUMBERED = r"[0-9一二三四五六七八九十]+"
+# 注：…, 说明：…; 附表：…, 附件1 …, 附表（一）…, 附件 物资… — the word alone, or followed by a colon, a number or a
+# letter (in brackets or not) or a space (附件材料电子化 is a task's name)
 _NOTE_CELL = re.compile(
-    rf"^{_GAP}(?:(?:{_spaced(NOTE_MARKERS)}){_GAP}[:：]|(?:{_spaced(ANNEX_MARKERS)}){_GAP}(?:{_NUMBERED}|[:：]))"
+    rf"^{_GAP}(?:(?:{_spaced(NOTE_MARKERS)}){_GAP}[:：]"
+    rf"|(?:{_spaced(ANNEX_MARKERS)})(?:[\s\u3000:：（(]|[0-9一二三四五六七八九十A-Za-z]|$))"
 )
-# a total named for the place it adds up, written before the marker: 全区合计, 明山区合计, 北地街道小计, 总合计 —
-# the whole (全…, 总) or a place (…区, …县, …街道); 城镇新增就业累计 names a task, not a place
+# a total named for what it adds up, written before the marker: the whole or a part of the form (全区合计,
+# 总合计, 以上合计, 本日合计, 本页小计, 各街道合计, 本年累计) or a place or office (明山区合计, 北地街道小计, 市本级
+# 小计, 市直合计, 社区居委会合计); 城镇新增就业累计 names a task, and is data
 _NAMED_TOTAL_CELL = re.compile(
-    rf"^{_GAP}(?P<name>全[^\s\d{INVISIBLE}]{{0,3}}?|总|[^\s\d{INVISIBLE}]{{1,10}}?(?:区|县|市|镇|乡|街道|社区|村))"
+    rf"^{_GAP}(?P<name>(?:全|总|本|以上|各)[^\s\d{INVISIBLE}]{{0,4}}?"
+    rf"|[^\s\d{INVISIBLE}]{{1,10}}?(?:区|县|市|镇|乡|街道|社区|村|办事处|居委会|本级|直))"
     rf"{_GAP}(?P<marker>{'|'.join(TOTAL_MARKERS)}){_GAP}[:：]?{_GAP}$"
 )
-WHOLE_PREFIXES = ("全", "总")  # a named total of the whole (全区合计, 全市总计, 总合计) is the grand total
+WHOLE_PREFIXES = ("全", "总", "以上")  # a named total of the whole (全区合计, 总合计, 以上合计) is the grand total
 _FOOTER_FIRST = (
     {m[0] for m in FOOTER_MARKERS} | {" ", "\u3000", "\t", "\n"} | set(INVISIBLE_CHARACTERS)
 )  # before the regex

@@ -133,7 +133,7 @@ def test_a_month_titles_month_wins_over_a_later_fill_in_date(month, filled_in, t
 
 @given(
     day=st.dates(min_value=D(2000, 1, 1), max_value=D(2098, 12, 31)),
-    label=st.sampled_from(["填报日期", "报送日期", "填表日期", "制表日期", "统计时间"]),
+    label=st.sampled_from(["填报日期", "报送日期", "填表日期", "制表日期", "上报时间"]),
     colon=st.sampled_from(["：", ":", " ", ""]),
     date_style=st.sampled_from(["{y}年{m}月{d}日", "{y}-{m:02d}-{d:02d}", "{y}/{m}/{d}", "{y}.{m}.{d}"]),
     grain=st.sampled_from(["month", "quarter"]),
@@ -150,7 +150,13 @@ def test_the_day_a_ledger_was_filled_in_is_never_its_period(day, label, colon, d
 
 @pytest.mark.parametrize(
     ("text", "period"),
-    [("统计时间：2021年12月", "2021-12"), ("统计日期：2021年12月31日", "2021-12"), ("报送时间：2021.12", "2021-12")],
+    [
+        ("统计时间：2021年12月", "2021-12"),
+        ("统计日期：2021年12月31日", "2021-12"),
+        ("报送时间：2021.12", "2021-12"),
+        ("台账 填报时间：2022-01-04 10:30", None),  # a filing day with its time of day is still no period
+        ("台账 填报日期：2022年1月4日 10时30分", None),
+    ],
 )
 def test_a_line_stating_the_period_is_not_taken_for_a_filing_date(text, period):
     """统计时间：2021年12月 states the month; only a labelled filing day (填报日期：2022年1月4日) is set aside."""

@@ -600,6 +600,25 @@ def test_the_days_figures_under_a_group_header_are_read_and_a_running_total_besi
         ("附表1 物资使用情况", "footer"),
         ("附件2：联系人", "footer"),
         ("注：含志愿者", "footer"),
+        *[
+            (label, "total")
+            for label in (
+                "本日合计",
+                "本页小计",
+                "以上合计",
+                "市本级小计",
+                "市直合计",
+                "县直合计",
+                "街道办事处小计",
+                "社区居委会合计",
+                "本年累计",
+                "各街道合计",
+            )
+        ],
+        *[
+            (heading, "footer")
+            for heading in ("附表（一）物资使用情况", "附件（1）", "附表A", "附表", "附件 物资使用情况")
+        ],
     ],
 )
 def test_names_that_look_like_a_total_or_an_annex_are_data(cell, kind):
