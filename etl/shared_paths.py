@@ -58,8 +58,20 @@ def move_aside(path: Path, what: str) -> Path:
     """Rename what is at ``path`` (the link itself, never its target) to a name beside it that says so."""
     aside = path.with_name(_aside_name(path.name, what))
     os.rename(path, aside)
-    log.warning("%s was in the way (a link, a file or a folder we did not make): moved aside to %s", path, aside.name)
+    log.warning(
+        "%s was in the way (a link, a file or a folder we did not make): moved aside to %s", shown(path), aside.name
+    )
     return aside
+
+
+def shown(path: Path) -> str:
+    """``path`` for a person: a pinned folder (/proc/self/fd/N) as the folder it stands for."""
+    text = str(path)
+    if text.startswith("/proc/self/fd/"):
+        number, _, rest = text.removeprefix("/proc/self/fd/").partition("/")
+        with contextlib.suppress(OSError):
+            return os.path.join(os.readlink(f"/proc/self/fd/{number}"), rest)
+    return text
 
 
 def open_folder(folder: Path, root: Path) -> int:
