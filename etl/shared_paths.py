@@ -179,6 +179,34 @@ def rename_into(source: Path, target: Path) -> None:
         os.rename(source, target)
 
 
+def move_file(source: Path, target: Path, root: Path) -> bool:
+    """Rename the regular file ``source`` (not a link) to ``target``, both below ``root``, between their
+    pinned folders; False when there is no such file."""
+    with pinned_folder(source.parent, root) as here, pinned_folder(target.parent, root) as there:
+        if not _regular(here / source.name):
+            return False
+        os.replace(here / source.name, there / target.name)
+    return True
+
+
+def remove_file(path: Path, root: Path) -> bool:
+    """Remove the regular file ``path`` (not a link) below ``root``, in its pinned folder; False when there
+    is no such file."""
+    with pinned_folder(path.parent, root) as folder:
+        if not _regular(folder / path.name):
+            return False
+        os.unlink(folder / path.name)
+    return True
+
+
+def _regular(path: Path) -> bool:
+    """Whether ``path`` is a regular file itself (not a link to one)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def append_no_follow(target: Path, root: Path, data: bytes) -> None:
     """``data`` appended to the regular file ``target`` (created if missing) in its pinned folder: never
     through a link (O_NOFOLLOW), never into a FIFO (O_NONBLOCK: no reader, no wait) or a file with another

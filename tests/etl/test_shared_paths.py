@@ -8,12 +8,14 @@ import pytest
 
 from etl.shared_paths import (
     append_no_follow,
+    move_file,
     no_link_below,
     open_below,
     open_folder,
     pinned_folder,
     read_no_follow,
     real_folder,
+    remove_file,
     replace_no_follow,
     write_new,
     write_unused,
@@ -158,3 +160,17 @@ def test_open_below_opens_regular_files_only_and_leaks_nothing(share):
     assert len(os.listdir("/proc/self/fd")) == before
     with open_below(shared / "a" / "r.xlsx", shared) as handle:
         assert handle.read() == b"PK"
+
+
+def test_files_are_moved_and_removed_in_their_pinned_folders_and_links_are_left_alone(share):
+    """The GX stores move and remove stored results: a link where a result should be is no result (neither
+    its target moved into the share nor removed), and a move lands in the folder checked."""
+    shared, outside = share
+    (shared / "a" / "r.json").write_bytes(b"{}")
+    (shared / "a" / "linked.json").symlink_to(outside / "secret.txt")
+    assert move_file(shared / "a" / "r.json", shared / "b" / "r.json", shared)
+    assert (shared / "b" / "r.json").read_bytes() == b"{}" and not (shared / "a" / "r.json").exists()
+    assert not move_file(shared / "a" / "linked.json", shared / "b" / "s.json", shared)
+    assert not remove_file(shared / "a" / "linked.json", shared)
+    assert remove_file(shared / "b" / "r.json", shared) and not remove_file(shared / "b" / "r.json", shared)
+    assert (outside / "secret.txt").read_bytes() == b"secret" and (shared / "a" / "linked.json").is_symlink()

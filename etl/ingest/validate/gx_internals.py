@@ -27,7 +27,6 @@ import copy
 import itertools
 import json
 import logging
-import os
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
@@ -618,7 +617,7 @@ def _shared_folder_store_backend_class():
     from great_expectations.data_context.store.tuple_store_backend import TupleFilesystemStoreBackend
     from great_expectations.exceptions import InvalidKeyError
 
-    from etl.shared_paths import no_link_below, read_no_follow, real_folder, write_new
+    from etl.shared_paths import move_file, no_link_below, read_no_follow, remove_file, write_new
 
     class SharedFolderStoreBackend(TupleFilesystemStoreBackend):
         """GX's filesystem store for a folder clerks can write into (gx/ and data_docs/ in the share):
@@ -649,11 +648,8 @@ def _shared_folder_store_backend_class():
 
         def _move(self, source_key, dest_key, **kwargs):
             source, target = self._file(source_key), self._file(dest_key)
-            if not no_link_below(source, self._base) or not source.is_file():
-                return False
-            real_folder(target.parent, self._base.parent)
-            os.replace(source, target)
-            return dest_key
+            moved = no_link_below(source, self._base) and move_file(source, target, self._base.parent)
+            return dest_key if moved else False
 
         def list_keys(self, prefix: tuple = ()) -> list:
             if not no_link_below(self._base.joinpath(*prefix), self._base):
@@ -663,10 +659,7 @@ def _shared_folder_store_backend_class():
 
         def remove_key(self, key):
             path = self._file(key)
-            if no_link_below(path, self._base) and path.is_file():
-                path.unlink()
-                return True
-            return False
+            return no_link_below(path, self._base) and remove_file(path, self._base.parent)
 
     return SharedFolderStoreBackend
 
