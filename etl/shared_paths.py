@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 _OPEN_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC  # a new file, through no link
 
 
 def real_folder(folder: Path, root: Path) -> Path:
@@ -81,16 +81,27 @@ def open_folder(folder: Path, root: Path) -> int:
     meanwhile). ``root`` (SHARED_DIR) is the operator's and is opened as configured."""
     parts = _parts_below(folder, root)
     root.mkdir(parents=True, exist_ok=True)  # the share itself (the operator's), on a first run
+    return _descend(root, parts, _enter)
+
+
+def _descend(root: Path, parts: tuple[str, ...], step: Callable[[int, str], int]) -> int:
+    """A descriptor of ``root``/``parts``: ``root`` opened as configured, then each part by ``step(parent
+    descriptor, name)``, the descriptor before it closed; nothing is left open when a step raises."""
     fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         for part in parts:
-            inner = _enter(fd, part)
+            inner = step(fd, part)
             os.close(fd)
             fd = inner
     except BaseException:
         os.close(fd)
         raise
     return fd
+
+
+def _open_existing(parent: int, name: str) -> int:
+    """The folder ``name`` in the folder ``parent``, not through a link; nothing is made (OSError)."""
+    return os.open(name, _OPEN_DIR, dir_fd=parent)
 
 
 def _enter(parent: int, name: str) -> int:
@@ -113,7 +124,7 @@ def _enter(parent: int, name: str) -> int:
 @contextlib.contextmanager
 def pinned_folder(folder: Path, root: Path) -> Iterator[Path]:
     """``folder`` (made real below ``root``) as a path that names the directory we opened, whatever bears its
-    name meanwhile: ``/proc/self/fd/N``. Paths below it are safe to create files in with ``_NEW_FILE``."""
+    name meanwhile: ``/proc/self/fd/N``. Paths below it are safe to create files in with ``NEW_FILE``."""
     fd = open_folder(folder, root)
     try:
         yield Path(f"/proc/self/fd/{fd}")
@@ -127,7 +138,7 @@ def write_new(target: Path, root: Path, write: Callable[[BinaryIO], None] | byte
     renamed to ``target``'s name (see the module doc). Returns ``target``."""
     with pinned_folder(target.parent, root) as folder:
         scratch = folder / f".{uuid.uuid4().hex}.writing"
-        fd = os.open(scratch, _NEW_FILE, 0o644)
+        fd = os.open(scratch, NEW_FILE, 0o644)
         try:
             with os.fdopen(fd, "wb") as handle:
                 if callable(write):
@@ -158,7 +169,7 @@ def write_unused(folder: Path, name: str, root: Path, data: bytes) -> Path:
     with pinned_folder(folder, root) as pinned:
         for candidate in name_variants(name):
             try:
-                fd = os.open(pinned / candidate, _NEW_FILE, 0o644)
+                fd = os.open(pinned / candidate, NEW_FILE, 0o644)
             except FileExistsError:
                 continue
             with os.fdopen(fd, "wb") as handle:
@@ -270,27 +281,18 @@ class PinnedPath(type(Path())):
             os.close(fd)
 
 
-def replace_no_follow(path: Path, data: bytes, root: Path) -> None:
-    """``path`` (below ``root``) replaced atomically by ``data``: ``write_new``."""
-    write_new(path, root, data)
-
-
 def open_below(path: Path, root: Path) -> BinaryIO | None:
     """The regular file ``path`` below ``root``, opened for reading with every component opened relative to
     the one before without following a link (nothing is made); None when it is missing, reached through a
     link, no regular file (a folder, a FIFO), or another name of a file elsewhere (a hard link)."""
     try:
-        parts = _parts_below(path, root)
-        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except (OSError, ValueError):
+        *folders, name = _parts_below(path, root)
+        fd = _descend(root, tuple(folders), _open_existing)
+    except (OSError, ValueError):  # ValueError: no name below root, or a ".." on the way
         return None
     try:
-        for part in parts[:-1]:
-            inner = os.open(part, _OPEN_DIR, dir_fd=fd)
-            os.close(fd)
-            fd = inner
-        file_fd = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=fd)
-    except (OSError, IndexError):
+        file_fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=fd)
+    except OSError:
         return None
     finally:
         os.close(fd)

@@ -62,7 +62,7 @@ from etl.contracts.publication import (
 )
 from etl.excel_safe import save_workbook, set_cell
 from etl.ingest.pipeline import unused_path
-from etl.shared_paths import pinned_folder, write_new
+from etl.shared_paths import NEW_FILE, pinned_folder, write_new
 
 PACK_NAME = "城市报表评审材料"
 CITY_TOTAL = "全市合计"
@@ -1177,9 +1177,6 @@ def _pair_stems(stem: str):
         n += 1
 
 
-_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-
-
 def _reserve(out_dir: Path, stem: str) -> tuple[Path, Path]:
     """Claim <stem>.xlsx and <stem>.html — or the first (n) free for both — by exclusive creation in
     ``out_dir`` (a pinned folder: etl.shared_paths): an existing file, even one half of a pair, is never
@@ -1194,20 +1191,16 @@ def _reserve(out_dir: Path, stem: str) -> tuple[Path, Path]:
         if xlsx.exists() or html_path.exists():
             continue
         try:
-            os.close(os.open(xlsx, _NEW_FILE, 0o644))
+            os.close(os.open(xlsx, NEW_FILE, 0o644))
         except FileExistsError:
             continue
         try:
-            os.close(os.open(html_path, _NEW_FILE, 0o644))
+            os.close(os.open(html_path, NEW_FILE, 0o644))
         except FileExistsError:
             xlsx.unlink()
             continue
         return xlsx, html_path
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _write_over_reservation(path: Path, data: bytes) -> None:
-    write_new(path, path.parent, data)
 
 
 def build_review_pack(
@@ -1231,8 +1224,8 @@ def build_review_pack(
         html_bytes = render_html(pack).encode("utf-8")
         xlsx, html_path = _reserve(folder, f"{PACK_NAME}_{pack.as_of}")
         try:
-            _write_over_reservation(xlsx, xlsx_bytes)
-            _write_over_reservation(html_path, html_bytes)
+            write_new(xlsx, folder, xlsx_bytes)  # over the reservation, atomically
+            write_new(html_path, folder, html_bytes)
         except BaseException:
             for path in (xlsx, html_path):
                 if path.exists() and path.stat().st_size == 0:

@@ -25,9 +25,7 @@ imported only when the app is built or a page is asked for. Times are shown as s
 import datetime as dt
 import logging
 import mimetypes
-import os
 import re
-import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -40,7 +38,7 @@ from jinja2.ext import Extension
 from markupsafe import Markup, escape
 
 from etl.config import DATA_DOCS, RECEIPTS, Settings, city_timezone
-from etl.shared_paths import no_link_below, open_below
+from etl.shared_paths import open_below
 from etl.statuses import LABELS
 
 log = logging.getLogger(__name__)
@@ -210,14 +208,10 @@ def resolve_inside(base: Path, relative: str) -> Path | None:
     if any(part in ("", ".", "..") or part.startswith(".") for part in parts):  # also refuses "/abs" and "a//b"
         return None
     candidate = base.joinpath(*parts)
-    if not no_link_below(candidate, base.parent):  # clerks can write into the share: a link there leads anywhere
+    handle = open_below(candidate, base.parent)  # clerks can write into the share: a link there leads anywhere
+    if handle is None:
         return None
-    try:
-        info = os.lstat(candidate)
-    except OSError:
-        return None
-    if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
-        return None
+    handle.close()
     return candidate
 
 

@@ -16,7 +16,6 @@ from etl.shared_paths import (
     read_no_follow,
     real_folder,
     remove_file,
-    replace_no_follow,
     write_new,
     write_unused,
 )
@@ -53,7 +52,7 @@ def test_files_are_written_and_read_never_through_a_link(share):
     link.unlink()
     link.symlink_to(outside / "secret.txt")
     (shared / "a" / f"page.html.{os.getpid()}.tmp").symlink_to(outside / "secret.txt")  # an old temporary name
-    replace_no_follow(link, b"replaced", shared)
+    write_new(link, shared, b"replaced")
     assert (outside / "secret.txt").read_bytes() == b"secret"
     assert read_no_follow(link) == b"replaced"
     assert read_no_follow(shared / "a") is None  # a folder is no file

@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from etl.config import Settings
 from etl.ingest.inbox import sightings
 from etl.ingest.inbox.names import path_key
-from etl.shared_paths import pinned_folder
+from etl.shared_paths import NEW_FILE, pinned_folder
 from etl.statuses import LOADED_STATUSES, REJECTED
 from etl.warehouse.engine import as_datetime, get_engine
 
@@ -139,7 +139,7 @@ def _redrop(row: dict, target: Path, settings: Settings) -> Path:
     with os.fdopen(source, "rb") as original, pinned_folder(target.parent, settings.shared_dir) as folder:
         scratch = folder / f".{uuid.uuid4().hex}.reprocess.part"
         try:
-            with os.fdopen(os.open(scratch, _NEW_FILE, 0o644), "wb") as copy:
+            with os.fdopen(os.open(scratch, NEW_FILE, 0o644), "wb") as copy:
                 digest = hashlib.sha256()
                 for block in iter(lambda: original.read(1 << 20), b""):
                     digest.update(block)
@@ -164,9 +164,6 @@ def _redrop(row: dict, target: Path, settings: Settings) -> Path:
                 os.unlink(scratch)
     log.info("load %s (%s, %s) back in the inbox: %s", row["load_id"], row["status"], row["file_name"], target)
     return target
-
-
-_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def _open_archived(archived: Path, root: Path) -> int | None:

@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from etl.contracts import ReportContract, header_base, header_key
-from etl.ingest.parse.units import MULTIPLIERS, UNITS, written_factor
+from etl.ingest.parse.units import UNITS, unit_named, written_factor
 from etl.ingest.read.readers import Sheet
 from etl.text import INVISIBLE, INVISIBLE_CHARACTERS, fold, visible
 
@@ -181,7 +181,7 @@ def _by_unit(contract: ReportContract, base: str, text: str) -> str | None:
     takes that unit."""
     written = _BRACKETED_UNIT.search(fold(text.replace(" / ", "")))
     unit = written[1] if written else ""
-    if unit not in UNITS and not (len(unit) > 1 and unit[0] in MULTIPLIERS and unit[1:] in UNITS):
+    if unit_named(unit) is None:
         return None
     owners = [
         c.name

@@ -112,9 +112,17 @@ def in_column_units(cell_unit: str | None, column_unit: str) -> Fraction | None:
 def written_factor(written: str, column_unit: str) -> Fraction | None:
     """How many of the column's units a bare number under a header naming ``written`` (元, 分钟, 万立方米)
     is: 1 when ``written`` is no unit at all (人数, 详细), None when it is a unit of another quantity."""
-    mult = MULTIPLIERS.get(written[:1], 1) if len(written) > 1 and written[1:] in UNITS else 1
-    unit = written[1:] if mult != 1 else written
-    if unit not in UNITS:
+    named = unit_named(written)
+    if named is None:
         return Fraction(1)
+    unit, mult = named
     factor = in_column_units(unit, column_unit)
     return None if factor is None else factor * mult
+
+
+def unit_named(written: str) -> tuple[str, int] | None:
+    """The unit and multiplier ``written`` names (万元 → (元, 10000), 公斤 → (公斤, 1)), None when it names
+    no unit (人数)."""
+    mult = MULTIPLIERS.get(written[:1], 1) if len(written) > 1 and written[1:] in UNITS else 1
+    unit = written[1:] if mult != 1 else written
+    return (unit, mult) if unit in UNITS else None

@@ -226,8 +226,12 @@ def _clock(text: str) -> str:
 # what a clerk can write instead of a value that is no date (30/7/2021: day and month cannot be told apart)
 DATE_HINT = "，请写成 2021-07-30 或 2021年7月30日"
 DATETIME_HINT = "，请写成 2021-09-24 10:05 这样的日期和时刻"
-# a day typed as a number, 20210729: far above any Excel serial (80,000 is the year 2119)
-_YYYYMMDD = (19_000_101, 20_991_231)
+
+
+def _typed_day(number: float) -> bool:
+    """Whether ``number`` may be a day typed as a number, 20210729: a whole number far above any Excel serial
+    (80,000 is the year 2119)."""
+    return 19_000_101 <= number <= 20_991_231 and float(number).is_integer()
 
 
 def as_typed(value: object) -> object:
@@ -245,7 +249,7 @@ def parse_date(raw: object, default_year: int | None = None) -> dt.date | None:
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         if 20_000 <= raw <= 80_000:  # Excel serial day numbers 1954–2119
             return (EXCEL_EPOCH + dt.timedelta(days=int(raw))).date()
-        if _YYYYMMDD[0] <= raw <= _YYYYMMDD[1] and float(raw).is_integer():  # 20210729 typed as a number
+        if _typed_day(raw):  # 20210729 typed as a number
             return parse_date(str(int(raw)), default_year)
         raise ValueProblem(f"「{as_typed(raw)}」不是有效的日期{DATE_HINT}", f"{raw!r} is not a valid date")
     text = _clock(visible(unicodedata.normalize("NFKC", str(raw))).strip())
@@ -281,7 +285,7 @@ def parse_datetime(raw: object, default_year: int | None = None) -> dt.datetime 
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         if 20_000 <= raw <= 80_000:
             return (EXCEL_EPOCH + dt.timedelta(days=float(raw))).replace(microsecond=0)
-        if _YYYYMMDD[0] <= raw <= _YYYYMMDD[1] and float(raw).is_integer():  # a day typed as 20210924
+        if _typed_day(raw):  # 20210924 typed as a number
             return dt.datetime.combine(parse_date(raw, default_year), dt.time())
         raise ValueProblem(f"「{as_typed(raw)}」不是有效的日期时间{DATETIME_HINT}", f"{raw!r} is not a valid datetime")
     text = _clock(visible(unicodedata.normalize("NFKC", str(raw))).strip())

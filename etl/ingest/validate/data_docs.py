@@ -55,7 +55,7 @@ from etl.config import DATA_DOCS, GX_STORE
 from etl.ingest.findings import storable
 from etl.ingest.validate import gx_internals
 from etl.ingest.validate.offline_docs import rewrite_pages
-from etl.shared_paths import read_no_follow, real_folder, replace_no_follow
+from etl.shared_paths import read_no_follow, real_folder, write_new
 
 if TYPE_CHECKING:
     from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
@@ -303,7 +303,7 @@ def _batch_identifier(result) -> str:
 
 def _write_json(path: Path, data: dict, root: Path) -> None:
     """Replace ``path`` (below ``root``) atomically (readers never see half a file), through no link."""
-    replace_no_follow(path, json.dumps(data, ensure_ascii=False).encode("utf-8"), root)
+    write_new(path, root, json.dumps(data, ensure_ascii=False).encode("utf-8"))
 
 
 def _url_path(url: str) -> Path:

@@ -597,10 +597,10 @@ def _summary_index_builder_class():
         def write_cache(self, cache: dict) -> None:
             if self.cache_path is None:
                 return
-            from etl.shared_paths import replace_no_follow
+            from etl.shared_paths import write_new
 
             data = json.dumps(cache, ensure_ascii=False).encode("utf-8")
-            replace_no_follow(self.cache_path, data, self.cache_path.parent)  # gx/, made real by the caller
+            write_new(self.cache_path, self.cache_path.parent, data)  # gx/, made real by the caller
 
     return SummaryIndexBuilder
 

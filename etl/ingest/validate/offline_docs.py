@@ -19,7 +19,7 @@ import stat
 from functools import lru_cache
 from pathlib import Path
 
-from etl.shared_paths import read_no_follow, real_folder, replace_no_follow
+from etl.shared_paths import read_no_follow, real_folder, write_new
 
 ASSETS = Path(__file__).with_name("data_docs_assets")
 S3_ASSETS = "https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/"
@@ -50,7 +50,7 @@ def install_assets(site_dir: Path) -> None:
             continue
         real_folder(target.parent, site_dir)
         vendored = ASSETS / "vendor" / target.relative_to(site_dir / "static" / "vendor")
-        replace_no_follow(target, vendored.read_bytes(), site_dir)
+        write_new(target, site_dir, vendored.read_bytes())
     _INSTALLED[site_dir] = file_stats(targets)
 
 
@@ -95,7 +95,7 @@ def rewrite_pages(site_dir: Path, pages) -> None:
         text = data.decode("utf-8")
         fixed = offline_html(text, Path(os.path.relpath(site_dir, page.parent)).as_posix())
         if fixed != text:
-            replace_no_follow(page, fixed.encode("utf-8"), site_dir)
+            write_new(page, site_dir, fixed.encode("utf-8"))
 
 
 def external_assets(text: str) -> list[str]:
