@@ -221,7 +221,7 @@ def _process_snapshot(
     meta.sha256, meta.size_bytes = snap.sha256, snap.size
     meta.received_at, meta.file_modified_at = received_time(engine, held, snap.mtime, started)
     with engine.connect() as conn:
-        previous = find_previous(conn, meta.sha256, loaded_only=force)
+        previous = find_previous(conn, meta.sha256, loaded_only=force, source_path=meta.source_path)
     report = ParsedReport(snap.read_path)
     if previous is not None and previous["source_path"] == meta.source_path and previous["moved_to"] is None:
         outcome = _recorded_outcome(engine, display, previous["run_id"])  # committed, not filed: finish it

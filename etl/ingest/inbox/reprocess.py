@@ -7,8 +7,8 @@ period after the rules (``expectations/``) or the reference data (``etl/referenc
 What it cannot do: reload content that is already loaded. A byte-identical copy of a loaded file is a
 duplicate by design (DOMAIN.md, "Resubmission"; the unique index ``ux_stg_file_load_loaded_sha`` lets a
 content be loaded once), so a re-dropped accepted/flagged file is recorded as ``duplicate`` and changes
-nothing. A re-dropped **rejected** file is a duplicate for an ordinary run too (same bytes, same
-answer); after a rule or reference change the steward processes it on purpose with
+nothing. A re-dropped **rejected** file is a duplicate for an ordinary run too (same bytes, same folder
+and name, same answer); after a rule or reference change the steward processes it on purpose with
 ``etl.ingest.pipeline.process_file(path, force=True)`` — ``python -m etl reprocess LOAD_ID --now`` and
 ``python -m etl backfill PERIOD --now`` do exactly that.
 

@@ -38,17 +38,21 @@ class FileMeta:
     file_modified_at: object = None  # the file's own mtime (information: received_at is our first sight)
 
 
-def find_previous(conn: Connection, sha256: str, loaded_only: bool = False) -> dict | None:
-    """The first record of this exact content that makes a new copy a duplicate: any earlier outcome, or
-    with ``loaded_only`` (reprocessing on purpose, after rules or reference data changed) a load only."""
-    statuses = LOADED_STATUSES if loaded_only else (*LOADED_STATUSES, REJECTED)
+def find_previous(
+    conn: Connection, sha256: str, loaded_only: bool = False, source_path: str | None = None
+) -> dict | None:
+    """The first record of this exact content that makes a new copy a duplicate: a load, or a rejection —
+    of the same ``source_path`` when given: the folder and the name are read too (the district, the
+    period), so the same bytes renamed as the receipt asked (…2021年12月.xls) may get another answer.
+    ``loaded_only`` (reprocessing on purpose, after rules or reference data changed): a load only."""
+    rejected = "" if loaded_only else " OR (status = :rejected" + (" AND source_path = :path)" if source_path else ")")
     row = (
         conn.execute(
             sa.text(
                 "SELECT load_id, status, file_name, source_path, moved_to, run_id FROM stg_file_load "
-                "WHERE sha256 = :sha AND status IN :statuses ORDER BY load_id LIMIT 1"
-            ).bindparams(sa.bindparam("statuses", expanding=True)),
-            {"sha": sha256, "statuses": list(statuses)},
+                f"WHERE sha256 = :sha AND (status IN :loaded{rejected}) ORDER BY load_id LIMIT 1"
+            ).bindparams(sa.bindparam("loaded", expanding=True)),
+            {"sha": sha256, "loaded": list(LOADED_STATUSES), "rejected": REJECTED, "path": source_path},
         )
         .mappings()
         .first()

@@ -347,3 +347,22 @@ def test_demo_ledgers_reproduce_the_published_completion_rate(settings):
             r["completed_late"],
         ) == (tasks, completed, in_progress, not_started, cross_year, late), unit
         assert as_float(r["completion_rate_pct"]) == round(100 * completed / tasks, 2), unit
+
+
+def test_a_rejected_ledger_renamed_as_its_receipt_asks_is_read_again(sqlite_settings):
+    """A ledger with no month in its title, sheet or name is sent back: 请在标题、工作表名或文件名中注明. The
+    clerk renames the same bytes …2021年12月.xlsx, as asked: the name is read too, so the file is processed
+    again — not a duplicate of the rejection. The same bytes under the same name again are one."""
+    from warehouse_helpers import ingest
+
+    settings = sqlite_settings
+    first = write_ledger(
+        settings.inbox, "平山区", PINGSHAN_ROWS, CANONICAL, "平山区“我为群众办实事”项目台账", "平山区台账.xlsx"
+    )
+    content = first.read_bytes()
+    assert ingest(settings)["平山区/平山区台账.xlsx"].status == "rejected"
+    (settings.inbox / "平山区" / "平山区台账2021年12月.xlsx").write_bytes(content)
+    renamed = ingest(settings)["平山区/平山区台账2021年12月.xlsx"]
+    assert renamed.status == "accepted" and renamed.period == "2021-12"
+    (settings.inbox / "平山区" / "平山区台账.xlsx").write_bytes(content)
+    assert ingest(settings)["平山区/平山区台账.xlsx"].status == "duplicate"
