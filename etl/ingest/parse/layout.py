@@ -340,12 +340,13 @@ _NOTE_CELL = re.compile(
     rf"|(?:{_spaced(ANNEX_MARKERS)})(?:[\s\u3000:：（(]|[0-9一二三四五六七八九十A-Za-z]|$))"
 )
 # a total named for what it adds up, written before the marker: the whole or a part of the form (全区合计,
-# 总合计, 以上合计, 本日合计, 本页小计, 各街道合计, 本年累计) or a place or office (明山区合计, 北地街道小计, 市本级
-# 小计, 市直合计, 社区居委会合计); 城镇新增就业累计 names a task, and is data
+# 总合计, 以上合计, 本日合计, 本页小计, 各街道合计, 本年累计), a place or office (明山区合计, 北地街道小计, 市本级
+# 小计, 市直合计, 社区居委会合计) or a category (社区卫生环境类小计); 城镇新增就业累计 names a task, and is data.
+# After a colon it may say what it counts (以上合计：3项).
 _NAMED_TOTAL_CELL = re.compile(
     rf"^{_GAP}(?P<name>(?:全|总|本|以上|各)[^\s\d{INVISIBLE}]{{0,4}}?"
-    rf"|[^\s\d{INVISIBLE}]{{1,10}}?(?:区|县|市|镇|乡|街道|社区|村|办事处|居委会|本级|直))"
-    rf"{_GAP}(?P<marker>{'|'.join(TOTAL_MARKERS)}){_GAP}[:：]?{_GAP}$"
+    rf"|[^\s\d{INVISIBLE}]{{1,10}}?(?:区|县|市|镇|乡|街道|社区|村|办事处|居委会|本级|直|类))"
+    rf"{_GAP}(?P<marker>{'|'.join(TOTAL_MARKERS)}){_GAP}(?:[:：].*)?$"
 )
 WHOLE_PREFIXES = ("全", "总", "以上")  # a named total of the whole (全区合计, 总合计, 以上合计) is the grand total
 _FOOTER_FIRST = (
@@ -584,7 +585,7 @@ def grand_total_label(cells: list[object]) -> str | None:
     if _GRAND_TOTAL_CELL.match(first) is None:
         named = _NAMED_TOTAL_CELL.match(first)
         whole = named and visible(named["name"]).startswith(WHOLE_PREFIXES) and named["marker"] in GRAND_TOTAL_MARKERS
-        return visible(first).strip().rstrip(":：") if whole else None
+        return f"{visible(named['name']).strip()}{named['marker']}" if whole else None  # 以上合计：3项 → 以上合计
     return {"总": "总计", "汇": "汇总", "共": "共计"}.get(visible(first).strip()[:1], "合计")
 
 

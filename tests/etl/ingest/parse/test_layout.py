@@ -613,6 +613,8 @@ def test_the_days_figures_under_a_group_header_are_read_and_a_running_total_besi
                 "社区居委会合计",
                 "本年累计",
                 "各街道合计",
+                "社区卫生环境类小计",
+                "以上合计：3项",
             )
         ],
         *[
